@@ -1,0 +1,252 @@
+"""CertDesk (颁证工作台): the application factory, its command line, and `python app.py` to serve it."""
+import argparse
+import logging
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, abort, redirect, request, url_for
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from htmx_flask import Htmx
+
+import models
+from models import backup, demo
+from models.catalog import Organisation
+from models.db import db, open_database
+from models.privacy import mask_id, mask_ids_in_text, mask_phone
+from models.user import ROLE_LABELS, REVIEWER, User, UserError
+from views import allowed_roles, can, render
+
+ROOT = Path(__file__).resolve().parent
+request_log = logging.getLogger("certdesk.request")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
+
+
+def create_app(config=None):
+    """Build the app: settings from the environment (or `config`), the database opened and upgraded."""
+    app = Flask(__name__, root_path=str(ROOT))
+    data_dir = Path(os.environ.get("CERTDESK_DATA_DIR", ROOT / "instance")).resolve()
+    app.config.update(
+        DATA_DIR=str(data_dir),
+        DATABASE_URL=os.environ.get("DATABASE_URL", ""),
+        SECRET_KEY=os.environ.get("SECRET_KEY", ""),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=400 * 1024 * 1024,
+    )
+    app.config.update(config or {})
+    data_dir = Path(app.config["DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'certdesk.db'}"
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _stored_secret_key(data_dir)
+
+    open_database(app.config["DATABASE_URL"])
+    with db.connection_context():
+        models.init_schema()
+
+    Htmx(app)
+    CSRFProtect(app)
+    _init_login(app)
+    _register_blueprints(app)
+    _init_hooks(app)
+    _init_errors(app)
+    _init_cli(app)
+    app.jinja_env.globals.update(can=can, ROLE_LABELS=ROLE_LABELS, NAV=NAV)
+    app.jinja_env.filters.update(mask_id=mask_id, mask_phone=mask_phone)
+    return app
+
+
+# The main navigation; each item shows only to the roles its view allows, once that view exists.
+NAV = [
+    ("首页", "dashboard.index"),
+    ("考生管理", "candidates.index"),
+    ("考核站点", "sites.index"),
+    ("待颁证记录", "awards.index"),
+    ("系统管理", "admin.index"),
+]
+
+
+def _stored_secret_key(data_dir):
+    """A random key generated once and kept in the data directory, so sessions survive restarts."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _init_login(app):
+    manager = LoginManager(app)
+    manager.login_view = "auth.login"
+    manager.login_message = "请先登录"
+
+    @manager.user_loader
+    def load_user(user_id):
+        user = User.get_or_none(User.id == int(user_id))
+        return user if user is not None and user.active else None
+
+
+def _register_blueprints(app):
+    from views import admin, auth, dashboard
+    for module in (auth, dashboard, admin):
+        app.register_blueprint(module.bp)
+
+
+def _init_hooks(app):
+    @app.before_request
+    def connect_and_check_access():
+        db.connect(reuse_if_open=True)
+        view = app.view_functions.get(request.endpoint)
+        if view is None or request.endpoint == "static" or getattr(view, "public", False):
+            return None
+        if not current_user.is_authenticated:
+            if request.htmx:
+                return "", 401, {"HX-Redirect": url_for("auth.login")}
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if current_user.role not in allowed_roles(request.endpoint):
+            abort(403)
+        return None
+
+    @app.teardown_request
+    def close_db(exc):
+        if not db.is_closed():
+            db.close()
+
+    @app.after_request
+    def harden_and_log(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        # A search may put an ID number in the query string: the request log never shows it whole.
+        request_log.info("%s %s %s %s", request.remote_addr, request.method,
+                         mask_ids_in_text(request.full_path.rstrip("?")), response.status_code)
+        return response
+
+
+ERROR_MESSAGES = {
+    400: "请求无效",
+    401: "请先登录",
+    403: "没有权限执行此操作",
+    404: "页面不存在或无权查看",
+    405: "不支持的请求方式",
+    413: "上传的文件过大",
+    500: "服务器内部错误，请稍后重试；如多次出现请联系院校管理员",
+}
+
+
+def _init_errors(app):
+    def error_page(code, message):
+        if request.htmx:
+            # htmx does not swap error responses; static/app.js shows this text as a notice.
+            return message, code, {"Content-Type": "text/plain; charset=utf-8"}
+        return render("errors/error.html", status=code, code=code, message=message)
+
+    for code, message in ERROR_MESSAGES.items():
+        app.register_error_handler(code, lambda exc, code=code, message=message: error_page(code, message))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return error_page(400, "页面已过期（安全校验失败），请刷新页面后重试")
+
+
+def _init_cli(app):
+    @app.cli.command("init-db")
+    def init_db():
+        """Create or upgrade the database schema."""
+        with db.connection_context():
+            before, after = models.init_schema()
+        click.echo(f"数据库已就绪（结构版本 {after}）：{app.config['DATABASE_URL']}")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice(list(ROLE_LABELS)), required=True)
+    @click.option("--org", "org_name", help="评价组织审核员所属的培训评价组织名称")
+    @click.option("--password", help="不填则提示输入（不回显）")
+    @click.option("--name", "display_name", default="", help="显示名称")
+    def create_user(username, role, org_name, password, display_name):
+        """Create a user (admin, staff or reviewer)."""
+        with db.connection_context():
+            organisation = None
+            if org_name:
+                organisation = Organisation.get_or_none(Organisation.name == org_name)
+                if organisation is None:
+                    raise click.ClickException(f"培训评价组织「{org_name}」不存在，请先在证书目录中添加")
+            elif role == REVIEWER:
+                raise click.ClickException("评价组织审核员必须用 --org 指定所属培训评价组织")
+            if password is None:
+                password = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
+            try:
+                user = User.create_user(username, password, role, organisation, display_name)
+            except UserError as exc:
+                raise click.ClickException(str(exc))
+        click.echo(f"已创建用户 {user.username}（{user.role_label}）")
+
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Fill the database with a demo college; running it again adds nothing twice."""
+        with db.connection_context():
+            logins = demo.seed(app.config["DATA_DIR"])
+        _print_logins(logins)
+
+    @app.cli.command("backup")
+    @click.argument("dest", type=click.Path(file_okay=False))
+    def backup_command(dest):
+        """Copy the database and photos into DEST while the app runs."""
+        with db.connection_context():
+            try:
+                target = backup.run(app.config["DATA_DIR"], dest)
+            except backup.BackupError as exc:
+                raise click.ClickException(str(exc))
+        click.echo(f"备份完成：{target}")
+
+
+def _print_logins(logins):
+    if not logins:
+        return
+    click.echo("演示账号（也保存在数据目录的 demo-logins.txt，仅供演示使用）：")
+    for username, role, password in logins:
+        click.echo(f"  {ROLE_LABELS[role]:<8} 用户名 {username:<12} 密码 {password}")
+
+
+def main(argv=None):
+    """`python app.py [--host H] [--port P] [--demo]`: serve CertDesk with waitress."""
+    parser = argparse.ArgumentParser(description="颁证工作台 CertDesk")
+    parser.add_argument("--host", default=os.environ.get("CERTDESK_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CERTDESK_PORT", "5000")))
+    parser.add_argument("--demo", action="store_true", help="首次启动时填充演示院校数据并显示演示账号")
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    app = create_app()
+    with db.connection_context():
+        has_users = User.select().exists()
+        if args.demo and not has_users:
+            demo.seed(app.config["DATA_DIR"])
+    if args.demo:
+        _print_logins(demo.saved_logins(app.config["DATA_DIR"]))
+    url = f"http://{args.host}:{args.port}/"
+    click.echo(f"颁证工作台已启动：{url}")
+    click.echo(f"数据目录：{app.config['DATA_DIR']}")
+    if not has_users and not args.demo:
+        click.echo("尚无用户：请在浏览器中打开上面的地址，创建第一个院校管理员账号。")
+    click.echo("按 Ctrl+C 停止。")
+
+    from waitress import serve
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="CertDesk")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""The audit log: one row per state change, written inside the change's own transaction."""
+import json
+
+from flask import has_request_context, request
+from flask_login import current_user
+from peewee import CharField, IntegerField, TextField
+
+from .db import BaseModel, TimestampField
+from .privacy import mask_ids_in_text
+
+# What each action code means to a reader of the log. Each area adds its own codes.
+ACTION_LABELS = {
+    "auth.login": "登录",
+    "auth.login_failed": "登录失败",
+    "auth.locked": "账号锁定",
+    "auth.logout": "退出",
+    "auth.setup": "创建首个管理员",
+    "user.create": "创建用户",
+    "user.update": "修改用户",
+    "user.password_reset": "重置密码",
+}
+
+
+class AuditEvent(BaseModel):
+    at = TimestampField(index=True)
+    # The actor is kept by id and name without a foreign key so the log outlives deleted users.
+    user_id = IntegerField(null=True, index=True)
+    username = CharField(default="")
+    action = CharField(index=True)
+    object_type = CharField(default="", index=True)
+    object_id = CharField(default="", index=True)
+    object_label = CharField(default="")
+    changes = TextField(default="")
+    ip = CharField(default="")
+
+    @property
+    def action_label(self):
+        return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def change_list(self):
+        """[(field, before, after), ...] with ID numbers masked, for display."""
+        if not self.changes:
+            return []
+        data = json.loads(self.changes)
+        return [
+            (field, mask_ids_in_text(_show(before)), mask_ids_in_text(_show(after)))
+            for field, (before, after) in data.items()
+        ]
+
+    @classmethod
+    def for_object(cls, object_type, object_id):
+        return (
+            cls.select()
+            .where((cls.object_type == object_type) & (cls.object_id == str(object_id)))
+            .order_by(cls.at.desc(), cls.id.desc())
+        )
+
+
+def _show(value):
+    return "" if value is None else str(value)
+
+
+def record(action, obj=None, changes=None, *, user=None, label=None):
+    """Write one audit event; call it inside the transaction that makes the change.
+
+    `changes` maps a field name to (before, after). The actor defaults to the logged-in user and the
+    address to the request's client address, when there is a request.
+    """
+    if user is None and has_request_context() and current_user and current_user.is_authenticated:
+        user = current_user
+    ip = request.remote_addr or "" if has_request_context() else ""
+    return AuditEvent.create(
+        user_id=user.id if user is not None else None,
+        username=user.username if user is not None else "system",
+        action=action,
+        object_type=obj.__class__.__name__.lower() if obj is not None else "",
+        object_id=str(obj.id) if obj is not None else "",
+        object_label=label if label is not None else (str(obj) if obj is not None else ""),
+        changes=json.dumps(changes, ensure_ascii=False, default=str) if changes else "",
+        ip=ip,
+    )
+
+
+def diff(before, after):
+    """The (before, after) pairs of the keys whose values differ."""
+    return {k: (before.get(k), after.get(k)) for k in after if before.get(k) != after.get(k)}

@@ -1,0 +1,43 @@
+"""Schema creation and upgrades: a recorded schema version and the steps that move it forward.
+
+A fresh database gets every table at the current version. An existing database runs, in order, each
+step newer than its recorded version, so an upgrade of CertDesk never loses a college's data. A step
+is a function of a playhouse.migrate migrator; add new steps at the end and never edit an old one.
+"""
+from peewee import IntegerField
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+
+from .db import BaseModel, db, is_sqlite
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField()
+
+
+# STEPS[i] upgrades a database from version i+1 to version i+2. Version 1 is the first released schema.
+STEPS = []
+
+CURRENT_VERSION = 1 + len(STEPS)
+
+
+def stored_version():
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else None
+
+
+def upgrade(models):
+    """Create missing tables and run pending steps; returns (version before, version after)."""
+    with db.atomic():
+        db.create_tables([SchemaVersion], safe=True)
+        before = stored_version()
+        if before is None:
+            db.create_tables(models, safe=True)
+            SchemaVersion.create(version=CURRENT_VERSION)
+            return None, CURRENT_VERSION
+        migrator = SqliteMigrator(db) if is_sqlite() else PostgresqlMigrator(db)
+        for version in range(before, CURRENT_VERSION):
+            migrate(*STEPS[version - 1](migrator))
+        # Tables new in this version are created whole; existing ones were altered by the steps above.
+        db.create_tables(models, safe=True)
+        SchemaVersion.update(version=CURRENT_VERSION).execute()
+        return before, CURRENT_VERSION

@@ -1,0 +1,55 @@
+// CertDesk's small amount of page behaviour. No inline scripts (the Content-Security-Policy forbids them).
+(function () {
+  "use strict";
+
+  function dialog() { return document.getElementById("dialog"); }
+
+  function notify(message, kind) {
+    var box = document.getElementById("notice");
+    if (!box) { return; }
+    box.textContent = message;
+    box.className = "notice notice-" + (kind || "info");
+    box.hidden = false;
+    clearTimeout(notify.timer);
+    notify.timer = setTimeout(function () { box.hidden = true; }, 6000);
+  }
+
+  // Content swapped into the shared <dialog> opens it as a modal.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var d = dialog();
+    if (d && event.detail.target === d && !d.open) { d.showModal(); }
+  });
+
+  // A server response can ask for the dialog to close (HX-Trigger: closeDialog) or for a notice.
+  document.body.addEventListener("closeDialog", function () {
+    var d = dialog();
+    if (d && d.open) { d.close(); }
+  });
+  document.body.addEventListener("notice", function (event) {
+    notify(event.detail.value || event.detail.message || "", event.detail.kind);
+  });
+
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      var d = closer.closest("dialog");
+      if (d) { d.close(); }
+    }
+    var toggle = event.target.closest("[data-check-all]");
+    if (toggle) {
+      document.querySelectorAll(toggle.getAttribute("data-check-all")).forEach(function (box) {
+        box.checked = toggle.checked;
+      });
+    }
+  });
+
+  // htmx does not swap error responses: show their text (our error handlers send plain Chinese text).
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var text = (xhr.getResponseHeader("Content-Type") || "").indexOf("text/plain") === 0 ? xhr.responseText : "";
+    notify(text || ("操作失败（" + xhr.status + "）"), "error");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    notify("无法连接服务器，请检查网络后重试", "error");
+  });
+})();

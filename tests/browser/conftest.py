@@ -1,0 +1,83 @@
+"""Browser tests: the app served on a free loopback port, driven by Playwright in Debian's Chromium."""
+import os
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD
+
+CHROMIUM = os.environ.get("CERTDESK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def app_config(app_config):
+    # The browser sees the app as a user does: CSRF on.
+    return dict(app_config, WTF_CSRF_ENABLED=True)
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    context.set_default_timeout(10000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Status codes the app answers on purpose (401 for a wrong password, 422 for a form) show up as
+    # "Failed to load resource" console errors; only script errors and CSP violations count.
+    page.on("console", lambda msg: errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login_as(page, make_user):
+    """login_as(role, **kw) -> User: create a user and log in through the real form."""
+    def do(role, **kwargs):
+        user = make_user(role, **kwargs)
+        page.goto("/login")
+        page.get_by_label("用户名").fill(user.username)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url("**/")
+        return user
+    return do
+
+
+def screenshot(page, name):
+    """Save a screenshot under screenshots/ when CERTDESK_SCREENSHOTS is set (for looking, not asserting)."""
+    folder = os.environ.get("CERTDESK_SCREENSHOTS")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)

@@ -1,0 +1,90 @@
+"""Fixtures every test shares: a fresh app and database, a client, the CLI runner and login by role."""
+import os
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+import models
+from app import create_app
+from models.catalog import Certificate, Organisation
+from models.db import db, open_database
+from models.user import REVIEWER, User
+
+# Set TEST_DATABASE_URL=postgresql://... to run the whole suite on PostgreSQL (a clean schema per test).
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture(scope="session")
+def password_hash():
+    # Hashing is slow on purpose; hash the test password once per run.
+    return generate_password_hash(PASSWORD)
+
+
+def _clean_database():
+    open_database(TEST_DATABASE_URL)
+    with db.connection_context():
+        models.drop_all()
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    """The config a test app gets; a test module may override this fixture to change it."""
+    return {
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": "test-secret",
+        "DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.db'}",
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    if TEST_DATABASE_URL:
+        _clean_database()
+    app = create_app(app_config)
+    yield app
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def org(app):
+    organisation, _ = Organisation.get_or_create(name="工业和信息化部教育与考试中心")
+    Certificate.get_or_create(name="Web前端开发", defaults={"organisation": organisation, "code": "WEB"})
+    return organisation
+
+
+@pytest.fixture
+def make_user(app, password_hash):
+    """make_user(role, username=None, organisation=None) -> User, with the password PASSWORD."""
+    def make(role, username=None, organisation=None):
+        if role == REVIEWER and organisation is None:
+            organisation, _ = Organisation.get_or_create(name="工业和信息化部教育与考试中心")
+        return User.create(username=username or f"{role}-user", role=role,
+                           organisation=organisation if role == REVIEWER else None,
+                           display_name=f"测试{role}", password_hash=password_hash)
+    return make
+
+
+@pytest.fixture
+def login(client, make_user):
+    """login(role, **kw) -> User: create a user of that role and put it in the client's session."""
+    def do(role, **kwargs):
+        user = make_user(role, **kwargs)
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return user
+    return do

@@ -1,0 +1,28 @@
+"""Schema creation and upgrade on start keep a college's data."""
+import models
+from app import create_app
+from models.migrations import CURRENT_VERSION, SchemaVersion, stored_version
+from models.user import User
+
+
+def test_fresh_database_is_created_at_the_current_version(app):
+    assert stored_version() == CURRENT_VERSION
+
+
+def test_restart_keeps_data_and_recreates_a_missing_table(app, app_config, make_user):
+    make_user("admin", username="boss")
+    models.db.drop_tables([models.Setting])
+    create_app(app_config)
+    assert User.by_username("boss") is not None
+    assert models.Setting.table_exists()
+    assert SchemaVersion.select().count() == 1
+
+
+def test_pending_steps_run_in_order(app, monkeypatch):
+    from models import migrations
+    ran = []
+    monkeypatch.setattr(migrations, "STEPS", [lambda m: ran.append(2) or [], lambda m: ran.append(3) or []])
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", 3)
+    SchemaVersion.update(version=1).execute()
+    assert models.init_schema() == (1, 3)
+    assert ran == [2, 3] and stored_version() == 3

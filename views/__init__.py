@@ -1,0 +1,72 @@
+"""What every view shares: who may open it, how a page or its partial is rendered, and paging."""
+from functools import wraps
+from math import ceil
+
+from flask import current_app, make_response, render_template, request
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+
+
+def roles(*allowed):
+    """Declare which roles may open a view. The app's access hook enforces it before the view runs."""
+    def decorate(view):
+        view.allowed_roles = frozenset(allowed)
+        return view
+    return decorate
+
+
+def public(view):
+    """Declare a view open to anonymous users (login, first-run setup)."""
+    view.public = True
+    return view
+
+
+def allowed_roles(endpoint):
+    """The roles that may open an endpoint; an undeclared view is open to nobody (fail closed)."""
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "allowed_roles", frozenset())
+
+
+def can(endpoint):
+    """Whether the current user may open an endpoint: templates use it to show only usable buttons."""
+    return (current_user.is_authenticated
+            and endpoint in current_app.view_functions
+            and current_user.role in allowed_roles(endpoint))
+
+
+def wants_partial():
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def render(template, block=None, status=200, headers=None, **context):
+    """Render a page, or only `block` of it when htmx asks; the response varies on HX-Request."""
+    if block and wants_partial():
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status, headers or {})
+    response.vary.add("HX-Request")
+    return response
+
+
+class Page:
+    """One page of a query's results, with what a pager needs."""
+
+    def __init__(self, query, page, per_page=50):
+        self.total = query.count()
+        self.per_page = per_page
+        self.pages = max(1, ceil(self.total / per_page))
+        self.page = min(max(1, page), self.pages)
+        self.items = list(query.paginate(self.page, per_page))
+
+    @property
+    def has_prev(self):
+        return self.page > 1
+
+    @property
+    def has_next(self):
+        return self.page < self.pages
+
+
+def page_arg():
+    return request.args.get("page", 1, type=int) or 1

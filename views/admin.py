@@ -1,0 +1,43 @@
+"""系统管理: the administrator's pages."""
+from datetime import datetime, timedelta
+
+from flask import Blueprint, request
+
+from models.audit import ACTION_LABELS, AuditEvent
+from models.user import ADMIN
+
+from . import Page, page_arg, render, roles
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/")
+@roles(ADMIN)
+def index():
+    """The administrator's overview of what can be managed."""
+    return render("admin/index.html")
+
+
+@bp.route("/audit")
+@roles(ADMIN)
+def audit_log():
+    """审计日志: every state change, filterable by action, user and date."""
+    filters = {k: request.args.get(k, "").strip() for k in ("action", "user", "date_from", "date_to")}
+    query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if filters["action"]:
+        query = query.where(AuditEvent.action == filters["action"])
+    if filters["user"]:
+        query = query.where(AuditEvent.username.contains(filters["user"]))
+    if day := _date(filters["date_from"]):
+        query = query.where(AuditEvent.at >= day)
+    if day := _date(filters["date_to"]):
+        query = query.where(AuditEvent.at < day + timedelta(days=1))
+    return render("admin/audit.html", block="results", page=Page(query, page_arg()),
+                  filters=filters, actions=ACTION_LABELS)
+
+
+def _date(text):
+    try:
+        return datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        return None
