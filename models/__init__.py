@@ -1,18 +1,22 @@
 """CertDesk's data: one module per aggregate, each state machine inside its model."""
 from .audit import AuditEvent
+from .candidate import Candidate
 from .catalog import Certificate, Organisation
 from .db import db, is_sqlite
+from .job import Job
 from .migrations import SchemaVersion, upgrade
 from .setting import Setting
 from .user import User
 
 # Creation order respects foreign keys.
-ALL_MODELS = [Organisation, Certificate, User, Setting, AuditEvent]
+ALL_MODELS = [Organisation, Certificate, User, Setting, AuditEvent, Candidate, Job]
 
 
 def init_schema():
     """Create or upgrade the schema to the current version."""
-    return upgrade(ALL_MODELS)
+    result = upgrade(ALL_MODELS)
+    Job.mark_interrupted()
+    return result
 
 
 def drop_all():

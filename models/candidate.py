@@ -1,0 +1,275 @@
+"""考生 and their status machine: 待认证 → 认证 → 认证通过 / 认证未通过 → 人工确认 → 信息准确.
+
+Every transition is a method here that checks the allowed source state, changes the row and writes the
+audit event in one transaction. Views never assign a status.
+"""
+from peewee import (CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField,
+                    fn)
+
+from . import audit, setting
+from .candidate_fields import FIELDS, KEY_FIELDS
+from .db import BaseModel, TimestampField, db, now
+from .identity import load_verifier
+from .privacy import mask_id
+from .user import User
+
+PENDING, VERIFIED, REJECTED, ACCURATE = "待认证", "认证通过", "认证未通过", "信息准确"
+STATUSES = (PENDING, VERIFIED, REJECTED, ACCURATE)
+STATUS_COLORS = {PENDING: "gray", VERIFIED: "blue", REJECTED: "red", ACCURATE: "green"}
+AUTHENTICABLE = (PENDING, REJECTED)
+
+audit.ACTION_LABELS.update({
+    "candidate.create": "新增考生",
+    "candidate.update": "修改考生信息",
+    "candidate.authenticate": "认证",
+    "candidate.confirm": "人工确认",
+    "candidate.photo": "更换照片",
+    "candidate.delete": "删除考生",
+    "candidate.view_id": "查看完整证件号码",
+})
+setting.DEFAULTS.setdefault("identity_verifier", ("models.identity.OfflineVerifier", "身份认证方式（核验类的路径）"))
+
+# Callables (candidate) -> message or None that forbid deleting a candidate; the awards area adds one.
+DELETE_BLOCKERS = []
+
+
+class TransitionError(ValueError):
+    """A transition the candidate's current status does not allow, with a message for the user."""
+
+
+class Candidate(BaseModel):
+    name = CharField(index=True)
+    id_type = CharField()
+    id_number = CharField(index=True)
+    gender = CharField()
+    birth_date = DateField(null=True)
+    ethnicity = CharField(default="")
+    phone = CharField(default="")
+    student_no = CharField(default="", index=True)
+    department = CharField(default="", index=True)
+    major = CharField(default="", index=True)
+    class_name = CharField(default="", index=True)
+    education_level = CharField(default="")
+    enrollment_year = IntegerField(null=True)
+    photo = CharField(null=True, index=True)  # path under the data directory's photos/ folder
+    status = CharField(default=PENDING, index=True)
+    status_reasons = TextField(default="")  # why 认证 failed, one reason a line
+    verify_notes = TextField(default="")  # remarks that did not fail 认证
+    verified_at = DateTimeField(null=True)
+    confirmed_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    confirmed_at = DateTimeField(null=True)
+    batch_id = IntegerField(null=True, index=True)  # the import batch that created it, if any
+    created_at = TimestampField(index=True)
+    updated_at = TimestampField()
+
+    class Meta:
+        indexes = ((("id_type", "id_number"), True),)
+
+    def __str__(self):
+        return f"{self.name}（{mask_id(self.id_number)}）"
+
+    @property
+    def masked_id(self):
+        return mask_id(self.id_number)
+
+    @property
+    def reasons(self):
+        return [line for line in self.status_reasons.splitlines() if line]
+
+    @property
+    def notes(self):
+        return [line for line in self.verify_notes.splitlines() if line]
+
+    @property
+    def status_color(self):
+        return STATUS_COLORS[self.status]
+
+    def field_values(self):
+        return {f.key: getattr(self, f.key) for f in FIELDS}
+
+    # ---- what is still needed ------------------------------------------------------------------
+    def missing_steps(self):
+        """What must still happen before this candidate is 信息准确, in the order to do it."""
+        if self.status == PENDING:
+            return ["点击「认证」完成认证"]
+        if self.status == REJECTED:
+            return ["按认证未通过的原因修改考生信息，再重新认证"]
+        if self.status == VERIFIED:
+            steps = [] if self.photo else ["上传学生照片"]
+            return steps + ["点击「人工确认」核对信息和照片后保存"]
+        return []
+
+    def delete_blockers(self):
+        return [msg for msg in (check(self) for check in DELETE_BLOCKERS) if msg]
+
+    # ---- transitions -----------------------------------------------------------------------------
+    @classmethod
+    def register(cls, values, by, batch_id=None):
+        """新增学生信息: a new candidate in 待认证."""
+        with db.atomic():
+            candidate = cls.create(**values, status=PENDING, batch_id=batch_id)
+            audit.record("candidate.create", candidate, {"状态": (None, PENDING)}, user=by)
+        return candidate
+
+    def edit(self, values, by):
+        """Change fields; a changed 姓名/证件类型/证件号码/性别/出生日期 sends the candidate back to 待认证."""
+        before = self.field_values()
+        changed = {k: (before.get(k), v) for k, v in values.items() if before.get(k) != v}
+        if not changed:
+            return False
+        labels = {f.key: f.label for f in FIELDS}
+        audit_changes = {labels[k]: pair for k, pair in changed.items()}
+        with db.atomic():
+            for key, (_, value) in changed.items():
+                setattr(self, key, value)
+            if set(changed) & set(KEY_FIELDS) and self.status != PENDING:
+                audit_changes["状态"] = (self.status, PENDING)
+                audit_changes["原因"] = (None, "修改了" + "、".join(labels[k] for k in changed if k in KEY_FIELDS)
+                                          + "，需重新认证")
+                self._reset_verification()
+            self.updated_at = now()
+            self.save()
+            audit.record("candidate.update", self, audit_changes, user=by)
+        return True
+
+    def _reset_verification(self):
+        self.status = PENDING
+        self.status_reasons = ""
+        self.verify_notes = ""
+        self.verified_at = None
+        self.confirmed_by = None
+        self.confirmed_at = None
+
+    def authenticate(self, by, verifier=None):
+        """认证 one candidate; returns True when it passed."""
+        if self.status not in AUTHENTICABLE:
+            raise TransitionError(f"考生状态为「{self.status}」，只有待认证或认证未通过的考生可以认证")
+        self.authenticate_many([self], by, verifier)
+        fresh = Candidate.get_by_id(self.id)
+        self.__data__.update(fresh.__data__)
+        return self.status == VERIFIED
+
+    @classmethod
+    def authenticate_many(cls, candidates, by, verifier=None):
+        """批量认证: verify the authenticable ones and write the outcomes in a few set-based statements.
+
+        Returns (passed, failed, skipped) counts; candidates in other statuses are skipped.
+        """
+        todo = [c for c in candidates if c.status in AUTHENTICABLE]
+        verifier = verifier or load_verifier(setting.get("identity_verifier"))
+        results = verifier.verify(todo)
+        at = now()
+        groups = {}
+        for candidate in todo:
+            problems, notes = results[candidate.id]
+            outcome = (REJECTED if problems else VERIFIED, "\n".join(problems), "\n".join(notes))
+            groups.setdefault(outcome, []).append(candidate)
+        with db.atomic():
+            for (status, reasons, notes), members in groups.items():
+                ids = [c.id for c in members]
+                for start in range(0, len(ids), 500):
+                    (cls.update(status=status, status_reasons=reasons, verify_notes=notes, verified_at=at,
+                                updated_at=at)
+                     .where(cls.id.in_(ids[start:start + 500]))
+                     .execute())
+                entries = [(c, {"状态": (c.status, status), **({"原因": (None, reasons)} if reasons else {})})
+                           for c in members]
+                audit.record_many("candidate.authenticate", entries, user=by)
+        passed = sum(len(m) for (status, _, _), m in groups.items() if status == VERIFIED)
+        return passed, len(todo) - passed, len(candidates) - len(todo)
+
+    def confirm(self, by):
+        """人工确认 → 信息准确; needs 认证通过 and a photo."""
+        if self.status != VERIFIED:
+            raise TransitionError(f"考生状态为「{self.status}」，只有认证通过的考生可以人工确认")
+        if not self.photo:
+            raise TransitionError("该考生还没有照片，请先上传照片再人工确认")
+        with db.atomic():
+            self.status, self.confirmed_by, self.confirmed_at = ACCURATE, by, now()
+            self.updated_at = self.confirmed_at
+            self.save()
+            audit.record("candidate.confirm", self, {"状态": (VERIFIED, ACCURATE)}, user=by)
+
+    def set_photo(self, photo_path, by):
+        """Store a new photo reference; a 信息准确 candidate goes back to 认证通过 to be confirmed again."""
+        with db.atomic():
+            changes = {"照片": (self.photo, photo_path)}
+            if self.status == ACCURATE:
+                changes["状态"] = (ACCURATE, VERIFIED)
+                changes["原因"] = (None, "更换了照片，需重新人工确认")
+                self.status, self.confirmed_by, self.confirmed_at = VERIFIED, None, None
+            self.photo = photo_path
+            self.updated_at = now()
+            self.save()
+            audit.record("candidate.photo", self, changes, user=by)
+
+    def remove(self, by):
+        """Delete the candidate (refused while it has certificate records); returns its photo path."""
+        blockers = self.delete_blockers()
+        if blockers:
+            raise TransitionError("；".join(blockers))
+        with db.atomic():
+            audit.record("candidate.delete", self, {"状态": (self.status, None)}, user=by)
+            self.delete_instance()
+        return self.photo
+
+    # ---- queries -------------------------------------------------------------------------------
+    @classmethod
+    def by_identity(cls, id_type, id_number):
+        return cls.get_or_none((cls.id_type == id_type) & (cls.id_number == id_number))
+
+    @classmethod
+    def status_counts(cls, query=None):
+        """{status: count} over a query (all candidates by default), every status present."""
+        base = (query or cls.select()).clone()
+        rows = (base
+                .select(cls.status, fn.COUNT(cls.id).alias("n"))
+                .order_by()
+                .group_by(cls.status)
+                .tuples())
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update(dict(rows))
+        return counts
+
+    @classmethod
+    def without_photo(cls):
+        return cls.select().where(cls.photo.is_null())
+
+    @classmethod
+    def filtered(cls, q="", status="", department="", major="", has_photo="", sort="-created_at"):
+        """The list of 考生管理: search by 姓名/证件号码/学号/班级, filters, and one sort column."""
+        query = cls.select()
+        q = (q or "").strip()
+        if q:
+            term = q.upper()
+            query = query.where(
+                (cls.name.contains(q)) | (cls.id_number.startswith(term)) | (cls.id_number.endswith(term))
+                | (cls.student_no.startswith(q)) | (cls.class_name.contains(q)))
+        if status in STATUSES:
+            query = query.where(cls.status == status)
+        if department:
+            query = query.where(cls.department == department)
+        if major:
+            query = query.where(cls.major == major)
+        if has_photo == "1":
+            query = query.where(cls.photo.is_null(False))
+        elif has_photo == "0":
+            query = query.where(cls.photo.is_null())
+        column, descending = sort.lstrip("-"), sort.startswith("-")
+        field = SORTABLE.get(column, cls.created_at)
+        return query.order_by(field.desc() if descending else field.asc(), cls.id.desc() if descending else cls.id)
+
+    @classmethod
+    def distinct_values(cls, field):
+        """The values a filter dropdown offers (院系, 专业)."""
+        return [v for (v,) in cls.select(field).where(field != "").distinct().order_by(field).tuples()]
+
+
+SORTABLE = {
+    "name": Candidate.name,
+    "status": Candidate.status,
+    "class_name": Candidate.class_name,
+    "department": Candidate.department,
+    "student_no": Candidate.student_no,
+    "created_at": Candidate.created_at,
+}

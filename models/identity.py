@@ -1,0 +1,133 @@
+"""Identity numbers and the identity verifier behind 认证.
+
+The verifier is an interface: the offline default checks what can be checked without a network; a
+college with a real identity service (name + ID against the public-security source) sets the setting
+`identity_verifier` to the dotted path of its own class with the same `verify` method.
+"""
+import importlib
+import re
+from datetime import date
+from functools import lru_cache
+
+from stdnum import numdb
+from stdnum.cn import ric
+
+from .normalise import FieldError, looks_truncated_by_excel
+
+RESIDENT_ID = "居民身份证"
+ID_TYPES = (
+    RESIDENT_ID,
+    "港澳居民来往内地通行证",
+    "台湾居民来往大陆通行证",
+    "港澳台居民居住证",
+    "外国人永久居留身份证",
+    "护照",
+)
+# Types whose number is an 18-character GB 11643-1999 number with birth date, gender and check character.
+GB11643_TYPES = (RESIDENT_ID, "港澳台居民居住证")
+
+# type: (pattern of a well-formed number, how to write one)
+FORMATS = {
+    RESIDENT_ID: (re.compile(r"^\d{17}[\dX]$"), "18 位，前 17 位为数字，最后一位为数字或 X"),
+    "港澳居民来往内地通行证": (re.compile(r"^[HM]\d{8}(\d{2})?$"), "H 或 M 开头加 8 位或 10 位数字，例如 H12345678"),
+    "台湾居民来往大陆通行证": (re.compile(r"^\d{8}(\d{2})?$"), "8 位或 10 位数字，例如 12345678"),
+    "港澳台居民居住证": (re.compile(r"^8[123]0000\d{11}[\dX]$"), "18 位，以 810000、820000 或 830000 开头"),
+    "外国人永久居留身份证": (re.compile(r"^([A-Z]{3}\d{12}|9\d{16}[\dX])$"), "15 位（3 个字母加 12 位数字）或 9 开头的 18 位"),
+    "护照": (re.compile(r"^[A-Z0-9]{5,17}$"), "5 到 17 位字母或数字，例如 E12345678"),
+}
+
+NAME_PATTERN = re.compile(r"^[\u3400-\u9fffA-Za-z·• ]{2,30}$")
+MIN_AGE, MAX_AGE = 14, 80
+
+
+def check_format(id_type, number):
+    """Refuse a number that cannot be an ID of its type (the form and the imports call this)."""
+    if not number:
+        raise FieldError("证件号码为空", "请填写证件号码")
+    if id_type == RESIDENT_ID and re.fullmatch(r"\d{15}", number):
+        raise FieldError("证件号码为 15 位旧号码", "请填写 18 位居民身份证号码")
+    pattern, hint = FORMATS.get(id_type, (None, ""))
+    if pattern is not None and not pattern.match(number):
+        raise FieldError(f"{id_type}号码「{number}」格式不正确", f"应为{hint}")
+    if id_type in GB11643_TYPES and looks_truncated_by_excel(number) and not check_digit_ok(number):
+        raise FieldError(f"证件号码「{number}」末三位为 000，疑似被 Excel 当作数字截断",
+                         "将证件号码列设为「文本」格式后重新输入完整号码")
+    return number
+
+
+def check_digit_ok(number):
+    return ric.calc_check_digit(number) == number[-1]
+
+
+def implied_by_number(id_type, number):
+    """(birth date, gender) a GB 11643 number states, or (None, None) when it states none or is invalid."""
+    if id_type not in GB11643_TYPES or not FORMATS[id_type][0].match(number or ""):
+        return None, None
+    try:
+        born = ric.get_birth_date(number)
+    except Exception:
+        return None, None
+    return born, ("男" if int(number[16]) % 2 == 1 else "女")
+
+
+@lru_cache(maxsize=None)
+def area_known(area_code):
+    # stdnum's lookup costs ~25 µs; there are only a few thousand area codes, so cache each one.
+    return bool(numdb.get("cn/loc").info(area_code)[0][1])
+
+
+def identity_problems(name, id_type, number, gender, birth_date, today=None):
+    """Every reason the offline checks refuse this identity, in Chinese; an empty list means it passes."""
+    today = today or date.today()
+    problems = []
+    if not NAME_PATTERN.match(name or ""):
+        problems.append("姓名须为 2–30 个汉字、字母、间隔号「·」或空格")
+    pattern, hint = FORMATS.get(id_type, (None, ""))
+    if pattern is None:
+        return problems + [f"证件类型「{id_type}」不受支持"]
+    if not pattern.match(number or ""):
+        return problems + [f"证件号码格式不正确，应为{hint}"]
+    if id_type not in GB11643_TYPES:
+        return problems
+    expected = ric.calc_check_digit(number)
+    if expected != number[-1]:
+        problems.append(f"证件号码校验位错误，应为 {expected}")
+    born, implied_gender = implied_by_number(id_type, number)
+    if born is None:
+        problems.append("证件号码中的出生日期不存在")
+    elif born > today:
+        problems.append("证件号码中的出生日期在未来")
+    else:
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        if not MIN_AGE <= age <= MAX_AGE:
+            problems.append(f"按证件号码计算年龄为 {age} 岁，不在 {MIN_AGE}–{MAX_AGE} 岁之间")
+        if birth_date and birth_date != born:
+            problems.append(f"出生日期与证件号码不符（证件号码为 {born:%Y-%m-%d}）")
+    if implied_gender and gender and gender != implied_gender:
+        problems.append(f"性别与证件号码不符（证件号码表示{implied_gender}）")
+    return problems
+
+
+def identity_notes(id_type, number):
+    """Remarks that never refuse: an area code the bundled table does not know (districts change)."""
+    if id_type == RESIDENT_ID and FORMATS[id_type][0].match(number or "") and not area_known(number[:6]):
+        return [f"地区码 {number[:6]} 不在内置行政区划表中（仅提示，不影响认证）"]
+    return []
+
+
+class OfflineVerifier:
+    """The default verifier: GB 11643-1999 checks, age range, gender and birth date, name characters."""
+
+    def verify(self, candidates, today=None):
+        """{candidate id: (problems, notes)} for each candidate given."""
+        return {
+            c.id: (identity_problems(c.name, c.id_type, c.id_number, c.gender, c.birth_date, today),
+                   identity_notes(c.id_type, c.id_number))
+            for c in candidates
+        }
+
+
+def load_verifier(dotted_path):
+    """The verifier class a setting names, e.g. models.identity.OfflineVerifier."""
+    module_name, _, class_name = dotted_path.rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)()

@@ -1,0 +1,127 @@
+"""Normalisers for what people type into forms and spreadsheets: IDs, dates, phone numbers, enumerations.
+
+Each cleaner takes the raw text and returns the stored value, or raises FieldError with the problem and
+how to fix it, in Chinese. The candidate form and every spreadsheet import use these same functions.
+"""
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+
+
+class FieldError(ValueError):
+    """A value that cannot be stored: `problem` says what is wrong, `fix` how to correct it."""
+
+    def __init__(self, problem, fix=""):
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+
+
+def text(raw):
+    """Trim, turn full-width characters into half-width and collapse inner whitespace."""
+    if raw is None:
+        return ""
+    value = unicodedata.normalize("NFKC", str(raw)).replace("\u3000", " ")
+    return re.sub(r"\s+", " ", value).strip()
+
+
+_EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)
+
+
+def id_number(raw):
+    """An ID number: full-width digits and spaces removed, lowercase x made X; Excel's numeric damage refused."""
+    value = re.sub(r"[\s\-]", "", text(raw)).upper()
+    if _EXCEL_NUMBER.match(value) or re.fullmatch(r"\d+\.0+", value):
+        raise FieldError(f"证件号码被 Excel 当作数字显示为「{text(raw)}」，位数已丢失",
+                         "将证件号码列设为「文本」格式后重新输入完整号码（或在号码前加英文单引号 '）")
+    return value
+
+
+def looks_truncated_by_excel(number):
+    """Excel keeps 15 significant digits: an 18-digit ID typed as a number ends in 000."""
+    return len(number) == 18 and number.isdigit() and number.endswith("000")
+
+
+_DATE_PATTERNS = [
+    (re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"), None),
+    (re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"), None),
+    (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), None),
+]
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def parse_date(raw, label="日期"):
+    """A date from 2003-01-05, 2003/1/5, 2003.1.5, 20030105, 2003年1月5日, an Excel serial or a date object."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    value = text(raw)
+    if not value:
+        return None
+    value = re.sub(r"\s+\d{1,2}:\d{2}(:\d{2})?$", "", value)  # "2003-01-05 00:00:00" from a reader
+    for pattern, _ in _DATE_PATTERNS:
+        match = pattern.match(value)
+        if match:
+            year, month, day = (int(part) for part in match.groups())
+            try:
+                return date(year, month, day)
+            except ValueError:
+                raise FieldError(f"{label}「{value}」不是真实存在的日期", "请检查年、月、日，例如 2003-01-05")
+    if re.fullmatch(r"\d{4,5}(\.0+)?", value):
+        serial = int(float(value))
+        if 10000 <= serial <= 80000:
+            return EXCEL_EPOCH + timedelta(days=serial)
+    raise FieldError(f"{label}「{value}」无法识别", "请写成 2003-01-05 或 2003/1/5 的格式")
+
+
+def choice(raw, allowed, label, aliases=None):
+    """One of the allowed values (aliases map common variants to them)."""
+    value = text(raw)
+    if not value:
+        return ""
+    value = (aliases or {}).get(value, value)
+    if value not in allowed:
+        shown = "、".join(allowed) if len(allowed) <= 8 else "、".join(allowed[:6]) + " 等"
+        raise FieldError(f"{label}「{value}」不是可选值", f"请从下拉列表中选择：{shown}")
+    return value
+
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+
+
+def mobile(raw):
+    value = re.sub(r"[\s\-]", "", text(raw))
+    if value.startswith("+86"):
+        value = value[3:]
+    if not value:
+        return ""
+    if _EXCEL_NUMBER.match(value):
+        raise FieldError("手机号被 Excel 当作数字显示", "将该列设为「文本」格式后重新输入")
+    if not _MOBILE.match(value):
+        raise FieldError(f"手机号「{value}」格式不正确", "请填写 11 位手机号码，例如 13812345678")
+    return value
+
+
+def phone(raw):
+    """A mobile or a landline number (0371-12345678)."""
+    value = text(raw).replace(" ", "")
+    if not value:
+        return ""
+    if _MOBILE.match(value) or _LANDLINE.match(value):
+        return value
+    raise FieldError(f"联系电话「{value}」格式不正确", "请填写 11 位手机号或带区号的座机号，例如 0371-12345678")
+
+
+def year(raw, label="年份"):
+    value = text(raw)
+    if not value:
+        return None
+    if re.fullmatch(r"\d{4}(\.0+)?", value):
+        number = int(float(value))
+        if 1950 <= number <= date.today().year + 1:
+            return number
+    raise FieldError(f"{label}「{value}」不正确", "请填写四位年份，例如 2024")

@@ -1,0 +1,173 @@
+"""The candidate status machine: every transition, every refusal, every audit event."""
+from datetime import date
+
+import pytest
+
+from models.audit import AuditEvent
+from models.candidate import (ACCURATE, PENDING, REJECTED, VERIFIED, Candidate, TransitionError)
+from models.candidate_fields import clean_candidate
+from models.user import STAFF
+from tests.test_identity import make_id
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user(STAFF)
+
+
+def new_candidate(staff, **overrides):
+    raw = {"name": "张三", "id_type": "居民身份证", "id_number": make_id(), "gender": "男", "phone": "13812345678",
+           **overrides}
+    values, errors = clean_candidate(raw)
+    assert errors == {}
+    return Candidate.register(values, staff)
+
+
+def events(candidate):
+    return [e.action for e in AuditEvent.for_object("candidate", candidate.id)][::-1]
+
+
+def test_clean_candidate_reports_every_error_with_a_fix():
+    values, errors = clean_candidate({"name": "", "id_type": "身份证", "id_number": "4.10102E+17", "gender": "未知",
+                                      "phone": "123", "birth_date": "2003/13/40"})
+    assert set(errors) == {"name", "id_number", "gender", "phone", "birth_date"}
+    assert values["id_type"] == "居民身份证"  # alias accepted
+    assert all(e.problem and e.fix for e in errors.values())
+
+
+def test_clean_candidate_derives_birth_date_from_the_id():
+    values, errors = clean_candidate({"name": "张三", "id_type": "居民身份证", "id_number": make_id(), "gender": "男",
+                                      "phone": "13812345678"})
+    assert errors == {} and values["birth_date"] == date(2003, 1, 5)
+
+
+def test_new_candidate_is_pending_and_audited(staff):
+    candidate = new_candidate(staff)
+    assert candidate.status == PENDING
+    assert events(candidate) == ["candidate.create"]
+    assert "********" in str(candidate)
+
+
+def test_authenticate_valid_candidate_passes(staff):
+    candidate = new_candidate(staff)
+    assert candidate.authenticate(staff) is True
+    assert Candidate.get_by_id(candidate.id).status == VERIFIED
+    assert events(candidate) == ["candidate.create", "candidate.authenticate"]
+
+
+def test_authenticate_records_every_reason(staff):
+    number = make_id()
+    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    candidate = new_candidate(staff, id_number=wrong, gender="女")
+    assert candidate.authenticate(staff) is False
+    stored = Candidate.get_by_id(candidate.id)
+    assert stored.status == REJECTED
+    assert stored.reasons == [f"证件号码校验位错误，应为 {number[-1]}", "性别与证件号码不符（证件号码表示男）"]
+
+
+def test_rejected_candidate_edited_goes_back_to_pending_and_can_pass(staff):
+    candidate = new_candidate(staff, gender="女")
+    candidate.authenticate(staff)
+    assert candidate.status == REJECTED
+    values, _ = clean_candidate({**candidate.field_values(), "gender": "男"})
+    assert candidate.edit(values, staff) is True
+    assert candidate.status == PENDING and candidate.reasons == []
+    assert candidate.authenticate(staff) is True
+
+
+def test_authenticate_is_refused_in_other_states(staff):
+    candidate = new_candidate(staff)
+    candidate.authenticate(staff)
+    with pytest.raises(TransitionError, match="只有待认证或认证未通过的考生可以认证"):
+        candidate.authenticate(staff)
+
+
+def test_confirm_needs_verified_and_photo(staff):
+    candidate = new_candidate(staff)
+    with pytest.raises(TransitionError, match="只有认证通过的考生可以人工确认"):
+        candidate.confirm(staff)
+    candidate.authenticate(staff)
+    with pytest.raises(TransitionError, match="请先上传照片"):
+        candidate.confirm(staff)
+    candidate.set_photo("ab/abc.jpg", staff)
+    candidate.confirm(staff)
+    stored = Candidate.get_by_id(candidate.id)
+    assert stored.status == ACCURATE and stored.confirmed_by_id == staff.id and stored.confirmed_at
+
+
+def test_key_field_change_sends_accurate_candidate_back_with_reason(staff):
+    candidate = new_candidate(staff)
+    candidate.authenticate(staff)
+    candidate.set_photo("ab/abc.jpg", staff)
+    candidate.confirm(staff)
+    values, _ = clean_candidate({**candidate.field_values(), "name": "张三丰"})
+    candidate.edit(values, staff)
+    assert candidate.status == PENDING and candidate.confirmed_by is None
+    event = AuditEvent.for_object("candidate", candidate.id).first()
+    changes = dict((field, after) for field, _, after in event.change_list)
+    assert changes["状态"] == PENDING and "修改了姓名" in changes["原因"]
+
+
+def test_non_key_field_change_keeps_status(staff):
+    candidate = new_candidate(staff)
+    candidate.authenticate(staff)
+    values, _ = clean_candidate({**candidate.field_values(), "class_name": "计应2302"})
+    candidate.edit(values, staff)
+    assert candidate.status == VERIFIED
+
+
+def test_unchanged_edit_writes_nothing(staff):
+    candidate = new_candidate(staff)
+    values, _ = clean_candidate(candidate.field_values())
+    assert candidate.edit(values, staff) is False
+    assert events(candidate) == ["candidate.create"]
+
+
+def test_new_photo_on_accurate_candidate_needs_confirmation_again(staff):
+    candidate = new_candidate(staff)
+    candidate.authenticate(staff)
+    candidate.set_photo("ab/one.jpg", staff)
+    candidate.confirm(staff)
+    candidate.set_photo("ab/two.jpg", staff)
+    assert Candidate.get_by_id(candidate.id).status == VERIFIED
+    assert events(candidate)[-1] == "candidate.photo"
+
+
+def test_authenticate_many_counts_and_skips(staff):
+    good = [new_candidate(staff, id_number=make_id(seq=f"{i:02d}")) for i in range(5)]
+    bad = new_candidate(staff, id_number=make_id(seq="99"), gender="女")
+    done = new_candidate(staff, id_number=make_id(seq="98"))
+    done.authenticate(staff)
+    passed, failed, skipped = Candidate.authenticate_many(good + [bad, Candidate.get_by_id(done.id)], staff)
+    assert (passed, failed, skipped) == (5, 1, 1)
+    assert Candidate.status_counts() == {PENDING: 0, VERIFIED: 6, REJECTED: 1, ACCURATE: 0}
+    assert AuditEvent.select().where(AuditEvent.action == "candidate.authenticate").count() == 7
+
+
+def test_missing_steps_follow_the_manual(staff):
+    candidate = new_candidate(staff)
+    assert candidate.missing_steps() == ["点击「认证」完成认证"]
+    candidate.authenticate(staff)
+    assert candidate.missing_steps() == ["上传学生照片", "点击「人工确认」核对信息和照片后保存"]
+
+
+def test_remove_is_audited_and_blockable(staff, monkeypatch):
+    from models import candidate as candidate_module
+    candidate = new_candidate(staff)
+    monkeypatch.setattr(candidate_module, "DELETE_BLOCKERS", [lambda c: "该考生已有待颁证记录，不能删除"])
+    with pytest.raises(TransitionError, match="已有待颁证记录"):
+        candidate.remove(staff)
+    monkeypatch.setattr(candidate_module, "DELETE_BLOCKERS", [])
+    candidate.remove(staff)
+    assert Candidate.select().count() == 0
+    assert AuditEvent.select().where(AuditEvent.action == "candidate.delete").count() == 1
+
+
+def test_filtered_search_by_name_id_and_class(staff):
+    a = new_candidate(staff, name="王小明", class_name="计应2301", id_number=make_id(seq="11"))
+    new_candidate(staff, name="李四", class_name="物流2302", id_number=make_id(seq="22"))
+    assert [c.id for c in Candidate.filtered(q="小明")] == [a.id]
+    assert [c.id for c in Candidate.filtered(q=a.id_number[-4:])] == [a.id]
+    assert [c.id for c in Candidate.filtered(q="计应")] == [a.id]
+    assert Candidate.filtered(status=PENDING).count() == 2
+    assert Candidate.filtered(has_photo="1").count() == 0
