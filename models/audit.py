@@ -5,7 +5,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 from peewee import CharField, IntegerField, TextField
 
-from .db import BaseModel, TimestampField, now
+from .db import BaseModel, TimestampField, bulk_insert, now
 from .privacy import mask_ids_in_text
 
 # What each action code means to a reader of the log. Each area adds its own codes.
@@ -86,11 +86,9 @@ def record(action, obj=None, changes=None, *, user=None, label=None):
     return AuditEvent.create(**_row(action, obj, changes, user, label))
 
 
-def record_many(action, entries, *, user=None, chunk=500):
+def record_many(action, entries, *, user=None):
     """Write one event per (obj, changes) pair in a few statements: for set-based work such as 批量认证."""
-    rows = [_row(action, obj, changes, user, None) for obj, changes in entries]
-    for start in range(0, len(rows), chunk):
-        AuditEvent.insert_many(rows[start:start + chunk]).execute()
+    bulk_insert(AuditEvent, [_row(action, obj, changes, user, None) for obj, changes in entries])
 
 
 def diff(before, after):

@@ -46,3 +46,32 @@ def open_database(url):
 
 def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
+
+
+
+def bulk_insert(model, rows, chunk=1000):
+    """Insert many rows (dicts keyed by field name) fast: the driver's executemany, not peewee's SQL builder.
+
+    Building a big INSERT through peewee costs ~0.1 ms a row; the driver's own batch path is several times
+    cheaper. Call it inside the caller's transaction. Defaults of fields missing from the rows apply.
+    """
+    if not rows:
+        return
+    names = list(rows[0])
+    fields = [model._meta.fields[name] for name in names]
+    defaults = [f for f in model._meta.sorted_fields
+                if f.name not in names and f.default is not None and f is not model._meta.primary_key]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields + defaults)
+    insert = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES '
+    cursor = db.cursor()
+    for start in range(0, len(rows), chunk):
+        batch = []
+        for row in rows[start:start + chunk]:
+            values = [f.db_value(row[f.name]) for f in fields]
+            values += [f.db_value(f.default() if callable(f.default) else f.default) for f in defaults]
+            batch.append(values)
+        if is_sqlite():
+            cursor.executemany(insert + "(" + ", ".join("?" * len(batch[0])) + ")", batch)
+        else:
+            from psycopg2.extras import execute_values
+            execute_values(cursor, insert + "%s", batch, page_size=chunk)
