@@ -1,0 +1,32 @@
+"""`python app.py`: serves with waitress, seeds a demo college with --demo, prints what to do next."""
+import waitress
+
+import app as app_module
+from models.db import db
+from models.user import User
+
+
+def test_first_start_prints_url_and_how_to_begin(monkeypatch, tmp_path, capsys):
+    served = {}
+    monkeypatch.setenv("CERTDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: served.update(kw))
+    app_module.main(["--port", "5055"])
+    out = capsys.readouterr().out
+    assert served["host"] == "127.0.0.1" and served["port"] == 5055
+    assert "http://127.0.0.1:5055/" in out and "创建第一个院校管理员" in out
+    assert (tmp_path / "data" / "secret_key").exists() and (tmp_path / "data" / "certdesk.db").exists()
+
+
+def test_demo_start_seeds_once_and_prints_logins_every_time(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("CERTDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: None)
+    app_module.main(["--demo"])
+    first = capsys.readouterr().out
+    app_module.main(["--demo"])
+    second = capsys.readouterr().out
+    for out in (first, second):
+        assert "演示账号" in out and "admin" in out and "reviewer" in out
+    with db.connection_context():
+        assert User.select().count() == 4
