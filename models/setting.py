@@ -1,7 +1,10 @@
 """College settings an administrator can change; every default lives here, once."""
 from peewee import CharField, TextField
 
-from .db import BaseModel
+from . import audit
+from .db import BaseModel, db
+
+audit.ACTION_LABELS.setdefault("setting.update", "修改院校设置")
 
 # key: (default, label shown to the administrator)
 DEFAULTS = {
@@ -35,3 +38,36 @@ def put(key, value):
      .insert(key=key, value=str(value))
      .on_conflict(conflict_target=[Setting.key], update={Setting.value: str(value)})
      .execute())
+
+
+def clean(raw):
+    """院校设置's form: (values, {key: message}) for every known setting; numbers must stay numbers."""
+    values, errors = {}, {}
+    for key, (default, label) in DEFAULTS.items():
+        value = (raw.get(key) or "").strip()
+        values[key] = value
+        if not value:
+            errors[key] = f"请填写{label}"
+        elif _is_number(default) and not _is_number(value):
+            errors[key] = f"{label}须为数字"
+    return values, errors
+
+
+def update(values, by):
+    """Store the changed settings and audit them in one transaction; returns the labels changed."""
+    changes = {DEFAULTS[k][1]: (get(k), v) for k, v in values.items() if k in DEFAULTS and get(k) != v}
+    if changes:
+        with db.atomic():
+            for key, value in values.items():
+                if key in DEFAULTS and get(key) != value:
+                    put(key, value)
+            audit.record("setting.update", None, changes, user=by, label="院校设置")
+    return list(changes)
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True

@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from flask_login import UserMixin
-from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, DateTimeField
+from peewee import JOIN, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit, setting
@@ -99,6 +99,66 @@ class User(UserMixin, BaseModel):
             user.save()
             audit.record("user.create", user, {"角色": (None, user.role_label)}, user=by)
         return user
+
+    def change(self, role, organisation, display_name, by):
+        """Change a user's role (a reviewer's organisation with it) and display name."""
+        if role not in ROLE_LABELS:
+            raise UserError("角色必须是 " + "、".join(ROLE_LABELS.values()) + " 之一")
+        if role == REVIEWER and organisation is None:
+            raise UserError("评价组织审核员必须属于一个培训评价组织")
+        if role != ADMIN:
+            self._keep_an_admin(by, "改变角色")
+        organisation = organisation if role == REVIEWER else None
+        before = {"角色": self.role_label, "培训评价组织": self.organisation.name if self.organisation else "",
+                  "显示名称": self.display_name}
+        after = {"角色": ROLE_LABELS[role], "培训评价组织": organisation.name if organisation else "",
+                 "显示名称": (display_name or "").strip()}
+        changes = audit.diff(before, after)
+        if not changes:
+            return False
+        with db.atomic():
+            self.role, self.organisation, self.display_name = role, organisation, after["显示名称"]
+            self.save()
+            audit.record("user.update", self, changes, user=by)
+        return True
+
+    def set_active(self, active, by):
+        """停用 or 启用 an account; a disabled user can no longer log in."""
+        if not active:
+            self._keep_an_admin(by, "停用")
+        if self.active == active:
+            return False
+        with db.atomic():
+            self.active = active
+            if active:
+                self.failed_logins, self.locked_until = 0, None
+            self.save()
+            audit.record("user.update", self, {"账号状态": ("已停用" if active else "正常", "正常" if active else "已停用")},
+                         user=by)
+        return True
+
+    def reset_password(self, password, by):
+        """An administrator sets a new password; the lock is lifted."""
+        self.set_password(password)
+        with db.atomic():
+            self.failed_logins, self.locked_until = 0, None
+            self.save()
+            audit.record("user.password_reset", self, user=by)
+
+    def _keep_an_admin(self, by, what):
+        """Refuse a change that would lock the administrator out or leave the college without one."""
+        if by is not None and by.id == self.id:
+            raise UserError(f"不能{what}自己的账号")
+        others = User.select().where((User.role == ADMIN) & User.active & (User.id != self.id))
+        if self.role == ADMIN and self.active and not others.exists():
+            raise UserError(f"这是唯一可用的院校管理员，不能{what}")
+
+    @classmethod
+    def ordered(cls):
+        return (cls
+                .select(cls, Organisation)
+                .join(Organisation, JOIN.LEFT_OUTER)
+                .order_by(cls.role, cls.username))
 
     @classmethod
     def by_username(cls, username):

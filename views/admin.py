@@ -2,7 +2,9 @@
 from datetime import datetime, timedelta
 
 from flask import Blueprint, request
+from flask_login import current_user
 
+from models import setting
 from models.audit import ACTION_LABELS, AuditEvent
 from models.user import ADMIN
 
@@ -34,6 +36,19 @@ def audit_log():
         query = query.where(AuditEvent.at < day + timedelta(days=1))
     return render("admin/audit.html", block="results", page=Page(query, page_arg()),
                   filters=filters, actions=ACTION_LABELS)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@roles(ADMIN)
+def settings():
+    """院校设置: every setting with its label; 保存 stores and audits the changed ones."""
+    values, errors, saved = {key: setting.get(key) for key in setting.DEFAULTS}, {}, None
+    if request.method == "POST":
+        values, errors = setting.clean(request.form)
+        if not errors:
+            saved = setting.update(values, by=current_user._get_current_object())
+    return render("admin/settings.html", block="form", status=422 if errors else 200, values=values,
+                  errors=errors, saved=saved, labels={k: label for k, (_, label) in setting.DEFAULTS.items()})
 
 
 def _date(text):

@@ -1,0 +1,76 @@
+"""系统管理 → 省厅指标: the quotas the provincial education department approved, with what is used and left."""
+from datetime import date
+
+from flask import Blueprint, abort, request
+from flask_login import current_user
+
+from models.pilot import PilotCertificate, PilotError, Quota
+from models.user import ADMIN
+
+from . import hx_events, render, roles
+
+bp = Blueprint("quotas", __name__, url_prefix="/admin/quotas")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles(ADMIN)
+def index():
+    """省厅指标 of a year (all years by default), and the form that records one."""
+    year = request.args.get("year", "").strip()
+    raw, errors = {"year": str(date.today().year)}, {}
+    if request.method == "POST":
+        raw = request.form.to_dict()
+        values, errors = Quota.clean(raw)
+        if not errors:
+            try:
+                Quota.add(values, by=_me())
+                raw = {"year": raw["year"]}
+            except PilotError as exc:
+                errors = {"pilot": str(exc)}
+    return _page(raw, errors, year)
+
+
+@bp.route("/<int:quota_id>/edit", methods=["GET", "POST"])
+@roles(ADMIN)
+def edit(quota_id):
+    """修改 the 文号 or the number of a quota, in a dialog."""
+    quota = _get(quota_id)
+    raw, errors = {"document_no": quota.document_no, "amount": str(quota.amount)}, {}
+    if request.method == "POST":
+        raw = request.form.to_dict()
+        values = Quota.clean_approval(raw, errors)
+        if not errors:
+            try:
+                quota.change(values["document_no"], values["amount"], by=_me())
+            except PilotError as exc:
+                errors["amount"] = str(exc)
+            else:
+                return "", 204, hx_events(notice=(f"已保存「{quota}」的省厅指标", "ok"), closeDialog=True, quotasChanged=True)
+    return render("quotas/edit.html", block="dialog", status=422 if errors else 200, quota=quota, raw=raw,
+                  errors=errors)
+
+
+@bp.route("/<int:quota_id>", methods=["DELETE"])
+@roles(ADMIN)
+def delete(quota_id):
+    """删除 a quota that nothing uses yet."""
+    quota = _get(quota_id)
+    try:
+        quota.remove(by=_me())
+    except PilotError as exc:
+        return str(exc), 409, {"Content-Type": "text/plain; charset=utf-8"}
+    return "", 200, hx_events(notice=(f"已删除「{quota}」的省厅指标", "ok"), quotasChanged=True)
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _get(quota_id):
+    return Quota.get_or_none(Quota.id == quota_id) or abort(404)
+
+
+def _page(raw, errors, year):
+    return render("quotas/index.html", block="quotas", status=422 if errors else 200, raw=raw, errors=errors,
+                  year=year, years=Quota.years(), pilots=list(PilotCertificate.ordered()),
+                  quotas=list(Quota.ordered(int(year) if year.isdigit() else None)))

@@ -1,0 +1,169 @@
+"""考核站点: the list, 申报考核站点 and resubmission by staff, 审核 and 停用 / 启用 by the organisation's reviewer."""
+from flask import Blueprint, abort, redirect, request, url_for
+from flask_login import current_user
+
+from models.audit import AuditEvent
+from models.pilot import PilotCertificate
+from models.site import REJECTED, REVIEW_STATUSES, SITE_STATUSES, Site, SiteError
+from models.user import ADMIN, REVIEWER, STAFF
+
+from . import Page, hx_events, page_arg, refused, render, roles
+
+bp = Blueprint("sites", __name__, url_prefix="/sites")
+FILTERS = ("q", "review_status", "site_status", "certificate")
+
+
+@bp.context_processor
+def statuses():
+    return dict(REVIEW_STATUSES=REVIEW_STATUSES, SITE_STATUSES=SITE_STATUSES)
+
+
+@bp.route("/")
+@roles(ADMIN, STAFF, REVIEWER)
+def index():
+    """考核站点: the sites the user may see, filtered by 审核状态 and 站点状态; htmx gets only the results."""
+    filters = {key: request.args.get(key, "").strip() for key in FILTERS}
+    args = {k: v for k, v in filters.items() if v}
+    return render("sites/list.html", block="results", filters=filters, args=args,
+                  page=Page(Site.filtered(_me(), **filters), page_arg()),
+                  certificates=Site.certificates_seen_by(_me()))
+
+
+@bp.route("/<int:site_id>")
+@roles(ADMIN, STAFF, REVIEWER)
+def detail(site_id):
+    """The site's page: every field, both statuses, whether it can be used, the reviewer's reason, history."""
+    site = _get(site_id)
+    return render("sites/detail.html", block="detail", site=site, events=_history(site))
+
+
+# ---- 申报考核站点 and resubmission (staff) -----------------------------------------------------------
+@bp.route("/new", methods=["GET", "POST"])
+@roles(ADMIN, STAFF)
+def new():
+    """申报考核站点: the form, and 提交并保存 that creates the site as 待审核 / 未启用."""
+    if request.method == "GET":
+        return _form(None, {"levels": []})
+    return _save(None)
+
+
+@bp.route("/<int:site_id>/edit", methods=["GET", "POST"])
+@roles(ADMIN, STAFF)
+def edit(site_id):
+    """修改 a site waiting for review, or correct a refused one and resubmit it (back to 待审核)."""
+    site = _get(site_id)
+    if not site.editable:
+        return refused(f"考核站点已{site.review_status}，不能修改")
+    if request.method == "GET":
+        return _form(site, site.form_values())
+    return _save(site)
+
+
+@bp.route("/levels")
+@roles(ADMIN, STAFF)
+def levels():
+    """The 等级 choices of the chosen certificate: only its pilot levels (the form refreshes them)."""
+    raw = {"certificate": request.args.get("certificate", ""), "levels": request.args.getlist("levels")}
+    return render("sites/form.html", block="levels", raw=raw, errors={}, pilot_levels=_pilot_levels(raw))
+
+
+# ---- 审核 and 停用 / 启用 (the organisation's reviewer) ------------------------------------------------
+@bp.route("/<int:site_id>/approve", methods=["POST"])
+@roles(REVIEWER)
+def approve(site_id):
+    """审核通过: the site becomes 审核通过 and 已启用."""
+    return _transition(site_id, lambda site: site.approve(by=_me()), "审核通过，站点已启用")
+
+
+@bp.route("/<int:site_id>/reject", methods=["GET", "POST"])
+@roles(REVIEWER)
+def reject(site_id):
+    """审核不通过: a dialog asking for the reason, then the refusal."""
+    site = _get(site_id)
+    reason = request.form.get("reason", "")
+    if request.method == "POST":
+        try:
+            site.reject(reason, by=_me())
+        except SiteError as exc:
+            return render("sites/reject.html", block="dialog", status=422, site=site, reason=reason, error=str(exc))
+        return _done(site, f"{site.name}：审核不通过，已退回院校修改")
+    return render("sites/reject.html", block="dialog", site=site, reason=reason, error=None)
+
+
+@bp.route("/<int:site_id>/disable", methods=["POST"])
+@roles(REVIEWER)
+def disable(site_id):
+    """停用 an approved site."""
+    return _transition(site_id, lambda site: site.disable(by=_me()), "已停用")
+
+
+@bp.route("/<int:site_id>/enable", methods=["POST"])
+@roles(REVIEWER)
+def enable(site_id):
+    """启用 a stopped site again."""
+    return _transition(site_id, lambda site: site.enable(by=_me()), "已启用")
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+def _me():
+    return current_user._get_current_object()
+
+
+def _get(site_id):
+    """The one place a site is looked up: a reviewer's view of another organisation's site is a 404."""
+    return Site.get_for(_me(), site_id) or abort(404)
+
+
+def _history(site):
+    return list(AuditEvent.for_object("site", site.id).limit(100))
+
+
+def _pilot_levels(raw):
+    certificate = raw.get("certificate", "")
+    return PilotCertificate.levels_for(int(certificate)) if certificate.isdigit() else []
+
+
+def _form(site, raw, errors=None, status=200):
+    return render("sites/form.html", block="dialog", status=status, site=site, raw=raw, errors=errors or {},
+                  certificates=list(PilotCertificate.certificates()), pilot_levels=_pilot_levels(raw))
+
+
+def _save(site):
+    """提交并保存: 422 with each field's problem, or the site declared / revised through the model."""
+    raw = dict(request.form.to_dict(), levels=request.form.getlist("levels"))
+    values, errors = Site.clean(raw)
+    if errors:
+        return _form(site, raw, errors, status=422)
+    try:
+        if site is None:
+            site = Site.declare(values, by=_me())
+            message = f"已提交考核站点「{site.name}」，等待培训评价组织审核"
+        else:
+            resubmitted = site.review_status == REJECTED
+            site.revise(values, by=_me())
+            message = f"已{'重新提交' if resubmitted else '保存'}考核站点「{site.name}」"
+    except SiteError as exc:
+        return _form(site, raw, {"certificate": str(exc)}, status=422)
+    return _done(site, message)
+
+
+def _done(site, message):
+    """After a dialog: close it, let the list or detail page reload itself, and say what happened."""
+    if not request.htmx:
+        return redirect(url_for(".detail", site_id=site.id), 303)
+    return "", 204, hx_events(notice=(message, "ok"), closeDialog=True, sitesChanged=True)
+
+
+def _transition(site_id, change, message):
+    """A row or detail-page action: the model changes the site; the new row (or detail block) comes back."""
+    site = _get(site_id)
+    try:
+        change(site)
+    except SiteError as exc:
+        return refused(exc)
+    if not request.htmx:
+        return redirect(url_for(".detail", site_id=site.id), 303)
+    headers = hx_events(notice=(f"{site.name}：{message}", "ok"))
+    if request.values.get("from") == "detail":
+        return render("sites/detail.html", block="detail", site=site, events=_history(site), headers=headers)
+    return render("sites/list.html", block="row", site=site, headers=headers)
