@@ -221,7 +221,8 @@ class Candidate(BaseModel):
     @classmethod
     def status_counts(cls, query=None):
         """{status: count} over a query (all candidates by default), every status present."""
-        base = (query or cls.select()).clone()
+        # Not `query or ...`: truth-testing a peewee query runs it and fetches every row.
+        base = (query if query is not None else cls.select()).clone()
         rows = (base
                 .select(cls.status, fn.COUNT(cls.id).alias("n"))
                 .order_by()

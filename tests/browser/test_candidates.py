@@ -1,0 +1,138 @@
+"""考生管理 in Chromium, as the manual §2.2 describes it: 新增学生信息 → 认证 → 人工确认 → 信息准确; 批量认证."""
+from playwright.sync_api import expect
+from stdnum.cn import ric
+
+from models.candidate import Candidate
+from models.photo import demo_jpeg
+from tests.browser.conftest import screenshot
+
+
+def valid_id(body):
+    return body + ric.calc_check_digit(body + "0")
+
+
+def open_candidates(page):
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="考生管理").click()
+    expect(page.get_by_role("heading", name="考生管理")).to_be_visible()
+
+
+def test_new_candidate_authenticate_confirm_until_accurate(page, login_as, tmp_path):
+    login_as("staff")
+    open_candidates(page)
+    screenshot(page, "candidates-empty")
+
+    page.get_by_role("button", name="新增学生信息").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="新增学生信息")).to_be_visible()
+    dialog.get_by_label("姓名").fill("张三")
+    number = valid_id("41010220030105123")
+    dialog.get_by_label("证件号码").fill(number[:6] + " " + number[6:14] + " " + number[14:])  # normalised on save
+    dialog.get_by_label("证件号码").press("Tab")
+    # Leaving the field shows what the number implies, and fills the empty 性别 and 出生日期.
+    expect(dialog.get_by_text("证件号码表示：2003-01-05 出生，男")).to_be_visible()
+    expect(dialog.get_by_label("性别")).to_have_value("男")
+    expect(dialog.get_by_label("出生日期")).to_have_value("2003-01-05")
+    dialog.get_by_label("手机号").fill("13812345678")
+    dialog.get_by_label("院系").fill("信息工程学院")
+    dialog.get_by_label("专业").fill("计算机应用技术")
+    dialog.get_by_label("班级").fill("计应2301")
+    screenshot(page, "candidates-new-dialog")
+    dialog.get_by_role("button", name="保存").click()
+    expect(page.locator("#dialog")).not_to_be_visible()
+    expect(page.locator("#notice")).to_contain_text("已新增考生 张三")
+
+    row = page.get_by_role("row").filter(has_text="张三")
+    expect(row).to_contain_text("待认证")
+    expect(row).to_contain_text("410102********")
+    expect(page.locator("#counts")).to_contain_text("待认证 1")
+    row.get_by_role("button", name="认证").click()
+    expect(row.locator(".badge")).to_have_text("认证通过")
+    expect(page.locator("#counts")).to_contain_text("认证通过 1")
+
+    # 人工确认 needs a photo: the dialog says so and offers the upload (the candidate form's photo input).
+    row.get_by_role("button", name="人工确认").click()
+    expect(dialog.get_by_text("该考生还没有照片")).to_be_visible()
+    expect(dialog.get_by_role("button", name="保存")).to_be_disabled()
+    screenshot(page, "candidates-confirm-no-photo")
+    dialog.get_by_role("button", name="上传照片").click()
+    photo = tmp_path / f"{number}.jpg"
+    photo.write_bytes(demo_jpeg())
+    dialog.get_by_label("照片").set_input_files(str(photo))
+    dialog.get_by_role("button", name="保存").click()
+    expect(page.locator("#dialog")).not_to_be_visible()
+    row = page.get_by_role("row").filter(has_text="张三")
+    expect(row.get_by_role("img", name="张三的照片")).to_be_visible()
+
+    row.get_by_role("button", name="人工确认").click()
+    expect(dialog.get_by_role("heading", name="人工确认：张三")).to_be_visible()
+    expect(dialog).to_contain_text(number)  # the full number, for checking against the photo
+    screenshot(page, "candidates-confirm-dialog")
+    dialog.get_by_role("button", name="保存").click()
+    expect(page.locator("#dialog")).not_to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="张三").locator(".badge")).to_have_text("信息准确")
+    expect(page.locator("#counts")).to_contain_text("信息准确 1")
+    screenshot(page, "candidates-accurate")
+    assert page.js_errors == []
+
+
+def test_inline_validation_and_errors_on_save(page, login_as):
+    login_as("staff")
+    open_candidates(page)
+    page.get_by_role("button", name="新增学生信息").click()
+    dialog = page.get_by_role("dialog")
+    number = valid_id("41010220030105123")
+    wrong = number[:-1] + ("1" if number[-1] != "1" else "2")
+    dialog.get_by_label("证件号码").fill(wrong)
+    dialog.get_by_label("证件号码").press("Tab")
+    expect(dialog.get_by_text(f"证件号码校验位错误，应为 {number[-1]}")).to_be_visible()
+    dialog.get_by_label("手机号").fill("123")
+    dialog.get_by_label("手机号").press("Tab")
+    expect(dialog.get_by_text("手机号「123」格式不正确")).to_be_visible()
+    dialog.get_by_role("button", name="保存").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("项需要修改")
+    expect(dialog.get_by_text("姓名为必填项")).to_be_visible()
+    screenshot(page, "candidates-form-errors")
+    assert Candidate.select().count() == 0
+    assert page.js_errors == []
+
+
+def test_bulk_authenticate_ticked_rows(page, login_as):
+    user = login_as("staff")
+    bodies = ["41010220030105123", "41010520040203456", "41030220020304567", "41130220010101234"]
+    for i, body in enumerate(bodies):
+        number = valid_id(body)
+        gender = "男" if int(number[16]) % 2 else "女"
+        if i == 2:
+            number = number[:-1] + ("1" if number[-1] != "1" else "2")  # a wrong check character
+        Candidate.register({"name": f"学生{'甲乙丙丁'[i]}", "id_type": "居民身份证", "id_number": number,
+                            "gender": gender, "phone": "13900001111"}, by=user)
+    open_candidates(page)
+    for name in ("学生甲", "学生乙", "学生丙"):
+        page.get_by_role("checkbox", name=f"选择 {name}").check()
+    page.get_by_role("button", name="批量认证").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("已勾选的 3 名考生")
+    screenshot(page, "candidates-bulk-dialog")
+    dialog.get_by_role("button", name="开始认证").click()
+    expect(dialog).to_contain_text("认证通过 2 人，认证未通过 1 人，跳过 0 人")
+    dialog.locator(".dialog-foot").get_by_role("button", name="关闭").click()
+    expect(page.get_by_role("row").filter(has_text="学生丙")).to_contain_text("证件号码校验位错误")
+    expect(page.get_by_role("row").filter(has_text="学生丁").locator(".badge")).to_have_text("待认证")
+    expect(page.locator("#counts")).to_contain_text("认证通过 2")
+    expect(page.locator("#counts")).to_contain_text("认证未通过 1")
+    screenshot(page, "candidates-after-bulk")
+
+    # Clicking a count filters the list, and the URL keeps the filter.
+    page.locator("#counts").get_by_text("认证未通过").click()
+    expect(page.get_by_role("row").filter(has_text="学生甲")).to_have_count(0)
+    expect(page.get_by_role("row").filter(has_text="学生丙")).to_have_count(1)
+    assert "status=" in page.url
+    page.reload()
+    expect(page.get_by_role("row").filter(has_text="学生甲")).to_have_count(0)
+    page.locator("#counts").get_by_text("全部").click()
+    expect(page.get_by_role("row").filter(has_text="学生甲")).to_have_count(1)
+    page.get_by_label("搜索").fill("学生丁")
+    expect(page.get_by_role("row").filter(has_text="学生丙")).to_have_count(0)
+    expect(page.get_by_role("row").filter(has_text="学生丁")).to_have_count(1)
+    assert "q=" in page.url
+    assert page.js_errors == []

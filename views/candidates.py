@@ -1,0 +1,274 @@
+"""考生管理: the candidate list, 新增学生信息 and edit, 认证 / 批量认证, 人工确认, the detail page and delete."""
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from models import audit, photo as photos
+from models.audit import AuditEvent
+from models.candidate import (ACCURATE, AUTHENTICABLE, PENDING, REJECTED, STATUSES, VERIFIED, Candidate,
+                              TransitionError)
+from models.candidate_fields import FIELDS, FIELDS_BY_KEY, clean_candidate
+from models.identity import identity_problems, implied_by_number
+from models.normalise import FieldError
+from models.user import ADMIN, STAFF
+
+from . import Page, hx_events, page_arg, refused, render, roles, wants_partial
+
+bp = Blueprint("candidates", __name__, url_prefix="/candidates")
+FILTERS = ("q", "status", "department", "major", "has_photo", "sort")
+DEFAULT_SORT = "-created_at"
+SKIPPED_NOTE = "（状态不是待认证或认证未通过）"
+
+
+@bp.context_processor
+def statuses():
+    return dict(STATUSES=STATUSES, PENDING=PENDING, VERIFIED=VERIFIED, REJECTED=REJECTED,
+                ACCURATE=ACCURATE, AUTHENTICABLE=AUTHENTICABLE, FIELDS=FIELDS)
+
+
+# ---- the list ------------------------------------------------------------------------------------
+@bp.route("/")
+@roles(ADMIN, STAFF)
+def index():
+    """考生管理: search, filters, sorting and paging kept in the URL; htmx gets only the results block."""
+    filters, partial = _filters(request.args), wants_partial()
+    return render("candidates/list.html", block="results", partial=partial, **_list_context(filters, partial))
+
+
+@bp.route("/counts")
+@roles(ADMIN, STAFF)
+def counts():
+    """The counts per status above the table, re-fetched after a row action changed them."""
+    filters = _filters(request.args)
+    if not request.htmx:
+        return redirect(url_for(".index", **request.args), 303)
+    return render("candidates/list.html", block="counts", filters=filters, counts=_counts(filters))
+
+
+# ---- 新增学生信息 and edit -----------------------------------------------------------------------
+@bp.route("/new", methods=["GET", "POST"])
+@roles(ADMIN, STAFF)
+def new():
+    """新增学生信息: the dialog, and 保存 that creates the candidate in 待认证."""
+    if request.method == "POST":
+        return _save(None)
+    return _form(None, {"id_type": FIELDS_BY_KEY["id_type"].choices[0]})
+
+
+@bp.route("/<int:candidate_id>/edit", methods=["GET", "POST"])
+@roles(ADMIN, STAFF)
+def edit(candidate_id):
+    """修改 a candidate; a changed key field sends it back to 待认证 (the model decides)."""
+    candidate = _get(candidate_id)
+    if request.method == "POST":
+        return _save(candidate)
+    return _form(candidate, _display_values(candidate))
+
+
+@bp.route("/validate/<key>", methods=["POST"])
+@roles(ADMIN, STAFF)
+def validate(key):
+    """Inline validation as the user leaves a field: its error or hint; an ID fills 出生日期/性别 if empty."""
+    field = FIELDS_BY_KEY.get(key) or abort(404)
+    raw = request.form.to_dict()
+    candidate = _get(int(raw["candidate_id"])) if raw.get("candidate_id", "").isdigit() else None
+    fills = _implied_fills(raw) if key in ("id_number", "id_type") else []
+    _, errors, notes = _check(raw, candidate)
+    return render("candidates/_validate.html", field=field, fills=fills, raw=raw, errors=errors, notes=notes)
+
+
+# ---- 认证, 批量认证 and 人工确认 --------------------------------------------------------------------
+@bp.route("/<int:candidate_id>/authenticate", methods=["POST"])
+@roles(ADMIN, STAFF)
+def authenticate(candidate_id):
+    """认证 one row: run the identity verifier and return the updated row."""
+    candidate = _get(candidate_id)
+    try:
+        passed = candidate.authenticate(by=_me())
+    except TransitionError as exc:
+        return refused(exc)
+    if passed:
+        notice = (f"{candidate.name}：认证通过", "ok")
+    else:
+        notice = (f"{candidate.name}：认证未通过（{'；'.join(candidate.reasons)}）", "error")
+    return _row(candidate, notice)
+
+
+@bp.route("/bulk-authenticate", methods=["GET", "POST"])
+@roles(ADMIN, STAFF)
+def bulk_authenticate():
+    """批量认证 of the ticked rows or of every row matching the filter: the confirming dialog, then the work."""
+    filters = _filters(request.values)
+    ids = [int(i) for i in request.values.getlist("ids") if i.isdigit()]
+    scope = request.values.get("scope") or ("selected" if ids else "all")
+    if request.method == "GET":
+        matching = Candidate.filtered(**filters)
+        return render("candidates/bulk.html", block="dialog", filters=filters, ids=ids, scope=scope,
+                      matching=matching.count(), todo=matching.where(Candidate.status.in_(AUTHENTICABLE)).count())
+    query = (Candidate.select().where(Candidate.id.in_(ids)) if scope == "selected" and ids
+             else Candidate.filtered(**filters))
+    passed, failed, skipped = Candidate.authenticate_many(list(query), by=_me())
+    message = f"认证通过 {passed} 人，认证未通过 {failed} 人，跳过 {skipped} 人{SKIPPED_NOTE if skipped else ''}"
+    if not request.htmx:
+        return redirect(url_for(".index", **{k: v for k, v in filters.items() if v}), 303)
+    return render("candidates/bulk.html", block="result", message=message, failed=failed,
+                  headers=hx_events(candidatesReload=True, notice=(message, "ok" if not failed else "info")))
+
+
+@bp.route("/<int:candidate_id>/confirm", methods=["GET", "POST"])
+@roles(ADMIN, STAFF)
+def confirm(candidate_id):
+    """人工确认: every field (the full ID, audited) beside the photo; 保存 marks the candidate 信息准确."""
+    candidate = _get(candidate_id)
+    if candidate.status != VERIFIED:
+        return refused(f"考生状态为「{candidate.status}」，只有认证通过的考生可以人工确认")
+    if request.method == "GET":
+        audit.record("candidate.view_id", candidate, user=_me())
+        return render("candidates/confirm.html", block="dialog", c=candidate)
+    try:
+        candidate.confirm(by=_me())
+    except TransitionError as exc:
+        return refused(exc)
+    return "", 204, hx_events(closeDialog=True, candidatesReload=True,
+                            notice=(f"{candidate.name} 已人工确认，状态为信息准确", "ok"))
+
+
+# ---- detail and delete ---------------------------------------------------------------------------
+@bp.route("/<int:candidate_id>")
+@roles(ADMIN, STAFF)
+def detail(candidate_id):
+    """The candidate's page: every field with the full ID (audited), photo, status, what is missing, history."""
+    candidate = _get(candidate_id)
+    audit.record("candidate.view_id", candidate, user=_me())
+    events = list(AuditEvent.for_object("candidate", candidate.id)
+                  .where(AuditEvent.action != "candidate.view_id")
+                  .limit(200))
+    return render("candidates/detail.html", block="detail", c=candidate, events=events)
+
+
+@bp.route("/<int:candidate_id>", methods=["DELETE"])
+@roles(ADMIN, STAFF)
+def delete(candidate_id):
+    """Delete a candidate (refused while it has certificate records) and its photo file."""
+    candidate = _get(candidate_id)
+    try:
+        photo = candidate.remove(by=_me())
+    except TransitionError as exc:
+        return refused(exc)
+    if photo:
+        photos.delete_photo_file(current_app.config["DATA_DIR"], photo)
+    headers = hx_events(candidatesChanged=True, notice=(f"已删除考生 {candidate.name}", "ok"))
+    if request.values.get("from") == "detail":
+        headers["HX-Redirect"] = url_for(".index")
+    return "", 200, headers
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+def _me():
+    return current_user._get_current_object()
+
+
+def _get(candidate_id):
+    return Candidate.get_or_none(Candidate.id == candidate_id) or abort(404)
+
+
+def _filters(args):
+    filters = {key: args.get(key, "").strip() for key in FILTERS}
+    filters["sort"] = filters["sort"] or DEFAULT_SORT
+    return filters
+
+
+def _counts(filters):
+    """Counts per status over the current search and filters, ignoring the status filter itself."""
+    return Candidate.status_counts(Candidate.filtered(**dict(filters, status="")))
+
+
+def _list_context(filters, partial):
+    """What the list page shows; the filter dropdowns' values only for the full page."""
+    return dict(
+        filters=filters,
+        args={k: v for k, v in filters.items() if v and not (k == "sort" and v == DEFAULT_SORT)},
+        page=Page(Candidate.filtered(**filters), page_arg()),
+        counts=_counts(filters),
+        departments=[] if partial else Candidate.distinct_values(Candidate.department),
+        majors=[] if partial else Candidate.distinct_values(Candidate.major),
+    )
+
+
+def _row(candidate, notice):
+    if not request.htmx:
+        return redirect(url_for(".index"), 303)
+    return render("candidates/list.html", block="row", c=candidate,
+                  headers=hx_events(candidatesChanged=True, notice=notice))
+
+
+def _display_values(candidate):
+    values = candidate.field_values()
+    return {k: "" if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v))
+            for k, v in values.items()}
+
+
+def _form(candidate, raw, errors=None, notes=None, status=200, headers=None):
+    return render("candidates/form.html", block="dialog", status=status, headers=headers, candidate=candidate,
+                  raw=raw, errors=errors or {}, notes=notes or {}, photo_rules=photos.PhotoRules.load())
+
+
+def _check(raw, candidate):
+    """Clean the form with the one validator, then add what the form also shows: ID hints and duplicates."""
+    values, errors = clean_candidate(raw)
+    notes = {}
+    id_type, number = values.get("id_type"), values.get("id_number")
+    if id_type and number and "id_number" not in errors:
+        other = Candidate.by_identity(id_type, number)
+        if other is not None and (candidate is None or other.id != candidate.id):
+            errors["id_number"] = FieldError(f"该证件号码已存在（考生 {other.name}）",
+                                             "请勿重复新增；如需修改，请在列表中搜索该考生后点击「修改」")
+        born, gender = implied_by_number(id_type, number)
+        hints = [("ok", f"证件号码表示：{born:%Y-%m-%d} 出生，{gender}")] if born else []
+        problems = identity_problems(values.get("name"), id_type, number, values.get("gender"),
+                                     values.get("birth_date"))
+        notes["name"] = [("warn", p) for p in problems if p.startswith("姓名")]
+        notes["id_number"] = hints + [("warn", p + "（可以保存，但认证将不通过）")
+                                      for p in problems if not p.startswith("姓名")]
+    return values, errors, notes
+
+
+def _implied_fills(raw):
+    """Fill an empty 出生日期 and 性别 from the ID number; returns the fields filled."""
+    values, _ = clean_candidate(raw)
+    born, gender = implied_by_number(values.get("id_type"), values.get("id_number", ""))
+    fills = []
+    for key, value in (("birth_date", born and born.isoformat()), ("gender", gender)):
+        if value and not raw.get(key, "").strip():
+            raw[key] = value
+            fills.append(FIELDS_BY_KEY[key])
+    return fills
+
+
+def _save(candidate):
+    """保存 of the candidate form: 422 with every field's problem, or the change made through the model."""
+    raw = request.form.to_dict()
+    values, errors, notes = _check(raw, candidate)
+    if errors:
+        return _form(candidate, raw, errors, notes, status=422)
+    if candidate is None:
+        candidate = Candidate.register(values, by=_me())
+        message = f"已新增考生 {candidate.name}，状态为待认证"
+    else:
+        changed_key = candidate.status != PENDING
+        candidate.edit(values, by=_me())
+        message = f"已保存 {candidate.name} 的信息" + ("，需重新认证" if changed_key and candidate.status == PENDING else "")
+    photo = _attach_photo(candidate)
+    if photo and not photo[0]:
+        return _form(candidate, _display_values(candidate), {"photo": FieldError(photo[1])}, status=422,
+                     headers=hx_events(candidatesReload=True, notice=(message + "，但照片未保存", "error")))
+    if photo:
+        message += "；" + photo[1]
+    return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=(message, "ok"))
+
+
+def _attach_photo(candidate):
+    """Store an uploaded photo through the photos area: (ok, message), or None when none was chosen."""
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename:
+        return None
+    return photos.attach_photo(candidate, upload.read(), current_app.config["DATA_DIR"], _me())
