@@ -1,0 +1,317 @@
+"""学生照片: the one photo checker, the content-addressed store, thumbnails and demo pictures.
+
+Every photo, whether it comes in a ZIP (models/photo_zip.py) or through the candidate form, passes
+`check_photo` with the rules below (settings an administrator can change), and is stored re-encoded by
+`store_photo` under `<data_dir>/photos/ab/<sha256>.jpg`; the candidate row keeps that relative path.
+"""
+import hashlib
+import io
+import os
+import random
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageOps, JpegImagePlugin
+
+from . import audit, setting
+
+# Rule settings: key -> (default, label). The dialog and the checker read the same values.
+RULE_SETTINGS = {
+    "photo_min_kb": ("20", "照片文件最小（KB）"),
+    "photo_max_kb": ("200", "照片文件最大（KB）"),
+    "photo_min_width": ("295", "照片最小宽度（像素）"),
+    "photo_min_height": ("413", "照片最小高度（像素）"),
+    "photo_min_ratio": ("1.2", "照片高宽比下限（高 ÷ 宽）"),
+    "photo_max_ratio": ("1.5", "照片高宽比上限（高 ÷ 宽）"),
+    "photo_zip_max_files": ("10000", "照片压缩包最多文件数"),
+    "photo_zip_max_mb": ("300", "照片压缩包最大（MB）"),
+}
+for _key, _value in RULE_SETTINGS.items():
+    setting.DEFAULTS.setdefault(_key, _value)
+
+audit.ACTION_LABELS.setdefault("photo.zip", "上传学生照片压缩包")
+
+# ID photos are well under a million pixels. Pillow's own bomb limit (89 M pixels, only a warning below
+# twice that) would let a 200 KB file expand to hundreds of MB, so the whole process uses this lower one.
+MAX_PIXELS = 4_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+PHOTOS = "photos"
+THUMBS = "thumbs"
+THUMB_SIZE = (90, 120)
+JPEG_QUALITY = 90
+_ROTATED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+
+
+@dataclass(frozen=True)
+class PhotoRules:
+    min_bytes: int
+    max_bytes: int
+    min_width: int
+    min_height: int
+    min_ratio: float
+    max_ratio: float
+    zip_max_files: int
+    zip_max_bytes: int
+
+    @classmethod
+    def load(cls):
+        """The rules as currently set (one read per setting: load once per job, not per photo)."""
+        return cls(
+            min_bytes=setting.get_int("photo_min_kb") * 1024,
+            max_bytes=setting.get_int("photo_max_kb") * 1024,
+            min_width=setting.get_int("photo_min_width"),
+            min_height=setting.get_int("photo_min_height"),
+            min_ratio=float(setting.get("photo_min_ratio")),
+            max_ratio=float(setting.get("photo_max_ratio")),
+            zip_max_files=setting.get_int("photo_zip_max_files"),
+            zip_max_bytes=setting.get_int("photo_zip_max_mb") * 1024 * 1024,
+        )
+
+    @property
+    def size_range(self):
+        return f"{_kb(self.min_bytes)}–{_kb(self.max_bytes)} KB"
+
+    @property
+    def ratio_range(self):
+        return f"{_num(self.min_ratio)}–{_num(self.max_ratio)}"
+
+    def describe(self):
+        """The rules as the 上传学生照片 dialog states them, one line each."""
+        return [
+            ("格式", "JPG（JPEG）图片，扩展名 .jpg 或 .jpeg，大小写均可；PNG 等改扩展名无效"),
+            ("命名", "以考生的证件号码命名，例如 410102200301051234.jpg；末位 x 大小写均可"),
+            ("文件大小", f"每张 {self.size_range}"),
+            ("像素", f"宽至少 {self.min_width}、高至少 {self.min_height} 像素（例如 358×441），"
+                     f"总像素不超过 {MAX_PIXELS // 10000} 万"),
+            ("比例", f"高 ÷ 宽在 {self.ratio_range} 之间（竖版证件照）"),
+            ("压缩包", f"一个 .zip 文件，最多 {self.zip_max_files} 张照片、{self.zip_max_bytes // (1024 * 1024)} MB；"
+                       "压缩包内的文件夹会被忽略"),
+        ]
+
+
+@dataclass
+class PhotoResult:
+    ok: bool
+    problem: str = ""
+    width: int = 0
+    height: int = 0
+    image: Image.Image = field(default=None, repr=False)  # the decoded picture, for store_photo
+
+
+def _kb(size):
+    return _num(round(size / 1024, 1))
+
+
+def _num(value):
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def check_photo(data, rules=None):
+    """Check one photo against the rules; the result says what is wrong with the measured value."""
+    rules = rules or PhotoRules.load()
+    size = len(data)
+    # Size first: nothing is decoded that the rules would refuse anyway.
+    if not rules.min_bytes <= size <= rules.max_bytes:
+        return PhotoResult(False, f"文件 {_kb(size)} KB，应在 {rules.size_range} 之间")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format != "JPEG":
+                return PhotoResult(False, f"不是 JPEG 图片（实际为 {image.format or '未知格式'}）")
+            width, height = image.size
+            # Checked here as well, because the warnings filter is process-wide and another thread may
+            # reset it between the open and this line.
+            if width * height > MAX_PIXELS:
+                return _too_many_pixels(width, height)
+            image.verify()
+            # verify() passes a truncated JPEG: only a real decode (load) reads every byte.
+            image = Image.open(io.BytesIO(data))
+            image.load()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        return _too_many_pixels(*_header_size(data))
+    except Image.UnidentifiedImageError:
+        return PhotoResult(False, "不是图片文件，或图片格式无法识别")
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return PhotoResult(False, "图片已损坏或不完整")
+    if _orientation(image) in _ROTATED:
+        width, height = height, width
+    problems = []
+    if width < rules.min_width:
+        problems.append(f"宽 {width} 像素，至少 {rules.min_width}")
+    if height < rules.min_height:
+        problems.append(f"高 {height} 像素，至少 {rules.min_height}")
+    ratio = height / width
+    if not rules.min_ratio <= ratio <= rules.max_ratio:
+        problems.append(f"高宽比 {ratio:.2f}（{width}×{height}），应在 {rules.ratio_range} 之间")
+    if problems:
+        return PhotoResult(False, "；".join(problems), width, height)
+    return PhotoResult(True, "", width, height, image)
+
+
+def _too_many_pixels(width, height):
+    shown = f"{width}×{height} 像素" if width else "像素过多"
+    return PhotoResult(False, f"图片 {shown}，超过 {MAX_PIXELS // 10000} 万像素的上限", width, height)
+
+
+def _header_size(data):
+    """Width and height from the JPEG header alone (Image.open refused it before returning)."""
+    try:
+        # The plugin class reads only the header, and the bomb check lives in Image.open, not here.
+        return JpegImagePlugin.JpegImageFile(io.BytesIO(data)).size
+    except Exception:
+        return 0, 0
+
+
+def _orientation(image):
+    try:
+        return image.getexif().get(0x0112, 1)
+    except Exception:
+        return 1
+
+
+def photos_dir(data_dir):
+    return Path(data_dir) / PHOTOS
+
+
+def store_photo(data_dir, data, image=None):
+    """Re-encode a checked photo (EXIF removed, orientation applied) and store it by content hash.
+
+    Returns the path relative to `<data_dir>/photos/`. Pass the decoded `image` from check_photo to
+    avoid decoding twice.
+    """
+    if image is None:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    upright = ImageOps.exif_transpose(image)
+    if upright.mode not in ("RGB", "L"):
+        upright = upright.convert("RGB")
+    out = io.BytesIO()
+    # No exif= argument: the stored copy carries no EXIF (camera, GPS, time).
+    upright.save(out, "JPEG", quality=JPEG_QUALITY, optimize=False)
+    encoded = out.getvalue()
+    digest = hashlib.sha256(encoded).hexdigest()
+    relative = f"{digest[:2]}/{digest}.jpg"
+    target = photos_dir(data_dir) / relative
+    if not target.exists():
+        _write_atomic(target, encoded)
+    return relative
+
+
+def _write_atomic(target, data):
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".jpg")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def attach_photo(candidate, data, data_dir, by, rules=None):
+    """Check, store and attach one photo (the candidate form's upload); returns (ok, message)."""
+    result = check_photo(data, rules)
+    if not result.ok:
+        return False, f"照片不符合要求：{result.problem}"
+    path = store_photo(data_dir, data, result.image)
+    old = candidate.photo
+    if old == path:
+        return True, "照片与现有照片相同，未更改"
+    candidate.set_photo(path, by)
+    if old:
+        delete_photo_file(data_dir, old)
+    return True, "照片已保存"
+
+
+def photo_file(data_dir, relative):
+    """The absolute path of a stored photo, or None when the reference is not a file under photos/."""
+    if not relative:
+        return None
+    root = photos_dir(data_dir).resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents or not path.is_file():
+        return None
+    return path
+
+
+def delete_photo_file(data_dir, relative):
+    """Remove a photo file (and its thumbnail) once no candidate refers to it any more."""
+    from .candidate import Candidate
+    if not relative or Candidate.select().where(Candidate.photo == relative).exists():
+        return False
+    path = photo_file(data_dir, relative)
+    if path is None:
+        return False
+    path.unlink(missing_ok=True)
+    (photos_dir(data_dir) / THUMBS / relative).unlink(missing_ok=True)
+    return True
+
+
+def thumbnail_file(data_dir, relative):
+    """A small copy for lists, made on first request and kept under photos/thumbs/ (names never change)."""
+    source = photo_file(data_dir, relative)
+    if source is None:
+        return None
+    thumb = photos_dir(data_dir) / THUMBS / relative
+    if not thumb.exists():
+        with Image.open(source) as image:
+            image.draft("RGB", (THUMB_SIZE[0] * 2, THUMB_SIZE[1] * 2))  # decode at reduced scale: faster
+            image.thumbnail(THUMB_SIZE)
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=85)
+        _write_atomic(thumb, out.getvalue())
+    return thumb
+
+
+def demo_jpeg(width=358, height=441, seed=0, quality=92):
+    """A valid ID-style JPEG (a head-and-shoulders silhouette on a plain background) for tests and demos."""
+    rnd = random.Random(seed)
+    background = rnd.choice([(67, 142, 219), (255, 255, 255), (200, 40, 40), (225, 232, 240)])
+    image = Image.new("RGB", (width, height), background)
+    draw = ImageDraw.Draw(image)
+    skin = (rnd.randint(200, 240), rnd.randint(160, 200), rnd.randint(130, 170))
+    shirt = (rnd.randint(10, 90), rnd.randint(10, 90), rnd.randint(40, 140))
+    cx = width // 2 + rnd.randint(-width // 40, width // 40)
+    head_w, head_h = width * 0.36, height * 0.36
+    top = height * 0.16
+    draw.ellipse([cx - width * 0.45, height * 0.68, cx + width * 0.45, height * 1.3], fill=shirt)
+    draw.rectangle([cx - width * 0.08, top + head_h * 0.8, cx + width * 0.08, height * 0.75], fill=skin)
+    draw.ellipse([cx - head_w / 2, top, cx + head_w / 2, top + head_h], fill=skin)
+    hair = (rnd.randint(10, 60),) * 3
+    draw.chord([cx - head_w / 2, top - head_h * 0.05, cx + head_w / 2, top + head_h * 0.55], 180, 360, fill=hair)
+    # Fine noise gives the file a realistic size (a flat picture compresses to a few KB).
+    noise = Image.frombytes("L", (width, height), rnd.randbytes(width * height)).convert("RGB")
+    image = Image.blend(image, noise, 0.12)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+DEMO_PHOTO_SHARE = 0.8
+
+
+def seed_demo_photos(data_dir):
+    """seed-demo: 认证通过 candidates without a photo get a generated one until ~80% of verified ones have one.
+
+    Safe to run twice (a second run finds the share reached). Two dozen distinct pictures are shared, so
+    a few hundred candidates take well under a second.
+    """
+    from .candidate import ACCURATE, VERIFIED, Candidate
+    verified = Candidate.select().where(Candidate.status.in_([VERIFIED, ACCURATE]))
+    total = verified.count()
+    wanted = int(total * DEMO_PHOTO_SHARE) - verified.where(Candidate.photo.is_null(False)).count()
+    if wanted <= 0:
+        return 0
+    todo = list(Candidate.select()
+                .where((Candidate.status == VERIFIED) & Candidate.photo.is_null())
+                .order_by(Candidate.id)
+                .limit(wanted))
+    pictures = [store_photo(data_dir, demo_jpeg(seed=seed)) for seed in range(min(24, len(todo)))]
+    for index, candidate in enumerate(todo):
+        candidate.set_photo(pictures[index % len(pictures)], by=None)
+    return len(todo)
