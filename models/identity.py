@@ -63,9 +63,11 @@ def implied_by_number(id_type, number):
     """(birth date, gender) a GB 11643 number states, or (None, None) when it states none or is invalid."""
     if id_type not in GB11643_TYPES or not FORMATS[id_type][0].match(number or ""):
         return None, None
+    # The number matched its format, so its date digits are read directly: stdnum's get_birth_date
+    # cleans the number again first, which costs more than all other checks of an imported row.
     try:
-        born = ric.get_birth_date(number)
-    except Exception:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
         return None, None
     return born, ("男" if int(number[16]) % 2 == 1 else "女")
 

@@ -17,12 +17,18 @@ class FieldError(ValueError):
         self.fix = fix
 
 
+# Compiled once: these run for every cell of a batch import (re.sub with a pattern string looks the
+# pattern up in re's cache on each call, a fifth of the cost of a short cell).
+_SPACES = re.compile(r"\s+")
+_SEPARATORS = re.compile(r"[\s\-]")
+
+
 def text(raw):
     """Trim, turn full-width characters into half-width and collapse inner whitespace."""
     if raw is None:
         return ""
     value = unicodedata.normalize("NFKC", str(raw)).replace("\u3000", " ")
-    return re.sub(r"\s+", " ", value).strip()
+    return _SPACES.sub(" ", value).strip()
 
 
 _EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)
@@ -30,7 +36,7 @@ _EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)
 
 def id_number(raw):
     """An ID number: full-width digits and spaces removed, lowercase x made X; Excel's numeric damage refused."""
-    value = re.sub(r"[\s\-]", "", text(raw)).upper()
+    value = _SEPARATORS.sub("", text(raw)).upper()
     if _EXCEL_NUMBER.match(value) or re.fullmatch(r"\d+\.0+", value):
         raise FieldError(f"证件号码被 Excel 当作数字显示为「{text(raw)}」，位数已丢失",
                          "将证件号码列设为「文本」格式后重新输入完整号码（或在号码前加英文单引号 '）")
@@ -94,7 +100,7 @@ _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 
 
 def mobile(raw):
-    value = re.sub(r"[\s\-]", "", text(raw))
+    value = _SEPARATORS.sub("", text(raw))
     if value.startswith("+86"):
         value = value[3:]
     if not value:

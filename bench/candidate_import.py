@@ -1,0 +1,120 @@
+"""Benchmark: 批量导入学生信息 of 10,000 and 50,000-row .xlsx files generated from the column spec.
+
+    python bench/candidate_import.py [N ...]            (default: 10000 50000)
+
+For each N it prints, as ratios to the bare python-calamine parse of the same file (so they hold on a
+noisy machine): upload → validated preview (one bad row, so nothing is written), upload → saved (all rows
+valid, one transaction), and the peak memory of the process that did it. Each N runs in its own process
+on a fresh SQLite database under a temporary directory, through the real upload view.
+Targets (issue 4): preview ≤ 4×, saved ≤ 8×; 50,000 rows end to end < 5 s and < 300 MB.
+"""
+import io
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import python_calamine  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+from stdnum.cn import ric  # noqa: E402
+
+from sheets.spec import CANDIDATES  # noqa: E402
+
+DEPARTMENTS = ["信息工程学院", "机电工程学院", "经济管理学院", "艺术设计学院"]
+
+
+def make_rows(n, bad_row=None):
+    """n valid candidate rows (text, as typed), keyed by column; `bad_row` gets a malformed phone."""
+    rows = []
+    for i in range(n):
+        born = f"{1998 + i % 10}{1 + i % 12:02d}{1 + i % 28:02d}"
+        body = f"{410102 + i // 100000:06d}{born}{i % 1000:03d}"
+        number = body + ric.calc_check_digit(body + "0")
+        rows.append({
+            "name": "张三" if i % 3 else "欧阳娜娜", "id_type": "居民身份证", "id_number": number,
+            "gender": "男" if int(number[16]) % 2 else "女", "birth_date": "", "ethnicity": "汉族",
+            "phone": f"138{i:08d}", "student_no": f"2023{i:06d}", "department": DEPARTMENTS[i % 4],
+            "major": "计算机应用技术", "class_name": f"计应23{i % 40:02d}", "education_level": "高职专科",
+            "enrollment_year": "2023",
+        })
+    # Rows must differ in (area, birth date, sequence): drop any accidental repeat.
+    unique = list({r["id_number"]: r for r in rows}.values())
+    if bad_row is not None:
+        unique[bad_row]["phone"] = "12345"
+    return unique
+
+
+def write_xlsx(rows, path):
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(CANDIDATES.title)
+    sheet.append([c.title for c in CANDIDATES.columns])
+    for row in rows:
+        sheet.append([row[c.key] for c in CANDIDATES.columns])
+    workbook.save(path)
+
+
+def bare_parse(path):
+    started = time.perf_counter()
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    book.get_sheet_by_name(CANDIDATES.title).to_python()
+    return time.perf_counter() - started
+
+
+def timed_upload(path, tmp, name):
+    """Upload `path` through the real view (jobs inline) on a fresh database; (seconds, batch)."""
+    from app import create_app
+    from models.batch import ImportBatch
+    from models.db import db
+    from models.user import STAFF, User
+    app = create_app({"DATA_DIR": str(Path(tmp) / name), "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+                      "JOBS_INLINE": True, "DATABASE_URL": f"sqlite:///{Path(tmp) / name}.db"})
+    with app.app_context(), db.connection_context():
+        staff = User.create(username="bench", role=STAFF, password_hash="x")
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(staff.id)
+    data = Path(path).read_bytes()
+    started = time.perf_counter()
+    response = client.post("/imports/candidates", data={"file": (io.BytesIO(data), Path(path).name)},
+                           headers={"HX-Request": "true"}, content_type="multipart/form-data")
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200, response.status_code
+    with app.app_context(), db.connection_context():
+        batch = ImportBatch.select().order_by(ImportBatch.id.desc()).get()
+    return elapsed, batch
+
+
+def run(n, queue):
+    with tempfile.TemporaryDirectory() as tmp:
+        valid, partial = Path(tmp) / "valid.xlsx", Path(tmp) / "partial.xlsx"
+        write_xlsx(make_rows(n), valid)
+        write_xlsx(make_rows(n, bad_row=n // 2), partial)
+        parse = min(bare_parse(valid) for _ in range(3))
+        preview, review = timed_upload(partial, tmp, "preview")
+        saved, done = timed_upload(valid, tmp, "saved")
+        assert (review.status, review.errors) == ("待确认", 1), (review.status, review.message)
+        assert (done.status, done.imported) == ("已导入", done.total), (done.status, done.message)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        queue.put((done.total, valid.stat().st_size, parse, preview, saved, peak_mb))
+
+
+def main():
+    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 50_000]
+    context = multiprocessing.get_context("spawn")  # a fresh process each: its own peak memory
+    print(f"{'rows':>7} {'file':>8} {'parse':>7} {'preview':>14} {'saved':>14} {'peak':>8}")
+    for n in sizes:
+        queue = context.Queue()
+        process = context.Process(target=run, args=(n, queue))
+        process.start()
+        rows, size, parse, preview, saved, peak = queue.get()
+        process.join()
+        print(f"{rows:>7,} {size / 1e6:>6.1f}MB {parse:>6.2f}s {preview:>6.2f}s ({preview / parse:>4.1f}×) "
+              f"{saved:>6.2f}s ({saved / parse:>4.1f}×) {peak:>6.0f}MB")
+
+
+if __name__ == "__main__":
+    main()

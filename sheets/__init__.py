@@ -1,0 +1,6 @@
+"""The spreadsheet engine: one column spec per importable sheet, and everything derived from it.
+
+spec.py describes a sheet's columns; readers.py reads .xlsx/.xls/.csv uploads into rows of text;
+validate.py checks every row with the area's own validator; template.py, report.py and export.py write
+the template, the error report and the export in the same layout.
+"""

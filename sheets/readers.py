@@ -1,0 +1,267 @@
+"""Read an uploaded .xlsx, .xls or .csv into rows of text, with headers matched to a column spec.
+
+Every cell becomes text here, before any validation: an ID that Excel stored as a number comes out in
+the scientific notation Excel shows (4.10102199001011E+17), so the validator refuses it with a message
+instead of the import storing a rounded number. CSVs are decoded strictly: BOM, then UTF-8, then
+GB18030 (what Chinese Excel writes as "CSV"), never with replacement characters.
+"""
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import python_calamine
+
+from .spec import GUIDE_SHEET, MARKER_SHEET, REPORT_COLUMN, SPECS, normalise_header, parse_marker
+
+EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xls")
+EXTENSIONS = EXCEL_EXTENSIONS + (".csv",)
+# Rows scanned for the header row: some files carry a title line or two above it.
+HEADER_SEARCH_ROWS = 10
+_ZIP_MAGIC, _OLE_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
+
+
+class SheetError(ValueError):
+    """The whole file is refused, with one message that names what is wrong and how to fix it."""
+
+
+@dataclass
+class Table:
+    """What a reader found: the matched columns and the non-empty data rows as text."""
+    file_kind: str                           # xlsx, xls or csv
+    columns: list                            # the spec's Columns present in the file, in file order
+    rows: list = field(default_factory=list)  # (spreadsheet row number, {key: text})
+    unknown: list = field(default_factory=list)  # headers that match no column (ignored)
+    encoding: str = ""                       # for CSVs: the encoding detected
+    marker: tuple = None                     # (kind, version) of a CertDesk template, if any
+    sheet: str = ""
+
+    @property
+    def keys(self):
+        return [c.key for c in self.columns]
+
+
+def read(path, spec, filename=None, max_rows=None):
+    """Read the file at `path` (its name, for the extension, is `filename`) as a Table for `spec`."""
+    path = Path(path)
+    extension = check_extension(filename or path.name, spec)
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if not head:
+        raise SheetError("文件是空的（0 字节），请重新选择文件")
+    if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
+        if extension == ".csv":
+            raise SheetError("文件扩展名是 .csv，但内容是 Excel 工作簿：请把扩展名改为 .xlsx 后重新上传")
+        return _read_excel(path, extension, spec, max_rows)
+    if extension != ".csv":
+        raise SheetError(f"文件扩展名是 {extension}，但内容不是 Excel 工作簿（可能已损坏，或是改了扩展名的其他文件）；"
+                         "请在 Excel 中打开后「另存为」.xlsx 再上传")
+    return _read_csv(path, spec, max_rows)
+
+
+def check_extension(filename, spec):
+    """The file's extension when it is one the readers accept; else SheetError naming what is accepted."""
+    extension = Path(filename).suffix.lower()
+    if extension not in EXTENSIONS:
+        shown = extension or "（无扩展名）"
+        raise SheetError(f"不支持的文件类型「{shown}」：请上传 .xlsx、.xls 或 .csv 文件"
+                         f"（可先下载「{spec.template_name}」填写）")
+    return extension
+
+
+# ---- Excel -----------------------------------------------------------------------------------------
+def _read_excel(path, extension, spec, max_rows):
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except python_calamine.PasswordError:
+        raise SheetError("文件设置了打开密码，请在 Excel 中取消密码后重新上传")
+    except Exception:
+        raise SheetError("文件无法读取：不是有效的 Excel 工作簿（可能已损坏），请在 Excel 中打开后另存为 .xlsx 再上传")
+    try:
+        marker = _marker(book)
+        _refuse_other_template(marker, spec)
+        sheet_name = _data_sheet(book, spec)
+        rows = book.get_sheet_by_name(sheet_name).iter_rows()
+        table = _table(rows, spec, "xls" if extension == ".xls" else "xlsx", max_rows, marker)
+    finally:
+        book.close()
+    table.sheet = sheet_name
+    return table
+
+
+def _marker(book):
+    if MARKER_SHEET not in book.sheet_names:
+        return None
+    for row in book.get_sheet_by_name(MARKER_SHEET).iter_rows():
+        return parse_marker(row[0]) if row else None
+    return None
+
+
+def _data_sheet(book, spec):
+    """The spec's own sheet when present, else the first visible worksheet that is not the guide."""
+    if spec.title in book.sheet_names:
+        return spec.title
+    for meta in book.sheets_metadata:
+        if (meta.visible == python_calamine.SheetVisibleEnum.Visible
+                and meta.typ == python_calamine.SheetTypeEnum.WorkSheet
+                and meta.name not in (GUIDE_SHEET, MARKER_SHEET)):
+            return meta.name
+    raise SheetError("文件中没有可读取的工作表")
+
+
+def cell_text(value):
+    """One cell as the text a person sees in it; numbers Excel would have rounded stay recognisable."""
+    if isinstance(value, str):
+        # A leading apostrophe is Excel's "keep as text" prefix (CertDesk's export writes it before = + - @).
+        return value[1:] if value.startswith("'") else value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not value.is_integer():
+            return format(value, ".15g")
+        if abs(value) >= 10 ** 15:
+            # Excel keeps 15 significant digits: show the number as Excel does, so the ID check refuses it.
+            mantissa, exponent = f"{float(value):.14E}".split("E")
+            return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}"
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+# ---- CSV -------------------------------------------------------------------------------------------
+ENCODINGS = (("utf-8", "UTF-8"), ("gb18030", "GBK（GB18030）"))
+
+
+def decode(data):
+    """(text, encoding label): a BOM wins, then strict UTF-8, then strict GB18030; never a guess that garbles."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[len(codecs.BOM_UTF8):].decode("utf-8"), "UTF-8（带 BOM）"
+        except UnicodeDecodeError:
+            raise SheetError("文件开头标明为 UTF-8 编码，但内容含有无法识别的字符：请在 Excel 中另存为「CSV UTF-8」后重新上传")
+    for bom, codec, label in ((codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"), (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16")):
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(codec), label
+            except UnicodeDecodeError:
+                break
+    if b"\x00" in data[:4096]:
+        raise SheetError("文件不是文本格式的 CSV：请上传 .xlsx，或在 Excel 中另存为「CSV UTF-8」")
+    for codec, label in ENCODINGS:
+        try:
+            return data.decode(codec), label
+        except UnicodeDecodeError:
+            continue
+    raise SheetError("无法识别文件编码（既不是 UTF-8 也不是 GBK）：请在 Excel 中另存为「CSV UTF-8」或直接上传 .xlsx")
+
+
+def _read_csv(path, spec, max_rows):
+    content, encoding = decode(path.read_bytes())
+    first_line = content.split("\n", 1)[0]
+    delimiter = max((",", "\t", ";"), key=first_line.count) if first_line else ","
+    rows = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
+    table = _table(rows, spec, "csv", max_rows)
+    table.encoding = encoding
+    return table
+
+
+# ---- header matching and rows ----------------------------------------------------------------------
+def _table(rows, spec, file_kind, max_rows, marker=None):
+    """Find the header row, match it to the spec and collect the non-empty rows below it as text."""
+    index = spec.header_index()
+    rows = iter(rows)
+    scanned, header, header_number = [], None, 0
+    for number, row in enumerate(rows, start=1):
+        cells = [cell_text(v).strip() for v in row]
+        scanned.append(cells)
+        if sum(normalise_header(c) in index for c in cells if c) >= min(2, len(spec.columns)):
+            header, header_number = cells, number
+            break
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    if header is None:
+        filled = [(n, cells) for n, cells in enumerate(scanned, start=1) if any(cells)]
+        if not filled:
+            raise SheetError("文件中没有数据：工作表是空的。请在「" + spec.template_name + "」中填写后上传")
+        header_number, header = filled[0]
+        # Rows read past the header while searching are data again.
+        rows = _chain(scanned[header_number:], rows)
+
+    positions, unknown, seen = {}, [], {}
+    for position, name in enumerate(header):
+        if not name:
+            continue
+        column = index.get(normalise_header(name))
+        if column is None:
+            if normalise_header(name) != REPORT_COLUMN:
+                unknown.append(name)
+            continue
+        if column.key in seen:
+            raise SheetError(f"表头「{column.header}」出现了两次（第 {_letter(seen[column.key])} 列和第 {_letter(position)} 列），"
+                             "请删除多余的一列后重新上传")
+        seen[column.key] = position
+        positions[position] = column
+    missing = [c.header for c in spec.required if c.key not in seen]
+    if missing:
+        message = (f"缺少必填列：{'、'.join(missing)}。请使用「{spec.template_name}」，"
+                   f"或在第 {header_number} 行（表头）补上这些列名")
+        raise SheetError(message + "".join("；" + line for line in outdated(marker, spec)))
+
+    ordered = sorted(positions.items())
+    table = Table(file_kind=file_kind, columns=[c for _, c in ordered], unknown=unknown, marker=marker)
+    limit = max_rows or float("inf")
+    for number, row in enumerate(rows, start=header_number + 1):
+        values, filled = {}, False
+        width = len(row)
+        for position, column in ordered:
+            value = cell_text(row[position]).strip() if position < width else ""
+            values[column.key] = value
+            filled = filled or bool(value)
+        if not filled:
+            continue
+        if len(table.rows) >= limit:
+            raise SheetError(f"文件超过 {max_rows:,} 行的上限，请拆分为多个文件分批导入")
+        table.rows.append((number, values))
+    if not table.rows:
+        raise SheetError("文件只有表头，没有考生数据：请从第 " + str(header_number + 1) + " 行开始填写后重新上传")
+    return table
+
+
+def _chain(first, rest):
+    yield from first
+    yield from rest
+
+
+def _letter(position):
+    """Excel's column letter for a zero-based position (0 -> A, 27 -> AB)."""
+    letters = ""
+    position += 1
+    while position:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _refuse_other_template(marker, spec):
+    if marker and marker[0] != spec.kind:
+        other = SPECS.get(marker[0])
+        name = f"「{other.template_name}」" if other else "其他模板"
+        raise SheetError(f"这个文件是用{name}填写的，不是「{spec.template_name}」：请选择正确的文件，"
+                         f"或下载「{spec.template_name}」重新填写")
+
+
+def outdated(marker, spec):
+    """Lines saying the file's template is older than the current one and what changed since, if so."""
+    if not marker or marker[0] != spec.kind or marker[1] >= spec.version:
+        return []
+    return ([f"此文件使用的是旧版模板（第 {marker[1]} 版），当前为第 {spec.version} 版"]
+            + spec.changes_since(marker[1]))

@@ -1,0 +1,124 @@
+"""The import template, and the layout the error report and the export share with it.
+
+A data sheet with the spec's headers (required ones marked `*`), a frozen header row, text format on
+columns Excel would turn into numbers, dropdowns on every enumerated column and sensible widths; a
+填写说明 sheet describing each column with an example; and a hidden sheet holding the version marker
+and the dropdown lists. No example rows on the data sheet: they would be imported by mistake.
+"""
+import io
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from .spec import GUIDE_SHEET, MARKER_SHEET
+
+# Dropdowns and text format cover this many rows below the header (the import's default row limit).
+FORMATTED_ROWS = 100_000
+HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
+HEADER_FONT = Font(bold=True, color="1F2933")
+REQUIRED_FONT = Font(bold=True, color="C0392B")
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def safe(value):
+    """Cell text that a spreadsheet can never run as a formula: a leading = + - @ gets an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def start_sheet(workbook, spec, extra_headers=(), comments=False):
+    """Create the spec's data sheet in a write-only workbook and write its header row."""
+    ws = workbook.create_sheet(spec.title)
+    ws.freeze_panes = "A2"
+    last = FORMATTED_ROWS + 1
+    for position, column in enumerate(spec.columns, start=1):
+        letter = get_column_letter(position)
+        ws.column_dimensions[letter].width = column.width
+        if column.as_text:
+            ws.column_dimensions[letter].number_format = "@"
+        if column.choices:
+            list_letter = get_column_letter(position + 1)
+            dropdown = DataValidation(
+                type="list", allow_blank=True, showErrorMessage=True, errorStyle="stop",
+                formula1=f"{quote_sheetname(MARKER_SHEET)}!${list_letter}$1:${list_letter}${len(column.choices)}",
+                errorTitle=f"{column.header}不正确", error=f"请从下拉列表中选择{column.header}",
+            )
+            dropdown.add(f"{letter}2:{letter}{last}")
+            ws.data_validations.dataValidation.append(dropdown)
+    for offset, header in enumerate(extra_headers, start=len(spec.columns) + 1):
+        ws.column_dimensions[get_column_letter(offset)].width = 60
+    header_row = []
+    for column in spec.columns:
+        cell = WriteOnlyCell(ws, value=column.title)
+        cell.font = REQUIRED_FONT if column.required else HEADER_FONT
+        cell.fill = HEADER_FILL
+        if comments and column.help:
+            cell.comment = Comment(column.help, "颁证工作台", width=260, height=90)
+        header_row.append(cell)
+    for header in extra_headers:
+        cell = WriteOnlyCell(ws, value=header)
+        cell.font, cell.fill = REQUIRED_FONT, HEADER_FILL
+        header_row.append(cell)
+    ws.append(header_row)
+    return ws
+
+
+def finish(workbook, spec):
+    """Add the hidden sheet: the version marker in A1 and each column's dropdown list in its own column."""
+    hidden = workbook.create_sheet(MARKER_SHEET)
+    hidden.sheet_state = "hidden"
+    lists = [column.choices for column in spec.columns]
+    depth = max([len(choices) for choices in lists] + [1])
+    for index in range(depth):
+        marker = spec.marker if index == 0 else None
+        hidden.append([marker] + [choices[index] if index < len(choices) else None for choices in lists])
+
+
+def save(workbook):
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def build_template(spec):
+    """The .xlsx template for `spec`, as bytes."""
+    workbook = Workbook(write_only=True)
+    start_sheet(workbook, spec, comments=True)
+    _guide(workbook, spec)
+    finish(workbook, spec)
+    return save(workbook)
+
+
+def _guide(workbook, spec):
+    ws = workbook.create_sheet(GUIDE_SHEET)
+    for letter, width in zip("ABCDE", (16, 8, 60, 24, 40)):
+        ws.column_dimensions[letter].width = width
+    title = WriteOnlyCell(ws, value=f"{spec.template_name} · 填写说明")
+    title.font = Font(bold=True, size=14)
+    ws.append([title])
+    for line in spec.guide:
+        ws.append([line])
+    ws.append([])
+    header = []
+    for text in ("列名", "必填", "填写说明", "示例", "可选值"):
+        cell = WriteOnlyCell(ws, value=text)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        header.append(cell)
+    ws.append(header)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for column in spec.columns:
+        choices = ("、".join(column.choices) if len(column.choices) <= 10
+                   else f"共 {len(column.choices)} 项，见数据表下拉列表（如 {'、'.join(column.choices[:3])} …）")
+        cells = []
+        for value in (column.header, "是" if column.required else "", column.help, column.example, choices):
+            cell = WriteOnlyCell(ws, value=value)
+            cell.alignment = wrap
+            if column.as_text and value == column.example:
+                cell.number_format = "@"
+            cells.append(cell)
+        ws.append(cells)

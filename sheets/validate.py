@@ -1,0 +1,69 @@
+"""Check every row of a Table with the spec's own validator, and find rows duplicated inside the file.
+
+Nothing here knows about the database: what is already stored (已存在 / 未变化) is the importing
+model's business (models/importing.py).
+"""
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Issue:
+    """One problem with one cell (or the whole row when `key` is empty), as the error table shows it."""
+    row: int
+    key: str
+    header: str
+    value: str
+    problem: str
+    fix: str
+
+    def as_dict(self):
+        return dict(row=self.row, key=self.key, header=self.header, value=self.value,
+                    problem=self.problem, fix=self.fix)
+
+
+@dataclass
+class Checked:
+    """One data row: its spreadsheet row number, the raw text, the cleaned values and its issues."""
+    row: int
+    raw: dict
+    values: dict
+    issues: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.issues
+
+
+def check_rows(spec, table, progress=None, every=2000):
+    """Validate every row of `table`; `progress(done, total)` is called every `every` rows."""
+    headers = {c.key: c.header for c in spec.columns}
+    checked = []
+    total = len(table.rows)
+    for done, (number, raw) in enumerate(table.rows, start=1):
+        values, errors = spec.validate(raw)
+        issues = [Issue(number, key, headers[key], raw.get(key, ""), error.problem, error.fix)
+                  for key, error in errors.items()]
+        checked.append(Checked(number, raw, values, issues))
+        if progress and done % every == 0:
+            progress(done, total)
+    _mark_duplicates(spec, checked)
+    return checked
+
+
+def _mark_duplicates(spec, checked):
+    """Two rows with the same identity (e.g. 证件类型 + 证件号码) are both errors, each naming the other."""
+    key_column = spec.identity[-1]
+    header = spec.column(key_column).header
+    seen = {}
+    for row in checked:
+        identity = tuple(row.values.get(k) for k in spec.identity)
+        if all(identity) and key_column not in {i.key for i in row.issues}:
+            seen.setdefault(identity, []).append(row)
+    for rows in seen.values():
+        if len(rows) < 2:
+            continue
+        numbers = [r.row for r in rows]
+        for row in rows:
+            others = "、".join(str(n) for n in numbers if n != row.row)
+            row.issues.append(Issue(row.row, key_column, header, row.raw.get(key_column, ""),
+                                    f"{header}与第 {others} 行重复", "同一人只保留一行，删除或改正重复的行"))

@@ -1,0 +1,424 @@
+"""批量导入学生信息: formats, every rejection with its message, the all-valid and partial paths, updates."""
+import io
+import json
+import time
+
+import pytest
+from openpyxl import load_workbook
+
+from models import setting
+from models.audit import AuditEvent
+from models.candidate import PENDING, VERIFIED, Candidate
+from models.batch import IMPORTED, REFUSED, REVIEW, UNDONE, ImportBatch
+from models.user import STAFF
+from tests import sheetfiles as sf
+
+
+@pytest.fixture
+def app_config(app_config):
+    return dict(app_config, JOBS_INLINE=True)
+
+
+@pytest.fixture
+def staff(login):
+    return login(STAFF)
+
+
+def upload(client, data, name="考生.xlsx", update=False):
+    form = {"file": (io.BytesIO(data), name)}
+    if update:
+        form["update_existing"] = "1"
+    return client.post("/imports/candidates", data=form, headers={"HX-Request": "true"},
+                       content_type="multipart/form-data")
+
+
+def last_batch():
+    return ImportBatch.select().order_by(ImportBatch.id.desc()).first()
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+# ---- the all-valid path and each accepted format ------------------------------------------------
+def test_all_valid_rows_are_saved_at_once_in_pending_and_the_list_refreshes(client, staff):
+    response = upload(client, sf.xlsx([sf.person(i) for i in range(3)]))
+    body = text(response)
+    assert response.status_code == 200 and "<html" not in body
+    assert "成功导入 3 条" in body
+    assert "candidatesChanged" in response.headers["HX-Trigger"]
+    batch = last_batch()
+    assert (batch.status, batch.total, batch.imported, batch.errors) == (IMPORTED, 3, 3, 0)
+    stored = list(Candidate.select().order_by(Candidate.id))
+    assert [c.status for c in stored] == [PENDING] * 3 and {c.batch_id for c in stored} == {batch.id}
+    assert AuditEvent.select().where(AuditEvent.action == "candidate.create").count() == 3
+    assert AuditEvent.select().where(AuditEvent.action == "import.save").count() == 1
+
+
+FORMATS = {
+    "xlsx": (lambda rows: sf.xlsx(rows), "考生.xlsx", ""),
+    "xls": (lambda rows: sf.xls(rows), "考生.xls", ""),
+    "csv-utf8": (lambda rows: sf.csv_file(rows), "考生.csv", "UTF-8"),
+    "csv-utf8-bom": (lambda rows: sf.csv_file(rows, bom=True), "考生.csv", "UTF-8（带 BOM）"),
+    "csv-gbk": (lambda rows: sf.csv_file(rows, encoding="gbk"), "考生.csv", "GBK（GB18030）"),
+}
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_each_format_round_trips_every_field(client, staff, kind):
+    make, name, encoding = FORMATS[kind]
+    rows = [sf.person(1, name="欧阳·娜娜", ethnicity="维吾尔"), sf.person(2, birth_date="2003/1/5", id_type="身份证")]
+    response = upload(client, make(rows), name)
+    body = text(response)
+    assert "成功导入 2 条" in body, body
+    if encoding:
+        assert f"编码 <strong>{encoding}</strong>" in body
+        assert "第 2 行读作" in body and "欧阳·娜娜" in body
+    first = Candidate.by_identity("居民身份证", rows[0]["id_number"])
+    assert first.name == "欧阳·娜娜" and first.ethnicity == "维吾尔族"
+    assert first.birth_date.isoformat() == "2003-01-05" and first.enrollment_year == 2023
+    assert first.phone == rows[0]["phone"] and first.student_no == rows[0]["student_no"]
+    assert Candidate.by_identity("居民身份证", rows[1]["id_number"]).birth_date.isoformat() == "2003-01-05"
+
+
+def test_headers_match_in_any_order_with_spaces_stars_and_aliases_and_unknown_columns_are_listed(client, staff):
+    keys = ["phone", "id_number", "name", "gender", "id_type"]
+    header = [" 联系电话 ", "*身份证号", "名字*", "性别 *", "证件类型", "备注"]
+    data = sf.xlsx([sf.person(1)], keys=keys + ["name"], header=header)
+    body = text(upload(client, data))
+    assert "成功导入 1 条" in body
+    assert "以下列不在模板中，已忽略：备注" in body
+
+
+def test_excel_typed_cells_are_read_as_text(client, staff):
+    from datetime import date
+    row = sf.person(1, birth_date=date(2003, 1, 5), enrollment_year=2023, phone=int(sf.person(1)["phone"]))
+    body = text(upload(client, sf.xlsx([row])))
+    assert "成功导入 1 条" in body
+    stored = Candidate.get()
+    assert stored.birth_date == date(2003, 1, 5) and stored.enrollment_year == 2023
+    assert stored.phone == row["phone"].__str__()
+
+
+# ---- rejections: each has its message ----------------------------------------------------------
+def test_an_id_excel_turned_into_a_number_is_an_error_naming_the_row(client, staff):
+    row = sf.person(1, id_number=410102200301051234)  # a number cell: Excel keeps 15 digits
+    body = text(upload(client, sf.xlsx([sf.person(2), row])))
+    assert "被 Excel 当作数字" in body and "4.10102200301051E+17" in body
+    assert '<td class="num">3</td>' in body
+    assert Candidate.select().count() == 0 and last_batch().status == REVIEW
+
+
+def test_an_id_in_scientific_notation_in_a_csv_is_an_error(client, staff):
+    body = text(upload(client, sf.csv_file([sf.person(1, id_number="4.10102E+17")]), "a.csv"))
+    assert "证件号码被 Excel 当作数字显示为「4.10102E+17」" in body
+    assert "将证件号码列设为「文本」格式" in body
+
+
+def test_an_id_with_15_digits_then_000_is_an_error(client, staff):
+    number = next(n for n in (f"4101022003010{i:02d}000" for i in range(10, 99))
+                  if sf.ric.calc_check_digit(n) != "0")
+    body = text(upload(client, sf.csv_file([sf.person(1, id_number=number)]), "a.csv"))
+    assert "末三位为 000，疑似被 Excel 当作数字截断" in body
+
+
+def test_a_missing_required_header_refuses_the_file_naming_the_columns(client, staff):
+    keys = ["name", "id_type", "gender", "ethnicity"]
+    body = text(upload(client, sf.xlsx([sf.person(1)], keys=keys)))
+    assert "文件未导入" in body and "缺少必填列：证件号码、手机号" in body
+    assert last_batch().status == REFUSED and Candidate.select().count() == 0
+
+
+def test_an_empty_sheet_and_a_header_only_sheet_are_refused(client, staff):
+    from openpyxl import Workbook
+    buffer = io.BytesIO()
+    Workbook().save(buffer)
+    assert "工作表是空的" in text(upload(client, buffer.getvalue()))
+    assert "只有表头，没有考生数据" in text(upload(client, sf.xlsx([])))
+    assert "文件是空的（0 字节）" in text(upload(client, b"", "a.csv"))
+
+
+def test_an_unsupported_file_is_refused(client, staff):
+    assert "不支持的文件类型「.pdf」：请上传 .xlsx、.xls 或 .csv 文件" in text(upload(client, b"%PDF-1.4", "名单.pdf"))
+    assert "内容不是 Excel 工作簿" in text(upload(client, b"just text", "名单.xlsx"))
+    assert "请把扩展名改为 .xlsx" in text(upload(client, sf.xlsx([sf.person(1)]), "名单.csv"))
+    assert "无法识别文件编码" in text(upload(client, b"\xff\xfe\xfa\x80\x81 bad", "名单.csv"))
+
+
+def test_no_file_chosen_is_a_422_with_a_message(client, staff):
+    response = client.post("/imports/candidates", data={}, headers={"HX-Request": "true"})
+    assert response.status_code == 422 and "请先选择要导入的文件" in text(response)
+
+
+def test_two_rows_with_the_same_id_are_both_errors_naming_each_other(client, staff):
+    twin = sf.person(1, name="李四")
+    body = text(upload(client, sf.xlsx([sf.person(1), sf.person(2), twin])))
+    assert "证件号码与第 4 行重复" in body and "证件号码与第 2 行重复" in body
+    batch = last_batch()
+    assert (batch.errors, batch.valid) == (2, 1)
+
+
+def test_limits_on_rows_and_size_are_enforced_with_a_message(client, staff):
+    setting.put("import_max_rows", "2")
+    assert "超过 2 行的上限" in text(upload(client, sf.xlsx([sf.person(i) for i in range(3)])))
+    setting.put("import_max_mb", "0")
+    assert "文件超过 0 MB 的上限" in text(upload(client, sf.xlsx([sf.person(1)])))
+
+
+def test_a_file_from_another_template_is_refused_and_an_outdated_template_says_what_changed(client, staff, monkeypatch):
+    from dataclasses import replace
+
+    from models.importing import IMPORTERS
+    from sheets import readers
+    from sheets.spec import CANDIDATES, SPECS
+    from sheets.template import build_template
+    template = build_template(CANDIDATES)
+    newer = replace(CANDIDATES, version=2, changes={1: "首个版本", 2: "新增「政治面貌」列"})
+    monkeypatch.setattr(IMPORTERS["candidates"], "spec", newer)
+    body = text(upload(client, _fill(template, [sf.person(1)])))
+    assert "此文件使用的是旧版模板（第 1 版），当前为第 2 版" in body and "第 2 版：新增「政治面貌」列" in body
+    assert "成功导入 1 条" in body
+    other = replace(CANDIDATES, kind="awards", template_name="导入待颁证记录模板")
+    monkeypatch.setitem(SPECS, "awards", other)
+    with pytest.raises(readers.SheetError, match="这个文件是用「导入待颁证记录模板」填写的"):
+        path = _tmp_file(build_template(other))
+        readers.read(path, CANDIDATES)
+
+
+# ---- stored candidates: 已存在, 更新已有考生, 未变化 --------------------------------------------------
+def test_an_existing_id_is_reported_and_left_alone_unless_update_is_ticked(client, staff):
+    upload(client, sf.xlsx([sf.person(1)]))
+    changed = sf.person(1, phone="13900000000")
+    body = text(upload(client, sf.xlsx([changed, sf.person(2)])))
+    assert "有 <strong>1</strong> 行的证件号码已存在" in body and "导入新增的 1 行" in body
+    batch = last_batch()
+    assert (batch.status, batch.existing, batch.valid) == (REVIEW, 1, 1)
+    assert Candidate.select().count() == 1
+    assert Candidate.get().phone == sf.person(1)["phone"]
+
+
+def test_update_existing_changes_fields_and_a_key_field_change_needs_authentication_again(client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2)]))
+    first = Candidate.by_identity("居民身份证", sf.person(1)["id_number"])
+    Candidate.authenticate_many(list(Candidate.select()), by=staff)
+    assert Candidate.get_by_id(first.id).status == VERIFIED
+    rows = [sf.person(1, name="张新名", class_name=""), sf.person(2, phone="13900000000")]
+    body = text(upload(client, sf.xlsx(rows), update=True))
+    assert "更新 2 条" in body
+    first = Candidate.get_by_id(first.id)
+    assert (first.name, first.status, first.class_name) == ("张新名", PENDING, "计应2301")  # blank keeps
+    second = Candidate.by_identity("居民身份证", sf.person(2)["id_number"])
+    assert (second.phone, second.status) == ("13900000000", VERIFIED)
+
+
+def test_identical_rows_count_as_unchanged(client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2)]))
+    body = text(upload(client, sf.csv_file([sf.person(1), sf.person(2)]), "a.csv", update=True))
+    assert "没有需要导入或更新的考生" in body and "2 行与系统中的信息完全相同" in body
+    assert last_batch().unchanged == 2
+
+
+# ---- the partial path, the error table and the error report -------------------------------------
+def test_with_errors_nothing_is_written_until_only_the_valid_rows_are_confirmed(client, staff):
+    rows = [sf.person(1), sf.person(2, gender="M?"), sf.person(3), sf.person(4, phone="123")]
+    body = text(upload(client, sf.xlsx(rows)))
+    assert "仅导入正确的 2 行" in body and "下载错误报告" in body
+    for label in ("行号", "列", "原值", "问题", "如何修改"):
+        assert label in body
+    assert "性别「M?」不是可选值" in body and "手机号「123」格式不正确" in body
+    assert Candidate.select().count() == 0
+    batch = last_batch()
+    response = client.post(f"/imports/{batch.id}/confirm", headers={"HX-Request": "true"})
+    assert "成功导入 2 条" in text(response) and "2 行有错误未导入" in text(response)
+    assert "candidatesChanged" in response.headers["HX-Trigger"]
+    assert {c.id_number for c in Candidate.select()} == {rows[0]["id_number"], rows[2]["id_number"]}
+    again = client.post(f"/imports/{batch.id}/confirm", headers={"HX-Request": "true"})
+    assert again.status_code == 409 and Candidate.select().count() == 2
+
+
+def test_confirm_rechecks_ids_stored_since_the_preview(client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="1")]))
+    batch = last_batch()
+    upload(client, sf.xlsx([sf.person(1)]))  # someone else imports the same candidate meanwhile
+    client.post(f"/imports/{batch.id}/confirm", headers={"HX-Request": "true"})
+    batch = ImportBatch.get_by_id(batch.id)
+    assert (batch.status, batch.imported, batch.existing) == (IMPORTED, 0, 1)
+    assert Candidate.select().count() == 1
+
+
+def test_hundreds_of_errors_are_grouped_by_problem_and_sortable(client, staff):
+    rows = [sf.person(i, gender="X") if i % 2 else sf.person(i, phone="1") for i in range(300)]
+    body = text(upload(client, sf.xlsx(rows)))
+    assert "按问题分组" in body and "共 300 条错误，此处显示前 200 条" in body
+    batch = last_batch()
+    group = text(client.get(f"/imports/{batch.id}?group=0&sort=column", headers={"HX-Request": "true"}))
+    assert "仅显示一组问题" in group and group.count("<tr><td class=\"num\">") == 150
+
+
+def test_error_report_marks_bad_cells_and_once_fixed_imports(client, staff):
+    rows = [sf.person(1), sf.person(2, id_number="41010220030105"), sf.person(3, ethnicity="火星族")]
+    upload(client, sf.xlsx(rows))
+    batch = last_batch()
+    response = client.get(f"/imports/{batch.id}/report")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data))
+    sheet = book["考生信息"]
+    header = [c.value for c in sheet[1]]
+    assert header[-1] == "错误原因" and header[:-1] == sf.headers()
+    assert sheet.max_row == 3
+    id_cell, ethnicity_cell = sheet["C2"], sheet["F3"]
+    assert id_cell.fill.fgColor.rgb.endswith("F8D7DA") and "格式不正确" in id_cell.comment.text
+    assert "如何修改" in ethnicity_cell.comment.text
+    assert sheet.cell(2, len(header)).value.startswith("第 3 行：证件号码")
+    assert sheet["A2"].fill.fgColor.rgb != id_cell.fill.fgColor.rgb
+    id_cell.value = sf.person(2)["id_number"]
+    ethnicity_cell.value = "汉族"
+    fixed = io.BytesIO()
+    book.save(fixed)
+    body = text(upload(client, fixed.getvalue(), "错误报告.xlsx"))
+    assert "成功导入 2 条" in body and "已忽略" not in body
+
+
+# ---- template, export, fingerprint, undo, history -----------------------------------------------
+def _fill(template, rows):
+    book = load_workbook(io.BytesIO(template))
+    sheet = book["考生信息"]
+    for row in rows:
+        sheet.append([row[c.key] for c in sf.CANDIDATES.columns])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _tmp_file(data, suffix=".xlsx"):
+    import tempfile
+    handle = tempfile.NamedTemporaryFile(suffix=suffix, delete=False)
+    handle.write(data)
+    handle.close()
+    return handle.name
+
+
+def test_the_template_has_marked_headers_text_ids_dropdowns_a_guide_and_no_example_rows(client, staff):
+    response = client.get("/imports/candidates/template")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["考生信息", "填写说明", "_certdesk"] and book["_certdesk"].sheet_state == "hidden"
+    sheet = book["考生信息"]
+    assert [c.value for c in sheet[1]][:4] == ["姓名*", "证件类型*", "证件号码*", "性别*"]
+    assert sheet.max_row == 1 and sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["C"].number_format == "@"
+    dropdowns = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in sheet.data_validations.dataValidation}
+    assert set(dropdowns) == {"B2", "D2", "F2", "L2"}
+    hidden = book["_certdesk"]
+    assert hidden["A1"].value == "certdesk:candidates:v1"
+    ethnicities = [hidden.cell(r, 7).value for r in range(1, 57)]
+    assert dropdowns["F2"] == "'_certdesk'!$G$1:$G$56" and ethnicities[0] == "汉族" and len(set(ethnicities)) == 56
+    guide = [row for row in book["填写说明"].iter_rows(values_only=True)]
+    assert ("证件号码", "是") == guide[[r[0] for r in guide].index("证件号码")][:2]
+    body = text(upload(client, _fill(response.data, [sf.person(1), sf.person(2)])))
+    assert "成功导入 2 条" in body and "旧版模板" not in body
+
+
+def test_export_of_the_filtered_list_reimports_unchanged_and_is_audited(client, staff):
+    rows = [sf.person(1, class_name="=1+2"), sf.person(2, department="-机电学院"), sf.person(3, department="商学院")]
+    upload(client, sf.csv_file(rows), "a.csv")
+    response = client.get("/imports/candidates/export?department=-机电学院")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data))["考生信息"]
+    assert sheet.max_row == 2 and sheet["C2"].value == rows[1]["id_number"]
+    assert sheet["I2"].value == "'-机电学院"
+    everyone = client.get("/imports/candidates/export").data
+    assert load_workbook(io.BytesIO(everyone))["考生信息"].max_row == 4
+    event = AuditEvent.select().where(AuditEvent.action == "candidate.export").first()
+    assert event is not None and "-机电学院" in event.changes
+    body = text(upload(client, everyone, "导出.xlsx", update=True))
+    assert "3 行与系统中的信息完全相同" in body
+    assert Candidate.get(Candidate.class_name == "=1+2")
+
+
+def test_a_file_imported_before_is_recognised_before_anything_is_written(client, staff):
+    data = sf.xlsx([sf.person(1)])
+    upload(client, data)
+    first = last_batch()
+    body = text(upload(client, data, update=True))
+    stamp = f"{first.created_at.month}月{first.created_at.day}日 {first.created_at:%H:%M}"
+    assert f"此文件已于 {stamp} 导入，批次 #{first.id}" in body and "仍然检查此文件" in body
+    batch = last_batch()
+    assert batch.total == 0 and Candidate.select().count() == 1
+    rechecked = text(client.post(f"/imports/{batch.id}/recheck", headers={"HX-Request": "true"}))
+    assert "1 行与系统中的信息完全相同" in rechecked
+
+
+def test_a_batch_is_undone_whole_while_untouched_and_says_why_not_otherwise(client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2)]))
+    first = last_batch()
+    upload(client, sf.xlsx([sf.person(3), sf.person(4)]))
+    second = last_batch()
+    Candidate.by_identity("居民身份证", sf.person(3)["id_number"]).authenticate(by=staff)
+    page = text(client.get("/imports/"))
+    assert "不可撤销：本批次中1 名考生已认证或已人工确认，不能整体撤销" in page
+    refused = client.post(f"/imports/{second.id}/undo", headers={"HX-Request": "true"})
+    assert refused.status_code == 409 and Candidate.select().count() == 4
+    response = client.post(f"/imports/{first.id}/undo", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "已撤销" in text(response)
+    assert "已撤销批次" in json.loads(response.headers["HX-Trigger"])["notice"]["value"]
+    assert ImportBatch.get_by_id(first.id).status == UNDONE
+    assert Candidate.select().count() == 2
+    assert AuditEvent.select().where(AuditEvent.action == "import.undo").count() == 1
+    assert AuditEvent.select().where(AuditEvent.action == "candidate.delete").count() == 2
+
+
+def test_history_lists_every_batch_with_counts_status_and_report(client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2, gender="?")]))
+    upload(client, b"x", "a.txt")
+    page = text(client.get("/imports/"))
+    assert "导入记录" in page and "考生.xlsx" in page and "a.txt" in page
+    assert "待确认" in page and "未导入" in page and "下载错误报告" in page
+    assert text(client.get("/imports/candidates", headers={"HX-Request": "true"})).count("导入记录") >= 1
+
+
+def test_the_dialog_states_rules_limits_and_offers_the_template(client, staff):
+    body = text(client.get("/imports/candidates", headers={"HX-Request": "true"}))
+    assert "<html" not in body and "批量导入学生信息" in body
+    assert "20 MB、100,000 行" in body and '下载"导入考生信息模板"' in body
+    assert 'accept=".xlsx,.xls,.csv"' in body and "更新已有考生" in body and "保存" in body
+
+
+def test_reviewers_may_not_import_or_export(client, login):
+    login("reviewer")
+    assert client.get("/imports/candidates").status_code == 403
+    assert client.get("/imports/candidates/export").status_code == 403
+    assert client.get("/imports/").status_code == 403
+
+
+# ---- the background job path --------------------------------------------------------------------
+@pytest.fixture
+def threaded(app):
+    app.config["JOBS_INLINE"] = False
+    return app
+
+
+def test_upload_returns_at_once_and_the_status_block_polls_until_done(threaded, client, staff):
+    response = upload(client, sf.xlsx([sf.person(i) for i in range(50)]))
+    body = text(response)
+    batch = last_batch()
+    assert f'hx-get="/imports/{batch.id}"' in body or "成功导入" in body
+    if "hx-trigger=\"load delay:500ms\"" in body:
+        assert "正在检查" in body
+    for _ in range(100):
+        body = text(client.get(f"/imports/{batch.id}", headers={"HX-Request": "true"}))
+        if "load delay" not in body:
+            break
+        time.sleep(0.05)
+    assert "成功导入 50 条" in body
+    assert Candidate.select().count() == 50
+
+
+def test_an_interrupted_job_leaves_a_failed_batch_and_writes_nothing(client, staff):
+    from models.job import FAILED, Job
+    batch = ImportBatch.create(kind="candidates", file_name="a.xlsx", status="检查中", created_by=staff)
+    job = Job.create(kind="import.candidates", status=FAILED, message="服务器重启，任务已中断，未写入任何数据，请重新上传")
+    batch.job_id = job.id
+    batch.save()
+    page = text(client.get("/imports/"))
+    assert "服务器重启" in page and ImportBatch.get_by_id(batch.id).status == REFUSED
