@@ -1,0 +1,199 @@
+"""待颁证记录 and their status machine: 待审核 → 颁证 (已颁证, with a certificate number) or 退回 (已退回).
+
+A returned record can be corrected by staff and resubmitted (back to 待审核). 已颁证 records are read-only.
+"""
+from datetime import date
+
+from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField, fn
+
+from . import audit, candidate as candidate_module, numbering
+from .candidate import Candidate
+from .catalog import Certificate
+from .db import BaseModel, TimestampField, db, now
+from .site import Site
+from .user import REVIEWER, User
+
+SUBMITTED, ISSUED, RETURNED = "待审核", "已颁证", "已退回"
+STATUSES = (SUBMITTED, ISSUED, RETURNED)
+STATUS_COLORS = {SUBMITTED: "orange", ISSUED: "green", RETURNED: "red"}
+# A candidate may hold one record per certificate and level while it is pending or issued.
+HOLDING = (SUBMITTED, ISSUED)
+
+audit.ACTION_LABELS.update({
+    "award.create": "导入待颁证记录",
+    "award.issue": "颁证",
+    "award.return": "退回",
+    "award.resubmit": "修改后重新提交",
+})
+
+
+class AwardError(ValueError):
+    """A refused action on a record, with a message for the user."""
+
+
+class AwardRecord(BaseModel):
+    candidate = ForeignKeyField(Candidate, backref="awards", on_delete="RESTRICT")
+    certificate = ForeignKeyField(Certificate, on_delete="RESTRICT")
+    level = CharField()
+    site = ForeignKeyField(Site, backref="awards", on_delete="RESTRICT")
+    exam_date = DateField(index=True)
+    theory_score = FloatField(null=True)
+    practical_score = FloatField(null=True)
+    result = CharField(default="通过")
+    status = CharField(default=SUBMITTED, index=True)
+    certificate_number = CharField(null=True, unique=True)
+    issued_at = DateTimeField(null=True)
+    issued_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="issued_awards")
+    return_reason = TextField(default="")
+    batch_id = IntegerField(null=True, index=True)
+    created_at = TimestampField(index=True)
+    updated_at = TimestampField()
+
+    class Meta:
+        indexes = ((("candidate", "certificate", "level"), False),
+                   (("certificate", "level", "status"), False))
+
+    def __str__(self):
+        return f"{self.candidate.name} {self.certificate.name} {self.level}"
+
+    @property
+    def status_color(self):
+        return STATUS_COLORS[self.status]
+
+    @property
+    def year(self):
+        return self.exam_date.year
+
+    # ---- transitions -----------------------------------------------------------------------------
+    @classmethod
+    def issue_many(cls, records, by):
+        """颁证: give each 待审核 record a unique certificate number, all in one transaction.
+
+        Returns the issued records; records in other states are refused as a whole with a message.
+        """
+        refused = [r for r in records if r.status != SUBMITTED]
+        if refused:
+            raise AwardError(f"只有待审核的记录可以颁证（{len(refused)} 条记录状态不是待审核）")
+        at = now()
+        groups = {}
+        for record in records:
+            groups.setdefault((record.certificate_id, record.level), []).append(record)
+        with db.atomic():
+            for (_, level), members in groups.items():
+                numbers = numbering.allocate(members[0].certificate, level, at.year, len(members))
+                for record, number in zip(members, numbers):
+                    record.status, record.certificate_number = ISSUED, number
+                    record.issued_at, record.issued_by, record.updated_at = at, by, at
+                    record.save()
+                audit.record_many("award.issue", [(r, {"状态": (SUBMITTED, ISSUED), "证书编号": (None, r.certificate_number)})
+                                                  for r in members], user=by)
+        return records
+
+    def return_to_college(self, reason, by):
+        """退回 with a required reason."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise AwardError("请填写退回原因")
+        if self.status != SUBMITTED:
+            raise AwardError(f"记录状态为「{self.status}」，只有待审核的记录可以退回")
+        with db.atomic():
+            self.status, self.return_reason, self.updated_at = RETURNED, reason, now()
+            self.save()
+            audit.record("award.return", self, {"状态": (SUBMITTED, RETURNED), "原因": (None, reason)}, user=by)
+
+    def resubmit(self, site, exam_date, theory_score, practical_score, by, today=None):
+        """Staff correct a returned record and submit it again (back to 待审核), if every check passes."""
+        from .award_checks import Row, check_row, load_context
+        if self.status != RETURNED:
+            raise AwardError(f"记录状态为「{self.status}」，只有已退回的记录可以修改后重新提交")
+        candidate = self.candidate
+        row = Row(name=candidate.name, id_type=candidate.id_type, id_number=candidate.id_number,
+                  certificate=self.certificate, certificate_name=self.certificate.name, level=self.level,
+                  site=site, site_name=site.name if site else "", exam_date=exam_date,
+                  theory_score=theory_score, practical_score=practical_score, result="通过")
+        problems = check_row(row, load_context([row], today))
+        if problems:
+            raise AwardError("；".join(p.message for p in problems))
+        before = {"考核站点": self.site.name, "考核日期": self.exam_date, "理论成绩": self.theory_score,
+                  "实操成绩": self.practical_score}
+        after = {"考核站点": site.name, "考核日期": exam_date, "理论成绩": theory_score, "实操成绩": practical_score}
+        with db.atomic():
+            self.site, self.exam_date = site, exam_date
+            self.theory_score, self.practical_score = theory_score, practical_score
+            self.status, self.updated_at = SUBMITTED, now()
+            self.save()
+            audit.record("award.resubmit", self, {**audit.diff(before, after), "状态": (RETURNED, SUBMITTED)},
+                         user=by)
+
+    # ---- queries -------------------------------------------------------------------------------
+    @classmethod
+    def visible_to(cls, user):
+        """Staff and admins see every record; a reviewer only its own organisation's certificates."""
+        query = (cls
+                 .select(cls, Candidate, Certificate, Site)
+                 .join(Candidate)
+                 .switch(cls)
+                 .join(Certificate)
+                 .switch(cls)
+                 .join(Site))
+        if user.role == REVIEWER:
+            query = query.where(Certificate.organisation == user.organisation_id)
+        return query
+
+    @classmethod
+    def get_for(cls, user, record_id):
+        """One record the user may see, or None (a reviewer of another organisation gets None: 404)."""
+        return cls.visible_to(user).where(cls.id == record_id).first()
+
+    @classmethod
+    def filtered(cls, user, q="", certificate="", level="", site="", status="", date_from=None, date_to=None):
+        """待颁证记录's list: filters by 证书, 等级, 站点, 状态 and 考核日期, search by name or ID."""
+        query = cls.visible_to(user)
+        if q:
+            query = query.where(Candidate.name.contains(q) | Candidate.id_number.startswith(q.upper())
+                                | Candidate.id_number.endswith(q.upper()) | cls.certificate_number.startswith(q))
+        if certificate.isdigit():
+            query = query.where(cls.certificate == int(certificate))
+        if level:
+            query = query.where(cls.level == level)
+        if site.isdigit():
+            query = query.where(cls.site == int(site))
+        if status in STATUSES:
+            query = query.where(cls.status == status)
+        if date_from:
+            query = query.where(cls.exam_date >= date_from)
+        if date_to:
+            query = query.where(cls.exam_date <= date_to)
+        return query.order_by(cls.created_at.desc(), cls.id.desc())
+
+    @classmethod
+    def status_counts(cls, query):
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update(dict(query.clone().select(cls.status, fn.COUNT(cls.id)).order_by().group_by(cls.status).tuples()))
+        return counts
+
+    @classmethod
+    def used_by_quota(cls, years):
+        """{(certificate_id, level, year): records counting against that 省厅指标} for the given years.
+
+        Pending and issued records count, by the year of their exam date; returned ones do not.
+        """
+        used = {}
+        for year in years:
+            rows = (cls
+                    .select(cls.certificate, cls.level, fn.COUNT(cls.id))
+                    .where(cls.status.in_(HOLDING)
+                           & cls.exam_date.between(date(year, 1, 1), date(year, 12, 31)))
+                    .group_by(cls.certificate, cls.level)
+                    .tuples())
+            used.update({(certificate_id, level, year): n for certificate_id, level, n in rows})
+        return used
+
+
+def _candidate_has_records(candidate):
+    if AwardRecord.select().where(AwardRecord.candidate == candidate).exists():
+        return "该考生已有待颁证或已颁证记录，不能删除"
+    return None
+
+
+candidate_module.DELETE_BLOCKERS.append(_candidate_has_records)

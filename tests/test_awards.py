@@ -1,0 +1,88 @@
+"""待颁证记录 routes: reviewer scoping, 颁证, 退回, resubmission and 颁证前检查."""
+from datetime import date
+
+import pytest
+
+from models.award import ISSUED, RETURNED, SUBMITTED, AwardRecord
+from models.catalog import Certificate, Organisation
+from models.user import REVIEWER, STAFF
+from tests.test_award_checks import other_candidates, world  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def record(world):
+    candidate = other_candidates(1)[0]
+    return AwardRecord.create(candidate=candidate, certificate=world["cert"], level="中级", site=world["site"],
+                              exam_date=date(2026, 6, 1), theory_score=80, practical_score=70)
+
+
+def test_staff_sees_records_with_masked_ids(client, login, record):
+    login(STAFF)
+    page = client.get("/awards/").get_data(as_text=True)
+    assert "李四" in page and record.candidate.id_number not in page and "********" in page
+    assert "颁证</button>" not in page  # only reviewers issue
+
+
+def test_reviewer_of_another_organisation_sees_nothing_and_gets_404(client, login, record):
+    other = Organisation.create(name="北京中物联物流采购培训中心")
+    login(REVIEWER, organisation=other)
+    assert "李四" not in client.get("/awards/").get_data(as_text=True)
+    assert client.get(f"/awards/{record.id}").status_code == 404
+    assert client.post("/awards/issue", data={"ids": [record.id]}).status_code == 409
+    assert AwardRecord.get_by_id(record.id).status == SUBMITTED
+
+
+def test_reviewer_issues_and_the_record_shows_its_number(client, login, record):
+    login(REVIEWER)
+    response = client.post("/awards/issue", data={"ids": [record.id]}, headers={"HX-Request": "true"})
+    assert response.status_code == 204 and "awardsChanged" in response.headers["HX-Trigger"]
+    issued = AwardRecord.get_by_id(record.id)
+    assert issued.status == ISSUED and issued.certificate_number.startswith("WEB2")
+    assert issued.certificate_number in client.get(f"/awards/{record.id}").get_data(as_text=True)
+
+
+def test_return_requires_a_reason_then_staff_resubmit(client, login, record, make_user):
+    login(REVIEWER)
+    empty = client.post(f"/awards/{record.id}/return", data={"reason": ""}, headers={"HX-Request": "true"})
+    assert empty.status_code == 422 and "请填写退回原因" in empty.get_data(as_text=True)
+    assert client.post(f"/awards/{record.id}/return", data={"reason": "成绩有误"}).status_code == 204
+    assert AwardRecord.get_by_id(record.id).status == RETURNED
+    staff = make_user(STAFF, username="staff2")
+    with client.session_transaction() as session:
+        session["_user_id"] = str(staff.id)
+    bad = client.post(f"/awards/{record.id}/resubmit", data={"site": record.site_id, "exam_date": "2099-01-01",
+                                                             "theory_score": "85", "practical_score": "70"})
+    assert bad.status_code == 422 and "在未来" in bad.get_data(as_text=True)
+    ok = client.post(f"/awards/{record.id}/resubmit", data={"site": record.site_id, "exam_date": "2026-06-02",
+                                                            "theory_score": "85", "practical_score": "70"})
+    assert ok.status_code == 204
+    again = AwardRecord.get_by_id(record.id)
+    assert again.status == SUBMITTED and again.theory_score == 85
+
+
+def test_staff_cannot_issue_and_reviewer_cannot_resubmit(client, login, record):
+    login(STAFF)
+    assert client.post("/awards/issue", data={"ids": [record.id]}).status_code == 403
+
+
+def test_readiness_for_ticked_candidates(client, login, world):
+    login(STAFF)
+    cert = Certificate.get(Certificate.name == "Web前端开发")
+    page = client.get(f"/awards/readiness?candidate_id={world['candidate'].id}&pair={cert.id}|中级").get_data(as_text=True)
+    assert "可导入" in page and "试点证书" in page and "✓" in page
+
+
+def test_list_summary_counts_ready_candidates_for_the_chosen_level(client, login, world):
+    login(STAFF)
+    other_candidates(1)
+    cert = Certificate.get(Certificate.name == "Web前端开发")
+    page = client.get(f"/awards/?certificate={cert.id}&level=中级").get_data(as_text=True)
+    assert "名考生可导入" in page
+
+
+def test_quota_page_counts_pending_and_issued_records(client, login, record):
+    from models.pilot import Quota
+    quota = Quota.get()
+    assert quota.used() == 1 and quota.remaining() == 2
+    AwardRecord.update(status=RETURNED).execute()
+    assert quota.used() == 0
