@@ -99,6 +99,17 @@ def _register_blueprints(app):
     from views import admin, auth, dashboard
     for module in (auth, dashboard, admin):
         app.register_blueprint(module.bp)
+    from views import candidates
+    app.register_blueprint(candidates.bp)
+    from views import imports
+    app.register_blueprint(imports.bp)
+    from views import photos
+    app.register_blueprint(photos.bp)
+    from views import catalog, quotas, sites, users
+    for module in (sites, catalog, quotas, users):
+        app.register_blueprint(module.bp)
+    from views import awards
+    app.register_blueprint(awards.bp)
 
 
 def _init_hooks(app):

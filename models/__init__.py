@@ -1,15 +1,22 @@
 """CertDesk's data: one module per aggregate, each state machine inside its model."""
 from .audit import AuditEvent
+from .award import AwardRecord
 from .candidate import Candidate
 from .catalog import Certificate, Organisation
 from .db import db, is_sqlite
+from .batch import ImportBatch
 from .job import Job
 from .migrations import SchemaVersion, upgrade
+from .numbering import NumberSequence
+from .pilot import PilotCertificate, Quota
 from .setting import Setting
+from .site import Site
 from .user import User
 
 # Creation order respects foreign keys.
-ALL_MODELS = [Organisation, Certificate, User, Setting, AuditEvent, Candidate, Job]
+ALL_MODELS = [Organisation, Certificate, User, Setting, AuditEvent, Candidate, Job, ImportBatch]
+ALL_MODELS += [PilotCertificate, Quota, Site]  # 试点证书, 省厅指标, 考核站点
+ALL_MODELS += [AwardRecord, NumberSequence]  # 待颁证记录 and their certificate numbers
 
 
 def init_schema():

@@ -1,9 +1,14 @@
 """A believable demo college for evaluations and screenshots; every step is safe to run twice."""
+import inspect
 import secrets
 from pathlib import Path
 
 from .catalog import Certificate, Organisation
 from .db import db
+from .demo_awards import seed_awards
+from .demo_candidates import seed_candidates
+from .demo_sites import seed_pilots, seed_sites
+from .photo import seed_demo_photos
 from .user import ADMIN, REVIEWER, STAFF, User
 
 # (证书, 培训评价组织, code used in certificate numbers), from DOMAIN.md.
@@ -47,14 +52,26 @@ def seed_users():
 
 # Later areas append their own seeders (candidates, sites, records), each idempotent.
 SEEDERS = [seed_catalog]
+SEEDERS.append(seed_candidates)
+SEEDERS.append(seed_demo_photos)  # after the candidates: photos for those still without one
+SEEDERS.append(seed_pilots)  # 试点证书 and 省厅指标, after the catalogue
+
+# Seeders that act as the demo users (a site reviewed by its organisation's reviewer) run after them.
+AFTER_USERS = [seed_sites, seed_awards]
 
 
 def seed(data_dir):
     """Seed everything in one transaction; returns the logins created now (and saves them for --demo)."""
     with db.atomic():
         for seeder in SEEDERS:
-            seeder()
+            # Seeders that store files (demo photos) take the data directory.
+            if "data_dir" in inspect.signature(seeder).parameters:
+                seeder(data_dir)
+            else:
+                seeder()
         logins = seed_users()
+        for seeder in AFTER_USERS:
+            seeder()
     if logins:
         path = Path(data_dir) / LOGINS_FILE
         with path.open("a", encoding="utf-8") as out:

@@ -43,6 +43,22 @@
     }
   });
 
+  // 考生管理: a <details class="menu"> closes when an item is chosen or the user clicks elsewhere.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target) || event.target.closest(".menu-item")) { menu.open = false; }
+    });
+  });
+
+  // 上传学生照片: a form with a <progress data-upload-progress> shows how much of the file has been sent.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var bar = event.target.querySelector && event.target.querySelector("[data-upload-progress]");
+    if (bar && event.detail.lengthComputable && event.detail.total) {
+      bar.hidden = false;
+      bar.value = Math.round(event.detail.loaded * 100 / event.detail.total);
+    }
+  });
+
   // htmx does not swap error responses: show their text (our error handlers send plain Chinese text).
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;

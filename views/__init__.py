@@ -1,4 +1,5 @@
 """What every view shares: who may open it, how a page or its partial is rendered, and paging."""
+import json
 from functools import wraps
 from math import ceil
 
@@ -70,3 +71,17 @@ class Page:
 
 def page_arg():
     return request.args.get("page", 1, type=int) or 1
+
+
+def hx_events(**events):
+    """An HX-Trigger header; a `notice` given as (text, kind) becomes the toast static/app.js shows."""
+    if "notice" in events:
+        text, kind = events["notice"]
+        events["notice"] = {"value": text, "kind": kind}
+    # Header values must be ASCII: json.dumps escapes the Chinese text.
+    return {"HX-Trigger": json.dumps(events)}
+
+
+def refused(message):
+    """A refused action (409): htmx shows the plain-text message as a notice (static/app.js)."""
+    return str(message), 409, {"Content-Type": "text/plain; charset=utf-8"}
