@@ -24,6 +24,7 @@ audit.ACTION_LABELS.update({
     "award.issue": "颁证",
     "award.return": "退回",
     "award.resubmit": "修改后重新提交",
+    "award.delete": "撤销导入的记录",
 })
 
 

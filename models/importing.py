@@ -100,6 +100,7 @@ def check(batch_id, job, force=False):
     gc.disable()
     try:
         checked = check_rows(importer.spec, table, progress=job.report)
+        importer.vet(checked)
         good = [row for row in checked if row.ok]
         kept = [{"row": r.row, "values": r.values, "filled": [k for k, v in r.raw.items() if v]} for r in good]
         plan = importer.plan(kept, batch.update_existing)
@@ -222,6 +223,9 @@ class CandidateImporter:
     """批量导入学生信息: new candidates are inserted in 待认证; 更新已有考生 edits through the model."""
     spec = CANDIDATES
     noun = "考生"
+
+    def vet(self, checked):
+        """Rules beyond the column spec that need the database: none for candidates (see plan)."""
 
     def restore(self, values):
         """Kept values after a JSON round trip: dates back to dates."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
 
+from models.award_fields import AWARD_FIELDS, clean_award_row
 from models.candidate_fields import FIELDS, clean_candidate
 from models.normalise import text
 from models.privacy import mask_id, mask_phone
@@ -133,5 +134,32 @@ CANDIDATES = SheetSpec(
     ),
 )
 
+def _columns(fields, text_columns):
+    return tuple(
+        Column(f.key, f.label, required=f.required, choices=f.choices, help=f.help, example=f.example,
+               aliases=f.aliases, as_text=f.key in text_columns, sensitive=f.sensitive)
+        for f in fields
+    )
+
+
+AWARDS = SheetSpec(
+    kind="awards",
+    title="待颁证记录",
+    template_name="导入待颁证记录模板",
+    version=1,
+    changes={1: "首个版本"},
+    columns=_columns(AWARD_FIELDS, {"id_number"}),
+    validate=clean_award_row,
+    # Duplicates are check ⑦'s business: only the later row is refused, naming the earlier one.
+    identity=(),
+    guide=(
+        "每条待颁证记录填写一行，第 1 行为表头，请勿修改表头文字；带 * 的列为必填。",
+        "考生须已在考生管理中处于「信息准确」状态，姓名、证件类型、证件号码须与考生信息一致。",
+        "证书须为本院校的试点证书；考核站点须审核通过且已启用，并申报了该证书和等级。",
+        "只能导入考核结果为「通过」的考生；考核日期不能是未来日期，历史记录可填过去的日期。",
+        "院校需确保导入的考生已在线下获省厅指标审批；超出当年省厅指标的记录不能导入。",
+    ),
+)
+
 # Every spec by kind, so a workbook made from another template is recognised and named.
-SPECS = {CANDIDATES.kind: CANDIDATES}
+SPECS = {CANDIDATES.kind: CANDIDATES, AWARDS.kind: AWARDS}

@@ -52,6 +52,8 @@ def check_rows(spec, table, progress=None, every=2000):
 
 def _mark_duplicates(spec, checked):
     """Two rows with the same identity (e.g. 证件类型 + 证件号码) are both errors, each naming the other."""
+    if not spec.identity:
+        return
     key_column = spec.identity[-1]
     header = spec.column(key_column).header
     seen = {}

@@ -1,6 +1,5 @@
 """批量导入学生信息 and 导出: the dialog, upload and its polled status block, 仅导入正确的 N 行, the error report,
 导入记录 with 撤销本次导入, the template download and the candidate export."""
-import json
 from datetime import datetime
 from io import BytesIO
 
@@ -14,10 +13,10 @@ from models.importing import confirm, receive, report_file, start_check
 from models.job import FAILED
 from models.user import ADMIN, STAFF
 from sheets.export import build_export
-from sheets.spec import CANDIDATES
+from sheets.spec import AWARDS, CANDIDATES
 from sheets.template import build_template
 
-from . import Page, page_arg, render, roles
+from . import Page, hx_events, page_arg, refused, render, roles
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -33,7 +32,7 @@ def statuses():
 @roles(ADMIN, STAFF)
 def candidates_dialog():
     """批量导入学生信息: the rules, the template link, the file input and 保存."""
-    return render("imports/dialog.html", block="dialog", **_dialog())
+    return render("imports/dialog.html", block="dialog", **_dialog(CANDIDATES.kind))
 
 
 @bp.route("/candidates/template")
@@ -47,11 +46,35 @@ def candidates_template():
 @roles(ADMIN, STAFF)
 def upload_candidates():
     """保存: store the file and start checking it; the status block polls until the check is done."""
+    return _upload(CANDIDATES.kind)
+
+
+@bp.route("/awards")
+@roles(ADMIN, STAFF)
+def awards_dialog():
+    """导入待颁证记录: the same dialog, with the pending-certificate sheet's rules and template."""
+    return render("imports/dialog.html", block="dialog", **_dialog(AWARDS.kind))
+
+
+@bp.route("/awards/template")
+@roles(ADMIN, STAFF)
+def awards_template():
+    """下载「导入待颁证记录模板」."""
+    return _xlsx(build_template(AWARDS), f"{AWARDS.template_name}.xlsx")
+
+
+@bp.route("/awards", methods=["POST"])
+@roles(ADMIN, STAFF)
+def upload_awards():
+    """保存 of 导入待颁证记录."""
+    return _upload(AWARDS.kind)
+
+
+def _upload(kind):
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render("imports/dialog.html", block="missing", status=422, **_dialog())
-    batch = receive(CANDIDATES.kind, upload.stream, upload.filename, request.form.get("update_existing") == "1",
-                    by=_me())
+        return render("imports/dialog.html", block="missing", status=422, **_dialog(kind))
+    batch = receive(kind, upload.stream, upload.filename, request.form.get("update_existing") == "1", by=_me())
     if batch.status != REFUSED:
         batch = start_check(batch)
     return _status(batch)
@@ -82,7 +105,7 @@ def confirm_batch(batch_id):
     try:
         batch = confirm(batch)
     except ImportRefused as exc:
-        return str(exc), 409, {"Content-Type": "text/plain; charset=utf-8"}
+        return refused(exc)
     return _status(batch)
 
 
@@ -113,10 +136,10 @@ def undo(batch_id):
     try:
         removed = batch.undo(by=_me())
     except ImportRefused as exc:
-        return str(exc), 409, {"Content-Type": "text/plain; charset=utf-8"}
-    message = f"已撤销批次 #{batch.id}，删除 {removed} 名考生"
-    return render("imports/history.html", block="row", batch=batch, headers=_events(
-        candidatesChanged=True, candidatesReload=True, notice={"value": message, "kind": "ok"}))
+        return refused(exc)
+    message = f"已撤销批次 #{batch.id}，删除 {removed} {'名考生' if batch.kind == CANDIDATES.kind else '条记录'}"
+    return render("imports/history.html", block="row", batch=batch, headers=hx_events(
+        **dict.fromkeys(KINDS[batch.kind]["events"], True), notice=(message, "ok")))
 
 
 @bp.route("/candidates/export")
@@ -142,10 +165,22 @@ def _get(batch_id):
     return ImportBatch.get_or_none(ImportBatch.id == batch_id) or abort(404)
 
 
-def _dialog():
-    """What the dialog states: the spec's required columns and the upload limits."""
+# What differs between the two imports the dialog serves.
+KINDS = {
+    CANDIDATES.kind: dict(spec=CANDIDATES, title="批量导入学生信息", row_noun="每位考生一行", noun="考生",
+                          template="imports.candidates_template", upload="imports.upload_candidates",
+                          saved_note="新导入的考生状态为“待认证”。", events=("candidatesChanged", "candidatesReload")),
+    AWARDS.kind: dict(spec=AWARDS, title="导入待颁证记录", row_noun="每条记录一行", noun="记录",
+                      template="imports.awards_template", upload="imports.upload_awards",
+                      saved_note="导入的记录状态为“待审核”，等待培训评价组织审核颁证。", events=("awardsChanged",)),
+}
+
+
+def _dialog(kind):
+    """What the dialog states: the spec's required columns, the upload limits and the kind's wording."""
     max_bytes, max_rows = limits()
-    return dict(spec=CANDIDATES, max_mb=max_bytes // (1024 * 1024), max_rows=max_rows)
+    texts = KINDS[kind]
+    return dict(spec=texts["spec"], kind=kind, texts=texts, max_mb=max_bytes // (1024 * 1024), max_rows=max_rows)
 
 
 def _status(batch):
@@ -156,16 +191,11 @@ def _status(batch):
     sort = request.args.get("sort", "row")
     group = request.args.get("group", type=int)
     issues = batch.issues(sort, group) if batch.status == REVIEW and batch.errors else []
-    headers = (_events(candidatesChanged=True, candidatesReload=True) if batch.status == IMPORTED
+    headers = (hx_events(**dict.fromkeys(KINDS[batch.kind]["events"], True)) if batch.status == IMPORTED
                else None)
     return render("imports/dialog.html", block="status", batch=batch, job=job, info=batch.info,
                   issues=issues[:200], issue_total=len(issues), sort=sort, group=group, headers=headers,
-                  **_dialog())
-
-
-def _events(**events):
-    # ASCII JSON: header values must be latin-1; htmx decodes the \u escapes.
-    return {"HX-Trigger": json.dumps(events)}
+                  **_dialog(batch.kind))
 
 
 def _xlsx(body, filename):

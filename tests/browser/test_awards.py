@@ -1,0 +1,49 @@
+"""The whole manual in Chromium: a 信息准确 candidate and an 已启用 site → 导入待颁证记录 → 颁证 → the number."""
+from playwright.sync_api import expect
+
+from models.award import AwardRecord
+from models.catalog import Organisation
+from models.user import REVIEWER
+from tests.browser.conftest import screenshot
+from tests.conftest import PASSWORD
+from tests.test_award_checks import world  # noqa: F401  (fixture)
+from tests.test_import_awards import filled_template, row
+
+
+def log_in(page, username):
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/")
+
+
+def test_import_a_record_then_the_reviewer_issues_the_certificate(page, login_as, make_user, world, tmp_path):
+    make_user(REVIEWER, username="shenhe", organisation=Organisation.get(Organisation.name == "工业和信息化部教育与考试中心"))
+    login_as("staff")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="待颁证记录").click()
+    page.get_by_role("button", name="导入待颁证记录").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="导入待颁证记录")).to_be_visible()
+    path = tmp_path / "待颁证记录.xlsx"
+    path.write_bytes(filled_template([row(world["candidate"])]))
+    dialog.locator("input[type=file]").set_input_files(str(path))
+    dialog.get_by_role("button", name="保存").click()
+    expect(dialog.get_by_text("成功导入 1 条")).to_be_visible()
+    screenshot(page, "awards-import-done")
+    dialog.locator(".dialog-foot").get_by_role("button", name="关闭").click()
+    results = page.locator("#award-results")
+    expect(results.get_by_role("row").filter(has_text="张三")).to_contain_text("待审核")
+    page.get_by_role("button", name="退出").click()
+
+    log_in(page, "shenhe")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="待颁证记录").click()
+    record_row = page.locator("#award-results").get_by_role("row").filter(has_text="张三")
+    record_row.get_by_role("checkbox").check()
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="颁证", exact=True).click()
+    expect(record_row).to_contain_text("已颁证")
+    number = AwardRecord.get().certificate_number
+    expect(record_row).to_contain_text(number)
+    screenshot(page, "awards-issued")
+    assert page.js_errors == []
