@@ -25,6 +25,7 @@ audit.ACTION_LABELS.update({
     "award.return": "退回",
     "award.resubmit": "修改后重新提交",
     "award.delete": "撤销导入的记录",
+    "award.export": "导出待颁证记录",
 })
 
 
@@ -61,9 +62,12 @@ class AwardRecord(BaseModel):
     def status_color(self):
         return STATUS_COLORS[self.status]
 
-    @property
-    def year(self):
-        return self.exam_date.year
+    def export_values(self):
+        """The record as a row of the import template (so an export can be corrected and imported)."""
+        return {"name": self.candidate.name, "id_type": self.candidate.id_type, "id_number": self.candidate.id_number,
+                "certificate_name": self.certificate.name, "level": self.level, "site_name": self.site.name,
+                "exam_date": self.exam_date, "theory_score": self.theory_score,
+                "practical_score": self.practical_score, "result": self.result}
 
     # ---- transitions -----------------------------------------------------------------------------
     @classmethod

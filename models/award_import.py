@@ -49,6 +49,8 @@ class AwardImporter:
     noun = "条记录"
 
     def restore(self, values):
+        # Rows kept for 仅导入正确的 N 行 are checked again when confirmed: drop the earlier verdict.
+        values.pop("_checked", None)
         if isinstance(values.get("exam_date"), str) and len(values["exam_date"]) == 10:
             try:
                 values["exam_date"] = date.fromisoformat(values["exam_date"])
@@ -63,15 +65,26 @@ class AwardImporter:
         ctx = load_context([row for _, row in pairs])
         headers = {c.header: c.key for c in self.spec.columns}
         for (entry, row), item in zip(pairs, good):
-            for problem in check_row(row, ctx):
+            problems = check_row(row, ctx)
+            for problem in problems:
                 key = headers.get(problem.column, "")
                 item.issues.append(Issue(item.row, key, problem.column, item.raw.get(key, ""), problem.message,
                                          problem.fix))
+            if not problems:
+                # The verdict for plan() in the same check: a second context load would only repeat it.
+                item.values["_checked"] = (row.candidate.id, row.certificate.id, row.site.id)
 
     def plan(self, rows, update_existing):
-        """Check the kept rows again against the database as it is now; those still passing are created."""
+        """Check the kept rows again against the database as it is now; those still passing are created.
+
+        Rows vetted a moment ago in the same check carry their verdict and are not loaded again.
+        """
         plan = Plan()
-        pairs = _rows(rows)
+        for entry in rows:
+            if "_checked" in entry["values"]:
+                entry["resolved"] = entry["values"]["_checked"]
+                plan.create.append(entry)
+        pairs = _rows([entry for entry in rows if "_checked" not in entry["values"]])
         ctx = load_context([row for _, row in pairs])
         for entry, row in pairs:
             if check_row(row, ctx):

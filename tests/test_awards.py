@@ -86,3 +86,29 @@ def test_quota_page_counts_pending_and_issued_records(client, login, record):
     assert quota.used() == 1 and quota.remaining() == 2
     AwardRecord.update(status=RETURNED).execute()
     assert quota.used() == 0
+
+
+def test_export_is_the_import_layout_with_full_ids_and_audited(client, login, record):
+    import io
+
+    from openpyxl import load_workbook
+
+    from models.audit import AuditEvent
+    login(STAFF)
+    response = client.get("/awards/export?status=待审核")
+    sheet = load_workbook(io.BytesIO(response.data))["待颁证记录"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("姓名*", "证件类型*", "证件号码*")
+    assert rows[1][2] == record.candidate.id_number and rows[1][3] == "Web前端开发"
+    assert AuditEvent.select().where(AuditEvent.action == "award.export").count() == 1
+
+
+def test_reviewer_cannot_export(client, login, record):
+    login(REVIEWER)
+    assert client.get("/awards/export").status_code == 403
+
+
+def test_readiness_for_candidates_ticked_in_the_list(client, login, world):
+    login(STAFF)
+    page = client.get(f"/awards/readiness?ids={world['candidate'].id}").get_data(as_text=True)
+    assert "张三" in page and "可导入" in page

@@ -1,18 +1,23 @@
 """待颁证记录: the list with filters, 颁证 and 退回 by the organisation's reviewer, resubmission by staff,
 and 颁证前检查 (readiness) for a candidate or the ticked candidates."""
 from datetime import date
+from io import BytesIO
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, request, send_file
 from flask_login import current_user
 
+from models import audit
 from models.award import RETURNED, STATUSES, AwardError, AwardRecord
 from models.award_checks import Row, load_context, readiness, readiness_summary
 from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
+from models.db import db
 from models.normalise import FieldError, parse_date
 from models.pilot import PilotCertificate
 from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
+from sheets.export import build_export
+from sheets.spec import AWARDS
 
 from . import Page, hx_events, page_arg, refused, render, roles
 
@@ -31,6 +36,21 @@ def index():
                       dict(filters, status="")))),
                   certificates=Certificate.ordered(), sites=Site.visible_to(current_user).order_by(Site.name),
                   statuses=STATUSES, levels=LEVELS, summary=_summary(filters))
+
+
+@bp.route("/export")
+@roles(ADMIN, STAFF)
+def export():
+    """导出: the filtered records in the import template's layout (full ID numbers; audited)."""
+    filters = {key: request.args.get(key, "").strip() for key in FILTERS}
+    query = AwardRecord.filtered(current_user, **_query_filters(filters))
+    body = build_export(AWARDS, (r.export_values() for r in query.iterator()))
+    shown = {k: v for k, v in filters.items() if v}
+    with db.atomic():
+        audit.record("award.export", None, {"筛选条件": (None, shown or "全部"), "条数": (None, query.count())},
+                     user=current_user._get_current_object(), label="导出待颁证记录（含完整证件号码）")
+    return send_file(BytesIO(body), as_attachment=True, download_name=f"待颁证记录-{date.today():%Y%m%d}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/<int:record_id>")
@@ -96,7 +116,7 @@ def resubmit(record_id):
 @roles(ADMIN, STAFF)
 def readiness_check():
     """颁证前检查: for a candidate or the ticked candidates and a certificate level, each precondition ✓ or ✗."""
-    ids = [int(i) for i in request.args.getlist("candidate_id") if i.isdigit()]
+    ids = [int(i) for i in request.args.getlist("candidate_id") + request.args.getlist("ids") if i.isdigit()]
     pairs = sorted(PilotCertificate.pairs(), key=lambda p: (p[0], LEVELS.index(p[1])))
     certificate_id, level = _chosen_pair(pairs)
     candidates = list(Candidate.select().where(Candidate.id.in_(ids))) if ids else []
