@@ -1,5 +1,4 @@
 """A believable demo college for evaluations and screenshots; every step is safe to run twice."""
-import inspect
 import secrets
 from pathlib import Path
 
@@ -50,28 +49,20 @@ def seed_users():
     return created
 
 
-# Later areas append their own seeders (candidates, sites, records), each idempotent.
-SEEDERS = [seed_catalog]
-SEEDERS.append(seed_candidates)
-SEEDERS.append(seed_demo_photos)  # after the candidates: photos for those still without one
-SEEDERS.append(seed_pilots)  # 试点证书 and 省厅指标, after the catalogue
-
-# Seeders that act as the demo users (a site reviewed by its organisation's reviewer) run after them.
-AFTER_USERS = [seed_sites, seed_awards]
-
-
 def seed(data_dir):
-    """Seed everything in one transaction; returns the logins created now (and saves them for --demo)."""
+    """Seed everything in one transaction; returns the logins created now (and saves them for --demo).
+
+    The order matters: the catalogue before pilots and quotas; candidates before their photos; the
+    users before what the demo users do themselves (sites reviewed, records issued).
+    """
     with db.atomic():
-        for seeder in SEEDERS:
-            # Seeders that store files (demo photos) take the data directory.
-            if "data_dir" in inspect.signature(seeder).parameters:
-                seeder(data_dir)
-            else:
-                seeder()
+        seed_catalog()
+        seed_pilots()
+        seed_candidates(data_dir)
+        seed_demo_photos(data_dir)  # tops up photos for candidates still without one
         logins = seed_users()
-        for seeder in AFTER_USERS:
-            seeder()
+        seed_sites()
+        seed_awards()
     if logins:
         path = Path(data_dir) / LOGINS_FILE
         with path.open("a", encoding="utf-8") as out:

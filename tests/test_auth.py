@@ -118,3 +118,15 @@ def test_setup_refuses_short_or_mismatched_passwords(client):
     mismatch = client.post("/setup", data={"username": "boss", "password": "longenough1", "password2": "other-one1"})
     assert "两次输入的密码不一致" in mismatch.get_data(as_text=True)
     assert User.select().count() == 0
+
+
+def test_home_shows_where_each_preparation_step_stands(client, login):
+    login(STAFF)
+    page = client.get("/").get_data(as_text=True)
+    assert "考生信息准确" in page and "考核站点已启用" in page and "待颁证记录" in page
+
+
+def test_reviewer_home_has_no_candidate_counts(client, login):
+    login("reviewer")
+    page = client.get("/").get_data(as_text=True)
+    assert "名考生" not in page and "等待您审核" in page
