@@ -6,7 +6,6 @@ Both files are generated from their column specs and read the same way; the awar
 信息准确 candidates stored beforehand, one usable site and a quota large enough, so every row runs all
 eight checks. Prints the seconds for each validation and the ratio (issue 7's target: award ≤ 2×).
 """
-import io
 import sys
 import tempfile
 import time

@@ -47,7 +47,7 @@ def make_candidates(n, rng):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATA_DIR": tmp, "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
+        create_app({"DATA_DIR": tmp, "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
                           "SECRET_KEY": "bench"})
         with db.connection_context():
             if not models.is_sqlite():

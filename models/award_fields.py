@@ -4,7 +4,7 @@ Cleaning only turns text into values (an ID normalised, a date parsed, a score a
 may become a record is decided by the eight checks in models/award_checks.py, which need the database.
 """
 from . import normalise
-from .candidate_fields import Field, ID_TYPE_ALIASES
+from .candidate_fields import ID_TYPE_ALIASES, Field, clean_fields
 from .catalog import LEVELS
 from .identity import ID_TYPES
 from .normalise import FieldError
@@ -59,15 +59,4 @@ AWARD_FIELDS = [
 
 def clean_award_row(raw):
     """Clean one row's raw text by key: (values, errors {key: FieldError})."""
-    values, errors = {}, {}
-    for f in AWARD_FIELDS:
-        try:
-            value = f.clean(raw.get(f.key))
-        except FieldError as exc:
-            errors[f.key] = exc
-            continue
-        if f.required and value in ("", None):
-            errors[f.key] = FieldError(f"{f.label}为必填项", f"请填写{f.label}")
-            continue
-        values[f.key] = value
-    return values, errors
+    return clean_fields(AWARD_FIELDS, raw)

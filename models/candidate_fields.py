@@ -86,17 +86,12 @@ FIELDS_BY_KEY = {f.key: f for f in FIELDS}
 KEY_FIELDS = tuple(f.key for f in FIELDS if f.key_field)
 
 
-def clean_candidate(raw):
-    """Clean a dict of raw values keyed by field key: (values, errors {key: FieldError}).
-
-    Only values that make a record unusable are errors (missing, malformed, unparseable). Identity checks
-    such as the ID's check character are the verifier's and run at 认证 (see models.identity).
-    """
+def clean_fields(fields, raw):
+    """Clean each field's raw value: (values, errors {key: FieldError}); a required field may not be empty."""
     values, errors = {}, {}
-    for f in FIELDS:
-        raw_value = raw.get(f.key)
+    for f in fields:
         try:
-            value = f.clean(raw_value)
+            value = f.clean(raw.get(f.key))
         except FieldError as exc:
             errors[f.key] = exc
             continue
@@ -104,6 +99,16 @@ def clean_candidate(raw):
             errors[f.key] = FieldError(f"{f.label}为必填项", f"请填写{f.label}")
             continue
         values[f.key] = value
+    return values, errors
+
+
+def clean_candidate(raw):
+    """Clean a dict of raw values keyed by field key: (values, errors {key: FieldError}).
+
+    Only values that make a record unusable are errors (missing, malformed, unparseable). Identity checks
+    such as the ID's check character are the verifier's and run at 认证 (see models.identity).
+    """
+    values, errors = clean_fields(FIELDS, raw)
     if "id_number" in values and "id_type" in values:
         try:
             check_format(values["id_type"], values["id_number"])

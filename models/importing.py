@@ -255,8 +255,8 @@ class CandidateImporter:
     def _stored(self, numbers):
         """Stored candidates with these ID numbers, by (证件类型, 证件号码): a few IN queries, not one a row."""
         numbers, found = sorted(numbers), {}
-        for start in range(0, len(numbers), CHUNK):
-            for candidate in Candidate.select().where(Candidate.id_number.in_(numbers[start:start + CHUNK])):
+        for offset in range(0, len(numbers), CHUNK):
+            for candidate in Candidate.select().where(Candidate.id_number.in_(numbers[offset:offset + CHUNK])):
                 found[(candidate.id_type, candidate.id_number)] = candidate
         return found
 

@@ -190,10 +190,10 @@ def _match_candidates(photos):
     """Find every named candidate in a few set-based queries (not one per file)."""
     numbers = sorted({e["number"] for e in photos})
     found = {}
-    for start in range(0, len(numbers), 500):
+    for offset in range(0, len(numbers), 500):
         query = (Candidate
                  .select(Candidate.id, Candidate.id_number, Candidate.name, Candidate.status, Candidate.photo)
-                 .where(Candidate.id_number.in_(numbers[start:start + 500])))
+                 .where(Candidate.id_number.in_(numbers[offset:offset + 500])))
         for candidate in query:
             found.setdefault(candidate.id_number, []).append(candidate)
     for entry in photos:
@@ -288,8 +288,8 @@ def _apply(updates, data_dir, by, job):
     with db.atomic():
         # The rows are read again inside the transaction: set_photo saves the whole row, and a
         # candidate may have been edited while the job was reading the ZIP.
-        for start in range(0, len(ids), 500):
-            for candidate in Candidate.select().where(Candidate.id.in_(ids[start:start + 500])):
+        for offset in range(0, len(ids), 500):
+            for candidate in Candidate.select().where(Candidate.id.in_(ids[offset:offset + 500])):
                 if candidate.photo == paths[candidate.id]:
                     continue
                 if candidate.photo:

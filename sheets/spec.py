@@ -109,6 +109,16 @@ def parse_marker(value):
     return (match.group(1), int(match.group(2))) if match else None
 
 
+def _columns(fields, text_columns):
+    """The sheet's columns from an area's field spec (models/*_fields.py): one description, two uses."""
+    return tuple(
+        Column(f.key, f.label, required=f.required, choices=f.choices, help=f.help, example=f.example,
+               aliases=f.aliases, as_text=f.key in text_columns, sensitive=f.sensitive,
+               mask=mask_phone if f.key == "phone" else mask_id)
+        for f in fields
+    )
+
+
 # Columns Excel damages when they are typed as numbers: long digit strings lose digits or leading zeros.
 _TEXT_COLUMNS = {"id_number", "phone", "student_no"}
 
@@ -118,12 +128,7 @@ CANDIDATES = SheetSpec(
     template_name="导入考生信息模板",
     version=1,
     changes={1: "首个版本"},
-    columns=tuple(
-        Column(f.key, f.label, required=f.required, choices=f.choices, help=f.help, example=f.example,
-               aliases=f.aliases, as_text=f.key in _TEXT_COLUMNS, sensitive=f.sensitive,
-               mask=mask_phone if f.key == "phone" else mask_id)
-        for f in FIELDS
-    ),
+    columns=_columns(FIELDS, _TEXT_COLUMNS),
     validate=clean_candidate,
     identity=("id_type", "id_number"),
     guide=(
@@ -134,12 +139,6 @@ CANDIDATES = SheetSpec(
     ),
 )
 
-def _columns(fields, text_columns):
-    return tuple(
-        Column(f.key, f.label, required=f.required, choices=f.choices, help=f.help, example=f.example,
-               aliases=f.aliases, as_text=f.key in text_columns, sensitive=f.sensitive)
-        for f in fields
-    )
 
 
 AWARDS = SheetSpec(

@@ -1,14 +1,19 @@
 """Fixtures every test shares: a fresh app and database, a client, the CLI runner and login by role."""
 import os
+from datetime import date
 
 import pytest
 from werkzeug.security import generate_password_hash
 
 import models
 from app import create_app
+from models.candidate import ACCURATE, Candidate
 from models.catalog import Certificate, Organisation
 from models.db import db, open_database
+from models.pilot import PilotCertificate, Quota
+from models.site import APPROVED, ENABLED, Site
 from models.user import REVIEWER, User
+from tests.test_identity import make_id
 
 # Set TEST_DATABASE_URL=postgresql://... to run the whole suite on PostgreSQL (a clean schema per test).
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -88,3 +93,21 @@ def login(client, make_user):
             session["_fresh"] = True
         return user
     return do
+
+
+# A college ready for 待颁证记录: a pilot level, a usable site, a quota of 3 and one 信息准确 candidate.
+@pytest.fixture
+def world(app, org):
+    cert = Certificate.get(Certificate.name == "Web前端开发")
+    PilotCertificate.create(certificate=cert, level="中级", since=date(2024, 1, 1))
+    site = Site.create(name="信息楼机房", certificate=cert, levels="中级", region="河南省郑州市", address="文化路1号",
+                       contact="王老师", phone="13800000000", seats=60, review_status=APPROVED, site_status=ENABLED)
+    Quota.create(certificate=cert, level="中级", year=2026, document_no="豫教职成〔2026〕12号", amount=3)
+    candidate = Candidate.create(name="张三", id_type="居民身份证", id_number=make_id(), gender="男",
+                                 phone="13812345678", status=ACCURATE, photo="ab/x.jpg")
+    return {"cert": cert, "site": site, "candidate": candidate}
+
+
+def other_candidates(n):
+    return [Candidate.create(name="李四", id_type="居民身份证", id_number=make_id(seq=f"{i + 50:02d}"), gender="男",
+                             phone="13812345678", status=ACCURATE, photo="ab/x.jpg") for i in range(n)]

@@ -1,29 +1,15 @@
 """The eight preconditions of a 待颁证记录, each with its own message, and the readiness check."""
 from datetime import date
 
-import pytest
-
 from models.award import ISSUED, RETURNED, SUBMITTED, AwardRecord
 from models.award_checks import Row, check_row, load_context, readiness, readiness_summary
-from models.candidate import ACCURATE, VERIFIED, Candidate
-from models.catalog import Certificate
-from models.pilot import PilotCertificate, Quota
-from models.site import APPROVED, ENABLED, PENDING as SITE_PENDING, INACTIVE, Site
+from models.candidate import VERIFIED, Candidate
+from models.pilot import Quota
+from models.site import INACTIVE, PENDING as SITE_PENDING, Site
+from tests.conftest import other_candidates
 from tests.test_identity import make_id
 
 TODAY = date(2026, 11, 29)
-
-
-@pytest.fixture
-def world(app, org):
-    cert = Certificate.get(Certificate.name == "Web前端开发")
-    PilotCertificate.create(certificate=cert, level="中级", since=date(2024, 1, 1))
-    site = Site.create(name="信息楼机房", certificate=cert, levels="中级", region="河南省郑州市", address="文化路1号",
-                       contact="王老师", phone="13800000000", seats=60, review_status=APPROVED, site_status=ENABLED)
-    Quota.create(certificate=cert, level="中级", year=2026, document_no="豫教职成〔2026〕12号", amount=3)
-    candidate = Candidate.create(name="张三", id_type="居民身份证", id_number=make_id(), gender="男",
-                                 phone="13812345678", status=ACCURATE, photo="ab/x.jpg")
-    return {"cert": cert, "site": site, "candidate": candidate}
 
 
 def row_for(world, **overrides):
@@ -96,11 +82,6 @@ def test_duplicate_against_database_and_inside_the_file(world):
     ctx = load_context([first, second], TODAY)
     assert check_row(first, ctx) == []
     assert [p.message for p in check_row(second, ctx)] == ["与第 2 行重复：同一考生的 Web前端开发 中级"]
-
-
-def other_candidates(n):
-    return [Candidate.create(name="李四", id_type="居民身份证", id_number=make_id(seq=f"{i + 50:02d}"), gender="男",
-                             phone="13812345678", status=ACCURATE, photo="ab/x.jpg") for i in range(n)]
 
 
 def test_quota_exactly_at_one_over_and_crossing_inside_a_file(world):

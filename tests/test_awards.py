@@ -6,7 +6,7 @@ import pytest
 from models.award import ISSUED, RETURNED, SUBMITTED, AwardRecord
 from models.catalog import Certificate, Organisation
 from models.user import REVIEWER, STAFF
-from tests.test_award_checks import other_candidates, world  # noqa: F401  (fixture)
+from tests.conftest import other_candidates
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from models.award import ISSUED, RETURNED, SUBMITTED, AwardError, AwardRecord
 from models.candidate import Candidate
 from models.db import db
 from models.user import REVIEWER
-from tests.test_award_checks import other_candidates, world  # noqa: F401  (fixture)
+from tests.conftest import other_candidates
 
 
 @pytest.fixture

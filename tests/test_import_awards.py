@@ -11,7 +11,7 @@ from models.candidate import VERIFIED, Candidate
 from models.user import STAFF
 from sheets.spec import AWARDS
 from sheets.template import build_template
-from tests.test_award_checks import other_candidates, world  # noqa: F401  (fixture)
+from tests.conftest import other_candidates
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """What every view shares: who may open it, how a page or its partial is rendered, and paging."""
 import json
-from functools import wraps
 from math import ceil
 
 from flask import current_app, make_response, render_template, request

@@ -61,16 +61,21 @@ def page(browser, live_server):
     context.close()
 
 
+def log_in(page, username):
+    """Log in through the real form as an existing user (password PASSWORD)."""
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/")
+
+
 @pytest.fixture
 def login_as(page, make_user):
     """login_as(role, **kw) -> User: create a user and log in through the real form."""
     def do(role, **kwargs):
         user = make_user(role, **kwargs)
-        page.goto("/login")
-        page.get_by_label("用户名").fill(user.username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url("**/")
+        log_in(page, user.username)
         return user
     return do
 

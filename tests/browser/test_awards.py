@@ -4,18 +4,9 @@ from playwright.sync_api import expect
 from models.award import AwardRecord
 from models.catalog import Organisation
 from models.user import REVIEWER
-from tests.browser.conftest import screenshot
-from tests.conftest import PASSWORD
-from tests.test_award_checks import world  # noqa: F401  (fixture)
+from tests.browser.conftest import log_in, screenshot
 from tests.test_import_awards import filled_template, row
 
-
-def log_in(page, username):
-    page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/")
 
 
 def test_import_a_record_then_the_reviewer_issues_the_certificate(page, login_as, make_user, world, tmp_path):

@@ -8,8 +8,7 @@ from playwright.sync_api import expect
 from models.catalog import Certificate, Organisation
 from models.pilot import PilotCertificate
 from models.site import Site
-from tests.browser.conftest import screenshot
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in, screenshot
 
 
 @pytest.fixture
@@ -29,13 +28,6 @@ def log_out(page):
     page.get_by_role("button", name="退出").click()
     expect(page.get_by_role("button", name="登录")).to_be_visible()
 
-
-def log_in(page, username):
-    page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/")
 
 
 def open_sites(page):
