@@ -1,7 +1,6 @@
 """CertDesk's data: one module per aggregate, each state machine inside its model."""
 from .audit import AuditEvent
 from .award import AwardRecord
-from . import award_import  # noqa: F401 (registers the 待颁证记录 importer)
 from .candidate import Candidate
 from .catalog import Certificate, Organisation
 from .db import db, is_sqlite

@@ -15,7 +15,7 @@ from .award import SUBMITTED, AwardRecord
 from .award_checks import Row, check_row, load_context
 from .catalog import Certificate
 from .db import bulk_insert, now
-from .importing import IMPORTERS, Plan
+from .importing import Plan
 from .site import Site
 
 
@@ -128,5 +128,3 @@ class AwardImporter:
         AwardRecord.delete().where(AwardRecord.batch_id == batch.id).execute()
         return len(created)
 
-
-IMPORTERS[AWARDS.kind] = AwardImporter()
