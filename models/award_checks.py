@@ -249,7 +249,7 @@ def readiness(candidate, certificate, level, ctx, sites=None):
         ("站点审核通过且已启用", site_issue, f"考核站点「{site.name}」审核通过且已启用" if site else ""),
         ("省厅指标", _quota(row, ctx), "本年度省厅指标尚有余量"),
         ("试点证书", _pilot(row, ctx), f"{certificate.name} {level} 是本院校的试点证书"),
-        ("未重复导入", _not_duplicate(row, ctx), "该考生尚无此证书等级的待审核或已颁证记录"),
+        ("同一证书等级只导入一次", _not_duplicate(row, ctx), "该考生尚无此证书等级的待审核或已颁证记录"),
     ]
     return [ReadinessItem(label, problem is None, problem.message if problem else ok_text,
                           problem.fix if problem else "", problem.link if problem else ())

@@ -106,7 +106,7 @@ def test_readiness_lists_every_precondition(world):
     ctx = load_context([row_for(world)], TODAY)
     items = readiness(world["candidate"], world["cert"], "中级", ctx)
     assert [(i.label, i.ok) for i in items] == [("考核通过", True), ("信息准确", True), ("站点审核通过且已启用", True),
-                                               ("省厅指标", True), ("试点证书", True), ("未重复导入", True)]
+                                               ("省厅指标", True), ("试点证书", True), ("同一证书等级只导入一次", True)]
 
 
 def test_readiness_summary_counts_reasons(world):
