@@ -122,6 +122,8 @@ class Quota(BaseModel):
 
     def used(self):
         """How many of this quota are taken: pending and issued 待颁证记录 of this level, by exam year."""
+        if getattr(self, "_used", None) is not None:  # counted for a whole list by Quota.listed
+            return self._used
         from .award import AwardRecord  # award → site → pilot: imported here to avoid the cycle
         return AwardRecord.used_by_quota([self.year]).get((self.certificate_id, self.level, self.year), 0)
 
@@ -200,6 +202,16 @@ class Quota(BaseModel):
                  .join(Certificate)
                  .order_by(cls.year.desc(), Certificate.name, level_rank(cls.level)))
         return query.where(cls.year == year) if year else query
+
+    @classmethod
+    def listed(cls, year=None):
+        """The quotas of a list page with their usage counted in one query per year, not one per row."""
+        from .award import AwardRecord
+        quotas = list(cls.ordered(year))
+        used = AwardRecord.used_by_quota({q.year for q in quotas})
+        for quota in quotas:
+            quota._used = used.get((quota.certificate_id, quota.level, quota.year), 0)
+        return quotas
 
     @classmethod
     def years(cls):

@@ -29,5 +29,5 @@ def index():
         usable_sites=Site.visible_to(current_user).where(Site.id.in_(Site.usable().select(Site.id))).count(),
         sites_waiting=Site.visible_to(current_user).where(Site.review_status == PENDING).count(),
         records=AwardRecord.status_counts(AwardRecord.visible_to(current_user)),
-        quotas=[] if reviewer else list(Quota.ordered(date.today().year)),
+        quotas=[] if reviewer else Quota.listed(date.today().year),
     )
