@@ -61,7 +61,8 @@ def _show(value):
     return "" if value is None else str(value)
 
 
-def _row(action, obj, changes, user, label):
+def _common(action, user):
+    """The fields every event of one action by one actor shares: time, actor, action, address."""
     if user is None and has_request_context() and current_user and current_user.is_authenticated:
         user = current_user
     return {
@@ -69,12 +70,16 @@ def _row(action, obj, changes, user, label):
         "user_id": user.id if user is not None else None,
         "username": user.username if user is not None else "system",
         "action": action,
-        "object_type": obj.__class__.__name__.lower() if obj is not None else "",
-        "object_id": str(obj.id) if obj is not None else "",
-        "object_label": label if label is not None else (str(obj) if obj is not None else ""),
-        "changes": json.dumps(changes, ensure_ascii=False, default=str) if changes else "",
         "ip": (request.remote_addr or "") if has_request_context() else "",
     }
+
+
+def _encode(changes):
+    return json.dumps(changes, ensure_ascii=False, default=str) if changes else ""
+
+
+def _row(common, object_type, object_id, label, encoded):
+    return dict(common, object_type=object_type, object_id=str(object_id), object_label=label, changes=encoded)
 
 
 def record(action, obj=None, changes=None, *, user=None, label=None):
@@ -83,12 +88,27 @@ def record(action, obj=None, changes=None, *, user=None, label=None):
     `changes` maps a field name to (before, after). The actor defaults to the logged-in user and the
     address to the request's client address, when there is a request.
     """
-    return AuditEvent.create(**_row(action, obj, changes, user, label))
+    if label is None:
+        label = str(obj) if obj is not None else ""
+    object_type = obj.__class__.__name__.lower() if obj is not None else ""
+    return AuditEvent.create(**_row(_common(action, user), object_type, obj.id if obj is not None else "",
+                                    label, _encode(changes)))
 
 
 def record_many(action, entries, *, user=None):
     """Write one event per (obj, changes) pair in a few statements: for set-based work such as 批量认证."""
-    bulk_insert(AuditEvent, [_row(action, obj, changes, user, None) for obj, changes in entries])
+    common = _common(action, user)
+    bulk_insert(AuditEvent, (_row(common, obj.__class__.__name__.lower(), obj.id, str(obj), _encode(changes))
+                             for obj, changes in entries))
+
+
+def record_same(action, model, items, changes, *, user=None):
+    """One event per (object id, label) pair of `model`'s records, all with the same `changes`: for a
+    batch that creates or deletes thousands of records, without building a model instance for each
+    (`items` may be a generator). Returns the number of events written."""
+    common, encoded, object_type = _common(action, user), _encode(changes), model.__name__.lower()
+    return bulk_insert(AuditEvent, (_row(common, object_type, object_id, label, encoded)
+                                    for object_id, label in items))
 
 
 def diff(before, after):

@@ -66,7 +66,12 @@ class Candidate(BaseModel):
         indexes = ((("id_type", "id_number"), True),)
 
     def __str__(self):
-        return f"{self.name}（{mask_id(self.id_number)}）"
+        return self.label(self.name, self.id_number)
+
+    @staticmethod
+    def label(name, id_number):
+        """How a candidate is named in the audit log and messages: the ID masked."""
+        return f"{name}（{mask_id(id_number)}）"
 
     @property
     def masked_id(self):

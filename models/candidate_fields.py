@@ -38,6 +38,7 @@ class Field:
     aliases: tuple = field(default=())  # other headers people write for this column
     key_field: bool = False      # changing it sends the candidate back to 待认证
     sensitive: bool = False      # masked in lists, logs and exports unless the full value is needed
+    repeats: bool = False        # few distinct values in a file: an import cleans each one once
 
 
 def _name(raw):
@@ -61,37 +62,50 @@ FIELDS = [
     Field("name", "姓名", _name, required=True, example="张三",
           help="与证件一致；2–30 个汉字、字母、间隔号「·」或空格", aliases=("名字", "考生姓名", "学生姓名"), key_field=True),
     Field("id_type", "证件类型", _choice(ID_TYPES, "证件类型", ID_TYPE_ALIASES), required=True, choices=ID_TYPES,
-          example="居民身份证", help="从下拉列表选择", key_field=True),
+          example="居民身份证", help="从下拉列表选择", key_field=True, repeats=True),
     Field("id_number", "证件号码", normalise.id_number, required=True, example="410102200301051234",
           help="居民身份证为 18 位，末位 X 大写；请将此列设为文本格式，避免 Excel 把号码变成科学计数法",
           aliases=("身份证号", "身份证号码", "证件号", "身份证"), key_field=True, sensitive=True),
     Field("gender", "性别", _choice(GENDERS, "性别", GENDER_ALIASES), required=True, choices=GENDERS, example="男",
-          help="男 或 女，须与证件号码一致", key_field=True),
+          help="男 或 女，须与证件号码一致", key_field=True, repeats=True),
     Field("birth_date", "出生日期", lambda raw: normalise.parse_date(raw, "出生日期"), example="2003-01-05",
           help="居民身份证可不填，系统按证件号码计算；可写 2003-01-05、2003/1/5 或 20030105", key_field=True),
     Field("ethnicity", "民族", _choice(ETHNICITIES, "民族", ETHNICITY_ALIASES), choices=ETHNICITIES, example="汉族",
-          help="56 个民族之一，例如 汉族"),
+          help="56 个民族之一，例如 汉族", repeats=True),
     Field("phone", "手机号", normalise.mobile, required=True, example="13812345678", help="11 位手机号码",
           aliases=("手机", "手机号码", "联系电话", "电话"), sensitive=True),
     Field("student_no", "学号", _free(30), example="2023010101"),
-    Field("department", "院系", _free(50), example="信息工程学院", aliases=("学院", "系部")),
-    Field("major", "专业", _free(50), example="计算机应用技术", aliases=("专业名称",)),
-    Field("class_name", "班级", _free(50), example="计应2301", aliases=("班级名称",)),
+    Field("department", "院系", _free(50), example="信息工程学院", aliases=("学院", "系部"), repeats=True),
+    Field("major", "专业", _free(50), example="计算机应用技术", aliases=("专业名称",), repeats=True),
+    Field("class_name", "班级", _free(50), example="计应2301", aliases=("班级名称",), repeats=True),
     Field("education_level", "学历层次", _choice(EDUCATION_LEVELS, "学历层次"), choices=EDUCATION_LEVELS,
-          example="高职专科", help="中职、高职专科、职业本科、本科 或 其他", aliases=("学历",)),
+          example="高职专科", help="中职、高职专科、职业本科、本科 或 其他", aliases=("学历",), repeats=True),
     Field("enrollment_year", "入学年份", lambda raw: normalise.year(raw, "入学年份"), example="2023",
-          help="四位年份", aliases=("入学年度",)),
+          help="四位年份", aliases=("入学年度",), repeats=True),
 ]
 FIELDS_BY_KEY = {f.key: f for f in FIELDS}
 KEY_FIELDS = tuple(f.key for f in FIELDS if f.key_field)
 
 
-def clean_fields(fields, raw):
-    """Clean each field's raw value: (values, errors {key: FieldError}); a required field may not be empty."""
+def clean_fields(fields, raw, memo=None):
+    """Clean each field's raw value: (values, errors {key: FieldError}); a required field may not be empty.
+
+    `memo`, a dict an import passes for every row of one file, keeps the cleaned value of each distinct
+    text of the `repeats` fields, so 10,000 rows of 汉族 are cleaned once (errors are not kept).
+    """
     values, errors = {}, {}
     for f in fields:
+        given = raw.get(f.key)
+        seen = None
+        if memo is not None and f.repeats:
+            seen = memo.get(f.key)
+            if seen is None:
+                seen = memo[f.key] = {}
+        if seen is not None and given in seen:
+            values[f.key] = seen[given]
+            continue
         try:
-            value = f.clean(raw.get(f.key))
+            value = f.clean(given)
         except FieldError as exc:
             errors[f.key] = exc
             continue
@@ -99,16 +113,18 @@ def clean_fields(fields, raw):
             errors[f.key] = FieldError(f"{f.label}为必填项", f"请填写{f.label}")
             continue
         values[f.key] = value
+        if seen is not None:
+            seen[given] = value
     return values, errors
 
 
-def clean_candidate(raw):
+def clean_candidate(raw, memo=None):
     """Clean a dict of raw values keyed by field key: (values, errors {key: FieldError}).
 
     Only values that make a record unusable are errors (missing, malformed, unparseable). Identity checks
     such as the ID's check character are the verifier's and run at 认证 (see models.identity).
     """
-    values, errors = clean_fields(FIELDS, raw)
+    values, errors = clean_fields(FIELDS, raw, memo)
     if "id_number" in values and "id_type" in values:
         try:
             check_format(values["id_type"], values["id_number"])

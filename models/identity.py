@@ -44,7 +44,7 @@ def check_format(id_type, number):
     """Refuse a number that cannot be an ID of its type (the form and the imports call this)."""
     if not number:
         raise FieldError("证件号码为空", "请填写证件号码")
-    if id_type == RESIDENT_ID and re.fullmatch(r"\d{15}", number):
+    if id_type == RESIDENT_ID and len(number) == 15 and number.isdecimal():
         raise FieldError("证件号码为 15 位旧号码", "请填写 18 位居民身份证号码")
     pattern, hint = FORMATS.get(id_type, (None, ""))
     if pattern is not None and not pattern.match(number):

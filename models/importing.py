@@ -15,8 +15,8 @@ import gc
 import hashlib
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from sheets import readers
@@ -28,9 +28,9 @@ from sheets.validate import check_rows
 from . import audit
 from .batch import CHECKING, IMPORTED, REFUSED, REVIEW, SAVING, ImportBatch, ImportRefused, limits
 from .candidate import PENDING, Candidate
-from .db import bulk_insert, db, now
+from .db import bulk_insert, db, now, select_in
 from .identity import identity_problems
-from .job import Job, start
+from .job import Job, JobError, start
 
 # IDs per IN query when looking up stored records.
 CHUNK = 500
@@ -79,7 +79,6 @@ def check(batch_id, job, force=False):
     """The job: read, validate, compare with what is stored; save at once when every row is fine."""
     started = time.perf_counter()
     batch = ImportBatch.get_by_id(batch_id)
-    importer = batch.importer
     if not force:
         earlier = batch.earlier_import()
         if earlier is not None:
@@ -87,44 +86,37 @@ def check(batch_id, job, force=False):
                        message=f"此文件已于 {earlier.created_at.month}月{earlier.created_at.day}日 "
                                f"{earlier.created_at:%H:%M} 导入，批次 #{earlier.id}")
             return {"batch": batch.id}
-    _, max_rows = limits()
     try:
-        table = readers.read(batch.upload_path, importer.spec, filename=batch.file_name, max_rows=max_rows)
+        table = _read(batch, job)
     except SheetError as exc:
         batch._set(status=REFUSED, message=str(exc), duration=round(time.perf_counter() - started, 3))
         audit.record("import.check", batch, {"结果": (None, str(exc))}, user=batch.created_by)
         return {"batch": batch.id}
-    job.report(0, total=len(table.rows))
-    # Tens of thousands of small objects are made here and none is garbage: pausing the cyclic
-    # collector meanwhile saves a tenth of the check's time on big files.
-    gc.disable()
-    try:
-        checked = check_rows(importer.spec, table, progress=job.report)
-        importer.vet(checked)
-        good = [row for row in checked if row.ok]
-        kept = [{"row": r.row, "values": r.values, "filled": [k for k, v in r.raw.items() if v]} for r in good]
-        plan = importer.plan(kept, batch.update_existing)
-        warnings = importer.warnings(good)
-    finally:
-        gc.enable()
-    bad = [{"row": r.row, "raw": r.raw, "issues": [i.as_dict() for i in r.issues]} for r in checked if not r.ok]
-    details = dict(_describe(table, importer.spec), groups=_groups(bad), warnings=warnings)
-    batch._set(total=len(checked), errors=len(bad), valid=plan.writes, existing=len(plan.existing),
-               unchanged=len(plan.unchanged), details=json.dumps(details, ensure_ascii=False))
-    if not bad and not plan.existing:
-        _save(batch, plan, started)
-    else:
-        # Kept server-side for 仅导入正确的 N 行 and the error report: the browser never resends rows.
-        batch._keep("-rows.json", _pack(kept))
-        batch._keep("-errors.json", bad)
-        batch._set(status=REVIEW, duration=round(time.perf_counter() - started, 3))
-        audit.record("import.check", batch, {"总行数": (None, batch.total), "有错误": (None, batch.errors),
-                                             "已存在": (None, batch.existing)}, user=batch.created_by)
+    details = _describe(table, batch.importer.spec)
+    with _paused_gc():
+        good, bad = _validate(batch, table, job)
+        del table  # the rows live on in good and bad only: a big file is not held twice
+        # What is stored is compared, and an all-valid file written, in one transaction: the plan
+        # cannot go stale between the comparison and the write.
+        with db.atomic():
+            plan, bad = _plan(batch, good, bad)
+            details.update(groups=_groups(bad), warnings=batch.importer.warnings(plan))
+            batch._set(total=len(good) + len(bad), errors=len(bad), valid=plan.writes, existing=len(plan.existing),
+                       unchanged=len(plan.unchanged), details=json.dumps(details, ensure_ascii=False))
+            if not bad and not plan.existing:
+                _save(batch, plan, started)
+                return {"batch": batch.id}
+    # Only the failing rows are kept (for the error table and report); 仅导入正确的 N 行 reads the
+    # stored upload again, so the valid rows' personal data is not copied anywhere else on disk.
+    batch._keep("-errors.json", bad)
+    batch._set(status=REVIEW, duration=round(time.perf_counter() - started, 3))
+    audit.record("import.check", batch, {"总行数": (None, batch.total), "有错误": (None, batch.errors),
+                                         "已存在": (None, batch.existing)}, user=batch.created_by)
     return {"batch": batch.id}
 
 
 def confirm(batch):
-    """仅导入正确的 N 行: write the kept valid rows in a job (re-planned against the database first)."""
+    """仅导入正确的 N 行: write the rows that passed the check, in a job (checked again first)."""
     claimed = (ImportBatch
                .update(status=SAVING, message="")
                .where((ImportBatch.id == batch.id) & (ImportBatch.status == REVIEW) & ImportBatch.duplicate_of.is_null())
@@ -138,14 +130,69 @@ def confirm(batch):
 
 
 def commit(batch_id, job):
-    """The job behind 仅导入正确的 N 行."""
+    """The job behind 仅导入正确的 N 行: the stored upload is read and checked again, and of the rows that
+    passed before, those that still pass are written. A row that fails now (its ID stored meanwhile, a
+    quota used up) joins the error report; a row that failed before is never written, even if it would
+    pass now: the user confirmed the rows the table showed."""
     started = time.perf_counter()
     batch = ImportBatch.get_by_id(batch_id)
-    kept = _unpack(batch._load("-rows.json"), batch.importer.restore)
-    plan = batch.importer.plan(kept, batch.update_existing)
-    batch.existing, batch.unchanged = len(plan.existing), len(plan.unchanged)
-    _save(batch, plan, started, extra=batch.duration)
+    before = batch._load("-errors.json")
+    refused = {row["row"] for row in before}
+    try:
+        table = _read(batch, job)
+    except SheetError as exc:
+        raise JobError(f"无法再次读取上传的文件（{exc}），请重新上传") from None
+    with _paused_gc():
+        good, bad = _validate(batch, table, job, skip=refused)
+        del table
+        with db.atomic():
+            plan, bad = _plan(batch, good, bad)
+            batch.errors += len(bad)
+            batch.existing, batch.unchanged = len(plan.existing), len(plan.unchanged)
+            _save(batch, plan, started, extra=batch.duration)
+    if bad:
+        batch._keep("-errors.json", sorted(before + bad, key=lambda row: row["row"]))
+        batch.path("-errors.xlsx").unlink(missing_ok=True)
     return {"batch": batch.id}
+
+
+def _read(batch, job):
+    """The batch's upload as a Table (SheetError when it cannot be read); the job learns the row count."""
+    if not batch.upload_path.exists():
+        raise SheetError("上传的文件已不在服务器上")
+    _, max_rows = limits()
+    table = readers.read(batch.upload_path, batch.importer.spec, filename=batch.file_name, max_rows=max_rows)
+    job.report(0, total=len(table.rows))
+    return table
+
+
+def _validate(batch, table, job, skip=()):
+    """Every row through the column spec: (good Checked rows, bad rows as kept for the report).
+
+    Rows numbered in `skip` are left out altogether (the rows refused before 仅导入正确的 N 行).
+    """
+    checked = check_rows(batch.importer.spec, table, progress=job.report, skip=skip)
+    good = [row for row in checked if row.ok]
+    return good, [row.as_error() for row in checked if not row.ok]
+
+
+def _plan(batch, good, bad):
+    """The area's own checks against the database, then the comparison with what is stored:
+    (plan, bad rows including those the checks refused). Call inside the transaction that saves."""
+    batch.importer.vet(good)
+    bad = bad + [row.as_error() for row in good if not row.ok]
+    return batch.importer.plan([row for row in good if row.ok], batch.update_existing), bad
+
+
+@contextmanager
+def _paused_gc():
+    # Tens of thousands of small objects are made during a check and none is garbage: pausing the
+    # cyclic collector meanwhile saves a tenth of the time on big files.
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _save(batch, plan, started, extra=0.0):
@@ -166,19 +213,6 @@ def report_file(batch):
     if not path.exists():
         build_report(batch.importer.spec, batch._load("-errors.json"), path)
     return path
-
-
-def _pack(kept):
-    """Kept rows as compact JSON data: the value keys once, then one list per row."""
-    keys = list(kept[0]["values"]) if kept else []
-    return {"keys": keys, "rows": [[row["row"], [row["values"].get(k) for k in keys],
-                                    [keys.index(k) for k in row["filled"] if k in keys]] for row in kept]}
-
-
-def _unpack(data, restore):
-    keys = data.get("keys", []) if data else []
-    return [{"row": number, "values": restore(dict(zip(keys, values))), "filled": [keys[i] for i in filled]}
-            for number, values, filled in (data.get("rows", []) if data else [])]
 
 
 def _describe(table, spec):
@@ -206,10 +240,14 @@ def _groups(bad):
 
 
 # ---- importers -------------------------------------------------------------------------------------
+def _identity(values):
+    return (values.get("name"), values["id_type"], values["id_number"], values.get("gender"), values.get("birth_date"))
+
+
 @dataclass
 class Plan:
     """How kept rows compare with what is stored."""
-    create: list = field(default_factory=list)      # rows to insert
+    create: list = field(default_factory=list)      # rows (sheets.validate.Checked) to insert
     update: list = field(default_factory=list)      # (row, stored record, {key: new value})
     existing: list = field(default_factory=list)    # row numbers already stored, not to be updated
     unchanged: list = field(default_factory=list)   # row numbers identical to what is stored
@@ -224,66 +262,64 @@ class CandidateImporter:
     spec = CANDIDATES
     noun = "考生"
 
-    def vet(self, checked):
+    def vet(self, rows):
         """Rules beyond the column spec that need the database: none for candidates (see plan)."""
 
-    def restore(self, values):
-        """Kept values after a JSON round trip: dates back to dates."""
-        if values.get("birth_date"):
-            values["birth_date"] = date.fromisoformat(values["birth_date"])
-        return values
-
     def plan(self, rows, update_existing):
-        stored = self._stored({row["values"]["id_number"] for row in rows})
+        """Valid rows (sheets.validate.Checked) against the stored candidates."""
+        stored = self._stored({row.values["id_number"] for row in rows}, load=update_existing)
         plan = Plan()
         for row in rows:
-            values = row["values"]
+            values = row.values
             current = stored.get((values["id_type"], values["id_number"]))
             if current is None:
                 plan.create.append(row)
             elif not update_existing:
-                plan.existing.append(row["row"])
+                plan.existing.append(row.row)
             else:
                 # A blank cell never clears a stored value; only what the file states is compared.
-                changes = {k: values[k] for k in row["filled"] if k in values and getattr(current, k) != values[k]}
+                changes = {k: values[k] for k in row.filled if k in values and getattr(current, k) != values[k]}
                 if changes:
                     plan.update.append((row, current, changes))
                 else:
-                    plan.unchanged.append(row["row"])
+                    plan.unchanged.append(row.row)
         return plan
 
-    def _stored(self, numbers):
-        """Stored candidates with these ID numbers, by (证件类型, 证件号码): a few IN queries, not one a row."""
-        numbers, found = sorted(numbers), {}
-        for offset in range(0, len(numbers), CHUNK):
-            for candidate in Candidate.select().where(Candidate.id_number.in_(numbers[offset:offset + CHUNK])):
-                found[(candidate.id_type, candidate.id_number)] = candidate
+    def _stored(self, numbers, load):
+        """The stored candidates with these ID numbers by (证件类型, 证件号码): a few IN queries, not one a
+        row. Whole records only when they are to be compared (`load`); else just their keys."""
+        keys = dict.fromkeys(select_in(Candidate, ("id_type", "id_number"), "id_number", sorted(numbers)), True)
+        if not load or not keys:
+            return keys
+        found = {}
+        matched = sorted({number for _, number in keys})
+        for offset in range(0, len(matched), CHUNK):
+            query = Candidate.select().where(Candidate.id_number.in_(matched[offset:offset + CHUNK]))
+            found.update(((c.id_type, c.id_number), c) for c in query)
         return found
 
-    def warnings(self, good):
+    def warnings(self, plan):
         """Rows that are valid to store but will fail 认证 (check character, birth date, gender)."""
-        failing = 0
-        for row in good:
-            v = row.values
-            if identity_problems(v.get("name"), v["id_type"], v["id_number"], v.get("gender"), v.get("birth_date")):
-                failing += 1
+        rows = plan.create + [row for row, _, _ in plan.update]
+        failing = sum(1 for row in rows if identity_problems(*_identity(row.values)))
         return [f"{failing} 行可以导入，但认证时将不通过（如证件号码校验位、出生日期或性别不符），导入后可在考生管理中按原因修改"] if failing else []
 
     def save(self, batch, plan, by):
         """Insert the new candidates in chunks and update the changed ones; audited. Returns (created, updated)."""
         at = now()
-        bulk_insert(Candidate, [dict(row["values"], status=PENDING, batch_id=batch.id, created_at=at, updated_at=at)
-                                for row in plan.create])
-        # Only what the audit rows need (id, and 姓名/证件号码 for the label): building whole rows costs more
-        # than inserting them.
-        created = list(Candidate
-                       .select(Candidate.id, Candidate.name, Candidate.id_number)
-                       .where(Candidate.batch_id == batch.id))
-        audit.record_many("candidate.create", [(c, {"状态": (None, PENDING), "导入批次": (None, f"#{batch.id}")})
-                                               for c in created], user=by)
+        bulk_insert(Candidate, (dict(row.values, status=PENDING, batch_id=batch.id, created_at=at, updated_at=at)
+                                for row in plan.create))
+        # The audit rows need only each new candidate's id and label: plain rows from the cursor, not a
+        # model instance (or even peewee's converted tuple) each.
+        created = db.execute(Candidate
+                             .select(Candidate.id, Candidate.name, Candidate.id_number)
+                             .where(Candidate.batch_id == batch.id))
+        count = audit.record_same("candidate.create", Candidate,
+                                  ((id_, Candidate.label(name, number)) for id_, name, number in created),
+                                  {"状态": (None, PENDING), "导入批次": (None, f"#{batch.id}")}, user=by)
         for _, candidate, changes in plan.update:
             candidate.edit(changes, by)
-        return len(created), len(plan.update)
+        return count, len(plan.update)
 
     def _created(self, batch):
         return Candidate.select().where(Candidate.batch_id == batch.id)
@@ -305,11 +341,13 @@ class CandidateImporter:
         return ["本批次中" + "，".join(reasons) + "，不能整体撤销"] if reasons else []
 
     def undo(self, batch, by):
-        created = list(self._created(batch))
-        audit.record_many("candidate.delete", [(c, {"状态": (c.status, None), "原因": (None, f"撤销导入批次 #{batch.id}")})
-                                               for c in created], user=by)
+        # undo_blockers has made sure every candidate of the batch is still 待认证.
+        created = self._created(batch).select(Candidate.id, Candidate.name, Candidate.id_number).tuples()
+        removed = audit.record_same("candidate.delete", Candidate,
+                                    ((id_, Candidate.label(name, number)) for id_, name, number in created),
+                                    {"状态": (PENDING, None), "原因": (None, f"撤销导入批次 #{batch.id}")}, user=by)
         Candidate.delete().where(Candidate.batch_id == batch.id).execute()
-        return len(created)
+        return removed
 
 
 IMPORTERS = {CANDIDATES.kind: CandidateImporter()}

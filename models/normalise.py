@@ -19,7 +19,6 @@ class FieldError(ValueError):
 
 # Compiled once: these run for every cell of a batch import (re.sub with a pattern string looks the
 # pattern up in re's cache on each call, a fifth of the cost of a short cell).
-_SPACES = re.compile(r"\s+")
 _SEPARATORS = re.compile(r"[\s\-]")
 
 
@@ -27,17 +26,19 @@ def text(raw):
     """Trim, turn full-width characters into half-width and collapse inner whitespace."""
     if raw is None:
         return ""
-    value = unicodedata.normalize("NFKC", str(raw)).replace("\u3000", " ")
-    return _SPACES.sub(" ", value).strip()
+    # NFKC also makes the ideographic space U+3000 a plain space; split() with no argument splits on
+    # every Unicode whitespace run (as \s+ does) and drops the ends, at a third of a regex's cost.
+    return " ".join(unicodedata.normalize("NFKC", raw if type(raw) is str else str(raw)).split())
 
 
 _EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)
+_DECIMAL_ZEROS = re.compile(r"\d+\.0+")
 
 
 def id_number(raw):
     """An ID number: full-width digits and spaces removed, lowercase x made X; Excel's numeric damage refused."""
     value = _SEPARATORS.sub("", text(raw)).upper()
-    if _EXCEL_NUMBER.match(value) or re.fullmatch(r"\d+\.0+", value):
+    if _EXCEL_NUMBER.match(value) or _DECIMAL_ZEROS.fullmatch(value):
         raise FieldError(f"证件号码被 Excel 当作数字显示为「{text(raw)}」，位数已丢失",
                          "将证件号码列设为「文本」格式后重新输入完整号码（或在号码前加英文单引号 '）")
     return value
@@ -122,11 +123,14 @@ def phone(raw):
     raise FieldError(f"联系电话「{value}」格式不正确", "请填写 11 位手机号或带区号的座机号，例如 0371-12345678")
 
 
+_YEAR = re.compile(r"\d{4}(\.0+)?")
+
+
 def year(raw, label="年份"):
     value = text(raw)
     if not value:
         return None
-    if re.fullmatch(r"\d{4}(\.0+)?", value):
+    if _YEAR.fullmatch(value):
         number = int(float(value))
         if 1950 <= number <= date.today().year + 1:
             return number

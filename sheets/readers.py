@@ -218,19 +218,20 @@ def _table(rows, spec, file_kind, max_rows, marker=None):
 
     ordered = sorted(positions.items())
     table = Table(file_kind=file_kind, columns=[c for _, c in ordered], unknown=unknown, marker=marker)
+    keys, wanted = [c.key for _, c in ordered], [p for p, _ in ordered]
+    width, padding = max(wanted) + 1, [""] * (max(wanted) + 1)
     limit = max_rows or float("inf")
     for number, row in enumerate(rows, start=header_number + 1):
-        values, filled = {}, False
-        width = len(row)
-        for position, column in ordered:
-            value = cell_text(row[position]).strip() if position < width else ""
-            values[column.key] = value
-            filled = filled or bool(value)
-        if not filled:
+        if len(row) < width:
+            row = list(row) + padding[len(row):]
+        # Most cells are already text: only the others go through cell_text.
+        texts = [(v if type(v) is str and not v.startswith("'") else cell_text(v)).strip()
+                 for v in map(row.__getitem__, wanted)]
+        if not any(texts):
             continue
         if len(table.rows) >= limit:
             raise SheetError(f"文件超过 {max_rows:,} 行的上限，请拆分为多个文件分批导入")
-        table.rows.append((number, values))
+        table.rows.append((number, dict(zip(keys, texts))))
     if not table.rows:
         raise SheetError("文件只有表头，没有考生数据：请从第 " + str(header_number + 1) + " 行开始填写后重新上传")
     return table

@@ -68,7 +68,7 @@ class SheetSpec:
     version: int             # bump when a column is added, removed or renamed
     changes: dict            # {version: what changed in it}, shown when an outdated template is uploaded
     columns: tuple
-    validate: Callable       # {key: raw text} -> (values, {key: FieldError}): the area's one validator
+    validate: Callable       # ({key: raw text}, memo) -> (values, {key: FieldError}): the area's one validator
     identity: tuple          # keys that identify a row: two rows with the same values are duplicates
     guide: tuple = field(default=())  # general lines for the 填写说明 sheet
 

@@ -21,7 +21,7 @@ class Issue:
                     problem=self.problem, fix=self.fix)
 
 
-@dataclass
+@dataclass(slots=True)
 class Checked:
     """One data row: its spreadsheet row number, the raw text, the cleaned values and its issues."""
     row: int
@@ -33,16 +33,30 @@ class Checked:
     def ok(self):
         return not self.issues
 
+    @property
+    def filled(self):
+        """The keys of the cells that hold something: a blank cell never clears a stored value."""
+        return [key for key, value in self.raw.items() if value]
 
-def check_rows(spec, table, progress=None, every=2000):
-    """Validate every row of `table`; `progress(done, total)` is called every `every` rows."""
+    def as_error(self):
+        """The row as the error table and report keep it."""
+        return {"row": self.row, "raw": self.raw, "issues": [i.as_dict() for i in self.issues]}
+
+
+def check_rows(spec, table, progress=None, every=2000, skip=()):
+    """Validate every row of `table` except those numbered in `skip`; `progress(done, total)` is called
+    every `every` rows. The table's rows are handed over: it is left empty."""
     headers = {c.key: c.header for c in spec.columns}
+    validate, memo = spec.validate, {}
     checked = []
-    total = len(table.rows)
-    for done, (number, raw) in enumerate(table.rows, start=1):
-        values, errors = spec.validate(raw)
+    rows, table.rows = table.rows, []
+    total = len(rows)
+    for done, (number, raw) in enumerate(rows, start=1):
+        if number in skip:
+            continue
+        values, errors = validate(raw, memo)
         issues = [Issue(number, key, headers[key], raw.get(key, ""), error.problem, error.fix)
-                  for key, error in errors.items()]
+                  for key, error in errors.items()] if errors else []
         checked.append(Checked(number, raw, values, issues))
         if progress and done % every == 0:
             progress(done, total)
@@ -58,8 +72,8 @@ def _mark_duplicates(spec, checked):
     header = spec.column(key_column).header
     seen = {}
     for row in checked:
-        identity = tuple(row.values.get(k) for k in spec.identity)
-        if all(identity) and key_column not in {i.key for i in row.issues}:
+        identity = tuple(map(row.values.get, spec.identity))
+        if all(identity) and not (row.issues and key_column in {i.key for i in row.issues}):
             seen.setdefault(identity, []).append(row)
     for rows in seen.values():
         if len(rows) < 2:

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
+from models.audit import AuditEvent
 from models.award import SUBMITTED, AwardRecord
 from models.batch import IMPORTED, REVIEW, ImportBatch
 from models.candidate import VERIFIED, Candidate
@@ -100,11 +101,22 @@ def test_quota_used_up_between_preview_and_confirm_is_not_exceeded(client, login
     client.post(f"/imports/{batch.id}/confirm", headers={"HX-Request": "true"})
     assert AwardRecord.select().count() == 3  # the quota, exactly: one kept row no longer fits
     assert AwardRecord.select().where(AwardRecord.batch_id == batch.id).count() == 1
+    # The row refused now joins the error report, next to the one refused at the preview.
+    report = load_workbook(io.BytesIO(client.get(f"/imports/{batch.id}/report").data))["待颁证记录"]
+    reasons = [row[-1] for row in report.iter_rows(min_row=2, values_only=True)]
+    assert len(reasons) == 2 and ImportBatch.get_by_id(batch.id).errors == 2
+    assert any("超出" in reason and "省厅指标" in reason for reason in reasons)
 
 
 def test_undo_an_award_import_while_nothing_was_reviewed(client, login, world):
     login(STAFF)
     upload(client, filled_template([row(world["candidate"])]))
     batch = ImportBatch.get()
+    record = AwardRecord.get()
+    label = str(record)
     assert client.post(f"/imports/{batch.id}/undo", headers={"HX-Request": "true"}).status_code == 200
     assert AwardRecord.select().count() == 0
+    created, deleted = (AuditEvent.get(AuditEvent.action == action) for action in ("award.create", "award.delete"))
+    assert (created.object_type, created.object_id, created.object_label) == ("awardrecord", str(record.id), label)
+    assert (deleted.object_id, deleted.object_label) == (str(record.id), label)
+    assert ("状态", SUBMITTED, "") in deleted.change_list

@@ -2,6 +2,7 @@
 import io
 import json
 import time
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -246,6 +247,42 @@ def test_confirm_rechecks_ids_stored_since_the_preview(client, staff):
     assert Candidate.select().count() == 1
 
 
+def test_confirm_writes_only_rows_that_passed_and_adds_rows_failing_now_to_the_report(app, client, staff):
+    rows = [sf.person(1), sf.person(2, phone="1"), sf.person(3)]
+    upload(client, sf.xlsx(rows))
+    batch = last_batch()
+    kept = sorted(p.name for p in (Path(app.config["DATA_DIR"]) / "imports").iterdir())
+    assert kept == [f"{batch.id}-errors.json", f"{batch.id}-upload.xlsx"]  # valid rows are not copied to disk
+    assert client.get(f"/imports/{batch.id}/report").status_code == 200
+    # Meanwhile someone stores person 3 and fixes row 2's phone in the system: row 2 must still not be
+    # written (the user confirmed the table that refused it), row 3 now counts as 已存在.
+    upload(client, sf.xlsx([sf.person(3)]))
+    client.post(f"/imports/{batch.id}/confirm", headers={"HX-Request": "true"})
+    batch = ImportBatch.get_by_id(batch.id)
+    assert (batch.status, batch.imported, batch.existing, batch.errors) == (IMPORTED, 1, 1, 1)
+    assert {c.id_number for c in Candidate.select()} == {rows[0]["id_number"], rows[2]["id_number"]}
+
+
+def test_confirm_without_the_stored_upload_writes_nothing_and_says_so(app, client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="1")]))
+    batch = last_batch()
+    (Path(app.config["DATA_DIR"]) / "imports" / f"{batch.id}-upload.xlsx").unlink()
+    body = text(client.post(f"/imports/{batch.id}/confirm", headers={"HX-Request": "true"}))
+    assert "导入未完成，未写入任何数据：无法再次读取上传的文件（上传的文件已不在服务器上），请重新上传" in body
+    assert "上传的文件已不在服务器上" in text(client.get("/imports/"))
+    assert ImportBatch.get_by_id(batch.id).status == REVIEW and Candidate.select().count() == 0
+
+
+def test_a_repeated_bad_value_is_an_error_on_every_row(app, client, staff):
+    # The import cleans each distinct 民族/性别 text once; a refused text must be refused on every row.
+    rows = [sf.person(i, ethnicity="火星族") for i in range(3)] + [sf.person(3, ethnicity="汉")]
+    upload(client, sf.xlsx(rows))
+    batch = last_batch()
+    assert (batch.errors, batch.valid) == (3, 1)
+    with app.app_context():
+        assert [i["row"] for i in batch.issues()] == [2, 3, 4]
+
+
 def test_hundreds_of_errors_are_grouped_by_problem_and_sortable(client, staff):
     rows = [sf.person(i, gender="X") if i % 2 else sf.person(i, phone="1") for i in range(300)]
     body = text(upload(client, sf.xlsx(rows)))
@@ -366,7 +403,14 @@ def test_a_batch_is_undone_whole_while_untouched_and_says_why_not_otherwise(clie
     assert ImportBatch.get_by_id(first.id).status == UNDONE
     assert Candidate.select().count() == 2
     assert AuditEvent.select().where(AuditEvent.action == "import.undo").count() == 1
-    assert AuditEvent.select().where(AuditEvent.action == "candidate.delete").count() == 2
+    deleted = AuditEvent.select().where(AuditEvent.action == "candidate.delete")
+    assert deleted.count() == 2
+    event = deleted.first()
+    gone = sf.person(1)
+    assert event.object_type == "candidate" and event.username == staff.username
+    assert event.object_label in {f"{p['name']}（{p['id_number'][:6]}********{p['id_number'][-4:]}）"
+                                  for p in (gone, sf.person(2))}
+    assert ("原因", "", f"撤销导入批次 #{first.id}") in event.change_list
 
 
 def test_history_lists_every_batch_with_counts_status_and_report(client, staff):
