@@ -43,10 +43,13 @@ def start_sheet(workbook, spec, extra_headers=(), comments=False):
             ws.column_dimensions[letter].number_format = "@"
         if column.choices:
             list_letter = get_column_letter(position + 1)
+            # A warning, not a stop: the import also accepts common variants (汉 for 汉族, 身份证 for
+            # 居民身份证), which Excel would otherwise refuse to let anyone type.
             dropdown = DataValidation(
-                type="list", allow_blank=True, showErrorMessage=True, errorStyle="stop",
+                type="list", allow_blank=True, showErrorMessage=True, errorStyle="warning",
                 formula1=f"{quote_sheetname(MARKER_SHEET)}!${list_letter}$1:${list_letter}${len(column.choices)}",
-                errorTitle=f"{column.header}不正确", error=f"请从下拉列表中选择{column.header}",
+                errorTitle=f"{column.header}不在下拉列表中",
+                error=f"建议从下拉列表中选择{column.header}。确认填写无误可点「是」保留，导入时会检查并说明如何修改。",
             )
             dropdown.add(f"{letter}2:{letter}{last}")
             ws.data_validations.dataValidation.append(dropdown)

@@ -345,6 +345,8 @@ def test_the_template_has_marked_headers_text_ids_dropdowns_a_guide_and_no_examp
     assert sheet.max_row == 1 and sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["C"].number_format == "@"
     dropdowns = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in sheet.data_validations.dataValidation}
+    # Excel warns about a value outside the list but lets it stand (汉 is accepted for 汉族).
+    assert {dv.errorStyle for dv in sheet.data_validations.dataValidation} == {"warning"}
     assert set(dropdowns) == {"B2", "D2", "F2", "L2"}
     hidden = book["_certdesk"]
     assert hidden["A1"].value == "certdesk:candidates:v1"
