@@ -95,24 +95,25 @@ def clean_fields(fields, raw, memo=None):
     """
     values, errors = {}, {}
     for f in fields:
-        given = raw.get(f.key)
+        key = f.key
+        given = raw.get(key)
         seen = None
-        if memo is not None and f.repeats:
-            seen = memo.get(f.key)
+        if f.repeats and memo is not None:
+            seen = memo.get(key)
             if seen is None:
-                seen = memo[f.key] = {}
-        if seen is not None and given in seen:
-            values[f.key] = seen[given]
-            continue
+                seen = memo[key] = {}
+            elif given in seen:
+                values[key] = seen[given]
+                continue
         try:
             value = f.clean(given)
         except FieldError as exc:
-            errors[f.key] = exc
+            errors[key] = exc
             continue
         if f.required and value in ("", None):
-            errors[f.key] = FieldError(f"{f.label}为必填项", f"请填写{f.label}")
+            errors[key] = FieldError(f"{f.label}为必填项", f"请填写{f.label}")
             continue
-        values[f.key] = value
+        values[key] = value
         if seen is not None:
             seen[given] = value
     return values, errors

@@ -17,6 +17,7 @@ import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sheets import readers
@@ -300,8 +301,8 @@ class CandidateImporter:
 
     def warnings(self, plan):
         """Rows that are valid to store but will fail 认证 (check character, birth date, gender)."""
-        rows = plan.create + [row for row, _, _ in plan.update]
-        failing = sum(1 for row in rows if identity_problems(*_identity(row.values)))
+        rows, today = plan.create + [row for row, _, _ in plan.update], date.today()
+        failing = sum(1 for row in rows if identity_problems(*_identity(row.values), today=today))
         return [f"{failing} 行可以导入，但认证时将不通过（如证件号码校验位、出生日期或性别不符），导入后可在考生管理中按原因修改"] if failing else []
 
     def save(self, batch, plan, by):
