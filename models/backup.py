@@ -6,8 +6,9 @@ from pathlib import Path
 
 from .db import db, is_sqlite, now
 
-# Folders of the data directory that hold user files worth keeping (photos; later import reports).
-KEPT_FOLDERS = ("photos", "reports")
+# Folders of the data directory that hold user files worth keeping: the photos, and the imports' error
+# reports (导入记录 offers them for download; uploads waiting for 仅导入正确的 N 行 come along too).
+KEPT_FOLDERS = ("photos", "imports")
 
 
 class BackupError(RuntimeError):

@@ -5,6 +5,7 @@ list it without loading the spreadsheet engine.
 """
 import importlib
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -21,6 +22,7 @@ STATUS_COLORS = {CHECKING: "gray", REVIEW: "orange", SAVING: "gray", IMPORTED: "
                  UNDONE: "gray"}
 setting.DEFAULTS.setdefault("import_max_mb", ("20", "批量导入文件大小上限（MB）"))
 setting.DEFAULTS.setdefault("import_max_rows", ("100000", "批量导入文件行数上限"))
+setting.DEFAULTS.setdefault("import_keep_days", ("14", "待确认的导入文件保留天数（过期未确认则删除，需重新上传）"))
 audit.ACTION_LABELS.update({
     "import.check": "检查导入文件",
     "import.save": "批量导入",
@@ -163,16 +165,31 @@ class ImportBatch(BaseModel):
         query = cls.select().order_by(cls.id.desc())
         return query.where(cls.kind == kind) if kind else query
 
+    def discard_upload(self):
+        """Delete the uploaded file once nothing will read it again: it holds every row's personal data."""
+        self.upload_path.unlink(missing_ok=True)
+
     @classmethod
     def reconcile(cls):
-        """Settle batches whose job failed (a bug, or a server restart): nothing of theirs was written."""
+        """Settle batches whose job failed (a bug, or a server restart): nothing of theirs was written.
+        A batch left 待确认 longer than the import_keep_days setting expires and its upload is deleted."""
         for batch in cls.select().where(cls.status.in_([CHECKING, SAVING])):
             job = batch.job
             if job is not None and job.status == FAILED:
                 batch.job_failed(job.message)
+        days = setting.get_int("import_keep_days")
+        stale = list(cls.select().where((cls.status == REVIEW) & (cls.created_at < now() - timedelta(days=days))))
+        for batch in stale:
+            # Conditional, so a batch being confirmed at this moment is left alone.
+            expired = (cls.update(status=REFUSED, message=f"超过 {days} 天未确认导入，上传的文件已删除，未写入任何数据；如需导入请重新上传")
+                       .where((cls.id == batch.id) & (cls.status == REVIEW))
+                       .execute())
+            if expired:
+                batch.discard_upload()
 
     def job_failed(self, message):
         if self.status == CHECKING:
             self._set(status=REFUSED, message=message)
+            self.discard_upload()
         elif self.status == SAVING:
             self._set(status=REVIEW, message="导入未完成，未写入任何数据：" + message)

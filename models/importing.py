@@ -91,6 +91,7 @@ def check(batch_id, job, force=False):
         table = _read(batch, job)
     except SheetError as exc:
         batch._set(status=REFUSED, message=str(exc), duration=round(time.perf_counter() - started, 3))
+        batch.discard_upload()
         audit.record("import.check", batch, {"结果": (None, str(exc))}, user=batch.created_by)
         return {"batch": batch.id}
     details = _describe(table, batch.importer.spec)
@@ -106,7 +107,9 @@ def check(batch_id, job, force=False):
                        unchanged=len(plan.unchanged), details=json.dumps(details, ensure_ascii=False))
             if not bad and not plan.existing:
                 _save(batch, plan, started)
-                return {"batch": batch.id}
+        if batch.status == IMPORTED:
+            batch.discard_upload()
+            return {"batch": batch.id}
     # Only the failing rows are kept (for the error table and report); 仅导入正确的 N 行 reads the
     # stored upload again, so the valid rows' personal data is not copied anywhere else on disk.
     batch._keep("-errors.json", bad)
@@ -154,6 +157,7 @@ def commit(batch_id, job):
     if bad:
         batch._keep("-errors.json", sorted(before + bad, key=lambda row: row["row"]))
         batch.path("-errors.xlsx").unlink(missing_ok=True)
+    batch.discard_upload()
     return {"batch": batch.id}
 
 

@@ -263,6 +263,32 @@ def test_confirm_writes_only_rows_that_passed_and_adds_rows_failing_now_to_the_r
     assert {c.id_number for c in Candidate.select()} == {rows[0]["id_number"], rows[2]["id_number"]}
 
 
+def test_an_upload_is_deleted_once_no_step_will_read_it_again(app, client, staff):
+    folder = Path(app.config["DATA_DIR"]) / "imports"
+    upload(client, sf.xlsx([sf.person(1)]))                      # saved at once
+    upload(client, b"not a workbook", "考生.xlsx")                  # refused
+    upload(client, sf.xlsx([sf.person(2), sf.person(3, phone="1")]))  # waits for 仅导入正确的 N 行
+    waiting = last_batch()
+    assert sorted(p.name for p in folder.glob("*-upload.*")) == [f"{waiting.id}-upload.xlsx"]
+    client.post(f"/imports/{waiting.id}/confirm", headers={"HX-Request": "true"})
+    assert not list(folder.glob("*-upload.*")) and (folder / f"{waiting.id}-errors.json").exists()
+
+
+def test_a_batch_left_waiting_expires_after_the_kept_days_and_its_upload_is_deleted(app, client, staff):
+    from datetime import datetime, timedelta
+    upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="1")]))
+    old = last_batch()
+    upload(client, sf.xlsx([sf.person(3), sf.person(4, phone="1")]))
+    recent = last_batch()
+    ImportBatch.update(created_at=datetime.now() - timedelta(days=15)).where(ImportBatch.id == old.id).execute()
+    page = text(client.get("/imports/"))
+    assert "超过 14 天未确认导入，上传的文件已删除" in page
+    assert ImportBatch.get_by_id(old.id).status == REFUSED and ImportBatch.get_by_id(recent.id).status == REVIEW
+    folder = Path(app.config["DATA_DIR"]) / "imports"
+    assert sorted(p.name for p in folder.glob("*-upload.*")) == [f"{recent.id}-upload.xlsx"]
+    assert client.post(f"/imports/{old.id}/confirm", headers={"HX-Request": "true"}).status_code == 409
+
+
 def test_confirm_without_the_stored_upload_writes_nothing_and_says_so(app, client, staff):
     upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="1")]))
     batch = last_batch()
