@@ -47,10 +47,10 @@ def xlsx(spec, rows, path):
 def timed_validation(spec, importer, path):
     started = time.perf_counter()
     table = readers.read(path, spec, filename=path.name)
-    checked = check_rows(spec, table)
-    importer.vet(checked)
-    good = [r for r in checked if r.ok]
-    importer.plan([{"row": r.row, "values": r.values, "filled": list(r.values)} for r in good], False)
+    good = [r for r in check_rows(spec, table) if r.ok]
+    importer.vet(good)
+    good = [r for r in good if r.ok]
+    importer.plan(good, False)
     return time.perf_counter() - started, len(good)
 
 

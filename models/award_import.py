@@ -14,7 +14,7 @@ from .award_checks import Row, check_row, load_context
 from .candidate import Candidate
 from .catalog import Certificate
 from .db import bulk_insert, now
-from .importing import Plan
+from .import_plan import Plan
 from .site import Site
 
 

@@ -1,22 +1,24 @@
 """批量导入: each upload is an ImportBatch that is checked whole before anything is written.
 
-upload → receive() stores the file and its fingerprint → check() (a Job) reads it with the sheet's column
-spec, validates every row with the area's own validator, compares the rows with what is stored and keeps
-the outcome server-side under <DATA_DIR>/imports → all rows valid: saved at once in one transaction;
-otherwise the batch waits for 仅导入正确的 N 行 (commit()), which re-plans the kept rows against the
-database and saves them in one transaction. A saved batch can be undone whole (撤销本次导入) while none
-of its records has been touched since.
+upload → receive() stores the file and its fingerprint under <DATA_DIR>/imports → check() (a Job) reads
+it with the sheet's column spec, validates every row with the area's own validator, vets the valid rows
+against the database and compares them with what is stored → all rows valid: saved at once, in the
+transaction that compared them; otherwise only the failing rows are kept (the error table and report)
+and the batch waits for 仅导入正确的 N 行 (commit()), which reads the stored file again, checks it again
+and writes the rows that passed before and still pass, in one transaction. The upload is deleted once
+no step will read it again. A saved batch can be undone whole (撤销本次导入) while none of its records
+has been touched since.
 
-An area plugs in with an importer (see CandidateImporter): its spec, how rows compare with stored
-records (plan), how a plan is written (save) and how a batch is undone. The pending-certificate import
-adds a second importer; the batch, the job, the preview and the history are shared.
+An area plugs in with an importer (see CandidateImporter): its spec, its checks against the database
+(vet), how rows compare with stored records (plan), how a plan is written (save) and how a batch is
+undone. The pending-certificate import adds a second importer; the batch, the job, the preview and the
+history are shared.
 """
 import gc
 import hashlib
 import json
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -27,10 +29,12 @@ from sheets.spec import CANDIDATES
 from sheets.validate import check_rows
 
 from . import audit
+from .award_import import AwardImporter
 from .batch import CHECKING, IMPORTED, REFUSED, REVIEW, SAVING, ImportBatch, ImportRefused, limits
 from .candidate import PENDING, Candidate
 from .db import bulk_insert, db, now, select_in
 from .identity import identity_problems
+from .import_plan import Plan
 from .job import Job, JobError, start
 
 # IDs per IN query when looking up stored records.
@@ -249,19 +253,6 @@ def _identity(values):
     return (values.get("name"), values["id_type"], values["id_number"], values.get("gender"), values.get("birth_date"))
 
 
-@dataclass
-class Plan:
-    """How kept rows compare with what is stored."""
-    create: list = field(default_factory=list)      # rows (sheets.validate.Checked) to insert
-    update: list = field(default_factory=list)      # (row, stored record, {key: new value})
-    existing: list = field(default_factory=list)    # row numbers already stored, not to be updated
-    unchanged: list = field(default_factory=list)   # row numbers identical to what is stored
-
-    @property
-    def writes(self):
-        return len(self.create) + len(self.update)
-
-
 class CandidateImporter:
     """批量导入学生信息: new candidates are inserted in 待认证; 更新已有考生 edits through the model."""
     spec = CANDIDATES
@@ -355,10 +346,6 @@ class CandidateImporter:
         return removed
 
 
-IMPORTERS = {CANDIDATES.kind: CandidateImporter()}
-
-# The pending-certificate importer lives with its area (models/award_import.py, which builds on Plan
-# above); it is registered here so that every batch finds its importer by kind.
-from .award_import import AwardImporter  # noqa: E402  (after Plan: award_import imports it)
-
-IMPORTERS[AwardImporter.spec.kind] = AwardImporter()
+# Every importer by kind, so that a batch finds its own; the pending-certificate importer lives with
+# its area (models/award_import.py).
+IMPORTERS = {CANDIDATES.kind: CandidateImporter(), AwardImporter.spec.kind: AwardImporter()}
