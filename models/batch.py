@@ -22,7 +22,7 @@ STATUS_COLORS = {CHECKING: "gray", REVIEW: "orange", SAVING: "gray", IMPORTED: "
                  UNDONE: "gray"}
 setting.DEFAULTS.setdefault("import_max_mb", ("20", "批量导入文件大小上限（MB）"))
 setting.DEFAULTS.setdefault("import_max_rows", ("100000", "批量导入文件行数上限"))
-setting.DEFAULTS.setdefault("import_keep_days", ("14", "待确认的导入文件保留天数（过期未确认则删除，需重新上传）"))
+setting.DEFAULTS.setdefault("import_keep_days", ("14", "待确认的导入文件保留天数（过期删除）"))
 audit.ACTION_LABELS.update({
     "import.check": "检查导入文件",
     "import.save": "批量导入",

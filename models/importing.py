@@ -35,7 +35,7 @@ from .candidate import PENDING, Candidate
 from .db import bulk_insert, db, now, select_in
 from .identity import identity_problems
 from .import_plan import Plan
-from .job import Job, JobError, start
+from .job import Job, start
 
 # IDs per IN query when looking up stored records.
 CHUNK = 500
@@ -149,7 +149,12 @@ def commit(batch_id, job):
     try:
         table = _read(batch, job)
     except SheetError as exc:
-        raise JobError(f"无法再次读取上传的文件（{exc}），请重新上传") from None
+        # Final: the stored file is gone or damaged, so no later attempt can do better.
+        message = f"无法再次读取上传的文件（{exc}），未写入任何数据，请重新上传"
+        batch._set(status=REFUSED, message=message)
+        batch.discard_upload()
+        audit.record("import.save", batch, {"结果": (None, message)}, user=batch.created_by)
+        return {"batch": batch.id}
     with _paused_gc():
         good, bad = _validate(batch, table, job, skip=refused)
         del table

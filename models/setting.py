@@ -50,6 +50,8 @@ def clean(raw):
             errors[key] = f"请填写{label}"
         elif default.isdigit() and not (value.isdigit() and int(value) > 0):
             errors[key] = f"{label}须为正整数"
+        elif _is_number(default) and not _is_number(value):
+            errors[key] = f"{label}须为数字"
     return values, errors
 
 
@@ -63,3 +65,11 @@ def update(values, by):
                     put(key, value)
             audit.record("setting.update", None, changes, user=by, label="院校设置")
     return list(changes)
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True

@@ -204,12 +204,12 @@ def test_admin_edits_college_settings_and_the_change_is_audited(client, admin):
 
 def test_a_number_setting_must_stay_a_number(client, admin):
     data = {key: setting.get(key) for key in setting.DEFAULTS}
-    data.update(login_max_failures="五次", import_keep_days="2.5", college_name="")
+    data.update(login_max_failures="五次", import_keep_days="2.5", photo_min_ratio="一点二", college_name="")
     response = client.post("/admin/settings", data=data, headers=HX)
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and "请填写院校名称" in body
     assert "连续登录失败多少次后锁定账号须为正整数" in body and "待确认的导入文件保留天数" in body
-    assert body.count("须为正整数") == 2
+    assert body.count("须为正整数") == 2 and "照片高宽比下限（高 ÷ 宽）须为数字" in body
     assert setting.get("login_max_failures") == "5" and setting.get("import_keep_days") == "14"
 
 

@@ -294,9 +294,9 @@ def test_confirm_without_the_stored_upload_writes_nothing_and_says_so(app, clien
     batch = last_batch()
     (Path(app.config["DATA_DIR"]) / "imports" / f"{batch.id}-upload.xlsx").unlink()
     body = text(client.post(f"/imports/{batch.id}/confirm", headers={"HX-Request": "true"}))
-    assert "导入未完成，未写入任何数据：无法再次读取上传的文件（上传的文件已不在服务器上），请重新上传" in body
-    assert "上传的文件已不在服务器上" in text(client.get("/imports/"))
-    assert ImportBatch.get_by_id(batch.id).status == REVIEW and Candidate.select().count() == 0
+    assert "无法再次读取上传的文件（上传的文件已不在服务器上），未写入任何数据，请重新上传" in body
+    assert "仅导入正确的" not in body and "上传的文件已不在服务器上" in text(client.get("/imports/"))
+    assert ImportBatch.get_by_id(batch.id).status == REFUSED and Candidate.select().count() == 0
 
 
 def test_a_repeated_bad_value_is_an_error_on_every_row(app, client, staff):
