@@ -10,6 +10,7 @@ from datetime import date
 
 from .award import HOLDING, AwardRecord
 from .candidate import ACCURATE, REJECTED, VERIFIED, Candidate
+from .db import select_in
 
 
 @dataclass
@@ -193,23 +194,15 @@ def load_context(rows, today=None):
     from .pilot import PilotCertificate, Quota
     ctx = Context(today=today or date.today())
     numbers = sorted({row.id_number for row in rows if row.id_number})
-    for start in range(0, len(numbers), 500):
-        chunk = numbers[start:start + 500]
-        # Only the fields the checks read: a whole Candidate row costs five times as much to build.
-        for candidate in (Candidate
-                          .select(Candidate.id, Candidate.name, Candidate.id_type, Candidate.id_number,
-                                  Candidate.status, Candidate.photo)
-                          .where(Candidate.id_number.in_(chunk))):
-            ctx.candidates[(candidate.id_type, candidate.id_number)] = candidate
+    # Only the fields the checks read: a whole Candidate row costs five times as much to build.
+    for candidate in select_in(Candidate, ("id", "name", "id_type", "id_number", "status", "photo"), "id_number",
+                               numbers, instances=True):
+        ctx.candidates[(candidate.id_type, candidate.id_number)] = candidate
     ctx.pilot = PilotCertificate.pairs()
-    candidate_ids = [c.id for c in ctx.candidates.values()]
-    for start in range(0, len(candidate_ids), 500):
-        held = (AwardRecord
-                .select(AwardRecord.candidate, AwardRecord.certificate, AwardRecord.level)
-                .where(AwardRecord.candidate.in_(candidate_ids[start:start + 500])
-                       & AwardRecord.status.in_(HOLDING))
-                .tuples())
-        ctx.holding.update(held)
+    held = select_in(AwardRecord, ("candidate", "certificate", "level", "status"), "candidate",
+                     [c.id for c in ctx.candidates.values()])
+    ctx.holding.update((candidate, certificate, level) for candidate, certificate, level, status in held
+                       if status in HOLDING)
     years = {row.exam_date.year for row in rows if isinstance(row.exam_date, date)}
     if years:
         used = AwardRecord.used_by_quota(years)

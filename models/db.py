@@ -108,8 +108,9 @@ def _ready(field, value):
     return value
 
 
-def select_in(model, columns, key, values, chunk=500):
-    """Tuples of `columns` (field names) of the rows whose `key` is one of `values`, in chunked IN queries.
+def select_in(model, columns, key, values, chunk=500, instances=False):
+    """The rows whose `key` is one of `values`, in chunked IN queries: tuples of `columns` (field names),
+    or model instances holding just those fields when `instances` is set.
 
     Written as plain SQL: peewee builds a node per value of an IN list, ~15 µs each, which for the
     10,000 IDs of an import costs more than the queries themselves.
@@ -121,4 +122,7 @@ def select_in(model, columns, key, values, chunk=500):
         part = values[start:start + chunk]
         sql = (f'SELECT {names} FROM "{meta.table_name}" '
                f'WHERE "{meta.fields[key].column_name}" IN ({", ".join([db.param] * len(part))})')
-        yield from db.execute_sql(sql, part).fetchall()
+        if instances:
+            yield from model.raw(sql, *part)
+        else:
+            yield from db.execute_sql(sql, part).fetchall()
