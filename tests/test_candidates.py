@@ -309,6 +309,7 @@ def test_detail_shows_full_id_missing_steps_and_timeline(client, staff, make_can
     assert candidate.id_number in body
     assert "上传学生照片" in body and "人工确认" in body
     assert "新增考生" in body and "认证" in body
+    assert '<span class="muted">测试admin</span>' in body and 'seeder' not in body  # display names, not logins
     assert AuditEvent.select().where(AuditEvent.action == "candidate.view_id").count() == 1
 
 

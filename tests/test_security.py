@@ -87,3 +87,17 @@ def test_audit_log_page_masks_ids_and_filters(client, login):
     body = partial.get_data(as_text=True)
     assert "<html" not in body and "登录" in body and "修改用户" not in body
     assert "HX-Request" in partial.headers["Vary"]
+
+
+def test_the_log_and_timelines_name_people_by_display_name(app, client, login):
+    admin = login("admin")
+    audit.record("user.update", admin, {"角色": ("院校工作人员", "院校管理员")}, user=admin)
+    audit.record("auth.login", None, user=None)
+    gone = AuditEvent.create(action="auth.login", user_id=9999, username="former-clerk")
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert f"测试admin <span class=\"muted small\">{admin.username}</span>" in page  # who, and the login name
+    assert "<td>系统</td>" in page and "<td>former-clerk</td>" in page  # a user deleted since keeps the name logged
+    with app.test_request_context():
+        assert [e.actor for e in AuditEvent.select().order_by(AuditEvent.id)] == ["测试admin", "系统", "former-clerk"]
+    assert gone.id
+
