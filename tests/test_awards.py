@@ -5,6 +5,7 @@ import pytest
 
 from models.award import ISSUED, RETURNED, SUBMITTED, AwardRecord
 from models.catalog import Certificate, Organisation
+from models.site import Site
 from models.user import REVIEWER, STAFF
 from tests.conftest import other_candidates
 
@@ -112,3 +113,24 @@ def test_readiness_for_candidates_ticked_in_the_list(client, login, world):
     login(STAFF)
     page = client.get(f"/awards/readiness?ids={world['candidate'].id}").get_data(as_text=True)
     assert "张三" in page and "可导入" in page
+
+
+def _other_site(world):
+    other = Certificate.create(name="物流管理", organisation=world["cert"].organisation, code="WL")
+    return Site.create(name="物流实训中心", certificate=other, levels="中级", region="河南省郑州市", address="文化路2号",
+                       contact="李老师", phone="13800000001", seats=40)
+
+
+def test_the_site_filter_lists_only_sites_of_the_chosen_certificate(client, login, world):
+    login(STAFF)
+    logistics = _other_site(world)
+    page = client.get("/awards/").get_data(as_text=True)
+    assert "信息楼机房" in page and "物流实训中心" in page and "hx-swap-oob" not in page
+    narrowed = client.get(f"/awards/?certificate={world['cert'].id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    site_select = narrowed[narrowed.index('<select name="site" id="award-site" hx-swap-oob="true">'):]
+    site_select = site_select[:site_select.index("</select>")]
+    assert "信息楼机房" in site_select and "物流实训中心" not in site_select
+    # A site of another certificate, still in the URL from before, no longer filters (nor empties) the list.
+    stale = client.get(f"/awards/?certificate={world['cert'].id}&site={logistics.id}", headers={"HX-Request": "true"})
+    assert 'option value="%d" selected' % logistics.id not in stale.get_data(as_text=True)
+

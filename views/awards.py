@@ -19,7 +19,7 @@ from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
 from sheets.spec import AWARDS
 
-from . import Page, hx_events, page_arg, refused, render, roles
+from . import Page, hx_events, page_arg, refused, render, roles, wants_partial
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
 FILTERS = ("q", "certificate", "level", "site", "status", "date_from", "date_to")
@@ -30,12 +30,21 @@ FILTERS = ("q", "certificate", "level", "site", "status", "date_from", "date_to"
 def index():
     """待颁证记录: filters in the URL; htmx gets only the results block."""
     filters = {key: request.args.get(key, "").strip() for key in FILTERS}
+    sites = _sites(filters["certificate"])
+    if filters["site"] not in {str(s.id) for s in sites}:
+        filters["site"] = ""  # a site of another certificate than the one just chosen
     query = AwardRecord.filtered(current_user, **_query_filters(filters))
     return render("awards/list.html", block="results", filters=filters, page=Page(query, page_arg()),
                   counts=AwardRecord.status_counts(AwardRecord.filtered(current_user, **_query_filters(
                       dict(filters, status="")))),
-                  certificates=Certificate.ordered(), sites=Site.visible_to(current_user).order_by(Site.name),
+                  certificates=Certificate.ordered(), sites=sites, site_oob=wants_partial(),
                   statuses=STATUSES, levels=LEVELS, summary=_summary(filters))
+
+
+def _sites(certificate):
+    """The 考核站点 filter's choices: the user's sites, only those of the chosen certificate if one is."""
+    query = Site.visible_to(current_user).order_by(Site.name)
+    return list(query.where(Site.certificate == int(certificate)) if certificate.isdigit() else query)
 
 
 @bp.route("/export")

@@ -1,4 +1,6 @@
 """The whole manual in Chromium: a 信息准确 candidate and an 已启用 site → 导入待颁证记录 → 颁证 → the number."""
+import re
+
 from playwright.sync_api import expect
 
 from models.award import AwardRecord
@@ -6,7 +8,6 @@ from models.catalog import Organisation
 from models.user import REVIEWER
 from tests.browser.conftest import log_in, screenshot
 from tests.test_import_awards import filled_template, row
-
 
 
 def test_import_a_record_then_the_reviewer_issues_the_certificate(page, login_as, make_user, world, tmp_path):
@@ -38,3 +39,23 @@ def test_import_a_record_then_the_reviewer_issues_the_certificate(page, login_as
     expect(record_row).to_contain_text(number)
     screenshot(page, "awards-issued")
     assert page.js_errors == []
+
+
+def test_choosing_a_certificate_narrows_the_site_filter(page, login_as, world):
+    from tests.test_awards import _other_site
+    _other_site(world)
+    login_as("staff")
+    page.goto("/awards/")
+    sites = page.locator("#award-site option")
+    expect(sites).to_have_count(3)  # 全部站点 and the two sites
+    page.get_by_label("证书").select_option(label="Web前端开发")
+    expect(sites).to_have_count(2)
+    expect(page.locator("#award-site")).to_contain_text("信息楼机房")
+    expect(page.locator("#award-site")).not_to_contain_text("物流实训中心")
+    page.get_by_label("考核站点").select_option(label="信息楼机房")
+    expect(page).to_have_url(re.compile(rf"[?&]site={world['site'].id}(&|$)"))
+    page.get_by_label("证书").select_option(label="全部证书")
+    expect(sites).to_have_count(3)
+    screenshot(page, "awards-site-filter")
+    assert page.js_errors == []
+
