@@ -121,6 +121,13 @@ def record_many(action, entries, *, user=None):
                              for obj, changes in entries))
 
 
+def record_each(action, model, items, *, user=None):
+    """One event per (object id, label, changes) of `model`'s records, without a model instance each."""
+    common, object_type = _common(action, user), model.__name__.lower()
+    return bulk_insert(AuditEvent, (_row(common, object_type, object_id, label, _encode(changes))
+                                    for object_id, label, changes in items))
+
+
 def record_same(action, model, items, changes, *, user=None):
     """One event per (object id, label) pair of `model`'s records, all with the same `changes`: for a
     batch that creates or deletes thousands of records, without building a model instance for each

@@ -8,7 +8,7 @@ from peewee import (CharField, DateField, DateTimeField, ForeignKeyField, Intege
 
 from . import audit, setting
 from .candidate_fields import FIELDS, KEY_FIELDS
-from .db import BaseModel, TimestampField, db, now
+from .db import BaseModel, TimestampField, db, now, select_in, update_rows
 from .identity import load_verifier
 from .privacy import mask_id
 from .user import User
@@ -207,6 +207,32 @@ class Candidate(BaseModel):
             self.updated_at = now()
             self.save()
             audit.record("candidate.photo", self, changes, user=by)
+
+    @classmethod
+    def set_photo_many(cls, paths, by):
+        """set_photo for many candidates ({candidate id: photo path}) in a few statements; call it inside
+        the caller's transaction. Candidates already holding that photo are skipped. Returns the photo
+        paths replaced (for the caller to delete once committed)."""
+        stored = select_in(cls, ("id", "name", "id_number", "photo", "status"), "id", list(paths))
+        at, rows, reconfirm, events, replaced = now(), [], [], [], []
+        for id_, name, number, photo, status in stored:
+            new = paths[id_]
+            if photo == new:
+                continue
+            changes = {"照片": (photo, new)}
+            if status == ACCURATE:
+                changes.update({"状态": (ACCURATE, VERIFIED), "原因": (None, "更换了照片，需重新人工确认")})
+                reconfirm.append(id_)
+            rows.append((new, at, id_))
+            events.append((id_, cls.label(name, number), changes))
+            replaced += [photo] if photo else []
+        update_rows(cls, ("photo", "updated_at"), rows)
+        for start in range(0, len(reconfirm), 500):
+            (cls.update(status=VERIFIED, confirmed_by=None, confirmed_at=None)
+             .where(cls.id.in_(reconfirm[start:start + 500]))
+             .execute())
+        audit.record_each("candidate.photo", cls, events, user=by)
+        return replaced
 
     def remove(self, by):
         """Delete the candidate (refused while it has certificate records); returns its photo path."""

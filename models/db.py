@@ -99,6 +99,24 @@ def bulk_insert(model, rows, chunk=1000):
     return total
 
 
+def update_rows(model, names, rows):
+    """UPDATE many rows by id with per-row values in one driver call: `rows` are tuples of the `names`
+    fields' new values followed by the row's id. Call it inside the caller's transaction."""
+    if not rows:
+        return
+    meta = model._meta
+    fields = [meta.fields[name] for name in names]
+    assignments = ", ".join(f'"{f.column_name}" = {db.param}' for f in fields)
+    sql = f'UPDATE "{meta.table_name}" SET {assignments} WHERE "{meta.primary_key.column_name}" = {db.param}'
+    values = [[_ready(f, v) for f, v in zip(fields, row)] + [row[-1]] for row in rows]
+    cursor = db.cursor()
+    if is_sqlite():
+        cursor.executemany(sql, values)
+    else:
+        from psycopg2.extras import execute_batch
+        execute_batch(cursor, sql, values, page_size=500)
+
+
 def _ready(field, value):
     """A value as the driver takes it. For SQLite dates and timestamps become the text peewee stores
     (what sqlite3's default adapters would write; those are deprecated since Python 3.12)."""

@@ -282,19 +282,11 @@ def _size(size):
 
 def _apply(updates, data_dir, by, job):
     """Attach every stored photo in one transaction; then drop old files nobody refers to."""
-    old_paths = []
     paths = {candidate.id: path for candidate, path in updates}
-    ids = list(paths)
     with db.atomic():
-        # The rows are read again inside the transaction: set_photo saves the whole row, and a
-        # candidate may have been edited while the job was reading the ZIP.
-        for offset in range(0, len(ids), 500):
-            for candidate in Candidate.select().where(Candidate.id.in_(ids[offset:offset + 500])):
-                if candidate.photo == paths[candidate.id]:
-                    continue
-                if candidate.photo:
-                    old_paths.append(candidate.photo)
-                candidate.set_photo(paths[candidate.id], by)
+        # Set-based, and reading the rows again inside the transaction: a candidate may have been
+        # confirmed or given another photo while the job was reading the ZIP.
+        old_paths = Candidate.set_photo_many(paths, by)
         audit.record("photo.zip", job, {"已更新": (None, len(updates))}, user=by,
                      label=f"照片压缩包（任务 {job.id}）")
     for path in old_paths:

@@ -6,6 +6,7 @@ import pytest
 from models.audit import AuditEvent
 from models.candidate import (ACCURATE, PENDING, REJECTED, VERIFIED, Candidate, TransitionError)
 from models.candidate_fields import clean_candidate
+from models.db import db
 from models.user import STAFF
 from tests.test_identity import make_id
 
@@ -131,6 +132,26 @@ def test_new_photo_on_accurate_candidate_needs_confirmation_again(staff):
     candidate.set_photo("ab/two.jpg", staff)
     assert Candidate.get_by_id(candidate.id).status == VERIFIED
     assert events(candidate)[-1] == "candidate.photo"
+
+
+def test_set_photo_many_is_set_photo_for_each(staff):
+    accurate, plain, same = (new_candidate(staff, id_number=make_id(seq=f"{i:02d}")) for i in (1, 2, 3))
+    accurate.authenticate(staff)
+    accurate.set_photo("ab/old.jpg", staff)
+    accurate.confirm(staff)
+    same.set_photo("ab/same.jpg", staff)
+    with db.atomic():
+        replaced = Candidate.set_photo_many({accurate.id: "ab/new1.jpg", plain.id: "ab/new2.jpg",
+                                             same.id: "ab/same.jpg"}, staff)
+    assert replaced == ["ab/old.jpg"]
+    again = Candidate.get_by_id(accurate.id)
+    assert (again.photo, again.status, again.confirmed_by, again.confirmed_at) == ("ab/new1.jpg", VERIFIED, None, None)
+    assert again.updated_at >= again.created_at
+    assert (Candidate.get_by_id(plain.id).photo, Candidate.get_by_id(plain.id).status) == ("ab/new2.jpg", PENDING)
+    assert events(accurate)[-1] == "candidate.photo" and events(same) == ["candidate.create", "candidate.photo"]
+    last = AuditEvent.for_object("candidate", accurate.id).first()
+    assert ("状态", ACCURATE, VERIFIED) in last.change_list and last.username == staff.username
+    assert last.object_label == str(again)
 
 
 def test_authenticate_many_counts_and_skips(staff):
