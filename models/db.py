@@ -13,7 +13,7 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     "busy_timeout": 10000,
     "synchronous": "normal",
-    "cache_size": -64000,
+    "cache_size": -16000,
 }
 
 
