@@ -5,7 +5,9 @@
 For each N it prints, as ratios to the bare python-calamine parse of the same file (so they hold on a
 noisy machine): upload → validated preview (one bad row, so nothing is written), upload → saved (all rows
 valid, one transaction), and the peak memory of the process that did it. Each N runs in its own process
-on a fresh SQLite database under a temporary directory, through the real upload view.
+on a fresh SQLite database under a temporary directory, through the real upload view. With
+DATABASE_URL=postgresql://.../scratch it runs on PostgreSQL instead and DROPS AND RECREATES every CertDesk
+table there before each upload: give it a scratch database.
 Targets (issue 4): preview ≤ 4×, saved ≤ 8×; 50,000 rows end to end < 5 s and < 300 MB.
 """
 import io
@@ -67,13 +69,18 @@ def bare_parse(path):
 
 def timed_upload(path, tmp, name):
     """Upload `path` through the real view (jobs inline) on a fresh database; (seconds, batch)."""
+    import models
     from app import create_app
     from models.batch import ImportBatch
     from models.db import db
     from models.user import STAFF, User
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(tmp) / name}.db"
     app = create_app({"DATA_DIR": str(Path(tmp) / name), "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-                      "JOBS_INLINE": True, "DATABASE_URL": f"sqlite:///{Path(tmp) / name}.db"})
+                      "JOBS_INLINE": True, "DATABASE_URL": url})
     with app.app_context(), db.connection_context():
+        if not models.is_sqlite():  # a scratch PostgreSQL database, emptied for each run
+            models.drop_all()
+            models.init_schema()
         staff = User.create(username="bench", role=STAFF, password_hash="x")
     client = app.test_client()
     with client.session_transaction() as session:

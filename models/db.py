@@ -1,5 +1,6 @@
 """The database handle, the base model and connection setup."""
 
+import io
 import itertools
 from datetime import date, datetime
 
@@ -88,15 +89,32 @@ def bulk_insert(model, rows, chunk=1000):
                 values[i] = ready
         return values + default_values
 
-    total, rows = 0, itertools.chain([first], rows)
+    sqlite, total, rows = is_sqlite(), 0, itertools.chain([first], rows)
     while batch := [convert(row) for row in itertools.islice(rows, chunk)]:
         total += len(batch)
-        if is_sqlite():
+        if sqlite:
             cursor.executemany(insert + "(" + ", ".join("?" * len(batch[0])) + ")", batch)
         else:
-            from psycopg2.extras import execute_values
-            execute_values(cursor, insert + "%s", batch, page_size=chunk)
+            # COPY: PostgreSQL's bulk path is several times faster than a multi-row INSERT, whose
+            # values the driver renders one by one.
+            cursor.copy_expert(f'COPY "{model._meta.table_name}" ({columns}) FROM STDIN', io.StringIO(
+                "".join(["\t".join([_copy_text(value) for value in values]) + "\n" for values in batch])))
     return total
+
+
+# COPY's text format: a backslash, tab, newline or carriage return inside a value is escaped; \N is NULL.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value):
+    if value is None:
+        return "\\N"
+    if type(value) is not str:
+        value = ("t" if value else "f") if type(value) is bool else str(value)
+    # Four substring tests cost a fifth of one translate(), and almost no value needs escaping.
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
 
 
 def update_rows(model, names, rows):

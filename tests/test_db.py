@@ -41,3 +41,16 @@ def test_select_in_reads_chunked_in_queries(app):
         found = sorted(select_in(Candidate, ("id_number", "name"), "id_number", numbers, chunk=2))
     assert found == [("410102200301000000", "考生0"), ("410102200301000005", "考生5"),
                      ("410102200301000011", "考生11")]
+
+
+def test_bulk_insert_keeps_awkward_text_exactly(app):
+    # PostgreSQL takes bulk rows through COPY's text format: these characters must survive its escaping.
+    awkward = ["a\tb", "line1\nline2", "C:\\data\\N", "\\N", "", "回车\r", "'; drop table x; --"]
+    with app.app_context(), db.connection_context(), db.atomic():
+        bulk_insert(AuditEvent, ({"action": "x", "object_id": str(i), "object_label": text, "changes": text}
+                                 for i, text in enumerate(awkward)))
+        stored = [(e.object_label, e.changes) for e in AuditEvent.select().order_by(AuditEvent.id)]
+        nulls = bulk_insert(AuditEvent, [{"action": "y", "user_id": None}])
+        assert nulls == 1 and AuditEvent.get(AuditEvent.action == "y").user_id is None
+    assert stored == [(text, text) for text in awkward]
+
