@@ -99,5 +99,8 @@ def test_the_log_and_timelines_name_people_by_display_name(app, client, login):
     assert "<td>系统</td>" in page and "<td>former-clerk</td>" in page  # a user deleted since keeps the name logged
     with app.test_request_context():
         assert [e.actor for e in AuditEvent.select().order_by(AuditEvent.id)] == ["测试admin", "系统", "former-clerk"]
+    for name in ("测试adm", admin.username):  # the filter finds a person by either name
+        found = client.get("/admin/audit", query_string={"user": name}).get_data(as_text=True)
+        assert "修改用户" in found and "former-clerk" not in found
     assert gone.id
 
