@@ -157,11 +157,11 @@ class AwardRecord(BaseModel):
         if q:
             query = query.where(Candidate.name.contains(q) | Candidate.id_number.startswith(q.upper())
                                 | Candidate.id_number.endswith(q.upper()) | cls.certificate_number.startswith(q))
-        if certificate.isdigit():
+        if certificate.isdecimal():
             query = query.where(cls.certificate == int(certificate))
         if level:
             query = query.where(cls.level == level)
-        if site.isdigit():
+        if site.isdecimal():
             query = query.where(cls.site == int(site))
         if status in STATUSES:
             query = query.where(cls.status == status)

@@ -7,7 +7,7 @@ from pathlib import Path
 from .db import db, is_sqlite, now
 
 # Folders of the data directory that hold user files worth keeping: the photos, and the imports' error
-# reports (导入记录 offers them for download; uploads waiting for 仅导入正确的 N 行 come along too).
+# reports (导入记录 offers them for download).
 KEPT_FOLDERS = ("photos", "imports")
 
 
@@ -26,7 +26,8 @@ def run(data_dir, dest):
     for folder in KEPT_FOLDERS:
         source = Path(data_dir) / folder
         if source.is_dir():
-            shutil.copytree(source, target / folder)
+            # Uploads waiting for 仅导入正确的 N 行 are not worth keeping (and are deleted soon).
+            shutil.copytree(source, target / folder, ignore=shutil.ignore_patterns("*-upload.*", "*-rows.json"))
     return target
 
 

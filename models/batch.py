@@ -168,6 +168,7 @@ class ImportBatch(BaseModel):
     def discard_upload(self):
         """Delete the uploaded file once nothing will read it again: it holds every row's personal data."""
         self.upload_path.unlink(missing_ok=True)
+        self.path("-rows.json").unlink(missing_ok=True)  # valid rows an earlier version kept
 
     @classmethod
     def reconcile(cls):

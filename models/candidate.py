@@ -214,7 +214,7 @@ class Candidate(BaseModel):
         the caller's transaction. Candidates already holding that photo are skipped. Returns the photo
         paths replaced (for the caller to delete once committed)."""
         stored = select_in(cls, ("id", "name", "id_number", "photo", "status"), "id", list(paths))
-        at, rows, reconfirm, events, replaced = now(), [], [], [], []
+        at, rows, events, replaced = now(), [], [], []
         for id_, name, number, photo, status in stored:
             new = paths[id_]
             if photo == new:
@@ -222,14 +222,16 @@ class Candidate(BaseModel):
             changes = {"照片": (photo, new)}
             if status == ACCURATE:
                 changes.update({"状态": (ACCURATE, VERIFIED), "原因": (None, "更换了照片，需重新人工确认")})
-                reconfirm.append(id_)
             rows.append((new, at, id_))
             events.append((id_, cls.label(name, number), changes))
             replaced += [photo] if photo else []
         update_rows(cls, ("photo", "updated_at"), rows)
-        for start in range(0, len(reconfirm), 500):
+        # Every changed candidate that is 信息准确 now (not only when read: 人工确认 may have happened in
+        # between) goes back to 认证通过: no one has confirmed the new photo.
+        changed = [id_ for _, _, id_ in rows]
+        for start in range(0, len(changed), 500):
             (cls.update(status=VERIFIED, confirmed_by=None, confirmed_at=None)
-             .where(cls.id.in_(reconfirm[start:start + 500]))
+             .where(cls.id.in_(changed[start:start + 500]) & (cls.status == ACCURATE))
              .execute())
         audit.record_each("candidate.photo", cls, events, user=by)
         return replaced

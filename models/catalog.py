@@ -68,7 +68,7 @@ class Certificate(BaseModel):
         if values["code"] and not values["code"].isalnum():
             errors["code"] = "证书代码只能包含字母和数字"
         mark = text(raw.get("pass_mark")) or "60"
-        values["pass_mark"] = int(mark) if mark.isdigit() and int(mark) <= 100 else None
+        values["pass_mark"] = int(mark) if mark.isdecimal() and int(mark) <= 100 else None
         if values["pass_mark"] is None:
             errors["pass_mark"] = "合格分数须为 0 到 100 之间的整数"
         levels = [lv for lv in LEVELS if lv in raw.get("levels", [])]

@@ -18,6 +18,7 @@ import gc
 import hashlib
 import json
 import time
+import zlib
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -32,7 +33,7 @@ from . import audit
 from .award_import import AwardImporter
 from .batch import CHECKING, IMPORTED, REFUSED, REVIEW, SAVING, ImportBatch, ImportRefused, limits
 from .candidate import PENDING, Candidate
-from .db import bulk_insert, db, now, select_in
+from .db import bulk_insert, db, is_sqlite, now, select_in
 from .identity import identity_problems
 from .import_plan import Plan
 from .job import Job, start
@@ -147,7 +148,8 @@ def commit(batch_id, job):
     before = batch._load("-errors.json")
     refused = {row["row"] for row in before}
     try:
-        table = _read(batch, job)
+        # No row limit this time: the file passed the limit in force when it was checked.
+        table = _read(batch, job, limited=False)
     except SheetError as exc:
         # Final: the stored file is gone or damaged, so no later attempt can do better.
         message = f"无法再次读取上传的文件（{exc}），未写入任何数据，请重新上传"
@@ -170,11 +172,12 @@ def commit(batch_id, job):
     return {"batch": batch.id}
 
 
-def _read(batch, job):
-    """The batch's upload as a Table (SheetError when it cannot be read); the job learns the row count."""
+def _read(batch, job, limited=True):
+    """The batch's upload as a Table (SheetError when it cannot be read); the job learns the row count.
+    `limited`: refused over the row limit setting."""
     if not batch.upload_path.exists():
         raise SheetError("上传的文件已不在服务器上")
-    _, max_rows = limits()
+    max_rows = limits()[1] if limited else None
     table = readers.read(batch.upload_path, batch.importer.spec, filename=batch.file_name, max_rows=max_rows)
     job.report(0, total=len(table.rows))
     return table
@@ -193,6 +196,10 @@ def _validate(batch, table, job, skip=()):
 def _plan(batch, good, bad):
     """The area's own checks against the database, then the comparison with what is stored:
     (plan, bad rows including those the checks refused). Call inside the transaction that saves."""
+    if not is_sqlite():
+        # SQLite's BEGIN IMMEDIATE already runs one saving transaction at a time; PostgreSQL's READ
+        # COMMITTED would let two imports of one kind both count the same quota left and both write.
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(batch.kind.encode())])
     batch.importer.vet(good)
     bad = bad + [row.as_error() for row in good if not row.ok]
     return batch.importer.plan([row for row in good if row.ok], batch.update_existing), bad

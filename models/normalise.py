@@ -46,7 +46,7 @@ def id_number(raw):
 
 def looks_truncated_by_excel(number):
     """Excel keeps 15 significant digits: an 18-digit ID typed as a number ends in 000."""
-    return len(number) == 18 and number.isdigit() and number.endswith("000")
+    return len(number) == 18 and number.isdecimal() and number.endswith("000")
 
 
 _DATE_PATTERNS = [

@@ -227,4 +227,4 @@ def parse_since(raw):
 
 def _int(raw):
     value = text(raw)
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() else None

@@ -1,4 +1,6 @@
 """College settings an administrator can change; every default lives here, once."""
+import math
+
 from peewee import CharField, TextField
 
 from . import audit
@@ -48,7 +50,7 @@ def clean(raw):
         values[key] = value
         if not value:
             errors[key] = f"请填写{label}"
-        elif default.isdigit() and not (value.isdigit() and int(value) > 0):
+        elif default.isdigit() and not (value.isdecimal() and int(value) > 0):
             errors[key] = f"{label}须为正整数"
         elif _is_number(default) and not _is_number(value):
             errors[key] = f"{label}须为数字"
@@ -69,7 +71,6 @@ def update(values, by):
 
 def _is_number(value):
     try:
-        float(value)
+        return math.isfinite(float(value)) and float(value) >= 0  # nan would switch a check off
     except ValueError:
         return False
-    return True

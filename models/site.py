@@ -132,7 +132,7 @@ class Site(BaseModel):
             if not values[key] and key != "note":
                 errors[key] = f"请填写{LABELS[key]}"
         certificate_id = text(raw.get("certificate"))
-        certificate = Certificate.get_or_none(Certificate.id == int(certificate_id)) if certificate_id.isdigit() else None
+        certificate = Certificate.get_or_none(Certificate.id == int(certificate_id)) if certificate_id.isdecimal() else None
         pilot_levels = PilotCertificate.levels_for(certificate) if certificate else []
         if not certificate_id:
             errors["certificate"] = "请选择证书"
@@ -155,7 +155,7 @@ class Site(BaseModel):
         except FieldError as exc:
             errors["phone"] = f"{exc.problem}，{exc.fix}"
         seats = text(raw.get("seats"))
-        values["seats"] = int(seats) if seats.isdigit() else None
+        values["seats"] = int(seats) if seats.isdecimal() else None
         if not seats:
             errors["seats"] = "请填写机位数"
         elif values["seats"] is None or not 1 <= values["seats"] <= MAX_SEATS:
@@ -274,7 +274,7 @@ class Site(BaseModel):
             query = query.where(cls.review_status == review_status)
         if site_status in SITE_STATUSES:
             query = query.where(cls.site_status == site_status)
-        if certificate.isdigit():
+        if certificate.isdecimal():
             query = query.where(cls.certificate == int(certificate))
         return query.order_by(cls.created_at.desc(), cls.id.desc())
 

@@ -134,3 +134,8 @@ def test_the_site_filter_lists_only_sites_of_the_chosen_certificate(client, logi
     stale = client.get(f"/awards/?certificate={world['cert'].id}&site={logistics.id}", headers={"HX-Request": "true"})
     assert 'option value="%d" selected' % logistics.id not in stale.get_data(as_text=True)
 
+
+def test_odd_digit_characters_in_filters_are_ignored_not_a_crash(client, login, world):
+    login(STAFF)
+    assert client.get("/awards/", query_string={"certificate": "²", "site": "²"}).status_code == 200
+

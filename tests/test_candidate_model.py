@@ -6,7 +6,8 @@ import pytest
 from models.audit import AuditEvent
 from models.candidate import (ACCURATE, PENDING, REJECTED, VERIFIED, Candidate, TransitionError)
 from models.candidate_fields import clean_candidate
-from models.db import db
+import models.candidate as candidate_module
+from models.db import db, update_rows
 from models.user import STAFF
 from tests.test_identity import make_id
 
@@ -192,3 +193,18 @@ def test_filtered_search_by_name_id_and_class(staff):
     assert [c.id for c in Candidate.filtered(q="计应")] == [a.id]
     assert Candidate.filtered(status=PENDING).count() == 2
     assert Candidate.filtered(has_photo="1").count() == 0
+
+
+def test_set_photo_many_sends_back_a_candidate_confirmed_after_it_was_read(staff, monkeypatch):
+    candidate = new_candidate(staff)
+    candidate.authenticate(staff)
+    candidate.set_photo("ab/one.jpg", staff)
+
+    def confirm_meanwhile(*args):  # 人工确认 lands between set_photo_many's read and its writes
+        Candidate.update(status=ACCURATE).where(Candidate.id == candidate.id).execute()
+        update_rows(*args)
+    monkeypatch.setattr(candidate_module, "update_rows", confirm_meanwhile)
+    with db.atomic():
+        Candidate.set_photo_many({candidate.id: "ab/two.jpg"}, staff)
+    assert Candidate.get_by_id(candidate.id).status == VERIFIED
+

@@ -204,7 +204,7 @@ def test_admin_edits_college_settings_and_the_change_is_audited(client, admin):
 
 def test_a_number_setting_must_stay_a_number(client, admin):
     data = {key: setting.get(key) for key in setting.DEFAULTS}
-    data.update(login_max_failures="五次", import_keep_days="2.5", photo_min_ratio="一点二", college_name="")
+    data.update(login_max_failures="五次", import_keep_days="²", photo_min_ratio="nan", college_name="")
     response = client.post("/admin/settings", data=data, headers=HX)
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and "请填写院校名称" in body

@@ -68,11 +68,12 @@ def test_backup_copies_database_and_photos(runner, app, tmp_path, make_user):
     (photos / "ab.jpg").write_bytes(b"jpeg")
     (tmp_path / "data" / "imports").mkdir()
     (tmp_path / "data" / "imports" / "3-errors.json").write_text("[]")
+    (tmp_path / "data" / "imports" / "4-upload.xlsx").write_bytes(b"rows")
     result = runner.invoke(args=["backup", str(tmp_path / "backups")])
     assert result.exit_code == 0, result.output
     target = next((tmp_path / "backups").iterdir())
     assert (target / "photos" / "ab.jpg").read_bytes() == b"jpeg"
-    assert (target / "imports" / "3-errors.json").read_text() == "[]"
+    assert [p.name for p in (target / "imports").iterdir()] == ["3-errors.json"]  # not the uploads
     if not TEST_DATABASE_URL:
         copy = sqlite3.connect(target / "certdesk.db")
         assert copy.execute("select username from user").fetchall() == [("boss",)]

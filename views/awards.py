@@ -44,7 +44,7 @@ def index():
 def _sites(certificate):
     """The 考核站点 filter's choices: the user's sites, only those of the chosen certificate if one is."""
     query = Site.visible_to(current_user).order_by(Site.name)
-    return list(query.where(Site.certificate == int(certificate)) if certificate.isdigit() else query)
+    return list(query.where(Site.certificate == int(certificate)) if certificate.isdecimal() else query)
 
 
 @bp.route("/export")
@@ -75,7 +75,7 @@ def detail(record_id):
 @roles(REVIEWER)
 def issue():
     """颁证 on the ticked records: each gets a unique certificate number."""
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdecimal()]
     records = list(AwardRecord.visible_to(current_user).where(AwardRecord.id.in_(ids)))
     if not records:
         return refused("请先勾选要颁证的记录")
@@ -125,7 +125,7 @@ def resubmit(record_id):
 @roles(ADMIN, STAFF)
 def readiness_check():
     """颁证前检查: for a candidate or the ticked candidates and a certificate level, each precondition ✓ or ✗."""
-    ids = [int(i) for i in request.args.getlist("candidate_id") + request.args.getlist("ids") if i.isdigit()]
+    ids = [int(i) for i in request.args.getlist("candidate_id") + request.args.getlist("ids") if i.isdecimal()]
     pairs = sorted(PilotCertificate.pairs(), key=lambda p: (p[0], LEVELS.index(p[1])))
     certificate_id, level = _chosen_pair(pairs)
     candidates = list(Candidate.select().where(Candidate.id.in_(ids))) if ids else []
@@ -142,14 +142,14 @@ def readiness_check():
 def _chosen_pair(pairs):
     """The certificate level asked about: `pair=<certificate id>|<level>`, or the first pilot level."""
     chosen = (request.args.get("pair", "") + "|").split("|")[:2]
-    if chosen[0].isdigit() and (int(chosen[0]), chosen[1]) in pairs:
+    if chosen[0].isdecimal() and (int(chosen[0]), chosen[1]) in pairs:
         return int(chosen[0]), chosen[1]
     return pairs[0] if pairs else (None, None)
 
 
 def _summary(filters):
     """For staff who chose a pilot certificate and level: how many candidates could be imported, and why not."""
-    if current_user.role == REVIEWER or not filters["certificate"].isdigit() or not filters["level"]:
+    if current_user.role == REVIEWER or not filters["certificate"].isdecimal() or not filters["level"]:
         return None
     certificate = Certificate.get_or_none(Certificate.id == int(filters["certificate"]))
     if certificate is None or not PilotCertificate.is_pilot(certificate, filters["level"]):

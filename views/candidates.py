@@ -70,7 +70,7 @@ def validate(key):
     """Inline validation as the user leaves a field: its error or hint; an ID fills 出生日期/性别 if empty."""
     field = FIELDS_BY_KEY.get(key) or abort(404)
     raw = request.form.to_dict()
-    candidate = _get(int(raw["candidate_id"])) if raw.get("candidate_id", "").isdigit() else None
+    candidate = _get(int(raw["candidate_id"])) if raw.get("candidate_id", "").isdecimal() else None
     fills = _implied_fills(raw) if key in ("id_number", "id_type") else []
     _, errors, notes = _check(raw, candidate)
     return render("candidates/_validate.html", field=field, fills=fills, raw=raw, errors=errors, notes=notes)
@@ -98,7 +98,7 @@ def authenticate(candidate_id):
 def bulk_authenticate():
     """批量认证 of the ticked rows or of every row matching the filter: the confirming dialog, then the work."""
     filters = _filters(request.values)
-    ids = [int(i) for i in request.values.getlist("ids") if i.isdigit()]
+    ids = [int(i) for i in request.values.getlist("ids") if i.isdecimal()]
     scope = request.values.get("scope") or ("selected" if ids else "all")
     if request.method == "GET":
         matching = Candidate.filtered(**filters)

@@ -96,7 +96,7 @@ def _add_pilot(raw):
     """Add the pilot levels the form names; returns the form's errors (empty when added)."""
     errors = {}
     certificate = Certificate.get_or_none(Certificate.id == int(raw["certificate"])) \
-        if raw.get("certificate", "").isdigit() else None
+        if raw.get("certificate", "").isdecimal() else None
     if certificate is None:
         errors["certificate"] = "请选择证书"
     try:

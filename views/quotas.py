@@ -73,4 +73,4 @@ def _get(quota_id):
 def _page(raw, errors, year):
     return render("quotas/index.html", block="quotas", status=422 if errors else 200, raw=raw, errors=errors,
                   year=year, years=Quota.years(), pilots=list(PilotCertificate.ordered()),
-                  quotas=Quota.listed(int(year) if year.isdigit() else None))
+                  quotas=Quota.listed(int(year) if year.isdecimal() else None))

@@ -120,7 +120,7 @@ def _history(site):
 
 def _pilot_levels(raw):
     certificate = raw.get("certificate", "")
-    return PilotCertificate.levels_for(int(certificate)) if certificate.isdigit() else []
+    return PilotCertificate.levels_for(int(certificate)) if certificate.isdecimal() else []
 
 
 def _form(site, raw, errors=None, status=200):

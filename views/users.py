@@ -92,7 +92,7 @@ def _get(user_id):
 
 
 def _organisation(raw):
-    if raw.get("role") != REVIEWER or not raw.get("organisation", "").isdigit():
+    if raw.get("role") != REVIEWER or not raw.get("organisation", "").isdecimal():
         return None
     return Organisation.get_or_none(Organisation.id == int(raw["organisation"]))
 
