@@ -56,6 +56,13 @@ class AuditEvent(BaseModel):
         ]
 
     @classmethod
+    def by_person(cls, name):
+        """The condition for events by a person named `name` (part of a login or display name)."""
+        from .user import User  # the user model records audit events itself
+        named = User.select(User.id).where(User.display_name.contains(name))
+        return cls.username.contains(name) | cls.user_id.in_(named)
+
+    @classmethod
     def for_object(cls, object_type, object_id):
         return (
             cls.select()

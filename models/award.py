@@ -56,7 +56,12 @@ class AwardRecord(BaseModel):
                    (("certificate", "level", "status"), False))
 
     def __str__(self):
-        return f"{self.candidate.name} {self.certificate.name} {self.level}"
+        return self.label(self.candidate.name, self.certificate.name, self.level)
+
+    @staticmethod
+    def label(candidate_name, certificate_name, level):
+        """How a record is named in the audit log: 张三 Web前端开发 中级."""
+        return f"{candidate_name} {certificate_name} {level}"
 
     @property
     def status_color(self):

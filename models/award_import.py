@@ -43,12 +43,12 @@ def _claims(rows):
 
 
 def _labelled(query):
-    """(id, label) of award records, the label as AwardRecord's own, in one joined query."""
+    """(id, label) of award records, in one joined query."""
     rows = (query
             .select(AwardRecord.id, Candidate.name, Certificate.name, AwardRecord.level)
             .join(Candidate).switch(AwardRecord).join(Certificate)
             .tuples())
-    return ((id_, f"{name} {certificate} {level}") for id_, name, certificate, level in rows)
+    return ((id_, AwardRecord.label(name, certificate, level)) for id_, name, certificate, level in rows)
 
 
 class AwardImporter:

@@ -37,6 +37,14 @@ class TransitionError(ValueError):
     """A transition the candidate's current status does not allow, with a message for the user."""
 
 
+def _photo_changes(old, new, status):
+    """What a new photo changes, for the audit log: a 信息准确 candidate goes back to 认证通过."""
+    changes = {"照片": (old, new)}
+    if status == ACCURATE:
+        changes.update({"状态": (ACCURATE, VERIFIED), "原因": (None, "更换了照片，需重新人工确认")})
+    return changes
+
+
 class Candidate(BaseModel):
     name = CharField(index=True)
     id_type = CharField()
@@ -198,10 +206,8 @@ class Candidate(BaseModel):
     def set_photo(self, photo_path, by):
         """Store a new photo reference; a 信息准确 candidate goes back to 认证通过 to be confirmed again."""
         with db.atomic():
-            changes = {"照片": (self.photo, photo_path)}
+            changes = _photo_changes(self.photo, photo_path, self.status)
             if self.status == ACCURATE:
-                changes["状态"] = (ACCURATE, VERIFIED)
-                changes["原因"] = (None, "更换了照片，需重新人工确认")
                 self.status, self.confirmed_by, self.confirmed_at = VERIFIED, None, None
             self.photo = photo_path
             self.updated_at = now()
@@ -219,11 +225,8 @@ class Candidate(BaseModel):
             new = paths[id_]
             if photo == new:
                 continue
-            changes = {"照片": (photo, new)}
-            if status == ACCURATE:
-                changes.update({"状态": (ACCURATE, VERIFIED), "原因": (None, "更换了照片，需重新人工确认")})
             rows.append((new, at, id_))
-            events.append((id_, cls.label(name, number), changes))
+            events.append((id_, cls.label(name, number), _photo_changes(photo, new, status)))
             replaced += [photo] if photo else []
         update_rows(cls, ("photo", "updated_at"), rows)
         # Every changed candidate that is 信息准确 now (not only when read: 人工确认 may have happened in

@@ -38,9 +38,6 @@ from .identity import identity_problems
 from .import_plan import Plan
 from .job import Job, start
 
-# IDs per IN query when looking up stored records.
-CHUNK = 500
-
 
 # ---- upload and check ------------------------------------------------------------------------------
 def receive(kind, stream, filename, update_existing, by):
@@ -294,17 +291,13 @@ class CandidateImporter:
         return plan
 
     def _stored(self, numbers, load):
-        """The stored candidates with these ID numbers by (证件类型, 证件号码): a few IN queries, not one a
-        row. Whole records only when they are to be compared (`load`); else just their keys."""
-        keys = dict.fromkeys(select_in(Candidate, ("id_type", "id_number"), "id_number", sorted(numbers)), True)
-        if not load or not keys:
-            return keys
-        found = {}
-        matched = sorted({number for _, number in keys})
-        for offset in range(0, len(matched), CHUNK):
-            query = Candidate.select().where(Candidate.id_number.in_(matched[offset:offset + CHUNK]))
-            found.update(((c.id_type, c.id_number), c) for c in query)
-        return found
+        """The stored candidates with these ID numbers by (证件类型, 证件号码), in a few IN queries: whole
+        records when they are to be compared (`load`), else just their keys."""
+        numbers = sorted(numbers)
+        if not load:
+            return dict.fromkeys(select_in(Candidate, ("id_type", "id_number"), "id_number", numbers), True)
+        every = [f.name for f in Candidate._meta.sorted_fields]
+        return {(c.id_type, c.id_number): c for c in select_in(Candidate, every, "id_number", numbers, instances=True)}
 
     def warnings(self, plan):
         """Rows that are valid to store but will fail 认证 (check character, birth date, gender)."""

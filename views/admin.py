@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from models import setting
 from models.audit import ACTION_LABELS, AuditEvent
-from models.user import ADMIN, User
+from models.user import ADMIN
 
 from . import Page, page_arg, render, roles
 
@@ -29,9 +29,7 @@ def audit_log():
     if filters["action"]:
         query = query.where(AuditEvent.action == filters["action"])
     if filters["user"]:
-        # The log shows display names (李老师): either name finds the person.
-        named = User.select(User.id).where(User.display_name.contains(filters["user"]))
-        query = query.where(AuditEvent.username.contains(filters["user"]) | AuditEvent.user_id.in_(named))
+        query = query.where(AuditEvent.by_person(filters["user"]))
     if day := _date(filters["date_from"]):
         query = query.where(AuditEvent.at >= day)
     if day := _date(filters["date_to"]):
