@@ -26,7 +26,7 @@ import python_calamine  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
 
-from sheets.spec import CANDIDATES  # noqa: E402
+from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES  # noqa: E402
 
 DEPARTMENTS = ["信息工程学院", "机电工程学院", "经济管理学院", "艺术设计学院"]
 

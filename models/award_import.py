@@ -5,12 +5,12 @@ The sheet's rows are cleaned by the award column spec, then vetted by the manual
 待审核 records in one transaction. 仅导入正确的 N 行 reads and checks the file again inside the saving
 transaction, so a quota used up in between is never exceeded.
 """
-from sheets.spec import AWARDS
 from sheets.validate import Issue
 
 from . import audit
 from .award import SUBMITTED, AwardRecord
 from .award_checks import Row, check_row, load_context
+from .award_fields import AWARD_SHEET
 from .candidate import Candidate
 from .catalog import Certificate
 from .db import bulk_insert, now
@@ -53,8 +53,7 @@ def _labelled(query):
 
 class AwardImporter:
     """导入待颁证记录: every row passing the eight checks becomes a 待审核 record."""
-    spec = AWARDS
-    noun = "条记录"
+    spec = AWARD_SHEET
 
     def vet(self, rows):
         """Add each failing precondition to its row's issues; a passing row learns what it refers to."""

@@ -7,7 +7,7 @@ from peewee import (CharField, DateField, DateTimeField, ForeignKeyField, Intege
                     fn)
 
 from . import audit, setting
-from .candidate_fields import FIELDS, KEY_FIELDS
+from .candidate_fields import CANDIDATE_SHEET, KEY_FIELDS
 from .db import BaseModel, TimestampField, db, now, select_in, update_rows
 from .identity import load_verifier
 from .privacy import mask_id
@@ -98,7 +98,7 @@ class Candidate(BaseModel):
         return STATUS_COLORS[self.status]
 
     def field_values(self):
-        return {f.key: getattr(self, f.key) for f in FIELDS}
+        return {c.key: getattr(self, c.key) for c in CANDIDATE_SHEET.columns}
 
     # ---- what is still needed ------------------------------------------------------------------
     def missing_steps(self):
@@ -130,7 +130,7 @@ class Candidate(BaseModel):
         changed = {k: (before.get(k), v) for k, v in values.items() if before.get(k) != v}
         if not changed:
             return False
-        labels = {f.key: f.label for f in FIELDS}
+        labels = {c.key: c.header for c in CANDIDATE_SHEET.columns}
         audit_changes = {labels[k]: pair for k, pair in changed.items()}
         with db.atomic():
             for key, (_, value) in changed.items():

@@ -26,13 +26,13 @@ from pathlib import Path
 from sheets import readers
 from sheets.readers import SheetError
 from sheets.report import build_report
-from sheets.spec import CANDIDATES
 from sheets.validate import check_rows
 
 from . import audit
 from .award_import import AwardImporter
 from .batch import CHECKING, IMPORTED, REFUSED, REVIEW, SAVING, ImportBatch, ImportRefused, limits
 from .candidate import PENDING, Candidate
+from .candidate_fields import CANDIDATE_SHEET
 from .db import bulk_insert, db, is_sqlite, now, select_in
 from .identity import identity_problems
 from .import_plan import Plan
@@ -175,7 +175,8 @@ def _read(batch, job, limited=True):
     if not batch.upload_path.exists():
         raise SheetError("上传的文件已不在服务器上")
     max_rows = limits()[1] if limited else None
-    table = readers.read(batch.upload_path, batch.importer.spec, filename=batch.file_name, max_rows=max_rows)
+    table = readers.read(batch.upload_path, batch.importer.spec, filename=batch.file_name, max_rows=max_rows,
+                         known=[importer.spec for importer in IMPORTERS.values()])
     job.report(0, total=len(table.rows))
     return table
 
@@ -264,8 +265,7 @@ def _identity(values):
 
 class CandidateImporter:
     """批量导入学生信息: new candidates are inserted in 待认证; 更新已有考生 edits through the model."""
-    spec = CANDIDATES
-    noun = "考生"
+    spec = CANDIDATE_SHEET
 
     def vet(self, rows):
         """Rules beyond the column spec that need the database: none for candidates (see plan)."""
@@ -353,4 +353,4 @@ class CandidateImporter:
 
 # Every importer by kind, so that a batch finds its own; the pending-certificate importer lives with
 # its area (models/award_import.py).
-IMPORTERS = {CANDIDATES.kind: CandidateImporter(), AwardImporter.spec.kind: AwardImporter()}
+IMPORTERS = {CANDIDATE_SHEET.kind: CandidateImporter(), AwardImporter.spec.kind: AwardImporter()}

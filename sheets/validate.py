@@ -1,7 +1,7 @@
-"""Check every row of a Table with the spec's own validator, and find rows duplicated inside the file.
+"""Check every row of a Table with its spec's cleaners, and find rows duplicated inside the file.
 
-Nothing here knows about the database: what is already stored (已存在 / 未变化) is the importing
-model's business (models/importing.py).
+Nothing here knows about the database: what is already stored (已存在 / 未变化) is the business of the
+kind's importer (models/importers.py).
 """
 from dataclasses import dataclass, field
 
@@ -47,14 +47,14 @@ def check_rows(spec, table, progress=None, every=2000, skip=()):
     """Validate every row of `table` except those numbered in `skip`; `progress(done, total)` is called
     every `every` rows. The table's rows are handed over: it is left empty."""
     headers = {c.key: c.header for c in spec.columns}
-    validate, memo = spec.validate, {}
+    clean, memo = spec.clean, {}
     checked = []
     rows, table.rows = table.rows, []
     total = len(rows)
     for done, (number, raw) in enumerate(rows, start=1):
         if number in skip:
             continue
-        values, errors = validate(raw, memo)
+        values, errors = clean(raw, memo)
         issues = [Issue(number, key, headers[key], raw.get(key, ""), error.problem, error.fix)
                   for key, error in errors.items()] if errors else []
         checked.append(Checked(number, raw, values, issues))

@@ -171,7 +171,7 @@ def test_a_file_from_another_template_is_refused_and_an_outdated_template_says_w
 
     from models.importing import IMPORTERS
     from sheets import readers
-    from sheets.spec import CANDIDATES, SPECS
+    from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES
     from sheets.template import build_template
     template = build_template(CANDIDATES)
     newer = replace(CANDIDATES, version=2, changes={1: "首个版本", 2: "新增「政治面貌」列"})
@@ -180,10 +180,9 @@ def test_a_file_from_another_template_is_refused_and_an_outdated_template_says_w
     assert "此文件使用的是旧版模板（第 1 版），当前为第 2 版" in body and "第 2 版：新增「政治面貌」列" in body
     assert "成功导入 1 条" in body
     other = replace(CANDIDATES, kind="awards", template_name="导入待颁证记录模板")
-    monkeypatch.setitem(SPECS, "awards", other)
     with pytest.raises(readers.SheetError, match="这个文件是用「导入待颁证记录模板」填写的"):
         path = _tmp_file(build_template(other))
-        readers.read(path, CANDIDATES)
+        readers.read(path, CANDIDATES, known=[other])
 
 
 # ---- stored candidates: 已存在, 更新已有考生, 未变化 --------------------------------------------------

@@ -9,6 +9,7 @@ from flask_login import current_user
 from models import audit
 from models.award import RETURNED, STATUSES, AwardError, AwardRecord
 from models.award_checks import Row, load_context, readiness, readiness_summary
+from models.award_fields import AWARD_SHEET
 from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
 from models.db import db
@@ -17,7 +18,6 @@ from models.pilot import PilotCertificate
 from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
-from sheets.spec import AWARDS
 
 from . import Page, hx_events, page_arg, refused, render, roles, wants_partial
 
@@ -53,7 +53,7 @@ def export():
     """导出: the filtered records in the import template's layout (full ID numbers; audited)."""
     filters = {key: request.args.get(key, "").strip() for key in FILTERS}
     query = AwardRecord.filtered(current_user, **_query_filters(filters))
-    body = build_export(AWARDS, (r.export_values() for r in query.iterator()))
+    body = build_export(AWARD_SHEET, (r.export_values() for r in query.iterator()))
     shown = {k: v for k, v in filters.items() if v}
     with db.atomic():
         audit.record("award.export", None, {"筛选条件": (None, shown or "全部"), "条数": (None, query.count())},

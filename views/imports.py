@@ -7,13 +7,14 @@ from flask import Blueprint, abort, request, send_file
 from flask_login import current_user
 
 from models import audit
+from models.award_fields import AWARD_SHEET as AWARDS
 from models.candidate import Candidate
+from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES
 from models.batch import CHECKING, IMPORTED, REFUSED, REVIEW, UNDONE, ImportBatch, ImportRefused, limits
 from models.importing import confirm, receive, report_file, start_check
 from models.job import FAILED
 from models.user import ADMIN, STAFF
 from sheets.export import build_export
-from sheets.spec import AWARDS, CANDIDATES
 from sheets.template import build_template
 
 from . import Page, hx_events, page_arg, refused, render, roles
