@@ -71,7 +71,7 @@ def timed_upload(path, tmp, name):
     """Upload `path` through the real view (jobs inline) on a fresh database; (seconds, batch)."""
     import models
     from app import create_app
-    from models.batch import ImportBatch
+    from models.import_batch import ImportBatch
     from models.db import db
     from models.user import STAFF, User
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(tmp) / name}.db"

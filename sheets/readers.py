@@ -42,6 +42,16 @@ class Table:
     def keys(self):
         return [c.key for c in self.columns]
 
+    def describe(self, spec):
+        """What the preview says about how the file was read: format, encoding with a sample row (sensitive
+        cells masked), the columns ignored and, for an outdated template, what changed since."""
+        sample = []
+        if self.rows:
+            number, raw = self.rows[0]
+            sample = [number, [[c.header, c.mask(raw[c.key]) if c.sensitive else raw[c.key]] for c in self.columns]]
+        return {"file_kind": self.file_kind, "sheet": self.sheet, "encoding": self.encoding, "sample": sample,
+                "unknown": self.unknown, "notes": outdated(self.marker, spec)}
+
 
 def read(path, spec, filename=None, max_rows=None, known=()):
     """Read the file at `path` (its name, for the extension, is `filename`) as a Table for `spec`.

@@ -83,3 +83,18 @@ def _mark_duplicates(spec, checked):
             others = "、".join(str(n) for n in numbers if n != row.row)
             row.issues.append(Issue(row.row, key_column, header, row.raw.get(key_column, ""),
                                     f"{header}与第 {others} 行重复", "同一人只保留一行，删除或改正重复的行"))
+
+
+def group_issues(bad):
+    """Problems of the bad rows (as kept: Checked.as_error()) grouped by column and fix, most frequent
+    first, each with its first 12 row numbers: the preview of a file with hundreds of errors."""
+    groups = {}
+    for row in bad:
+        for issue in row["issues"]:
+            group = groups.setdefault((issue["header"], issue["fix"]), {"header": issue["header"], "fix": issue["fix"],
+                                                                       "problem": issue["problem"], "rows": []})
+            group["rows"].append(issue["row"])
+    ordered = sorted(groups.values(), key=lambda g: -len(g["rows"]))
+    for group in ordered:
+        group["count"], group["rows"] = len(group["rows"]), group["rows"][:12]
+    return ordered
