@@ -50,7 +50,7 @@ def test_return_requires_a_reason_then_staff_resubmit(client, login, record, mak
     assert AwardRecord.get_by_id(record.id).status == RETURNED
     staff = make_user(STAFF, username="staff2")
     with client.session_transaction() as session:
-        session["_user_id"] = str(staff.id)
+        session["_user_id"] = staff.get_id()
     bad = client.post(f"/awards/{record.id}/resubmit", data={"site": record.site_id, "exam_date": "2099-01-01",
                                                              "theory_score": "85", "practical_score": "70"})
     assert bad.status_code == 422 and "在未来" in bad.get_data(as_text=True)
