@@ -255,6 +255,7 @@ class ImportBatch(BaseModel):
             audit.record("import.check", self, {"结果": (None, str(exc))}, user=self.created_by)
             return {"batch": self.id}
         details = table.describe(self.spec)
+        self.total = len(table.rows)
         with _paused_gc():
             good, bad = self._validate(table, job)
             del table  # the rows live on in good and bad only: a big file is not held twice
@@ -263,9 +264,8 @@ class ImportBatch(BaseModel):
             with db.atomic():
                 plan, bad = self._plan(good, bad)
                 details.update(groups=group_issues(bad), warnings=self.importer.warnings(plan))
-                self._set(total=len(good) + len(bad), errors=len(bad), valid=plan.writes,
-                          existing=len(plan.existing), unchanged=len(plan.unchanged),
-                          details=json.dumps(details, ensure_ascii=False))
+                self._count(plan, bad)
+                self._set(details=json.dumps(details, ensure_ascii=False))
                 if not bad and not plan.existing:
                     self._save(plan, started)
             if self.saved:
@@ -317,8 +317,7 @@ class ImportBatch(BaseModel):
             del table
             with db.atomic():
                 plan, bad = self._plan(good, bad)
-                self.errors += len(bad)
-                self.existing, self.unchanged = len(plan.existing), len(plan.unchanged)
+                self._count(plan, bad, refused=len(before))
                 self._save(plan, started, extra=self.duration)
         if bad:
             self._keep("-errors.json", sorted(before + bad, key=lambda row: row["row"]))
@@ -357,6 +356,14 @@ class ImportBatch(BaseModel):
         self.importer.vet(good)
         bad = bad + [row.as_error() for row in good if not row.ok]
         return self.importer.plan([row for row in good if row.ok], self.update_existing), bad
+
+    def _count(self, plan, bad, refused=0):
+        """Set the row counts from a check, the one place they are counted: each checked row is in
+        exactly one of the plan's lists or `bad` (which holds the rows the importer's vet refused too), so
+        可导入 + 有错误 + 已存在 + 未变化 add up to 总行数. `refused`: rows an earlier check refused and
+        this one skipped."""
+        self.valid, self.errors = plan.writes, refused + len(bad)
+        self.existing, self.unchanged = len(plan.existing), len(plan.unchanged)
 
     def _save(self, plan, started, extra=0.0):
         """Write a plan and mark the batch 已导入, all in one transaction."""
