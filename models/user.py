@@ -71,8 +71,8 @@ class User(UserMixin, BaseModel):
                 return True
             self.failed_logins += 1
             audit.record("auth.login_failed", self, {"连续失败次数": (None, self.failed_logins)}, user=self)
-            if self.failed_logins >= setting.get_int("login_max_failures"):
-                self.locked_until = now() + timedelta(minutes=setting.get_int("login_lock_minutes"))
+            if self.failed_logins >= setting.get("login_max_failures"):
+                self.locked_until = now() + timedelta(minutes=setting.get("login_lock_minutes"))
                 self.failed_logins = 0
                 audit.record("auth.locked", self, {"锁定至": (None, self.locked_until)}, user=self)
             self.save()
