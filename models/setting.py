@@ -29,50 +29,43 @@ class SettingError(ValueError):
 
 # ---- the kinds of value a setting holds: each cleans typed text and says what it accepts -------------
 @dataclass(frozen=True)
-class Integer:
-    low: int
-    high: int
+class Number:
+    """A number from `low` to `high`: a whole number unless `decimals`."""
+    low: float
+    high: float
+    decimals: bool = False
+
+    @property
+    def kind(self):
+        return "数" if self.decimals else "整数"
 
     @property
     def hint(self):
-        return f"{self.low}–{self.high} 的整数"
+        return f"{self.low}–{self.high} 的{self.kind}{'，可带小数' if self.decimals else ''}"
 
     def __call__(self, raw):
         value = text(raw)  # NFKC: full-width ５ and superscript ² become 5 and 2
-        if not value:
-            raise FieldError("未填写", f"请填写 {self.hint}")
-        if not (value.isascii() and value.isdecimal()):
-            raise FieldError(f"「{value}」不是整数", f"请填写 {self.hint}")
-        if not self.low <= int(value) <= self.high:
-            raise FieldError(f"{int(value)} 不在 {self.low}–{self.high} 之间", f"请填写 {self.hint}")
-        return int(value)
+        number = self._parse(value)
+        if number is None:
+            raise FieldError(f"「{value}」不是{self.kind}" if value else "未填写", f"请填写 {self.hint}")
+        if not self.low <= number <= self.high:
+            raise FieldError(f"{value} 不在 {self.low}–{self.high} 之间", f"请填写 {self.hint}")
+        return number
 
-
-@dataclass(frozen=True)
-class Number:
-    low: Decimal
-    high: Decimal
-
-    @property
-    def hint(self):
-        return f"{self.low}–{self.high} 的数，可带小数"
-
-    def __call__(self, raw):
-        value = text(raw)
+    def _parse(self, value):
+        if not self.decimals:
+            return int(value) if value.isascii() and value.isdecimal() else None
         try:
             number = Decimal(value)
         except InvalidOperation:
-            number = None
+            return None
         # NaN would compare false both ways and switch the range check off.
-        if number is None or not number.is_finite():
-            raise FieldError(f"「{value}」不是数" if value else "未填写", f"请填写 {self.hint}")
-        if not self.low <= number <= self.high:
-            raise FieldError(f"{value} 不在 {self.low}–{self.high} 之间", f"请填写 {self.hint}")
-        return float(number)
+        return float(number) if number.is_finite() else None
 
 
 @dataclass(frozen=True)
 class Text:
+    """Text of at most `max_length` characters, whitespace collapsed; matching `allowed` when given."""
     max_length: int
     allowed: re.Pattern = None  # the whole value must match, when given
     allowed_hint: str = ""      # how to write a value that matches
@@ -91,6 +84,7 @@ class Text:
 
 @dataclass(frozen=True)
 class Choice:
+    """One of `names`' keys: a <select> showing the names."""
     names: Mapping             # stored value -> Chinese name; a registry may add entries later
     resolve: Callable = None   # typed value -> stored value or None, for values stored in an older form
     hint: str = ""
@@ -106,6 +100,7 @@ class Choice:
 
 @dataclass(frozen=True)
 class NumberPattern:
+    """A certificate number pattern (models/number_pattern.py)."""
     hint: str = ""
 
     def __call__(self, raw):
@@ -114,6 +109,7 @@ class NumberPattern:
 
 @dataclass(frozen=True)
 class SettingField:
+    """One setting, declared as a form field."""
     key: str
     label: str
     default: str       # as the form shows it
@@ -152,32 +148,32 @@ FIELDS = [
     SettingField("college_name", "院校名称", "示范职业技术学院", Text(50), "院校信息", "显示在首页"),
     SettingField("college_code", "院校代码", "10000", Text(20, _CODE, "只能包含字母和数字，例如 10000"),
                  "院校信息", "教育部院校代码；证书编号格式中的 {院校代码} 取此值", strict=True),
-    SettingField("login_max_failures", "连续登录失败多少次后锁定账号", "5", Integer(1, 100), "登录与安全",
+    SettingField("login_max_failures", "连续登录失败多少次后锁定账号", "5", Number(1, 100), "登录与安全",
                  "连续输错密码达到此次数，账号锁定"),
-    SettingField("login_lock_minutes", "账号锁定时长（分钟）", "15", Integer(1, 1440), "登录与安全",
+    SettingField("login_lock_minutes", "账号锁定时长（分钟）", "15", Number(1, 1440), "登录与安全",
                  "锁定期满后可再次登录"),
     SettingField("identity_verifier", "身份认证方式", "offline",
                  Choice(VERIFIER_NAMES, verifier_key), "考生认证", "认证时用哪种方式核验姓名和证件号码",
                  strict=True),
-    SettingField("import_max_mb", "批量导入文件大小上限（MB）", "20", Integer(1, 500), "批量导入",
+    SettingField("import_max_mb", "批量导入文件大小上限（MB）", "20", Number(1, 500), "批量导入",
                  "超过的文件不能上传，请拆分后分批导入"),
-    SettingField("import_max_rows", "批量导入文件行数上限", "100000", Integer(1, 200000), "批量导入",
+    SettingField("import_max_rows", "批量导入文件行数上限", "100000", Number(1, 200000), "批量导入",
                  "超过的文件不能导入，请拆分后分批导入"),
-    SettingField("import_keep_days", "待确认的导入文件保留天数（过期删除）", "14", Integer(1, 365), "批量导入",
+    SettingField("import_keep_days", "待确认的导入文件保留天数（过期删除）", "14", Number(1, 365), "批量导入",
                  "有错误、等待确认的导入，其上传文件保留的天数"),
-    SettingField("photo_min_kb", "照片文件最小（KB）", "20", Integer(1, 1000), "照片", "小于此大小的照片不合格"),
-    SettingField("photo_max_kb", "照片文件最大（KB）", "200", Integer(1, 5000), "照片", "大于此大小的照片不合格"),
-    SettingField("photo_min_width", "照片最小宽度（像素）", "295", Integer(100, 1500), "照片", "窄于此宽度的照片不合格（不会放大照片）"),
-    SettingField("photo_min_height", "照片最小高度（像素）", "413", Integer(100, 2000), "照片", "矮于此高度的照片不合格（不会放大照片）"),
+    SettingField("photo_min_kb", "照片文件最小（KB）", "20", Number(1, 1000), "照片", "小于此大小的照片不合格"),
+    SettingField("photo_max_kb", "照片文件最大（KB）", "200", Number(1, 5000), "照片", "大于此大小的照片不合格"),
+    SettingField("photo_min_width", "照片最小宽度（像素）", "295", Number(100, 1500), "照片", "窄于此宽度的照片不合格（不会放大照片）"),
+    SettingField("photo_min_height", "照片最小高度（像素）", "413", Number(100, 2000), "照片", "矮于此高度的照片不合格（不会放大照片）"),
     SettingField("photo_min_ratio", "照片高宽比下限（高 ÷ 宽）", "1.2",
-                 Number(Decimal("0.5"), Decimal("3")), "照片", "高度除以宽度低于此值的照片不合格"),
+                 Number(0.5, 3, decimals=True), "照片", "高度除以宽度低于此值的照片不合格"),
     SettingField("photo_max_ratio", "照片高宽比上限（高 ÷ 宽）", "1.5",
-                 Number(Decimal("0.5"), Decimal("3")), "照片", "高度除以宽度高于此值的照片不合格"),
-    SettingField("photo_zip_max_files", "照片压缩包最多文件数", "10000", Integer(1, 50000), "照片", "一个压缩包里最多的照片数"),
-    SettingField("photo_zip_max_mb", "照片压缩包最大（MB）", "300", Integer(1, 2000), "照片", "超过的压缩包请分成几个上传"),
+                 Number(0.5, 3, decimals=True), "照片", "高度除以宽度高于此值的照片不合格"),
+    SettingField("photo_zip_max_files", "照片压缩包最多文件数", "10000", Number(1, 50000), "照片", "一个压缩包里最多的照片数"),
+    SettingField("photo_zip_max_mb", "照片压缩包最大（MB）", "300", Number(1, 2000), "照片", "超过的压缩包请分成几个上传"),
     SettingField("certificate_number_pattern", "证书编号格式", "{证书代码}{等级代码}{年份}{序号}",
                  NumberPattern(_PATTERN_HINT), "颁证", "颁证时按此格式生成证书编号", strict=True),
-    SettingField("certificate_number_digits", "证书编号序号位数", "6", Integer(4, 12), "颁证",
+    SettingField("certificate_number_digits", "证书编号序号位数", "6", Number(4, 12), "颁证",
                  "序号不足位数时前面补 0", strict=True),
 ]
 BY_KEY = {f.key: f for f in FIELDS}
@@ -204,12 +200,14 @@ def get(key):
     """The value a setting has now (int, float or text), checked by its declaration."""
     field = BY_KEY[key]
     row = Setting.get_or_none(Setting.key == key)
+    value = row.value if row is not None else field.default
     try:
-        return field.check(row.value if row is not None else field.default)
+        return field.check(value)
     except FieldError as exc:
         if field.strict:
-            raise SettingError(f"院校设置中的{exc.problem}。请院校管理员在 系统管理 → 院校设置 中修改（{exc.fix}）") from None
-        log.warning("setting %s: stored value %r no longer passes, using the default", key, row.value)
+            raise SettingError(f"院校设置中的{exc.problem}。"
+                               f"请院校管理员在 系统管理 → 院校设置 中修改（{exc.fix}）") from None
+        log.warning("setting %s: stored value %r no longer passes, using the default", key, value)
         return field.check(field.default)
 
 
