@@ -152,6 +152,8 @@ FIELDS = [
                  "连续输错密码达到此次数，账号锁定"),
     SettingField("login_lock_minutes", "账号锁定时长（分钟）", "15", Number(1, 1440), "登录与安全",
                  "锁定期满后可再次登录"),
+    SettingField("session_idle_minutes", "无操作多少分钟后自动退出登录", "480", Number(5, 1440), "登录与安全",
+                 "超过此时长没有操作，需重新登录"),
     SettingField("identity_verifier", "身份认证方式", "offline",
                  Choice(VERIFIER_NAMES, verifier_key), "考生认证", "认证时用哪种方式核验姓名和证件号码",
                  strict=True),

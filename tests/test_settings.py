@@ -22,6 +22,7 @@ BAD = {
     "college_code": ("10000-A", "「10000-A」含有不允许的字符；只能包含字母和数字"),
     "login_max_failures": ("五次", "「五次」不是整数；请填写 1–100 的整数"),
     "login_lock_minutes": ("0", "0 不在 1–1440 之间"),
+    "session_idle_minutes": ("1", "1 不在 5–1440 之间"),
     "identity_verifier": ("models.identity.OfflineVerifer", "请从列表中选择：离线校验（GB 11643 校验位、出生日期、性别）"),
     "import_max_mb": ("20.5", "「20.5」不是整数"),
     "import_max_rows": ("300000", "不在 1–200000 之间"),
