@@ -27,6 +27,11 @@ class FieldError(ValueError):
         self.problem = problem
         self.fix = fix
 
+    @property
+    def message(self):
+        """Problem and fix as one line, for a form field or a refusal."""
+        return f"{self.problem}；{self.fix}" if self.fix else self.problem
+
 
 def stripped(raw):
     """The default cleaner: the text as given, without surrounding spaces."""
