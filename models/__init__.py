@@ -8,7 +8,8 @@ from .batch import ImportBatch
 from .job import Job
 from .migrations import SchemaVersion, upgrade
 from .numbering import NumberSequence
-from .pilot import PilotCertificate, Quota
+from .pilot import PilotCertificate
+from .quota import Quota
 from .setting import Setting
 from .site import Site
 from .user import User

@@ -99,6 +99,11 @@ class AwardRecord(BaseModel):
                                                   for r in members], user=by)
         return records
 
+    def check_resubmittable(self):
+        """Only a returned record may be corrected and submitted again."""
+        if self.status != RETURNED:
+            raise AwardError(f"记录状态为「{self.status}」，只有已退回的记录可以修改后重新提交")
+
     def return_to_college(self, reason, by):
         """退回 with a required reason."""
         reason = (reason or "").strip()
@@ -111,19 +116,10 @@ class AwardRecord(BaseModel):
             self.save()
             audit.record("award.return", self, {"状态": (SUBMITTED, RETURNED), "原因": (None, reason)}, user=by)
 
-    def resubmit(self, site, exam_date, theory_score, practical_score, by, today=None):
-        """Staff correct a returned record and submit it again (back to 待审核), if every check passes."""
-        from .award_checks import Row, check_row, load_context
-        if self.status != RETURNED:
-            raise AwardError(f"记录状态为「{self.status}」，只有已退回的记录可以修改后重新提交")
-        candidate = self.candidate
-        row = Row(name=candidate.name, id_type=candidate.id_type, id_number=candidate.id_number,
-                  certificate=self.certificate, certificate_name=self.certificate.name, level=self.level,
-                  site=site, site_name=site.name if site else "", exam_date=exam_date,
-                  theory_score=theory_score, practical_score=practical_score, result="通过")
-        problems = check_row(row, load_context([row], today))
-        if problems:
-            raise AwardError("；".join(p.message for p in problems))
+    def resubmit(self, site, exam_date, theory_score, practical_score, by):
+        """A returned record, corrected by staff, goes back to 待审核. The correction must pass the import's
+        checks, which read other records: views go through models.award_checks.resubmit."""
+        self.check_resubmittable()
         before = {"考核站点": self.site.name, "考核日期": self.exam_date, "理论成绩": self.theory_score,
                   "实操成绩": self.practical_score}
         after = {"考核站点": site.name, "考核日期": exam_date, "理论成绩": theory_score, "实操成绩": practical_score}

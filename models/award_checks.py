@@ -8,9 +8,12 @@ a query per row.
 from dataclasses import dataclass, field
 from datetime import date
 
-from .award import HOLDING, AwardRecord
+from .award import HOLDING, AwardError, AwardRecord
 from .candidate import ACCURATE, REJECTED, VERIFIED, Candidate
 from .db import select_in
+from .pilot import PilotCertificate
+from .quota import Quota
+from .site import Site
 
 
 @dataclass
@@ -191,7 +194,6 @@ def check_row(row, ctx):
 
 def load_context(rows, today=None):
     """Load what the checks need for these rows in a few set-based queries."""
-    from .pilot import PilotCertificate, Quota
     ctx = Context(today=today or date.today())
     numbers = sorted({row.id_number for row in rows if row.id_number})
     # Only the fields the checks read: a whole Candidate row costs five times as much to build.
@@ -212,6 +214,20 @@ def load_context(rows, today=None):
     return ctx
 
 
+def resubmit(record, site, exam_date, theory_score, practical_score, by, today=None):
+    """Staff correct a returned record and submit it again (back to 待审核), if every check passes."""
+    record.check_resubmittable()
+    candidate = record.candidate
+    row = Row(name=candidate.name, id_type=candidate.id_type, id_number=candidate.id_number,
+              certificate=record.certificate, certificate_name=record.certificate.name, level=record.level,
+              site=site, site_name=site.name if site else "", exam_date=exam_date,
+              theory_score=theory_score, practical_score=practical_score, result="通过")
+    problems = check_row(row, load_context([row], today))
+    if problems:
+        raise AwardError("；".join(p.message for p in problems))
+    record.resubmit(site, exam_date, theory_score, practical_score, by)
+
+
 @dataclass
 class ReadinessItem:
     label: str
@@ -227,7 +243,6 @@ def readiness(candidate, certificate, level, ctx, sites=None):
     It runs the same checks as the import on the row the import would need: the candidate, today's
     date, 考核结果 通过 and the best site available, so the two can never disagree.
     """
-    from .site import Site
     sites = list(Site.naming(certificate, level)) if sites is None else sites
     site = next((s for s in sites if s.is_usable()), sites[0] if sites else None)
     row = Row(name=candidate.name, id_type=candidate.id_type, id_number=candidate.id_number,
@@ -253,7 +268,6 @@ def readiness_summary(candidates, certificate, level, today=None):
     """{ready: n, not_ready: m, reasons: {label: count}} for many candidates, with one context load."""
     rows = [Row(id_type=c.id_type, id_number=c.id_number, exam_date=today or date.today()) for c in candidates]
     ctx = load_context(rows, today)
-    from .site import Site
     sites = list(Site.naming(certificate, level))
     ready, reasons = 0, {}
     for candidate in candidates:

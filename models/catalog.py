@@ -79,15 +79,11 @@ class Certificate(BaseModel):
 
     @classmethod
     def save_from(cls, values, by, certificate=None):
-        """Add a certificate, or change one; every change is audited."""
+        """Add a certificate, or change one; every change is audited. A level the college pilots may not
+        be dropped: that reads the 试点证书, so views go through models.pilot.save_certificate."""
         other = cls.get_or_none(cls.name == values["name"])
         if other is not None and (certificate is None or other.id != certificate.id):
             raise CatalogError(f"证书「{values['name']}」已在目录中")
-        if certificate is not None:
-            from .pilot import PilotCertificate
-            dropped = [lv for lv in PilotCertificate.levels_for(certificate) if lv not in values["levels"]]
-            if dropped:
-                raise CatalogError(f"{'、'.join(dropped)}是本院校的试点等级，不能从证书中去掉")
         with db.atomic():
             organisation, _ = Organisation.get_or_create(name=values["organisation"])
             values = dict(values, organisation=organisation)

@@ -2,7 +2,8 @@
 from datetime import date
 
 from .catalog import Certificate
-from .pilot import PilotCertificate, Quota
+from .pilot import PilotCertificate
+from .quota import Quota
 from .site import Site
 from .user import REVIEWER, STAFF, User
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageOps, JpegImagePlugin
 
 from . import audit, setting
+from .candidate import ACCURATE, VERIFIED, Candidate
 
 # Rule settings: key -> (default, label). The dialog and the checker read the same values.
 RULE_SETTINGS = {
@@ -241,7 +242,6 @@ def photo_file(data_dir, relative):
 
 def delete_photo_file(data_dir, relative):
     """Remove a photo file (and its thumbnail) once no candidate refers to it any more."""
-    from .candidate import Candidate
     if not relative or Candidate.select().where(Candidate.photo == relative).exists():
         return False
     path = photo_file(data_dir, relative)
@@ -301,7 +301,6 @@ def seed_demo_photos(data_dir):
     Safe to run twice (a second run finds the share reached). Two dozen distinct pictures are shared, so
     a few hundred candidates take well under a second.
     """
-    from .candidate import ACCURATE, VERIFIED, Candidate
     verified = Candidate.select().where(Candidate.status.in_([VERIFIED, ACCURATE]))
     total = verified.count()
     wanted = int(total * DEMO_PHOTO_SHARE) - verified.where(Candidate.photo.is_null(False)).count()

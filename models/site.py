@@ -15,7 +15,7 @@ from . import audit
 from .catalog import Certificate, Organisation
 from .db import BaseModel, TimestampField, db, now
 from .normalise import FieldError, phone, text
-from .pilot import PilotCertificate, level_order
+from .pilot import PilotCertificate, PilotError, level_order
 from .user import REVIEWER, User
 
 PENDING, APPROVED, REJECTED = "待审核", "审核通过", "审核不通过"
@@ -296,6 +296,13 @@ class Site(BaseModel):
     def usable(cls):
         """Sites a pending-certificate record may name: 审核通过 and 已启用."""
         return cls.select().where((cls.review_status == APPROVED) & (cls.site_status == ENABLED))
+
+
+def remove_pilot(pilot, by):
+    """删除 a 试点证书 level; refused while an assessment site still names it (in any state)."""
+    if Site.naming(pilot.certificate, pilot.level).exists():
+        raise PilotError(f"「{pilot}」已有考核站点申报，不能删除")
+    pilot.remove(by)
 
 
 def prose(raw):

@@ -4,7 +4,7 @@ from datetime import date
 from models.award import ISSUED, RETURNED, SUBMITTED, AwardRecord
 from models.award_checks import Row, check_row, load_context, readiness, readiness_summary
 from models.candidate import VERIFIED, Candidate
-from models.pilot import Quota
+from models.quota import Quota
 from models.site import INACTIVE, PENDING as SITE_PENDING, Site
 from tests.conftest import other_candidates
 from tests.test_identity import make_id

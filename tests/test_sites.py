@@ -9,7 +9,7 @@ from models.audit import AuditEvent
 from models.catalog import Certificate, Organisation
 from models.pilot import PilotCertificate, PilotError
 from models.site import (APPROVED, DISABLED, ENABLED, INACTIVE, NOT_PILOT, PENDING, REJECTED, Site,
-                         SiteError)
+                         SiteError, remove_pilot)
 
 HX = {"HX-Request": "true"}
 
@@ -193,7 +193,8 @@ def test_a_pilot_level_named_by_a_site_cannot_be_deleted(make_site, world):
     make_site()
     pilot = PilotCertificate.get((PilotCertificate.certificate == world.web) & (PilotCertificate.level == "初级"))
     with pytest.raises(PilotError, match="已有考核站点申报"):
-        pilot.remove(by=world.admin)
+        remove_pilot(pilot, by=world.admin)
+    assert PilotCertificate.is_pilot(world.web, "初级")
 
 
 # ---- routes × roles ----------------------------------------------------------------------------------

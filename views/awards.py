@@ -7,8 +7,9 @@ from flask import Blueprint, abort, request, send_file
 from flask_login import current_user
 
 from models import audit
+from models.audit import AuditEvent
 from models.award import RETURNED, STATUSES, AwardError, AwardRecord
-from models.award_checks import Row, load_context, readiness, readiness_summary
+from models.award_checks import Row, load_context, readiness, readiness_summary, resubmit as resubmit_record
 from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
 from models.db import db
@@ -66,7 +67,6 @@ def export():
 @roles(ADMIN, STAFF, REVIEWER)
 def detail(record_id):
     """One record with its audit timeline."""
-    from models.audit import AuditEvent
     record = AwardRecord.get_for(current_user, record_id) or abort(404)
     return render("awards/detail.html", r=record, events=list(AuditEvent.for_object("awardrecord", record.id)))
 
@@ -112,7 +112,7 @@ def resubmit(record_id):
         return render("awards/resubmit.html", block="dialog", r=record, sites=sites, error=None, form={})
     try:
         site = next((s for s in sites if str(s.id) == request.form.get("site")), None)
-        record.resubmit(site, parse_date(request.form.get("exam_date"), "考核日期"),
+        resubmit_record(record, site, parse_date(request.form.get("exam_date"), "考核日期"),
                         _score(request.form.get("theory_score"), "理论成绩"),
                         _score(request.form.get("practical_score"), "实操成绩"), current_user._get_current_object())
     except (AwardError, FieldError) as exc:

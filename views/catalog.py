@@ -5,7 +5,8 @@ from flask_login import current_user
 
 from models.catalog import LEVELS, CatalogError, Certificate
 from models.normalise import FieldError
-from models.pilot import PilotCertificate, PilotError, parse_since
+from models.pilot import PilotCertificate, PilotError, parse_since, save_certificate
+from models.site import remove_pilot
 from models.user import ADMIN
 
 from . import hx_events, render, roles
@@ -63,7 +64,7 @@ def pilot_delete(pilot_id):
     """删除 a pilot level (refused while a site names it)."""
     pilot = PilotCertificate.get_or_none(PilotCertificate.id == pilot_id) or abort(404)
     try:
-        pilot.remove(by=_me())
+        remove_pilot(pilot, by=_me())
     except PilotError as exc:
         return str(exc), 409, {"Content-Type": "text/plain; charset=utf-8"}
     return render("catalog/pilots.html", block="pilots", raw={"levels": []}, errors={},
@@ -83,7 +84,7 @@ def _certificate_form(certificate):
         values, errors = Certificate.clean(raw)
         if not errors:
             try:
-                saved = Certificate.save_from(values, by=_me(), certificate=certificate)
+                saved = save_certificate(values, by=_me(), certificate=certificate)
             except CatalogError as exc:
                 errors = {"name": str(exc)}
             else:

@@ -7,7 +7,7 @@ from flask_login import current_user
 from models import setting
 from models.award import AwardRecord
 from models.candidate import Candidate
-from models.pilot import Quota
+from models.quota import Quota
 from models.site import PENDING, Site
 from models.user import REVIEWER, ROLE_LABELS
 

@@ -4,7 +4,8 @@ from datetime import date
 from flask import Blueprint, abort, request
 from flask_login import current_user
 
-from models.pilot import PilotCertificate, PilotError, Quota
+from models.pilot import PilotCertificate, PilotError
+from models.quota import Quota
 from models.user import ADMIN
 
 from . import hx_events, render, roles
