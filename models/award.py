@@ -6,7 +6,7 @@ from datetime import date
 
 from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField, fn
 
-from . import audit, candidate as candidate_module, numbering
+from . import audit, numbering
 from .candidate import Candidate
 from .catalog import Certificate
 from .db import BaseModel, TimestampField, db, now
@@ -194,12 +194,3 @@ class AwardRecord(BaseModel):
                     .tuples())
             used.update({(certificate_id, level, year): n for certificate_id, level, n in rows})
         return used
-
-
-def _candidate_has_records(candidate):
-    if AwardRecord.select().where(AwardRecord.candidate == candidate).exists():
-        return "该考生已有待颁证或已颁证记录，不能删除"
-    return None
-
-
-candidate_module.DELETE_BLOCKERS.append(_candidate_has_records)

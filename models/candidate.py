@@ -3,8 +3,8 @@
 Every transition is a method here that checks the allowed source state, changes the row and writes the
 audit event in one transaction. Views never assign a status.
 """
-from peewee import (CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField,
-                    fn)
+from peewee import (CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError,
+                    TextField, fn)
 
 from . import audit, setting
 from .candidate_fields import FIELDS, KEY_FIELDS
@@ -28,9 +28,6 @@ audit.ACTION_LABELS.update({
     "candidate.view_id": "查看完整证件号码",
 })
 setting.DEFAULTS.setdefault("identity_verifier", ("models.identity.OfflineVerifier", "身份认证方式（核验类的路径）"))
-
-# Callables (candidate) -> message or None that forbid deleting a candidate; the awards area adds one.
-DELETE_BLOCKERS = []
 
 
 class TransitionError(ValueError):
@@ -111,9 +108,6 @@ class Candidate(BaseModel):
             steps = [] if self.photo else ["上传学生照片"]
             return steps + ["点击「人工确认」核对信息和照片后保存"]
         return []
-
-    def delete_blockers(self):
-        return [msg for msg in (check(self) for check in DELETE_BLOCKERS) if msg]
 
     # ---- transitions -----------------------------------------------------------------------------
     @classmethod
@@ -240,13 +234,14 @@ class Candidate(BaseModel):
         return replaced
 
     def remove(self, by):
-        """Delete the candidate (refused while it has certificate records); returns its photo path."""
-        blockers = self.delete_blockers()
-        if blockers:
-            raise TransitionError("；".join(blockers))
-        with db.atomic():
-            audit.record("candidate.delete", self, {"状态": (self.status, None)}, user=by)
-            self.delete_instance()
+        """Delete the candidate; returns its photo path. Refused while it has certificate records: their
+        foreign key (ON DELETE RESTRICT) refuses the DELETE, and the audit event rolls back with it."""
+        try:
+            with db.atomic():
+                audit.record("candidate.delete", self, {"状态": (self.status, None)}, user=by)
+                self.delete_instance()
+        except IntegrityError as exc:
+            raise TransitionError("该考生已有待颁证或已颁证记录，不能删除") from exc
         return self.photo
 
     # ---- queries -------------------------------------------------------------------------------
