@@ -68,7 +68,7 @@ def export():
 def detail(record_id):
     """One record with its audit timeline."""
     record = AwardRecord.get_for(current_user, record_id) or abort(404)
-    return render("awards/detail.html", r=record, events=list(AuditEvent.for_object("awardrecord", record.id)))
+    return render("awards/detail.html", block="record", r=record, events=list(AuditEvent.for_object("awardrecord", record.id)))
 
 
 @bp.route("/issue", methods=["POST"])

@@ -59,3 +59,62 @@ def test_choosing_a_certificate_narrows_the_site_filter(page, login_as, world):
     screenshot(page, "awards-site-filter")
     assert page.js_errors == []
 
+
+
+def _pending_record(world):
+    return AwardRecord.create(candidate=world["candidate"], certificate=world["cert"], level="中级", site=world["site"],
+                              exam_date="2026-06-01", theory_score=80, practical_score=85, result="通过")
+
+
+def _refuse_browser_prompts(page):
+    """A row button inside the 颁证 form once inherited its hx-confirm: any native prompt fails the test."""
+    prompts = []
+    page.on("dialog", lambda d: (prompts.append(d.message), d.dismiss()))
+    return prompts
+
+
+def test_reviewer_returns_a_row_and_staff_resubmit_it_from_the_list(page, login_as, make_user, world):
+    _pending_record(world)
+    organisation = Organisation.get(Organisation.name == "工业和信息化部教育与考试中心")
+    make_user(REVIEWER, username="shenhe", organisation=organisation)
+    prompts = _refuse_browser_prompts(page)
+    log_in(page, "shenhe")
+    page.goto("/awards/")
+    record_row = page.locator("#award-results").get_by_role("row").filter(has_text="张三")
+    record_row.get_by_role("button", name="退回").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="退回待颁证记录")).to_be_visible()
+    dialog.get_by_label("退回原因").fill("考核日期与站点安排不符")
+    dialog.get_by_role("button", name="退回").click()
+    expect(dialog).to_be_hidden()
+    expect(record_row).to_contain_text("已退回")
+    expect(record_row).to_contain_text("考核日期与站点安排不符")
+    page.get_by_role("button", name="退出").click()
+
+    login_as("staff")
+    page.goto("/awards/")
+    record_row.get_by_role("button", name="修改后重新提交").click()
+    expect(dialog.get_by_role("heading", name="修改后重新提交")).to_be_visible()
+    dialog.get_by_label("考核日期").fill("2026-06-02")
+    screenshot(page, "awards-resubmit-dialog")
+    dialog.get_by_role("button", name="提交并保存").click()
+    expect(dialog).to_be_hidden()
+    expect(record_row).to_contain_text("待审核")
+    assert AwardRecord.get().exam_date.isoformat() == "2026-06-02"
+    assert prompts == []
+    assert page.js_errors == []
+
+
+def test_the_record_page_offers_its_actions_to_the_roles_that_may_use_them(page, login_as, make_user, world):
+    record = _pending_record(world)
+    organisation = Organisation.get(Organisation.name == "工业和信息化部教育与考试中心")
+    make_user(REVIEWER, username="shenhe", organisation=organisation)
+    log_in(page, "shenhe")
+    page.goto(f"/awards/{record.id}")
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="颁证").click()
+    expect(page.locator("#record")).to_contain_text("已颁证")
+    expect(page.locator("#record")).to_contain_text(AwardRecord.get().certificate_number)
+    expect(page.get_by_role("button", name="退回")).to_have_count(0)
+    screenshot(page, "awards-detail-issued")
+    assert page.js_errors == []
