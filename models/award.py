@@ -10,6 +10,7 @@ from . import audit, numbering
 from .candidate import Candidate
 from .catalog import Certificate
 from .db import BaseModel, TimestampField, db, now
+from .normalise import FieldError, parse_date, whole_number
 from .site import Site
 from .user import REVIEWER, User
 
@@ -67,6 +68,18 @@ class AwardRecord(BaseModel):
     def status_color(self):
         return STATUS_COLORS[self.status]
 
+    @property
+    def can_issue(self):
+        """颁证 and 退回 take a record waiting for review (待审核)."""
+        return self.status == SUBMITTED
+
+    can_return = can_issue
+
+    @property
+    def is_returned(self):
+        """A returned record shows its reason and may be corrected and resubmitted by staff."""
+        return self.status == RETURNED
+
     def export_values(self):
         """The record as a row of the import template (so an export can be corrected and imported)."""
         return {"name": self.candidate.name, "id_type": self.candidate.id_type, "id_number": self.candidate.id_number,
@@ -81,7 +94,7 @@ class AwardRecord(BaseModel):
 
         Returns the issued records; records in other states are refused as a whole with a message.
         """
-        refused = [r for r in records if r.status != SUBMITTED]
+        refused = [r for r in records if not r.can_issue]
         if refused:
             raise AwardError(f"只有待审核的记录可以颁证（{len(refused)} 条记录状态不是待审核）")
         at = now()
@@ -101,7 +114,7 @@ class AwardRecord(BaseModel):
 
     def check_resubmittable(self):
         """Only a returned record may be corrected and submitted again."""
-        if self.status != RETURNED:
+        if not self.is_returned:
             raise AwardError(f"记录状态为「{self.status}」，只有已退回的记录可以修改后重新提交")
 
     def return_to_college(self, reason, by):
@@ -109,7 +122,7 @@ class AwardRecord(BaseModel):
         reason = (reason or "").strip()
         if not reason:
             raise AwardError("请填写退回原因")
-        if self.status != SUBMITTED:
+        if not self.can_return:
             raise AwardError(f"记录状态为「{self.status}」，只有待审核的记录可以退回")
         with db.atomic():
             self.status, self.return_reason, self.updated_at = RETURNED, reason, now()
@@ -131,6 +144,12 @@ class AwardRecord(BaseModel):
             audit.record("award.resubmit", self, {**audit.diff(before, after), "状态": (RETURNED, SUBMITTED)},
                          user=by)
 
+    @staticmethod
+    def record_export(filters, count, by):
+        """导出 hands out full ID numbers, so the audit log keeps who exported which records."""
+        audit.record("award.export", None, {"筛选条件": (None, filters or "全部"), "条数": (None, count)}, user=by,
+                     label="导出待颁证记录（含完整证件号码）")
+
     # ---- queries -------------------------------------------------------------------------------
     @classmethod
     def visible_to(cls, user):
@@ -147,29 +166,25 @@ class AwardRecord(BaseModel):
         return query
 
     @classmethod
-    def get_for(cls, user, record_id):
-        """One record the user may see, or None (a reviewer of another organisation gets None: 404)."""
-        return cls.visible_to(user).where(cls.id == record_id).first()
-
-    @classmethod
-    def filtered(cls, user, q="", certificate="", level="", site="", status="", date_from=None, date_to=None):
-        """待颁证记录's list: filters by 证书, 等级, 站点, 状态 and 考核日期, search by name or ID."""
+    def filtered(cls, user, q="", certificate="", level="", site="", status="", date_from="", date_to=""):
+        """待颁证记录's list: filters by 证书, 等级, 站点, 状态 and 考核日期 (an unreadable one is left out),
+        search by name or ID."""
         query = cls.visible_to(user)
         if q:
             query = query.where(Candidate.name.contains(q) | Candidate.id_number.startswith(q.upper())
                                 | Candidate.id_number.endswith(q.upper()) | cls.certificate_number.startswith(q))
-        if certificate.isdecimal():
-            query = query.where(cls.certificate == int(certificate))
+        if (certificate_id := whole_number(certificate)) is not None:
+            query = query.where(cls.certificate == certificate_id)
         if level:
             query = query.where(cls.level == level)
-        if site.isdecimal():
-            query = query.where(cls.site == int(site))
+        if (site_id := whole_number(site)) is not None:
+            query = query.where(cls.site == site_id)
         if status in STATUSES:
             query = query.where(cls.status == status)
-        if date_from:
-            query = query.where(cls.exam_date >= date_from)
-        if date_to:
-            query = query.where(cls.exam_date <= date_to)
+        if (day := _day(date_from)) is not None:
+            query = query.where(cls.exam_date >= day)
+        if (day := _day(date_to)) is not None:
+            query = query.where(cls.exam_date <= day)
         return query.order_by(cls.created_at.desc(), cls.id.desc())
 
     @classmethod
@@ -194,3 +209,10 @@ class AwardRecord(BaseModel):
                     .tuples())
             used.update({(certificate_id, level, year): n for certificate_id, level, n in rows})
         return used
+
+
+def _day(raw):
+    try:
+        return parse_date(raw)
+    except FieldError:
+        return None

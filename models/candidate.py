@@ -94,6 +94,19 @@ class Candidate(BaseModel):
     def status_color(self):
         return STATUS_COLORS[self.status]
 
+    @property
+    def can_authenticate(self):
+        return self.status in AUTHENTICABLE
+
+    @property
+    def can_confirm(self):
+        """人工确认 takes a candidate whose 认证 passed (the photo is checked when it is saved)."""
+        return self.status == VERIFIED
+
+    @property
+    def is_accurate(self):
+        return self.status == ACCURATE
+
     def field_values(self):
         return {f.key: getattr(self, f.key) for f in FIELDS}
 
@@ -149,7 +162,7 @@ class Candidate(BaseModel):
 
     def authenticate(self, by, verifier=None):
         """认证 one candidate; returns True when it passed."""
-        if self.status not in AUTHENTICABLE:
+        if not self.can_authenticate:
             raise TransitionError(f"考生状态为「{self.status}」，只有待认证或认证未通过的考生可以认证")
         self.authenticate_many([self], by, verifier)
         fresh = Candidate.get_by_id(self.id)
@@ -162,7 +175,7 @@ class Candidate(BaseModel):
 
         Returns (passed, failed, skipped) counts; candidates in other statuses are skipped.
         """
-        todo = [c for c in candidates if c.status in AUTHENTICABLE]
+        todo = [c for c in candidates if c.can_authenticate]
         verifier = verifier or load_verifier(setting.get("identity_verifier"))
         results = verifier.verify(todo)
         at = now()
@@ -185,10 +198,13 @@ class Candidate(BaseModel):
         passed = sum(len(m) for (status, _, _), m in groups.items() if status == VERIFIED)
         return passed, len(todo) - passed, len(candidates) - len(todo)
 
+    def check_confirmable(self):
+        if not self.can_confirm:
+            raise TransitionError(f"考生状态为「{self.status}」，只有认证通过的考生可以人工确认")
+
     def confirm(self, by):
         """人工确认 → 信息准确; needs 认证通过 and a photo."""
-        if self.status != VERIFIED:
-            raise TransitionError(f"考生状态为「{self.status}」，只有认证通过的考生可以人工确认")
+        self.check_confirmable()
         if not self.photo:
             raise TransitionError("该考生还没有照片，请先上传照片再人工确认")
         with db.atomic():
@@ -232,6 +248,10 @@ class Candidate(BaseModel):
              .execute())
         audit.record_each("candidate.photo", cls, events, user=by)
         return replaced
+
+    def record_full_id_view(self, by):
+        """The full 证件号码 was shown (detail page, 人工确认): the audit log keeps who saw it."""
+        audit.record("candidate.view_id", self, user=by)
 
     def remove(self, by):
         """Delete the candidate; returns its photo path. Refused while it has certificate records: their

@@ -3,7 +3,7 @@ from peewee import CharField, ForeignKeyField, IntegerField
 
 from . import audit
 from .db import BaseModel, TimestampField, db
-from .normalise import text
+from .normalise import text, whole_number
 
 LEVELS = ("初级", "中级", "高级")
 
@@ -68,7 +68,7 @@ class Certificate(BaseModel):
         if values["code"] and not values["code"].isalnum():
             errors["code"] = "证书代码只能包含字母和数字"
         mark = text(raw.get("pass_mark")) or "60"
-        values["pass_mark"] = int(mark) if mark.isdecimal() and int(mark) <= 100 else None
+        values["pass_mark"] = whole_number(mark, high=100)
         if values["pass_mark"] is None:
             errors["pass_mark"] = "合格分数须为 0 到 100 之间的整数"
         levels = [lv for lv in LEVELS if lv in raw.get("levels", [])]

@@ -19,6 +19,9 @@ audit.ACTION_LABELS.update({
     "quota.delete": "删除省厅指标",
 })
 
+# Far above any province's quota for one certificate level, and within the column's 32 bits.
+MAX_AMOUNT = 1_000_000
+
 
 class Quota(BaseModel):
     """省厅指标: how many candidates of a certificate level the province approved for a year."""
@@ -63,11 +66,12 @@ class Quota(BaseModel):
     @staticmethod
     def clean_approval(raw, errors):
         """The 文号 and 指标人数 of the add and the edit form."""
-        values = {"document_no": text(raw.get("document_no")), "amount": whole_number(raw.get("amount"))}
+        values = {"document_no": text(raw.get("document_no")),
+                  "amount": whole_number(raw.get("amount"), high=MAX_AMOUNT)}
         if not values["document_no"]:
             errors["document_no"] = "请填写批复文号，例如 豫教职成〔2026〕12号"
         if values["amount"] is None or values["amount"] <= 0:
-            errors["amount"] = "指标人数须为正整数"
+            errors["amount"] = f"指标人数须为正整数（不超过 {MAX_AMOUNT}）"
         return values
 
     @classmethod

@@ -100,6 +100,20 @@ class User(UserMixin, BaseModel):
             audit.record("user.create", user, {"角色": (None, user.role_label)}, user=by)
         return user
 
+    @classmethod
+    def create_first_admin(cls, username, password, display_name=""):
+        """The first-run setup: the first 院校管理员, refused once any user exists."""
+        with db.atomic():
+            if cls.select().exists():
+                raise UserError("已有用户，请直接登录")
+            user = cls.create_user(username, password, ADMIN, display_name=display_name)
+            audit.record("auth.setup", user, user=user)
+        return user
+
+    def record_logout(self):
+        """退出 is audited; the session itself ends in the view."""
+        audit.record("auth.logout", self, user=self)
+
     def change(self, role, organisation, display_name, by):
         """Change a user's role (a reviewer's organisation with it) and display name."""
         if role not in ROLE_LABELS:
