@@ -3,16 +3,17 @@ import argparse
 import logging
 import os
 import secrets
+import time
 from pathlib import Path
 
 import click
-from flask import Flask, abort, redirect, request, url_for
-from flask_login import LoginManager, current_user
+from flask import Flask, abort, redirect, request, session, url_for
+from flask_login import LoginManager, current_user, logout_user, user_logged_in
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 
 import models
-from models import backup, demo
+from models import backup, demo, setting
 from models.catalog import Organisation
 from models.db import db, open_database
 from models.privacy import mask_id, mask_ids_in_text, mask_phone
@@ -38,12 +39,18 @@ def create_app(config=None):
         SECRET_KEY=os.environ.get("SECRET_KEY", ""),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Behind an HTTPS proxy (docs/deployment.md) the session cookie must never travel in clear text.
+        SESSION_COOKIE_SECURE=os.environ.get("CERTDESK_HTTPS", "") == "1",
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=400 * 1024 * 1024,
     )
     app.config.update(config or {})
     data_dir = Path(app.config["DATA_DIR"])
+    # Database, photos, uploads and backups hold personal data: readable by the service user only.
+    os.umask(0o077)
     data_dir.mkdir(parents=True, exist_ok=True)
+    if data_dir.stat().st_uid == os.getuid() if hasattr(os, "getuid") else False:
+        data_dir.chmod(0o700)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'certdesk.db'}"
     if not app.config["SECRET_KEY"]:
@@ -90,11 +97,11 @@ def _init_login(app):
     manager = LoginManager(app)
     manager.login_view = "auth.login"
     manager.login_message = "请先登录"
+    user_logged_in.connect(lambda sender, user: session.__setitem__("seen", int(time.time())), app, weak=False)
 
     @manager.user_loader
-    def load_user(user_id):
-        user = User.get_or_none(User.id == int(user_id))
-        return user if user is not None and user.active else None
+    def load_user(token):
+        return User.from_token(token)
 
 
 def _register_blueprints(app):
@@ -121,13 +128,26 @@ def _init_hooks(app):
         view = app.view_functions.get(request.endpoint)
         if view is None or request.endpoint == "static" or getattr(view, "public", False):
             return None
-        if not current_user.is_authenticated:
+        expired = current_user.is_authenticated and _idle_too_long()
+        if not current_user.is_authenticated or expired:
+            login_url = url_for("auth.login", expired=1) if expired else url_for("auth.login")
             if request.htmx:
-                return "", 401, {"HX-Redirect": url_for("auth.login")}
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+                return "", 401, {"HX-Redirect": login_url}
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?"), expired=1 if expired else None))
         if current_user.role not in allowed_roles(request.endpoint):
             abort(403)
         return None
+
+    def _idle_too_long():
+        """End a session left idle longer than the `session_idle_minutes` setting; note activity otherwise."""
+        seen, at = session.get("seen"), int(time.time())
+        if isinstance(seen, int) and at - seen > setting.get_int("session_idle_minutes") * 60:
+            logout_user()
+            session.clear()
+            return True
+        if not isinstance(seen, int) or at - seen > 60:  # written at most once a minute
+            session["seen"] = at
+        return False
 
     @app.teardown_request
     def close_db(exc):

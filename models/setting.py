@@ -14,6 +14,7 @@ DEFAULTS = {
     "college_code": ("10000", "院校代码"),
     "login_max_failures": ("5", "连续登录失败多少次后锁定账号"),
     "login_lock_minutes": ("15", "账号锁定时长（分钟）"),
+    "session_idle_minutes": ("480", "无操作多少分钟后自动退出登录"),
 }
 
 

@@ -90,7 +90,7 @@ def login(client, make_user):
     def do(role, **kwargs):
         user = make_user(role, **kwargs)
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return user
     return do

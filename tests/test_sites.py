@@ -200,7 +200,7 @@ def test_a_pilot_level_named_by_a_site_cannot_be_deleted(make_site, world):
 # ---- routes × roles ----------------------------------------------------------------------------------
 def as_user(client, user):
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
 
 

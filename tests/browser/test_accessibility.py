@@ -12,8 +12,8 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 STAFF_PAGES = ["/", "/candidates/", "/candidates/?status=认证未通过", "/sites/", "/awards/", "/awards/readiness",
                "/imports/"]
-ADMIN_PAGES = ["/admin/", "/admin/audit", "/admin/settings", "/catalog/certificates", "/catalog/pilots",
-               "/quotas/", "/users/"]
+ADMIN_PAGES = ["/admin/", "/admin/audit", "/admin/settings", "/admin/certificates", "/admin/pilots",
+               "/admin/quotas/", "/admin/users/"]
 REVIEWER_PAGES = ["/", "/sites/", "/awards/"]
 
 
@@ -35,7 +35,7 @@ def violations(page):
 def check_pages(page, paths):
     found = []
     for path in paths:
-        page.goto(path)
+        assert page.goto(path).ok, path
         expect(page.locator("h1").first).to_be_visible()
         found += violations(page)
     return found
