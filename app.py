@@ -69,7 +69,7 @@ def create_app(config=None):
     _init_hooks(app)
     _init_errors(app)
     _init_cli(app)
-    app.jinja_env.globals.update(can=can, ROLE_LABELS=ROLE_LABELS, NAV=NAV)
+    app.jinja_env.globals.update(can=can, actor=User.actor, ROLE_LABELS=ROLE_LABELS, NAV=NAV)
     app.jinja_env.filters.update(mask_id=mask_id, mask_phone=mask_phone)
     return app
 

@@ -9,13 +9,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHECKED = ("models", "sheets", "views")
 
-# Modules another piece of work is rewriting, with the function-level imports they still hold.
-KNOWN_EXCEPTIONS = {
-    # Names people by display name through User, which records audit events itself; the person filter
-    # is called from views/admin.py, which the settings work is rewriting.
-    "models/audit.py": "User imported inside AuditEvent.by_person and _display_names",
-}
-
 
 def imports_inside_functions(source):
     """`line: statement` of every import inside a function or method of a module's source."""
@@ -74,16 +67,9 @@ def find_cycles(graph):
 def test_no_module_of_models_sheets_or_views_imports_inside_a_function():
     found = {}
     for path in sorted(p for folder in CHECKED for p in (ROOT / folder).rglob("*.py")):
-        name = str(path.relative_to(ROOT))
-        hits = imports_inside_functions(path.read_text(encoding="utf-8"))
-        if hits and name not in KNOWN_EXCEPTIONS:
-            found[name] = hits
+        if hits := imports_inside_functions(path.read_text(encoding="utf-8")):
+            found[str(path.relative_to(ROOT))] = hits
     assert found == {}
-
-
-def test_known_exceptions_still_need_to_be_listed():
-    # A module that no longer imports inside a function leaves the list, so the list only shrinks.
-    assert [name for name in KNOWN_EXCEPTIONS if not imports_inside_functions((ROOT / name).read_text())] == []
 
 
 def test_models_import_one_way():
