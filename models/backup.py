@@ -43,6 +43,8 @@ def _backup_sqlite(path):
     destination = sqlite3.connect(path)
     try:
         db.connection().backup(destination)
+        # One self-contained file: opened later, a copy in WAL mode would grow -wal and -shm files.
+        destination.execute("PRAGMA journal_mode=DELETE")
     finally:
         destination.close()
 
@@ -70,10 +72,13 @@ def restore(backup_dir, data_dir):
     if sqlite_copy.is_file() and is_sqlite():
         _restore_sqlite(sqlite_copy)
     elif sqlite_copy.is_file():
+        copy = SqliteDatabase(_read_only(sqlite_copy), uri=True)
         try:
-            copy_database(SqliteDatabase(str(sqlite_copy)), db.obj)
+            copy_database(copy, db.obj)
         except MoveError as exc:
             raise BackupError(str(exc))
+        finally:
+            copy.close()
     else:
         drop_all()  # the empty tables this start created; the dump creates its own
         _run_pg_tool("psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1",
@@ -96,11 +101,17 @@ def _refuse_live(data_dir):
 
 def _restore_sqlite(path):
     # The backup API writes the copy into the open database page by page, whatever its journal mode.
-    copy = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    copy = sqlite3.connect(_read_only(path), uri=True)
     try:
         copy.backup(db.connection())
     finally:
         copy.close()
+
+
+def _read_only(path):
+    """A SQLite URI that opens a backup without writing to it: a read-only connection to a file in WAL mode
+    would still leave a -wal file beside it, unless the file is declared immutable."""
+    return f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1"
 
 
 def _run_pg_tool(name, *args):

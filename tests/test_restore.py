@@ -71,11 +71,14 @@ def test_backup_then_restore_on_postgresql_gives_back_the_same_college(app_confi
     db.close()
 
 
-def test_a_sqlite_backup_restores_into_postgresql(app, app_config, tmp_path, new_postgres_database):
+def test_a_sqlite_backup_restores_into_postgresql_and_stays_as_it_was(app, app_config, tmp_path,
+                                                                      new_postgres_database):
     backup, before = demo_backup(app, tmp_path)
+    files = {path: path.read_bytes() for path in backup.iterdir() if path.is_file()}
     again = restored(dict(app_config, DATA_DIR=str(tmp_path / "new-data"),
                           DATABASE_URL=new_postgres_database("restore")), backup)
     assert college(again) == before
+    assert {path: path.read_bytes() for path in backup.iterdir() if path.is_file()} == files  # no -wal beside it
     db.close()
 
 
