@@ -24,7 +24,8 @@ from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES  # noqa: E402
 from models.catalog import Certificate, Organisation  # noqa: E402
 from models.db import bulk_insert, db  # noqa: E402
 from models.importers import AwardImporter, CandidateImporter  # noqa: E402
-from models.pilot import PilotCertificate, Quota  # noqa: E402
+from models.pilot import PilotCertificate  # noqa: E402
+from models.quota import Quota  # noqa: E402
 from models.site import APPROVED, ENABLED, Site  # noqa: E402
 from sheets import readers  # noqa: E402
 from sheets.validate import check_rows  # noqa: E402

@@ -44,7 +44,6 @@ audit.ACTION_LABELS.update({
     "import.check": "检查导入文件",
     "import.save": "批量导入",
     "import.undo": "撤销本次导入",
-    "candidate.export": "导出考生信息",
 })
 
 

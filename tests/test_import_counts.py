@@ -14,7 +14,7 @@ from models.award_fields import AWARD_SHEET as AWARDS
 from models.candidate import ACCURATE, VERIFIED, Candidate
 from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES
 from models.import_batch import IMPORTED, REVIEW, UNDONE, ImportBatch
-from models.pilot import Quota
+from models.quota import Quota
 from models.user import STAFF
 from tests import sheetfiles as sf
 from tests.test_import_awards import filled_template, row as award_row

@@ -1,12 +1,10 @@
-"""批量导入学生信息 and 导出: the dialog, upload and its polled status block, 仅导入正确的 N 行, the error report,
-导入记录 with 撤销本次导入, the template download and the candidate export."""
+"""批量导入学生信息 and 导入待颁证记录 through the ImportBatch: the dialog, the template download, the upload and
+its polled status block, 仅导入正确的 N 行, the error report, 导入记录 with 撤销本次导入; and the candidate 导出."""
 from datetime import datetime
 from io import BytesIO
 
 from flask import Blueprint, abort, request, send_file, url_for
-from flask_login import current_user
 
-from models import audit
 from models.candidate import Candidate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.import_batch import ImportBatch, ImportRefused, limits
@@ -15,7 +13,7 @@ from models.user import ADMIN, STAFF
 from sheets.export import build_export
 from sheets.template import build_template
 
-from . import Page, hx_events, page_arg, refused, render, roles
+from . import Page, get_or_404, hx_events, list_filters, me, page_arg, refused, render, roles
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,7 +68,7 @@ def awards_upload():
 @roles(ADMIN, STAFF)
 def status(batch_id):
     """The status block of a batch: progress while it runs, then the summary and the error table."""
-    return _status(_get(batch_id))
+    return _status(get_or_404(ImportBatch, batch_id))
 
 
 @bp.route("/<int:batch_id>/recheck", methods=["POST"])
@@ -78,7 +76,7 @@ def status(batch_id):
 def recheck(batch_id):
     """仍然检查此文件: check a file that was imported before anyway."""
     try:
-        batch = _get(batch_id).check(force=True)
+        batch = get_or_404(ImportBatch, batch_id).check(force=True)
     except ImportRefused as exc:
         return refused(exc)
     return _status(batch)
@@ -89,7 +87,7 @@ def recheck(batch_id):
 def confirm_batch(batch_id):
     """仅导入正确的 N 行: write the rows that passed (in a job); the status block polls again."""
     try:
-        batch = _get(batch_id).commit()
+        batch = get_or_404(ImportBatch, batch_id).commit()
     except ImportRefused as exc:
         return refused(exc)
     return _status(batch)
@@ -99,7 +97,7 @@ def confirm_batch(batch_id):
 @roles(ADMIN, STAFF)
 def report(batch_id):
     """下载错误报告: the failing rows in the template's layout, bad cells marked, with 错误原因."""
-    batch = _get(batch_id)
+    batch = get_or_404(ImportBatch, batch_id)
     if not batch.has_report:
         abort(404)
     name = f"错误报告-{batch.file_name.rsplit('.', 1)[0]}-批次{batch.id}.xlsx"
@@ -121,9 +119,9 @@ def history():
 @roles(ADMIN, STAFF)
 def undo(batch_id):
     """撤销本次导入: delete what the batch created while none of it was touched since."""
-    batch = _get(batch_id)
+    batch = get_or_404(ImportBatch, batch_id)
     try:
-        removed = batch.undo(by=_me())
+        removed = batch.undo(by=me())
     except ImportRefused as exc:
         return refused(exc)
     message = f"已撤销批次 #{batch.id}，删除 {batch.spec.count(removed)}"
@@ -135,25 +133,14 @@ def undo(batch_id):
 @roles(ADMIN, STAFF)
 def export_candidates():
     """导出: the filtered candidate list in the template's layout (full ID numbers; audited)."""
-    filters = {key: request.args.get(key, "").strip() for key in FILTERS}
-    filters["sort"] = filters["sort"] or "-created_at"
-    query = Candidate.filtered(**filters)
+    filters = list_filters(FILTERS)
+    query = Candidate.filtered(**dict(filters, sort=filters["sort"] or "-created_at"))
     body = build_export(CANDIDATE_SHEET, query.iterator())
-    shown = {k: v for k, v in filters.items() if v and k != "sort"}
-    audit.record("candidate.export", None, {"筛选条件": (None, shown or "全部"), "条数": (None, query.count())},
-                 user=_me(), label="导出考生信息（含完整证件号码）")
+    Candidate.record_export({k: v for k, v in filters.items() if v and k != "sort"}, query.count(), by=me())
     return _xlsx(body, f"考生信息-{datetime.now():%Y%m%d-%H%M}.xlsx")
 
 
 # ---- helpers -------------------------------------------------------------------------------------
-def _me():
-    return current_user._get_current_object()
-
-
-def _get(batch_id):
-    return ImportBatch.get_or_none(ImportBatch.id == batch_id) or abort(404)
-
-
 def _changed(kind):
     """The events after an import of `kind` was saved or undone: its list (candidatesChanged and
     candidatesReload on the candidate list, awardsChanged on the pending-certificate list) refreshes."""
@@ -182,7 +169,7 @@ def _upload(kind):
     if upload is None or not upload.filename:
         return render("imports/dialog.html", block="missing", status=422, **_dialog_context(kind))
     batch = ImportBatch.receive(kind, upload.stream, upload.filename, request.form.get("update_existing") == "1",
-                                by=_me())
+                                by=me())
     return _status(batch.check())
 
 
