@@ -6,6 +6,8 @@ from datetime import date
 
 from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField, fn
 
+from sheets.spec import Column, Form
+
 from . import audit, numbering
 from .candidate import Candidate
 from .catalog import Certificate
@@ -30,7 +32,12 @@ audit.ACTION_LABELS.update({
 })
 
 
-class AwardError(ValueError):
+# 退回's one field: why the reviewer sends the record back to the college.
+RETURN_FORM = Form((Column("reason", "退回原因", lambda raw: (raw or "").strip(), required=True, max_length=500,
+                           input="textarea"),))
+
+
+class AwardError(FieldError):
     """A refused action on a record, with a message for the user."""
 
 
@@ -117,6 +124,13 @@ class AwardRecord(BaseModel):
                                                   for r in members], user=by)
         return records
 
+    def resubmit_values(self):
+        """What 修改后重新提交's form shows before anything is changed."""
+        def score(value):
+            return "" if value is None else f"{value:g}"
+        return {"site": str(self.site_id), "exam_date": self.exam_date.isoformat() if self.exam_date else "",
+                "theory_score": score(self.theory_score), "practical_score": score(self.practical_score)}
+
     def check_resubmittable(self):
         """Only a returned record may be corrected and submitted again."""
         if not self.is_returned:
@@ -126,7 +140,7 @@ class AwardRecord(BaseModel):
         """退回 with a required reason."""
         reason = (reason or "").strip()
         if not reason:
-            raise AwardError("请填写退回原因")
+            raise AwardError("请填写退回原因", key="reason")
         if not self.can_return:
             raise AwardError(f"记录状态为「{self.status}」，只有待审核的记录可以退回")
         with db.atomic():

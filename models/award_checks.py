@@ -8,7 +8,10 @@ or a selection, so they can never disagree. Each check reads only the preloaded 
 from dataclasses import dataclass, field
 from datetime import date
 
-from .award import HOLDING, AwardError, AwardRecord
+from sheets.spec import Column, FieldError, Form
+
+from .award import HOLDING, AwardRecord
+from .award_fields import AWARD_SHEET
 from .candidate import ACCURATE, REJECTED, VERIFIED, Candidate
 from .db import select_in
 from .pilot import PilotCertificate
@@ -214,18 +217,33 @@ def load_context(rows, today=None):
     return ctx
 
 
-def resubmit(record, site, exam_date, theory_score, practical_score, by, today=None):
-    """Staff correct a returned record and submit it again (back to 待审核), if every check passes."""
+def resubmit_form(record):
+    """修改后重新提交's form for a returned record: one of the sites declared for its certificate level, and the
+    exam date and scores as the import sheet declares them."""
+    sites = {str(s.id): s for s in Site.naming(record.certificate, record.level).order_by(Site.name)}
+    site = Column("site", "考核站点", lambda raw: sites.get(raw), required=True,
+                  choices={key: f"{s.name}（{s.review_status}、{s.site_status}）" for key, s in sites.items()})
+    return Form((site, *(AWARD_SHEET.column(key) for key in ("exam_date", "theory_score", "practical_score"))))
+
+
+def resubmit(record, values, by, today=None):
+    """Staff correct a returned record (`values` as resubmit_form cleans them) and submit it again (back to
+    待审核) if every check of the import passes; else the problems by field ({key: FieldError})."""
     record.check_resubmittable()
-    candidate = record.candidate
+    candidate, site = record.candidate, values["site"]
     row = Row(name=candidate.name, id_type=candidate.id_type, id_number=candidate.id_number,
               certificate=record.certificate, certificate_name=record.certificate.name, level=record.level,
-              site=site, site_name=site.name if site else "", exam_date=exam_date,
-              theory_score=theory_score, practical_score=practical_score, result="通过")
+              site=site, site_name=site.name, exam_date=values["exam_date"],
+              theory_score=values["theory_score"], practical_score=values["practical_score"], result="通过")
     problems = check_row(row, load_context([row], today))
     if problems:
-        raise AwardError("；".join(p.message for p in problems))
-    record.resubmit(site, exam_date, theory_score, practical_score, by)
+        keys = {column.header: column.key for column in resubmit_form(record).columns}
+        errors = {}
+        for problem in problems:
+            errors.setdefault(keys.get(problem.column, ""), FieldError(problem.message, problem.fix))
+        return errors
+    record.resubmit(site, values["exam_date"], values["theory_score"], values["practical_score"], by)
+    return {}
 
 
 # The 颁证前检查 checklist's items, in the order the page lists them.

@@ -38,15 +38,6 @@ def named_column(key, header, clean, **options):
     return Column(key, header, lambda raw: clean(raw, header), **options)
 
 
-def _free(max_length):
-    def clean(raw):
-        value = normalise.text(raw)
-        if len(value) > max_length:
-            raise FieldError(f"内容过长（{len(value)} 个字）", f"请控制在 {max_length} 个字以内")
-        return value
-    return clean
-
-
 def _check_row(values, errors):
     """Rules across columns. Only values that make a record unusable are errors (missing, malformed,
     unparseable); identity checks such as the ID's check character are the verifier's and run at 认证
@@ -67,28 +58,32 @@ CANDIDATE_SHEET = SheetSpec(
     noun="考生",
     unit="名",
     columns=(
-        Column("name", "姓名", normalise.text, required=True, example="张三",
+        Column("name", "姓名", normalise.text, required=True, max_length=30, example="张三",
                help="与证件一致；2–30 个汉字、字母、间隔号「·」或空格", aliases=("名字", "考生姓名", "学生姓名")),
         choice_column("id_type", "证件类型", ID_TYPES, ID_TYPE_ALIASES, required=True, example="居民身份证",
                       help="从下拉列表选择", repeats=True),
-        Column("id_number", "证件号码", normalise.id_number, required=True, example="410102200301051234",
+        Column("id_number", "证件号码", normalise.id_number, required=True, max_length=30, example="410102200301051234",
                help="居民身份证为 18 位，末位 X 大写；请将此列设为文本格式，避免 Excel 把号码变成科学计数法",
                aliases=("身份证号", "身份证号码", "证件号", "身份证"), as_text=True, mask=mask_id),
         choice_column("gender", "性别", GENDERS, GENDER_ALIASES, required=True, example="男",
                       help="男 或 女，须与证件号码一致", repeats=True),
-        named_column("birth_date", "出生日期", normalise.parse_date, example="2003-01-05",
+        named_column("birth_date", "出生日期", normalise.parse_date, max_length=30, example="2003-01-05",
                      help="居民身份证可不填，系统按证件号码计算；可写 2003-01-05、2003/1/5 或 20030105"),
         choice_column("ethnicity", "民族", ETHNICITIES, ETHNICITY_ALIASES, example="汉族",
                       help="56 个民族之一，例如 汉族", repeats=True),
-        Column("phone", "手机号", normalise.mobile, required=True, example="13812345678", help="11 位手机号码",
+        Column("phone", "手机号", normalise.mobile, required=True, max_length=30, example="13812345678",
+               help="11 位手机号码", input="tel",
                aliases=("手机", "手机号码", "联系电话", "电话"), as_text=True, mask=mask_phone),
-        Column("student_no", "学号", _free(30), example="2023010101", as_text=True),
-        Column("department", "院系", _free(50), example="信息工程学院", aliases=("学院", "系部"), repeats=True),
-        Column("major", "专业", _free(50), example="计算机应用技术", aliases=("专业名称",), repeats=True),
-        Column("class_name", "班级", _free(50), example="计应2301", aliases=("班级名称",), repeats=True),
+        Column("student_no", "学号", normalise.text, max_length=30, example="2023010101", as_text=True),
+        Column("department", "院系", normalise.text, max_length=50, example="信息工程学院", aliases=("学院", "系部"),
+               repeats=True),
+        Column("major", "专业", normalise.text, max_length=50, example="计算机应用技术", aliases=("专业名称",),
+               repeats=True),
+        Column("class_name", "班级", normalise.text, max_length=50, example="计应2301", aliases=("班级名称",),
+               repeats=True),
         choice_column("education_level", "学历层次", EDUCATION_LEVELS, example="高职专科",
                       help="中职、高职专科、职业本科、本科 或 其他", aliases=("学历",), repeats=True),
-        named_column("enrollment_year", "入学年份", normalise.year, example="2023", help="四位年份",
+        named_column("enrollment_year", "入学年份", normalise.year, max_length=10, example="2023", help="四位年份",
                      aliases=("入学年度",), repeats=True),
     ),
     check=_check_row,

@@ -1,9 +1,11 @@
 """The certificate catalogue: 培训评价组织 and the 证书 they own."""
 from peewee import CharField, ForeignKeyField, IntegerField
 
+from sheets.spec import Column, FieldError, Form
+
 from . import audit
 from .db import BaseModel, TimestampField, db
-from .normalise import text, whole_number
+from .normalise import Number, text
 
 LEVELS = ("初级", "中级", "高级")
 
@@ -13,11 +15,38 @@ audit.ACTION_LABELS.update({
 })
 
 
-CERTIFICATE_LABELS = {"name": "证书名称", "organisation": "培训评价组织", "code": "证书代码",
-                      "pass_mark": "合格分数", "levels": "等级"}
+DEFAULT_PASS_MARK = 60
 
 
-class CatalogError(ValueError):
+def _pass_mark(raw):
+    return Number(0, 100)(raw) if text(raw) else DEFAULT_PASS_MARK
+
+
+def _code(raw):
+    code = text(raw).upper()
+    if code and not code.isalnum():
+        raise FieldError(f"证书代码「{code}」含有字母和数字以外的字符", "证书代码只能包含字母和数字，例如 WEB")
+    return code
+
+
+def _levels(raw):
+    """The levels ticked, in 初级-中级-高级 order, comma-separated as stored."""
+    return ",".join(level for level in LEVELS if level in (raw or []))
+
+
+# 证书目录's form: the organisation is named, and created when new.
+CERTIFICATE_FORM = Form((
+    Column("name", "证书名称", text, required=True, max_length=50),
+    Column("organisation", "培训评价组织", text, required=True, max_length=100, help="填写新的名称即新增一个培训评价组织"),
+    Column("levels", "等级", _levels, required=True, choices=LEVELS, input="checkboxes"),
+    Column("pass_mark", "合格分数", _pass_mark, max_length=20, input="number",
+           help=f"不填为 {DEFAULT_PASS_MARK}，用于检查待颁证记录的成绩"),
+    Column("code", "证书代码", _code, max_length=20, example="WEB", help="可选，用于证书编号"),
+))
+CERTIFICATE_LABELS = {c.key: c.header for c in CERTIFICATE_FORM.columns}
+
+
+class CatalogError(FieldError):
     """A refused change to the certificate catalogue, with a message for the user."""
 
 
@@ -54,36 +83,13 @@ class Certificate(BaseModel):
         return {"name": self.name, "organisation": self.organisation.name, "code": self.code,
                 "pass_mark": str(self.pass_mark), "levels": self.level_list}
 
-    @staticmethod
-    def clean(raw):
-        """证书目录's form: (values, {field: message}); the organisation is named, and created when new."""
-        values, errors = {}, {}
-        values["name"] = text(raw.get("name"))
-        if not values["name"]:
-            errors["name"] = "请填写证书名称"
-        values["organisation"] = text(raw.get("organisation"))
-        if not values["organisation"]:
-            errors["organisation"] = "请填写培训评价组织"
-        values["code"] = text(raw.get("code")).upper()
-        if values["code"] and not values["code"].isalnum():
-            errors["code"] = "证书代码只能包含字母和数字"
-        mark = text(raw.get("pass_mark")) or "60"
-        values["pass_mark"] = whole_number(mark, high=100)
-        if values["pass_mark"] is None:
-            errors["pass_mark"] = "合格分数须为 0 到 100 之间的整数"
-        levels = [lv for lv in LEVELS if lv in raw.get("levels", [])]
-        if not levels:
-            errors["levels"] = "请至少选择一个等级"
-        values["levels"] = ",".join(levels)
-        return values, errors
-
     @classmethod
     def save_from(cls, values, by, certificate=None):
         """Add a certificate, or change one; every change is audited. A level the college pilots may not
         be dropped: that reads the 试点证书, so views go through models.pilot.save_certificate."""
         other = cls.get_or_none(cls.name == values["name"])
         if other is not None and (certificate is None or other.id != certificate.id):
-            raise CatalogError(f"证书「{values['name']}」已在目录中")
+            raise CatalogError(f"证书「{values['name']}」已在目录中", key="name")
         with db.atomic():
             organisation, _ = Organisation.get_or_create(name=values["organisation"])
             values = dict(values, organisation=organisation)

@@ -5,7 +5,9 @@ how to fix it, in Chinese. The candidate form and every spreadsheet import use t
 """
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from sheets.spec import FieldError  # noqa: F401  (the engine's error; models import it from here)
 
@@ -142,3 +144,40 @@ def year(raw, label="年份"):
         if 1950 <= number <= date.today().year + 1:
             return number
     raise FieldError(f"{label}「{value}」不正确", "请填写四位年份，例如 2024")
+
+
+@dataclass(frozen=True)
+class Number:
+    """A cleaner for a number from `low` to `high` (a whole number unless `decimals`); empty is None."""
+    low: float
+    high: float
+    decimals: bool = False
+
+    @property
+    def kind(self):
+        return "数" if self.decimals else "整数"
+
+    @property
+    def hint(self):
+        return f"{self.low}–{self.high} 的{self.kind}{'，可带小数' if self.decimals else ''}"
+
+    def __call__(self, raw):
+        value = text(raw)  # NFKC: full-width ５ and superscript ² become 5 and 2
+        if not value:
+            return None  # a required column says so
+        number = self._parse(value)
+        if number is None:
+            raise FieldError(f"「{value}」不是{self.kind}", f"请填写 {self.hint}")
+        if not self.low <= number <= self.high:
+            raise FieldError(f"{value} 不在 {self.low}–{self.high} 之间", f"请填写 {self.hint}")
+        return number
+
+    def _parse(self, value):
+        if not self.decimals:
+            return int(value) if value.isascii() and value.isdecimal() else None
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return None
+        # NaN would compare false both ways and switch the range check off.
+        return float(number) if number.is_finite() else None

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageOps, JpegImagePlugin
 
+from sheets.spec import Column
+
 from . import audit, setting
 from .candidate import Candidate
 
@@ -30,6 +32,10 @@ THUMBS = "thumbs"
 THUMB_SIZE = (90, 120)
 JPEG_QUALITY = 90
 _ROTATED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+
+
+# The candidate form's photo: optional; its rules are the settings' (PhotoRules).
+PHOTO_FIELD = Column("photo", "照片", input="file")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from sheets.spec import Column
+
 from . import audit
 from .candidate import Candidate
 from .db import db
@@ -26,6 +28,8 @@ from .photo import PhotoRules, check_photo, delete_photo_file, store_photo
 from .privacy import mask_id, mask_ids_in_text
 
 KIND = "photos.zip"
+# 上传学生照片's one field: the rules it must meet are listed above it in the dialog.
+ZIP_FIELD = Column("file", "照片压缩包", required=True, input="file")
 UPDATED, NOT_FOUND, INVALID, DUPLICATE, SKIPPED = "已更新", "未找到考生", "格式不符", "重复", "已跳过"
 RESULTS = (UPDATED, NOT_FOUND, INVALID, DUPLICATE, SKIPPED)
 PROBLEMS = (NOT_FOUND, INVALID, DUPLICATE)

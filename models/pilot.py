@@ -6,10 +6,12 @@ the rules that read those sites and records live with them (models/site.py, mode
 """
 from peewee import Case, CharField, DateField, ForeignKeyField
 
+from sheets.spec import Column, Form
+
 from . import audit
 from .catalog import LEVELS, CatalogError, Certificate, Organisation
 from .db import BaseModel, TimestampField, db
-from .normalise import FieldError, parse_date, text
+from .normalise import FieldError, parse_date, text, whole_number
 
 audit.ACTION_LABELS.update({
     "pilot.create": "添加试点证书",
@@ -17,7 +19,7 @@ audit.ACTION_LABELS.update({
 })
 
 
-class PilotError(ValueError):
+class PilotError(FieldError):
     """A refused change to 试点证书 or 省厅指标, with a message for the user."""
 
 
@@ -48,14 +50,14 @@ class PilotCertificate(BaseModel):
     def add(cls, certificate, levels, since, by):
         """Record pilot levels of a certificate; levels already recorded are refused."""
         if not levels:
-            raise PilotError("请至少选择一个等级")
+            raise PilotError("请至少选择一个等级", key="levels")
         unknown = [lv for lv in levels if lv not in certificate.level_list]
         if unknown:
-            raise PilotError(f"证书「{certificate.name}」没有等级：{'、'.join(unknown)}")
+            raise PilotError(f"证书「{certificate.name}」没有等级：{'、'.join(unknown)}", key="levels")
         existing = set(cls.levels_for(certificate))
         again = [lv for lv in levels if lv in existing]
         if again:
-            raise PilotError(f"「{certificate.name}」的{'、'.join(again)}已是试点证书")
+            raise PilotError(f"「{certificate.name}」的{'、'.join(again)}已是试点证书", key="levels")
         with db.atomic():
             rows = [cls.create(certificate=certificate, level=lv, since=since) for lv in levels]
             for row in rows:
@@ -104,14 +106,32 @@ class PilotCertificate(BaseModel):
 def save_certificate(values, by, certificate=None):
     """证书目录's 保存: add a certificate or change one, keeping every level the college pilots."""
     if certificate is not None:
-        dropped = [lv for lv in PilotCertificate.levels_for(certificate) if lv not in values["levels"]]
+        dropped = [lv for lv in PilotCertificate.levels_for(certificate) if lv not in values["levels"].split(",")]
         if dropped:
-            raise CatalogError(f"{'、'.join(dropped)}是本院校的试点等级，不能从证书中去掉")
+            raise CatalogError(f"{'、'.join(dropped)}是本院校的试点等级，不能从证书中去掉", key="levels")
     return Certificate.save_from(values, by, certificate)
 
 
-def parse_since(raw):
-    """The 试点起始日期 of the pilot form: a date, or FieldError."""
+def certificate_choices(certificates=None):
+    """Certificates (every one of the catalogue by default) as a select offers them: {id: 名称（培训评价组织）}."""
+    certificates = Certificate.ordered() if certificates is None else certificates
+    return {str(c.id): f"{c.name}（{c.organisation.name}）" for c in certificates}
+
+
+def _certificate(raw):
     if not text(raw):
-        raise FieldError("请填写试点起始日期")
-    return parse_date(raw, "试点起始日期")
+        return None
+    certificate = Certificate.get_or_none(Certificate.id == whole_number(raw))
+    if certificate is None:
+        raise FieldError("所选证书不在证书目录中", "请重新选择证书")
+    return certificate
+
+
+# 试点证书's form: a certificate, the levels piloted, since when.
+PILOT_FORM = Form((
+    Column("certificate", "证书", _certificate, required=True, choices=certificate_choices),
+    Column("levels", "等级", lambda raw: [level for level in LEVELS if level in (raw or [])], required=True,
+           choices=LEVELS, input="checkboxes"),
+    Column("since", "试点起始日期", lambda raw: parse_date(raw, "试点起始日期"), required=True, max_length=30,
+           input="date"),
+))

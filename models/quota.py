@@ -6,11 +6,13 @@ it sits above them: the pending-certificate checks ask it how much of a year is 
 """
 from peewee import CharField, ForeignKeyField, IntegerField, fn
 
+from sheets.spec import Column, FieldError, Form
+
 from . import audit
 from .award import AwardRecord
 from .catalog import Certificate
 from .db import BaseModel, TimestampField, db
-from .normalise import text, whole_number
+from .normalise import Number, text, whole_number
 from .pilot import PilotCertificate, PilotError, level_rank
 
 audit.ACTION_LABELS.update({
@@ -21,6 +23,32 @@ audit.ACTION_LABELS.update({
 
 # Far above any province's quota for one certificate level, and within the column's 32 bits.
 MAX_AMOUNT = 1_000_000
+
+
+def _pilot(raw):
+    if not text(raw):
+        return None
+    pilot = PilotCertificate.get_or_none(PilotCertificate.id == whole_number(raw))
+    if pilot is None:
+        raise FieldError("所选试点证书已不存在", "请重新选择试点证书及等级")
+    return pilot
+
+
+def _year(raw):
+    try:
+        return Number(2000, 2100)(raw)
+    except FieldError:
+        raise FieldError(f"年度「{text(raw)}」不正确", "请填写四位年份，例如 2026") from None
+
+
+# 省厅指标's form; 修改 changes only the 文号 and the number (QUOTA_FORM.only).
+QUOTA_FORM = Form((
+    Column("pilot", "试点证书及等级", _pilot, required=True,
+           choices=lambda: {str(p.id): f"{p.certificate.name} {p.level}" for p in PilotCertificate.ordered()}),
+    Column("year", "年度", _year, required=True, max_length=20, input="number"),
+    Column("document_no", "批复文号", text, required=True, max_length=50, example="豫教职成〔2026〕12号"),
+    Column("amount", "指标人数", Number(1, MAX_AMOUNT), required=True, max_length=20, input="number"),
+))
 
 
 class Quota(BaseModel):
@@ -49,37 +77,15 @@ class Quota(BaseModel):
 
     # ---- changes ---------------------------------------------------------------------------------
     @classmethod
-    def clean(cls, raw):
-        """The quota form's values, or errors by field name."""
-        values, errors = {}, {}
-        pilot = PilotCertificate.get_or_none(PilotCertificate.id == whole_number(raw.get("pilot")))
-        if pilot is None:
-            errors["pilot"] = "请选择试点证书及等级"
-        values["certificate"] = pilot.certificate if pilot else None
-        values["level"] = pilot.level if pilot else ""
-        values["year"] = whole_number(raw.get("year"))
-        if values["year"] is None or not 2000 <= values["year"] <= 2100:
-            errors["year"] = "请填写四位年份，例如 2026"
-        values.update(cls.clean_approval(raw, errors))
-        return values, errors
-
-    @staticmethod
-    def clean_approval(raw, errors):
-        """The 文号 and 指标人数 of the add and the edit form."""
-        values = {"document_no": text(raw.get("document_no")),
-                  "amount": whole_number(raw.get("amount"), high=MAX_AMOUNT)}
-        if not values["document_no"]:
-            errors["document_no"] = "请填写批复文号，例如 豫教职成〔2026〕12号"
-        if values["amount"] is None or values["amount"] <= 0:
-            errors["amount"] = f"指标人数须为正整数（不超过 {MAX_AMOUNT}）"
-        return values
-
-    @classmethod
     def add(cls, values, by):
-        """Record a year's quota; one per certificate, level and year."""
+        """Record a year's quota (`values` as QUOTA_FORM cleans them); one per certificate, level and year."""
+        values = dict(values)
+        pilot = values.pop("pilot", None)
+        if pilot is not None:
+            values.update(certificate=pilot.certificate, level=pilot.level)
         if cls.for_year(values["certificate"], values["level"], values["year"]) is not None:
             raise PilotError(f"{values['year']} 年「{values['certificate'].name} {values['level']}」"
-                             "已有省厅指标，请修改原记录")
+                             "已有省厅指标，请修改原记录", key="pilot")
         with db.atomic():
             quota = cls.create(**values)
             audit.record("quota.create", quota, {"文号": (None, quota.document_no), "指标人数": (None, quota.amount)},
@@ -89,7 +95,7 @@ class Quota(BaseModel):
     def change(self, document_no, amount, by):
         """Correct the 文号 or the number; the number may not drop below what is already used."""
         if amount < self.used():
-            raise PilotError(f"指标人数不能少于已使用的 {self.used()} 人")
+            raise PilotError(f"指标人数不能少于已使用的 {self.used()} 人", key="amount")
         changes = audit.diff({"文号": self.document_no, "指标人数": self.amount},
                              {"文号": document_no, "指标人数": amount})
         if not changes:

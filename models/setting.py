@@ -1,23 +1,26 @@
 """院校设置: every setting an administrator can change, declared once here, checked when saved and when read.
 
-Each setting is declared like a form field: key, label, default, clean (typed text -> the value CertDesk
-uses, or FieldError), choices, help, and the group it shows in. One `clean` checks the whole form on 保存,
-and nothing is stored unless every value passes. The same declaration checks each stored value when it
-is read, so a value stored before a rule existed cannot crash the work that reads it: a `strict` setting
-refuses that work with a SettingError naming the setting and the fix, any other falls back to its default.
+Each setting is a form field (the engine's Column, like every form's) with the default it has until an
+administrator changes it and the group it shows in: key, label, default, clean (typed text -> the value
+CertDesk uses, or FieldError), choices, help. SETTINGS_FORM checks the whole form on 保存 with the one
+cleaning function every form uses, and nothing is stored unless every value passes. The same declaration
+checks each stored value when it is read, so a value stored before a rule existed cannot crash the work
+that reads it: a `strict` setting refuses that work with a SettingError naming the setting and the fix,
+any other falls back to its default.
 """
 import logging
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Callable, Mapping
 
 from peewee import CharField, TextField
 
+from sheets.spec import Column, Form
+
 from . import audit, number_pattern
 from .db import BaseModel, db
 from .identity import VERIFIER_NAMES, verifier_key
-from .normalise import FieldError, text
+from .normalise import FieldError, Number, text
 
 audit.ACTION_LABELS.setdefault("setting.update", "修改院校设置")
 log = logging.getLogger(__name__)
@@ -29,43 +32,9 @@ class SettingError(ValueError):
 
 # ---- the kinds of value a setting holds: each cleans typed text and says what it accepts -------------
 @dataclass(frozen=True)
-class Number:
-    """A number from `low` to `high`: a whole number unless `decimals`."""
-    low: float
-    high: float
-    decimals: bool = False
-
-    @property
-    def kind(self):
-        return "数" if self.decimals else "整数"
-
-    @property
-    def hint(self):
-        return f"{self.low}–{self.high} 的{self.kind}{'，可带小数' if self.decimals else ''}"
-
-    def __call__(self, raw):
-        value = text(raw)  # NFKC: full-width ５ and superscript ² become 5 and 2
-        number = self._parse(value)
-        if number is None:
-            raise FieldError(f"「{value}」不是{self.kind}" if value else "未填写", f"请填写 {self.hint}")
-        if not self.low <= number <= self.high:
-            raise FieldError(f"{value} 不在 {self.low}–{self.high} 之间", f"请填写 {self.hint}")
-        return number
-
-    def _parse(self, value):
-        if not self.decimals:
-            return int(value) if value.isascii() and value.isdecimal() else None
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            return None
-        # NaN would compare false both ways and switch the range check off.
-        return float(number) if number.is_finite() else None
-
-
-@dataclass(frozen=True)
 class Text:
-    """Text of at most `max_length` characters, whitespace collapsed; matching `allowed` when given."""
+    """Text of at most `max_length` characters (the setting's column refuses longer), whitespace collapsed;
+    matching `allowed` when given."""
     max_length: int
     allowed: re.Pattern = None  # the whole value must match, when given
     allowed_hint: str = ""      # how to write a value that matches
@@ -75,8 +44,6 @@ class Text:
         value = text(raw)
         if not value:
             raise FieldError("未填写", "请填写")
-        if len(value) > self.max_length:
-            raise FieldError(f"过长（{len(value)} 个字）", f"请控制在 {self.max_length} 个字以内")
         if self.allowed and not self.allowed.fullmatch(value):
             raise FieldError(f"「{value}」含有不允许的字符", self.allowed_hint)
         return value
@@ -88,6 +55,7 @@ class Choice:
     names: Mapping             # stored value -> Chinese name; a registry may add entries later
     resolve: Callable = None   # typed value -> stored value or None, for values stored in an older form
     hint: str = ""
+    max_length = 100           # a stored value may be an older form's dotted path
 
     def __call__(self, raw):
         value = text(raw)
@@ -102,6 +70,7 @@ class Choice:
 class NumberPattern:
     """A certificate number pattern (models/number_pattern.py)."""
     hint: str = ""
+    max_length = number_pattern.MAX_LENGTH
 
     def __call__(self, raw):
         return number_pattern.check(raw)
@@ -109,7 +78,7 @@ class NumberPattern:
 
 @dataclass(frozen=True)
 class SettingField:
-    """One setting, declared as a form field."""
+    """One setting: a form field (`column`) with its default and the group the page shows it in."""
     key: str
     label: str
     default: str       # as the form shows it
@@ -117,6 +86,12 @@ class SettingField:
     group: str
     help: str = ""
     strict: bool = False  # a bad stored value refuses the work that reads it instead of using the default
+
+    def __post_init__(self):
+        # Typed numbers and choices are short: 30 characters is far more than any of them needs.
+        column = Column(self.key, self.label, self._labelled, required=True, choices=self.choices or (),
+                        max_length=getattr(self.clean, "max_length", 30), help=self.hint)
+        object.__setattr__(self, "column", column)
 
     @property
     def choices(self):
@@ -128,7 +103,10 @@ class SettingField:
         return "；".join(part for part in (self.clean.hint, self.help) if part)
 
     def check(self, raw):
-        """The value typed text stands for, or FieldError whose problem starts with this setting's label."""
+        """The value typed text stands for, or FieldError naming this setting: the column's one cleaning path."""
+        return self.column.check(raw)
+
+    def _labelled(self, raw):
         try:
             return self.clean(raw)
         except FieldError as exc:
@@ -222,20 +200,21 @@ def put(key, raw):
      .execute())
 
 
-def clean(raw, keys=None):
-    """院校设置's form: (values, {key: FieldError}) for every setting, or only `keys`."""
-    values, errors = {}, {}
-    for field in (BY_KEY[k] for k in keys) if keys else FIELDS:
-        try:
-            values[field.key] = field.check(raw.get(field.key))
-        except FieldError as exc:
-            errors[field.key] = exc
+def _check_bounds(values, errors):
+    """A lower bound may not exceed its upper bound."""
     for lower, upper in BOUNDS:
         if lower in values and upper in values and values[lower] > values[upper]:
             low, high = BY_KEY[lower], BY_KEY[upper]
             errors[upper] = FieldError(f"{high.label}：{values[upper]} 小于{low.label} {values[lower]}",
                                        f"请填写不小于 {values[lower]} 的值，或调小{low.label}")
-    return values, errors
+
+
+SETTINGS_FORM = Form(tuple(f.column for f in FIELDS), check=_check_bounds)
+
+
+def clean(raw, keys=None):
+    """院校设置's form: (values, {key: FieldError}) for every setting, or only `keys`."""
+    return (SETTINGS_FORM.only(*keys) if keys else SETTINGS_FORM).clean(raw)
 
 
 def texts(raw, values):

@@ -11,11 +11,13 @@ pending-certificate record (`is_usable`).
 """
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
+from sheets.spec import Column, Form
+
 from . import audit
 from .catalog import Certificate, Organisation
 from .db import BaseModel, TimestampField, db, now
-from .normalise import FieldError, phone, text, whole_number
-from .pilot import PilotCertificate, PilotError, level_order
+from .normalise import FieldError, Number, phone, text, whole_number
+from .pilot import PilotCertificate, PilotError, certificate_choices, level_order
 from .user import REVIEWER, User
 
 PENDING, APPROVED, REJECTED = "待审核", "审核通过", "审核不通过"
@@ -37,23 +39,64 @@ audit.ACTION_LABELS.update({
     "site.enable": "启用考核站点",
 })
 
-# The form's fields in the order the manual's form shows them: (key, label, required).
-FIELDS = [
-    ("name", "站点名称", True),
-    ("certificate", "证书", True),
-    ("levels", "等级", True),
-    ("region", "所在地区", True),
-    ("address", "详细地址", True),
-    ("contact", "联系人", True),
-    ("phone", "联系电话", True),
-    ("seats", "机位数", True),
-    ("note", "备注", False),
-]
-LABELS = {key: label for key, label, _ in FIELDS}
-
-
-class SiteError(ValueError):
+class SiteError(FieldError):
     """A transition the site's current state (or the user) does not allow, with a message for the user."""
+
+
+def prose(raw):
+    """Free Chinese text trimmed; unlike normalise.text it keeps full-width punctuation (，；：) as typed."""
+    return (raw or "").replace("\u3000", " ").strip()
+
+
+def _certificate(raw):
+    """证书: one of the college's 试点证书 (the form lists only those), or None when none is chosen."""
+    if not text(raw):
+        return None
+    certificate = Certificate.get_or_none(Certificate.id == whole_number(raw))
+    if certificate is None or not PilotCertificate.levels_for(certificate):
+        raise FieldError(NOT_PILOT)
+    return certificate
+
+
+def _levels(raw):
+    return [level for level in map(text, raw or []) if level]
+
+
+def _check_levels(values, errors):
+    """The levels ticked must be pilot levels of the chosen certificate; stored in 初级-中级-高级 order."""
+    levels, certificate = values.get("levels"), values.get("certificate")
+    if levels and certificate is not None:
+        pilot = PilotCertificate.levels_for(certificate)
+        stray = [level for level in levels if level not in pilot]
+        if stray:
+            errors["levels"] = FieldError(f"{'、'.join(stray)}不是该证书的试点等级", "请重新选择等级")
+    if levels is not None:
+        values["levels"] = ",".join(sorted(set(levels), key=level_order))
+
+
+# 申报考核站点's form, in the order the manual's form shows it. The levels offered are the chosen
+# certificate's pilot levels: see site_form().
+SITE_FORM = Form((
+    Column("name", "站点名称", prose, required=True, max_length=100),
+    Column("certificate", "证书", _certificate, required=True, help="只列出本院校的试点证书",
+           choices=lambda: certificate_choices(PilotCertificate.certificates())),
+    Column("levels", "等级", _levels, required=True, input="checkboxes"),
+    Column("region", "所在地区", prose, required=True, max_length=50, example="河南省郑州市金水区"),
+    Column("address", "详细地址", prose, required=True, max_length=200, example="文化路 80 号实训楼三层"),
+    Column("contact", "联系人", prose, required=True, max_length=30),
+    Column("phone", "联系电话", phone, required=True, max_length=30, input="tel", example="0371-12345678"),
+    Column("seats", "机位数", Number(1, MAX_SEATS), required=True, max_length=20, input="number", example="60"),
+    Column("note", "备注", prose, max_length=500, input="textarea"),
+), check=_check_levels)
+
+
+REJECT_FORM = Form((Column("reason", "审核不通过的原因", prose, required=True, max_length=500, input="textarea"),))
+
+
+def site_form(certificate):
+    """SITE_FORM with its choices read: the pilot certificates, and the levels of `certificate` (an id)."""
+    certificate_id = whole_number(certificate)
+    return SITE_FORM.resolved(levels=PilotCertificate.levels_for(certificate_id) if certificate_id is not None else [])
 
 
 class Site(BaseModel):
@@ -141,48 +184,8 @@ class Site(BaseModel):
 
     def _snapshot(self):
         """The form's values as the audit log shows them."""
-        return {label: str(self.certificate.name if key == "certificate" else getattr(self, key))
-                for key, label, _ in FIELDS}
-
-    # ---- the form --------------------------------------------------------------------------------
-    @staticmethod
-    def clean(raw):
-        """申报考核站点's form: (values, {field: message}); a non-pilot certificate is refused here."""
-        values, errors = {}, {}
-        for key in ("name", "region", "address", "contact", "note"):
-            values[key] = prose(raw.get(key))
-            if not values[key] and key != "note":
-                errors[key] = f"请填写{LABELS[key]}"
-        certificate_id = text(raw.get("certificate"))
-        certificate = Certificate.get_or_none(Certificate.id == whole_number(certificate_id))
-        pilot_levels = PilotCertificate.levels_for(certificate) if certificate else []
-        if not certificate_id:
-            errors["certificate"] = "请选择证书"
-        elif not pilot_levels:
-            errors["certificate"] = NOT_PILOT
-        values["certificate"] = certificate
-        levels = [text(lv) for lv in raw.get("levels", []) if text(lv)]
-        stray = [lv for lv in levels if lv not in pilot_levels]
-        if "certificate" in errors:
-            pass
-        elif not levels:
-            errors["levels"] = "请至少选择一个等级"
-        elif stray:
-            errors["levels"] = f"{'、'.join(stray)}不是该证书的试点等级"
-        values["levels"] = ",".join(sorted(set(levels), key=level_order))
-        try:
-            values["phone"] = phone(raw.get("phone"))
-            if not values["phone"]:
-                errors["phone"] = "请填写联系电话"
-        except FieldError as exc:
-            errors["phone"] = f"{exc.problem}，{exc.fix}"
-        seats = text(raw.get("seats"))
-        values["seats"] = whole_number(seats)
-        if not seats:
-            errors["seats"] = "请填写机位数"
-        elif values["seats"] is None or not 1 <= values["seats"] <= MAX_SEATS:
-            errors["seats"] = f"机位数须为 1 到 {MAX_SEATS} 之间的整数"
-        return values, errors
+        return {c.header: str(self.certificate.name if c.key == "certificate" else getattr(self, c.key))
+                for c in SITE_FORM.columns}
 
     # ---- transitions -----------------------------------------------------------------------------
     @classmethod
@@ -230,7 +233,7 @@ class Site(BaseModel):
         self._check_reviewer(by)
         reason = prose(reason)
         if not reason:
-            raise SiteError("请填写审核不通过的原因")
+            raise SiteError("请填写审核不通过的原因", key="reason")
         if not self.can_review:
             raise SiteError(f"考核站点为「{self.review_status}」，只有待审核的站点可以审核")
         with db.atomic():
@@ -321,12 +324,7 @@ def remove_pilot(pilot, by):
     pilot.remove(by)
 
 
-def prose(raw):
-    """Free Chinese text trimmed; unlike normalise.text it keeps full-width punctuation (，；：) as typed."""
-    return (raw or "").replace("\u3000", " ").strip()
-
-
 def _require_pilot(values):
     certificate, levels = values["certificate"], [lv for lv in values["levels"].split(",") if lv]
     if certificate is None or not levels or not all(PilotCertificate.is_pilot(certificate, lv) for lv in levels):
-        raise SiteError(NOT_PILOT)
+        raise SiteError(NOT_PILOT, key="certificate")

@@ -6,10 +6,13 @@ from flask_login import UserMixin
 from peewee import JOIN, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from sheets.spec import Column, FieldError, Form
+
 from . import audit, setting
 from .audit import AuditEvent
 from .catalog import Organisation
 from .db import BaseModel, TimestampField, db, now
+from .normalise import text, whole_number
 
 ADMIN, STAFF, REVIEWER = "admin", "staff", "reviewer"
 ROLE_LABELS = {
@@ -23,8 +26,63 @@ MIN_PASSWORD_LENGTH = 8
 _DECOY_HASH = generate_password_hash("decoy password, never a real one")
 
 
-class UserError(ValueError):
+class UserError(FieldError):
     """A refused user change, with a message for the user."""
+
+
+def _password(raw):
+    """A new password as typed (never trimmed: spaces count), at least MIN_PASSWORD_LENGTH characters."""
+    password = raw or ""
+    if password and len(password) < MIN_PASSWORD_LENGTH:
+        raise FieldError(f"密码至少 {MIN_PASSWORD_LENGTH} 位", "请换一个更长的密码")
+    return password
+
+
+def _typed(raw):
+    """Text exactly as typed (a password's spaces count)."""
+    return raw or ""
+
+
+def _role(raw):
+    role = text(raw)
+    if role and role not in ROLE_LABELS:
+        raise FieldError(f"「{role}」不是可选的角色", "请从列表中选择：" + "、".join(ROLE_LABELS.values()))
+    return role
+
+
+def _organisation(raw):
+    return Organisation.get_or_none(Organisation.id == whole_number(raw)) if text(raw) else None
+
+
+def _same_password(values, errors):
+    if "password" in values and "password2" in values and values["password"] != values["password2"]:
+        errors["password2"] = FieldError("两次输入的密码不一致", "请再输入一次同样的密码")
+
+
+def password_form(label="新密码", again="再次输入新密码"):
+    """A new password typed twice, with the length rule: 新增用户, 重置密码 and the first-run setup ask the same way."""
+    return Form((
+        Column("password", label, _password, required=True, max_length=128, input="password",
+               help=f"至少 {MIN_PASSWORD_LENGTH} 位"),
+        Column("password2", again, _typed, required=True, max_length=128, input="password"),
+    ), check=_same_password)
+
+
+USERNAME = Column("username", "用户名", text, required=True, max_length=30)
+# 新增用户 and 修改 (without the name and the password, USER_FORM.only).
+USER_FORM = Form((
+    USERNAME,
+    Column("display_name", "显示名称", text, max_length=30, example="李老师"),
+    Column("role", "角色", _role, required=True, choices=ROLE_LABELS),
+    Column("organisation", "培训评价组织", _organisation, help="仅评价组织审核员需要，其他角色忽略此项",
+           choices=lambda: {str(o.id): o.name for o in Organisation.ordered()}),
+    *password_form("初始密码", "再次输入密码").columns,
+), check=_same_password)
+# The first-run setup: the first 院校管理员.
+SETUP_FORM = Form((USERNAME, Column("display_name", "姓名", text, max_length=30), *password_form("密码", "再次输入密码").columns),
+                  check=_same_password)
+LOGIN_FORM = Form((Column("username", "用户名", text, max_length=150),
+                   Column("password", "密码", _typed, max_length=128, input="password")))
 
 
 class User(UserMixin, BaseModel):
@@ -57,7 +115,7 @@ class User(UserMixin, BaseModel):
 
     def set_password(self, password):
         if len(password or "") < MIN_PASSWORD_LENGTH:
-            raise UserError(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+            raise UserError(f"密码至少 {MIN_PASSWORD_LENGTH} 位", key="password")
         self.password_hash = generate_password_hash(password)
 
     def is_locked(self, at=None):
@@ -138,15 +196,12 @@ class User(UserMixin, BaseModel):
         """Create a user with a hashed password; a reviewer must belong to one 培训评价组织."""
         username = (username or "").strip()
         if not username:
-            raise UserError("请填写用户名")
-        if role not in ROLE_LABELS:
-            raise UserError("角色必须是 " + "、".join(ROLE_LABELS.values()) + " 之一")
-        if role == REVIEWER and organisation is None:
-            raise UserError("评价组织审核员必须属于一个培训评价组织")
+            raise UserError("请填写用户名", key="username")
+        cls._check_role(role, organisation)
         if role != REVIEWER:
             organisation = None
         if cls.select().where(cls.username == username).exists():
-            raise UserError(f"用户名「{username}」已存在")
+            raise UserError(f"用户名「{username}」已存在", key="username")
         user = cls(username=username, role=role, organisation=organisation,
                    display_name=(display_name or "").strip())
         user.set_password(password)
@@ -165,12 +220,13 @@ class User(UserMixin, BaseModel):
             audit.record("auth.setup", user, user=user)
         return user
 
+    def form_values(self):
+        """What 修改's form shows before anything is changed."""
+        return {"display_name": self.display_name, "role": self.role, "organisation": str(self.organisation_id or "")}
+
     def change(self, role, organisation, display_name, by):
         """Change a user's role (a reviewer's organisation with it) and display name."""
-        if role not in ROLE_LABELS:
-            raise UserError("角色必须是 " + "、".join(ROLE_LABELS.values()) + " 之一")
-        if role == REVIEWER and organisation is None:
-            raise UserError("评价组织审核员必须属于一个培训评价组织")
+        self._check_role(role, organisation)
         if role != ADMIN:
             self._keep_an_admin(by, "改变角色")
         organisation = organisation if role == REVIEWER else None
@@ -213,13 +269,20 @@ class User(UserMixin, BaseModel):
             self.end_sessions()
             audit.record("user.password_reset", self, user=by)
 
+    @staticmethod
+    def _check_role(role, organisation):
+        if role not in ROLE_LABELS:
+            raise UserError("角色必须是 " + "、".join(ROLE_LABELS.values()) + " 之一", key="role")
+        if role == REVIEWER and organisation is None:
+            raise UserError("评价组织审核员必须属于一个培训评价组织", key="organisation")
+
     def _keep_an_admin(self, by, what):
         """Refuse a change that would lock the administrator out or leave the college without one."""
         if by is not None and by.id == self.id:
-            raise UserError(f"不能{what}自己的账号")
+            raise UserError(f"不能{what}自己的账号", key="role")
         others = User.select().where((User.role == ADMIN) & User.active & (User.id != self.id))
         if self.role == ADMIN and self.active and not others.exists():
-            raise UserError(f"这是唯一可用的院校管理员，不能{what}")
+            raise UserError(f"这是唯一可用的院校管理员，不能{what}", key="role")
 
     # ---- people in the audit log -----------------------------------------------------------------
     @classmethod

@@ -1,15 +1,18 @@
-"""The engine's vocabulary: a Column, a SheetSpec of columns, and the FieldError a cleaner raises.
+"""The engine's vocabulary: a Column, a Form of columns, a SheetSpec (a form that is also a spreadsheet),
+and the FieldError a cleaner raises.
 
-An area declares each of its sheets once, next to its model, with these types (models/candidate_fields.py
-declares CANDIDATE_SHEET); the form, the template, the reader, the validation, the error report and the
-export all read that one declaration (django-import-export's declarative Resource, in a few lines).
-Nothing here knows the domain: sheets/ imports nothing from models/ or views/.
+An area declares each of its sheets and forms once, next to its model, with these types
+(models/candidate_fields.py declares CANDIDATE_SHEET, models/site.py SITE_FORM); the form, the template,
+the reader, the validation, the error report and the export all read that one declaration
+(django-import-export's declarative Resource, in a few lines). Every value typed into a form or read from
+a cell is cleaned by one function, `Column.check`: control characters and over-long text are refused
+there, for every field alike. Nothing here knows the domain: sheets/ imports nothing from models/ or views/.
 """
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Callable
+from typing import Callable, Mapping
 
 # The hidden sheet every CertDesk workbook carries: A1 holds the template marker, the columns after it
 # the lists the dropdowns point at (a validation formula list is limited to 255 characters).
@@ -19,13 +22,28 @@ REPORT_COLUMN = "错误原因"
 _MARKER = re.compile(r"^certdesk:([a-z_]+):v(\d+)$")
 
 
-class FieldError(ValueError):
-    """A value that cannot be stored: `problem` says what is wrong, `fix` how to correct it."""
+# Characters no one types on purpose and a spreadsheet cannot hold (C0 controls, DEL, C1 controls); a
+# textarea keeps its tabs and line breaks.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
-    def __init__(self, problem, fix=""):
+
+class FieldError(ValueError):
+    """A value that cannot be stored: `problem` says what is wrong, `fix` how to correct it.
+
+    A model that refuses a cleaned form for a reason of its own (a name already taken, a state) raises it
+    with the `key` of the field the refusal is about, or "" for the whole form; see `as_errors`.
+    """
+
+    def __init__(self, problem, fix="", key=""):
         super().__init__(problem)
         self.problem = problem
         self.fix = fix
+        self.key = key
+
+    def as_errors(self):
+        """This refusal in the shape a form's errors take: {key: FieldError}."""
+        return {self.key: self}
 
     @property
     def message(self):
@@ -49,12 +67,18 @@ def export_text(value):
     return str(value)
 
 
+# What a form shows for a column (form_field() in templates/_widget.html); "" is derived: a select for a
+# column with choices, else a text input.
+INPUTS = ("text", "textarea", "number", "date", "password", "tel", "select", "checkboxes", "file")
+
+
 @dataclass(frozen=True)
 class Column:
     key: str                 # the attribute the value is stored in
     header: str              # the form's label, the template's header, what the reader matches
     clean: Callable = stripped  # raw text -> stored value; raises FieldError
     required: bool = False
+    max_length: int = None   # characters of typed text; every column a person types into declares one
     # Allowed values (a dropdown in the form and the template): a tuple, or a callable that reads them
     # (from the database) when a template is built; see SheetSpec.resolved().
     choices: tuple | Callable = ()
@@ -65,6 +89,34 @@ class Column:
     help: str = ""
     export: Callable = export_text  # stored value -> the cell an export writes
     repeats: bool = False    # few distinct values in a file: an import cleans each one once
+    input: str = ""          # one of INPUTS; checkboxes hand the cleaner a list of the ticked values
+
+    @property
+    def kind(self):
+        """The input a form shows: declared, or a select for a column with choices, else text."""
+        return self.input or ("select" if self.choices else "text")
+
+    @property
+    def multiple(self):
+        return self.input == "checkboxes"
+
+    def check(self, raw):
+        """Raw text (a list for checkboxes) -> the stored value, or FieldError: the one cleaning path of every
+        form field and every imported cell. Control characters and text over `max_length` are refused before
+        the column's own cleaner runs; then a required column may not be left empty."""
+        if raw.__class__ is str:
+            typed = raw.strip()
+            control = (_CONTROL_MULTILINE if self.input == "textarea" else _CONTROL).search(typed)
+            if control:
+                raise FieldError(f"{self.header}含有不可见的控制字符（U+{ord(control.group()):04X}）",
+                                 "请删除后重新输入")
+            if self.max_length is not None and len(typed) > self.max_length:
+                raise FieldError(f"{self.header}过长（{len(typed)} 个字）", f"请控制在 {self.max_length} 个字以内")
+        value = self.clean(raw)
+        if self.required and (value is None or value == "" or value == []):
+            verb = "选择" if self.kind in ("select", "checkboxes") else "填写"
+            raise FieldError(f"{self.header}为必填项", f"请{verb}{self.header}")
+        return value
 
     @property
     def sensitive(self):
@@ -82,62 +134,41 @@ class Column:
         """The header as written in a template: required columns carry a `*`."""
         return self.header + ("*" if self.required else "")
 
-    def resolved(self):
-        """This column with its choices read, when they are a callable."""
-        return replace(self, choices=tuple(self.choices())) if callable(self.choices) else self
+    def resolved(self, choices=None):
+        """This column with its choices read, when they are a callable, or set to `choices`."""
+        if choices is None and callable(self.choices):
+            choices = self.choices()
+        if choices is None:
+            return self
+        return replace(self, choices=choices if isinstance(choices, Mapping) else tuple(choices))
 
 
 @dataclass(eq=False)
-class SheetSpec:
-    kind: str                # "candidates"; also the marker's kind
-    title: str               # the data sheet's name: 考生信息
-    template_name: str       # what the download is called: 导入考生信息模板
-    noun: str                # what one row is: 考生, 待颁证记录 ("文件只有表头，没有考生数据")
-    unit: str                # its measure word: 名, 条 ("删除 3 名考生")
+class Form:
+    """Fields typed into a page, declared as columns and cleaned by the same rules as a sheet's row."""
     columns: tuple
-    version: int = 1         # bump when a column is added, removed or renamed
-    changes: dict = field(default_factory=lambda: {1: "首个版本"})  # shown when an outdated template is uploaded
-    identity: tuple = ()     # keys that identify a row: two rows with the same values are duplicates
-    guide: tuple = ()        # general lines for the 填写说明 sheet
-    # Rules across columns, run on each row after its columns are cleaned: check(values, errors) adds
-    # to both (the ID's format for its type, a birth date read from the ID).
+    # Rules across columns, run after each column is cleaned: check(values, errors) adds to both (the ID's
+    # format for its type, a password typed twice, levels of the chosen certificate).
     check: Callable = None
-
-    @property
-    def marker(self):
-        return f"certdesk:{self.kind}:v{self.version}"
-
-    @property
-    def required(self):
-        return [c for c in self.columns if c.required]
 
     def column(self, key):
         """The column stored in `key`, or None."""
         return next((c for c in self.columns if c.key == key), None)
 
-    def count(self, number):
-        """`number` rows in words: 3 名考生, 3 条待颁证记录."""
-        return f"{number} {self.unit}{self.noun}"
+    def only(self, *keys):
+        """A form of some of these columns (an edit form that changes fewer fields), without the cross rules."""
+        return Form(tuple(c for c in self.columns if c.key in keys))
 
-    def resolved(self):
-        """This spec with every column's choices read: what a template, report or form is built from."""
-        return replace(self, columns=tuple(c.resolved() for c in self.columns))
+    def resolved(self, **choices):
+        """This form with every column's choices read, or given by key: what a page or template is built from."""
+        return replace(self, columns=tuple(c.resolved(choices.get(c.key)) for c in self.columns))
 
-    def header_index(self):
-        """{normalised header or alias: column} for the reader."""
-        index = {}
-        for column in self.columns:
-            for name in (column.header, *column.aliases):
-                index[normalise_header(name)] = column
-        return index
-
-    def changes_since(self, version):
-        """What changed in the template after `version`, as one sentence per version."""
-        return [f"第 {v} 版：{self.changes[v]}" for v in sorted(self.changes) if v > version]
+    def read(self, form):
+        """The raw values of a submitted form (a MultiDict): a list for checkboxes, text for the rest."""
+        return {c.key: form.getlist(c.key) if c.multiple else form.get(c.key, "") for c in self.columns}
 
     def clean(self, raw, memo=None):
-        """Clean one row of raw text by key: (values, errors {key: FieldError}); a required column may not
-        be empty.
+        """Clean one form or row of raw text by key: (values, errors {key: FieldError}).
 
         `memo`, a dict an import passes for every row of one file, keeps the cleaned value of each
         distinct text of the `repeats` columns, so 10,000 rows of 汉族 are cleaned once (errors are not kept).
@@ -155,12 +186,9 @@ class SheetSpec:
                     values[key] = seen[given]
                     continue
             try:
-                value = column.clean(given)
+                value = column.check(given)
             except FieldError as exc:
                 errors[key] = exc
-                continue
-            if column.required and value in ("", None):
-                errors[key] = FieldError(f"{column.header}为必填项", f"请填写{column.header}")
                 continue
             values[key] = value
             if seen is not None:
@@ -168,6 +196,44 @@ class SheetSpec:
         if self.check is not None:
             self.check(values, errors)
         return values, errors
+
+
+@dataclass(eq=False, kw_only=True)
+class SheetSpec(Form):
+    """A form that is also a spreadsheet: a template to download, rows to import, an export."""
+    kind: str                # "candidates"; also the marker's kind
+    title: str               # the data sheet's name: 考生信息
+    template_name: str       # what the download is called: 导入考生信息模板
+    noun: str                # what one row is: 考生, 待颁证记录 ("文件只有表头，没有考生数据")
+    unit: str                # its measure word: 名, 条 ("删除 3 名考生")
+    version: int = 1         # bump when a column is added, removed or renamed
+    changes: dict = field(default_factory=lambda: {1: "首个版本"})  # shown when an outdated template is uploaded
+    identity: tuple = ()     # keys that identify a row: two rows with the same values are duplicates
+    guide: tuple = ()        # general lines for the 填写说明 sheet
+
+    @property
+    def marker(self):
+        return f"certdesk:{self.kind}:v{self.version}"
+
+    @property
+    def required(self):
+        return [c for c in self.columns if c.required]
+
+    def count(self, number):
+        """`number` rows in words: 3 名考生, 3 条待颁证记录."""
+        return f"{number} {self.unit}{self.noun}"
+
+    def header_index(self):
+        """{normalised header or alias: column} for the reader."""
+        index = {}
+        for column in self.columns:
+            for name in (column.header, *column.aliases):
+                index[normalise_header(name)] = column
+        return index
+
+    def changes_since(self, version):
+        """What changed in the template after `version`, as one sentence per version."""
+        return [f"第 {v} 版：{self.changes[v]}" for v in sorted(self.changes) if v > version]
 
 
 def normalise_header(name):

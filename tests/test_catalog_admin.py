@@ -7,7 +7,7 @@ import pytest
 from models.audit import AuditEvent
 from models.catalog import Certificate, Organisation
 from models.pilot import PilotCertificate, PilotError
-from models.quota import Quota
+from models.quota import QUOTA_FORM, Quota
 from models.user import User, UserError
 
 HX = {"HX-Request": "true"}
@@ -46,7 +46,7 @@ def test_a_certificate_form_with_problems_comes_back_with_422(client, admin, web
         "name": "Web前端开发", "organisation": "x", "pass_mark": "120", "levels": []})
     body = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "合格分数须为 0 到 100 之间的整数" in body and "请至少选择一个等级" in body
+    assert "120 不在 0–100 之间；请填写 0–100 的整数" in body and "等级为必填项；请选择等级" in body
 
 
 def test_editing_a_certificate_is_audited_by_field(client, admin, web):
@@ -118,7 +118,7 @@ def test_a_second_quota_for_the_same_year_and_a_bad_form_are_refused(client, adm
     response = client.post("/admin/quotas/", headers=HX, data={"pilot": "", "year": "26", "amount": "0"})
     body = response.get_data(as_text=True)
     assert response.status_code == 422
-    for message in ("请选择试点证书及等级", "请填写四位年份", "请填写批复文号", "指标人数须为正整数"):
+    for message in ("请选择试点证书及等级", "请填写四位年份", "请填写批复文号", "0 不在 1–1000000 之间"):
         assert message in body
 
 
@@ -136,8 +136,8 @@ def test_admin_corrects_and_deletes_a_quota(client, admin, pilot):
 def test_a_quota_for_a_level_that_is_not_piloted_is_refused(admin, web):
     with pytest.raises(PilotError):
         PilotCertificate.add(web, ["特级"], date(2021, 1, 1), by=admin)
-    _, errors = Quota.clean({"pilot": "999", "year": "2026", "document_no": "x", "amount": "1"})
-    assert errors == {"pilot": "请选择试点证书及等级"}
+    _, errors = QUOTA_FORM.clean({"pilot": "999", "year": "2026", "document_no": "x", "amount": "1"})
+    assert {key: error.message for key, error in errors.items()} == {"pilot": "所选试点证书已不存在；请重新选择试点证书及等级"}
 
 
 def test_the_year_filter_shows_one_years_quotas(client, admin, pilot):

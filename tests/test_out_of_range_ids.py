@@ -26,14 +26,21 @@ FILTERS = [  # (role, URL): a filter naming a row that cannot exist filters noth
     ("staff", "/awards/readiness?candidate_id={0}&ids={0}&pair={0}|中级"),
     ("admin", "/admin/quotas/?year={}"),
 ]
-FORMS = [  # (role, URL, form, words of the error shown): 422 with the field's message
+# (role, URL, form, words of the error shown): 422 with the field's message. A number longer than its
+# field allows is refused for its length before it is read.
+FORMS = [
     ("staff", "/sites/new", {"certificate": "{}"}, "无法申报考核站点"),
-    ("admin", "/admin/pilots", {"certificate": "{}", "since": "2024-09-01", "levels": "初级"}, "请选择证书"),
+    ("admin", "/admin/pilots", {"certificate": "{}", "since": "2024-09-01", "levels": "初级"}, "请重新选择证书"),
     ("admin", "/admin/users/new", {"username": "zhao", "role": "reviewer", "organisation": "{}",
                                    "password": "long-enough-1", "password2": "long-enough-1"}, "必须属于一个培训评价组织"),
-    ("admin", "/admin/quotas/", {"pilot": "{}", "year": "{}", "document_no": "x", "amount": "{}"}, "指标人数须为正整数"),
+    ("admin", "/admin/quotas/", {"pilot": "{}", "year": "2026", "document_no": "x", "amount": "{}"},
+     {BIG: f"{BIG} 不在 1–1000000 之间", LONG: "指标人数过长（5000 个字）"}),
+    ("admin", "/admin/quotas/", {"pilot": "{}", "year": "2026", "document_no": "x", "amount": "1"},
+     "所选试点证书已不存在"),
+    ("admin", "/admin/quotas/", {"pilot": "", "year": "{}", "document_no": "x", "amount": "1"},
+     {BIG: "请填写四位年份", LONG: "年度过长"}),
     ("admin", "/admin/certificates/new", {"name": "物流管理", "organisation": "中物联", "pass_mark": "{}",
-                                          "levels": "初级"}, "合格分数须为 0 到 100 之间的整数"),
+                                          "levels": "初级"}, {BIG: f"{BIG} 不在 0–100 之间", LONG: "合格分数过长"}),
 ]
 
 
@@ -56,6 +63,7 @@ def test_a_filter_naming_an_id_out_of_range_is_left_out(client, login, org, role
 def test_a_form_field_out_of_range_is_a_field_error(client, login, org, role, url, form, message, number):
     login(role)
     response = client.post(url, data={k: v.format(number) for k, v in form.items()}, headers=HX)
+    message = message[number] if isinstance(message, dict) else message
     assert response.status_code == 422 and message in response.get_data(as_text=True)
 
 

@@ -8,7 +8,7 @@ import pytest
 from models.audit import AuditEvent
 from models.catalog import Certificate, Organisation
 from models.pilot import PilotCertificate, PilotError
-from models.site import (APPROVED, DISABLED, ENABLED, INACTIVE, NOT_PILOT, PENDING, REJECTED, Site,
+from models.site import (APPROVED, DISABLED, ENABLED, INACTIVE, NOT_PILOT, PENDING, REJECTED, SITE_FORM, Site,
                          SiteError, remove_pilot)
 
 HX = {"HX-Request": "true"}
@@ -159,16 +159,18 @@ def test_a_pending_site_can_be_neither_disabled_nor_enabled(make_site, world):
 
 
 def test_form_cleaning_reports_each_problem_in_chinese(world):
-    _, errors = Site.clean(form(world.web, levels=(), name="", phone="12345", seats="0"))
-    assert errors == {"name": "请填写站点名称", "levels": "请至少选择一个等级",
-                      "phone": errors["phone"], "seats": "机位数须为 1 到 10000 之间的整数"}
+    def problems(raw):
+        return {key: error.message for key, error in SITE_FORM.clean(raw)[1].items()}
+
+    errors = problems(form(world.web, levels=(), name="", phone="12345", seats="0"))
+    assert errors == {"name": "站点名称为必填项；请填写站点名称", "levels": "等级为必填项；请选择等级",
+                      "phone": errors["phone"], "seats": "0 不在 1–10000 之间；请填写 1–10000 的整数"}
     assert "联系电话「12345」格式不正确" in errors["phone"]
-    _, errors = Site.clean(form(world.web, levels=("高级",), seats="六十"))
-    assert errors["levels"] == "高级不是该证书的试点等级"
-    assert "机位数" in errors["seats"]
-    _, errors = Site.clean(form(world.tax))
-    assert errors["certificate"] == NOT_PILOT
-    values_, errors = Site.clean(form(world.web, levels=("中级", "初级"), phone="０３７１－６３５５６０２１"))
+    errors = problems(form(world.web, levels=("高级",), seats="六十"))
+    assert errors["levels"] == "高级不是该证书的试点等级；请重新选择等级"
+    assert errors["seats"] == "「六十」不是整数；请填写 1–10000 的整数"
+    assert problems(form(world.tax))["certificate"] == NOT_PILOT
+    values_, errors = SITE_FORM.clean(form(world.web, levels=("中级", "初级"), phone="０３７１－６３５５６０２１"))
     assert not errors and values_["levels"] == "初级,中级" and values_["phone"] == "0371-63556021"
 
 
@@ -269,14 +271,14 @@ def test_an_invalid_form_comes_back_with_422_and_each_fields_message(client, wor
     response = client.post("/sites/new", data=form(world.web, phone="abc", seats="-3", contact=""), headers=HX)
     body = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "请填写联系人" in body and "联系电话「abc」格式不正确" in body and "机位数须为" in body
+    assert "请填写联系人" in body and "联系电话「abc」格式不正确" in body and "「-3」不是整数" in body
     assert 'value="信息楼考核站点"' in body  # what the user typed is kept
 
 
 def test_choosing_a_certificate_refreshes_the_levels_with_its_pilot_levels_only(client, world):
     as_user(client, world.staff)
     body = client.get(f"/sites/levels?certificate={world.wl.id}", headers=HX).get_data(as_text=True)
-    assert "<html" not in body and 'id="site-levels"' in body
+    assert "<html" not in body and 'id="field-levels"' in body
     assert 'value="中级"' in body and 'value="初级"' not in body and 'value="高级"' not in body
     body = client.get(f"/sites/levels?certificate={world.tax.id}", headers=HX).get_data(as_text=True)
     assert 'name="levels"' not in body and "请先选择证书" in body

@@ -5,7 +5,7 @@ from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from models import login_throttle, setting
-from models.user import ROLE_LABELS, User, UserError
+from models.user import LOGIN_FORM, ROLE_LABELS, SETUP_FORM, User, UserError
 
 from . import me, public, render, roles
 
@@ -29,7 +29,9 @@ def login():
         return redirect(url_for("auth.setup"))
     error, status, username = None, 200, request.form.get("username", "").strip()
     if request.method == "POST":
-        user, address = User.by_username(username), request.remote_addr
+        # A name or password no form could have stored (too long, control characters) names no one.
+        _, refused_text = LOGIN_FORM.clean(request.form)
+        user, address = None if refused_text else User.by_username(username), request.remote_addr
         if login_throttle.is_throttled(address):
             login_throttle.count_failure(address)
             error, status = "登录尝试过于频繁，请一分钟后再试", 429
@@ -45,7 +47,7 @@ def login():
                              f"{setting.get('login_lock_minutes')} 分钟，请稍后再试或联系院校管理员"), 401
     if request.args.get("expired") and not error:
         error = "长时间未操作，已自动退出，请重新登录"
-    return render("auth/login.html", error=error, username=username, status=status)
+    return render("auth/login.html", error=error, form=LOGIN_FORM, username=username, status=status)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -63,18 +65,15 @@ def setup():
     """Create the first administrator; works only while no user exists."""
     if User.select().exists():
         return redirect(url_for("auth.login"))
-    error = None
+    raw, errors = {}, {}
     if request.method == "POST":
-        password = request.form.get("password", "")
-        if password != request.form.get("password2", ""):
-            error = "两次输入的密码不一致"
-        else:
-            try:
-                user = User.create_first_admin(request.form.get("username"), password,
-                                               request.form.get("display_name"))
-            except UserError as exc:
-                error = str(exc)
-            else:
+        raw = SETUP_FORM.read(request.form)
+        values, errors = SETUP_FORM.clean(raw)
+        try:
+            if not errors:
+                user = User.create_first_admin(values["username"], values["password"], values["display_name"])
                 login_user(user)
                 return redirect(url_for("dashboard.index"), 303)
-    return render("auth/setup.html", error=error, form=request.form, status=422 if error else 200)
+        except UserError as exc:
+            errors = exc.as_errors()
+    return render("auth/setup.html", form=SETUP_FORM, raw=raw, errors=errors, status=422 if errors else 200)

@@ -7,11 +7,11 @@ from flask import Blueprint, request, send_file
 
 from models import award_checks
 from models.audit import AuditEvent
-from models.award import STATUSES, STATUS_COLORS, AwardError, AwardRecord
+from models.award import RETURN_FORM, STATUSES, STATUS_COLORS, AwardError, AwardRecord
 from models.award_fields import AWARD_SHEET
 from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
-from models.normalise import FieldError, parse_date, whole_number
+from models.normalise import whole_number
 from models.pilot import PilotCertificate
 from models.setting import SettingError
 from models.site import Site
@@ -83,14 +83,17 @@ def issue():
 @roles(REVIEWER)
 def return_record(record_id):
     """退回 with a required reason: the dialog, then the change."""
-    record = get_or_404(AwardRecord.visible_to(me()), record_id)
-    if request.method == "GET":
-        return render("awards/return.html", block="dialog", r=record, error=None)
-    try:
-        record.return_to_college(request.form.get("reason"), me())
-    except AwardError as exc:
-        return render("awards/return.html", block="dialog", r=record, error=str(exc), status=422)
-    return "", 204, hx_events(closeDialog=True, awardsChanged=True, notice=("已退回该记录", "ok"))
+    record, raw, errors = get_or_404(AwardRecord.visible_to(me()), record_id), RETURN_FORM.read(request.form), {}
+    if request.method == "POST":
+        values, errors = RETURN_FORM.clean(raw)
+        try:
+            if not errors:
+                record.return_to_college(values["reason"], me())
+                return "", 204, hx_events(closeDialog=True, awardsChanged=True, notice=("已退回该记录", "ok"))
+        except AwardError as exc:
+            errors = exc.as_errors()
+    return render("awards/return.html", block="dialog", status=422 if errors else 200, r=record, form=RETURN_FORM,
+                  raw=raw, errors=errors)
 
 
 @bp.route("/<int:record_id>/resubmit", methods=["GET", "POST"])
@@ -102,18 +105,16 @@ def resubmit(record_id):
         record.check_resubmittable()
     except AwardError as exc:
         return refused(exc)
-    sites = list(Site.naming(record.certificate, record.level).order_by(Site.name))
-    if request.method == "GET":
-        return render("awards/resubmit.html", block="dialog", r=record, sites=sites, error=None, form={})
-    try:
-        site = next((s for s in sites if str(s.id) == request.form.get("site")), None)
-        award_checks.resubmit(record, site, parse_date(request.form.get("exam_date"), "考核日期"),
-                              _score(request.form.get("theory_score"), "理论成绩"),
-                              _score(request.form.get("practical_score"), "实操成绩"), me())
-    except (AwardError, FieldError) as exc:
-        return render("awards/resubmit.html", block="dialog", r=record, sites=sites, error=str(exc),
-                      form=request.form, status=422)
-    return "", 204, hx_events(closeDialog=True, awardsChanged=True, notice=("已重新提交，等待评价组织审核", "ok"))
+    form, errors = award_checks.resubmit_form(record), {}
+    raw = record.resubmit_values()
+    if request.method == "POST":
+        raw = form.read(request.form)
+        values, errors = form.clean(raw)
+        errors = errors or award_checks.resubmit(record, values, me())
+        if not errors:
+            return "", 204, hx_events(closeDialog=True, awardsChanged=True, notice=("已重新提交，等待评价组织审核", "ok"))
+    return render("awards/resubmit.html", block="dialog", status=422 if errors else 200, r=record, form=form, raw=raw,
+                  errors=errors)
 
 
 @bp.route("/readiness")
@@ -145,13 +146,3 @@ def _summary(filters):
     if certificate is None or not PilotCertificate.is_pilot(certificate, filters["level"]):
         return None
     return award_checks.readiness_summary(Candidate.select(), certificate, filters["level"])
-
-
-def _score(raw, label):
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise FieldError(f"{label}「{raw}」不是数字")

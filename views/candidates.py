@@ -21,7 +21,8 @@ SKIPPED_NOTE = "（状态不是待认证或认证未通过）"
 
 @bp.context_processor
 def statuses():
-    return dict(STATUSES=STATUSES, PENDING=PENDING, COLUMNS=CANDIDATE_SHEET.resolved().columns)
+    return dict(STATUSES=STATUSES, PENDING=PENDING, COLUMNS=CANDIDATE_SHEET.resolved().columns,
+                PHOTO_FIELD=photos.PHOTO_FIELD)
 
 
 # ---- the list ------------------------------------------------------------------------------------

@@ -2,20 +2,14 @@
 
 from flask import Blueprint, request
 
-from models.catalog import LEVELS, CatalogError, Certificate
-from models.normalise import FieldError, whole_number
-from models.pilot import PilotCertificate, PilotError, parse_since, save_certificate
+from models.catalog import CERTIFICATE_FORM, DEFAULT_PASS_MARK, LEVELS, CatalogError, Certificate
+from models.pilot import PILOT_FORM, PilotCertificate, PilotError, save_certificate
 from models.site import remove_pilot
 from models.user import ADMIN
 
 from . import get_or_404, hx_events, me, refused, render, roles
 
 bp = Blueprint("catalog", __name__, url_prefix="/admin")
-
-
-@bp.context_processor
-def levels():
-    return dict(LEVELS=LEVELS)
 
 
 # ---- 证书目录 --------------------------------------------------------------------------------------
@@ -47,14 +41,17 @@ def certificate_edit(certificate_id):
 @roles(ADMIN)
 def pilots():
     """试点证书: the pilot levels and the form that adds some (a certificate, its levels, since when)."""
-    raw, errors = {"levels": []}, {}
+    raw, errors = {}, {}
     if request.method == "POST":
-        raw = dict(request.form.to_dict(), levels=request.form.getlist("levels"))
-        errors = _add_pilot(raw)
-        if not errors:
-            raw = {"levels": []}
-    return render("catalog/pilots.html", block="pilots", status=422 if errors else 200, raw=raw, errors=errors,
-                  pilots=list(PilotCertificate.ordered()), certificates=list(Certificate.ordered()))
+        raw = PILOT_FORM.read(request.form)
+        values, errors = PILOT_FORM.clean(raw)
+        try:
+            if not errors:
+                PilotCertificate.add(values["certificate"], values["levels"], values["since"], by=me())
+                raw = {}
+        except PilotError as exc:
+            errors = exc.as_errors()
+    return _pilots(raw, errors)
 
 
 @bp.route("/pilots/<int:pilot_id>", methods=["DELETE"])
@@ -66,41 +63,26 @@ def pilot_delete(pilot_id):
         remove_pilot(pilot, by=me())
     except PilotError as exc:
         return refused(exc)
-    return render("catalog/pilots.html", block="pilots", raw={"levels": []}, errors={},
-                  pilots=list(PilotCertificate.ordered()), certificates=list(Certificate.ordered()),
-                  headers=hx_events(notice=(f"已删除试点证书「{pilot}」", "ok")))
+    return _pilots({}, {}, hx_events(notice=(f"已删除试点证书「{pilot}」", "ok")))
 
 
 # ---- helpers -------------------------------------------------------------------------------------
+def _pilots(raw, errors, headers=None):
+    return render("catalog/pilots.html", block="pilots", status=422 if errors else 200, headers=headers,
+                  form=PILOT_FORM.resolved(), raw=raw, errors=errors, pilots=list(PilotCertificate.ordered()))
+
+
 def _certificate_form(certificate):
-    raw, errors = (certificate.form_values() if certificate else {"pass_mark": "60", "levels": list(LEVELS)}), {}
-    if request.method == "POST":
-        raw = dict(request.form.to_dict(), levels=request.form.getlist("levels"))
-        values, errors = Certificate.clean(raw)
-        if not errors:
-            try:
-                saved = save_certificate(values, by=me(), certificate=certificate)
-            except CatalogError as exc:
-                errors = {"name": str(exc)}
-            else:
-                return "", 204, hx_events(notice=(f"已保存证书「{saved.name}」", "ok"), closeDialog=True, catalogChanged=True)
-    return render("catalog/certificate_form.html", block="dialog", status=422 if errors else 200,
-                  certificate=certificate, raw=raw, errors=errors)
-
-
-def _add_pilot(raw):
-    """Add the pilot levels the form names; returns the form's errors (empty when added)."""
+    raw = certificate.form_values() if certificate else {"pass_mark": str(DEFAULT_PASS_MARK), "levels": list(LEVELS)}
     errors = {}
-    certificate = Certificate.get_or_none(Certificate.id == whole_number(raw.get("certificate")))
-    if certificate is None:
-        errors["certificate"] = "请选择证书"
-    try:
-        since = parse_since(raw.get("since"))
-    except FieldError as exc:
-        errors["since"] = exc.problem
-    if not errors:
+    if request.method == "POST":
+        raw = CERTIFICATE_FORM.read(request.form)
+        values, errors = CERTIFICATE_FORM.clean(raw)
         try:
-            PilotCertificate.add(certificate, raw["levels"], since, by=me())
-        except PilotError as exc:
-            errors["levels"] = str(exc)
-    return errors
+            if not errors:
+                saved = save_certificate(values, by=me(), certificate=certificate)
+                return "", 204, hx_events(notice=(f"已保存证书「{saved.name}」", "ok"), closeDialog=True, catalogChanged=True)
+        except CatalogError as exc:
+            errors = exc.as_errors()
+    return render("catalog/certificate_form.html", block="dialog", status=422 if errors else 200,
+                  certificate=certificate, form=CERTIFICATE_FORM, raw=raw, errors=errors)

@@ -6,7 +6,9 @@ from flask import Blueprint, abort, current_app, request, send_file
 from models.candidate import Candidate
 from models.job import Job
 from models.photo import PhotoRules, photo_file, thumbnail_file
-from models.photo_zip import KIND, PROBLEMS, RESULT_COLORS, RESULTS, save_upload, start_zip_job, still_without_photo
+from models.normalise import FieldError
+from models.photo_zip import (KIND, PROBLEMS, RESULT_COLORS, RESULTS, ZIP_FIELD, save_upload, start_zip_job,
+                              still_without_photo)
 from models.user import ADMIN, STAFF
 
 from . import get_or_404, me, render, roles
@@ -37,7 +39,7 @@ def image(candidate_id):
 @roles(ADMIN, STAFF)
 def zip_dialog():
     """The 上传学生照片 dialog: the photo rules, then the ZIP to choose and 保存."""
-    return render("photos/upload.html", block="dialog", rules=PhotoRules.load())
+    return render("photos/upload.html", block="dialog", rules=PhotoRules.load(), ZIP_FIELD=ZIP_FIELD)
 
 
 @bp.route("/upload", methods=["POST"])
@@ -63,7 +65,8 @@ def job_status(job_id):
 
 
 def _refuse(rules, problem):
-    return render("photos/upload.html", block="form", status=422, rules=rules, error=problem)
+    return render("photos/upload.html", block="form", status=422, rules=rules, ZIP_FIELD=ZIP_FIELD,
+                  error=FieldError(problem))
 
 
 def _status(job):

@@ -4,8 +4,8 @@ from datetime import date
 from flask import Blueprint, request
 
 from models.normalise import whole_number
-from models.pilot import PilotCertificate, PilotError
-from models.quota import Quota
+from models.pilot import PilotError
+from models.quota import QUOTA_FORM, Quota
 from models.user import ADMIN
 
 from . import get_or_404, hx_events, me, refused, render, roles
@@ -20,14 +20,14 @@ def index():
     year = request.args.get("year", "").strip()
     raw, errors = {"year": str(date.today().year)}, {}
     if request.method == "POST":
-        raw = request.form.to_dict()
-        values, errors = Quota.clean(raw)
-        if not errors:
-            try:
+        raw = QUOTA_FORM.read(request.form)
+        values, errors = QUOTA_FORM.clean(raw)
+        try:
+            if not errors:
                 Quota.add(values, by=me())
                 raw = {"year": raw["year"]}
-            except PilotError as exc:
-                errors = {"pilot": str(exc)}
+        except PilotError as exc:
+            errors = exc.as_errors()
     return _page(raw, errors, year)
 
 
@@ -35,19 +35,18 @@ def index():
 @roles(ADMIN)
 def edit(quota_id):
     """修改 the 文号 or the number of a quota, in a dialog."""
-    quota = _get(quota_id)
+    quota, form = _get(quota_id), QUOTA_FORM.only("document_no", "amount")
     raw, errors = {"document_no": quota.document_no, "amount": str(quota.amount)}, {}
     if request.method == "POST":
-        raw = request.form.to_dict()
-        values = Quota.clean_approval(raw, errors)
-        if not errors:
-            try:
+        raw = form.read(request.form)
+        values, errors = form.clean(raw)
+        try:
+            if not errors:
                 quota.change(values["document_no"], values["amount"], by=me())
-            except PilotError as exc:
-                errors["amount"] = str(exc)
-            else:
                 return "", 204, hx_events(notice=(f"已保存「{quota}」的省厅指标", "ok"), closeDialog=True, quotasChanged=True)
-    return render("quotas/edit.html", block="dialog", status=422 if errors else 200, quota=quota, raw=raw,
+        except PilotError as exc:
+            errors = exc.as_errors()
+    return render("quotas/edit.html", block="dialog", status=422 if errors else 200, quota=quota, form=form, raw=raw,
                   errors=errors)
 
 
@@ -68,6 +67,5 @@ def _get(quota_id):
 
 
 def _page(raw, errors, year):
-    return render("quotas/index.html", block="quotas", status=422 if errors else 200, raw=raw, errors=errors,
-                  year=year, years=Quota.years(), pilots=list(PilotCertificate.ordered()),
-                  quotas=Quota.listed(whole_number(year)))
+    return render("quotas/index.html", block="quotas", status=422 if errors else 200, form=QUOTA_FORM.resolved(),
+                  raw=raw, errors=errors, year=year, years=Quota.years(), quotas=Quota.listed(whole_number(year)))

@@ -2,9 +2,7 @@
 from flask import Blueprint, redirect, request, url_for
 
 from models.audit import AuditEvent
-from models.normalise import whole_number
-from models.pilot import PilotCertificate
-from models.site import REVIEW_STATUSES, SITE_STATUSES, Site, SiteError
+from models.site import REJECT_FORM, REVIEW_STATUSES, SITE_STATUSES, Site, SiteError, site_form
 from models.user import ADMIN, REVIEWER, STAFF
 
 from . import Page, get_or_404, hx_events, list_filters, me, page_arg, refused, render, roles
@@ -43,7 +41,7 @@ def detail(site_id):
 def new():
     """申报考核站点: the form, and 提交并保存 that creates the site as 待审核 / 未启用."""
     if request.method == "GET":
-        return _form(None, {"levels": []})
+        return _form(None, {})
     return _save(None)
 
 
@@ -65,8 +63,8 @@ def edit(site_id):
 @roles(ADMIN, STAFF)
 def levels():
     """The 等级 choices of the chosen certificate: only its pilot levels (the form refreshes them)."""
-    raw = {"certificate": request.args.get("certificate", ""), "levels": request.args.getlist("levels")}
-    return render("sites/form.html", block="levels", raw=raw, errors={}, pilot_levels=_pilot_levels(raw))
+    form = site_form(request.args.get("certificate"))
+    return render("sites/form.html", block="levels", form=form, raw=form.read(request.args), errors={})
 
 
 # ---- 审核 and 停用 / 启用 (the organisation's reviewer) ------------------------------------------------
@@ -81,15 +79,17 @@ def approve(site_id):
 @roles(REVIEWER)
 def reject(site_id):
     """审核不通过: a dialog asking for the reason, then the refusal."""
-    site = _get(site_id)
-    reason = request.form.get("reason", "")
+    site, raw, errors = _get(site_id), REJECT_FORM.read(request.form), {}
     if request.method == "POST":
+        values, errors = REJECT_FORM.clean(raw)
         try:
-            site.reject(reason, by=me())
+            if not errors:
+                site.reject(values["reason"], by=me())
+                return _done(site, f"{site.name}：审核不通过，已退回院校修改")
         except SiteError as exc:
-            return render("sites/reject.html", block="dialog", status=422, site=site, reason=reason, error=str(exc))
-        return _done(site, f"{site.name}：审核不通过，已退回院校修改")
-    return render("sites/reject.html", block="dialog", site=site, reason=reason, error=None)
+            errors = exc.as_errors()
+    return render("sites/reject.html", block="dialog", status=422 if errors else 200, site=site, form=REJECT_FORM,
+                  raw=raw, errors=errors)
 
 
 @bp.route("/<int:site_id>/disable", methods=["POST"])
@@ -116,22 +116,18 @@ def _history(site):
     return list(AuditEvent.for_object("site", site.id).limit(100))
 
 
-def _pilot_levels(raw):
-    certificate_id = whole_number(raw.get("certificate"))
-    return PilotCertificate.levels_for(certificate_id) if certificate_id is not None else []
-
-
-def _form(site, raw, errors=None, status=200):
-    return render("sites/form.html", block="dialog", status=status, site=site, raw=raw, errors=errors or {},
-                  certificates=list(PilotCertificate.certificates()), pilot_levels=_pilot_levels(raw))
+def _form(site, raw, errors=None):
+    return render("sites/form.html", block="dialog", status=422 if errors else 200, site=site,
+                  form=site_form(raw.get("certificate")), raw=raw, errors=errors or {})
 
 
 def _save(site):
     """提交并保存: 422 with each field's problem, or the site declared / revised through the model."""
-    raw = dict(request.form.to_dict(), levels=request.form.getlist("levels"))
-    values, errors = Site.clean(raw)
+    form = site_form(request.form.get("certificate"))
+    raw = form.read(request.form)
+    values, errors = form.clean(raw)
     if errors:
-        return _form(site, raw, errors, status=422)
+        return _form(site, raw, errors)
     try:
         if site is None:
             site = Site.declare(values, by=me())
@@ -141,7 +137,7 @@ def _save(site):
             site.revise(values, by=me())
             message = f"已{'重新提交' if resubmitted else '保存'}考核站点「{site.name}」"
     except SiteError as exc:
-        return _form(site, raw, {"certificate": str(exc)}, status=422)
+        return _form(site, raw, exc.as_errors())
     return _done(site, message)
 
 
