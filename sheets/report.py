@@ -9,7 +9,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, PatternFill
 
 from .spec import REPORT_COLUMN
-from .template import finish, safe, start_sheet
+from .template import finish, printable, safe, start_sheet
 
 BAD_FILL = PatternFill("solid", fgColor="F8D7DA")
 REASON_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
@@ -32,7 +32,7 @@ def build_report(spec, rows, path):
             issues = by_key.get(column.key)
             if issues:
                 cell.fill = BAD_FILL
-                cell.comment = Comment("\n".join(f"{i['problem']}\n如何修改：{i['fix']}" for i in issues),
+                cell.comment = Comment(printable("\n".join(f"{i['problem']}\n如何修改：{i['fix']}" for i in issues)),
                                        "颁证工作台", width=300, height=110)
             cells.append(cell)
         reason = WriteOnlyCell(ws, value=safe(f"第 {row['row']} 行：" + "；".join(

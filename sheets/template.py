@@ -9,6 +9,7 @@ import io
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -24,10 +25,20 @@ REQUIRED_FONT = Font(bold=True, color="C0392B")
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
+def printable(text):
+    """Text an .xlsx file can hold: the control characters XML forbids (stored before forms refused them,
+    or read from a CSV) each become U+FFFD, so an export or a report never fails on them and shows where
+    one was."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+
+
 def safe(value):
-    """Cell text that a spreadsheet can never run as a formula: a leading = + - @ gets an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    """Cell text that a spreadsheet can never run as a formula (a leading = + - @ gets an apostrophe) and
+    that an .xlsx file can hold (see printable)."""
+    if isinstance(value, str):
+        value = printable(value)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
     return value
 
 
@@ -79,7 +90,7 @@ def finish(workbook, spec):
     depth = max([len(choices) for choices in lists] + [1])
     for index in range(depth):
         marker = spec.marker if index == 0 else None
-        hidden.append([marker] + [choices[index] if index < len(choices) else None for choices in lists])
+        hidden.append([marker] + [safe(choices[index]) if index < len(choices) else None for choices in lists])
 
 
 def save(workbook):

@@ -58,10 +58,27 @@ def get_or_404(query, record_id):
     return found or abort(404)
 
 
+# Characters of a list's search or filter that are used: more is nobody's search, and SQLite refuses a
+# LIKE pattern of 50,000 characters ("LIKE or GLOB pattern too complex").
+MAX_SEARCH = 100
+
+
+class Filters(dict):
+    """A list page's filters by name; `cut` names those that were longer than MAX_SEARCH characters and are
+    searched by their first MAX_SEARCH (the list says so: search_cut() in templates/_widget.html)."""
+    limit = MAX_SEARCH
+    cut = ()
+
+
 def list_filters(names, args=None):
-    """A list page's filters from the query string (or `args`): each named one trimmed, "" when absent."""
+    """A list page's filters from the query string (or `args`): each named one trimmed, "" when absent, and
+    cut to MAX_SEARCH characters."""
     args = request.args if args is None else args
-    return {name: args.get(name, "").strip() for name in names}
+    filters = Filters((name, args.get(name, "").strip()) for name in names)
+    filters.cut = [name for name, value in filters.items() if len(value) > MAX_SEARCH]
+    for name in filters.cut:
+        filters[name] = filters[name][:MAX_SEARCH]
+    return filters
 
 
 def id_list(values):

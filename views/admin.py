@@ -8,7 +8,7 @@ from models import numbering, setting
 from models.audit import ACTION_LABELS, AuditEvent
 from models.user import ADMIN, User
 
-from . import Page, page_arg, render, roles
+from . import Page, list_filters, page_arg, render, roles
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -24,7 +24,7 @@ def index():
 @roles(ADMIN)
 def audit_log():
     """审计日志: every state change, filterable by action, user and date."""
-    filters = {k: request.args.get(k, "").strip() for k in ("action", "user", "date_from", "date_to")}
+    filters = list_filters(("action", "user", "date_from", "date_to"))
     query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if filters["action"]:
         query = query.where(AuditEvent.action == filters["action"])

@@ -74,6 +74,7 @@ def test_a_file_that_is_not_a_zip_is_refused_in_the_dialog(page, login_as):
     page.get_by_label("照片压缩包").set_input_files(
         {"name": "照片.zip", "mimeType": "application/zip", "buffer": b"this is not a zip" * 100})
     page.get_by_role("button", name="保存").click()
-    expect(page.get_by_role("alert")).to_contain_text("文件不是有效的 ZIP 压缩包")
+    expect(page.get_by_role("alert")).to_contain_text("有 1 项需要修改")
+    expect(page.locator("#msg-file")).to_contain_text("文件不是有效的 ZIP 压缩包")
     screenshot(page, "photos-refused")
     assert page.js_errors == []

@@ -65,7 +65,7 @@ def test_staff_declares_a_site_the_reviewer_approves_it_and_staff_see_it_enabled
     fill_site(dialog)
     dialog.get_by_label("联系电话").fill("12345")
     dialog.get_by_role("button", name="提交并保存").click()
-    expect(dialog.get_by_text("请至少选择一个等级")).to_be_visible()
+    expect(dialog.get_by_text("等级为必填项；请选择等级")).to_be_visible()
     expect(dialog.get_by_text("联系电话「12345」格式不正确")).to_be_visible()
     screenshot(page, "sites-declare-errors")
     dialog.get_by_label("中级").check()
