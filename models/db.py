@@ -8,6 +8,10 @@ from peewee import CharField, DatabaseProxy, DateTimeField, Model, SqliteDatabas
 from playhouse.db_url import connect
 from psycopg2.extras import execute_batch
 
+from sheets.spec import FieldError
+
+from .normalise import text, whole_number
+
 db = DatabaseProxy()
 
 SQLITE_PRAGMAS = {
@@ -23,6 +27,17 @@ class BaseModel(Model):
     class Meta:
         database = db
         legacy_table_names = False
+
+    @classmethod
+    def chosen(cls, raw, problem, fix, query=None):
+        """The row a form's select names by its id (among `query`'s rows when given); None when nothing is
+        chosen, FieldError(problem, fix) when the id names no row (deleted since the form was shown)."""
+        if not text(raw):
+            return None
+        found = (cls.select() if query is None else query).where(cls.id == whole_number(raw)).first()
+        if found is None:
+            raise FieldError(problem, fix)
+        return found
 
 
 def now():

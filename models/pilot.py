@@ -11,7 +11,7 @@ from sheets.spec import Column, Form
 from . import audit
 from .catalog import LEVELS, CatalogError, Certificate, Organisation
 from .db import BaseModel, TimestampField, db
-from .normalise import FieldError, parse_date, text, whole_number
+from .normalise import FieldError, parse_date
 
 audit.ACTION_LABELS.update({
     "pilot.create": "添加试点证书",
@@ -118,18 +118,10 @@ def certificate_choices(certificates=None):
     return {str(c.id): f"{c.name}（{c.organisation.name}）" for c in certificates}
 
 
-def _certificate(raw):
-    if not text(raw):
-        return None
-    certificate = Certificate.get_or_none(Certificate.id == whole_number(raw))
-    if certificate is None:
-        raise FieldError("所选证书不在证书目录中", "请重新选择证书")
-    return certificate
-
-
 # 试点证书's form: a certificate, the levels piloted, since when.
 PILOT_FORM = Form((
-    Column("certificate", "证书", _certificate, required=True, choices=certificate_choices),
+    Column("certificate", "证书", lambda raw: Certificate.chosen(raw, "所选证书不在证书目录中", "请重新选择证书"),
+           required=True, choices=certificate_choices),
     Column("levels", "等级", lambda raw: [level for level in LEVELS if level in (raw or [])], required=True,
            choices=LEVELS, input="checkboxes"),
     Column("since", "试点起始日期", lambda raw: parse_date(raw, "试点起始日期"), required=True, max_length=30,

@@ -12,7 +12,7 @@ from . import audit
 from .award import AwardRecord
 from .catalog import Certificate
 from .db import BaseModel, TimestampField, db
-from .normalise import Number, text, whole_number
+from .normalise import Number, text
 from .pilot import PilotCertificate, PilotError, level_rank
 
 audit.ACTION_LABELS.update({
@@ -25,15 +25,6 @@ audit.ACTION_LABELS.update({
 MAX_AMOUNT = 1_000_000
 
 
-def _pilot(raw):
-    if not text(raw):
-        return None
-    pilot = PilotCertificate.get_or_none(PilotCertificate.id == whole_number(raw))
-    if pilot is None:
-        raise FieldError("所选试点证书已不存在", "请重新选择试点证书及等级")
-    return pilot
-
-
 def _year(raw):
     try:
         return Number(2000, 2100)(raw)
@@ -43,7 +34,8 @@ def _year(raw):
 
 # 省厅指标's form; 修改 changes only the 文号 and the number (QUOTA_FORM.only).
 QUOTA_FORM = Form((
-    Column("pilot", "试点证书及等级", _pilot, required=True,
+    Column("pilot", "试点证书及等级", lambda raw: PilotCertificate.chosen(raw, "所选试点证书已不存在", "请重新选择试点证书及等级"),
+           required=True,
            choices=lambda: {str(p.id): f"{p.certificate.name} {p.level}" for p in PilotCertificate.ordered()}),
     Column("year", "年度", _year, required=True, max_length=20, input="number"),
     Column("document_no", "批复文号", text, required=True, max_length=50, example="豫教职成〔2026〕12号"),

@@ -50,12 +50,7 @@ def prose(raw):
 
 def _certificate(raw):
     """证书: one of the college's 试点证书 (the form lists only those), or None when none is chosen."""
-    if not text(raw):
-        return None
-    certificate = Certificate.get_or_none(Certificate.id == whole_number(raw))
-    if certificate is None or not PilotCertificate.levels_for(certificate):
-        raise FieldError(NOT_PILOT)
-    return certificate
+    return Certificate.chosen(raw, NOT_PILOT, "", query=PilotCertificate.certificates())
 
 
 def _levels(raw):

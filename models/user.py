@@ -12,7 +12,7 @@ from . import audit, setting
 from .audit import AuditEvent
 from .catalog import Organisation
 from .db import BaseModel, TimestampField, db, now
-from .normalise import text, whole_number
+from .normalise import text
 
 ADMIN, STAFF, REVIEWER = "admin", "staff", "reviewer"
 ROLE_LABELS = {
@@ -50,10 +50,6 @@ def _role(raw):
     return role
 
 
-def _organisation(raw):
-    return Organisation.get_or_none(Organisation.id == whole_number(raw)) if text(raw) else None
-
-
 def _same_password(values, errors):
     if "password" in values and "password2" in values and values["password"] != values["password2"]:
         errors["password2"] = FieldError("两次输入的密码不一致", "请再输入一次同样的密码")
@@ -74,7 +70,8 @@ USER_FORM = Form((
     USERNAME,
     Column("display_name", "显示名称", text, max_length=30, example="李老师"),
     Column("role", "角色", _role, required=True, choices=ROLE_LABELS),
-    Column("organisation", "培训评价组织", _organisation, help="仅评价组织审核员需要，其他角色忽略此项",
+    Column("organisation", "培训评价组织", lambda raw: Organisation.chosen(raw, "所选培训评价组织已不存在", "请重新选择"),
+           help="仅评价组织审核员需要，其他角色忽略此项",
            choices=lambda: {str(o.id): o.name for o in Organisation.ordered()}),
     *password_form("初始密码", "再次输入密码").columns,
 ), check=_same_password)

@@ -32,7 +32,7 @@ FORMS = [
     ("staff", "/sites/new", {"certificate": "{}"}, "无法申报考核站点"),
     ("admin", "/admin/pilots", {"certificate": "{}", "since": "2024-09-01", "levels": "初级"}, "请重新选择证书"),
     ("admin", "/admin/users/new", {"username": "zhao", "role": "reviewer", "organisation": "{}",
-                                   "password": "long-enough-1", "password2": "long-enough-1"}, "必须属于一个培训评价组织"),
+                                   "password": "long-enough-1", "password2": "long-enough-1"}, "所选培训评价组织已不存在"),
     ("admin", "/admin/quotas/", {"pilot": "{}", "year": "2026", "document_no": "x", "amount": "{}"},
      {BIG: f"{BIG} 不在 1–1000000 之间", LONG: "指标人数过长（5000 个字）"}),
     ("admin", "/admin/quotas/", {"pilot": "{}", "year": "2026", "document_no": "x", "amount": "1"},

@@ -7,7 +7,7 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from werkzeug.routing import IntegerConverter
 
-from models.normalise import MAX_INTEGER, whole_number
+from models.normalise import MAX_INTEGER, FieldError, whole_number
 
 
 def roles(*allowed):
@@ -84,6 +84,17 @@ def list_filters(names, args=None):
 def id_list(values):
     """The ids among form or URL values (ticked rows); anything else, or out of range, is left out."""
     return [number for number in map(whole_number, values) if number is not None]
+
+
+def posted(form, save):
+    """A submitted form cleaned by its declaration and, when every field passes, handed to `save(values)`, a
+    model call whose refusal is a FieldError keyed by field: (raw, errors, what save returned)."""
+    raw = form.read(request.form)
+    values, errors = form.clean(raw)
+    try:
+        return raw, errors, None if errors else save(values)
+    except FieldError as exc:
+        return raw, exc.as_errors(), None
 
 
 def wants_partial():

@@ -5,9 +5,9 @@ from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from models import login_throttle, setting
-from models.user import LOGIN_FORM, ROLE_LABELS, SETUP_FORM, User, UserError
+from models.user import LOGIN_FORM, ROLE_LABELS, SETUP_FORM, User
 
-from . import me, public, render, roles
+from . import me, posted, public, render, roles
 
 bp = Blueprint("auth", __name__)
 
@@ -67,13 +67,9 @@ def setup():
         return redirect(url_for("auth.login"))
     raw, errors = {}, {}
     if request.method == "POST":
-        raw = SETUP_FORM.read(request.form)
-        values, errors = SETUP_FORM.clean(raw)
-        try:
-            if not errors:
-                user = User.create_first_admin(values["username"], values["password"], values["display_name"])
-                login_user(user)
-                return redirect(url_for("dashboard.index"), 303)
-        except UserError as exc:
-            errors = exc.as_errors()
+        raw, errors, user = posted(SETUP_FORM, lambda values: User.create_first_admin(
+            values["username"], values["password"], values["display_name"]))
+        if not errors:
+            login_user(user)
+            return redirect(url_for("dashboard.index"), 303)
     return render("auth/setup.html", form=SETUP_FORM, raw=raw, errors=errors, status=422 if errors else 200)

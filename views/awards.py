@@ -18,7 +18,8 @@ from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
 
-from . import Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, refused, render, roles, wants_partial
+from . import (Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, posted, refused, render, roles,
+               wants_partial)
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
 FILTERS = ("q", "certificate", "level", "site", "status", "date_from", "date_to")
@@ -83,15 +84,11 @@ def issue():
 @roles(REVIEWER)
 def return_record(record_id):
     """退回 with a required reason: the dialog, then the change."""
-    record, raw, errors = get_or_404(AwardRecord.visible_to(me()), record_id), RETURN_FORM.read(request.form), {}
+    record, raw, errors = get_or_404(AwardRecord.visible_to(me()), record_id), {}, {}
     if request.method == "POST":
-        values, errors = RETURN_FORM.clean(raw)
-        try:
-            if not errors:
-                record.return_to_college(values["reason"], me())
-                return "", 204, hx_events(closeDialog=True, awardsChanged=True, notice=("已退回该记录", "ok"))
-        except AwardError as exc:
-            errors = exc.as_errors()
+        raw, errors, _ = posted(RETURN_FORM, lambda values: record.return_to_college(values["reason"], me()))
+        if not errors:
+            return "", 204, hx_events(closeDialog=True, awardsChanged=True, notice=("已退回该记录", "ok"))
     return render("awards/return.html", block="dialog", status=422 if errors else 200, r=record, form=RETURN_FORM,
                   raw=raw, errors=errors)
 

@@ -2,12 +2,12 @@
 
 from flask import Blueprint, request
 
-from models.catalog import CERTIFICATE_FORM, DEFAULT_PASS_MARK, LEVELS, CatalogError, Certificate
+from models.catalog import CERTIFICATE_FORM, DEFAULT_PASS_MARK, LEVELS, Certificate
 from models.pilot import PILOT_FORM, PilotCertificate, PilotError, save_certificate
 from models.site import remove_pilot
 from models.user import ADMIN
 
-from . import get_or_404, hx_events, me, refused, render, roles
+from . import get_or_404, hx_events, me, posted, refused, render, roles
 
 bp = Blueprint("catalog", __name__, url_prefix="/admin")
 
@@ -43,15 +43,9 @@ def pilots():
     """试点证书: the pilot levels and the form that adds some (a certificate, its levels, since when)."""
     raw, errors = {}, {}
     if request.method == "POST":
-        raw = PILOT_FORM.read(request.form)
-        values, errors = PILOT_FORM.clean(raw)
-        try:
-            if not errors:
-                PilotCertificate.add(values["certificate"], values["levels"], values["since"], by=me())
-                raw = {}
-        except PilotError as exc:
-            errors = exc.as_errors()
-    return _pilots(raw, errors)
+        raw, errors, _ = posted(PILOT_FORM, lambda values: PilotCertificate.add(
+            values["certificate"], values["levels"], values["since"], by=me()))
+    return _pilots(raw if errors else {}, errors)
 
 
 @bp.route("/pilots/<int:pilot_id>", methods=["DELETE"])
@@ -76,13 +70,9 @@ def _certificate_form(certificate):
     raw = certificate.form_values() if certificate else {"pass_mark": str(DEFAULT_PASS_MARK), "levels": list(LEVELS)}
     errors = {}
     if request.method == "POST":
-        raw = CERTIFICATE_FORM.read(request.form)
-        values, errors = CERTIFICATE_FORM.clean(raw)
-        try:
-            if not errors:
-                saved = save_certificate(values, by=me(), certificate=certificate)
-                return "", 204, hx_events(notice=(f"已保存证书「{saved.name}」", "ok"), closeDialog=True, catalogChanged=True)
-        except CatalogError as exc:
-            errors = exc.as_errors()
+        raw, errors, saved = posted(CERTIFICATE_FORM, lambda values: save_certificate(values, by=me(),
+                                                                                      certificate=certificate))
+        if not errors:
+            return "", 204, hx_events(notice=(f"已保存证书「{saved.name}」", "ok"), closeDialog=True, catalogChanged=True)
     return render("catalog/certificate_form.html", block="dialog", status=422 if errors else 200,
                   certificate=certificate, form=CERTIFICATE_FORM, raw=raw, errors=errors)

@@ -8,7 +8,7 @@ from models.pilot import PilotError
 from models.quota import QUOTA_FORM, Quota
 from models.user import ADMIN
 
-from . import get_or_404, hx_events, me, refused, render, roles
+from . import get_or_404, hx_events, me, posted, refused, render, roles
 
 bp = Blueprint("quotas", __name__, url_prefix="/admin/quotas")
 
@@ -20,15 +20,8 @@ def index():
     year = request.args.get("year", "").strip()
     raw, errors = {"year": str(date.today().year)}, {}
     if request.method == "POST":
-        raw = QUOTA_FORM.read(request.form)
-        values, errors = QUOTA_FORM.clean(raw)
-        try:
-            if not errors:
-                Quota.add(values, by=me())
-                raw = {"year": raw["year"]}
-        except PilotError as exc:
-            errors = exc.as_errors()
-    return _page(raw, errors, year)
+        raw, errors, _ = posted(QUOTA_FORM, lambda values: Quota.add(values, by=me()))
+    return _page(raw if errors else {"year": raw["year"]}, errors, year)
 
 
 @bp.route("/<int:quota_id>/edit", methods=["GET", "POST"])
@@ -38,14 +31,9 @@ def edit(quota_id):
     quota, form = _get(quota_id), QUOTA_FORM.only("document_no", "amount")
     raw, errors = {"document_no": quota.document_no, "amount": str(quota.amount)}, {}
     if request.method == "POST":
-        raw = form.read(request.form)
-        values, errors = form.clean(raw)
-        try:
-            if not errors:
-                quota.change(values["document_no"], values["amount"], by=me())
-                return "", 204, hx_events(notice=(f"已保存「{quota}」的省厅指标", "ok"), closeDialog=True, quotasChanged=True)
-        except PilotError as exc:
-            errors = exc.as_errors()
+        raw, errors, _ = posted(form, lambda values: quota.change(values["document_no"], values["amount"], by=me()))
+        if not errors:
+            return "", 204, hx_events(notice=(f"已保存「{quota}」的省厅指标", "ok"), closeDialog=True, quotasChanged=True)
     return render("quotas/edit.html", block="dialog", status=422 if errors else 200, quota=quota, form=form, raw=raw,
                   errors=errors)
 

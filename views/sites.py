@@ -5,7 +5,7 @@ from models.audit import AuditEvent
 from models.site import REJECT_FORM, REVIEW_STATUSES, SITE_STATUSES, Site, SiteError, site_form
 from models.user import ADMIN, REVIEWER, STAFF
 
-from . import Page, get_or_404, hx_events, list_filters, me, page_arg, refused, render, roles
+from . import Page, get_or_404, hx_events, list_filters, me, page_arg, posted, refused, render, roles
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
 FILTERS = ("q", "review_status", "site_status", "certificate")
@@ -79,15 +79,11 @@ def approve(site_id):
 @roles(REVIEWER)
 def reject(site_id):
     """审核不通过: a dialog asking for the reason, then the refusal."""
-    site, raw, errors = _get(site_id), REJECT_FORM.read(request.form), {}
+    site, raw, errors = _get(site_id), {}, {}
     if request.method == "POST":
-        values, errors = REJECT_FORM.clean(raw)
-        try:
-            if not errors:
-                site.reject(values["reason"], by=me())
-                return _done(site, f"{site.name}：审核不通过，已退回院校修改")
-        except SiteError as exc:
-            errors = exc.as_errors()
+        raw, errors, _ = posted(REJECT_FORM, lambda values: site.reject(values["reason"], by=me()))
+        if not errors:
+            return _done(site, f"{site.name}：审核不通过，已退回院校修改")
     return render("sites/reject.html", block="dialog", status=422 if errors else 200, site=site, form=REJECT_FORM,
                   raw=raw, errors=errors)
 
@@ -123,22 +119,15 @@ def _form(site, raw, errors=None):
 
 def _save(site):
     """提交并保存: 422 with each field's problem, or the site declared / revised through the model."""
-    form = site_form(request.form.get("certificate"))
-    raw = form.read(request.form)
-    values, errors = form.clean(raw)
-    if errors:
-        return _form(site, raw, errors)
-    try:
+    def save(values):
         if site is None:
-            site = Site.declare(values, by=me())
-            message = f"已提交考核站点「{site.name}」，等待培训评价组织审核"
-        else:
-            resubmitted = site.is_rejected
-            site.revise(values, by=me())
-            message = f"已{'重新提交' if resubmitted else '保存'}考核站点「{site.name}」"
-    except SiteError as exc:
-        return _form(site, raw, exc.as_errors())
-    return _done(site, message)
+            declared = Site.declare(values, by=me())
+            return declared, f"已提交考核站点「{declared.name}」，等待培训评价组织审核"
+        resubmitted = site.is_rejected
+        site.revise(values, by=me())
+        return site, f"已{'重新提交' if resubmitted else '保存'}考核站点「{site.name}」"
+    raw, errors, saved = posted(site_form(request.form.get("certificate")), save)
+    return _form(site, raw, errors) if errors else _done(*saved)
 
 
 def _done(site, message):

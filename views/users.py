@@ -3,7 +3,7 @@ from flask import Blueprint, request
 
 from models.user import ADMIN, USER_FORM, User, UserError, password_form
 
-from . import get_or_404, hx_events, me, refused, render, roles
+from . import get_or_404, hx_events, me, posted, refused, render, roles
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
@@ -72,12 +72,8 @@ def _dialog(template, form, user, raw, save):
     """A user dialog: the form, then `save(values)` through the model and its notice; 422 with each field's problem."""
     form, errors = form.resolved(), {}
     if request.method == "POST":
-        raw = form.read(request.form)
-        values, errors = form.clean(raw)
-        try:
-            if not errors:
-                return "", 204, hx_events(notice=(save(values), "ok"), closeDialog=True, usersChanged=True)
-        except UserError as exc:
-            errors = exc.as_errors()
+        raw, errors, notice = posted(form, save)
+        if not errors:
+            return "", 204, hx_events(notice=(notice, "ok"), closeDialog=True, usersChanged=True)
     return render(template, block="dialog", status=422 if errors else 200, user=user, form=form, raw=raw,
                   errors=errors)
