@@ -190,3 +190,14 @@ def test_a_level_that_is_no_longer_piloted_gives_a_file_with_no_rows_and_says_wh
     response = client.get(f"/awards/readiness/file?pair={world['cert'].id}|高级")
     rows = list(data_sheet(response.data).iter_rows(values_only=True))
     assert len(rows) == 2 and "已填入 0 名" in rows[0][0] and "「考核站点」未满足 1 名" in rows[0][0]
+
+
+def test_the_award_list_banner_links_to_the_file_of_the_chosen_level(client, login, world):
+    login(STAFF)
+    page = client.get(f"/awards/?certificate={world['cert'].id}&level=中级").get_data(as_text=True)
+    banner = page[page.index('class="alert alert-info readiness-summary"'):]
+    banner = banner[:banner.index("</div>")]
+    assert f'href="/awards/readiness/file?pair={world["cert"].id}%7C%E4%B8%AD%E7%BA%A7"' in banner and "生成导入文件" in banner
+    Candidate.update(status=VERIFIED).execute()  # nobody ready: no file to offer
+    page = client.get(f"/awards/?certificate={world['cert'].id}&level=中级").get_data(as_text=True)
+    assert "0</strong> 名考生可导入" in page and "生成导入文件" not in page

@@ -12,8 +12,9 @@ from models.award import RETURNED, SUBMITTED, AwardRecord
 from models.candidate import ACCURATE, PENDING, VERIFIED, Candidate
 from models.db import bulk_insert, db
 from models.quota import Quota
-from models.readiness import ACCURATE_INFO, CONDITIONS, NOT_READY, ONCE, PILOT, QUOTA_LEFT, READY, SITE_USABLE, \
-    Readiness, readiness_summary, selection
+from models.pilot import PilotCertificate
+from models.readiness import (ACCURATE_INFO, CONDITIONS, NOT_READY, ONCE, PILOT, QUOTA_LEFT, READY, SITE_USABLE,
+                              Readiness, readiness_summary, selection)
 from models.site import INACTIVE, Site
 from models.user import REVIEWER, STAFF
 from tests import sheetfiles as sf
@@ -184,7 +185,6 @@ def test_every_candidate_is_listed_in_the_group_of_its_first_cross(world, state)
 
 
 def test_a_pilot_level_without_its_pilot_is_the_last_college_check(world):
-    from models.pilot import PilotCertificate
     PilotCertificate.delete().execute()
     check = Readiness(selection(), world["cert"], "中级", TODAY)
     assert check.blocked_by == PILOT and [c.key for c in check.summary().reasons] == [PILOT.key]

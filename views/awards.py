@@ -1,9 +1,9 @@
 """待颁证记录: the list with filters, 颁证 and 退回 by the organisation's reviewer, resubmission by staff,
-and 颁证前检查 (readiness) for a candidate or the ticked candidates."""
+and 颁证前检查 (readiness) for a selection of any size, with its export and 生成待颁证导入文件."""
 from datetime import date
 from io import BytesIO
 
-from flask import Blueprint, redirect, request, send_file, url_for
+from flask import Blueprint, abort, redirect, request, send_file, url_for
 
 from models import award_checks, readiness
 from models.audit import AuditEvent
@@ -137,9 +137,7 @@ def readiness_check():
 @roles(ADMIN, STAFF)
 def readiness_file():
     """生成待颁证导入文件: the import template filled in with the ready candidates (full IDs; audited)."""
-    args, check = _readiness(_pairs())
-    if check is None:
-        return redirect(url_for("awards.readiness_check", **_given(args)))
+    args, check = _download_of()
     body, count = pending_file(check)
     record_download(check, _asked(args), count, by=me())
     return _xlsx(body, f"待颁证记录-{check.certificate.name}{check.level}-{date.today():%Y%m%d}.xlsx")
@@ -149,9 +147,7 @@ def readiness_file():
 @roles(ADMIN, STAFF)
 def readiness_export():
     """导出检查结果: the checked candidates (or one group of them) as .xlsx, IDs masked; audited."""
-    args, check = _readiness(_pairs())
-    if check is None:
-        return redirect(url_for("awards.readiness_check", **_given(args)))
+    args, check = _download_of()
     body = build_export(READINESS_SHEET, check.export_rows(args["show"]))
     readiness.record_export(check, _asked(args), check.where(args["show"]).count(), by=me())
     return _xlsx(body, f"颁证前检查-{check.certificate.name}{check.level}-{date.today():%Y%m%d}.xlsx")
@@ -166,6 +162,14 @@ def _readiness(pairs):
         return args, None
     candidates = readiness.selection(args["ids"], args["department"], args["class_name"])
     return args, readiness.Readiness(candidates, certificate, level)
+
+
+def _download_of():
+    """The 颁证前检查 a download is of; without a chosen level, back to the page that asks for one."""
+    args, check = _readiness(_pairs())
+    if check is None:
+        abort(redirect(url_for("awards.readiness_check", **_given(args))))
+    return args, check
 
 
 def _given(args):
