@@ -223,6 +223,15 @@ class SheetSpec(Form):
         """`number` rows in words: 3 名考生, 3 条待颁证记录."""
         return f"{number} {self.unit}{self.noun}"
 
+    def narrowed(self, **choices):
+        """This spec with the dropdowns of some columns (by key) given: a file for one case offers only
+        what fits it (the sites of one certificate level)."""
+        unknown = set(choices) - {c.key for c in self.columns}
+        if unknown:
+            raise KeyError(f"no column {', '.join(sorted(unknown))} in {self.kind}")
+        return replace(self, columns=tuple(replace(c, choices=tuple(choices[c.key])) if c.key in choices else c
+                                           for c in self.columns))
+
     def header_index(self):
         """{normalised header or alias: column} for the reader."""
         index = {}
