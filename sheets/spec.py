@@ -105,15 +105,17 @@ class Column:
         form field and every imported cell. Control characters and text over `max_length` are refused before
         the column's own cleaner runs; then a required column may not be left empty."""
         if raw.__class__ is str:
-            typed = raw.strip()
-            control = (_CONTROL_MULTILINE if self.input == "textarea" else _CONTROL).search(typed)
-            if control:
-                raise FieldError(f"{self.header}含有不可见的控制字符（U+{ord(control.group()):04X}）",
-                                 "请删除后重新输入")
-            if self.max_length is not None and len(typed) > self.max_length:
-                raise FieldError(f"{self.header}过长（{len(typed)} 个字）", f"请控制在 {self.max_length} 个字以内")
+            # isprintable() is true for nearly every cell and a third cheaper than the search it spares.
+            if not raw.isprintable():
+                control = (_CONTROL_MULTILINE if self.input == "textarea" else _CONTROL).search(raw.strip())
+                if control:
+                    raise FieldError(f"{self.header}含有不可见的控制字符（U+{ord(control.group()):04X}）",
+                                     "请删除后重新输入")
+            if self.max_length is not None and len(raw) > self.max_length and len(raw.strip()) > self.max_length:
+                raise FieldError(f"{self.header}过长（{len(raw.strip())} 个字）", f"请控制在 {self.max_length} 个字以内")
         value = self.clean(raw)
-        if self.required and (value is None or value == "" or value == []):
+        # Empty text, no value or no box ticked; a number 0 is a value.
+        if self.required and not value and value != 0:
             verb = "选择" if self.kind in ("select", "checkboxes") else "填写"
             raise FieldError(f"{self.header}为必填项", f"请{verb}{self.header}")
         return value
