@@ -154,3 +154,20 @@ def test_grid_confirms_none_when_one_ticked_has_no_photo(client, staff, waiting,
                            data={"ids": [waiting[0].id, bare.id]}, headers=HX)
     assert response.status_code == 409
     assert Candidate.get_by_id(waiting[0].id).status == VERIFIED
+
+
+def test_save_and_confirm_next_in_the_rows_dialog_opens_the_next_waiting_of_the_list(client, staff, waiting):
+    ordered = list(Candidate.filtered(q="计应2301", sort="name"))
+    response = client.post(f"/candidates/{ordered[0].id}/confirm", data={"next": "1", "q": "计应2301", "sort": "name"},
+                           headers=HX)
+    assert response.status_code == 200
+    assert f"人工确认：{ordered[1].name}" in response.text and "<html" not in response.text
+    assert Candidate.get_by_id(ordered[0].id).status == ACCURATE
+    assert "candidatesReload" in response.headers["HX-Trigger"]
+
+
+def test_save_and_confirm_next_on_the_last_closes_and_says_none_is_left(client, staff, waiting):
+    last = list(Candidate.filtered(q="计应2301", sort="name"))[-1]
+    response = client.post(f"/candidates/{last.id}/confirm", data={"next": "1", "q": "计应2301", "sort": "name"},
+                           headers=HX)
+    assert response.status_code == 204 and "closeDialog" in response.headers["HX-Trigger"]

@@ -5,6 +5,7 @@ from models import photo as photos
 from models.audit import AuditEvent
 from models.candidate import AUTHENTICABLE, PENDING, STATUSES, Candidate, TransitionError
 from models.candidate_fields import CANDIDATE_SHEET
+from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue
 from models.identity import identity_problems, implied_by_number
 from models.normalise import FieldError
 from models.setting import SettingError
@@ -118,7 +119,8 @@ def bulk_authenticate():
 @bp.route("/<int:candidate_id>/confirm", methods=["GET", "POST"])
 @roles(ADMIN, STAFF)
 def confirm(candidate_id):
-    """人工确认: every field (the full ID, audited) beside the photo; 保存 marks the candidate 信息准确."""
+    """人工确认: every field (the full ID, audited) beside the photo; 保存 marks the candidate 信息准确, and
+    保存并确认下一位 then opens the next 认证通过 candidate of the list's filter."""
     candidate = _get(candidate_id)
     try:
         candidate.check_confirmable()
@@ -131,8 +133,15 @@ def confirm(candidate_id):
         candidate.confirm(by=me())
     except TransitionError as exc:
         return refused(exc)
-    return "", 204, hx_events(closeDialog=True, candidatesReload=True,
-                            notice=(f"{candidate.name} 已人工确认，状态为信息准确", "ok"))
+    notice = f"{candidate.name} 已人工确认，状态为信息准确"
+    if request.form.get("next"):
+        following = ConfirmQueue(list_filters(QUEUE_FILTERS, request.form)).next_waiting(candidate)
+        if following is not None:
+            following.record_full_id_view(by=me())
+            return render("candidates/confirm.html", block="dialog", c=following,
+                          headers=hx_events(candidatesReload=True, notice=(notice, "ok")))
+        notice += "；列表中已没有待人工确认的考生"
+    return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=(notice, "ok"))
 
 
 # ---- detail and delete ---------------------------------------------------------------------------
