@@ -62,7 +62,7 @@ class Candidate(BaseModel):
     verify_notes = TextField(default="")  # remarks that did not fail 认证
     verified_at = DateTimeField(null=True)
     confirmed_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-    confirmed_at = DateTimeField(null=True)
+    confirmed_at = DateTimeField(null=True, index=True)  # 批量人工确认 counts those confirmed since it began
     batch_id = IntegerField(null=True, index=True)  # the import batch that created it, if any
     created_at = TimestampField(index=True)
     updated_at = TimestampField()

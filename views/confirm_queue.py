@@ -82,6 +82,8 @@ def grid():
     notice = None
     if request.method == "POST":
         ticked = list(queue.waiting().where(Candidate.id.in_(id_list(request.form.getlist("ids")))))
+        if not ticked:
+            return refused("请先勾选核对无误的考生")
         try:
             notice = (f"已人工确认 {Candidate.confirm_many(ticked, by=me())} 名考生，状态为信息准确", "ok")
         except TransitionError as exc:
@@ -105,4 +107,4 @@ def _stage(queue, step, status=200, push=False, notice=None, photo_error=None):
     if request.htmx and (push or step.left):
         headers["HX-Push-Url" if push else "HX-Replace-Url"] = url
     return render("confirm_queue/queue.html", block="stage", status=status, headers=headers, queue=queue,
-                  step=step, url=url, photo_error=photo_error)
+                  step=step, url=url, photo_error=photo_error, photo_rules=photos.PhotoRules.load())

@@ -74,3 +74,16 @@ def test_detail_pages_and_dialogs_have_no_wcag_violations(page, login_as, demo):
     expect(page.get_by_role("dialog")).to_be_visible()
     found += violations(page)
     assert not found, "\n".join(found)
+
+
+def test_confirm_queue_and_its_grid_have_no_wcag_violations(page, login_as, demo):
+    login_as(STAFF)
+    found = check_pages(page, ["/candidates/queue/start"])
+    expect(page.locator(".queue-card")).to_be_visible()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#queue-count")).to_be_visible()
+    found += violations(page)
+    page.get_by_role("link", name="网格浏览").click()
+    expect(page.get_by_role("heading", name="批量人工确认（网格浏览）")).to_be_visible()
+    found += violations(page)
+    assert not found, "\n".join(found)
