@@ -52,7 +52,7 @@ def test_new_candidate_authenticate_confirm_until_accurate(page, login_as, tmp_p
     # 人工确认 needs a photo: the dialog says so and offers the upload (the candidate form's photo input).
     row.get_by_role("button", name="人工确认").click()
     expect(dialog.get_by_text("该考生还没有照片")).to_be_visible()
-    expect(dialog.get_by_role("button", name="保存")).to_be_disabled()
+    expect(dialog.get_by_role("button", name="保存", exact=True)).to_be_disabled()
     screenshot(page, "candidates-confirm-no-photo")
     dialog.get_by_role("button", name="上传照片").click()
     photo = tmp_path / f"{number}.jpg"
@@ -67,7 +67,7 @@ def test_new_candidate_authenticate_confirm_until_accurate(page, login_as, tmp_p
     expect(dialog.get_by_role("heading", name="人工确认：张三")).to_be_visible()
     expect(dialog).to_contain_text(number)  # the full number, for checking against the photo
     screenshot(page, "candidates-confirm-dialog")
-    dialog.get_by_role("button", name="保存").click()
+    dialog.get_by_role("button", name="保存", exact=True).click()
     expect(page.locator("#dialog")).not_to_be_visible()
     expect(page.get_by_role("row").filter(has_text="张三").locator(".badge")).to_have_text("信息准确")
     expect(page.locator("#counts")).to_contain_text("信息准确 1")

@@ -116,6 +116,7 @@ def test_a_photo_chosen_or_dropped_inside_the_queue(app, page, login_as, tmp_pat
     expect(stage.get_by_role("heading", name="无照片甲")).to_be_visible()
     expect(stage.get_by_text("该考生还没有照片")).to_be_visible()
     expect(stage.get_by_role("button", name="信息准确")).to_be_disabled()
+    screenshot(page, "confirm-queue-no-photo")
     # The candidate form's photo rules: a picture too small is refused with the measured value.
     small = tmp_path / "small.jpg"
     small.write_bytes(demo_jpeg(200, 260))
