@@ -181,3 +181,8 @@ def test_without_a_sort_the_queue_follows_the_lists_default_newest_first(waiting
     q = ConfirmQueue({"q": "计应2301"})
     step = q.step(None)
     assert step.candidate == waiting[-1] and step.following == waiting[-2] and step.previous is None
+
+
+def test_a_position_no_column_can_hold_starts_at_the_first(client, staff, waiting):
+    response = client.get("/candidates/queue/", query_string={**queue().args, "at": "9" * 25})
+    assert response.status_code == 200 and "学生丁" in response.text

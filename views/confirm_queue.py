@@ -5,6 +5,7 @@ from models import photo as photos
 from models.candidate import Candidate, TransitionError
 from models.candidate_fields import CANDIDATE_SHEET
 from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue, parse_since
+from models.normalise import whole_number
 from models.user import ADMIN, STAFF
 
 from . import Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, refused, render, roles
@@ -37,7 +38,7 @@ def show():
     queue = _queue()
     if queue is None:
         return redirect(url_for(".start", **request.args), 303)
-    return _stage(queue, queue.step(request.args.get("at", type=int)))
+    return _stage(queue, queue.step(whole_number(request.args.get("at"))))
 
 
 @bp.route("/<int:candidate_id>/preview")
