@@ -13,7 +13,7 @@ import io
 import json
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -21,8 +21,7 @@ from PIL import Image, ImageOps
 from . import audit
 from .candidate import Candidate
 from .db import db
-from .photo import (JPEG_QUALITY, PhotoRules, check_photo, decode_photo, delete_photo_file, orientation,
-                    store_jpeg)
+from .photo import PhotoRules, attach_photo, check_photo, decode_photo, delete_photo_file, orientation, store_jpeg
 
 audit.ACTION_LABELS.setdefault("photo.fix", "照片自动修正")
 
@@ -276,6 +275,23 @@ def prune(data_dir, now=None):
     return removed
 
 
-def fix_details(fix):
-    """A fix as plain data, for a job's stored result."""
-    return {k: v for k, v in asdict(fix).items() if k != "data"}
+def attach_or_offer(candidate, data, data_dir, by, rules=None):
+    """One photo for one candidate: attach it when it passes, else offer a fix when one can be made.
+
+    Returns (ok, message, offer): `offer` is None, or the waiting fix ({token, changes, before, after})
+    to show beside the original until the user accepts it.
+    """
+    rules = rules or PhotoRules.load()
+    ok, message = attach_photo(candidate, data, data_dir, by, rules)
+    if ok:
+        return ok, message, None
+    fix, _ = propose_fix(data, rules)
+    if fix is None:
+        return ok, message, None
+    token = offer(data_dir, data, fix, by, candidate.id)
+    return False, message + "；可以自动修正", offer_details(token, fix)
+
+
+def offer_details(token, fix):
+    """A waiting fix as plain data: for a template, and for a ZIP job's stored result."""
+    return {"token": token, "changes": fix.changes, "before": fix.before, "after": fix.after}

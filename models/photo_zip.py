@@ -27,7 +27,7 @@ from .db import db
 from .job import Job, JobError, start
 from .normalise import FieldError, id_number
 from .photo import PhotoRules, check_photo, delete_photo_file, store_photo
-from .photo_fix import MAX_ORIGINAL_BYTES, accept, offer, prune, propose_fix
+from .photo_fix import MAX_ORIGINAL_BYTES, accept, offer, offer_details, prune, propose_fix
 from .privacy import mask_id
 
 KIND = "photos.zip"
@@ -277,8 +277,7 @@ def _check_and_store_one(data, rules, data_dir, by, candidate_id):
     if not result.ok:
         mended, _ = propose_fix(data, rules)
         if mended is not None:
-            fix = {"token": offer(data_dir, data, mended, by, candidate_id), "changes": mended.changes,
-                   "before": mended.before, "after": mended.after}
+            fix = offer_details(offer(data_dir, data, mended, by, candidate_id), mended)
     return result, path, len(data), fix
 
 

@@ -193,3 +193,36 @@ def test_the_dialog_says_fixable_photos_will_be_offered_a_fix(client, login):
     login("staff")
     body = client.get("/photos/upload", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "自动修正" in body and "确认后才保存" in body
+
+
+# ---- one photo in the candidate form -------------------------------------------------------------
+
+def candidate_form(photo, name="photo.png"):
+    from tests.test_candidates import form
+    return dict(form(), photo=(io.BytesIO(photo), name))
+
+
+def test_the_candidate_form_offers_a_fix_beside_the_original_and_stores_it_on_accepting(client, login, data_dir):
+    login("staff")
+    response = client.post("/candidates/new", data=candidate_form(FIXABLE["too wide"]),
+                           headers={"HX-Request": "true"}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "高宽比 1.00" in body and "可以自动修正" in body and "原图 500×500" in body and "修正后 413×500" in body
+    candidate = Candidate.get(Candidate.name == "张三")
+    assert candidate.photo is None  # shown, not stored
+    token = next(p.name[:32] for p in fixes_dir(data_dir).glob("*.json"))
+    response = client.post(f"/photos/fixes/{token}/accept", headers={"HX-Request": "true"})
+    assert response.status_code == 204 and "closeDialog" in response.headers["HX-Trigger"]
+    photo = Candidate.get_by_id(candidate.id).photo
+    assert photo and check_photo((data_dir / "photos" / photo).read_bytes(), RULES).ok
+    assert client.post(f"/photos/fixes/{token}/accept", headers={"HX-Request": "true"}).status_code == 409
+
+
+def test_the_candidate_form_still_refuses_a_photo_no_fix_can_mend(client, login, data_dir):
+    login("staff")
+    response = client.post("/candidates/new", data=candidate_form(demo_jpeg(240, 330, quality=98), "p.jpg"),
+                           headers={"HX-Request": "true"}, content_type="multipart/form-data")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "宽 240 像素，至少 295" in body
+    assert "自动修正</button>" not in body and not fixes_dir(data_dir).exists()

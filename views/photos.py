@@ -8,13 +8,13 @@ from flask import Blueprint, abort, current_app, request, send_file
 from models.candidate import Candidate
 from models.job import Job
 from models.photo import PhotoRules, photo_file, thumbnail_file
-from models.photo_fix import image_file
+from models.photo_fix import accept, image_file
 from models.photo_sheets import missing_workbook, result_workbook
 from models.photo_zip import (FIXABLE, KIND, PROBLEMS, RESULT_COLORS, RESULTS, accept_fixes, fixable_tokens,
                               save_upload, start_zip_job, still_without_photo, what_to_do)
 from models.user import ADMIN, STAFF
 
-from . import get_or_404, me, render, roles
+from . import get_or_404, hx_events, me, refused, render, roles
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 ROWS_SHOWN = 500
@@ -74,7 +74,7 @@ def fix(job_id):
     job = get_or_404(Job.select().where(Job.kind == KIND), job_id)
     tokens = request.form.getlist("token") or fixable_tokens(job)
     accept_fixes(job, tokens, current_app.config["DATA_DIR"], me())
-    return _status(Job.get_by_id(job.id), headers={"HX-Trigger": json.dumps({"candidatesReload": True})})
+    return _status(Job.get_by_id(job.id), headers=hx_events(candidatesReload=True))
 
 
 @bp.route("/jobs/<int:job_id>/export")
@@ -102,6 +102,15 @@ def fix_image(token, which):
     response = send_file(path, mimetype="image/jpeg", max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.route("/fixes/<token>/accept", methods=["POST"])
+@roles(ADMIN, STAFF)
+def accept_fix(token):
+    """自动修正 of one photo (the candidate form): the fixed picture becomes the candidate's photo."""
+    if not accept(current_app.config["DATA_DIR"], [token], me()):
+        return refused("修正后的照片已过期或已保存，请重新选择照片")
+    return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=("已保存修正后的照片", "ok"))
 
 
 def _xlsx(body, name):
