@@ -128,10 +128,11 @@ def check_photo(data, rules=None):
     return PhotoResult(True, "", width, height, image)
 
 
-def decode_photo(data, formats):
+def decode_photo(data, formats, draft=None):
     """Decode a picture under the bomb limit: (image, None), or (None, a refused PhotoResult).
 
     `formats` are the Pillow formats accepted; any other is refused with the format it really is.
+    `draft` (width, height) lets a JPEG decode at a reduced scale no smaller than that: much faster.
     """
     try:
         with warnings.catch_warnings():
@@ -147,7 +148,10 @@ def decode_photo(data, formats):
             image.verify()
             # verify() passes a truncated JPEG: only a real decode (load) reads every byte.
             image = Image.open(io.BytesIO(data))
+            if draft and image.format == "JPEG" and image.mode in ("RGB", "L"):
+                image.draft(image.mode, draft)
             image.load()
+            image.info["stored_size"] = (width, height)  # before a draft decode shrank it
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         return None, _too_many_pixels(*_header_size(data))
     except Image.UnidentifiedImageError:

@@ -45,6 +45,7 @@ _TOKEN_CHARS = set("0123456789abcdef")
 class Fix:
     """A mended photo: the new JPEG and, for the user and the audit log, what was done."""
     data: bytes = field(repr=False)
+    preview: bytes = field(repr=False)  # a small JPEG of the original as received, to show beside the fix
     changes: list
     before: dict  # {"格式", "像素", "大小"} of the original
     after: dict
@@ -59,10 +60,13 @@ def propose_fix(data, rules=None):
     rules = rules or PhotoRules.load()
     if len(data) > MAX_ORIGINAL_BYTES:
         return None, f"文件 {len(data) / 1024 / 1024:.1f} MB，过大，无法自动修正"
-    image, refused = decode_photo(data, FIXABLE_FORMATS)
+    # A file too large is usually a big picture: decode it at a reduced scale still well above the minimum.
+    draft = (rules.min_width * 3 // 2, rules.min_height * 3 // 2) if len(data) > rules.max_bytes else None
+    image, refused = decode_photo(data, FIXABLE_FORMATS, draft)
     if refused:
         return None, refused.problem
-    before = {"格式": image.format, "像素": _pixels(image.size), "大小": _kb(len(data))}
+    before = {"格式": image.format, "像素": _pixels(image.info["stored_size"]), "大小": _kb(len(data))}
+    preview = _preview(image)
     changes = []
     if image.format not in ("JPEG", "MPO"):
         changes.append(f"{image.format} 转为 JPEG")
@@ -84,7 +88,8 @@ def propose_fix(data, rules=None):
     result = check_photo(encoded, rules)
     if not result.ok:  # A safety net: a fix is only ever offered when it passes the same check.
         return None, result.problem
-    return Fix(encoded, changes, before, {"格式": "JPEG", "像素": _pixels(image.size), "大小": _kb(len(encoded))}), ""
+    after = {"格式": "JPEG", "像素": _pixels(image.size), "大小": _kb(len(encoded))}
+    return Fix(encoded, preview, changes, before, after), ""
 
 
 def _rgb(image):
@@ -179,26 +184,24 @@ def fixes_dir(data_dir):
     return Path(data_dir) / FIXES
 
 
-def offer(data_dir, original, fix, by, candidate_id=None):
+def offer(data_dir, fix, by, candidate_id=None):
     """Keep a proposed fix until it is accepted; returns its token."""
     folder = fixes_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(16)
     (folder / f"{token}.jpg").write_bytes(fix.data)
-    (folder / f"{token}.orig.jpg").write_bytes(_preview(original))
+    (folder / f"{token}.orig.jpg").write_bytes(fix.preview)
     meta = {"by": by.id, "candidate_id": candidate_id, "changes": fix.changes, "before": fix.before,
             "after": fix.after, "at": time.time()}
     (folder / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False))
     return token
 
 
-def _preview(original):
-    """A small JPEG of the original as it was received (not turned upright), for showing beside the fix."""
-    with Image.open(io.BytesIO(original)) as image:
-        image.draft("RGB", (PREVIEW_SIZE[0] * 2, PREVIEW_SIZE[1] * 2))
-        image = _rgb(image)[0].convert("RGB")
-        image.thumbnail(PREVIEW_SIZE)
-        return _jpeg(image, 85)
+def _preview(image):
+    """A small JPEG of the original as it was received (not yet turned upright)."""
+    small = _rgb(image)[0].convert("RGB")
+    small.thumbnail(PREVIEW_SIZE, reducing_gap=2.0)
+    return _jpeg(small, 85)
 
 
 def pending(data_dir, token, by):
@@ -288,7 +291,7 @@ def attach_or_offer(candidate, data, data_dir, by, rules=None):
     fix, _ = propose_fix(data, rules)
     if fix is None:
         return ok, message, None
-    token = offer(data_dir, data, fix, by, candidate.id)
+    token = offer(data_dir, fix, by, candidate.id)
     return False, message + "；可以自动修正", offer_details(token, fix)
 
 

@@ -277,7 +277,7 @@ def _check_and_store_one(data, rules, data_dir, by, candidate_id):
     if not result.ok:
         mended, _ = propose_fix(data, rules)
         if mended is not None:
-            fix = offer_details(offer(data_dir, data, mended, by, candidate_id), mended)
+            fix = offer_details(offer(data_dir, mended, by, candidate_id), mended)
     return result, path, len(data), fix
 
 

@@ -93,7 +93,7 @@ def test_a_fix_waits_for_its_own_user_and_is_stored_only_on_accepting(data_dir, 
     staff, other = make_user("staff"), make_user("staff", "other-staff")
     candidate = make_candidate(ID_A)
     fix, _ = propose_fix(FIXABLE["PNG"], RULES)
-    token = offer(data_dir, FIXABLE["PNG"], fix, staff, candidate.id)
+    token = offer(data_dir, fix, staff, candidate.id)
     assert Candidate.get_by_id(candidate.id).photo is None
     assert pending(data_dir, token, other) is None and pending(data_dir, "../" + token, staff) is None
     assert accept(data_dir, [token], other) == 0
@@ -108,7 +108,7 @@ def test_a_fix_waits_for_its_own_user_and_is_stored_only_on_accepting(data_dir, 
 def test_expired_fixes_are_removed(data_dir, make_user):
     staff = make_user("staff")
     fix, _ = propose_fix(FIXABLE["PNG"], RULES)
-    token = offer(data_dir, FIXABLE["PNG"], fix, staff)
+    token = offer(data_dir, fix, staff)
     assert prune(data_dir, now=time.time() + EXPIRES_AFTER + 1) == 1
     assert pending(data_dir, token, staff) is None and not list(fixes_dir(data_dir).iterdir())
 
