@@ -261,11 +261,15 @@ def _save(candidate):
     photo = _attach_photo(candidate)
     if photo and not photo[0]:
         return _form(candidate, _display_values(candidate), {"photo": FieldError(photo[1])}, status=422,
-                     headers=hx_events(candidatesReload=True, notice=(message + "，但照片未保存", "error")),
+                     headers=hx_events(candidatesReload=True, notice=(message + _photo_pending(photo[2]), "error")),
                      photo_fix=photo[2])
     if photo:
         message += "；" + photo[1]
     return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=(message, "ok"))
+
+
+def _photo_pending(fix):
+    return "，照片待确认自动修正" if fix else "，但照片未保存"
 
 
 def _attach_photo(candidate):
