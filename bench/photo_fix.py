@@ -13,7 +13,6 @@ stores the fixed photos and attaches them in one transaction.
 """
 import io
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -25,15 +24,13 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import models  # noqa: E402
-from app import create_app  # noqa: E402
-from models.candidate import VERIFIED, Candidate  # noqa: E402
+from models.candidate import Candidate  # noqa: E402
 from models.db import db  # noqa: E402
 from models.job import Job  # noqa: E402
 from models.photo import PhotoRules, demo_jpeg  # noqa: E402
 from models.photo_fix import propose_fix  # noqa: E402
 from models.photo_zip import KIND, accept_fixes, fixable_tokens, process_zip  # noqa: E402
-from models.user import STAFF, User  # noqa: E402
+from photos_zip import bench_app, bench_candidates, machine  # noqa: E402  (bench/ is the script's own folder)
 
 
 def encoded(image, fmt="JPEG", **options):
@@ -76,21 +73,9 @@ def one_photo(rules):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATA_DIR": tmp, "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
-                          "SECRET_KEY": "bench"})
-        with app.app_context(), db.connection_context():
-            if not models.is_sqlite():
-                models.drop_all()
-                models.init_schema()
-            rules = PhotoRules.load()
-            one_photo(rules)
-            staff = User.create(username="bench", role=STAFF, password_hash="x")
-            numbers = [f"41010220{i:010d}" for i in range(n)]
-            with db.atomic():
-                rows = [{"name": "张三", "id_type": "居民身份证", "id_number": number, "gender": "男",
-                         "phone": "13812345678", "status": VERIFIED} for number in numbers]
-                for start in range(0, len(rows), 500):
-                    Candidate.insert_many(rows[start:start + 500]).execute()
+        with bench_app(tmp).app_context(), db.connection_context():
+            one_photo(PhotoRules.load())
+            staff, numbers = bench_candidates(n)
             path = Path(tmp) / "uploads" / "bench.zip"
             path.parent.mkdir()
             names = ["square 500×500", "PNG", "phone size 1200×1600, 1.2 MB", "CMYK"]
@@ -111,9 +96,7 @@ def main():
             accepted = accept_fixes(job, fixable_tokens(job), tmp, staff)
             fixed, fixed_cpu = time.perf_counter() - started, time.process_time() - cpu_started
             assert accepted == n and Candidate.without_photo().count() == 0
-            backend = "SQLite" if models.is_sqlite() else "PostgreSQL"
-            print(f"{backend}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}: ZIP of {n} fixable photos, "
-                  f"{size_mb:.0f} MB")
+            print(f"{machine()}: ZIP of {n} fixable photos, {size_mb:.0f} MB")
             print(f"job (check + prepare every fix): {checked:.2f} s wall, {checked_cpu:.2f} s CPU; "
                   f"全部修正 (store + attach): {fixed:.2f} s wall, {fixed_cpu:.2f} s CPU; total {checked + fixed:.2f} s wall")
 

@@ -50,10 +50,6 @@ class Fix:
     before: dict  # {"格式", "像素", "大小"} of the original
     after: dict
 
-    @property
-    def summary(self):
-        return "；".join(self.changes)
-
 
 def propose_fix(data, rules=None):
     """What 自动修正 makes of a photo: (Fix, "") or (None, why it cannot be mended)."""
@@ -66,14 +62,16 @@ def propose_fix(data, rules=None):
     if refused:
         return None, refused.problem
     before = {"格式": image.format, "像素": _pixels(image.info["stored_size"]), "大小": _kb(len(data))}
-    preview = _preview(image)
-    changes = []
+    original, changes = image, []
     if image.format not in ("JPEG", "MPO"):
         changes.append(f"{image.format} 转为 JPEG")
     if orientation(image) != 1:
         image = ImageOps.exif_transpose(image)
         changes.append("按拍摄方向转正")
     image, colour = _rgb(image)
+    if image is None:
+        # A JPEG has no transparency: filling it in would be choosing a background, which a fix never does.
+        return None, "图片有透明背景，自动修正会改变背景；请导出为不透明的 JPEG 照片"
     changes += colour
     width, height = image.size
     if width < rules.min_width or height < rules.min_height:
@@ -89,19 +87,19 @@ def propose_fix(data, rules=None):
     if not result.ok:  # A safety net: a fix is only ever offered when it passes the same check.
         return None, result.problem
     after = {"格式": "JPEG", "像素": _pixels(image.size), "大小": _kb(len(encoded))}
-    return Fix(encoded, preview, changes, before, after), ""
+    return Fix(encoded, _preview(original), changes, before, after), ""
 
 
 def _rgb(image):
+    """The picture in RGB (or grey), with what that changed; None when only a new background would do."""
     if image.mode in ("RGB", "L"):
         return image, []
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        if image.convert("RGBA").getchannel("A").getextrema()[0] < 255:
+            return None, []
+        return image.convert("RGB"), []  # an alpha channel with nothing transparent in it
     if image.mode == "CMYK":
         return image.convert("RGB"), ["CMYK 颜色转为 RGB"]
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        # A transparent PNG shows on white wherever it is viewed; flatten it the same way.
-        flat = Image.new("RGB", image.size, "white")
-        flat.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
-        return flat, []
     return image.convert("RGB"), []
 
 
@@ -199,7 +197,7 @@ def offer(data_dir, fix, by, candidate_id=None):
 
 def _preview(image):
     """A small JPEG of the original as it was received (not yet turned upright)."""
-    small = _rgb(image)[0].convert("RGB")
+    small = image.convert("RGB")
     small.thumbnail(PREVIEW_SIZE, reducing_gap=2.0)
     return _jpeg(small, 85)
 

@@ -41,7 +41,7 @@ RESULT_COLORS = {UPDATED: "green", FIXED: "green", FIXABLE: "blue", NOT_FOUND: "
 # What to do about each refusal, shown on its line.
 WHAT_TO_DO = {
     NOT_FOUND: "先在考生管理中新增或导入该考生，或把文件改名为考生的证件号码，再重新上传",
-    INVALID: "按上方的照片要求重新拍摄或导出该照片，再重新上传",
+    INVALID: "按照片要求（点「继续上传」可再看）重新拍摄或导出该照片，再重新上传",
     DUPLICATE: "只保留一张照片，再重新上传",
     FIXABLE: "点击「自动修正」查看修正后的照片，确认后保存",
 }
@@ -216,7 +216,7 @@ def _match_candidates(photos):
     for entry in photos:
         matches = found.get(entry["number"], [])
         if not matches:
-            entry.update(result=NOT_FOUND, detail="没有证件号码为此号码的考生，请先在考生管理中新增或导入")
+            entry.update(result=NOT_FOUND, detail="没有证件号码为此号码的考生")
         elif len(matches) > 1:
             entry.update(result=DUPLICATE, detail=f"有 {len(matches)} 名考生使用此证件号码（证件类型不同），"
                                                   "请在考生信息中分别上传照片")

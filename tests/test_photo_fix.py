@@ -44,6 +44,7 @@ FIXABLE = {
     "too wide": demo_jpeg(500, 500),
     "too tall": demo_jpeg(358, 700),
     "PNG": encoded(picture(), "PNG"),
+    "PNG with an opaque alpha channel": encoded(picture().convert("RGBA"), "PNG"),
     "BMP": encoded(picture(), "BMP"),
     "WebP": encoded(picture(), "WEBP", quality=90),
     "EXIF orientation": rotated(),
@@ -83,6 +84,7 @@ def test_a_too_tall_photo_is_cropped_keeping_the_upper_part():
     (demo_jpeg()[:30000], "图片已损坏或不完整"),
     (encoded(Image.new("RGB", (2100, 2800)), quality=50), "400 万像素"),
     (encoded(picture(), "GIF"), "实际为 GIF"),
+    (encoded(Image.new("RGBA", (358, 441), (0, 0, 0, 0)), "PNG"), "透明背景"),
 ])
 def test_a_photo_below_the_minimum_unreadable_or_not_a_photo_is_still_refused(data, problem):
     fix, why = propose_fix(data, RULES)
@@ -129,7 +131,7 @@ def test_zip_offers_the_fix_and_stores_nothing_until_accepted(client, login, dat
     assert found[f"{ID_C}.jpg"][0] == "格式不符"
     assert "全部修正（2）" in body and "自动修正" in body and "修正后" in body
     assert f"{ID_A}.png" in body  # the file name as uploaded
-    assert "按上方的照片要求重新拍摄" in body  # what to do about the refusal
+    assert "重新拍摄或导出该照片" in body  # what to do about the refusal
     assert not Candidate.select().where(Candidate.photo.is_null(False)).exists()
     token = last_job().data["rows"][0]["fix"]["token"]
     image = client.get(f"/photos/fixes/{token}/fixed.jpg")

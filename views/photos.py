@@ -92,11 +92,13 @@ def export_missing():
     return _xlsx(missing_workbook(me()), f"缺照片的考生-{date.today():%Y%m%d}")
 
 
-@bp.route("/fixes/<token>/<any(fixed, original):which>.jpg")
+@bp.route("/fixes/<token>/<which>.jpg")
 @roles(ADMIN, STAFF)
 def fix_image(token, which):
-    """A waiting fix's picture (or its original), for the user who uploaded it only."""
+    """A waiting fix's picture (`fixed`) or its original (`original`), for the user who uploaded it only."""
     path = image_file(current_app.config["DATA_DIR"], token, me(), original=which == "original")
+    if which not in ("fixed", "original"):
+        path = None
     if path is None:
         abort(404)
     response = send_file(path, mimetype="image/jpeg", max_age=0)

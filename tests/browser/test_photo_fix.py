@@ -59,7 +59,7 @@ def test_a_zip_with_fixable_photos_is_fixed_with_one_click_after_looking(page, l
     expect(fixable).to_contain_text("修正后 358×441")
     refused = table.locator("tbody tr").filter(has_text=f"{NUMBERS[3]}.jpg")
     expect(refused).to_contain_text("宽 240 像素，至少 295")
-    expect(refused).to_contain_text("按上方的照片要求重新拍摄")
+    expect(refused).to_contain_text("重新拍摄或导出该照片")
     expect(table.locator("tbody tr").filter(has_text="110101199901019999.jpg")).to_contain_text("未找到考生")
     screenshot(page, "photo-fix-zip-result")
     found = violations(page)
