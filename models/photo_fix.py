@@ -289,6 +289,7 @@ def attach_or_offer(candidate, data, data_dir, by, rules=None):
     fix, _ = propose_fix(data, rules)
     if fix is None:
         return ok, message, None
+    prune(data_dir)
     token = offer(data_dir, fix, by, candidate.id)
     return False, message + "；可以自动修正", offer_details(token, fix)
 
