@@ -228,3 +228,17 @@ def test_the_candidate_form_still_refuses_a_photo_no_fix_can_mend(client, login,
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and "宽 240 像素，至少 295" in body
     assert "自动修正</button>" not in body and not fixes_dir(data_dir).exists()
+
+
+@pytest.mark.parametrize("rule", FIXABLE)
+def test_each_mendable_rule_is_offered_in_the_form_and_stored_only_after_accepting(rule, client, login, data_dir):
+    login("staff")
+    response = client.post("/candidates/new", data=candidate_form(FIXABLE[rule]),
+                           headers={"HX-Request": "true"}, content_type="multipart/form-data")
+    assert response.status_code == 422 and "照片可以自动修正" in response.get_data(as_text=True)
+    candidate = Candidate.get(Candidate.name == "张三")
+    assert candidate.photo is None
+    token = next(p.name[:32] for p in fixes_dir(data_dir).glob("*.json"))
+    assert client.post(f"/photos/fixes/{token}/accept", headers={"HX-Request": "true"}).status_code == 204
+    photo = Candidate.get_by_id(candidate.id).photo
+    assert check_photo((data_dir / "photos" / photo).read_bytes(), RULES).ok
