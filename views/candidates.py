@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 
 from models import photo as photos
+from models.photo_fix import attach_or_offer
 from models.audit import AuditEvent
 from models.candidate import AUTHENTICABLE, PENDING, STATUSES, Candidate, TransitionError
 from models.candidate_fields import CANDIDATE_SHEET
@@ -215,9 +216,10 @@ def _display_values(candidate):
             for k, v in values.items()}
 
 
-def _form(candidate, raw, errors=None, notes=None, status=200, headers=None):
+def _form(candidate, raw, errors=None, notes=None, status=200, headers=None, photo_fix=None):
     return render("candidates/form.html", block="dialog", status=status, headers=headers, candidate=candidate,
-                  raw=raw, errors=errors or {}, notes=notes or {}, photo_rules=photos.PhotoRules.load())
+                  raw=raw, errors=errors or {}, notes=notes or {}, photo_rules=photos.PhotoRules.load(),
+                  photo_fix=photo_fix)
 
 
 def _check(raw, candidate):
@@ -268,15 +270,20 @@ def _save(candidate):
     photo = _attach_photo(candidate)
     if photo and not photo[0]:
         return _form(candidate, _display_values(candidate), {"photo": FieldError(photo[1])}, status=422,
-                     headers=hx_events(candidatesReload=True, notice=(message + "，但照片未保存", "error")))
+                     headers=hx_events(candidatesReload=True, notice=(message + _photo_pending(photo[2]), "error")),
+                     photo_fix=photo[2])
     if photo:
         message += "；" + photo[1]
     return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=(message, "ok"))
 
 
+def _photo_pending(fix):
+    return "，照片待确认自动修正" if fix else "，但照片未保存"
+
+
 def _attach_photo(candidate):
-    """Store an uploaded photo through the photos area: (ok, message), or None when none was chosen."""
+    """Store an uploaded photo through the photos area: (ok, message, fix offered), or None when none was chosen."""
     upload = request.files.get("photo")
     if upload is None or not upload.filename:
         return None
-    return photos.attach_photo(candidate, upload.read(), current_app.config["DATA_DIR"], me())
+    return attach_or_offer(candidate, upload.read(), current_app.config["DATA_DIR"], me())
