@@ -187,7 +187,7 @@ class ImportBatch(BaseModel):
     def issues(self, sort="row", group=None):
         """The error table's rows (Issue dicts) of the rows refused, before and after 仅导入正确的 N 行, sorted
         by row or column, optionally one problem group only."""
-        if not self.errors or self.refused:
+        if not self.errors or self.refused or self.busy:
             return []
         issues = [issue for row in self._load("-errors.json") for issue in row["issues"]]
         if group is not None:
@@ -199,7 +199,7 @@ class ImportBatch(BaseModel):
 
     def warnings(self, sort="row"):
         """The 提示 table's rows (Issue dicts): rows that can be imported but will fail 认证."""
-        if not self.warned or self.refused:
+        if not self.warned or self.refused or self.busy:
             return []
         return self._sorted([issue for row in self._load("-warnings.json") for issue in row["issues"]], sort)
 
@@ -449,7 +449,11 @@ class ImportBatch(BaseModel):
         return json.loads(path.read_text("utf-8")) if path.exists() else []
 
     def _keep(self, suffix, data):
-        self.path(suffix).write_text(json.dumps(data, ensure_ascii=False, default=str), "utf-8")
+        # Written aside and renamed: a status poll reading the rows meanwhile never sees half a file.
+        path = self.path(suffix)
+        part = path.with_name(path.name + ".part")
+        part.write_text(json.dumps(data, ensure_ascii=False, default=str), "utf-8")
+        part.replace(path)
 
     def _set(self, **fields):
         for name, value in fields.items():
