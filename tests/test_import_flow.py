@@ -17,18 +17,9 @@ from models.user import STAFF
 from sheets.report import BAD_FILL, WARN_FILL
 from tests import sheetfiles as sf
 from tests.test_import_awards import filled_template, row as award_row
+from tests.test_import_candidates import app_config, last_batch, staff  # noqa: F401 (fixtures)
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def app_config(app_config):
-    return dict(app_config, JOBS_INLINE=True)
-
-
-@pytest.fixture
-def staff(login):
-    return login(STAFF)
 
 
 def upload(client, data, name="考生.xlsx", kind="candidates", update=False):
@@ -36,10 +27,6 @@ def upload(client, data, name="考生.xlsx", kind="candidates", update=False):
     if update:
         form["update_existing"] = "1"
     return client.post(f"/imports/{kind}", data=form, headers=HX, content_type="multipart/form-data")
-
-
-def last_batch():
-    return ImportBatch.select().order_by(ImportBatch.id.desc()).first()
 
 
 def wrong_check_character(number):
