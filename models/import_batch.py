@@ -127,7 +127,7 @@ class ImportBatch(BaseModel):
 
     @property
     def warned(self):
-        """Rows that can be imported but carry a 提示 (they will fail 认证); kept until they are imported."""
+        """Rows that can be imported but carry a 提示 (most will fail 认证; an unknown area code will not)."""
         return self.info.get("warned", 0)
 
     @property
@@ -256,7 +256,7 @@ class ImportBatch(BaseModel):
         when every row is fine (继续 shows a result, it does not import)."""
         if self.refused:
             return self
-        if force and (self.duplicate_of is None or self.busy) and not hold:
+        if force and not hold and (self.duplicate_of is None or self.busy):
             raise ImportRefused("这个批次不需要再次检查，请查看导入记录")
         job = Job.create(kind=f"import.{self.kind}", file_path=str(self.upload_path), created_by=self.created_by)
         self._set(job_id=job.id, status=CHECKING, message="", duplicate_of=None)
@@ -357,7 +357,8 @@ class ImportBatch(BaseModel):
                 plan, bad = self._plan(good, bad)
                 self._count(plan, bad, refused=len(before))
                 self._save(plan, started, extra=self.duration)
-        self._keep("-errors.json", sorted(before + bad, key=lambda row: row["row"]))
+        if before or bad:
+            self._keep("-errors.json", sorted(before + bad, key=lambda row: row["row"]))
         # The report now holds the rows not imported only: those with a 提示 that were imported leave it.
         self.path("-errors.xlsx").unlink(missing_ok=True)
         self.discard_upload()
