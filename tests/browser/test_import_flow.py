@@ -82,13 +82,13 @@ def test_errors_and_warnings_then_the_valid_rows_then_the_fixed_report_imports_t
 
 def test_waiting_batches_are_continued_and_discarded_from_the_dialog_and_from_the_history(page, login_as, tmp_path):
     login_as("staff")
-    dialog = open_import_dialog(page)
     for name in ("甲.xlsx", "乙.xlsx"):
+        dialog = open_import_dialog(page)  # afresh each time: the button awaited is the new batch's
         path = tmp_path / name
         path.write_bytes(sf.xlsx([sf.person(1), sf.person(2, phone="123")]))
         choose_and_save(dialog, path)
         expect(dialog.get_by_role("button", name="仅导入正确的 1 行")).to_be_visible()
-    dialog.locator(".dialog-foot").get_by_role("button", name="关闭").click()
+        dialog.locator(".dialog-foot").get_by_role("button", name="关闭").click()
 
     # The dialog offers both; 继续 shows one again, checked afresh.
     page.get_by_text("批量导入", exact=True).click()
