@@ -69,7 +69,7 @@ class PhotoRules:
         """The rules as the 上传学生照片 dialog states them, one line each."""
         return [
             ("格式", "JPG（JPEG）图片，扩展名 .jpg 或 .jpeg，大小写均可"),
-            ("命名", "以考生的证件号码命名，例如 410102200301051234.jpg；末位 x 大小写均可"),
+            ("命名", "以考生的证件号码命名，例如 410102200301051233.jpg；末位 x 大小写均可"),
             ("文件大小", f"每张 {self.size_range}"),
             ("像素", f"宽至少 {self.min_width}、高至少 {self.min_height} 像素（例如 358×441），"
                      f"总像素不超过 {MAX_PIXELS // 10000} 万"),

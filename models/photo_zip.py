@@ -169,7 +169,7 @@ def _classify(infos, rules):
             else:
                 if not _ID_LIKE.match(entry["number"]):
                     entry.update(result=INVALID, detail=f"文件名「{stem}」不是证件号码；照片应以证件号码命名，"
-                                                        "例如 410102200301051234.jpg")
+                                                        "例如 410102200301051233.jpg")
         entries.append(entry)
     return entries
 
