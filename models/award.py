@@ -2,7 +2,7 @@
 
 A returned record can be corrected by staff and resubmitted (back to 待审核). 已颁证 records are read-only.
 """
-from datetime import date
+from datetime import date, timedelta
 
 from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField, fn
 
@@ -156,8 +156,9 @@ class AwardRecord(BaseModel):
         return cls.visible_to(user).where(cls.id == record_id).first()
 
     @classmethod
-    def filtered(cls, user, q="", certificate="", level="", site="", status="", date_from=None, date_to=None):
-        """待颁证记录's list: filters by 证书, 等级, 站点, 状态 and 考核日期, search by name or ID."""
+    def filtered(cls, user, q="", certificate="", level="", site="", status="", date_from=None, date_to=None,
+                 issued_from=None, issued_to=None):
+        """待颁证记录's list: filters by 证书, 等级, 站点, 状态, 考核日期 and 颁证日期, search by name or ID."""
         query = cls.visible_to(user)
         if q:
             query = query.where(Candidate.name.contains(q) | cls.certificate_number.startswith(q)
@@ -174,6 +175,10 @@ class AwardRecord(BaseModel):
             query = query.where(cls.exam_date >= date_from)
         if date_to:
             query = query.where(cls.exam_date <= date_to)
+        if issued_from:
+            query = query.where(cls.issued_at >= issued_from)
+        if issued_to:
+            query = query.where(cls.issued_at < issued_to + timedelta(days=1))
         return query.order_by(cls.created_at.desc(), cls.id.desc())
 
     @staticmethod

@@ -161,9 +161,14 @@ class ImportBatch(BaseModel):
         return removed
 
     @classmethod
-    def history(cls, kind=None):
+    def history(cls, kind=None, status=None):
+        """导入记录, newest first: of one kind, or in one state (待确认: waiting for the user's decision)."""
         query = cls.select().order_by(cls.id.desc())
-        return query.where(cls.kind == kind) if kind else query
+        if kind:
+            query = query.where(cls.kind == kind)
+        if status in STATUS_COLORS:
+            query = query.where(cls.status == status)
+        return query
 
     def discard_upload(self):
         """Delete the uploaded file once nothing will read it again: it holds every row's personal data."""

@@ -22,7 +22,7 @@ from sheets.spec import AWARDS
 from . import Page, hx_events, page_arg, refused, render, roles, wants_partial
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
-FILTERS = ("q", "certificate", "level", "site", "status", "date_from", "date_to")
+FILTERS = ("q", "certificate", "level", "site", "status", "date_from", "date_to", "issued_from", "issued_to")
 
 
 @bp.route("/")
@@ -159,7 +159,7 @@ def _summary(filters):
 
 def _query_filters(filters):
     values = dict(filters)
-    for key in ("date_from", "date_to"):
+    for key in ("date_from", "date_to", "issued_from", "issued_to"):
         try:
             values[key] = parse_date(filters[key]) if filters[key] else None
         except FieldError:

@@ -8,7 +8,8 @@ from flask_login import current_user
 
 from models import audit
 from models.candidate import Candidate
-from models.batch import CHECKING, IMPORTED, REFUSED, REVIEW, UNDONE, ImportBatch, ImportRefused, limits
+from models.batch import (CHECKING, IMPORTED, REFUSED, REVIEW, STATUS_COLORS, UNDONE, ImportBatch, ImportRefused,
+                          limits)
 from models.importing import confirm, receive, report_file, start_check
 from models.job import FAILED
 from models.user import ADMIN, STAFF
@@ -25,7 +26,8 @@ FILTERS = ("q", "status", "department", "major", "has_photo", "sort")
 
 @bp.context_processor
 def statuses():
-    return dict(CHECKING=CHECKING, REVIEW=REVIEW, IMPORTED=IMPORTED, REFUSED=REFUSED, UNDONE=UNDONE)
+    return dict(CHECKING=CHECKING, REVIEW=REVIEW, IMPORTED=IMPORTED, REFUSED=REFUSED, UNDONE=UNDONE,
+                STATUSES=STATUS_COLORS)
 
 
 @bp.route("/candidates")
@@ -125,7 +127,9 @@ def report(batch_id):
 def history():
     """导入记录: every batch with who, when, file, counts, duration, status, its report and 撤销本次导入."""
     ImportBatch.reconcile()
-    return render("imports/history.html", block="results", page=Page(ImportBatch.history(), page_arg(), 30))
+    state = request.args.get("status", "")
+    return render("imports/history.html", block="results", state=state,
+                  page=Page(ImportBatch.history(status=state), page_arg(), 30))
 
 
 @bp.route("/<int:batch_id>/undo", methods=["POST"])
