@@ -12,7 +12,7 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 STAFF_PAGES = ["/", "/candidates/", "/candidates/?status=认证未通过", "/sites/", "/awards/", "/awards/readiness",
                "/imports/"]
-ADMIN_PAGES = ["/admin/", "/admin/audit", "/admin/settings", "/admin/certificates", "/admin/pilots",
+ADMIN_PAGES = ["/", "/admin/", "/admin/audit", "/admin/settings", "/admin/certificates", "/admin/pilots",
                "/admin/quotas/", "/admin/users/"]
 REVIEWER_PAGES = ["/", "/sites/", "/awards/"]
 
@@ -71,6 +71,22 @@ def test_detail_pages_and_dialogs_have_no_wcag_violations(page, login_as, demo):
     found += violations(page)
     page.goto("/awards/")
     page.get_by_role("button", name="导入待颁证记录").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    found += violations(page)
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("role", [STAFF, ADMIN, REVIEWER])
+def test_home_with_its_lazy_panels_loaded_has_no_wcag_violations(page, login_as, demo, role):
+    organisation = Organisation.get(Organisation.name == "工业和信息化部教育与考试中心") if role == REVIEWER else None
+    login_as(role, organisation=organisation)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    expect(page.locator(".lazy-panel")).to_have_count(0)
+    if role != REVIEWER:
+        page.locator("#departments-panel .group-toggle").first.click()
+        expect(page.locator("#departments-panel .class-row").first).to_be_visible()
+    found = violations(page)
+    page.get_by_role("link", name="修改密码").click()
     expect(page.get_by_role("dialog")).to_be_visible()
     found += violations(page)
     assert not found, "\n".join(found)
