@@ -139,7 +139,7 @@ def _init_hooks(app):
     def _idle_too_long():
         """End a session left idle longer than the `session_idle_minutes` setting; note activity otherwise."""
         seen, at = session.get("seen"), int(time.time())
-        if isinstance(seen, int) and at - seen > setting.get_int("session_idle_minutes") * 60:
+        if isinstance(seen, int) and at - seen > setting.get("session_idle_minutes") * 60:
             logout_user()
             session.clear()
             return True

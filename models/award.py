@@ -9,7 +9,7 @@ from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyFi
 from . import audit, candidate as candidate_module, numbering
 from .candidate import Candidate
 from .catalog import Certificate
-from .db import BaseModel, TimestampField, db, now
+from .db import BaseModel, TimestampField, db, now, select_in
 from .site import Site
 from .user import REVIEWER, User
 
@@ -91,6 +91,11 @@ class AwardRecord(BaseModel):
         with db.atomic():
             for (_, level), members in groups.items():
                 numbers = numbering.allocate(members[0].certificate, level, at.year, len(members))
+                # Possible only after the number format changed: refuse rather than fail on the unique index.
+                taken = list(select_in(cls, ["certificate_number"], "certificate_number", numbers))
+                if taken:
+                    raise AwardError(f"证书编号 {taken[0][0]} 已颁发给另一条记录（证书编号格式或序号位数改过），"
+                                     "请院校管理员在 系统管理 → 院校设置 中调整证书编号格式后再颁证")
                 for record, number in zip(members, numbers):
                     record.status, record.certificate_number = ISSUED, number
                     record.issued_at, record.issued_by, record.updated_at = at, by, at

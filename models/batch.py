@@ -20,9 +20,6 @@ from .user import User
 CHECKING, REVIEW, SAVING, IMPORTED, REFUSED, UNDONE = "检查中", "待确认", "导入中", "已导入", "未导入", "已撤销"
 STATUS_COLORS = {CHECKING: "gray", REVIEW: "orange", SAVING: "gray", IMPORTED: "green", REFUSED: "red",
                  UNDONE: "gray"}
-setting.DEFAULTS.setdefault("import_max_mb", ("20", "批量导入文件大小上限（MB）"))
-setting.DEFAULTS.setdefault("import_max_rows", ("100000", "批量导入文件行数上限"))
-setting.DEFAULTS.setdefault("import_keep_days", ("14", "待确认的导入文件保留天数（过期删除）"))
 audit.ACTION_LABELS.update({
     "import.check": "检查导入文件",
     "import.save": "批量导入",
@@ -37,7 +34,7 @@ class ImportRefused(ValueError):
 
 def limits():
     """(max bytes, max rows) from the settings."""
-    return setting.get_int("import_max_mb") * 1024 * 1024, setting.get_int("import_max_rows")
+    return setting.get("import_max_mb") * 1024 * 1024, setting.get("import_max_rows")
 
 
 class ImportBatch(BaseModel):
@@ -183,7 +180,7 @@ class ImportBatch(BaseModel):
             job = batch.job
             if job is not None and job.status == FAILED:
                 batch.job_failed(job.message)
-        days = setting.get_int("import_keep_days")
+        days = setting.get("import_keep_days")
         stale = list(cls.select().where((cls.status == REVIEW) & (cls.created_at < now() - timedelta(days=days))))
         for batch in stale:
             # Conditional, so a batch being confirmed at this moment is left alone.

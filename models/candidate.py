@@ -9,7 +9,7 @@ from peewee import (CharField, DateField, DateTimeField, ForeignKeyField, Intege
 from . import audit, setting
 from .candidate_fields import FIELDS, KEY_FIELDS
 from .db import BaseModel, TimestampField, db, now, select_in, update_rows
-from .identity import load_verifier
+from .identity import VERIFIERS
 from .privacy import mask_id
 from .user import User
 
@@ -27,7 +27,6 @@ audit.ACTION_LABELS.update({
     "candidate.delete": "删除考生",
     "candidate.view_id": "查看完整证件号码",
 })
-setting.DEFAULTS.setdefault("identity_verifier", ("models.identity.OfflineVerifier", "身份认证方式（核验类的路径）"))
 
 # Callables (candidate) -> message or None that forbid deleting a candidate; the awards area adds one.
 DELETE_BLOCKERS = []
@@ -172,7 +171,7 @@ class Candidate(BaseModel):
         Returns (passed, failed, skipped) counts; candidates in other statuses are skipped.
         """
         todo = [c for c in candidates if c.status in AUTHENTICABLE]
-        verifier = verifier or load_verifier(setting.get("identity_verifier"))
+        verifier = verifier or VERIFIERS[setting.get("identity_verifier")]()
         results = verifier.verify(todo)
         at = now()
         groups = {}

@@ -97,6 +97,7 @@ def check(batch_id, job, force=False):
         audit.record("import.check", batch, {"结果": (None, str(exc))}, user=batch.created_by)
         return {"batch": batch.id}
     details = _describe(table, batch.importer.spec)
+    batch.total = len(table.rows)
     with _paused_gc():
         good, bad = _validate(batch, table, job)
         del table  # the rows live on in good and bad only: a big file is not held twice
@@ -105,8 +106,8 @@ def check(batch_id, job, force=False):
         with db.atomic():
             plan, bad = _plan(batch, good, bad)
             details.update(groups=_groups(bad), warnings=batch.importer.warnings(plan))
-            batch._set(total=len(good) + len(bad), errors=len(bad), valid=plan.writes, existing=len(plan.existing),
-                       unchanged=len(plan.unchanged), details=json.dumps(details, ensure_ascii=False))
+            _count(batch, plan, bad)
+            batch._set(details=json.dumps(details, ensure_ascii=False))
             if not bad and not plan.existing:
                 _save(batch, plan, started)
         if batch.status == IMPORTED:
@@ -159,8 +160,7 @@ def commit(batch_id, job):
         del table
         with db.atomic():
             plan, bad = _plan(batch, good, bad)
-            batch.errors += len(bad)
-            batch.existing, batch.unchanged = len(plan.existing), len(plan.unchanged)
+            _count(batch, plan, bad, refused=len(before))
             _save(batch, plan, started, extra=batch.duration)
     if bad:
         batch._keep("-errors.json", sorted(before + bad, key=lambda row: row["row"]))
@@ -200,6 +200,15 @@ def _plan(batch, good, bad):
     batch.importer.vet(good)
     bad = bad + [row.as_error() for row in good if not row.ok]
     return batch.importer.plan([row for row in good if row.ok], batch.update_existing), bad
+
+
+def _count(batch, plan, bad, refused=0):
+    """Set the batch's row counts from a check, the one place they are counted: each checked row is in
+    exactly one of the plan's lists or `bad` (which holds the rows the importer's vet refused too), so
+    可导入 + 有错误 + 已存在 + 未变化 add up to 总行数. `refused`: rows an earlier check refused and
+    this one skipped."""
+    batch.valid, batch.errors = plan.writes, refused + len(bad)
+    batch.existing, batch.unchanged = len(plan.existing), len(plan.unchanged)
 
 
 @contextmanager

@@ -16,6 +16,11 @@ class FieldError(ValueError):
         self.problem = problem
         self.fix = fix
 
+    @property
+    def message(self):
+        """Problem and fix as one line, for a form field or a refusal."""
+        return f"{self.problem}；{self.fix}" if self.fix else self.problem
+
 
 # Compiled once: these run for every cell of a batch import (re.sub with a pattern string looks the
 # pattern up in re's cache on each call, a fifth of the cost of a short cell).

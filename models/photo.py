@@ -17,20 +17,6 @@ from PIL import Image, ImageDraw, ImageOps, JpegImagePlugin
 
 from . import audit, setting
 
-# Rule settings: key -> (default, label). The dialog and the checker read the same values.
-RULE_SETTINGS = {
-    "photo_min_kb": ("20", "照片文件最小（KB）"),
-    "photo_max_kb": ("200", "照片文件最大（KB）"),
-    "photo_min_width": ("295", "照片最小宽度（像素）"),
-    "photo_min_height": ("413", "照片最小高度（像素）"),
-    "photo_min_ratio": ("1.2", "照片高宽比下限（高 ÷ 宽）"),
-    "photo_max_ratio": ("1.5", "照片高宽比上限（高 ÷ 宽）"),
-    "photo_zip_max_files": ("10000", "照片压缩包最多文件数"),
-    "photo_zip_max_mb": ("300", "照片压缩包最大（MB）"),
-}
-for _key, _value in RULE_SETTINGS.items():
-    setting.DEFAULTS.setdefault(_key, _value)
-
 audit.ACTION_LABELS.setdefault("photo.zip", "上传学生照片压缩包")
 
 # ID photos are well under a million pixels. Pillow's own bomb limit (89 M pixels, only a warning below
@@ -60,14 +46,14 @@ class PhotoRules:
     def load(cls):
         """The rules as currently set (one read per setting: load once per job, not per photo)."""
         return cls(
-            min_bytes=setting.get_int("photo_min_kb") * 1024,
-            max_bytes=setting.get_int("photo_max_kb") * 1024,
-            min_width=setting.get_int("photo_min_width"),
-            min_height=setting.get_int("photo_min_height"),
-            min_ratio=float(setting.get("photo_min_ratio")),
-            max_ratio=float(setting.get("photo_max_ratio")),
-            zip_max_files=setting.get_int("photo_zip_max_files"),
-            zip_max_bytes=setting.get_int("photo_zip_max_mb") * 1024 * 1024,
+            min_bytes=setting.get("photo_min_kb") * 1024,
+            max_bytes=setting.get("photo_max_kb") * 1024,
+            min_width=setting.get("photo_min_width"),
+            min_height=setting.get("photo_min_height"),
+            min_ratio=setting.get("photo_min_ratio"),
+            max_ratio=setting.get("photo_max_ratio"),
+            zip_max_files=setting.get("photo_zip_max_files"),
+            zip_max_bytes=setting.get("photo_zip_max_mb") * 1024 * 1024,
         )
 
     @property

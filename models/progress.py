@@ -36,7 +36,7 @@ def _year(year):
 # ---- what waits for the user ---------------------------------------------------------------------
 def college_todo(today=None):
     """The college's to-do on 首页: {line: count}, each the total the list it links to shows."""
-    keep_days = setting.get_int("import_keep_days")
+    keep_days = setting.get("import_keep_days")
     # A batch older than import_keep_days expires when 导入记录 opens (ImportBatch.reconcile): not counted.
     fresh = datetime.combine(today or date.today(), datetime.min.time()) - timedelta(days=keep_days)
     return _one_row(

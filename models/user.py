@@ -102,7 +102,7 @@ class User(UserMixin, BaseModel):
         The attempt is counted before the password is checked, in one conditional UPDATE, so concurrent
         guesses cannot check more passwords than the limit allows before the lock holds.
         """
-        limit = setting.get_int("login_max_failures")
+        limit = setting.get("login_max_failures")
         with db.atomic():
             at = now()
             counted = list(User
@@ -125,7 +125,7 @@ class User(UserMixin, BaseModel):
         with db.atomic():
             audit.record("auth.login_failed", self, {"连续失败次数": (None, self.failed_logins)}, user=self)
             if self.failed_logins >= limit:
-                self.locked_until = now() + timedelta(minutes=setting.get_int("login_lock_minutes"))
+                self.locked_until = now() + timedelta(minutes=setting.get("login_lock_minutes"))
                 self.failed_logins = 0
                 self.save(only=[User.failed_logins, User.locked_until])
                 audit.record("auth.locked", self, {"锁定至": (None, self.locked_until)}, user=self)

@@ -162,8 +162,8 @@ def test_two_rows_with_the_same_id_are_both_errors_naming_each_other(client, sta
 def test_limits_on_rows_and_size_are_enforced_with_a_message(client, staff):
     setting.put("import_max_rows", "2")
     assert "超过 2 行的上限" in text(upload(client, sf.xlsx([sf.person(i) for i in range(3)])))
-    setting.put("import_max_mb", "0")
-    assert "文件超过 0 MB 的上限" in text(upload(client, sf.xlsx([sf.person(1)])))
+    setting.put("import_max_mb", "1")
+    assert "文件超过 1 MB 的上限" in text(upload(client, b"x" * (1024 * 1024 + 1)))
 
 
 def test_a_file_from_another_template_is_refused_and_an_outdated_template_says_what_changed(client, staff, monkeypatch):

@@ -14,6 +14,7 @@ from models.catalog import LEVELS, Certificate
 from models.db import db
 from models.normalise import FieldError, parse_date
 from models.pilot import PilotCertificate
+from models.setting import SettingError
 from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
@@ -81,7 +82,7 @@ def issue():
         return refused("请先勾选要颁证的记录")
     try:
         AwardRecord.issue_many(records, current_user._get_current_object())
-    except AwardError as exc:
+    except (AwardError, SettingError) as exc:
         return refused(exc)
     return "", 204, hx_events(awardsChanged=True, notice=(f"已颁证 {len(records)} 条记录", "ok"))
 

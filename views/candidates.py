@@ -9,6 +9,7 @@ from models.candidate import (ACCURATE, AUTHENTICABLE, PENDING, REJECTED, STATUS
 from models.candidate_fields import FIELDS, FIELDS_BY_KEY, clean_candidate
 from models.identity import identity_problems, implied_by_number
 from models.normalise import FieldError
+from models.setting import SettingError
 from models.user import ADMIN, STAFF
 
 from . import Page, hx_events, page_arg, refused, render, roles, wants_partial
@@ -84,7 +85,7 @@ def authenticate(candidate_id):
     candidate = _get(candidate_id)
     try:
         passed = candidate.authenticate(by=_me())
-    except TransitionError as exc:
+    except (TransitionError, SettingError) as exc:
         return refused(exc)
     if passed:
         notice = (f"{candidate.name}：认证通过", "ok")
@@ -106,7 +107,10 @@ def bulk_authenticate():
                       matching=matching.count(), todo=matching.where(Candidate.status.in_(AUTHENTICABLE)).count())
     query = (Candidate.select().where(Candidate.id.in_(ids)) if scope == "selected" and ids
              else Candidate.filtered(**filters))
-    passed, failed, skipped = Candidate.authenticate_many(list(query), by=_me())
+    try:
+        passed, failed, skipped = Candidate.authenticate_many(list(query), by=_me())
+    except SettingError as exc:
+        return refused(exc)
     message = f"认证通过 {passed} 人，认证未通过 {failed} 人，跳过 {skipped} 人{SKIPPED_NOTE if skipped else ''}"
     if not request.htmx:
         return redirect(url_for(".index", **{k: v for k, v in filters.items() if v}), 303)

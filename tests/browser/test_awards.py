@@ -4,10 +4,12 @@ import re
 from playwright.sync_api import expect
 
 from models.award import AwardRecord
+from models.candidate import VERIFIED
 from models.catalog import Organisation
 from models.user import REVIEWER
 from tests.browser.conftest import log_in, screenshot
 from tests.test_import_awards import filled_template, row
+from tests.test_import_counts import accurate_people, records, set_quota
 
 
 def test_import_a_record_then_the_reviewer_issues_the_certificate(page, login_as, make_user, world, tmp_path):
@@ -58,7 +60,6 @@ def test_choosing_a_certificate_narrows_the_site_filter(page, login_as, world):
     expect(sites).to_have_count(3)
     screenshot(page, "awards-site-filter")
     assert page.js_errors == []
-
 
 
 def _pending_record(world):
@@ -117,4 +118,25 @@ def test_the_record_page_offers_its_actions_to_the_roles_that_may_use_them(page,
     expect(page.locator("#record")).to_contain_text(AwardRecord.get().certificate_number)
     expect(page.get_by_role("button", name="退回")).to_have_count(0)
     screenshot(page, "awards-detail-issued")
+    assert page.js_errors == []
+
+
+def test_import_dialog_counts_each_row_of_a_20_row_file_once(page, login_as, world, tmp_path):
+    set_quota(100)
+    rows = records(accurate_people(range(12))) + records(accurate_people(range(12, 20), status=VERIFIED))
+    path = tmp_path / "待颁证记录.xlsx"
+    path.write_bytes(filled_template(rows))
+    login_as("staff")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="待颁证记录").click()
+    page.get_by_role("button", name="导入待颁证记录").click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("input[type=file]").set_input_files(str(path))
+    dialog.get_by_role("button", name="保存").click()
+
+    summary = dialog.locator(".import-summary")
+    expect(summary).to_be_visible()
+    for label, number in (("总行数", "20"), ("可导入", "12"), ("有错误", "8"), ("已存在", "0"), ("未变化", "0")):
+        expect(summary.locator("div").filter(has=page.locator("dt", has_text=label)).locator("dd")).to_have_text(number)
+    expect(dialog.get_by_role("button", name="仅导入正确的 12 行")).to_be_visible()
+    screenshot(page, "awards-import-summary")
     assert page.js_errors == []
