@@ -6,7 +6,7 @@ subqueries), never a loop over rows, so 首页 stays fast at 100,000 candidates 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from peewee import Select, fn
+from peewee import SQL, Select, fn
 
 from . import setting
 from .award import HOLDING, ISSUED, RETURNED, SUBMITTED, AwardRecord
@@ -121,7 +121,8 @@ def certificate_progress(year):
     Candidates are not tied to a certificate until a record is imported, so 考生 and 信息准确 are the
     college's totals; 已导入 and 已颁证 count the level's records by exam year, as the quota does.
     """
-    statuses = Candidate.status_counts()
+    college = _one_row(candidates=_count(Candidate.select()),
+                       accurate=_count(Candidate.select().where(Candidate.status == ACCURATE)))
     names = dict(Certificate.select(Certificate.id, Certificate.name).tuples())
     keys = set(PilotCertificate.select(PilotCertificate.certificate, PilotCertificate.level).tuples())
     quotas = {(c, lv): (amount, no) for c, lv, amount, no in (Quota
@@ -134,7 +135,7 @@ def certificate_progress(year):
                .where(AwardRecord.status.in_(HOLDING) & AwardRecord.exam_date.between(*_year(year)))
                .group_by(AwardRecord.certificate, AwardRecord.level, AwardRecord.status)
                .tuples())
-    levels = {key: LevelProgress(key[0], names[key[0]], key[1], sum(statuses.values()), statuses[ACCURATE])
+    levels = {key: LevelProgress(key[0], names[key[0]], key[1], college["candidates"], college["accurate"])
               for key in keys | set(quotas)}
     for key, (amount, document_no) in quotas.items():
         levels[key].quota, levels[key].document_no = amount, document_no
@@ -172,19 +173,22 @@ class GroupProgress:
 def group_progress(year, department=None):
     """Per 院系, or per 班级 when a 院系 is given ("" for candidates without one), ordered by name."""
     column = Candidate.department if department is None else Candidate.class_name
+    # Grouped by status first, the order of the (status, department, class_name) index, and counting rows
+    # rather than ids: both databases count from the index alone, without hashing or sorting every row.
     candidates = (Candidate
-                  .select(column, Candidate.status, fn.COUNT(Candidate.id))
-                  .group_by(column, Candidate.status))
+                  .select(Candidate.status, column, fn.COUNT(SQL("*")))
+                  .group_by(Candidate.status, column))
     records = (AwardRecord
                .select(column, AwardRecord.status, fn.COUNT(AwardRecord.id))
                .join(Candidate)
                .where(AwardRecord.status.in_(HOLDING) & AwardRecord.exam_date.between(*_year(year)))
                .group_by(column, AwardRecord.status))
     if department is not None:
-        candidates = candidates.where(Candidate.department == department)
+        # Naming every status lets the index be searched per status for the one 院系, not read whole.
+        candidates = candidates.where(Candidate.status.in_(STATUSES) & (Candidate.department == department))
         records = records.where(Candidate.department == department)
     groups = {}
-    for name, status, n in candidates.tuples():
+    for status, name, n in candidates.tuples():
         groups.setdefault(name, GroupProgress(name)).statuses[status] = n
     for name, status, n in records.tuples():
         group = groups.setdefault(name, GroupProgress(name))

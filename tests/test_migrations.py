@@ -42,7 +42,7 @@ def test_a_version_1_database_gains_the_session_version_and_keeps_its_users(app,
 def test_a_version_2_database_gains_the_index_for_the_home_pages_counts(app):
     from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
     migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
-    migrate(migrator.drop_index("candidate", "candidate_department_status_class_name"))
+    migrate(migrator.drop_index("candidate", "candidate_status_department_class_name"))
     SchemaVersion.update(version=2).execute()
     assert models.init_schema() == (2, CURRENT_VERSION)
-    assert "candidate_department_status_class_name" in {i.name for i in models.db.get_indexes("candidate")}
+    assert "candidate_status_department_class_name" in {i.name for i in models.db.get_indexes("candidate")}
