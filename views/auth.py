@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 
 from models import audit, login_throttle, setting
 from models.db import db
-from models.user import ADMIN, MIN_PASSWORD_LENGTH, ROLE_LABELS, User, UserError
+from models.user import ADMIN, ROLE_LABELS, User, UserError
 
 from . import hx_events, public, render, roles
 
@@ -75,8 +75,7 @@ def password():
             if not request.htmx:
                 return redirect(url_for("dashboard.index"), 303)
             return "", 204, hx_events(closeDialog=True, notice=("密码已修改；在其他浏览器或设备上的登录已退出", "ok"))
-    return render("auth/password.html", block="dialog", error=error, status=422 if error else 200,
-                  MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH)
+    return render("auth/password.html", block="dialog", error=error, status=422 if error else 200)
 
 
 @bp.route("/setup", methods=["GET", "POST"])
