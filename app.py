@@ -18,7 +18,7 @@ from models.catalog import Organisation
 from models.db import db, open_database
 from models.privacy import mask_id, mask_ids_in_text, mask_phone
 from models.user import MIN_PASSWORD_LENGTH, ROLE_LABELS, REVIEWER, User, UserError
-from views import allowed_roles, can, render
+from views import IdConverter, allowed_roles, can, render
 
 ROOT = Path(__file__).resolve().parent
 request_log = logging.getLogger("certdesk.request")
@@ -63,11 +63,14 @@ def create_app(config=None):
     Htmx(app)
     CSRFProtect(app)
     _init_login(app)
+    # Every `<int:...>` id in a route is bounded by what a column holds (set before routes are added).
+    app.url_map.converters["int"] = IdConverter
     _register_blueprints(app)
     _init_hooks(app)
     _init_errors(app)
     _init_cli(app)
-    app.jinja_env.globals.update(can=can, ROLE_LABELS=ROLE_LABELS, NAV=NAV, MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH)
+    app.jinja_env.globals.update(can=can, actor=User.actor, ROLE_LABELS=ROLE_LABELS, NAV=NAV,
+                                 MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH)
     app.jinja_env.filters.update(mask_id=mask_id, mask_phone=mask_phone)
     return app
 

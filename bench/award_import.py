@@ -23,7 +23,8 @@ from models.candidate import ACCURATE, Candidate  # noqa: E402
 from models.catalog import Certificate, Organisation  # noqa: E402
 from models.db import bulk_insert, db  # noqa: E402
 from models.importing import CandidateImporter  # noqa: E402
-from models.pilot import PilotCertificate, Quota  # noqa: E402
+from models.pilot import PilotCertificate  # noqa: E402
+from models.quota import Quota  # noqa: E402
 from models.site import APPROVED, ENABLED, Site  # noqa: E402
 from sheets import readers  # noqa: E402
 from sheets.spec import AWARDS, CANDIDATES  # noqa: E402

@@ -29,7 +29,8 @@ from models.batch import IMPORTED, REVIEW, ImportBatch  # noqa: E402
 from models.candidate import ACCURATE, PENDING, REJECTED, VERIFIED, Candidate  # noqa: E402
 from models.catalog import LEVELS, Certificate, Organisation  # noqa: E402
 from models.db import bulk_insert, db  # noqa: E402
-from models.pilot import PilotCertificate, Quota  # noqa: E402
+from models.pilot import PilotCertificate  # noqa: E402
+from models.quota import Quota  # noqa: E402
 from models.site import APPROVED, ENABLED, PENDING as SITE_PENDING, REJECTED as SITE_REJECTED, Site  # noqa: E402
 from models.user import REVIEWER, STAFF, User  # noqa: E402
 

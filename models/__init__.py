@@ -9,7 +9,8 @@ from .job import Job
 from .login_throttle import LoginThrottle
 from .migrations import SchemaVersion, upgrade
 from .numbering import NumberSequence
-from .pilot import PilotCertificate, Quota
+from .pilot import PilotCertificate
+from .quota import Quota
 from .setting import Setting
 from .site import Site
 from .user import User

@@ -36,6 +36,21 @@ def text(raw):
     return " ".join(unicodedata.normalize("NFKC", raw if type(raw) is str else str(raw)).split())
 
 
+# The largest integer a database column holds (a PostgreSQL BIGINT, an SQLite INTEGER): a larger id or
+# number typed into a URL or a form names no row, and the SQLite driver refuses to send it (OverflowError).
+MAX_INTEGER = 2**63 - 1
+
+
+def whole_number(raw, high=MAX_INTEGER):
+    """A non-negative integer written in decimal digits and at most `high` (ids, years, counts); else None."""
+    value = text(raw)
+    # Length first: int() of thousands of digits is slow, and Python refuses it beyond 4,300.
+    if not value.isdecimal() or len(value) > len(str(high)):
+        return None
+    number = int(value)
+    return number if number <= high else None
+
+
 _EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)
 _DECIMAL_ZEROS = re.compile(r"\d+\.0+")
 

@@ -14,7 +14,8 @@ from .batch import REVIEW, ImportBatch
 from .candidate import ACCURATE, PENDING, REJECTED, STATUSES, VERIFIED, Candidate
 from .catalog import Certificate
 from .db import db, is_sqlite
-from .pilot import PilotCertificate, Quota, level_order
+from .pilot import PilotCertificate, level_order
+from .quota import Quota
 from .site import PENDING as SITE_PENDING, REJECTED as SITE_REJECTED, Site
 from .user import REVIEWER
 

@@ -1,11 +1,13 @@
 """Users, their roles, passwords and the login lock."""
 from datetime import timedelta
 
+from flask import g, has_app_context
 from flask_login import UserMixin
 from peewee import JOIN, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit, setting
+from .audit import AuditEvent
 from .catalog import Organisation
 from .db import BaseModel, TimestampField, db, now
 
@@ -153,6 +155,16 @@ class User(UserMixin, BaseModel):
             audit.record("user.create", user, {"角色": (None, user.role_label)}, user=by)
         return user
 
+    @classmethod
+    def create_first_admin(cls, username, password, display_name=""):
+        """The first-run setup: the first 院校管理员, refused once any user exists."""
+        with db.atomic():
+            if cls.select().exists():
+                raise UserError("已有用户，请直接登录")
+            user = cls.create_user(username, password, ADMIN, display_name=display_name)
+            audit.record("auth.setup", user, user=user)
+        return user
+
     def change(self, role, organisation, display_name, by):
         """Change a user's role (a reviewer's organisation with it) and display name."""
         if role not in ROLE_LABELS:
@@ -228,6 +240,31 @@ class User(UserMixin, BaseModel):
         others = User.select().where((User.role == ADMIN) & User.active & (User.id != self.id))
         if self.role == ADMIN and self.active and not others.exists():
             raise UserError(f"这是唯一可用的院校管理员，不能{what}")
+
+    # ---- people in the audit log -----------------------------------------------------------------
+    @classmethod
+    def display_names(cls):
+        """{user id: display name} of every user, loaded once per request (a college has tens of users)."""
+        if has_app_context() and "display_names" in g:
+            return g.display_names
+        names = {user.id: str(user) for user in cls.select(cls.id, cls.username, cls.display_name)}
+        if has_app_context():
+            g.display_names = names
+        return names
+
+    @classmethod
+    def actor(cls, event):
+        """Who did an audited action, named as pages name people: the display name (李老师), 系统, or the
+        login name the log kept for a user deleted since."""
+        if event.user_id is None:
+            return "系统"
+        return cls.display_names().get(event.user_id, event.username)
+
+    @classmethod
+    def events_by(cls, name):
+        """The condition for audit events by a person named `name` (part of a login or display name)."""
+        named = cls.select(cls.id).where(cls.display_name.contains(name))
+        return AuditEvent.username.contains(name) | AuditEvent.user_id.in_(named)
 
     @classmethod
     def ordered(cls):

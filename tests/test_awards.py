@@ -82,7 +82,7 @@ def test_list_summary_counts_ready_candidates_for_the_chosen_level(client, login
 
 
 def test_quota_page_counts_pending_and_issued_records(client, login, record):
-    from models.pilot import Quota
+    from models.quota import Quota
     quota = Quota.get()
     assert quota.used() == 1 and quota.remaining() == 2
     AwardRecord.update(status=RETURNED).execute()

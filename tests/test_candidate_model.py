@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 
 from models.audit import AuditEvent
+from models.award import RETURNED, AwardRecord
 from models.candidate import (ACCURATE, PENDING, REJECTED, VERIFIED, Candidate, TransitionError)
 from models.candidate_fields import clean_candidate
 import models.candidate as candidate_module
@@ -173,16 +174,25 @@ def test_missing_steps_follow_the_manual(staff):
     assert candidate.missing_steps() == ["上传学生照片", "点击「人工确认」核对信息和照片后保存"]
 
 
-def test_remove_is_audited_and_blockable(staff, monkeypatch):
-    from models import candidate as candidate_module
+def test_remove_is_audited(staff):
     candidate = new_candidate(staff)
-    monkeypatch.setattr(candidate_module, "DELETE_BLOCKERS", [lambda c: "该考生已有待颁证记录，不能删除"])
-    with pytest.raises(TransitionError, match="已有待颁证记录"):
-        candidate.remove(staff)
-    monkeypatch.setattr(candidate_module, "DELETE_BLOCKERS", [])
     candidate.remove(staff)
     assert Candidate.select().count() == 0
     assert AuditEvent.select().where(AuditEvent.action == "candidate.delete").count() == 1
+
+
+def test_the_foreign_key_of_a_certificate_record_refuses_removal_and_says_why(world, staff):
+    candidate = world["candidate"]
+    AwardRecord.create(candidate=candidate, certificate=world["cert"], level="中级", site=world["site"],
+                       exam_date=date(2026, 6, 1), status=RETURNED)
+    # Inside a caller's transaction too: the refused DELETE rolls back to a savepoint, and the
+    # transaction goes on (PostgreSQL would otherwise refuse every later statement).
+    with db.atomic():
+        with pytest.raises(TransitionError) as refused:
+            candidate.remove(staff)
+        assert str(refused.value) == "该考生已有待颁证或已颁证记录，不能删除"
+        assert Candidate.get_or_none(Candidate.id == candidate.id) is not None
+    assert AuditEvent.select().where(AuditEvent.action == "candidate.delete").count() == 0
 
 
 def test_filtered_search_by_name_id_and_class(staff):

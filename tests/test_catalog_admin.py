@@ -6,7 +6,8 @@ import pytest
 
 from models.audit import AuditEvent
 from models.catalog import Certificate, Organisation
-from models.pilot import PilotCertificate, PilotError, Quota
+from models.pilot import PilotCertificate, PilotError
+from models.quota import Quota
 from models.user import User, UserError
 
 HX = {"HX-Request": "true"}

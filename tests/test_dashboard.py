@@ -13,7 +13,7 @@ from models.batch import REVIEW, ImportBatch
 from models.candidate import ACCURATE, PENDING, REJECTED, VERIFIED, Candidate
 from models.catalog import Certificate, Organisation
 from models.db import now
-from models.pilot import Quota
+from models.quota import Quota
 from models.site import PENDING as SITE_PENDING, Site
 from models.user import ADMIN, REVIEWER, STAFF, User
 from tests.test_identity import make_id

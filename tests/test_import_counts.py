@@ -12,7 +12,7 @@ import pytest
 from models.award import AwardRecord
 from models.batch import IMPORTED, REVIEW, UNDONE, ImportBatch
 from models.candidate import ACCURATE, VERIFIED, Candidate
-from models.pilot import Quota
+from models.quota import Quota
 from models.user import STAFF
 from sheets.spec import AWARDS, CANDIDATES
 from tests import sheetfiles as sf

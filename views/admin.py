@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from models import numbering, setting
 from models.audit import ACTION_LABELS, AuditEvent
-from models.user import ADMIN
+from models.user import ADMIN, User
 
 from . import Page, page_arg, render, roles
 
@@ -29,7 +29,7 @@ def audit_log():
     if filters["action"]:
         query = query.where(AuditEvent.action == filters["action"])
     if filters["user"]:
-        query = query.where(AuditEvent.by_person(filters["user"]))
+        query = query.where(User.events_by(filters["user"]))
     if day := _date(filters["date_from"]):
         query = query.where(AuditEvent.at >= day)
     if day := _date(filters["date_to"]):

@@ -4,11 +4,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from models import audit, login_throttle, setting
-from models.db import db
-from models.user import ADMIN, ROLE_LABELS, User, UserError
+from models import login_throttle, setting
+from models.user import ROLE_LABELS, User, UserError
 
-from . import hx_events, public, render, roles
+from . import hx_events, me, public, render, roles
 
 bp = Blueprint("auth", __name__)
 
@@ -53,7 +52,7 @@ def login():
 @roles(*ROLE_LABELS)
 def logout():
     """End the session, and every other session of the same user."""
-    current_user.log_out()
+    me().log_out()
     logout_user()
     return redirect(url_for("auth.login"), 303)
 
@@ -64,7 +63,7 @@ def password():
     """修改密码: the current password and the new one twice; other sessions end, this one stays logged in."""
     error = None
     if request.method == "POST":
-        user = current_user._get_current_object()
+        user = me()
         try:
             user.change_password(request.form.get("current"), request.form.get("password"),
                                  request.form.get("password2"))
@@ -91,10 +90,8 @@ def setup():
             error = "两次输入的密码不一致"
         else:
             try:
-                with db.atomic():
-                    user = User.create_user(request.form.get("username"), password, ADMIN,
-                                            display_name=request.form.get("display_name"))
-                    audit.record("auth.setup", user, user=user)
+                user = User.create_first_admin(request.form.get("username"), password,
+                                               request.form.get("display_name"))
             except UserError as exc:
                 error = str(exc)
             else:

@@ -2,12 +2,11 @@
 from datetime import date, timedelta
 
 from flask import Blueprint, redirect, request, url_for
-from flask_login import current_user
 
 from models import progress, setting
 from models.user import ADMIN, REVIEWER, ROLE_LABELS, STAFF
 
-from . import render, roles, wants_partial
+from . import me, render, roles, wants_partial
 
 bp = Blueprint("dashboard", __name__)
 PAGE = "dashboard/index.html"
@@ -16,18 +15,18 @@ PAGE = "dashboard/index.html"
 @bp.app_context_processor
 def navigation_counts():
     """The navigation's badges: counted only when a whole page draws them (one statement)."""
-    return {"nav_waiting": lambda: progress.waiting_for(current_user)}
+    return {"nav_waiting": lambda: progress.waiting_for(me())}
 
 
 @bp.route("/")
 @roles(*ROLE_LABELS)
 def index():
     """首页: the role's to-do list (each line a count linking to its list); heavier panels load lazily."""
-    reviewer = current_user.role == REVIEWER
+    reviewer = me().role == REVIEWER
     today = date.today()
     first, after = progress.month_bounds(today)
     return render(PAGE, college_name=setting.get("college_name"), today=today, month=(first, after - timedelta(days=1)),
-                  queue=progress.reviewer_queue(current_user, today) if reviewer else None,
+                  queue=progress.reviewer_queue(me(), today) if reviewer else None,
                   todo=None if reviewer else progress.college_todo(today))
 
 
@@ -61,14 +60,14 @@ def classes():
 @roles(*ROLE_LABELS)
 def issued():
     """Certificates issued per month over the last 12 months (a lazy panel of 首页)."""
-    return _panel("issued", months=progress.issued_per_month(current_user))
+    return _panel("issued", months=progress.issued_per_month(me()))
 
 
 @bp.route("/home/waiting")
 @roles(*ROLE_LABELS)
 def waiting():
     """The navigation's counts again, swapped out of band after a row action changed them."""
-    return _panel("badges", template="dashboard/_waiting.html", waiting=progress.waiting_for(current_user))
+    return _panel("badges", template="dashboard/_waiting.html", waiting=progress.waiting_for(me()))
 
 
 def _panel(block, template=PAGE, **context):
