@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 
 import models
-from models import backup, demo, setting
+from models import backup, demo, move, setting
 from models.catalog import Organisation
 from models.db import db, open_database
 from models.privacy import mask_id, mask_ids_in_text, mask_phone
@@ -120,15 +120,19 @@ def _register_blueprints(app):
         app.register_blueprint(module.bp)
     from views import awards
     app.register_blueprint(awards.bp)
+    from views import health
+    app.register_blueprint(health.bp)
 
 
 def _init_hooks(app):
     @app.before_request
     def connect_and_check_access():
-        db.connect(reuse_if_open=True)
         view = app.view_functions.get(request.endpoint)
         if view is None or request.endpoint == "static" or getattr(view, "public", False):
+            # Public views connect on their first query: /healthz must answer 503 itself when the
+            # database is down, not fail here with an error page.
             return None
+        db.connect(reuse_if_open=True)
         expired = current_user.is_authenticated and _idle_too_long()
         if not current_user.is_authenticated or expired:
             login_url = url_for("auth.login", expired=1) if expired else url_for("auth.login")
@@ -244,6 +248,35 @@ def _init_cli(app):
             except backup.BackupError as exc:
                 raise click.ClickException(str(exc))
         click.echo(f"备份完成：{target}")
+
+    @app.cli.command("restore")
+    @click.argument("backup_dir", type=click.Path(exists=True, file_okay=False))
+    def restore_command(backup_dir):
+        """Restore a backup folder (DEST/certdesk-<date>-<time>) into an empty data directory and database."""
+        with db.connection_context():
+            try:
+                tables = backup.restore(backup_dir, app.config["DATA_DIR"])
+            except backup.BackupError as exc:
+                raise click.ClickException(str(exc))
+        rows = ", ".join(f"{table} {count}" for table, count in tables if count)
+        click.echo(f"恢复完成：{rows}。照片和导入报告已复制到 {app.config['DATA_DIR']}；现在可以启动颁证工作台。")
+
+    @app.cli.command("move-to")
+    @click.argument("url")
+    def move_to_command(url):
+        """Copy every table into an empty PostgreSQL database (postgresql://...) and verify the copy."""
+        with db.connection_context():
+            try:
+                tables = move.move_to(url)
+            except move.MoveError as exc:
+                raise click.ClickException(str(exc))
+        for table, rows in tables:
+            click.echo(f"  {table:<20} {rows:>9} 行  行数与校验和一致")
+        click.echo(f"迁移完成：{len(tables)} 张表已复制到 {move.masked(url)} 并逐表校验。下一步：\n"
+                   f"  1. 停止颁证工作台；\n"
+                   f"  2. 在服务的环境中设置 DATABASE_URL={move.masked(url)}（*** 处为本次命令中的密码）；\n"
+                   f"  3. 重新启动。照片和导入报告仍在数据目录 {app.config['DATA_DIR']}，无需移动；\n"
+                   f"     原 SQLite 文件 {db.database} 未改动，确认运行无误前请保留。")
 
 
 def _print_logins(logins):
