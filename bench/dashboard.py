@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import models  # noqa: E402
 from app import create_app  # noqa: E402
 from models.award import AwardRecord, ISSUED, RETURNED, SUBMITTED  # noqa: E402
-from models.batch import IMPORTED, REVIEW, ImportBatch  # noqa: E402
+from models.import_batch import IMPORTED, REVIEW, ImportBatch  # noqa: E402
 from models.candidate import ACCURATE, PENDING, REJECTED, VERIFIED, Candidate  # noqa: E402
 from models.catalog import LEVELS, Certificate, Organisation  # noqa: E402
 from models.db import bulk_insert, db  # noqa: E402

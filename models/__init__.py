@@ -4,7 +4,7 @@ from .award import AwardRecord
 from .candidate import Candidate
 from .catalog import Certificate, Organisation
 from .db import db, is_sqlite
-from .batch import ImportBatch
+from .import_batch import ImportBatch
 from .job import Job
 from .login_throttle import LoginThrottle
 from .migrations import SchemaVersion, upgrade

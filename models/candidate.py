@@ -7,7 +7,7 @@ from peewee import (CharField, DateField, DateTimeField, ForeignKeyField, Intege
                     TextField, fn)
 
 from . import audit, setting
-from .candidate_fields import FIELDS, KEY_FIELDS
+from .candidate_fields import CANDIDATE_SHEET, KEY_FIELDS
 from .db import BaseModel, TimestampField, db, now, select_in, update_rows
 from .identity import VERIFIERS
 from .privacy import mask_id
@@ -26,6 +26,7 @@ audit.ACTION_LABELS.update({
     "candidate.photo": "更换照片",
     "candidate.delete": "删除考生",
     "candidate.view_id": "查看完整证件号码",
+    "candidate.export": "导出考生信息",
 })
 
 
@@ -110,7 +111,7 @@ class Candidate(BaseModel):
         return self.status == ACCURATE
 
     def field_values(self):
-        return {f.key: getattr(self, f.key) for f in FIELDS}
+        return {c.key: getattr(self, c.key) for c in CANDIDATE_SHEET.columns}
 
     # ---- what is still needed ------------------------------------------------------------------
     def missing_steps(self):
@@ -139,7 +140,7 @@ class Candidate(BaseModel):
         changed = {k: (before.get(k), v) for k, v in values.items() if before.get(k) != v}
         if not changed:
             return False
-        labels = {f.key: f.label for f in FIELDS}
+        labels = {c.key: c.header for c in CANDIDATE_SHEET.columns}
         audit_changes = {labels[k]: pair for k, pair in changed.items()}
         with db.atomic():
             for key, (_, value) in changed.items():
@@ -265,6 +266,12 @@ class Candidate(BaseModel):
         except IntegrityError as exc:
             raise TransitionError("该考生已有待颁证或已颁证记录，不能删除") from exc
         return self.photo
+
+    @staticmethod
+    def record_export(filters, count, by):
+        """导出 hands out full ID numbers, so the audit log keeps who exported which candidates."""
+        audit.record("candidate.export", None, {"筛选条件": (None, filters or "全部"), "条数": (None, count)}, user=by,
+                     label="导出考生信息（含完整证件号码）")
 
     # ---- queries -------------------------------------------------------------------------------
     @classmethod

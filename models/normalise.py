@@ -7,20 +7,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
-
-class FieldError(ValueError):
-    """A value that cannot be stored: `problem` says what is wrong, `fix` how to correct it."""
-
-    def __init__(self, problem, fix=""):
-        super().__init__(problem)
-        self.problem = problem
-        self.fix = fix
-
-    @property
-    def message(self):
-        """Problem and fix as one line, for a form field or a refusal."""
-        return f"{self.problem}；{self.fix}" if self.fix else self.problem
-
+from sheets.spec import FieldError  # noqa: F401  (the engine's error; models import it from here)
 
 # Compiled once: these run for every cell of a batch import (re.sub with a pattern string looks the
 # pattern up in re's cache on each call, a fifth of the cost of a short cell).

@@ -10,7 +10,7 @@ from peewee import SQL, Select, fn
 
 from . import setting
 from .award import HOLDING, ISSUED, RETURNED, SUBMITTED, AwardRecord
-from .batch import REVIEW, ImportBatch
+from .import_batch import REVIEW, ImportBatch
 from .candidate import ACCURATE, PENDING, REJECTED, STATUSES, VERIFIED, Candidate
 from .catalog import Certificate
 from .db import db, is_sqlite

@@ -5,7 +5,7 @@ import io
 from openpyxl import Workbook
 from stdnum.cn import ric
 
-from sheets.spec import CANDIDATES
+from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES
 
 
 def id_number(i, born="20030105", area="410102"):

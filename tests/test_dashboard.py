@@ -9,7 +9,7 @@ import pytest
 
 from models import progress
 from models.award import ISSUED, RETURNED, SUBMITTED, AwardRecord
-from models.batch import REVIEW, ImportBatch
+from models.import_batch import REVIEW, ImportBatch
 from models.candidate import ACCURATE, PENDING, REJECTED, VERIFIED, Candidate
 from models.catalog import Certificate, Organisation
 from models.db import now

@@ -10,11 +10,12 @@ from typing import Callable
 import pytest
 
 from models.award import AwardRecord
-from models.batch import IMPORTED, REVIEW, UNDONE, ImportBatch
+from models.award_fields import AWARD_SHEET as AWARDS
 from models.candidate import ACCURATE, VERIFIED, Candidate
+from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES
+from models.import_batch import IMPORTED, REVIEW, UNDONE, ImportBatch
 from models.quota import Quota
 from models.user import STAFF
-from sheets.spec import AWARDS, CANDIDATES
 from tests import sheetfiles as sf
 from tests.test_import_awards import filled_template, row as award_row
 

@@ -8,6 +8,7 @@ from flask import Blueprint, request, send_file
 from models import award_checks
 from models.audit import AuditEvent
 from models.award import STATUSES, STATUS_COLORS, AwardError, AwardRecord
+from models.award_fields import AWARD_SHEET
 from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
 from models.normalise import FieldError, parse_date, whole_number
@@ -16,7 +17,6 @@ from models.setting import SettingError
 from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
-from sheets.spec import AWARDS
 
 from . import Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, refused, render, roles, wants_partial
 
@@ -50,7 +50,7 @@ def export():
     """导出: the filtered records in the import template's layout (full ID numbers; audited)."""
     filters = list_filters(FILTERS)
     query = AwardRecord.filtered(me(), **filters)
-    body = build_export(AWARDS, (r.export_values() for r in query.iterator()))
+    body = build_export(AWARD_SHEET, (r.export_values() for r in query.iterator()))
     AwardRecord.record_export({k: v for k, v in filters.items() if v}, query.count(), by=me())
     return send_file(BytesIO(body), as_attachment=True, download_name=f"待颁证记录-{date.today():%Y%m%d}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from models import photo as photos
 from models.audit import AuditEvent
 from models.candidate import AUTHENTICABLE, PENDING, STATUSES, Candidate, TransitionError
-from models.candidate_fields import FIELDS, FIELDS_BY_KEY, clean_candidate
+from models.candidate_fields import CANDIDATE_SHEET
 from models.identity import identity_problems, implied_by_number
 from models.normalise import FieldError
 from models.setting import SettingError
@@ -21,7 +21,7 @@ SKIPPED_NOTE = "（状态不是待认证或认证未通过）"
 
 @bp.context_processor
 def statuses():
-    return dict(STATUSES=STATUSES, PENDING=PENDING, FIELDS=FIELDS)
+    return dict(STATUSES=STATUSES, PENDING=PENDING, COLUMNS=CANDIDATE_SHEET.resolved().columns)
 
 
 # ---- the list ------------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ def new():
     """新增学生信息: the dialog, and 保存 that creates the candidate in 待认证."""
     if request.method == "POST":
         return _save(None)
-    return _form(None, {"id_type": FIELDS_BY_KEY["id_type"].choices[0]})
+    return _form(None, {"id_type": CANDIDATE_SHEET.column("id_type").choices[0]})
 
 
 @bp.route("/<int:candidate_id>/edit", methods=["GET", "POST"])
@@ -67,7 +67,7 @@ def edit(candidate_id):
 @roles(ADMIN, STAFF)
 def validate(key):
     """Inline validation as the user leaves a field: its error or hint; an ID fills 出生日期/性别 if empty."""
-    field = FIELDS_BY_KEY.get(key) or abort(404)
+    field = CANDIDATE_SHEET.resolved().column(key) or abort(404)
     raw = request.form.to_dict()
     candidate = _get(raw["candidate_id"]) if raw.get("candidate_id") else None
     fills = _implied_fills(raw) if key in ("id_number", "id_type") else []
@@ -213,7 +213,7 @@ def _form(candidate, raw, errors=None, notes=None, status=200, headers=None):
 
 def _check(raw, candidate):
     """Clean the form with the one validator, then add what the form also shows: ID hints and duplicates."""
-    values, errors = clean_candidate(raw)
+    values, errors = CANDIDATE_SHEET.clean(raw)
     notes = {}
     id_type, number = values.get("id_type"), values.get("id_number")
     if id_type and number and "id_number" not in errors:
@@ -233,13 +233,13 @@ def _check(raw, candidate):
 
 def _implied_fills(raw):
     """Fill an empty 出生日期 and 性别 from the ID number; returns the fields filled."""
-    values, _ = clean_candidate(raw)
+    values, _ = CANDIDATE_SHEET.clean(raw)
     born, gender = implied_by_number(values.get("id_type"), values.get("id_number", ""))
     fills = []
     for key, value in (("birth_date", born and born.isoformat()), ("gender", gender)):
         if value and not raw.get(key, "").strip():
             raw[key] = value
-            fills.append(FIELDS_BY_KEY[key])
+            fills.append(CANDIDATE_SHEET.column(key))
     return fills
 
 
