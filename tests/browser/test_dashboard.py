@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from models.award import AwardRecord
 from models.site import PENDING, Site
 from models.user import REVIEWER, STAFF, User
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import load_every_panel, log_in, screenshot
 from tests.conftest import PASSWORD, other_candidates
 
 SIZES = [(1366, 768), (1024, 768), (400, 800)]
@@ -24,20 +24,12 @@ def nav_link(page, label):
     return page.get_by_role("navigation", name="主导航").get_by_role("link", name=label)
 
 
-def load_every_panel(page):
-    """Wait for the lazy panels; the 院系 panel loads when scrolled into view."""
-    expect(page.locator("h1")).to_be_visible()
-    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-    expect(page.locator(".lazy-panel")).to_have_count(0)
-    page.evaluate("window.scrollTo(0, 0)")
-
-
 def test_panels_load_and_a_department_opens_to_its_classes_and_closes(page, login_as, demo):
     login_as(STAFF)
     expect(page.get_by_role("heading", name="待办事项")).to_be_visible()
+    load_every_panel(page)
     expect(page.locator("#certificates-panel figure").first).to_be_visible()
     expect(page.locator("#issued-panel svg[role=img]")).to_be_visible()
-    load_every_panel(page)
     toggle = page.locator("#departments-panel .group-toggle").first
     expect(toggle).to_have_attribute("aria-expanded", "false")
     toggle.click()
