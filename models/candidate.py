@@ -68,7 +68,10 @@ class Candidate(BaseModel):
     updated_at = TimestampField()
 
     class Meta:
-        indexes = ((("id_type", "id_number"), True),)
+        # (status, department, class_name) covers 首页's counts per 院系 and per 班级 (models/progress.py):
+        # without it, grouping 100,000 candidates reads every table row (~200 ms on SQLite).
+        indexes = ((("id_type", "id_number"), True),
+                   (("status", "department", "class_name"), False))
 
     def __str__(self):
         return self.label(self.name, self.id_number)

@@ -497,8 +497,9 @@ class ImportBatch(BaseModel):
 
     # ---- the history and its housekeeping ------------------------------------------------------
     @classmethod
-    def history(cls, kind=None):
-        """导入记录, newest first, with who uploaded and who undid each batch read in the same query."""
+    def history(cls, kind=None, status=None):
+        """导入记录, newest first, with who uploaded and who undid each batch read in the same query; of one
+        kind, or in one state (待确认: waiting for the user's decision)."""
         undoer = User.alias()
         query = (cls
                  .select(cls, User, undoer)
@@ -506,7 +507,11 @@ class ImportBatch(BaseModel):
                  .switch(cls)
                  .join(undoer, JOIN.LEFT_OUTER, on=cls.undone_by)
                  .order_by(cls.id.desc()))
-        return query.where(cls.kind == kind) if kind else query
+        if kind:
+            query = query.where(cls.kind == kind)
+        if status in STATUS_COLORS:
+            query = query.where(cls.status == status)
+        return query
 
     def discard_upload(self):
         """Delete the uploaded file once nothing will read it again: it holds every row's personal data."""

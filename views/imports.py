@@ -7,7 +7,7 @@ from flask import Blueprint, abort, request, send_file, url_for
 
 from models.candidate import Candidate
 from models.candidate_fields import CANDIDATE_SHEET
-from models.import_batch import ImportBatch, ImportRefused, limits
+from models.import_batch import STATUS_COLORS, ImportBatch, ImportRefused, limits
 from models.importers import IMPORTERS
 from models.user import ADMIN, STAFF
 from sheets.export import build_export
@@ -135,10 +135,12 @@ def history():
     继续 / 放弃 while it waits and 撤销本次导入."""
     ImportBatch.reconcile()
     kind = request.args.get("kind") if request.args.get("kind") in IMPORTERS else None
-    page = Page(ImportBatch.history(kind), page_arg(), 30)
+    state = list_filters(("status",))["status"]
+    page = Page(ImportBatch.history(kind, status=state), page_arg(), 30)
     ImportBatch.read_undo_blockers(page.items)
-    return render("imports/history.html", block="results", page=page, kind=kind,
-                  importer=IMPORTERS.get(kind), importers=IMPORTERS)
+    args = {key: value for key, value in (("kind", kind), ("status", state)) if value}
+    return render("imports/history.html", block="results", page=page, kind=kind, state=state, args=args,
+                  states=STATUS_COLORS, importer=IMPORTERS.get(kind), importers=IMPORTERS)
 
 
 @bp.route("/<int:batch_id>/undo", methods=["POST"])
