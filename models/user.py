@@ -50,34 +50,35 @@ def _role(raw):
     return role
 
 
-def _same_password(values, errors):
-    if "password" in values and "password2" in values and values["password"] != values["password2"]:
-        errors["password2"] = FieldError("两次输入的密码不一致", "请再输入一次同样的密码")
-
-
-def password_form(label="新密码", again="再次输入新密码"):
-    """A new password typed twice, with the length rule: 新增用户, 重置密码 and the first-run setup ask the same way."""
+def password_form(label="新密码", again="再次输入新密码", before=()):
+    """A new password typed twice, with the length rule, after the columns `before`: 新增用户, 重置密码,
+    修改密码 and the first-run setup ask the same way."""
+    def same(values, errors):
+        if "password" in values and "password2" in values and values["password"] != values["password2"]:
+            errors["password2"] = FieldError(f"两次输入的{label}不一致", f"请再输入一次同样的{label}")
     return Form((
+        *before,
         Column("password", label, _password, required=True, max_length=128, input="password",
                help=f"至少 {MIN_PASSWORD_LENGTH} 位"),
         Column("password2", again, _typed, required=True, max_length=128, input="password"),
-    ), check=_same_password)
+    ), check=same)
 
 
 USERNAME = Column("username", "用户名", text, required=True, max_length=30)
 # 新增用户 and 修改 (without the name and the password, USER_FORM.only).
-USER_FORM = Form((
+USER_FORM = password_form("初始密码", "再次输入密码", before=(
     USERNAME,
     Column("display_name", "显示名称", text, max_length=30, example="李老师"),
     Column("role", "角色", _role, required=True, choices=ROLE_LABELS),
     Column("organisation", "培训评价组织", lambda raw: Organisation.chosen(raw, "所选培训评价组织已不存在", "请重新选择"),
            help="仅评价组织审核员需要，其他角色忽略此项",
            choices=lambda: {str(o.id): o.name for o in Organisation.ordered()}),
-    *password_form("初始密码", "再次输入密码").columns,
-), check=_same_password)
+))
 # The first-run setup: the first 院校管理员.
-SETUP_FORM = Form((USERNAME, Column("display_name", "姓名", text, max_length=30), *password_form("密码", "再次输入密码").columns),
-                  check=_same_password)
+SETUP_FORM = password_form("密码", "再次输入密码", before=(USERNAME, Column("display_name", "姓名", text, max_length=30)))
+# 修改密码 by the user: the current password, then the new one twice.
+CHANGE_PASSWORD_FORM = password_form(before=(
+    Column("current", "当前密码", _typed, required=True, max_length=128, input="password"),))
 LOGIN_FORM = Form((Column("username", "用户名", text, max_length=150),
                    Column("password", "密码", _typed, max_length=128, input="password")))
 
@@ -272,6 +273,26 @@ class User(UserMixin, BaseModel):
             raise UserError("角色必须是 " + "、".join(ROLE_LABELS.values()) + " 之一", key="role")
         if role == REVIEWER and organisation is None:
             raise UserError("评价组织审核员必须属于一个培训评价组织", key="organisation")
+
+    def change_password(self, current, password, again):
+        """修改密码 by the user: the current password, then the new one twice (the rules of 用户管理).
+
+        Every session of the user ends, this one too: the caller logs the user in again under the new
+        session version, so a session left open elsewhere (or a copied cookie) opens nothing any more.
+        """
+        if not check_password_hash(self.password_hash, current or ""):
+            with db.atomic():
+                audit.record("user.password_change_failed", self, {"原因": (None, "当前密码不正确")}, user=self)
+            raise UserError("当前密码不正确", key="current")
+        if password != again:
+            raise UserError("两次输入的新密码不一致", key="password2")
+        if password == current:
+            raise UserError("新密码不能与当前密码相同", key="password")
+        self.set_password(password)
+        with db.atomic():
+            self.save(only=[User.password_hash])
+            self.end_sessions()
+            audit.record("user.password_change", self, user=self)
 
     def _keep_an_admin(self, by, what):
         """Refuse a change that would lock the administrator out or leave the college without one."""

@@ -25,10 +25,11 @@ from models.pilot import PILOT_FORM, PilotCertificate
 from models.quota import QUOTA_FORM, Quota
 from models.setting import SETTINGS_FORM, Setting
 from models.site import PENDING, REJECT_FORM, SITE_FORM, Site, site_form
-from models.user import ADMIN, REVIEWER, SETUP_FORM, STAFF, USER_FORM, User, password_form
+from models.user import (ADMIN, CHANGE_PASSWORD_FORM, REVIEWER, SETUP_FORM, STAFF, USER_FORM, User,
+                         password_form)
 from sheets.spec import Column, Form
 from tests import sheetfiles as sf
-from tests.conftest import other_candidates
+from tests.conftest import PASSWORD, other_candidates
 from tests.test_identity import make_id
 
 HX = {"HX-Request": "true"}
@@ -97,6 +98,8 @@ CASES = {
                  lambda c: {"display_name": "李老师", "role": STAFF, "organisation": ""}),
     "重置密码": Case(ADMIN, lambda c: f"/admin/users/{c.other.id}/password", lambda c: password_form(),
                  lambda c: {"password": "new-password-9", "password2": "new-password-9"}),
+    "修改密码": Case(STAFF, lambda c: "/account/password", lambda c: CHANGE_PASSWORD_FORM, lambda c: {
+        "current": PASSWORD, "password": "new-password-9", "password2": "new-password-9"}),
     "院校设置": Case(ADMIN, lambda c: "/admin/settings", lambda c: SETTINGS_FORM,
                  lambda c: dict(setting.stored(), college_name="郑州示范职业技术学院")),
     "退回": Case(REVIEWER, lambda c: f"/awards/{c.waiting.id}/return", lambda c: RETURN_FORM,
@@ -165,7 +168,7 @@ def test_the_first_run_setup_refuses_the_same_way(client):
 
 def test_every_typed_field_of_every_form_and_sheet_declares_its_length_limit():
     declarations = [SITE_FORM, REJECT_FORM, CERTIFICATE_FORM, PILOT_FORM, QUOTA_FORM, USER_FORM, password_form(),
-                    SETUP_FORM, SETTINGS_FORM, RETURN_FORM, CANDIDATE_SHEET, AWARD_SHEET]
+                    SETUP_FORM, CHANGE_PASSWORD_FORM, SETTINGS_FORM, RETURN_FORM, CANDIDATE_SHEET, AWARD_SHEET]
     typed = [(column.header, column.max_length) for form in declarations for column in form.columns
              if column.kind in TYPED]
     assert len(typed) > 40 and all(limit for _, limit in typed), [h for h, limit in typed if not limit]

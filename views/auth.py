@@ -5,9 +5,9 @@ from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from models import login_throttle, setting
-from models.user import LOGIN_FORM, ROLE_LABELS, SETUP_FORM, User
+from models.user import CHANGE_PASSWORD_FORM, LOGIN_FORM, ROLE_LABELS, SETUP_FORM, User
 
-from . import me, posted, public, render, roles
+from . import hx_events, me, posted, public, render, roles
 
 bp = Blueprint("auth", __name__)
 
@@ -57,6 +57,23 @@ def logout():
     me().log_out()
     logout_user()
     return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@roles(*ROLE_LABELS)
+def password():
+    """修改密码: the current password and the new one twice; other sessions end, this one stays logged in."""
+    user, errors = me(), {}
+    if request.method == "POST":
+        _, errors, _ = posted(CHANGE_PASSWORD_FORM, lambda values: user.change_password(
+            values["current"], values["password"], values["password2"]))
+        if not errors:
+            login_user(user)  # this session again, under the new session version
+            if not request.htmx:
+                return redirect(url_for("dashboard.index"), 303)
+            return "", 204, hx_events(closeDialog=True, notice=("密码已修改；在其他浏览器或设备上的登录已退出", "ok"))
+    return render("auth/password.html", block="dialog", form=CHANGE_PASSWORD_FORM, errors=errors,
+                  status=422 if errors else 200)
 
 
 @bp.route("/setup", methods=["GET", "POST"])
