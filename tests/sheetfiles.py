@@ -1,6 +1,7 @@
 """Spreadsheets for the import tests, generated from the column spec (no binary fixtures)."""
 import csv
 import io
+import zipfile
 
 from openpyxl import Workbook
 from stdnum.cn import ric
@@ -73,4 +74,48 @@ def xls(rows, keys=None, header=None):
             sheet.write(r, c, value)
     buffer = io.BytesIO()
     workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def raw_xlsx(sheet_data, shared=(), title="考生信息"):
+    """A minimal .xlsx written by hand: `sheet_data` is the XML inside <sheetData>, `shared` the shared
+    strings. For files no spreadsheet program would write, such as a 20-million-character cell."""
+    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    package = "http://schemas.openxmlformats.org/package/2006"
+    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": (
+            f'<Types xmlns="{package}/content-types">'
+            f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            f'<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{kind}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{kind}.worksheet+xml"/>'
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{kind}.sharedStrings+xml"/></Types>'),
+        "_rels/.rels": (f'<Relationships xmlns="{package}/relationships">'
+                        f'<Relationship Id="rId1" Type="{office}/officeDocument" Target="xl/workbook.xml"/>'
+                        f'</Relationships>'),
+        "xl/workbook.xml": (f'<workbook {main} xmlns:r="{office}"><sheets>'
+                            f'<sheet name="{title}" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{package}/relationships">'
+            f'<Relationship Id="rId1" Type="{office}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{office}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'),
+        "xl/worksheets/sheet1.xml": f"<worksheet {main}><sheetData>{sheet_data}</sheetData></worksheet>",
+        "xl/sharedStrings.xml": f"<sst {main}>" + "".join(f"<si><t>{s}</t></si>" for s in shared) + "</sst>",
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, xml in parts.items():
+            archive.writestr(name, xml)
+    return buffer.getvalue()
+
+
+def rewrite_sheet(data, change):
+    """The .xlsx `data` with its first sheet's XML passed through change(bytes) -> bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            target.writestr(info, change(content) if info.filename == "xl/worksheets/sheet1.xml" else content)
     return buffer.getvalue()
