@@ -94,13 +94,15 @@ def run(entry, request, seconds=TIME_LIMIT, memory=MEMORY_LIMIT):
                 child.stdin.close()
             except BrokenPipeError:
                 pass  # it died at once: its exit says why
-            frames = _Frames(child.stdout)
-            while (frame := frames.read()) is not None:
+            while (frame := _read_frame(child.stdout)) is not None:
                 if frame[0] == "end":
                     return
                 if frame[0] == "refused":
                     raise SheetError(frame[1])
                 yield frame
+            # At the end of the stream the child has exited; after a frame that is not data it may be
+            # blocked writing the next one.
+            child.kill()
             child.wait()
             raise SheetError(_why_it_ended(child.returncode, expired.is_set(), errors, seconds, memory))
         finally:
@@ -111,19 +113,25 @@ def run(entry, request, seconds=TIME_LIMIT, memory=MEMORY_LIMIT):
             child.stdout.close()
 
 
-class _Frames(pickle.Unpickler):
-    """Frames from the child: tuples of plain data and datetimes, nothing that could run code."""
+class _Unpickler(pickle.Unpickler):
+    """Plain data and datetimes only: nothing a frame holds can run code in the web process."""
 
     def find_class(self, module, name):
         if (module, name) not in _TYPES:
             raise pickle.UnpicklingError(f"{module}.{name} is not allowed from the worker")
         return super().find_class(module, name)
 
-    def read(self):
-        try:
-            return self.load()
-        except (EOFError, pickle.UnpicklingError, ValueError):
-            return None  # a child that died mid-frame: its exit says why
+
+def _read_frame(stream):
+    """The next frame, or None at the end of the stream or for one that is not data.
+
+    A fresh unpickler each time: every frame was pickled on its own, and what it refers back to is
+    numbered from its own start (one unpickler would number on from the frames before).
+    """
+    try:
+        return _Unpickler(stream).load()
+    except Exception:  # truncated by a death, or not data: the exit and stderr say which
+        return None
 
 
 def _why_it_ended(code, expired, errors, seconds, memory):

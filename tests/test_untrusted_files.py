@@ -132,6 +132,20 @@ def worker(entry, **limits):
     return list(isolated.run(f"tests.worker_entries:{entry}", {}, **limits))
 
 
+def test_rows_come_back_exactly_frame_after_frame():
+    # Within a frame a repeated value is pickled once, then referred to by its place in that frame.
+    frames = [("sheet", "考生信息", None), ("rows", [["张三", "", "居民身份证", ""]]), ("rows", [["", "李四", ""]])]
+    assert list(isolated.run("tests.worker_entries:echo", {"frames": frames})) == frames
+
+
+def test_a_file_of_several_chunks_is_read_exactly(tmp_path):
+    rows = [sf.person(i, birth_date="" if i % 2 else "2003-01-05") for i in range(2 * isolated.CHUNK_ROWS + 5)]
+    path = tmp_path / "名单.xlsx"
+    path.write_bytes(sf.xlsx(rows))
+    table = readers.read(path, CANDIDATES)
+    assert [values for _, values in table.rows] == rows
+
+
 def test_a_worker_over_its_memory_limit_ends_with_a_message():
     with pytest.raises(precheck.SheetError, match="读取时所需内存超过 1 GB 的上限"):
         worker("allocate")
