@@ -36,7 +36,6 @@ TOO_BIG = "文件无法读取：{part}解压后有 {size} MB，超过 {limit} MB
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]+[0-9]+:)?([A-Z]{1,3})([0-9]{1,7})"')
 _ROW = b'<row r="'
-_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b")
 
 
 class SheetError(ValueError):
@@ -87,10 +86,11 @@ def check_sheet(archive, name, max_rows=None, header_rows=0):
                 data, carry = _complete_tags(carry + chunk)
                 if before_data:
                     # The <dimension> comes before the cells: Excel's own account of the used range.
-                    dimension = _DIMENSION.search(data)
+                    cells_start = data.find(b"sheetData")
+                    dimension = _DIMENSION.search(data, 0, cells_start if cells_start >= 0 else len(data))
                     if dimension:
                         limit.dimension(*dimension.groups())
-                    before_data = not _SHEET_DATA.search(data)
+                    before_data = cells_start < 0
                 limit.cells(data)
     except NotImplementedError:
         return  # a compression zipfile lacks (calamine may have it): left to the worker's limits

@@ -12,7 +12,7 @@ from models import setting
 from models.batch import REFUSED, ImportBatch
 from models.job import FAILED, Job, start
 from models.user import STAFF
-from sheets import isolated, precheck, readers
+from sheets import isolated, precheck, readers, worker
 from sheets.spec import AWARDS, CANDIDATES
 from tests import sheetfiles as sf
 
@@ -67,11 +67,11 @@ def test_a_sheet_claiming_three_million_rows_is_refused_before_it_is_parsed(clie
     # The same check in this process, with the parse replaced by one that fails the test.
     path = tmp_path / "claims.xlsx"
     path.write_bytes(xlsx_claiming_rows(3_000_000))
-    monkeypatch.setattr(isolated, "load_rows", lambda book, name: pytest.fail("the sheet was parsed"))
+    monkeypatch.setattr(worker, "load_rows", lambda book, name: pytest.fail("the sheet was parsed"))
     request = {"path": str(path), "prefer": "考生信息", "skip": [], "marker_sheet": None, "max_rows": 100_000,
                "header_rows": 10}
     with pytest.raises(precheck.SheetError, match="超过 100,000 行的上限"):
-        isolated.read_excel(request, send=lambda frame: None)
+        worker.read_excel(request, send=lambda frame: None)
 
 
 def test_value_cells_past_the_row_limit_are_refused_naming_the_last_one(client, login):
@@ -128,7 +128,7 @@ def test_the_csv_count_skips_blank_lines_and_line_breaks_inside_quotes(client, l
 
 
 # ---- the worker process's limits -------------------------------------------------------------------
-def worker(entry, **limits):
+def run_worker(entry, **limits):
     return list(isolated.run(f"tests.worker_entries:{entry}", {}, **limits))
 
 
@@ -139,7 +139,7 @@ def test_rows_come_back_exactly_frame_after_frame():
 
 
 def test_a_file_of_several_chunks_is_read_exactly(tmp_path):
-    rows = [sf.person(i, birth_date="" if i % 2 else "2003-01-05") for i in range(2 * isolated.CHUNK_ROWS + 5)]
+    rows = [sf.person(i, birth_date="" if i % 2 else "2003-01-05") for i in range(2 * worker.CHUNK_ROWS + 5)]
     path = tmp_path / "名单.xlsx"
     path.write_bytes(sf.xlsx(rows))
     table = readers.read(path, CANDIDATES)
@@ -148,7 +148,7 @@ def test_a_file_of_several_chunks_is_read_exactly(tmp_path):
 
 def test_a_worker_over_its_memory_limit_ends_with_a_message():
     with pytest.raises(precheck.SheetError, match="读取时所需内存超过 1 GB 的上限"):
-        worker("allocate")
+        run_worker("allocate")
 
 
 def test_a_far_cell_hidden_from_the_pre_check_aborts_only_the_worker(client, login):
@@ -164,12 +164,12 @@ def test_a_far_cell_hidden_from_the_pre_check_aborts_only_the_worker(client, log
 
 def test_a_worker_that_dies_without_a_word_ends_with_a_message():
     with pytest.raises(precheck.SheetError, match="读取程序意外退出"):
-        worker("crash")
+        run_worker("crash")
 
 
 def test_a_panic_in_the_worker_is_caught_and_ends_with_a_message():
     with pytest.raises(precheck.SheetError, match="读取程序意外退出"):
-        worker("panic")
+        run_worker("panic")
 
 
 def test_a_worker_over_its_time_limit_is_killed_after_what_it_sent():
