@@ -119,3 +119,36 @@ def rewrite_sheet(data, change):
             content = source.read(info.filename)
             target.writestr(info, change(content) if info.filename == "xl/worksheets/sheet1.xml" else content)
     return buffer.getvalue()
+
+
+# ---- files that used to take the server down (tests/test_untrusted_files.py, bench/hostile_files.py) ----
+def far_value_xlsx(spec=CANDIDATES):
+    """A header row and one value in the sheet's last cell, as a stray keystroke far away makes it."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = spec.title
+    sheet.append([c.title for c in spec.columns])
+    sheet["XFD1048576"] = "x"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def claiming_rows_xlsx(rows):
+    """Two real rows in a sheet whose <dimension> says it runs to row `rows`."""
+    return rewrite_sheet(xlsx([person(1)]), lambda xml: xml.replace(b'<dimension ref="A1:M2"',
+                                                                  b'<dimension ref="A1:M%d"' % rows))
+
+
+def hidden_far_value_xlsx():
+    """A value in XFD1048576 behind a tab instead of a space before r="...": calamine reads it, the
+    pre-check's pattern does not."""
+    return raw_xlsx('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+                    '<row r="1048576"><c\tr="XFD1048576" t="s"><v>0</v></c></row>', ["姓名", "证件类型"])
+
+
+def shared_string_xlsx(text, cells):
+    """A header and `cells` rows whose A cell is the one shared string `text`."""
+    header = "".join(f'<c r="{letter}1" t="s"><v>{n}</v></c>' for n, letter in enumerate("ABCD", start=1))
+    rows = "".join(f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>' for r in range(2, cells + 2))
+    return raw_xlsx(f'<row r="1">{header}</row>{rows}', [text, "姓名", "证件类型", "证件号码", "性别"])

@@ -6,7 +6,6 @@ cheap checks of the file itself (sheets/precheck.py). Every file here is generat
 import io
 
 import pytest
-from openpyxl import Workbook
 
 from models import setting
 from models.batch import REFUSED, ImportBatch
@@ -33,28 +32,10 @@ def last_batch():
     return ImportBatch.select().order_by(ImportBatch.id.desc()).first()
 
 
-def xlsx_with_far_value(spec):
-    """A header row and one value in the sheet's last cell: what a stray keystroke far away makes."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = spec.title
-    sheet.append([c.title for c in spec.columns])
-    sheet["XFD1048576"] = "x"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def xlsx_claiming_rows(rows):
-    """Two real rows in a sheet whose <dimension> says it runs to row `rows`."""
-    data = sf.xlsx([sf.person(1)])
-    return sf.rewrite_sheet(data, lambda xml: xml.replace(b'<dimension ref="A1:M2"', b'<dimension ref="A1:M%d"' % rows))
-
-
 @pytest.mark.parametrize("spec", [CANDIDATES, AWARDS], ids=lambda spec: spec.kind)
 def test_a_value_in_the_last_cell_refuses_that_file_and_the_server_keeps_serving(app, client, login, spec):
     login(STAFF)
-    body = upload(client, xlsx_with_far_value(spec), spec.kind).get_data(as_text=True)
+    body = upload(client, sf.far_value_xlsx(spec), spec.kind).get_data(as_text=True)
     assert FAR_CELL in body
     assert (last_batch().status, last_batch().message) == (REFUSED, FAR_CELL)
     assert app.test_client().get("/login").status_code == 200
@@ -62,11 +43,11 @@ def test_a_value_in_the_last_cell_refuses_that_file_and_the_server_keeps_serving
 
 def test_a_sheet_claiming_three_million_rows_is_refused_before_it_is_parsed(client, login, tmp_path, monkeypatch):
     login(STAFF)
-    body = upload(client, xlsx_claiming_rows(3_000_000)).get_data(as_text=True)
+    body = upload(client, sf.claiming_rows_xlsx(3_000_000)).get_data(as_text=True)
     assert "文件超过 100,000 行的上限：工作表「考生信息」的内容一直到第 3,000,000 行（单元格 M3000000）" in body
     # The same check in this process, with the parse replaced by one that fails the test.
     path = tmp_path / "claims.xlsx"
-    path.write_bytes(xlsx_claiming_rows(3_000_000))
+    path.write_bytes(sf.claiming_rows_xlsx(3_000_000))
     monkeypatch.setattr(worker, "load_rows", lambda book, name: pytest.fail("the sheet was parsed"))
     request = {"path": str(path), "prefer": "考生信息", "skip": [], "marker_sheet": None, "max_rows": 100_000,
                "header_rows": 10}
@@ -89,24 +70,17 @@ def test_formatting_far_away_without_a_value_is_not_refused(client, login):
     assert "成功导入 1 条" in upload(client, data).get_data(as_text=True)
 
 
-def shared_string_xlsx(text, cells):
-    """A header and `cells` rows whose A cell is the one shared string `text`."""
-    header = "".join(f'<c r="{letter}1" t="s"><v>{n}</v></c>' for n, letter in enumerate("ABCD", start=1))
-    rows = "".join(f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>' for r in range(2, cells + 2))
-    return sf.raw_xlsx(f'<row r="1">{header}</row>{rows}', [text, "姓名", "证件类型", "证件号码", "性别"])
-
-
 def test_a_huge_shared_string_used_by_many_cells_ends_at_the_worker_memory_limit(client, login):
     # 22 KB on disk: one 20-million-character string used by 130 cells, which calamine copies into each.
     login(STAFF)
-    body = upload(client, shared_string_xlsx("x" * 20_000_000, 130)).get_data(as_text=True)
+    body = upload(client, sf.shared_string_xlsx("x" * 20_000_000, 130)).get_data(as_text=True)
     assert "文件无法读取：读取时所需内存超过 1 GB 的上限" in body
     assert last_batch().status == REFUSED
 
 
 def test_a_cell_longer_than_excel_allows_is_refused_naming_it(client, login):
     login(STAFF)
-    body = upload(client, shared_string_xlsx("x" * 40_000, 2)).get_data(as_text=True)
+    body = upload(client, sf.shared_string_xlsx("x" * 40_000, 2)).get_data(as_text=True)
     assert "第 2 行 A 列的单元格有 40,000 个字符，超过 Excel 单元格 32,767 个字符的上限" in body
 
 
@@ -155,9 +129,7 @@ def test_a_far_cell_hidden_from_the_pre_check_aborts_only_the_worker(client, log
     # A tab instead of a space before r="...": calamine reads it, the pre-check's pattern does not,
     # so calamine asks for 512 GB and aborts, as it did in the server before.
     login(STAFF)
-    xml = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
-           '<row r="1048576"><c\tr="XFD1048576" t="s"><v>0</v></c></row>')
-    body = upload(client, sf.raw_xlsx(xml, ["姓名", "证件类型"])).get_data(as_text=True)
+    body = upload(client, sf.hidden_far_value_xlsx()).get_data(as_text=True)
     assert "文件无法读取：读取时所需内存超过 1 GB 的上限" in body
     assert client.get("/imports/").status_code == 200
 
