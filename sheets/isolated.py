@@ -5,9 +5,10 @@ for 512 GB) and a panic arrives as pyo3's PanicException, a BaseException. Eithe
 whole server. Here the parse runs in a fresh interpreter (`python -c`, not multiprocessing: that would
 import the server's __main__ in the child) whose address space is capped with RLIMIT_AS, and which the
 parent kills after TIME_LIMIT seconds; whatever ends it early becomes a SheetError with a Chinese
-message, and only that one upload fails. The child checks the file first (sheets/precheck.py), then
-streams the rows back through a pipe in pickled chunks, which the parent unpickles with only the
-datetime types allowed: even a child taken over by a hostile file can send nothing but data.
+message, and only that one upload fails. The child (sheets/worker.py) checks the file first
+(sheets/precheck.py), then streams the rows back through a pipe in pickled chunks, which the parent
+unpickles with only the datetime types allowed: even a child taken over by a hostile file can send
+nothing but data.
 
 On Windows, which has no `resource` module, the child is still a separate process with the time limit,
 and the pre-checks bound what it is asked to allocate; its memory is not capped.
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,7 @@ def run(entry, request, seconds=TIME_LIMIT, memory=MEMORY_LIMIT):
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
                                  creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
         timer = threading.Timer(seconds, lambda: (expired.set(), child.kill()))
+        timer.daemon = True  # a server stopping does not wait for it
         timer.start()
         try:
             try:
@@ -100,6 +102,8 @@ def run(entry, request, seconds=TIME_LIMIT, memory=MEMORY_LIMIT):
                 child.kill()
             child.wait()
             child.stdout.close()
+            with suppress(OSError):  # after a broken pipe, closing flushes into it again
+                child.stdin.close()
 
 
 class _Unpickler(pickle.Unpickler):
