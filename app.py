@@ -3,21 +3,22 @@ import argparse
 import logging
 import os
 import secrets
+import time
 from pathlib import Path
 
 import click
-from flask import Flask, abort, redirect, request, url_for
-from flask_login import LoginManager, current_user
+from flask import Flask, abort, redirect, request, session, url_for
+from flask_login import LoginManager, current_user, logout_user, user_logged_in
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 
 import models
-from models import backup, demo
+from models import backup, demo, move, setting
 from models.catalog import Organisation
 from models.db import db, open_database
 from models.privacy import mask_id, mask_ids_in_text, mask_phone
 from models.user import ROLE_LABELS, REVIEWER, User, UserError
-from views import allowed_roles, can, render
+from views import IdConverter, allowed_roles, can, render
 
 ROOT = Path(__file__).resolve().parent
 request_log = logging.getLogger("certdesk.request")
@@ -38,12 +39,18 @@ def create_app(config=None):
         SECRET_KEY=os.environ.get("SECRET_KEY", ""),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Behind an HTTPS proxy (docs/deployment.md) the session cookie must never travel in clear text.
+        SESSION_COOKIE_SECURE=os.environ.get("CERTDESK_HTTPS", "") == "1",
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=400 * 1024 * 1024,
     )
     app.config.update(config or {})
     data_dir = Path(app.config["DATA_DIR"])
+    # Database, photos, uploads and backups hold personal data: readable by the service user only.
+    os.umask(0o077)
     data_dir.mkdir(parents=True, exist_ok=True)
+    if data_dir.stat().st_uid == os.getuid() if hasattr(os, "getuid") else False:
+        data_dir.chmod(0o700)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'certdesk.db'}"
     if not app.config["SECRET_KEY"]:
@@ -56,11 +63,13 @@ def create_app(config=None):
     Htmx(app)
     CSRFProtect(app)
     _init_login(app)
+    # Every `<int:...>` id in a route is bounded by what a column holds (set before routes are added).
+    app.url_map.converters["int"] = IdConverter
     _register_blueprints(app)
     _init_hooks(app)
     _init_errors(app)
     _init_cli(app)
-    app.jinja_env.globals.update(can=can, ROLE_LABELS=ROLE_LABELS, NAV=NAV)
+    app.jinja_env.globals.update(can=can, actor=User.actor, ROLE_LABELS=ROLE_LABELS, NAV=NAV)
     app.jinja_env.filters.update(mask_id=mask_id, mask_phone=mask_phone)
     return app
 
@@ -88,11 +97,11 @@ def _init_login(app):
     manager = LoginManager(app)
     manager.login_view = "auth.login"
     manager.login_message = "请先登录"
+    user_logged_in.connect(lambda sender, user: session.__setitem__("seen", int(time.time())), app, weak=False)
 
     @manager.user_loader
-    def load_user(user_id):
-        user = User.get_or_none(User.id == int(user_id))
-        return user if user is not None and user.active else None
+    def load_user(token):
+        return User.from_token(token)
 
 
 def _register_blueprints(app):
@@ -110,22 +119,39 @@ def _register_blueprints(app):
         app.register_blueprint(module.bp)
     from views import awards
     app.register_blueprint(awards.bp)
+    from views import health
+    app.register_blueprint(health.bp)
 
 
 def _init_hooks(app):
     @app.before_request
     def connect_and_check_access():
-        db.connect(reuse_if_open=True)
         view = app.view_functions.get(request.endpoint)
         if view is None or request.endpoint == "static" or getattr(view, "public", False):
+            # Public views connect on their first query: /healthz must answer 503 itself when the
+            # database is down, not fail here with an error page.
             return None
-        if not current_user.is_authenticated:
+        db.connect(reuse_if_open=True)
+        expired = current_user.is_authenticated and _idle_too_long()
+        if not current_user.is_authenticated or expired:
+            login_url = url_for("auth.login", expired=1) if expired else url_for("auth.login")
             if request.htmx:
-                return "", 401, {"HX-Redirect": url_for("auth.login")}
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+                return "", 401, {"HX-Redirect": login_url}
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?"), expired=1 if expired else None))
         if current_user.role not in allowed_roles(request.endpoint):
             abort(403)
         return None
+
+    def _idle_too_long():
+        """End a session left idle longer than the `session_idle_minutes` setting; note activity otherwise."""
+        seen, at = session.get("seen"), int(time.time())
+        if isinstance(seen, int) and at - seen > setting.get("session_idle_minutes") * 60:
+            logout_user()
+            session.clear()
+            return True
+        if not isinstance(seen, int) or at - seen > 60:  # written at most once a minute
+            session["seen"] = at
+        return False
 
     @app.teardown_request
     def close_db(exc):
@@ -221,6 +247,35 @@ def _init_cli(app):
             except backup.BackupError as exc:
                 raise click.ClickException(str(exc))
         click.echo(f"备份完成：{target}")
+
+    @app.cli.command("restore")
+    @click.argument("backup_dir", type=click.Path(exists=True, file_okay=False))
+    def restore_command(backup_dir):
+        """Restore a backup folder (DEST/certdesk-<date>-<time>) into an empty data directory and database."""
+        with db.connection_context():
+            try:
+                tables = backup.restore(backup_dir, app.config["DATA_DIR"])
+            except backup.BackupError as exc:
+                raise click.ClickException(str(exc))
+        rows = ", ".join(f"{table} {count}" for table, count in tables if count)
+        click.echo(f"恢复完成：{rows}。照片和导入报告已复制到 {app.config['DATA_DIR']}；现在可以启动颁证工作台。")
+
+    @app.cli.command("move-to")
+    @click.argument("url")
+    def move_to_command(url):
+        """Copy every table into an empty PostgreSQL database (postgresql://...) and verify the copy."""
+        with db.connection_context():
+            try:
+                tables = move.move_to(url)
+            except move.MoveError as exc:
+                raise click.ClickException(str(exc))
+        for table, rows in tables:
+            click.echo(f"  {table:<20} {rows:>9} 行  行数与校验和一致")
+        click.echo(f"迁移完成：{len(tables)} 张表已复制到 {move.masked(url)} 并逐表校验。下一步：\n"
+                   f"  1. 停止颁证工作台；\n"
+                   f"  2. 在服务的环境中设置 DATABASE_URL={move.masked(url)}（*** 处为本次命令中的密码）；\n"
+                   f"  3. 重新启动。照片和导入报告仍在数据目录 {app.config['DATA_DIR']}，无需移动；\n"
+                   f"     原 SQLite 文件 {db.database} 未改动，确认运行无误前请保留。")
 
 
 def _print_logins(logins):

@@ -18,15 +18,16 @@ from openpyxl import Workbook  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
 
 from app import create_app  # noqa: E402
-from models.award_import import AwardImporter  # noqa: E402
+from models.award_fields import AWARD_SHEET as AWARDS  # noqa: E402
 from models.candidate import ACCURATE, Candidate  # noqa: E402
+from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES  # noqa: E402
 from models.catalog import Certificate, Organisation  # noqa: E402
 from models.db import bulk_insert, db  # noqa: E402
-from models.importing import CandidateImporter  # noqa: E402
-from models.pilot import PilotCertificate, Quota  # noqa: E402
+from models.importers import AwardImporter, CandidateImporter  # noqa: E402
+from models.pilot import PilotCertificate  # noqa: E402
+from models.quota import Quota  # noqa: E402
 from models.site import APPROVED, ENABLED, Site  # noqa: E402
 from sheets import readers  # noqa: E402
-from sheets.spec import AWARDS, CANDIDATES  # noqa: E402
 from sheets.validate import check_rows  # noqa: E402
 
 

@@ -26,7 +26,7 @@ import python_calamine  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
 
-from sheets.spec import CANDIDATES  # noqa: E402
+from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES  # noqa: E402
 
 DEPARTMENTS = ["信息工程学院", "机电工程学院", "经济管理学院", "艺术设计学院"]
 
@@ -71,7 +71,7 @@ def timed_upload(path, tmp, name):
     """Upload `path` through the real view (jobs inline) on a fresh database; (seconds, batch)."""
     import models
     from app import create_app
-    from models.batch import ImportBatch
+    from models.import_batch import ImportBatch
     from models.db import db
     from models.user import STAFF, User
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(tmp) / name}.db"
@@ -84,7 +84,7 @@ def timed_upload(path, tmp, name):
         staff = User.create(username="bench", role=STAFF, password_hash="x")
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(staff.id)
+        session["_user_id"] = staff.get_id()
     # A running server has loaded its templates and stdnum's area-code table (~0.3 s) long before: one
     # small upload first, so the measurement is the steady state rather than the first request.
     warm_up = Path(tmp) / "warm-up.xlsx"

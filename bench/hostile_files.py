@@ -62,7 +62,7 @@ def timed_workers(report):
 
 def run(data, queue):
     from app import create_app
-    from models.batch import ImportBatch
+    from models.import_batch import ImportBatch
     from models.db import db
     from models.user import STAFF, User
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,7 +74,7 @@ def run(data, queue):
             staff = User.create(username="bench", role=STAFF, password_hash="x")
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(staff.id)
+            session["_user_id"] = staff.get_id()
         before = peak_mb()
         started = time.perf_counter()
         client.post("/imports/candidates", data={"file": (io.BytesIO(data), "名单.xlsx")},

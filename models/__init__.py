@@ -4,11 +4,13 @@ from .award import AwardRecord
 from .candidate import Candidate
 from .catalog import Certificate, Organisation
 from .db import db, is_sqlite
-from .batch import ImportBatch
+from .import_batch import ImportBatch
 from .job import Job
+from .login_throttle import LoginThrottle
 from .migrations import SchemaVersion, upgrade
 from .numbering import NumberSequence
-from .pilot import PilotCertificate, Quota
+from .pilot import PilotCertificate
+from .quota import Quota
 from .setting import Setting
 from .site import Site
 from .user import User
@@ -17,6 +19,7 @@ from .user import User
 ALL_MODELS = [Organisation, Certificate, User, Setting, AuditEvent, Candidate, Job, ImportBatch]
 ALL_MODELS += [PilotCertificate, Quota, Site]  # 试点证书, 省厅指标, 考核站点
 ALL_MODELS += [AwardRecord, NumberSequence]  # 待颁证记录 and their certificate numbers
+ALL_MODELS += [LoginThrottle]
 
 
 def init_schema():

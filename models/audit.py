@@ -1,7 +1,11 @@
-"""The audit log: one row per state change, written inside the change's own transaction."""
+"""The audit log: one row per state change, written inside the change's own transaction.
+
+The log keeps the actor's user id and login name only, so it outlives deleted users and sits below
+them: naming people by display name, and finding their events, is for models/user.py.
+"""
 import json
 
-from flask import g, has_app_context, has_request_context, request
+from flask import has_request_context, request
 from flask_login import current_user
 from peewee import CharField, IntegerField, TextField
 
@@ -38,13 +42,6 @@ class AuditEvent(BaseModel):
         return ACTION_LABELS.get(self.action, self.action)
 
     @property
-    def actor(self):
-        """Who did it, named as pages name people: the display name (李老师), or 系统."""
-        if self.user_id is None:
-            return "系统"
-        return _display_names().get(self.user_id, self.username)
-
-    @property
     def change_list(self):
         """[(field, before, after), ...] with ID numbers masked, for display."""
         if not self.changes:
@@ -56,31 +53,12 @@ class AuditEvent(BaseModel):
         ]
 
     @classmethod
-    def by_person(cls, name):
-        """The condition for events by a person named `name` (part of a login or display name)."""
-        from .user import User  # the user model records audit events itself
-        named = User.select(User.id).where(User.display_name.contains(name))
-        return cls.username.contains(name) | cls.user_id.in_(named)
-
-    @classmethod
     def for_object(cls, object_type, object_id):
         return (
             cls.select()
             .where((cls.object_type == object_type) & (cls.object_id == str(object_id)))
             .order_by(cls.at.desc(), cls.id.desc())
         )
-
-
-def _display_names():
-    """{user id: display name} of every user, loaded once per request (a college has tens of users);
-    the log keeps the username too, for users deleted since."""
-    from .user import User  # the user model records audit events itself
-    if has_app_context() and "display_names" in g:
-        return g.display_names
-    names = {user.id: str(user) for user in User.select(User.id, User.username, User.display_name)}
-    if has_app_context():
-        g.display_names = names
-    return names
 
 
 def _show(value):

@@ -6,10 +6,11 @@ from datetime import date
 
 from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField, fn
 
-from . import audit, candidate as candidate_module, numbering
+from . import audit, numbering
 from .candidate import Candidate
 from .catalog import Certificate
-from .db import BaseModel, TimestampField, db, now
+from .db import BaseModel, TimestampField, db, now, select_in
+from .normalise import FieldError, parse_date, whole_number
 from .site import Site
 from .user import REVIEWER, User
 
@@ -67,6 +68,18 @@ class AwardRecord(BaseModel):
     def status_color(self):
         return STATUS_COLORS[self.status]
 
+    @property
+    def can_issue(self):
+        """颁证 and 退回 take a record waiting for review (待审核)."""
+        return self.status == SUBMITTED
+
+    can_return = can_issue
+
+    @property
+    def is_returned(self):
+        """A returned record shows its reason and may be corrected and resubmitted by staff."""
+        return self.status == RETURNED
+
     def export_values(self):
         """The record as a row of the import template (so an export can be corrected and imported)."""
         return {"name": self.candidate.name, "id_type": self.candidate.id_type, "id_number": self.candidate.id_number,
@@ -81,7 +94,7 @@ class AwardRecord(BaseModel):
 
         Returns the issued records; records in other states are refused as a whole with a message.
         """
-        refused = [r for r in records if r.status != SUBMITTED]
+        refused = [r for r in records if not r.can_issue]
         if refused:
             raise AwardError(f"只有待审核的记录可以颁证（{len(refused)} 条记录状态不是待审核）")
         at = now()
@@ -91,6 +104,11 @@ class AwardRecord(BaseModel):
         with db.atomic():
             for (_, level), members in groups.items():
                 numbers = numbering.allocate(members[0].certificate, level, at.year, len(members))
+                # Possible only after the number format changed: refuse rather than fail on the unique index.
+                taken = list(select_in(cls, ["certificate_number"], "certificate_number", numbers))
+                if taken:
+                    raise AwardError(f"证书编号 {taken[0][0]} 已颁发给另一条记录（证书编号格式或序号位数改过），"
+                                     "请院校管理员在 系统管理 → 院校设置 中调整证书编号格式后再颁证")
                 for record, number in zip(members, numbers):
                     record.status, record.certificate_number = ISSUED, number
                     record.issued_at, record.issued_by, record.updated_at = at, by, at
@@ -99,31 +117,27 @@ class AwardRecord(BaseModel):
                                                   for r in members], user=by)
         return records
 
+    def check_resubmittable(self):
+        """Only a returned record may be corrected and submitted again."""
+        if not self.is_returned:
+            raise AwardError(f"记录状态为「{self.status}」，只有已退回的记录可以修改后重新提交")
+
     def return_to_college(self, reason, by):
         """退回 with a required reason."""
         reason = (reason or "").strip()
         if not reason:
             raise AwardError("请填写退回原因")
-        if self.status != SUBMITTED:
+        if not self.can_return:
             raise AwardError(f"记录状态为「{self.status}」，只有待审核的记录可以退回")
         with db.atomic():
             self.status, self.return_reason, self.updated_at = RETURNED, reason, now()
             self.save()
             audit.record("award.return", self, {"状态": (SUBMITTED, RETURNED), "原因": (None, reason)}, user=by)
 
-    def resubmit(self, site, exam_date, theory_score, practical_score, by, today=None):
-        """Staff correct a returned record and submit it again (back to 待审核), if every check passes."""
-        from .award_checks import Row, check_row, load_context
-        if self.status != RETURNED:
-            raise AwardError(f"记录状态为「{self.status}」，只有已退回的记录可以修改后重新提交")
-        candidate = self.candidate
-        row = Row(name=candidate.name, id_type=candidate.id_type, id_number=candidate.id_number,
-                  certificate=self.certificate, certificate_name=self.certificate.name, level=self.level,
-                  site=site, site_name=site.name if site else "", exam_date=exam_date,
-                  theory_score=theory_score, practical_score=practical_score, result="通过")
-        problems = check_row(row, load_context([row], today))
-        if problems:
-            raise AwardError("；".join(p.message for p in problems))
+    def resubmit(self, site, exam_date, theory_score, practical_score, by):
+        """A returned record, corrected by staff, goes back to 待审核. The correction must pass the import's
+        checks, which read other records: views go through models.award_checks.resubmit."""
+        self.check_resubmittable()
         before = {"考核站点": self.site.name, "考核日期": self.exam_date, "理论成绩": self.theory_score,
                   "实操成绩": self.practical_score}
         after = {"考核站点": site.name, "考核日期": exam_date, "理论成绩": theory_score, "实操成绩": practical_score}
@@ -134,6 +148,12 @@ class AwardRecord(BaseModel):
             self.save()
             audit.record("award.resubmit", self, {**audit.diff(before, after), "状态": (RETURNED, SUBMITTED)},
                          user=by)
+
+    @staticmethod
+    def record_export(filters, count, by):
+        """导出 hands out full ID numbers, so the audit log keeps who exported which records."""
+        audit.record("award.export", None, {"筛选条件": (None, filters or "全部"), "条数": (None, count)}, user=by,
+                     label="导出待颁证记录（含完整证件号码）")
 
     # ---- queries -------------------------------------------------------------------------------
     @classmethod
@@ -151,30 +171,34 @@ class AwardRecord(BaseModel):
         return query
 
     @classmethod
-    def get_for(cls, user, record_id):
-        """One record the user may see, or None (a reviewer of another organisation gets None: 404)."""
-        return cls.visible_to(user).where(cls.id == record_id).first()
-
-    @classmethod
-    def filtered(cls, user, q="", certificate="", level="", site="", status="", date_from=None, date_to=None):
-        """待颁证记录's list: filters by 证书, 等级, 站点, 状态 and 考核日期, search by name or ID."""
+    def filtered(cls, user, q="", certificate="", level="", site="", status="", date_from="", date_to=""):
+        """待颁证记录's list: filters by 证书, 等级, 站点, 状态 and 考核日期 (an unreadable one is left out),
+        search by name or ID."""
         query = cls.visible_to(user)
         if q:
-            query = query.where(Candidate.name.contains(q) | Candidate.id_number.startswith(q.upper())
-                                | Candidate.id_number.endswith(q.upper()) | cls.certificate_number.startswith(q))
-        if certificate.isdecimal():
-            query = query.where(cls.certificate == int(certificate))
+            query = query.where(Candidate.name.contains(q) | cls.certificate_number.startswith(q)
+                                | cls._id_number_search(user, q.upper()))
+        if (certificate_id := whole_number(certificate)) is not None:
+            query = query.where(cls.certificate == certificate_id)
         if level:
             query = query.where(cls.level == level)
-        if site.isdecimal():
-            query = query.where(cls.site == int(site))
+        if (site_id := whole_number(site)) is not None:
+            query = query.where(cls.site == site_id)
         if status in STATUSES:
             query = query.where(cls.status == status)
-        if date_from:
-            query = query.where(cls.exam_date >= date_from)
-        if date_to:
-            query = query.where(cls.exam_date <= date_to)
+        if (day := _day(date_from)) is not None:
+            query = query.where(cls.exam_date >= day)
+        if (day := _day(date_to)) is not None:
+            query = query.where(cls.exam_date <= day)
         return query.order_by(cls.created_at.desc(), cls.id.desc())
+
+    @staticmethod
+    def _id_number_search(user, q):
+        """A reviewer sees ID numbers masked, so it finds a record only by the whole number: prefix and
+        suffix probes would let it recover the hidden digits one search at a time."""
+        if user.role == REVIEWER:
+            return Candidate.id_number == q
+        return Candidate.id_number.startswith(q) | Candidate.id_number.endswith(q)
 
     @classmethod
     def status_counts(cls, query):
@@ -200,10 +224,8 @@ class AwardRecord(BaseModel):
         return used
 
 
-def _candidate_has_records(candidate):
-    if AwardRecord.select().where(AwardRecord.candidate == candidate).exists():
-        return "该考生已有待颁证或已颁证记录，不能删除"
-    return None
-
-
-candidate_module.DELETE_BLOCKERS.append(_candidate_has_records)
+def _day(raw):
+    try:
+        return parse_date(raw)
+    except FieldError:
+        return None

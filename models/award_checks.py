@@ -1,16 +1,19 @@
 """The manual's preconditions for a 待颁证记录, as one ordered list of small checks.
 
-The import validator runs every check on every row; the readiness check (颁证前检查) runs the same
-functions for a candidate, a certificate + level or a selection, so the two can never disagree. Each
-check reads only the preloaded Context: validating 10,000 rows costs a few set-based queries, not
-a query per row.
+The import validator runs every check on every row, a returned record is resubmitted only when they
+pass, and the readiness check (颁证前检查) runs the same functions for a candidate, a certificate + level
+or a selection, so they can never disagree. Each check reads only the preloaded Context: validating
+10,000 rows costs a few set-based queries, not a query per row.
 """
 from dataclasses import dataclass, field
 from datetime import date
 
-from .award import HOLDING, AwardRecord
+from .award import HOLDING, AwardError, AwardRecord
 from .candidate import ACCURATE, REJECTED, VERIFIED, Candidate
 from .db import select_in
+from .pilot import PilotCertificate
+from .quota import Quota
+from .site import Site
 
 
 @dataclass
@@ -191,7 +194,6 @@ def check_row(row, ctx):
 
 def load_context(rows, today=None):
     """Load what the checks need for these rows in a few set-based queries."""
-    from .pilot import PilotCertificate, Quota
     ctx = Context(today=today or date.today())
     numbers = sorted({row.id_number for row in rows if row.id_number})
     # Only the fields the checks read: a whole Candidate row costs five times as much to build.
@@ -212,6 +214,25 @@ def load_context(rows, today=None):
     return ctx
 
 
+def resubmit(record, site, exam_date, theory_score, practical_score, by, today=None):
+    """Staff correct a returned record and submit it again (back to 待审核), if every check passes."""
+    record.check_resubmittable()
+    candidate = record.candidate
+    row = Row(name=candidate.name, id_type=candidate.id_type, id_number=candidate.id_number,
+              certificate=record.certificate, certificate_name=record.certificate.name, level=record.level,
+              site=site, site_name=site.name if site else "", exam_date=exam_date,
+              theory_score=theory_score, practical_score=practical_score, result="通过")
+    problems = check_row(row, load_context([row], today))
+    if problems:
+        raise AwardError("；".join(p.message for p in problems))
+    record.resubmit(site, exam_date, theory_score, practical_score, by)
+
+
+# The 颁证前检查 checklist's items, in the order the page lists them.
+PASSED, ACCURATE_INFO, SITE_USABLE, QUOTA_LEFT, PILOT, ONCE = (
+    "考核通过", "信息准确", "站点审核通过且已启用", "省厅指标", "试点证书", "同一证书等级只导入一次")
+
+
 @dataclass
 class ReadinessItem:
     label: str
@@ -227,7 +248,6 @@ def readiness(candidate, certificate, level, ctx, sites=None):
     It runs the same checks as the import on the row the import would need: the candidate, today's
     date, 考核结果 通过 and the best site available, so the two can never disagree.
     """
-    from .site import Site
     sites = list(Site.naming(certificate, level)) if sites is None else sites
     site = next((s for s in sites if s.is_usable()), sites[0] if sites else None)
     row = Row(name=candidate.name, id_type=candidate.id_type, id_number=candidate.id_number,
@@ -237,32 +257,52 @@ def readiness(candidate, certificate, level, ctx, sites=None):
     site_issue = (Problem("考核站点", f"尚无申报 {certificate.name} {level} 的考核站点", "请申报考核站点并等待评价组织审核通过",
                           3, ("sites.index", {})) if site is None else site_problem(site, certificate, level))
     pairs = [
-        ("考核通过", None, f"导入时考核结果须为「通过」，成绩不低于 {certificate.pass_mark} 分"),
-        ("信息准确", found, "考生状态为信息准确"),
-        ("站点审核通过且已启用", site_issue, f"考核站点「{site.name}」审核通过且已启用" if site else ""),
-        ("省厅指标", _quota(row, ctx), "本年度省厅指标尚有余量"),
-        ("试点证书", _pilot(row, ctx), f"{certificate.name} {level} 是本院校的试点证书"),
-        ("同一证书等级只导入一次", _not_duplicate(row, ctx), "该考生尚无此证书等级的待审核或已颁证记录"),
+        (PASSED, None, f"导入时考核结果须为「通过」，成绩不低于 {certificate.pass_mark} 分"),
+        (ACCURATE_INFO, found, "考生状态为信息准确"),
+        (SITE_USABLE, site_issue, f"考核站点「{site.name}」审核通过且已启用" if site else ""),
+        (QUOTA_LEFT, _quota(row, ctx), "本年度省厅指标尚有余量"),
+        (PILOT, _pilot(row, ctx), f"{certificate.name} {level} 是本院校的试点证书"),
+        (ONCE, _not_duplicate(row, ctx), "该考生尚无此证书等级的待审核或已颁证记录"),
     ]
     return [ReadinessItem(label, problem is None, problem.message if problem else ok_text,
                           problem.fix if problem else "", problem.link if problem else ())
             for label, problem, ok_text in pairs]
 
 
-def readiness_summary(candidates, certificate, level, today=None):
-    """{ready: n, not_ready: m, reasons: {label: count}} for many candidates, with one context load."""
+def readiness_of(candidates, certificate, level, today=None):
+    """颁证前检查 for the ticked candidates: [(candidate, its checklist)], with one context load."""
     rows = [Row(id_type=c.id_type, id_number=c.id_number, exam_date=today or date.today()) for c in candidates]
     ctx = load_context(rows, today)
-    from .site import Site
     sites = list(Site.naming(certificate, level))
-    ready, reasons = 0, {}
-    for candidate in candidates:
-        failing = [item.label for item in readiness(candidate, certificate, level, ctx, sites) if not item.ok]
-        if failing:
-            for label in failing:
-                reasons[label] = reasons.get(label, 0) + 1
-        else:
-            ready += 1
-    amount, used = ctx.quotas.get((certificate.id, level, ctx.today.year), (None, 0))
-    return {"ready": ready, "not_ready": len(candidates) - ready, "reasons": reasons,
-            "quota": amount, "used": used}
+    return [(candidate, readiness(candidate, certificate, level, ctx, sites)) for candidate in candidates]
+
+
+def readiness_summary(candidates, certificate, level, today=None):
+    """{ready, not_ready, reasons: {label: count}, quota, used} over a query of candidates.
+
+    Counted in a few queries rather than by running readiness() for each of them (a college has
+    thousands): two checks depend on the candidate (信息准确, no record held already); the others
+    answer the same for everyone. A test holds the two ways together.
+    """
+    today = today or date.today()
+    total = candidates.count()
+    held = (AwardRecord
+            .select(AwardRecord.candidate)
+            .where((AwardRecord.certificate == certificate) & (AwardRecord.level == level)
+                   & AwardRecord.status.in_(HOLDING)))
+    quota = Quota.for_year(certificate, level, today.year)
+    used = AwardRecord.used_by_quota([today.year]).get((certificate.id, level, today.year), 0) if quota else 0
+    failing = {
+        ACCURATE_INFO: candidates.where(Candidate.status != ACCURATE).count(),
+        SITE_USABLE: 0 if Site.naming(certificate, level).where(Site.id.in_(Site.usable().select(Site.id))).exists()
+        else total,
+        QUOTA_LEFT: 0 if quota is not None and used < quota.amount else total,
+        PILOT: 0 if PilotCertificate.is_pilot(certificate, level) else total,
+        ONCE: candidates.where(Candidate.id.in_(held)).count(),
+    }
+    if failing[SITE_USABLE] or failing[QUOTA_LEFT] or failing[PILOT]:
+        ready = 0
+    else:
+        ready = total - candidates.where((Candidate.status != ACCURATE) | Candidate.id.in_(held)).count()
+    return {"ready": ready, "not_ready": total - ready, "reasons": {k: n for k, n in failing.items() if n},
+            "quota": quota.amount if quota else None, "used": used}

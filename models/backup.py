@@ -1,10 +1,17 @@
-"""A consistent copy of the database and the photos, taken while the app keeps running."""
+"""A consistent copy of the database and the photos, taken while the app keeps running, and its restore
+into an empty data directory and database."""
+import os
+import re
 import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
 
+from peewee import SqliteDatabase
+
+from . import drop_all, init_schema
 from .db import db, is_sqlite, now
+from .move import MoveError, copy_database, row_counts
 
 # Folders of the data directory that hold user files worth keeping: the photos, and the imports' error
 # reports (导入记录 offers them for download).
@@ -36,19 +43,109 @@ def _backup_sqlite(path):
     destination = sqlite3.connect(path)
     try:
         db.connection().backup(destination)
+        # One self-contained file: opened later, a copy in WAL mode would grow -wal and -shm files.
+        destination.execute("PRAGMA journal_mode=DELETE")
     finally:
         destination.close()
 
 
 def _backup_postgres(path):
+    # No owner and no privileges: the restore may run as another database user.
+    _run_pg_tool("pg_dump", "--no-owner", "--no-privileges", "--file", str(path))
+
+
+def restore(backup_dir, data_dir):
+    """Restore a folder written by `run` into this app's database and data directory, both empty.
+
+    A SQLite backup restores into SQLite or PostgreSQL (through the move's verified copy); a PostgreSQL
+    dump into PostgreSQL. A backup of an older CertDesk is upgraded like on start. Returns [(table, rows)].
+    """
+    source, data_dir = Path(backup_dir), Path(data_dir)
+    sqlite_copy, dump = source / "certdesk.db", source / "certdesk.sql"
+    if not sqlite_copy.is_file() and not dump.is_file():
+        raise BackupError(f"{source} 不是颁证工作台的备份：其中没有 certdesk.db 或 certdesk.sql"
+                          "（backup 命令把每次备份写在 DEST/certdesk-日期-时间/ 中，请指定这一层目录）")
+    if dump.is_file() and is_sqlite():
+        raise BackupError("这是 PostgreSQL 备份（certdesk.sql），只能恢复到 PostgreSQL："
+                          "请先把 DATABASE_URL 设为一个空的 PostgreSQL 数据库")
+    _refuse_live(data_dir)
+    if sqlite_copy.is_file() and is_sqlite():
+        _restore_sqlite(sqlite_copy)
+    elif sqlite_copy.is_file():
+        copy = SqliteDatabase(_read_only(sqlite_copy), uri=True)
+        try:
+            copy_database(copy, db.obj)
+        except MoveError as exc:
+            raise BackupError(str(exc))
+        finally:
+            copy.close()
+    else:
+        drop_all()  # the empty tables this start created; the dump creates its own
+        _run_pg_tool("psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1",
+                     "--file", str(dump))
+    init_schema()
+    for folder in KEPT_FOLDERS:
+        if (source / folder).is_dir():
+            shutil.copytree(source / folder, data_dir / folder, dirs_exist_ok=True)
+    return [(model._meta.table_name, rows) for model, rows in row_counts(db.obj)]
+
+
+def _refuse_live(data_dir):
+    filled = [f"{model._meta.table_name} {rows} 行" for model, rows in row_counts(db.obj) if rows]
+    files = [folder for folder in KEPT_FOLDERS if any((data_dir / folder).glob("*"))]
+    if filled or files:
+        found = "、".join(filled[:3] + [f"{folder}/ 中的文件" for folder in files])
+        raise BackupError(f"当前数据库或数据目录已有数据（{found}），恢复不会覆盖正在使用的数据。"
+                          "请把 CERTDESK_DATA_DIR（和 DATABASE_URL）指向一个空的数据目录（和空数据库）后再恢复")
+
+
+def _restore_sqlite(path):
+    # The backup API writes the copy into the open database page by page, whatever its journal mode.
+    copy = sqlite3.connect(_read_only(path), uri=True)
+    try:
+        copy.backup(db.connection())
+    finally:
+        copy.close()
+
+
+def _read_only(path):
+    """A SQLite URI that opens a backup without writing to it: a read-only connection to a file in WAL mode
+    would still leave a -wal file beside it, unless the file is declared immutable."""
+    return f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1"
+
+
+def _run_pg_tool(name, *args):
+    """Run pg_dump or psql against the app's PostgreSQL database, with a client of the server's version."""
     params = db.obj.connect_params
-    command = ["pg_dump", "--no-owner", "--file", str(path), "--dbname", db.obj.database]
+    command = [pg_tool(name, db.obj.server_version // 10000), *args, "--dbname", db.obj.database]
     for flag, key in (("--host", "host"), ("--port", "port"), ("--username", "user")):
         if params.get(key):
             command += [flag, str(params[key])]
+    env = dict(os.environ, PGPASSWORD=str(params["password"])) if params.get("password") else None
     try:
-        subprocess.run(command, check=True, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise BackupError("未找到 pg_dump，请安装 PostgreSQL 客户端后重试")
+        subprocess.run(command, check=True, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     except subprocess.CalledProcessError as exc:
-        raise BackupError(f"pg_dump 失败：{exc.stderr.strip()}")
+        raise BackupError(f"{name} 失败：{exc.stderr.strip()}")
+
+
+def pg_tool(name, server_major):
+    """The path of a PostgreSQL client tool at least as new as the server (pg_dump refuses to dump a newer
+    server): the server's own version's folder first (Debian and the Windows installer keep each version
+    apart), then the PATH."""
+    folders = [Path(f"/usr/lib/postgresql/{server_major}/bin"),
+               Path(os.environ.get("ProgramFiles", r"C:\Program Files")) / "PostgreSQL" / str(server_major) / "bin"]
+    found = [str(path) for folder in folders for path in folder.glob(f"{name}*") if path.stem == name]
+    path = found[0] if found else shutil.which(name)
+    if path is None:
+        raise BackupError(f"未找到 {name}：请安装 PostgreSQL {server_major} 客户端，并把它的 bin 目录加入 PATH")
+    major = tool_major(subprocess.run([path, "--version"], capture_output=True, text=True).stdout)
+    if major < server_major:
+        raise BackupError(f"{path} 是 PostgreSQL {major} 的客户端，低于数据库服务器的版本 {server_major}："
+                          f"请安装 PostgreSQL {server_major} 客户端，并把它的 bin 目录放在 PATH 的最前面")
+    return path
+
+
+def tool_major(version_text):
+    """The major version in a client tool's --version output: "pg_dump (PostgreSQL) 15.20 (Debian ...)" -> 15."""
+    match = re.search(r"\) (\d+)", version_text)
+    return int(match.group(1)) if match else 0

@@ -3,13 +3,13 @@
 Every transition is a method here that checks the allowed source state, changes the row and writes the
 audit event in one transaction. Views never assign a status.
 """
-from peewee import (CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField,
-                    fn)
+from peewee import (CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError,
+                    TextField, fn)
 
 from . import audit, setting
-from .candidate_fields import FIELDS, KEY_FIELDS
+from .candidate_fields import CANDIDATE_SHEET, KEY_FIELDS
 from .db import BaseModel, TimestampField, db, now, select_in, update_rows
-from .identity import load_verifier
+from .identity import VERIFIERS
 from .privacy import mask_id
 from .user import User
 
@@ -26,11 +26,8 @@ audit.ACTION_LABELS.update({
     "candidate.photo": "更换照片",
     "candidate.delete": "删除考生",
     "candidate.view_id": "查看完整证件号码",
+    "candidate.export": "导出考生信息",
 })
-setting.DEFAULTS.setdefault("identity_verifier", ("models.identity.OfflineVerifier", "身份认证方式（核验类的路径）"))
-
-# Callables (candidate) -> message or None that forbid deleting a candidate; the awards area adds one.
-DELETE_BLOCKERS = []
 
 
 class TransitionError(ValueError):
@@ -97,8 +94,21 @@ class Candidate(BaseModel):
     def status_color(self):
         return STATUS_COLORS[self.status]
 
+    @property
+    def can_authenticate(self):
+        return self.status in AUTHENTICABLE
+
+    @property
+    def can_confirm(self):
+        """人工确认 takes a candidate whose 认证 passed (the photo is checked when it is saved)."""
+        return self.status == VERIFIED
+
+    @property
+    def is_accurate(self):
+        return self.status == ACCURATE
+
     def field_values(self):
-        return {f.key: getattr(self, f.key) for f in FIELDS}
+        return {c.key: getattr(self, c.key) for c in CANDIDATE_SHEET.columns}
 
     # ---- what is still needed ------------------------------------------------------------------
     def missing_steps(self):
@@ -111,9 +121,6 @@ class Candidate(BaseModel):
             steps = [] if self.photo else ["上传学生照片"]
             return steps + ["点击「人工确认」核对信息和照片后保存"]
         return []
-
-    def delete_blockers(self):
-        return [msg for msg in (check(self) for check in DELETE_BLOCKERS) if msg]
 
     # ---- transitions -----------------------------------------------------------------------------
     @classmethod
@@ -130,7 +137,7 @@ class Candidate(BaseModel):
         changed = {k: (before.get(k), v) for k, v in values.items() if before.get(k) != v}
         if not changed:
             return False
-        labels = {f.key: f.label for f in FIELDS}
+        labels = {c.key: c.header for c in CANDIDATE_SHEET.columns}
         audit_changes = {labels[k]: pair for k, pair in changed.items()}
         with db.atomic():
             for key, (_, value) in changed.items():
@@ -155,7 +162,7 @@ class Candidate(BaseModel):
 
     def authenticate(self, by, verifier=None):
         """认证 one candidate; returns True when it passed."""
-        if self.status not in AUTHENTICABLE:
+        if not self.can_authenticate:
             raise TransitionError(f"考生状态为「{self.status}」，只有待认证或认证未通过的考生可以认证")
         self.authenticate_many([self], by, verifier)
         fresh = Candidate.get_by_id(self.id)
@@ -168,8 +175,8 @@ class Candidate(BaseModel):
 
         Returns (passed, failed, skipped) counts; candidates in other statuses are skipped.
         """
-        todo = [c for c in candidates if c.status in AUTHENTICABLE]
-        verifier = verifier or load_verifier(setting.get("identity_verifier"))
+        todo = [c for c in candidates if c.can_authenticate]
+        verifier = verifier or VERIFIERS[setting.get("identity_verifier")]()
         results = verifier.verify(todo)
         at = now()
         groups = {}
@@ -191,10 +198,13 @@ class Candidate(BaseModel):
         passed = sum(len(m) for (status, _, _), m in groups.items() if status == VERIFIED)
         return passed, len(todo) - passed, len(candidates) - len(todo)
 
+    def check_confirmable(self):
+        if not self.can_confirm:
+            raise TransitionError(f"考生状态为「{self.status}」，只有认证通过的考生可以人工确认")
+
     def confirm(self, by):
         """人工确认 → 信息准确; needs 认证通过 and a photo."""
-        if self.status != VERIFIED:
-            raise TransitionError(f"考生状态为「{self.status}」，只有认证通过的考生可以人工确认")
+        self.check_confirmable()
         if not self.photo:
             raise TransitionError("该考生还没有照片，请先上传照片再人工确认")
         with db.atomic():
@@ -239,15 +249,26 @@ class Candidate(BaseModel):
         audit.record_each("candidate.photo", cls, events, user=by)
         return replaced
 
+    def record_full_id_view(self, by):
+        """The full 证件号码 was shown (detail page, 人工确认): the audit log keeps who saw it."""
+        audit.record("candidate.view_id", self, user=by)
+
     def remove(self, by):
-        """Delete the candidate (refused while it has certificate records); returns its photo path."""
-        blockers = self.delete_blockers()
-        if blockers:
-            raise TransitionError("；".join(blockers))
-        with db.atomic():
-            audit.record("candidate.delete", self, {"状态": (self.status, None)}, user=by)
-            self.delete_instance()
+        """Delete the candidate; returns its photo path. Refused while it has certificate records: their
+        foreign key (ON DELETE RESTRICT) refuses the DELETE, and the audit event rolls back with it."""
+        try:
+            with db.atomic():
+                audit.record("candidate.delete", self, {"状态": (self.status, None)}, user=by)
+                self.delete_instance()
+        except IntegrityError as exc:
+            raise TransitionError("该考生已有待颁证或已颁证记录，不能删除") from exc
         return self.photo
+
+    @staticmethod
+    def record_export(filters, count, by):
+        """导出 hands out full ID numbers, so the audit log keeps who exported which candidates."""
+        audit.record("candidate.export", None, {"筛选条件": (None, filters or "全部"), "条数": (None, count)}, user=by,
+                     label="导出考生信息（含完整证件号码）")
 
     # ---- queries -------------------------------------------------------------------------------
     @classmethod

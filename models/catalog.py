@@ -3,7 +3,7 @@ from peewee import CharField, ForeignKeyField, IntegerField
 
 from . import audit
 from .db import BaseModel, TimestampField, db
-from .normalise import text
+from .normalise import text, whole_number
 
 LEVELS = ("初级", "中级", "高级")
 
@@ -68,7 +68,7 @@ class Certificate(BaseModel):
         if values["code"] and not values["code"].isalnum():
             errors["code"] = "证书代码只能包含字母和数字"
         mark = text(raw.get("pass_mark")) or "60"
-        values["pass_mark"] = int(mark) if mark.isdecimal() and int(mark) <= 100 else None
+        values["pass_mark"] = whole_number(mark, high=100)
         if values["pass_mark"] is None:
             errors["pass_mark"] = "合格分数须为 0 到 100 之间的整数"
         levels = [lv for lv in LEVELS if lv in raw.get("levels", [])]
@@ -79,15 +79,11 @@ class Certificate(BaseModel):
 
     @classmethod
     def save_from(cls, values, by, certificate=None):
-        """Add a certificate, or change one; every change is audited."""
+        """Add a certificate, or change one; every change is audited. A level the college pilots may not
+        be dropped: that reads the 试点证书, so views go through models.pilot.save_certificate."""
         other = cls.get_or_none(cls.name == values["name"])
         if other is not None and (certificate is None or other.id != certificate.id):
             raise CatalogError(f"证书「{values['name']}」已在目录中")
-        if certificate is not None:
-            from .pilot import PilotCertificate
-            dropped = [lv for lv in PilotCertificate.levels_for(certificate) if lv not in values["levels"]]
-            if dropped:
-                raise CatalogError(f"{'、'.join(dropped)}是本院校的试点等级，不能从证书中去掉")
         with db.atomic():
             organisation, _ = Organisation.get_or_create(name=values["organisation"])
             values = dict(values, organisation=organisation)

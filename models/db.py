@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from peewee import CharField, DatabaseProxy, DateTimeField, Model, SqliteDatabase, TextField
 from playhouse.db_url import connect
+from psycopg2.extras import execute_batch
 
 db = DatabaseProxy()
 
@@ -131,7 +132,6 @@ def update_rows(model, names, rows):
     if is_sqlite():
         cursor.executemany(sql, values)
     else:
-        from psycopg2.extras import execute_batch
         execute_batch(cursor, sql, values, page_size=500)
 
 

@@ -1,10 +1,9 @@
 """Identity numbers and the identity verifier behind 认证.
 
-The verifier is an interface: the offline default checks what can be checked without a network; a
-college with a real identity service (name + ID against the public-security source) sets the setting
-`identity_verifier` to the dotted path of its own class with the same `verify` method.
+The verifier is an interface: the offline default checks what can be checked without a network. The
+setting 身份认证方式 (`identity_verifier`) names one of the verifiers registered at the end of this module,
+by key; see `register` for how a college with a real identity service adds its own.
 """
-import importlib
 import re
 from datetime import date
 from functools import lru_cache
@@ -136,7 +135,34 @@ class OfflineVerifier:
         }
 
 
-def load_verifier(dotted_path):
-    """The verifier class a setting names, e.g. models.identity.OfflineVerifier."""
-    module_name, _, class_name = dotted_path.rpartition(".")
-    return getattr(importlib.import_module(module_name), class_name)()
+# key: verifier class, and key: the Chinese name 院校设置 offers. Only `register` writes them.
+VERIFIERS = {}
+VERIFIER_NAMES = {}
+
+
+def register(key, name, verifier_class):
+    """Offer a verifier in 院校设置 → 身份认证方式 under `name`; the setting stores `key`.
+
+    A college with a real identity service (name + ID number checked against the public-security
+    source) writes a class with the same `verify(candidates, today=None)` as OfflineVerifier, returning
+    {candidate id: (problems, notes)} with the reasons in Chinese, in a module of its own under models/
+    (say models/identity_police.py), and registers it at the end of that module:
+
+        identity.register("police", "公安身份核验（姓名 + 证件号码联网核查）", PoliceVerifier)
+
+    Then it imports that module in models/__init__.py, so the registration runs when CertDesk starts,
+    and an administrator chooses the new name in 院校设置. Keys are stored: never rename one in use.
+    """
+    VERIFIERS[key] = verifier_class
+    VERIFIER_NAMES[key] = name
+
+
+def verifier_key(stored):
+    """The registry key a stored setting means: a key, or the dotted class path stored before there was
+    a registry (models.identity.OfflineVerifier); None when it names no registered verifier."""
+    if stored in VERIFIERS:
+        return stored
+    return next((key for key, cls in VERIFIERS.items() if f"{cls.__module__}.{cls.__qualname__}" == stored), None)
+
+
+register("offline", "离线校验（GB 11643 校验位、出生日期、性别）", OfflineVerifier)

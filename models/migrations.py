@@ -14,8 +14,13 @@ class SchemaVersion(BaseModel):
     version = IntegerField()
 
 
+def _session_version(migrator):
+    """v2: a per-user session version, so logout and a password change end every session of the user."""
+    return [migrator.add_column("user", "session_version", IntegerField(default=0))]
+
+
 # STEPS[i] upgrades a database from version i+1 to version i+2. Version 1 is the first released schema.
-STEPS = []
+STEPS = [_session_version]
 
 CURRENT_VERSION = 1 + len(STEPS)
 

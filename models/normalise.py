@@ -7,15 +7,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
-
-class FieldError(ValueError):
-    """A value that cannot be stored: `problem` says what is wrong, `fix` how to correct it."""
-
-    def __init__(self, problem, fix=""):
-        super().__init__(problem)
-        self.problem = problem
-        self.fix = fix
-
+from sheets.spec import FieldError  # noqa: F401  (the engine's error; models import it from here)
 
 # Compiled once: these run for every cell of a batch import (re.sub with a pattern string looks the
 # pattern up in re's cache on each call, a fifth of the cost of a short cell).
@@ -29,6 +21,21 @@ def text(raw):
     # NFKC also makes the ideographic space U+3000 a plain space; split() with no argument splits on
     # every Unicode whitespace run (as \s+ does) and drops the ends, at a third of a regex's cost.
     return " ".join(unicodedata.normalize("NFKC", raw if type(raw) is str else str(raw)).split())
+
+
+# The largest integer a database column holds (a PostgreSQL BIGINT, an SQLite INTEGER): a larger id or
+# number typed into a URL or a form names no row, and the SQLite driver refuses to send it (OverflowError).
+MAX_INTEGER = 2**63 - 1
+
+
+def whole_number(raw, high=MAX_INTEGER):
+    """A non-negative integer written in decimal digits and at most `high` (ids, years, counts); else None."""
+    value = text(raw)
+    # Length first: int() of thousands of digits is slow, and Python refuses it beyond 4,300.
+    if not value.isdecimal() or len(value) > len(str(high)):
+        return None
+    number = int(value)
+    return number if number <= high else None
 
 
 _EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)

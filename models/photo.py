@@ -1,4 +1,4 @@
-"""学生照片: the one photo checker, the content-addressed store, thumbnails and demo pictures.
+"""学生照片: the one photo checker, the content-addressed store, thumbnails and a generated ID photo.
 
 Every photo, whether it comes in a ZIP (models/photo_zip.py) or through the candidate form, passes
 `check_photo` with the rules below (settings an administrator can change), and is stored re-encoded by
@@ -16,20 +16,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageOps, JpegImagePlugin
 
 from . import audit, setting
-
-# Rule settings: key -> (default, label). The dialog and the checker read the same values.
-RULE_SETTINGS = {
-    "photo_min_kb": ("20", "照片文件最小（KB）"),
-    "photo_max_kb": ("200", "照片文件最大（KB）"),
-    "photo_min_width": ("295", "照片最小宽度（像素）"),
-    "photo_min_height": ("413", "照片最小高度（像素）"),
-    "photo_min_ratio": ("1.2", "照片高宽比下限（高 ÷ 宽）"),
-    "photo_max_ratio": ("1.5", "照片高宽比上限（高 ÷ 宽）"),
-    "photo_zip_max_files": ("10000", "照片压缩包最多文件数"),
-    "photo_zip_max_mb": ("300", "照片压缩包最大（MB）"),
-}
-for _key, _value in RULE_SETTINGS.items():
-    setting.DEFAULTS.setdefault(_key, _value)
+from .candidate import Candidate
 
 audit.ACTION_LABELS.setdefault("photo.zip", "上传学生照片压缩包")
 
@@ -60,14 +47,14 @@ class PhotoRules:
     def load(cls):
         """The rules as currently set (one read per setting: load once per job, not per photo)."""
         return cls(
-            min_bytes=setting.get_int("photo_min_kb") * 1024,
-            max_bytes=setting.get_int("photo_max_kb") * 1024,
-            min_width=setting.get_int("photo_min_width"),
-            min_height=setting.get_int("photo_min_height"),
-            min_ratio=float(setting.get("photo_min_ratio")),
-            max_ratio=float(setting.get("photo_max_ratio")),
-            zip_max_files=setting.get_int("photo_zip_max_files"),
-            zip_max_bytes=setting.get_int("photo_zip_max_mb") * 1024 * 1024,
+            min_bytes=setting.get("photo_min_kb") * 1024,
+            max_bytes=setting.get("photo_max_kb") * 1024,
+            min_width=setting.get("photo_min_width"),
+            min_height=setting.get("photo_min_height"),
+            min_ratio=setting.get("photo_min_ratio"),
+            max_ratio=setting.get("photo_max_ratio"),
+            zip_max_files=setting.get("photo_zip_max_files"),
+            zip_max_bytes=setting.get("photo_zip_max_mb") * 1024 * 1024,
         )
 
     @property
@@ -241,7 +228,6 @@ def photo_file(data_dir, relative):
 
 def delete_photo_file(data_dir, relative):
     """Remove a photo file (and its thumbnail) once no candidate refers to it any more."""
-    from .candidate import Candidate
     if not relative or Candidate.select().where(Candidate.photo == relative).exists():
         return False
     path = photo_file(data_dir, relative)
@@ -290,28 +276,3 @@ def demo_jpeg(width=358, height=441, seed=0, quality=92):
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality)
     return out.getvalue()
-
-
-DEMO_PHOTO_SHARE = 0.8
-
-
-def seed_demo_photos(data_dir):
-    """seed-demo: 认证通过 candidates without a photo get a generated one until ~80% of verified ones have one.
-
-    Safe to run twice (a second run finds the share reached). Two dozen distinct pictures are shared, so
-    a few hundred candidates take well under a second.
-    """
-    from .candidate import ACCURATE, VERIFIED, Candidate
-    verified = Candidate.select().where(Candidate.status.in_([VERIFIED, ACCURATE]))
-    total = verified.count()
-    wanted = int(total * DEMO_PHOTO_SHARE) - verified.where(Candidate.photo.is_null(False)).count()
-    if wanted <= 0:
-        return 0
-    todo = list(Candidate.select()
-                .where((Candidate.status == VERIFIED) & Candidate.photo.is_null())
-                .order_by(Candidate.id)
-                .limit(wanted))
-    pictures = [store_photo(data_dir, demo_jpeg(seed=seed)) for seed in range(min(24, len(todo)))]
-    for index, candidate in enumerate(todo):
-        candidate.set_photo(pictures[index % len(pictures)], by=None)
-    return len(todo)

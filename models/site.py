@@ -14,8 +14,8 @@ from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, Text
 from . import audit
 from .catalog import Certificate, Organisation
 from .db import BaseModel, TimestampField, db, now
-from .normalise import FieldError, phone, text
-from .pilot import PilotCertificate, level_order
+from .normalise import FieldError, phone, text, whole_number
+from .pilot import PilotCertificate, PilotError, level_order
 from .user import REVIEWER, User
 
 PENDING, APPROVED, REJECTED = "待审核", "审核通过", "审核不通过"
@@ -112,6 +112,28 @@ class Site(BaseModel):
         """Staff may change a site while it waits for review or after it was refused."""
         return self.review_status in (PENDING, REJECTED)
 
+    def check_editable(self):
+        if not self.editable:
+            raise SiteError(f"考核站点已{self.review_status}，不能修改")
+
+    @property
+    def is_rejected(self):
+        """审核不通过: the reason shows, and staff correct and resubmit the site."""
+        return self.review_status == REJECTED
+
+    @property
+    def can_review(self):
+        """审核通过 / 审核不通过 take a site waiting for review."""
+        return self.review_status == PENDING
+
+    @property
+    def can_disable(self):
+        return self.review_status == APPROVED and self.site_status == ENABLED
+
+    @property
+    def can_enable(self):
+        return self.review_status == APPROVED and self.site_status == DISABLED
+
     def form_values(self):
         return {"name": self.name, "certificate": str(self.certificate_id), "levels": self.level_list,
                 "region": self.region, "address": self.address, "contact": self.contact, "phone": self.phone,
@@ -132,7 +154,7 @@ class Site(BaseModel):
             if not values[key] and key != "note":
                 errors[key] = f"请填写{LABELS[key]}"
         certificate_id = text(raw.get("certificate"))
-        certificate = Certificate.get_or_none(Certificate.id == int(certificate_id)) if certificate_id.isdecimal() else None
+        certificate = Certificate.get_or_none(Certificate.id == whole_number(certificate_id))
         pilot_levels = PilotCertificate.levels_for(certificate) if certificate else []
         if not certificate_id:
             errors["certificate"] = "请选择证书"
@@ -155,7 +177,7 @@ class Site(BaseModel):
         except FieldError as exc:
             errors["phone"] = f"{exc.problem}，{exc.fix}"
         seats = text(raw.get("seats"))
-        values["seats"] = int(seats) if seats.isdecimal() else None
+        values["seats"] = whole_number(seats)
         if not seats:
             errors["seats"] = "请填写机位数"
         elif values["seats"] is None or not 1 <= values["seats"] <= MAX_SEATS:
@@ -174,14 +196,13 @@ class Site(BaseModel):
 
     def revise(self, values, by):
         """Change a site that waits for review, or resubmit a refused one (back to 待审核)."""
-        if not self.editable:
-            raise SiteError(f"考核站点已{self.review_status}，不能修改")
+        self.check_editable()
         _require_pilot(values)
         before = self._snapshot()
         for key, value in values.items():
             setattr(self, key, value)
         changes = audit.diff(before, self._snapshot())
-        resubmit = self.review_status == REJECTED
+        resubmit = self.is_rejected
         if not changes and not resubmit:
             return False
         with db.atomic():
@@ -196,7 +217,7 @@ class Site(BaseModel):
     def approve(self, by):
         """审核通过 → 审核通过 + 已启用."""
         self._check_reviewer(by)
-        if self.review_status != PENDING:
+        if not self.can_review:
             raise SiteError(f"考核站点为「{self.review_status}」，只有待审核的站点可以审核")
         with db.atomic():
             changes = {"审核状态": (self.review_status, APPROVED), "站点状态": (self.site_status, ENABLED)}
@@ -210,7 +231,7 @@ class Site(BaseModel):
         reason = prose(reason)
         if not reason:
             raise SiteError("请填写审核不通过的原因")
-        if self.review_status != PENDING:
+        if not self.can_review:
             raise SiteError(f"考核站点为「{self.review_status}」，只有待审核的站点可以审核")
         with db.atomic():
             self.review_status, self.reject_reason = REJECTED, reason
@@ -219,15 +240,15 @@ class Site(BaseModel):
 
     def disable(self, by):
         """停用 an approved, enabled site: 已启用 → 已停用."""
-        self._switch(ENABLED, DISABLED, "site.disable", by)
+        self._switch(self.can_disable, ENABLED, DISABLED, "site.disable", by)
 
     def enable(self, by):
         """启用 a stopped site again: 已停用 → 已启用."""
-        self._switch(DISABLED, ENABLED, "site.enable", by)
+        self._switch(self.can_enable, DISABLED, ENABLED, "site.enable", by)
 
-    def _switch(self, source, target, action, by):
+    def _switch(self, allowed, source, target, action, by):
         self._check_reviewer(by)
-        if self.review_status != APPROVED or self.site_status != source:
+        if not allowed:
             raise SiteError(f"考核站点为「{self.review_status}、{self.site_status}」，"
                             f"只有审核通过且{source}的站点可以{'停用' if target == DISABLED else '启用'}")
         with db.atomic():
@@ -259,11 +280,6 @@ class Site(BaseModel):
         return query
 
     @classmethod
-    def get_for(cls, user, site_id):
-        """One site the user may see, or None (the view turns that into 404)."""
-        return cls.visible_to(user).where(cls.id == site_id).first()
-
-    @classmethod
     def filtered(cls, user, q="", review_status="", site_status="", certificate=""):
         """考核站点's list: search by name or region, filter by both statuses and the certificate."""
         query = cls.visible_to(user)
@@ -274,8 +290,8 @@ class Site(BaseModel):
             query = query.where(cls.review_status == review_status)
         if site_status in SITE_STATUSES:
             query = query.where(cls.site_status == site_status)
-        if certificate.isdecimal():
-            query = query.where(cls.certificate == int(certificate))
+        if (certificate_id := whole_number(certificate)) is not None:
+            query = query.where(cls.certificate == certificate_id)
         return query.order_by(cls.created_at.desc(), cls.id.desc())
 
     @classmethod
@@ -296,6 +312,13 @@ class Site(BaseModel):
     def usable(cls):
         """Sites a pending-certificate record may name: 审核通过 and 已启用."""
         return cls.select().where((cls.review_status == APPROVED) & (cls.site_status == ENABLED))
+
+
+def remove_pilot(pilot, by):
+    """删除 a 试点证书 level; refused while an assessment site still names it (in any state)."""
+    if Site.naming(pilot.certificate, pilot.level).exists():
+        raise PilotError(f"「{pilot}」已有考核站点申报，不能删除")
+    pilot.remove(by)
 
 
 def prose(raw):

@@ -1,11 +1,13 @@
 """Users, their roles, passwords and the login lock."""
 from datetime import timedelta
 
+from flask import g, has_app_context
 from flask_login import UserMixin
 from peewee import JOIN, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit, setting
+from .audit import AuditEvent
 from .catalog import Organisation
 from .db import BaseModel, TimestampField, db, now
 
@@ -16,6 +18,9 @@ ROLE_LABELS = {
     REVIEWER: "评价组织审核员",
 }
 MIN_PASSWORD_LENGTH = 8
+# Checked when there is no password to check (unknown name, disabled or locked account), so that every
+# failed login costs the same time and nobody can tell a real user name from the answer.
+_DECOY_HASH = generate_password_hash("decoy password, never a real one")
 
 
 class UserError(ValueError):
@@ -32,6 +37,8 @@ class User(UserMixin, BaseModel):
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
     last_login_at = DateTimeField(null=True)
+    # Part of the login token: raising it ends every session of the user (logout, password change).
+    session_version = IntegerField(default=0)
     created_at = TimestampField()
 
     def __str__(self):
@@ -56,27 +63,75 @@ class User(UserMixin, BaseModel):
     def is_locked(self, at=None):
         return self.locked_until is not None and self.locked_until > (at or now())
 
-    def attempt_login(self, password):
-        """Check a password, counting failures and locking the account; every outcome is audited."""
+    def get_id(self):
+        """The login token kept in the session: the id and the session version it was issued for."""
+        return f"{self.id}.{self.session_version}"
+
+    @classmethod
+    def from_token(cls, token):
+        """The active user a session token names, or None once that session was ended."""
+        user_id, _, version = (token or "").partition(".")
+        if not (user_id.isdecimal() and version.isdecimal() and len(user_id) < 19 and len(version) < 19):
+            return None
+        user = cls.get_or_none(cls.id == int(user_id))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
+
+    def end_sessions(self):
+        """End every session of this user, on every browser; call inside the change's transaction."""
+        (User
+         .update(session_version=User.session_version + 1)
+         .where(User.id == self.id)
+         .execute())
+        self.session_version += 1
+
+    def log_out(self):
+        """退出: the session ends, and with it every other session of this user (a copied cookie too)."""
         with db.atomic():
-            if self.is_locked():
+            self.end_sessions()
+            audit.record("auth.logout", self, user=self)
+
+    @staticmethod
+    def decoy_check(password):
+        """Spend the time of a password check where there is no real one to make."""
+        check_password_hash(_DECOY_HASH, password or "")
+        return False
+
+    def attempt_login(self, password):
+        """Check a password, counting failures and locking the account; every outcome is audited.
+
+        The attempt is counted before the password is checked, in one conditional UPDATE, so concurrent
+        guesses cannot check more passwords than the limit allows before the lock holds.
+        """
+        limit = setting.get("login_max_failures")
+        with db.atomic():
+            at = now()
+            counted = list(User
+                           .update(failed_logins=User.failed_logins + 1)
+                           .where((User.id == self.id)
+                                  & (User.locked_until.is_null() | (User.locked_until <= at))
+                                  & (User.failed_logins < limit))
+                           .returning(User.failed_logins)
+                           .execute())
+            if not counted:
                 audit.record("auth.login_failed", self, {"原因": (None, "账号已锁定")}, user=self)
-                return False
-            if check_password_hash(self.password_hash, password or ""):
-                self.failed_logins = 0
-                self.locked_until = None
-                self.last_login_at = now()
-                self.save()
+                return self.decoy_check(password)
+            self.failed_logins = counted[0].failed_logins
+        if check_password_hash(self.password_hash, password or ""):
+            with db.atomic():
+                self.failed_logins, self.locked_until, self.last_login_at = 0, None, now()
+                self.save(only=[User.failed_logins, User.locked_until, User.last_login_at])
                 audit.record("auth.login", self, user=self)
-                return True
-            self.failed_logins += 1
+            return True
+        with db.atomic():
             audit.record("auth.login_failed", self, {"连续失败次数": (None, self.failed_logins)}, user=self)
-            if self.failed_logins >= setting.get_int("login_max_failures"):
-                self.locked_until = now() + timedelta(minutes=setting.get_int("login_lock_minutes"))
+            if self.failed_logins >= limit:
+                self.locked_until = now() + timedelta(minutes=setting.get("login_lock_minutes"))
                 self.failed_logins = 0
+                self.save(only=[User.failed_logins, User.locked_until])
                 audit.record("auth.locked", self, {"锁定至": (None, self.locked_until)}, user=self)
-            self.save()
-            return False
+        return False
 
     @classmethod
     def create_user(cls, username, password, role, organisation=None, display_name="", by=None):
@@ -100,6 +155,16 @@ class User(UserMixin, BaseModel):
             audit.record("user.create", user, {"角色": (None, user.role_label)}, user=by)
         return user
 
+    @classmethod
+    def create_first_admin(cls, username, password, display_name=""):
+        """The first-run setup: the first 院校管理员, refused once any user exists."""
+        with db.atomic():
+            if cls.select().exists():
+                raise UserError("已有用户，请直接登录")
+            user = cls.create_user(username, password, ADMIN, display_name=display_name)
+            audit.record("auth.setup", user, user=user)
+        return user
+
     def change(self, role, organisation, display_name, by):
         """Change a user's role (a reviewer's organisation with it) and display name."""
         if role not in ROLE_LABELS:
@@ -118,7 +183,7 @@ class User(UserMixin, BaseModel):
             return False
         with db.atomic():
             self.role, self.organisation, self.display_name = role, organisation, after["显示名称"]
-            self.save()
+            self.save(only=[User.role, User.organisation, User.display_name])
             audit.record("user.update", self, changes, user=by)
         return True
 
@@ -132,7 +197,9 @@ class User(UserMixin, BaseModel):
             self.active = active
             if active:
                 self.failed_logins, self.locked_until = 0, None
-            self.save()
+            self.save(only=[User.active, User.failed_logins, User.locked_until])
+            if not active:
+                self.end_sessions()
             audit.record("user.update", self, {"账号状态": ("已停用" if active else "正常", "正常" if active else "已停用")},
                          user=by)
         return True
@@ -142,7 +209,8 @@ class User(UserMixin, BaseModel):
         self.set_password(password)
         with db.atomic():
             self.failed_logins, self.locked_until = 0, None
-            self.save()
+            self.save(only=[User.password_hash, User.failed_logins, User.locked_until])
+            self.end_sessions()
             audit.record("user.password_reset", self, user=by)
 
     def _keep_an_admin(self, by, what):
@@ -152,6 +220,31 @@ class User(UserMixin, BaseModel):
         others = User.select().where((User.role == ADMIN) & User.active & (User.id != self.id))
         if self.role == ADMIN and self.active and not others.exists():
             raise UserError(f"这是唯一可用的院校管理员，不能{what}")
+
+    # ---- people in the audit log -----------------------------------------------------------------
+    @classmethod
+    def display_names(cls):
+        """{user id: display name} of every user, loaded once per request (a college has tens of users)."""
+        if has_app_context() and "display_names" in g:
+            return g.display_names
+        names = {user.id: str(user) for user in cls.select(cls.id, cls.username, cls.display_name)}
+        if has_app_context():
+            g.display_names = names
+        return names
+
+    @classmethod
+    def actor(cls, event):
+        """Who did an audited action, named as pages name people: the display name (李老师), 系统, or the
+        login name the log kept for a user deleted since."""
+        if event.user_id is None:
+            return "系统"
+        return cls.display_names().get(event.user_id, event.username)
+
+    @classmethod
+    def events_by(cls, name):
+        """The condition for audit events by a person named `name` (part of a login or display name)."""
+        named = cls.select(cls.id).where(cls.display_name.contains(name))
+        return AuditEvent.username.contains(name) | AuditEvent.user_id.in_(named)
 
     @classmethod
     def ordered(cls):

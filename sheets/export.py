@@ -11,6 +11,7 @@ from .template import finish, safe, save, start_sheet
 
 def build_export(spec, records):
     """An .xlsx (bytes) of `records` (objects or dicts with the spec's keys) in the template's layout."""
+    spec = spec.resolved()
     workbook = Workbook(write_only=True)
     ws = start_sheet(workbook, spec)
     text_columns = [column.as_text for column in spec.columns]

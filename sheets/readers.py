@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import isolated, precheck
 from .precheck import SheetError
-from .spec import GUIDE_SHEET, MARKER_SHEET, REPORT_COLUMN, SPECS, normalise_header, parse_marker
+from .spec import GUIDE_SHEET, MARKER_SHEET, REPORT_COLUMN, normalise_header, parse_marker
 
 EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xls")
 EXTENSIONS = EXCEL_EXTENSIONS + (".csv",)
@@ -38,9 +38,21 @@ class Table:
     def keys(self):
         return [c.key for c in self.columns]
 
+    def describe(self, spec):
+        """What the preview says about how the file was read: format, encoding with a sample row (sensitive
+        cells masked), the columns ignored and, for an outdated template, what changed since."""
+        sample = []
+        if self.rows:
+            number, raw = self.rows[0]
+            sample = [number, [[c.header, c.mask(raw[c.key]) if c.sensitive else raw[c.key]] for c in self.columns]]
+        return {"file_kind": self.file_kind, "sheet": self.sheet, "encoding": self.encoding, "sample": sample,
+                "unknown": self.unknown, "notes": outdated(self.marker, spec)}
 
-def read(path, spec, filename=None, max_rows=None):
-    """Read the file at `path` (its name, for the extension, is `filename`) as a Table for `spec`."""
+
+def read(path, spec, filename=None, max_rows=None, known=()):
+    """Read the file at `path` (its name, for the extension, is `filename`) as a Table for `spec`.
+
+    `known`: the other specs, so a workbook made from another CertDesk template is refused by name."""
     path = Path(path)
     extension = check_extension(filename or path.name, spec)
     with path.open("rb") as handle:
@@ -50,7 +62,7 @@ def read(path, spec, filename=None, max_rows=None):
     if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
         if extension == ".csv":
             raise SheetError("文件扩展名是 .csv，但内容是 Excel 工作簿：请把扩展名改为 .xlsx 后重新上传")
-        return _read_excel(path, extension, spec, max_rows)
+        return _read_excel(path, extension, spec, max_rows, known)
     if extension != ".csv":
         raise SheetError(f"文件扩展名是 {extension}，但内容不是 Excel 工作簿（可能已损坏，或是改了扩展名的其他文件）；"
                          "请在 Excel 中打开后「另存为」.xlsx 再上传")
@@ -68,13 +80,13 @@ def check_extension(filename, spec):
 
 
 # ---- Excel -----------------------------------------------------------------------------------------
-def _read_excel(path, extension, spec, max_rows):
+def _read_excel(path, extension, spec, max_rows, known):
     # Parsed in a child process (sheets/isolated.py): the spec's own sheet when present, else the
     # first visible worksheet that is not the guide.
     with isolated.excel_sheet(path, spec.title, skip=(GUIDE_SHEET, MARKER_SHEET), marker_sheet=MARKER_SHEET,
                               max_rows=max_rows, header_rows=HEADER_SEARCH_ROWS) as sheet:
         marker = parse_marker(sheet.marker) if sheet.marker is not None else None
-        _refuse_other_template(marker, spec)
+        _refuse_other_template(marker, spec, known)
         table = _table(sheet.rows, spec, "xls" if extension == ".xls" else "xlsx", max_rows, marker)
     table.sheet = sheet.name
     return table
@@ -204,7 +216,7 @@ def _table(rows, spec, file_kind, max_rows, marker=None):
             raise SheetError(f"文件超过 {max_rows:,} 行的上限，请拆分为多个文件分批导入")
         table.rows.append((number, dict(zip(keys, texts))))
     if not table.rows:
-        raise SheetError("文件只有表头，没有考生数据：请从第 " + str(header_number + 1) + " 行开始填写后重新上传")
+        raise SheetError(f"文件只有表头，没有{spec.noun}数据：请从第 {header_number + 1} 行开始填写后重新上传")
     return table
 
 
@@ -223,9 +235,9 @@ def _letter(position):
     return letters
 
 
-def _refuse_other_template(marker, spec):
+def _refuse_other_template(marker, spec, known):
     if marker and marker[0] != spec.kind:
-        other = SPECS.get(marker[0])
+        other = next((s for s in known if s.kind == marker[0]), None)
         name = f"「{other.template_name}」" if other else "其他模板"
         raise SheetError(f"这个文件是用{name}填写的，不是「{spec.template_name}」：请选择正确的文件，"
                          f"或下载「{spec.template_name}」重新填写")

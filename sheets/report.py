@@ -17,6 +17,7 @@ REASON_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 
 def build_report(spec, rows, path):
     """Write the report for `rows` ([{"row", "raw", "issues": [Issue dicts]}]) to `path`."""
+    spec = spec.resolved()
     workbook = Workbook(write_only=True)
     ws = start_sheet(workbook, spec, extra_headers=(REPORT_COLUMN,))
     for row in rows:

@@ -1,18 +1,15 @@
-"""Column specs: each importable sheet described once, from which its template, reader, validation,
-error report and export are all derived (django-import-export's declarative Resource, in a few lines).
+"""The engine's vocabulary: a Column, a SheetSpec of columns, and the FieldError a cleaner raises.
 
-The candidate sheet is built from models.candidate_fields.FIELDS, the same description the
-新增学生信息 form uses, so adding a candidate column is one line there.
+An area declares each of its sheets once, next to its model, with these types (models/candidate_fields.py
+declares CANDIDATE_SHEET); the form, the template, the reader, the validation, the error report and the
+export all read that one declaration (django-import-export's declarative Resource, in a few lines).
+Nothing here knows the domain: sheets/ imports nothing from models/ or views/.
 """
 import re
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Callable
-
-from models.award_fields import AWARD_FIELDS, clean_award_row
-from models.candidate_fields import FIELDS, clean_candidate
-from models.normalise import text
-from models.privacy import mask_id, mask_phone
 
 # The hidden sheet every CertDesk workbook carries: A1 holds the template marker, the columns after it
 # the lists the dropdowns point at (a validation formula list is limited to 255 characters).
@@ -20,6 +17,25 @@ MARKER_SHEET = "_certdesk"
 GUIDE_SHEET = "填写说明"
 REPORT_COLUMN = "错误原因"
 _MARKER = re.compile(r"^certdesk:([a-z_]+):v(\d+)$")
+
+
+class FieldError(ValueError):
+    """A value that cannot be stored: `problem` says what is wrong, `fix` how to correct it."""
+
+    def __init__(self, problem, fix=""):
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+
+    @property
+    def message(self):
+        """Problem and fix as one line, for a form field or a refusal."""
+        return f"{self.problem}；{self.fix}" if self.fix else self.problem
+
+
+def stripped(raw):
+    """The default cleaner: the text as given, without surrounding spaces."""
+    return "" if raw is None else str(raw).strip()
 
 
 def export_text(value):
@@ -36,16 +52,23 @@ def export_text(value):
 @dataclass(frozen=True)
 class Column:
     key: str                 # the attribute the value is stored in
-    header: str              # the header in the template, and what the reader matches
+    header: str              # the form's label, the template's header, what the reader matches
+    clean: Callable = stripped  # raw text -> stored value; raises FieldError
     required: bool = False
-    choices: tuple = ()      # allowed values: a dropdown in the template
-    help: str = ""
-    example: str = ""
+    # Allowed values (a dropdown in the form and the template): a tuple, or a callable that reads them
+    # (from the database) when a template is built; see SheetSpec.resolved().
+    choices: tuple | Callable = ()
     aliases: tuple = ()      # other headers people write for this column
     as_text: bool = False    # formatted as text in Excel: numbers Excel would damage (IDs, phones)
-    sensitive: bool = False  # masked wherever a sample is shown
-    export: Callable = export_text
-    mask: Callable = mask_id  # how a sensitive value is shown
+    mask: Callable = None    # how a sensitive value is shown wherever a sample is; None: not sensitive
+    example: str = ""
+    help: str = ""
+    export: Callable = export_text  # stored value -> the cell an export writes
+    repeats: bool = False    # few distinct values in a file: an import cleans each one once
+
+    @property
+    def sensitive(self):
+        return self.mask is not None
 
     @property
     def width(self):
@@ -59,18 +82,26 @@ class Column:
         """The header as written in a template: required columns carry a `*`."""
         return self.header + ("*" if self.required else "")
 
+    def resolved(self):
+        """This column with its choices read, when they are a callable."""
+        return replace(self, choices=tuple(self.choices())) if callable(self.choices) else self
 
-@dataclass(frozen=True)
+
+@dataclass(eq=False)
 class SheetSpec:
     kind: str                # "candidates"; also the marker's kind
-    title: str               # the data sheet's name
+    title: str               # the data sheet's name: 考生信息
     template_name: str       # what the download is called: 导入考生信息模板
-    version: int             # bump when a column is added, removed or renamed
-    changes: dict            # {version: what changed in it}, shown when an outdated template is uploaded
+    noun: str                # what one row is: 考生, 待颁证记录 ("文件只有表头，没有考生数据")
+    unit: str                # its measure word: 名, 条 ("删除 3 名考生")
     columns: tuple
-    validate: Callable       # ({key: raw text}, memo) -> (values, {key: FieldError}): the area's one validator
-    identity: tuple          # keys that identify a row: two rows with the same values are duplicates
-    guide: tuple = field(default=())  # general lines for the 填写说明 sheet
+    version: int = 1         # bump when a column is added, removed or renamed
+    changes: dict = field(default_factory=lambda: {1: "首个版本"})  # shown when an outdated template is uploaded
+    identity: tuple = ()     # keys that identify a row: two rows with the same values are duplicates
+    guide: tuple = ()        # general lines for the 填写说明 sheet
+    # Rules across columns, run on each row after its columns are cleaned: check(values, errors) adds
+    # to both (the ID's format for its type, a birth date read from the ID).
+    check: Callable = None
 
     @property
     def marker(self):
@@ -81,7 +112,16 @@ class SheetSpec:
         return [c for c in self.columns if c.required]
 
     def column(self, key):
-        return next(c for c in self.columns if c.key == key)
+        """The column stored in `key`, or None."""
+        return next((c for c in self.columns if c.key == key), None)
+
+    def count(self, number):
+        """`number` rows in words: 3 名考生, 3 条待颁证记录."""
+        return f"{number} {self.unit}{self.noun}"
+
+    def resolved(self):
+        """This spec with every column's choices read: what a template, report or form is built from."""
+        return replace(self, columns=tuple(c.resolved() for c in self.columns))
 
     def header_index(self):
         """{normalised header or alias: column} for the reader."""
@@ -95,70 +135,49 @@ class SheetSpec:
         """What changed in the template after `version`, as one sentence per version."""
         return [f"第 {v} 版：{self.changes[v]}" for v in sorted(self.changes) if v > version]
 
+    def clean(self, raw, memo=None):
+        """Clean one row of raw text by key: (values, errors {key: FieldError}); a required column may not
+        be empty.
+
+        `memo`, a dict an import passes for every row of one file, keeps the cleaned value of each
+        distinct text of the `repeats` columns, so 10,000 rows of 汉族 are cleaned once (errors are not kept).
+        """
+        values, errors = {}, {}
+        for column in self.columns:
+            key = column.key
+            given = raw.get(key)
+            seen = None
+            if column.repeats and memo is not None:
+                seen = memo.get(key)
+                if seen is None:
+                    seen = memo[key] = {}
+                elif given in seen:
+                    values[key] = seen[given]
+                    continue
+            try:
+                value = column.clean(given)
+            except FieldError as exc:
+                errors[key] = exc
+                continue
+            if column.required and value in ("", None):
+                errors[key] = FieldError(f"{column.header}为必填项", f"请填写{column.header}")
+                continue
+            values[key] = value
+            if seen is not None:
+                seen[given] = value
+        if self.check is not None:
+            self.check(values, errors)
+        return values, errors
+
 
 def normalise_header(name):
     """A header as matched: spaces, `*` markers and a (必填) note removed; full-width made half-width."""
-    value = text(name).replace("*", "")
+    value = unicodedata.normalize("NFKC", stripped(name)).replace("*", "")
     value = re.sub(r"[（(]\s*(必填|选填|可选)\s*[)）]", "", value)
     return re.sub(r"\s+", "", value)
 
 
 def parse_marker(value):
     """(kind, version) from a marker cell, or None."""
-    match = _MARKER.match(text(value))
+    match = _MARKER.match(stripped(value))
     return (match.group(1), int(match.group(2))) if match else None
-
-
-def _columns(fields, text_columns):
-    """The sheet's columns from an area's field spec (models/*_fields.py): one description, two uses."""
-    return tuple(
-        Column(f.key, f.label, required=f.required, choices=f.choices, help=f.help, example=f.example,
-               aliases=f.aliases, as_text=f.key in text_columns, sensitive=f.sensitive,
-               mask=mask_phone if f.key == "phone" else mask_id)
-        for f in fields
-    )
-
-
-# Columns Excel damages when they are typed as numbers: long digit strings lose digits or leading zeros.
-_TEXT_COLUMNS = {"id_number", "phone", "student_no"}
-
-CANDIDATES = SheetSpec(
-    kind="candidates",
-    title="考生信息",
-    template_name="导入考生信息模板",
-    version=1,
-    changes={1: "首个版本"},
-    columns=_columns(FIELDS, _TEXT_COLUMNS),
-    validate=clean_candidate,
-    identity=("id_type", "id_number"),
-    guide=(
-        "每位考生填写一行，第 1 行为表头，请勿修改表头文字；带 * 的列为必填。",
-        "证件号码、手机号、学号列已设为文本格式，请直接输入或粘贴为「值」，不要让 Excel 转成数字。",
-        "证件类型、性别、民族、学历层次请从下拉列表中选择。",
-        "同一证件号码在文件中只能出现一次；系统中已存在的考生默认不会重复导入。",
-    ),
-)
-
-
-
-AWARDS = SheetSpec(
-    kind="awards",
-    title="待颁证记录",
-    template_name="导入待颁证记录模板",
-    version=1,
-    changes={1: "首个版本"},
-    columns=_columns(AWARD_FIELDS, {"id_number"}),
-    validate=clean_award_row,
-    # Duplicates are check ⑦'s business: only the later row is refused, naming the earlier one.
-    identity=(),
-    guide=(
-        "每条待颁证记录填写一行，第 1 行为表头，请勿修改表头文字；带 * 的列为必填。",
-        "考生须已在考生管理中处于「信息准确」状态，姓名、证件类型、证件号码须与考生信息一致。",
-        "证书须为本院校的试点证书；考核站点须审核通过且已启用，并申报了该证书和等级。",
-        "只能导入考核结果为「通过」的考生；考核日期不能是未来日期，历史记录可填过去的日期。",
-        "院校需确保导入的考生已在线下获省厅指标审批；超出当年省厅指标的记录不能导入。",
-    ),
-)
-
-# Every spec by kind, so a workbook made from another template is recognised and named.
-SPECS = {CANDIDATES.kind: CANDIDATES, AWARDS.kind: AWARDS}

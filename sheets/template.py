@@ -89,12 +89,25 @@ def save(workbook):
 
 
 def build_template(spec):
-    """The .xlsx template for `spec`, as bytes."""
+    """The .xlsx template for `spec`, as bytes; choices that are read from the database are read now."""
+    spec = spec.resolved()
     workbook = Workbook(write_only=True)
     start_sheet(workbook, spec, comments=True)
     _guide(workbook, spec)
     finish(workbook, spec)
     return save(workbook)
+
+
+def guide_lines(spec):
+    """The 填写说明 sheet's general lines: the spec's own, and what its columns' formats ask of the user."""
+    lines = list(spec.guide)
+    as_text = [c.header for c in spec.columns if c.as_text]
+    if as_text:
+        lines.append(f"{'、'.join(as_text)}列已设为文本格式，请直接输入或粘贴为「值」，不要让 Excel 转成数字。")
+    listed = [c.header for c in spec.columns if c.choices]
+    if listed:
+        lines.append(f"{'、'.join(listed)}请从下拉列表中选择。")
+    return lines
 
 
 def _guide(workbook, spec):
@@ -104,7 +117,7 @@ def _guide(workbook, spec):
     title = WriteOnlyCell(ws, value=f"{spec.template_name} · 填写说明")
     title.font = Font(bold=True, size=14)
     ws.append([title])
-    for line in spec.guide:
+    for line in guide_lines(spec):
         ws.append([line])
     ws.append([])
     header = []

@@ -1,7 +1,7 @@
-"""Check every row of a Table with the spec's own validator, and find rows duplicated inside the file.
+"""Check every row of a Table with its spec's cleaners, and find rows duplicated inside the file.
 
-Nothing here knows about the database: what is already stored (已存在 / 未变化) is the importing
-model's business (models/importing.py).
+Nothing here knows about the database: what is already stored (已存在 / 未变化) is the business of the
+kind's importer (models/importers.py).
 """
 from dataclasses import dataclass, field
 
@@ -47,14 +47,14 @@ def check_rows(spec, table, progress=None, every=2000, skip=()):
     """Validate every row of `table` except those numbered in `skip`; `progress(done, total)` is called
     every `every` rows. The table's rows are handed over: it is left empty."""
     headers = {c.key: c.header for c in spec.columns}
-    validate, memo = spec.validate, {}
+    clean, memo = spec.clean, {}
     checked = []
     rows, table.rows = table.rows, []
     total = len(rows)
     for done, (number, raw) in enumerate(rows, start=1):
         if number in skip:
             continue
-        values, errors = validate(raw, memo)
+        values, errors = clean(raw, memo)
         issues = [Issue(number, key, headers[key], raw.get(key, ""), error.problem, error.fix)
                   for key, error in errors.items()] if errors else []
         checked.append(Checked(number, raw, values, issues))
@@ -83,3 +83,18 @@ def _mark_duplicates(spec, checked):
             others = "、".join(str(n) for n in numbers if n != row.row)
             row.issues.append(Issue(row.row, key_column, header, row.raw.get(key_column, ""),
                                     f"{header}与第 {others} 行重复", "同一人只保留一行，删除或改正重复的行"))
+
+
+def group_issues(bad):
+    """Problems of the bad rows (as kept: Checked.as_error()) grouped by column and fix, most frequent
+    first, each with its first 12 row numbers: the preview of a file with hundreds of errors."""
+    groups = {}
+    for row in bad:
+        for issue in row["issues"]:
+            group = groups.setdefault((issue["header"], issue["fix"]), {"header": issue["header"], "fix": issue["fix"],
+                                                                       "problem": issue["problem"], "rows": []})
+            group["rows"].append(issue["row"])
+    ordered = sorted(groups.values(), key=lambda g: -len(g["rows"]))
+    for group in ordered:
+        group["count"], group["rows"] = len(group["rows"]), group["rows"][:12]
+    return ordered

@@ -10,10 +10,18 @@ import json
 import os
 import pickle
 import sys
+import traceback
 import zipfile
+
+import python_calamine
 
 from . import precheck
 from .precheck import SheetError
+
+try:
+    import resource
+except ImportError:  # Windows: the pre-checks and the time limit still apply
+    resource = None
 
 CHUNK_ROWS = 1000
 # Excel's own limit for a cell; a longer one can only come from a hand-made file, and copies of it
@@ -32,10 +40,6 @@ LONG_CELL = ("第 {row} 行 {column} 列的单元格有 {length:,} 个字符，�
 def main(entry, memory):
     """Cap the address space at `memory` bytes, run `entry` ("module:function") on the request read
     from stdin, and end with a frame saying how it went."""
-    try:
-        import resource
-    except ImportError:  # Windows: the pre-checks and the time limit still apply
-        resource = None
     if resource is not None:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         memory = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
@@ -61,7 +65,6 @@ def main(entry, memory):
     except MemoryError:
         send(("refused", OUT_OF_MEMORY.format(limit=size(memory))))
     except BaseException:  # pyo3's PanicException is a BaseException
-        import traceback
         traceback.print_exc()
         send(("refused", CRASHED))
     out.close()
@@ -74,7 +77,6 @@ def size(memory):
 
 def read_excel(request, send):
     """Check the .xlsx/.xls file, open it, pick the data sheet and send its rows in chunks."""
-    import python_calamine
     path = request["path"]
     try:
         archive = zipfile.ZipFile(path) if zipfile.is_zipfile(path) else None  # .xlsx; .xls is OLE
@@ -109,7 +111,6 @@ def load_rows(book, name):
 
 def _data_sheet(book, prefer, skip):
     """`prefer` when present, else the first visible worksheet not named in `skip`."""
-    import python_calamine
     if prefer in book.sheet_names:
         return prefer
     for meta in book.sheets_metadata:

@@ -10,7 +10,8 @@ from app import create_app
 from models.candidate import ACCURATE, Candidate
 from models.catalog import Certificate, Organisation
 from models.db import db, open_database
-from models.pilot import PilotCertificate, Quota
+from models.pilot import PilotCertificate
+from models.quota import Quota
 from models.site import APPROVED, ENABLED, Site
 from models.user import REVIEWER, User
 from tests.test_identity import make_id
@@ -89,7 +90,7 @@ def login(client, make_user):
     def do(role, **kwargs):
         user = make_user(role, **kwargs)
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return user
     return do

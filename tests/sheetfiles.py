@@ -6,7 +6,7 @@ import zipfile
 from openpyxl import Workbook
 from stdnum.cn import ric
 
-from sheets.spec import CANDIDATES
+from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES
 
 
 def id_number(i, born="20030105", area="410102"):
@@ -37,14 +37,14 @@ def person(i, **changes):
     return row
 
 
-def headers(keys=None):
-    keys = keys or [c.key for c in CANDIDATES.columns]
-    return [CANDIDATES.column(k).title for k in keys]
+def headers(keys=None, spec=CANDIDATES):
+    keys = keys or [c.key for c in spec.columns]
+    return [spec.column(k).title for k in keys]
 
 
-def _grid(rows, keys=None, header=None):
-    keys = keys or [c.key for c in CANDIDATES.columns]
-    return [header or headers(keys)] + [[row.get(k, "") for k in keys] for row in rows]
+def _grid(rows, keys=None, header=None, spec=CANDIDATES):
+    keys = keys or [c.key for c in spec.columns]
+    return [header or headers(keys, spec)] + [[row.get(k, "") for k in keys] for row in rows]
 
 
 def xlsx(rows, keys=None, header=None, title="考生信息"):
@@ -58,9 +58,9 @@ def xlsx(rows, keys=None, header=None, title="考生信息"):
     return buffer.getvalue()
 
 
-def csv_file(rows, encoding="utf-8", bom=False, keys=None, header=None):
+def csv_file(rows, encoding="utf-8", bom=False, keys=None, header=None, spec=CANDIDATES):
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(_grid(rows, keys, header))
+    csv.writer(out, lineterminator="\r\n").writerows(_grid(rows, keys, header, spec))
     data = out.getvalue().encode(encoding)
     return (b"\xef\xbb\xbf" + data) if bom else data
 

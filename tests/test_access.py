@@ -10,6 +10,8 @@ from models.user import ROLE_LABELS
 from views import allowed_roles
 
 ROLES = list(ROLE_LABELS)
+# Views anyone may open without logging in; adding one is a decision, so it is listed here.
+PUBLIC = {"auth.login", "auth.setup", "health.healthz"}
 
 
 def routes(app):
@@ -30,6 +32,10 @@ def test_every_view_declares_who_may_open_it(app):
     for endpoint, _, _ in routes(app):
         view = app.view_functions[endpoint]
         assert getattr(view, "public", False) or getattr(view, "allowed_roles", None), endpoint
+
+
+def test_only_the_intended_views_are_public(app):
+    assert {endpoint for endpoint, _, _ in routes(app) if getattr(app.view_functions[endpoint], "public", False)} == PUBLIC
 
 
 def test_anonymous_users_are_sent_to_login_everywhere(app, client, make_user):

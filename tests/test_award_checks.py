@@ -2,9 +2,9 @@
 from datetime import date
 
 from models.award import ISSUED, RETURNED, SUBMITTED, AwardRecord
-from models.award_checks import Row, check_row, load_context, readiness, readiness_summary
-from models.candidate import VERIFIED, Candidate
-from models.pilot import Quota
+from models.award_checks import Row, check_row, load_context, readiness, readiness_of, readiness_summary
+from models.candidate import PENDING, VERIFIED, Candidate
+from models.quota import Quota
 from models.site import INACTIVE, PENDING as SITE_PENDING, Site
 from tests.conftest import other_candidates
 from tests.test_identity import make_id
@@ -112,5 +112,44 @@ def test_readiness_lists_every_precondition(world):
 def test_readiness_summary_counts_reasons(world):
     others = other_candidates(2)
     Candidate.update(status=VERIFIED).where(Candidate.id == others[0].id).execute()
-    summary = readiness_summary(list(Candidate.select()), world["cert"], "中级", TODAY)
+    summary = readiness_summary(Candidate.select(), world["cert"], "中级", TODAY)
     assert summary == {"ready": 2, "not_ready": 1, "reasons": {"信息准确": 1}, "quota": 3, "used": 0}
+
+
+def summary_one_by_one(certificate, level):
+    """The summary as readiness() answers it for each candidate: what the set-based count must equal."""
+    results = readiness_of(list(Candidate.select()), certificate, level, TODAY)
+    reasons = {}
+    for _, items in results:
+        for item in items:
+            if not item.ok:
+                reasons[item.label] = reasons.get(item.label, 0) + 1
+    ready = sum(all(item.ok for item in items) for _, items in results)
+    return {"ready": ready, "not_ready": len(results) - ready, "reasons": reasons}
+
+
+def summary_counts(certificate, level):
+    summary = readiness_summary(Candidate.select(), certificate, level, TODAY)
+    return {key: summary[key] for key in ("ready", "not_ready", "reasons")}
+
+
+def test_readiness_summary_counts_as_readiness_does_for_each_candidate(world):
+    cert, site = world["cert"], world["site"]
+    held, returned, issued, pending, verified = other_candidates(5)
+    Candidate.update(status=VERIFIED).where(Candidate.id == verified.id).execute()
+    Candidate.update(status=PENDING).where(Candidate.id == pending.id).execute()
+    Quota.update(amount=30).execute()
+    for candidate, status in ((held, SUBMITTED), (returned, RETURNED), (issued, ISSUED), (verified, SUBMITTED)):
+        AwardRecord.create(candidate=candidate, certificate=cert, level="中级", site=site, exam_date=date(2026, 3, 1),
+                           status=status)
+    expected = {"ready": 2, "not_ready": 4, "reasons": {"信息准确": 2, "同一证书等级只导入一次": 3}}
+    assert summary_one_by_one(cert, "中级") == summary_counts(cert, "中级") == expected
+
+    Quota.update(amount=3).execute()  # three records of 2026 hold the whole quota
+    assert summary_one_by_one(cert, "中级") == summary_counts(cert, "中级")
+    assert summary_counts(cert, "中级")["reasons"]["省厅指标"] == 6
+    Quota.update(amount=30).execute()
+    Site.update(site_status=INACTIVE).execute()
+    assert summary_one_by_one(cert, "中级") == summary_counts(cert, "中级")
+    assert summary_counts(cert, "中级")["ready"] == 0
+    assert summary_one_by_one(cert, "高级") == summary_counts(cert, "高级")

@@ -50,7 +50,7 @@ def test_return_requires_a_reason_then_staff_resubmit(client, login, record, mak
     assert AwardRecord.get_by_id(record.id).status == RETURNED
     staff = make_user(STAFF, username="staff2")
     with client.session_transaction() as session:
-        session["_user_id"] = str(staff.id)
+        session["_user_id"] = staff.get_id()
     bad = client.post(f"/awards/{record.id}/resubmit", data={"site": record.site_id, "exam_date": "2099-01-01",
                                                              "theory_score": "85", "practical_score": "70"})
     assert bad.status_code == 422 and "在未来" in bad.get_data(as_text=True)
@@ -82,7 +82,7 @@ def test_list_summary_counts_ready_candidates_for_the_chosen_level(client, login
 
 
 def test_quota_page_counts_pending_and_issued_records(client, login, record):
-    from models.pilot import Quota
+    from models.quota import Quota
     quota = Quota.get()
     assert quota.used() == 1 and quota.remaining() == 2
     AwardRecord.update(status=RETURNED).execute()
@@ -139,3 +139,19 @@ def test_odd_digit_characters_in_filters_are_ignored_not_a_crash(client, login, 
     login(STAFF)
     assert client.get("/awards/", query_string={"certificate": "²", "site": "²"}).status_code == 200
 
+
+
+def test_a_reviewer_finds_a_record_by_the_whole_id_number_only(client, login, record):
+    organisation = Organisation.get(Organisation.name == "工业和信息化部教育与考试中心")
+    login(REVIEWER, organisation=organisation)
+    number = record.candidate.id_number
+    found = lambda q: record.candidate.name in client.get("/awards/", query_string={"q": q}).get_data(as_text=True)
+    assert found(number)
+    assert not found(number[:10])
+    assert not found(number[-8:])
+
+
+def test_staff_may_search_by_part_of_the_id_number(client, login, record):
+    login(STAFF)
+    body = client.get("/awards/", query_string={"q": record.candidate.id_number[:10]}).get_data(as_text=True)
+    assert record.candidate.name in body

@@ -4,8 +4,9 @@ from datetime import date
 import pytest
 
 from models.audit import AuditEvent
+from models.award import RETURNED, AwardRecord
 from models.candidate import (ACCURATE, PENDING, REJECTED, VERIFIED, Candidate, TransitionError)
-from models.candidate_fields import clean_candidate
+from models.candidate_fields import CANDIDATE_SHEET
 import models.candidate as candidate_module
 from models.db import db, update_rows
 from models.user import STAFF
@@ -20,7 +21,7 @@ def staff(make_user):
 def new_candidate(staff, **overrides):
     raw = {"name": "张三", "id_type": "居民身份证", "id_number": make_id(), "gender": "男", "phone": "13812345678",
            **overrides}
-    values, errors = clean_candidate(raw)
+    values, errors = CANDIDATE_SHEET.clean(raw)
     assert errors == {}
     return Candidate.register(values, staff)
 
@@ -30,7 +31,7 @@ def events(candidate):
 
 
 def test_clean_candidate_reports_every_error_with_a_fix():
-    values, errors = clean_candidate({"name": "", "id_type": "身份证", "id_number": "4.10102E+17", "gender": "未知",
+    values, errors = CANDIDATE_SHEET.clean({"name": "", "id_type": "身份证", "id_number": "4.10102E+17", "gender": "未知",
                                       "phone": "123", "birth_date": "2003/13/40"})
     assert set(errors) == {"name", "id_number", "gender", "phone", "birth_date"}
     assert values["id_type"] == "居民身份证"  # alias accepted
@@ -38,7 +39,7 @@ def test_clean_candidate_reports_every_error_with_a_fix():
 
 
 def test_clean_candidate_derives_birth_date_from_the_id():
-    values, errors = clean_candidate({"name": "张三", "id_type": "居民身份证", "id_number": make_id(), "gender": "男",
+    values, errors = CANDIDATE_SHEET.clean({"name": "张三", "id_type": "居民身份证", "id_number": make_id(), "gender": "男",
                                       "phone": "13812345678"})
     assert errors == {} and values["birth_date"] == date(2003, 1, 5)
 
@@ -71,7 +72,7 @@ def test_rejected_candidate_edited_goes_back_to_pending_and_can_pass(staff):
     candidate = new_candidate(staff, gender="女")
     candidate.authenticate(staff)
     assert candidate.status == REJECTED
-    values, _ = clean_candidate({**candidate.field_values(), "gender": "男"})
+    values, _ = CANDIDATE_SHEET.clean({**candidate.field_values(), "gender": "男"})
     assert candidate.edit(values, staff) is True
     assert candidate.status == PENDING and candidate.reasons == []
     assert candidate.authenticate(staff) is True
@@ -102,7 +103,7 @@ def test_key_field_change_sends_accurate_candidate_back_with_reason(staff):
     candidate.authenticate(staff)
     candidate.set_photo("ab/abc.jpg", staff)
     candidate.confirm(staff)
-    values, _ = clean_candidate({**candidate.field_values(), "name": "张三丰"})
+    values, _ = CANDIDATE_SHEET.clean({**candidate.field_values(), "name": "张三丰"})
     candidate.edit(values, staff)
     assert candidate.status == PENDING and candidate.confirmed_by is None
     event = AuditEvent.for_object("candidate", candidate.id).first()
@@ -113,14 +114,14 @@ def test_key_field_change_sends_accurate_candidate_back_with_reason(staff):
 def test_non_key_field_change_keeps_status(staff):
     candidate = new_candidate(staff)
     candidate.authenticate(staff)
-    values, _ = clean_candidate({**candidate.field_values(), "class_name": "计应2302"})
+    values, _ = CANDIDATE_SHEET.clean({**candidate.field_values(), "class_name": "计应2302"})
     candidate.edit(values, staff)
     assert candidate.status == VERIFIED
 
 
 def test_unchanged_edit_writes_nothing(staff):
     candidate = new_candidate(staff)
-    values, _ = clean_candidate(candidate.field_values())
+    values, _ = CANDIDATE_SHEET.clean(candidate.field_values())
     assert candidate.edit(values, staff) is False
     assert events(candidate) == ["candidate.create"]
 
@@ -173,16 +174,25 @@ def test_missing_steps_follow_the_manual(staff):
     assert candidate.missing_steps() == ["上传学生照片", "点击「人工确认」核对信息和照片后保存"]
 
 
-def test_remove_is_audited_and_blockable(staff, monkeypatch):
-    from models import candidate as candidate_module
+def test_remove_is_audited(staff):
     candidate = new_candidate(staff)
-    monkeypatch.setattr(candidate_module, "DELETE_BLOCKERS", [lambda c: "该考生已有待颁证记录，不能删除"])
-    with pytest.raises(TransitionError, match="已有待颁证记录"):
-        candidate.remove(staff)
-    monkeypatch.setattr(candidate_module, "DELETE_BLOCKERS", [])
     candidate.remove(staff)
     assert Candidate.select().count() == 0
     assert AuditEvent.select().where(AuditEvent.action == "candidate.delete").count() == 1
+
+
+def test_the_foreign_key_of_a_certificate_record_refuses_removal_and_says_why(world, staff):
+    candidate = world["candidate"]
+    AwardRecord.create(candidate=candidate, certificate=world["cert"], level="中级", site=world["site"],
+                       exam_date=date(2026, 6, 1), status=RETURNED)
+    # Inside a caller's transaction too: the refused DELETE rolls back to a savepoint, and the
+    # transaction goes on (PostgreSQL would otherwise refuse every later statement).
+    with db.atomic():
+        with pytest.raises(TransitionError) as refused:
+            candidate.remove(staff)
+        assert str(refused.value) == "该考生已有待颁证或已颁证记录，不能删除"
+        assert Candidate.get_or_none(Candidate.id == candidate.id) is not None
+    assert AuditEvent.select().where(AuditEvent.action == "candidate.delete").count() == 0
 
 
 def test_filtered_search_by_name_id_and_class(staff):

@@ -1,8 +1,11 @@
 """考生管理 routes: the list and its partials, 新增学生信息, 认证 / 批量认证, 人工确认, detail, delete, roles."""
+from datetime import date
+
 import pytest
 from stdnum.cn import ric
 
 from models.audit import AuditEvent
+from models.award import AwardRecord
 from models.identity import implied_by_number
 from models.candidate import ACCURATE, PENDING, REJECTED, VERIFIED, Candidate
 
@@ -330,12 +333,13 @@ def test_delete_from_the_detail_page_goes_back_to_the_list(client, staff, make_c
     assert response.headers["HX-Redirect"] == "/candidates/"
 
 
-def test_delete_is_refused_while_a_blocker_says_so(client, staff, make_candidate, monkeypatch):
-    from models import candidate as candidate_module
-    monkeypatch.setattr(candidate_module, "DELETE_BLOCKERS", [lambda c: "该考生已有待颁证记录，不能删除"])
-    candidate = make_candidate()
+def test_delete_is_refused_while_the_candidate_has_a_certificate_record(client, staff, world):
+    candidate = world["candidate"]
+    AwardRecord.create(candidate=candidate, certificate=world["cert"], level="中级", site=world["site"],
+                       exam_date=date(2026, 6, 1))
     response = client.delete(f"/candidates/{candidate.id}", headers=HX)
-    assert response.status_code == 409 and "已有待颁证记录" in response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert response.get_data(as_text=True) == "该考生已有待颁证或已颁证记录，不能删除"
     assert Candidate.get_or_none(Candidate.id == candidate.id) is not None
 
 

@@ -4,10 +4,10 @@ from datetime import date
 
 import pytest
 
-from models import setting
 from models.audit import AuditEvent
 from models.catalog import Certificate, Organisation
-from models.pilot import PilotCertificate, PilotError, Quota
+from models.pilot import PilotCertificate, PilotError
+from models.quota import Quota
 from models.user import User, UserError
 
 HX = {"HX-Request": "true"}
@@ -188,29 +188,6 @@ def test_the_admin_cannot_lock_themself_out(admin):
         admin.set_active(False, by=admin)
     with pytest.raises(UserError, match="不能改变角色自己的账号"):
         admin.change("staff", None, "", by=admin)
-
-
-# ---- 院校设置 ------------------------------------------------------------------------------------------
-def test_admin_edits_college_settings_and_the_change_is_audited(client, admin):
-    page = client.get("/admin/settings").get_data(as_text=True)
-    assert "院校名称" in page and "院校代码" in page
-    data = {key: setting.get(key) for key in setting.DEFAULTS}
-    data.update(college_name="郑州示范职业技术学院", college_code="14567")
-    body = client.post("/admin/settings", data=data, headers=HX).get_data(as_text=True)
-    assert "<html" not in body and "已保存：院校名称、院校代码" in body
-    assert setting.get("college_name") == "郑州示范职业技术学院"
-    assert ("院校名称", "示范职业技术学院", "郑州示范职业技术学院") in last_event("setting.update").change_list
-
-
-def test_a_number_setting_must_stay_a_number(client, admin):
-    data = {key: setting.get(key) for key in setting.DEFAULTS}
-    data.update(login_max_failures="五次", import_keep_days="²", photo_min_ratio="nan", college_name="")
-    response = client.post("/admin/settings", data=data, headers=HX)
-    body = response.get_data(as_text=True)
-    assert response.status_code == 422 and "请填写院校名称" in body
-    assert "连续登录失败多少次后锁定账号须为正整数" in body and "待确认的导入文件保留天数" in body
-    assert body.count("须为正整数") == 2 and "照片高宽比下限（高 ÷ 宽）须为数字" in body
-    assert setting.get("login_max_failures") == "5" and setting.get("import_keep_days") == "14"
 
 
 def test_the_system_management_page_lists_the_new_cards(client, admin):

@@ -124,7 +124,7 @@ def test_unparseable_date_says_which_format():
 
 
 def test_ethnicity_without_zu_is_normalised():
-    from models.candidate_fields import FIELDS_BY_KEY
-    assert FIELDS_BY_KEY["ethnicity"].clean("汉") == "汉族"
+    from models.candidate_fields import CANDIDATE_SHEET
+    assert CANDIDATE_SHEET.column("ethnicity").clean("汉") == "汉族"
     with pytest.raises(FieldError):
-        FIELDS_BY_KEY["ethnicity"].clean("火星族")
+        CANDIDATE_SHEET.column("ethnicity").clean("火星族")

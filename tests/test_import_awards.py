@@ -7,10 +7,10 @@ from openpyxl import load_workbook
 
 from models.audit import AuditEvent
 from models.award import SUBMITTED, AwardRecord
-from models.batch import IMPORTED, REVIEW, ImportBatch
+from models.award_fields import AWARD_SHEET as AWARDS
+from models.import_batch import IMPORTED, REVIEW, ImportBatch
 from models.candidate import VERIFIED, Candidate
 from models.user import STAFF
-from sheets.spec import AWARDS
 from sheets.template import build_template
 from tests.conftest import other_candidates
 

@@ -10,7 +10,8 @@ from openpyxl import load_workbook
 from models import setting
 from models.audit import AuditEvent
 from models.candidate import PENDING, VERIFIED, Candidate
-from models.batch import IMPORTED, REFUSED, REVIEW, UNDONE, ImportBatch
+from models.db import db
+from models.import_batch import IMPORTED, REFUSED, REVIEW, UNDONE, ImportBatch
 from models.user import STAFF
 from tests import sheetfiles as sf
 
@@ -162,16 +163,16 @@ def test_two_rows_with_the_same_id_are_both_errors_naming_each_other(client, sta
 def test_limits_on_rows_and_size_are_enforced_with_a_message(client, staff):
     setting.put("import_max_rows", "2")
     assert "超过 2 行的上限" in text(upload(client, sf.xlsx([sf.person(i) for i in range(3)])))
-    setting.put("import_max_mb", "0")
-    assert "文件超过 0 MB 的上限" in text(upload(client, sf.xlsx([sf.person(1)])))
+    setting.put("import_max_mb", "1")
+    assert "文件超过 1 MB 的上限" in text(upload(client, b"x" * (1024 * 1024 + 1)))
 
 
 def test_a_file_from_another_template_is_refused_and_an_outdated_template_says_what_changed(client, staff, monkeypatch):
     from dataclasses import replace
 
-    from models.importing import IMPORTERS
+    from models.importers import IMPORTERS
     from sheets import readers
-    from sheets.spec import CANDIDATES, SPECS
+    from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES
     from sheets.template import build_template
     template = build_template(CANDIDATES)
     newer = replace(CANDIDATES, version=2, changes={1: "首个版本", 2: "新增「政治面貌」列"})
@@ -180,10 +181,9 @@ def test_a_file_from_another_template_is_refused_and_an_outdated_template_says_w
     assert "此文件使用的是旧版模板（第 1 版），当前为第 2 版" in body and "第 2 版：新增「政治面貌」列" in body
     assert "成功导入 1 条" in body
     other = replace(CANDIDATES, kind="awards", template_name="导入待颁证记录模板")
-    monkeypatch.setitem(SPECS, "awards", other)
     with pytest.raises(readers.SheetError, match="这个文件是用「导入待颁证记录模板」填写的"):
         path = _tmp_file(build_template(other))
-        readers.read(path, CANDIDATES)
+        readers.read(path, CANDIDATES, known=[other])
 
 
 # ---- stored candidates: 已存在, 更新已有考生, 未变化 --------------------------------------------------
@@ -439,6 +439,28 @@ def test_a_batch_is_undone_whole_while_untouched_and_says_why_not_otherwise(clie
     assert event.object_label in {f"{p['name']}（{p['id_number'][:6]}********{p['id_number'][-4:]}）"
                                   for p in (gone, sf.person(2))}
     assert ("原因", "", f"撤销导入批次 #{first.id}") in event.change_list
+
+
+def test_the_history_page_reads_what_its_rows_need_once_per_page_not_per_row(client, staff, monkeypatch):
+    def history_queries():
+        executed = []
+        real = db.obj.execute_sql
+        with monkeypatch.context() as patch:
+            patch.setattr(db.obj, "execute_sql", lambda sql, *args, **kw: executed.append(sql) or real(sql, *args, **kw))
+            page = text(client.get("/imports/", headers={"HX-Request": "true"}))
+        return page, len(executed)
+
+    upload(client, sf.xlsx([sf.person(1)]))
+    upload(client, sf.xlsx([sf.person(2)]))
+    Candidate.by_identity("居民身份证", sf.person(2)["id_number"]).authenticate(by=staff)
+    page, few = history_queries()
+    assert page.count("撤销本次导入") == 2 and "不可撤销：本批次中1 名考生已认证或已人工确认" in page
+    for i in range(3, 9):
+        upload(client, sf.xlsx([sf.person(i)]))
+    upload(client, b"x", "a.txt")
+    page, many = history_queries()
+    assert page.count('id="batch-') == 9 and page.count("不可撤销") == 1
+    assert many == few
 
 
 def test_history_lists_every_batch_with_counts_status_and_report(client, staff):

@@ -26,3 +26,14 @@ def test_pending_steps_run_in_order(app, monkeypatch):
     SchemaVersion.update(version=1).execute()
     assert models.init_schema() == (1, 3)
     assert ran == [2, 3] and stored_version() == 3
+
+
+def test_a_version_1_database_gains_the_session_version_and_keeps_its_users(app, make_user):
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+    make_user("admin", username="boss")
+    migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
+    migrate(migrator.drop_column("user", "session_version"))
+    SchemaVersion.update(version=1).execute()
+    assert models.init_schema() == (1, CURRENT_VERSION)
+    boss = User.by_username("boss")
+    assert boss.session_version == 0 and User.from_token(boss.get_id()) == boss

@@ -9,6 +9,7 @@ from PIL import Image
 
 from models.audit import AuditEvent
 from models.candidate import ACCURATE, VERIFIED, Candidate
+from models.demo.photos import seed_photos
 from models.job import FAILED, RUNNING, Job, JobError
 from models.photo import (PhotoRules, attach_photo, check_photo, delete_photo_file, demo_jpeg, photo_file,
                           store_photo)
@@ -421,9 +422,8 @@ def test_reviewers_cannot_see_photos(client, login, data_dir):
 
 
 def test_seed_demo_photos_gives_most_verified_candidates_a_photo_once(data_dir):
-    from models.photo import seed_demo_photos
     for n in range(10):
         make_candidate(f"1101012003010{n:05d}")
-    assert seed_demo_photos(data_dir) == 8
-    assert seed_demo_photos(data_dir) == 0
+    assert seed_photos(data_dir) == 8
+    assert seed_photos(data_dir) == 0
     assert Candidate.without_photo().count() == 2

@@ -7,6 +7,7 @@ from app import create_app
 from models import audit
 from models.audit import AuditEvent
 from models.privacy import mask_id, mask_ids_in_text, mask_phone
+from models.user import User
 
 
 def test_security_headers_on_every_page(client):
@@ -98,7 +99,7 @@ def test_the_log_and_timelines_name_people_by_display_name(app, client, login):
     assert f"测试admin <span class=\"muted small\">{admin.username}</span>" in page  # who, and the login name
     assert "<td>系统</td>" in page and "<td>former-clerk</td>" in page  # a user deleted since keeps the name logged
     with app.test_request_context():
-        assert [e.actor for e in AuditEvent.select().order_by(AuditEvent.id)] == ["测试admin", "系统", "former-clerk"]
+        assert [User.actor(e) for e in AuditEvent.select().order_by(AuditEvent.id)] == ["测试admin", "系统", "former-clerk"]
     for name in ("测试adm", admin.username):  # the filter finds a person by either name
         found = client.get("/admin/audit", query_string={"user": name}).get_data(as_text=True)
         assert "修改用户" in found and "former-clerk" not in found

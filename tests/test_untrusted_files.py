@@ -8,11 +8,12 @@ import io
 import pytest
 
 from models import setting
-from models.batch import REFUSED, ImportBatch
+from models.award_fields import AWARD_SHEET as AWARDS
+from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES
+from models.import_batch import REFUSED, ImportBatch
 from models.job import FAILED, Job, start
 from models.user import STAFF
 from sheets import isolated, precheck, readers, worker
-from sheets.spec import AWARDS, CANDIDATES
 from tests import sheetfiles as sf
 
 FAR_CELL = "文件无法读取：工作表范围异常（XFD1048576），请删除多余的单元格后重新上传"

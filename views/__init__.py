@@ -2,9 +2,12 @@
 import json
 from math import ceil
 
-from flask import current_app, make_response, render_template, request
+from flask import abort, current_app, make_response, render_template, request
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
+from werkzeug.routing import IntegerConverter
+
+from models.normalise import MAX_INTEGER, whole_number
 
 
 def roles(*allowed):
@@ -32,6 +35,38 @@ def can(endpoint):
     return (current_user.is_authenticated
             and endpoint in current_app.view_functions
             and current_user.role in allowed_roles(endpoint))
+
+
+def me():
+    """The logged-in user itself (not flask-login's proxy): what a model records as the one who acted."""
+    return current_user._get_current_object()
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in a route: an id no database column can hold is a 404, not an OverflowError."""
+    regex = r"\d{1,19}"
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, *args, **{"max": MAX_INTEGER, **kwargs})
+
+
+def get_or_404(query, record_id):
+    """The row with this id of a model or of a query (e.g. the rows a user may see), else 404."""
+    query = query.select() if isinstance(query, type) else query
+    record_id = whole_number(record_id)
+    found = None if record_id is None else query.where(query.model.id == record_id).first()
+    return found or abort(404)
+
+
+def list_filters(names, args=None):
+    """A list page's filters from the query string (or `args`): each named one trimmed, "" when absent."""
+    args = request.args if args is None else args
+    return {name: args.get(name, "").strip() for name in names}
+
+
+def id_list(values):
+    """The ids among form or URL values (ticked rows); anything else, or out of range, is left out."""
+    return [number for number in map(whole_number, values) if number is not None]
 
 
 def wants_partial():

@@ -4,9 +4,9 @@ from datetime import datetime, timedelta
 from flask import Blueprint, request
 from flask_login import current_user
 
-from models import setting
+from models import numbering, setting
 from models.audit import ACTION_LABELS, AuditEvent
-from models.user import ADMIN
+from models.user import ADMIN, User
 
 from . import Page, page_arg, render, roles
 
@@ -29,7 +29,7 @@ def audit_log():
     if filters["action"]:
         query = query.where(AuditEvent.action == filters["action"])
     if filters["user"]:
-        query = query.where(AuditEvent.by_person(filters["user"]))
+        query = query.where(User.events_by(filters["user"]))
     if day := _date(filters["date_from"]):
         query = query.where(AuditEvent.at >= day)
     if day := _date(filters["date_to"]):
@@ -41,14 +41,21 @@ def audit_log():
 @bp.route("/settings", methods=["GET", "POST"])
 @roles(ADMIN)
 def settings():
-    """院校设置: every setting with its label; 保存 stores and audits the changed ones."""
-    values, errors, saved = {key: setting.get(key) for key in setting.DEFAULTS}, {}, None
-    if request.method == "POST":
-        values, errors = setting.clean(request.form)
-        if not errors:
-            saved = setting.update(values, by=current_user._get_current_object())
-    return render("admin/settings.html", block="form", status=422 if errors else 200, values=values,
-                  errors=errors, saved=saved, labels={k: label for k, (_, label) in setting.DEFAULTS.items()})
+    """院校设置: every setting by group, a stored value that no longer passes marked; 保存 stores all or none."""
+    posted = request.method == "POST"
+    raw = request.form if posted else setting.stored()
+    values, errors = setting.clean(raw)
+    saved = setting.update(values, by=current_user._get_current_object()) if posted and not errors else None
+    return render("admin/settings.html", block="form", status=422 if posted and errors else 200,
+                  groups=setting.GROUPS, texts=setting.texts(raw, values), errors=errors, posted=posted,
+                  saved=saved, preview=numbering.preview(raw), live=numbering.SETTINGS)
+
+
+@bp.route("/settings/number-preview")
+@roles(ADMIN)
+def number_preview():
+    """The next certificate number under the format being typed, or why the format is refused."""
+    return render("admin/_number_preview.html", preview=numbering.preview(request.args))
 
 
 def _date(text):

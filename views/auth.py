@@ -4,11 +4,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from models import audit
-from models.db import db
-from models.user import ADMIN, ROLE_LABELS, User, UserError
+from models import login_throttle, setting
+from models.user import ROLE_LABELS, User, UserError
 
-from . import public, render, roles
+from . import me, public, render, roles
 
 bp = Blueprint("auth", __name__)
 
@@ -28,26 +27,32 @@ def login():
         return redirect(url_for("dashboard.index"))
     if not User.select().exists():
         return redirect(url_for("auth.setup"))
-    error, username = None, request.form.get("username", "").strip()
+    error, status, username = None, 200, request.form.get("username", "").strip()
     if request.method == "POST":
-        user = User.by_username(username)
-        if user is not None and user.active and user.attempt_login(request.form.get("password")):
+        user, address = User.by_username(username), request.remote_addr
+        if login_throttle.is_throttled(address):
+            login_throttle.count_failure(address)
+            error, status = "登录尝试过于频繁，请一分钟后再试", 429
+        elif user is not None and user.active and user.attempt_login(request.form.get("password")):
             login_user(user)
             return redirect(_safe_next(request.args.get("next")), 303)
-        if user is not None and user.is_locked():
-            error = f"连续输错密码次数过多，账号已锁定至 {user.locked_until:%H:%M}，请稍后再试或联系院校管理员"
         else:
-            error = "用户名或密码错误"
-    return render("auth/login.html", error=error, username=username,
-                  status=401 if error else 200)
+            if user is None or not user.active:
+                User.decoy_check(request.form.get("password"))
+            login_throttle.count_failure(address)
+            # One answer for a wrong name, a wrong password and a locked account: no name can be probed.
+            error, status = (f"用户名或密码错误。连续输错 {setting.get('login_max_failures')} 次，账号将锁定 "
+                             f"{setting.get('login_lock_minutes')} 分钟，请稍后再试或联系院校管理员"), 401
+    if request.args.get("expired") and not error:
+        error = "长时间未操作，已自动退出，请重新登录"
+    return render("auth/login.html", error=error, username=username, status=status)
 
 
 @bp.route("/logout", methods=["POST"])
 @roles(*ROLE_LABELS)
 def logout():
-    """End the session."""
-    with db.atomic():
-        audit.record("auth.logout", current_user._get_current_object())
+    """End the session, and every other session of the same user."""
+    me().log_out()
     logout_user()
     return redirect(url_for("auth.login"), 303)
 
@@ -65,10 +70,8 @@ def setup():
             error = "两次输入的密码不一致"
         else:
             try:
-                with db.atomic():
-                    user = User.create_user(request.form.get("username"), password, ADMIN,
-                                            display_name=request.form.get("display_name"))
-                    audit.record("auth.setup", user, user=user)
+                user = User.create_first_admin(request.form.get("username"), password,
+                                               request.form.get("display_name"))
             except UserError as exc:
                 error = str(exc)
             else:

@@ -3,61 +3,55 @@ and 颁证前检查 (readiness) for a candidate or the ticked candidates."""
 from datetime import date
 from io import BytesIO
 
-from flask import Blueprint, abort, request, send_file
-from flask_login import current_user
+from flask import Blueprint, request, send_file
 
-from models import audit
-from models.award import RETURNED, STATUSES, AwardError, AwardRecord
-from models.award_checks import Row, load_context, readiness, readiness_summary
+from models import award_checks
+from models.audit import AuditEvent
+from models.award import STATUSES, STATUS_COLORS, AwardError, AwardRecord
+from models.award_fields import AWARD_SHEET
 from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
-from models.db import db
-from models.normalise import FieldError, parse_date
+from models.normalise import FieldError, parse_date, whole_number
 from models.pilot import PilotCertificate
+from models.setting import SettingError
 from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
-from sheets.spec import AWARDS
 
-from . import Page, hx_events, page_arg, refused, render, roles, wants_partial
+from . import Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, refused, render, roles, wants_partial
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
 FILTERS = ("q", "certificate", "level", "site", "status", "date_from", "date_to")
+
+
+@bp.context_processor
+def statuses():
+    return dict(STATUS_COLORS=STATUS_COLORS)
 
 
 @bp.route("/")
 @roles(ADMIN, STAFF, REVIEWER)
 def index():
     """待颁证记录: filters in the URL; htmx gets only the results block."""
-    filters = {key: request.args.get(key, "").strip() for key in FILTERS}
-    sites = _sites(filters["certificate"])
+    filters = list_filters(FILTERS)
+    sites = list(Site.filtered(me(), certificate=filters["certificate"]).order_by(Site.name))
     if filters["site"] not in {str(s.id) for s in sites}:
         filters["site"] = ""  # a site of another certificate than the one just chosen
-    query = AwardRecord.filtered(current_user, **_query_filters(filters))
-    return render("awards/list.html", block="results", filters=filters, page=Page(query, page_arg()),
-                  counts=AwardRecord.status_counts(AwardRecord.filtered(current_user, **_query_filters(
-                      dict(filters, status="")))),
+    return render("awards/list.html", block="results", filters=filters,
+                  page=Page(AwardRecord.filtered(me(), **filters), page_arg()),
+                  counts=AwardRecord.status_counts(AwardRecord.filtered(me(), **dict(filters, status=""))),
                   certificates=Certificate.ordered(), sites=sites, site_oob=wants_partial(),
                   statuses=STATUSES, levels=LEVELS, summary=_summary(filters))
-
-
-def _sites(certificate):
-    """The 考核站点 filter's choices: the user's sites, only those of the chosen certificate if one is."""
-    query = Site.visible_to(current_user).order_by(Site.name)
-    return list(query.where(Site.certificate == int(certificate)) if certificate.isdecimal() else query)
 
 
 @bp.route("/export")
 @roles(ADMIN, STAFF)
 def export():
     """导出: the filtered records in the import template's layout (full ID numbers; audited)."""
-    filters = {key: request.args.get(key, "").strip() for key in FILTERS}
-    query = AwardRecord.filtered(current_user, **_query_filters(filters))
-    body = build_export(AWARDS, (r.export_values() for r in query.iterator()))
-    shown = {k: v for k, v in filters.items() if v}
-    with db.atomic():
-        audit.record("award.export", None, {"筛选条件": (None, shown or "全部"), "条数": (None, query.count())},
-                     user=current_user._get_current_object(), label="导出待颁证记录（含完整证件号码）")
+    filters = list_filters(FILTERS)
+    query = AwardRecord.filtered(me(), **filters)
+    body = build_export(AWARD_SHEET, (r.export_values() for r in query.iterator()))
+    AwardRecord.record_export({k: v for k, v in filters.items() if v}, query.count(), by=me())
     return send_file(BytesIO(body), as_attachment=True, download_name=f"待颁证记录-{date.today():%Y%m%d}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -66,22 +60,21 @@ def export():
 @roles(ADMIN, STAFF, REVIEWER)
 def detail(record_id):
     """One record with its audit timeline."""
-    from models.audit import AuditEvent
-    record = AwardRecord.get_for(current_user, record_id) or abort(404)
-    return render("awards/detail.html", r=record, events=list(AuditEvent.for_object("awardrecord", record.id)))
+    record = get_or_404(AwardRecord.visible_to(me()), record_id)
+    return render("awards/detail.html", block="record", r=record,
+                  events=list(AuditEvent.for_object("awardrecord", record.id)))
 
 
 @bp.route("/issue", methods=["POST"])
 @roles(REVIEWER)
 def issue():
     """颁证 on the ticked records: each gets a unique certificate number."""
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdecimal()]
-    records = list(AwardRecord.visible_to(current_user).where(AwardRecord.id.in_(ids)))
+    records = list(AwardRecord.visible_to(me()).where(AwardRecord.id.in_(id_list(request.form.getlist("ids")))))
     if not records:
         return refused("请先勾选要颁证的记录")
     try:
-        AwardRecord.issue_many(records, current_user._get_current_object())
-    except AwardError as exc:
+        AwardRecord.issue_many(records, me())
+    except (AwardError, SettingError) as exc:
         return refused(exc)
     return "", 204, hx_events(awardsChanged=True, notice=(f"已颁证 {len(records)} 条记录", "ok"))
 
@@ -90,11 +83,11 @@ def issue():
 @roles(REVIEWER)
 def return_record(record_id):
     """退回 with a required reason: the dialog, then the change."""
-    record = AwardRecord.get_for(current_user, record_id) or abort(404)
+    record = get_or_404(AwardRecord.visible_to(me()), record_id)
     if request.method == "GET":
         return render("awards/return.html", block="dialog", r=record, error=None)
     try:
-        record.return_to_college(request.form.get("reason"), current_user._get_current_object())
+        record.return_to_college(request.form.get("reason"), me())
     except AwardError as exc:
         return render("awards/return.html", block="dialog", r=record, error=str(exc), status=422)
     return "", 204, hx_events(closeDialog=True, awardsChanged=True, notice=("已退回该记录", "ok"))
@@ -104,17 +97,19 @@ def return_record(record_id):
 @roles(ADMIN, STAFF)
 def resubmit(record_id):
     """Staff correct a returned record and submit it again."""
-    record = AwardRecord.get_for(current_user, record_id) or abort(404)
-    if record.status != RETURNED:
-        return refused(f"记录状态为「{record.status}」，只有已退回的记录可以修改后重新提交")
+    record = get_or_404(AwardRecord.visible_to(me()), record_id)
+    try:
+        record.check_resubmittable()
+    except AwardError as exc:
+        return refused(exc)
     sites = list(Site.naming(record.certificate, record.level).order_by(Site.name))
     if request.method == "GET":
         return render("awards/resubmit.html", block="dialog", r=record, sites=sites, error=None, form={})
     try:
         site = next((s for s in sites if str(s.id) == request.form.get("site")), None)
-        record.resubmit(site, parse_date(request.form.get("exam_date"), "考核日期"),
-                        _score(request.form.get("theory_score"), "理论成绩"),
-                        _score(request.form.get("practical_score"), "实操成绩"), current_user._get_current_object())
+        award_checks.resubmit(record, site, parse_date(request.form.get("exam_date"), "考核日期"),
+                              _score(request.form.get("theory_score"), "理论成绩"),
+                              _score(request.form.get("practical_score"), "实操成绩"), me())
     except (AwardError, FieldError) as exc:
         return render("awards/resubmit.html", block="dialog", r=record, sites=sites, error=str(exc),
                       form=request.form, status=422)
@@ -125,46 +120,31 @@ def resubmit(record_id):
 @roles(ADMIN, STAFF)
 def readiness_check():
     """颁证前检查: for a candidate or the ticked candidates and a certificate level, each precondition ✓ or ✗."""
-    ids = [int(i) for i in request.args.getlist("candidate_id") + request.args.getlist("ids") if i.isdecimal()]
-    pairs = sorted(PilotCertificate.pairs(), key=lambda p: (p[0], LEVELS.index(p[1])))
-    certificate_id, level = _chosen_pair(pairs)
+    ids = id_list(request.args.getlist("candidate_id") + request.args.getlist("ids"))
+    pairs = [(pilot.certificate, pilot.level) for pilot in PilotCertificate.ordered()]
+    certificate, level = _chosen_pair(pairs)
     candidates = list(Candidate.select().where(Candidate.id.in_(ids))) if ids else []
-    certificate = Certificate.get_or_none(Certificate.id == certificate_id)
-    results = []
-    if certificate is not None and candidates:
-        rows = [Row(id_type=c.id_type, id_number=c.id_number, exam_date=date.today()) for c in candidates]
-        ctx = load_context(rows)
-        results = [(c, readiness(c, certificate, level, ctx)) for c in candidates]
+    results = award_checks.readiness_of(candidates, certificate, level) if certificate and candidates else []
     return render("awards/readiness.html", block="checks", results=results, ids=ids, certificate=certificate,
-                  level=level, pairs=[(Certificate.get_by_id(c), lv) for c, lv in pairs])
+                  level=level, pairs=pairs)
 
 
 def _chosen_pair(pairs):
     """The certificate level asked about: `pair=<certificate id>|<level>`, or the first pilot level."""
-    chosen = (request.args.get("pair", "") + "|").split("|")[:2]
-    if chosen[0].isdecimal() and (int(chosen[0]), chosen[1]) in pairs:
-        return int(chosen[0]), chosen[1]
-    return pairs[0] if pairs else (None, None)
+    certificate_id, _, level = request.args.get("pair", "").partition("|")
+    certificate_id = whole_number(certificate_id)
+    chosen = next(((c, lv) for c, lv in pairs if (c.id, lv) == (certificate_id, level)), None)
+    return chosen or (pairs[0] if pairs else (None, None))
 
 
 def _summary(filters):
     """For staff who chose a pilot certificate and level: how many candidates could be imported, and why not."""
-    if current_user.role == REVIEWER or not filters["certificate"].isdecimal() or not filters["level"]:
+    if me().role == REVIEWER or not filters["level"] or whole_number(filters["certificate"]) is None:
         return None
-    certificate = Certificate.get_or_none(Certificate.id == int(filters["certificate"]))
+    certificate = Certificate.get_or_none(Certificate.id == whole_number(filters["certificate"]))
     if certificate is None or not PilotCertificate.is_pilot(certificate, filters["level"]):
         return None
-    return readiness_summary(list(Candidate.select()), certificate, filters["level"])
-
-
-def _query_filters(filters):
-    values = dict(filters)
-    for key in ("date_from", "date_to"):
-        try:
-            values[key] = parse_date(filters[key]) if filters[key] else None
-        except FieldError:
-            values[key] = None
-    return values
+    return award_checks.readiness_summary(Candidate.select(), certificate, filters["level"])
 
 
 def _score(raw, label):

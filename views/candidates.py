@@ -1,17 +1,17 @@
 """考生管理: the candidate list, 新增学生信息 and edit, 认证 / 批量认证, 人工确认, the detail page and delete."""
 from flask import Blueprint, abort, current_app, redirect, request, url_for
-from flask_login import current_user
 
-from models import audit, photo as photos
+from models import photo as photos
 from models.audit import AuditEvent
-from models.candidate import (ACCURATE, AUTHENTICABLE, PENDING, REJECTED, STATUSES, VERIFIED, Candidate,
-                              TransitionError)
-from models.candidate_fields import FIELDS, FIELDS_BY_KEY, clean_candidate
+from models.candidate import AUTHENTICABLE, PENDING, STATUSES, Candidate, TransitionError
+from models.candidate_fields import CANDIDATE_SHEET
 from models.identity import identity_problems, implied_by_number
 from models.normalise import FieldError
+from models.setting import SettingError
 from models.user import ADMIN, STAFF
 
-from . import Page, hx_events, page_arg, refused, render, roles, wants_partial
+from . import (Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, refused, render, roles,
+               wants_partial)
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 FILTERS = ("q", "status", "department", "major", "has_photo", "sort")
@@ -21,8 +21,7 @@ SKIPPED_NOTE = "（状态不是待认证或认证未通过）"
 
 @bp.context_processor
 def statuses():
-    return dict(STATUSES=STATUSES, PENDING=PENDING, VERIFIED=VERIFIED, REJECTED=REJECTED,
-                ACCURATE=ACCURATE, AUTHENTICABLE=AUTHENTICABLE, FIELDS=FIELDS)
+    return dict(STATUSES=STATUSES, PENDING=PENDING, COLUMNS=CANDIDATE_SHEET.resolved().columns)
 
 
 # ---- the list ------------------------------------------------------------------------------------
@@ -51,7 +50,7 @@ def new():
     """新增学生信息: the dialog, and 保存 that creates the candidate in 待认证."""
     if request.method == "POST":
         return _save(None)
-    return _form(None, {"id_type": FIELDS_BY_KEY["id_type"].choices[0]})
+    return _form(None, {"id_type": CANDIDATE_SHEET.column("id_type").choices[0]})
 
 
 @bp.route("/<int:candidate_id>/edit", methods=["GET", "POST"])
@@ -68,9 +67,9 @@ def edit(candidate_id):
 @roles(ADMIN, STAFF)
 def validate(key):
     """Inline validation as the user leaves a field: its error or hint; an ID fills 出生日期/性别 if empty."""
-    field = FIELDS_BY_KEY.get(key) or abort(404)
+    field = CANDIDATE_SHEET.resolved().column(key) or abort(404)
     raw = request.form.to_dict()
-    candidate = _get(int(raw["candidate_id"])) if raw.get("candidate_id", "").isdecimal() else None
+    candidate = _get(raw["candidate_id"]) if raw.get("candidate_id") else None
     fills = _implied_fills(raw) if key in ("id_number", "id_type") else []
     _, errors, notes = _check(raw, candidate)
     return render("candidates/_validate.html", field=field, fills=fills, raw=raw, errors=errors, notes=notes)
@@ -83,8 +82,8 @@ def authenticate(candidate_id):
     """认证 one row: run the identity verifier and return the updated row."""
     candidate = _get(candidate_id)
     try:
-        passed = candidate.authenticate(by=_me())
-    except TransitionError as exc:
+        passed = candidate.authenticate(by=me())
+    except (TransitionError, SettingError) as exc:
         return refused(exc)
     if passed:
         notice = (f"{candidate.name}：认证通过", "ok")
@@ -98,15 +97,17 @@ def authenticate(candidate_id):
 def bulk_authenticate():
     """批量认证 of the ticked rows or of every row matching the filter: the confirming dialog, then the work."""
     filters = _filters(request.values)
-    ids = [int(i) for i in request.values.getlist("ids") if i.isdecimal()]
+    ids = id_list(request.values.getlist("ids"))
     scope = request.values.get("scope") or ("selected" if ids else "all")
     if request.method == "GET":
         matching = Candidate.filtered(**filters)
         return render("candidates/bulk.html", block="dialog", filters=filters, ids=ids, scope=scope,
                       matching=matching.count(), todo=matching.where(Candidate.status.in_(AUTHENTICABLE)).count())
-    query = (Candidate.select().where(Candidate.id.in_(ids)) if scope == "selected" and ids
-             else Candidate.filtered(**filters))
-    passed, failed, skipped = Candidate.authenticate_many(list(query), by=_me())
+    query = Candidate.select().where(Candidate.id.in_(ids)) if scope == "selected" else Candidate.filtered(**filters)
+    try:
+        passed, failed, skipped = Candidate.authenticate_many(list(query), by=me())
+    except SettingError as exc:
+        return refused(exc)
     message = f"认证通过 {passed} 人，认证未通过 {failed} 人，跳过 {skipped} 人{SKIPPED_NOTE if skipped else ''}"
     if not request.htmx:
         return redirect(url_for(".index", **{k: v for k, v in filters.items() if v}), 303)
@@ -119,13 +120,15 @@ def bulk_authenticate():
 def confirm(candidate_id):
     """人工确认: every field (the full ID, audited) beside the photo; 保存 marks the candidate 信息准确."""
     candidate = _get(candidate_id)
-    if candidate.status != VERIFIED:
-        return refused(f"考生状态为「{candidate.status}」，只有认证通过的考生可以人工确认")
+    try:
+        candidate.check_confirmable()
+    except TransitionError as exc:
+        return refused(exc)
     if request.method == "GET":
-        audit.record("candidate.view_id", candidate, user=_me())
+        candidate.record_full_id_view(by=me())
         return render("candidates/confirm.html", block="dialog", c=candidate)
     try:
-        candidate.confirm(by=_me())
+        candidate.confirm(by=me())
     except TransitionError as exc:
         return refused(exc)
     return "", 204, hx_events(closeDialog=True, candidatesReload=True,
@@ -138,7 +141,7 @@ def confirm(candidate_id):
 def detail(candidate_id):
     """The candidate's page: every field with the full ID (audited), photo, status, what is missing, history."""
     candidate = _get(candidate_id)
-    audit.record("candidate.view_id", candidate, user=_me())
+    candidate.record_full_id_view(by=me())
     events = list(AuditEvent.for_object("candidate", candidate.id)
                   .where(AuditEvent.action != "candidate.view_id")
                   .limit(200))
@@ -151,7 +154,7 @@ def delete(candidate_id):
     """Delete a candidate (refused while it has certificate records) and its photo file."""
     candidate = _get(candidate_id)
     try:
-        photo = candidate.remove(by=_me())
+        photo = candidate.remove(by=me())
     except TransitionError as exc:
         return refused(exc)
     if photo:
@@ -163,16 +166,12 @@ def delete(candidate_id):
 
 
 # ---- helpers -------------------------------------------------------------------------------------
-def _me():
-    return current_user._get_current_object()
-
-
 def _get(candidate_id):
-    return Candidate.get_or_none(Candidate.id == candidate_id) or abort(404)
+    return get_or_404(Candidate, candidate_id)
 
 
 def _filters(args):
-    filters = {key: args.get(key, "").strip() for key in FILTERS}
+    filters = list_filters(FILTERS, args)
     filters["sort"] = filters["sort"] or DEFAULT_SORT
     return filters
 
@@ -214,7 +213,7 @@ def _form(candidate, raw, errors=None, notes=None, status=200, headers=None):
 
 def _check(raw, candidate):
     """Clean the form with the one validator, then add what the form also shows: ID hints and duplicates."""
-    values, errors = clean_candidate(raw)
+    values, errors = CANDIDATE_SHEET.clean(raw)
     notes = {}
     id_type, number = values.get("id_type"), values.get("id_number")
     if id_type and number and "id_number" not in errors:
@@ -234,13 +233,13 @@ def _check(raw, candidate):
 
 def _implied_fills(raw):
     """Fill an empty 出生日期 and 性别 from the ID number; returns the fields filled."""
-    values, _ = clean_candidate(raw)
+    values, _ = CANDIDATE_SHEET.clean(raw)
     born, gender = implied_by_number(values.get("id_type"), values.get("id_number", ""))
     fills = []
     for key, value in (("birth_date", born and born.isoformat()), ("gender", gender)):
         if value and not raw.get(key, "").strip():
             raw[key] = value
-            fills.append(FIELDS_BY_KEY[key])
+            fills.append(CANDIDATE_SHEET.column(key))
     return fills
 
 
@@ -251,11 +250,11 @@ def _save(candidate):
     if errors:
         return _form(candidate, raw, errors, notes, status=422)
     if candidate is None:
-        candidate = Candidate.register(values, by=_me())
+        candidate = Candidate.register(values, by=me())
         message = f"已新增考生 {candidate.name}，状态为待认证"
     else:
         changed_key = candidate.status != PENDING
-        candidate.edit(values, by=_me())
+        candidate.edit(values, by=me())
         message = f"已保存 {candidate.name} 的信息" + ("，需重新认证" if changed_key and candidate.status == PENDING else "")
     photo = _attach_photo(candidate)
     if photo and not photo[0]:
@@ -271,4 +270,4 @@ def _attach_photo(candidate):
     upload = request.files.get("photo")
     if upload is None or not upload.filename:
         return None
-    return photos.attach_photo(candidate, upload.read(), current_app.config["DATA_DIR"], _me())
+    return photos.attach_photo(candidate, upload.read(), current_app.config["DATA_DIR"], me())

@@ -1,14 +1,14 @@
 """系统管理 → 证书目录 and 试点证书: the certificates the college knows of, and the levels it pilots."""
 
-from flask import Blueprint, abort, request
-from flask_login import current_user
+from flask import Blueprint, request
 
 from models.catalog import LEVELS, CatalogError, Certificate
-from models.normalise import FieldError
-from models.pilot import PilotCertificate, PilotError, parse_since
+from models.normalise import FieldError, whole_number
+from models.pilot import PilotCertificate, PilotError, parse_since, save_certificate
+from models.site import remove_pilot
 from models.user import ADMIN
 
-from . import hx_events, render, roles
+from . import get_or_404, hx_events, me, refused, render, roles
 
 bp = Blueprint("catalog", __name__, url_prefix="/admin")
 
@@ -38,7 +38,7 @@ def certificate_new():
 @roles(ADMIN)
 def certificate_edit(certificate_id):
     """修改 a certificate of the catalogue."""
-    certificate = Certificate.get_or_none(Certificate.id == certificate_id) or abort(404)
+    certificate = get_or_404(Certificate, certificate_id)
     return _certificate_form(certificate)
 
 
@@ -61,21 +61,17 @@ def pilots():
 @roles(ADMIN)
 def pilot_delete(pilot_id):
     """删除 a pilot level (refused while a site names it)."""
-    pilot = PilotCertificate.get_or_none(PilotCertificate.id == pilot_id) or abort(404)
+    pilot = get_or_404(PilotCertificate, pilot_id)
     try:
-        pilot.remove(by=_me())
+        remove_pilot(pilot, by=me())
     except PilotError as exc:
-        return str(exc), 409, {"Content-Type": "text/plain; charset=utf-8"}
+        return refused(exc)
     return render("catalog/pilots.html", block="pilots", raw={"levels": []}, errors={},
                   pilots=list(PilotCertificate.ordered()), certificates=list(Certificate.ordered()),
                   headers=hx_events(notice=(f"已删除试点证书「{pilot}」", "ok")))
 
 
 # ---- helpers -------------------------------------------------------------------------------------
-def _me():
-    return current_user._get_current_object()
-
-
 def _certificate_form(certificate):
     raw, errors = (certificate.form_values() if certificate else {"pass_mark": "60", "levels": list(LEVELS)}), {}
     if request.method == "POST":
@@ -83,7 +79,7 @@ def _certificate_form(certificate):
         values, errors = Certificate.clean(raw)
         if not errors:
             try:
-                saved = Certificate.save_from(values, by=_me(), certificate=certificate)
+                saved = save_certificate(values, by=me(), certificate=certificate)
             except CatalogError as exc:
                 errors = {"name": str(exc)}
             else:
@@ -95,8 +91,7 @@ def _certificate_form(certificate):
 def _add_pilot(raw):
     """Add the pilot levels the form names; returns the form's errors (empty when added)."""
     errors = {}
-    certificate = Certificate.get_or_none(Certificate.id == int(raw["certificate"])) \
-        if raw.get("certificate", "").isdecimal() else None
+    certificate = Certificate.get_or_none(Certificate.id == whole_number(raw.get("certificate")))
     if certificate is None:
         errors["certificate"] = "请选择证书"
     try:
@@ -105,7 +100,7 @@ def _add_pilot(raw):
         errors["since"] = exc.problem
     if not errors:
         try:
-            PilotCertificate.add(certificate, raw["levels"], since, by=_me())
+            PilotCertificate.add(certificate, raw["levels"], since, by=me())
         except PilotError as exc:
             errors["levels"] = str(exc)
     return errors

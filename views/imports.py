@@ -1,109 +1,93 @@
-"""批量导入学生信息 and 导出: the dialog, upload and its polled status block, 仅导入正确的 N 行, the error report,
-导入记录 with 撤销本次导入, the template download and the candidate export."""
+"""批量导入学生信息 and 导入待颁证记录 through the ImportBatch: the dialog, the template download, the upload and
+its polled status block, 仅导入正确的 N 行, the error report, 导入记录 with 撤销本次导入; and the candidate 导出."""
 from datetime import datetime
 from io import BytesIO
 
-from flask import Blueprint, abort, request, send_file
-from flask_login import current_user
+from flask import Blueprint, abort, request, send_file, url_for
 
-from models import audit
 from models.candidate import Candidate
-from models.batch import CHECKING, IMPORTED, REFUSED, REVIEW, UNDONE, ImportBatch, ImportRefused, limits
-from models.importing import confirm, receive, report_file, start_check
-from models.job import FAILED
+from models.candidate_fields import CANDIDATE_SHEET
+from models.import_batch import ImportBatch, ImportRefused, limits
+from models.importers import IMPORTERS
 from models.user import ADMIN, STAFF
 from sheets.export import build_export
-from sheets.spec import AWARDS, CANDIDATES
 from sheets.template import build_template
 
-from . import Page, hx_events, page_arg, refused, render, roles
+from . import Page, get_or_404, hx_events, list_filters, me, page_arg, refused, render, roles
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILTERS = ("q", "status", "department", "major", "has_photo", "sort")
 
 
-@bp.context_processor
-def statuses():
-    return dict(CHECKING=CHECKING, REVIEW=REVIEW, IMPORTED=IMPORTED, REFUSED=REFUSED, UNDONE=UNDONE)
-
-
+# ---- 批量导入学生信息 and 导入待颁证记录: the same dialog for each kind ----------------------------------
 @bp.route("/candidates")
 @roles(ADMIN, STAFF)
 def candidates_dialog():
     """批量导入学生信息: the rules, the template link, the file input and 保存."""
-    return render("imports/dialog.html", block="dialog", **_dialog(CANDIDATES.kind))
+    return _dialog("candidates")
 
 
 @bp.route("/candidates/template")
 @roles(ADMIN, STAFF)
 def candidates_template():
     """下载「导入考生信息模板」."""
-    return _xlsx(build_template(CANDIDATES), f"{CANDIDATES.template_name}.xlsx")
+    return _template("candidates")
 
 
 @bp.route("/candidates", methods=["POST"])
 @roles(ADMIN, STAFF)
-def upload_candidates():
+def candidates_upload():
     """保存: store the file and start checking it; the status block polls until the check is done."""
-    return _upload(CANDIDATES.kind)
+    return _upload("candidates")
 
 
 @bp.route("/awards")
 @roles(ADMIN, STAFF)
 def awards_dialog():
     """导入待颁证记录: the same dialog, with the pending-certificate sheet's rules and template."""
-    return render("imports/dialog.html", block="dialog", **_dialog(AWARDS.kind))
+    return _dialog("awards")
 
 
 @bp.route("/awards/template")
 @roles(ADMIN, STAFF)
 def awards_template():
     """下载「导入待颁证记录模板」."""
-    return _xlsx(build_template(AWARDS), f"{AWARDS.template_name}.xlsx")
+    return _template("awards")
 
 
 @bp.route("/awards", methods=["POST"])
 @roles(ADMIN, STAFF)
-def upload_awards():
+def awards_upload():
     """保存 of 导入待颁证记录."""
-    return _upload(AWARDS.kind)
+    return _upload("awards")
 
 
-def _upload(kind):
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return render("imports/dialog.html", block="missing", status=422, **_dialog(kind))
-    batch = receive(kind, upload.stream, upload.filename, request.form.get("update_existing") == "1", by=_me())
-    if batch.status != REFUSED:
-        batch = start_check(batch)
-    return _status(batch)
-
-
+# ---- one batch: its status block, 仍然检查此文件, 仅导入正确的 N 行, 下载错误报告 ----------------------------
 @bp.route("/<int:batch_id>")
 @roles(ADMIN, STAFF)
 def status(batch_id):
     """The status block of a batch: progress while it runs, then the summary and the error table."""
-    return _status(_get(batch_id))
+    return _status(get_or_404(ImportBatch, batch_id))
 
 
 @bp.route("/<int:batch_id>/recheck", methods=["POST"])
 @roles(ADMIN, STAFF)
 def recheck(batch_id):
     """仍然检查此文件: check a file that was imported before anyway."""
-    batch = _get(batch_id)
-    if batch.duplicate_of is None or batch.busy:
-        abort(409)
-    return _status(start_check(batch, force=True))
+    try:
+        batch = get_or_404(ImportBatch, batch_id).check(force=True)
+    except ImportRefused as exc:
+        return refused(exc)
+    return _status(batch)
 
 
 @bp.route("/<int:batch_id>/confirm", methods=["POST"])
 @roles(ADMIN, STAFF)
 def confirm_batch(batch_id):
     """仅导入正确的 N 行: write the rows that passed (in a job); the status block polls again."""
-    batch = _get(batch_id)
     try:
-        batch = confirm(batch)
+        batch = get_or_404(ImportBatch, batch_id).commit()
     except ImportRefused as exc:
         return refused(exc)
     return _status(batch)
@@ -113,89 +97,92 @@ def confirm_batch(batch_id):
 @roles(ADMIN, STAFF)
 def report(batch_id):
     """下载错误报告: the failing rows in the template's layout, bad cells marked, with 错误原因."""
-    batch = _get(batch_id)
+    batch = get_or_404(ImportBatch, batch_id)
     if not batch.has_report:
         abort(404)
     name = f"错误报告-{batch.file_name.rsplit('.', 1)[0]}-批次{batch.id}.xlsx"
-    return send_file(report_file(batch), mimetype=XLSX, as_attachment=True, download_name=name)
+    return send_file(batch.report_file(), mimetype=XLSX, as_attachment=True, download_name=name)
 
 
+# ---- 导入记录 and 撤销本次导入 ---------------------------------------------------------------------------
 @bp.route("/")
 @roles(ADMIN, STAFF)
 def history():
     """导入记录: every batch with who, when, file, counts, duration, status, its report and 撤销本次导入."""
     ImportBatch.reconcile()
-    return render("imports/history.html", block="results", page=Page(ImportBatch.history(), page_arg(), 30))
+    page = Page(ImportBatch.history(), page_arg(), 30)
+    ImportBatch.read_undo_blockers(page.items)
+    return render("imports/history.html", block="results", page=page)
 
 
 @bp.route("/<int:batch_id>/undo", methods=["POST"])
 @roles(ADMIN, STAFF)
 def undo(batch_id):
     """撤销本次导入: delete what the batch created while none of it was touched since."""
-    batch = _get(batch_id)
+    batch = get_or_404(ImportBatch, batch_id)
     try:
-        removed = batch.undo(by=_me())
+        removed = batch.undo(by=me())
     except ImportRefused as exc:
         return refused(exc)
-    message = f"已撤销批次 #{batch.id}，删除 {removed} {'名考生' if batch.kind == CANDIDATES.kind else '条记录'}"
-    return render("imports/history.html", block="row", batch=batch, headers=hx_events(
-        **dict.fromkeys(KINDS[batch.kind]["events"], True), notice=(message, "ok")))
+    message = f"已撤销批次 #{batch.id}，删除 {batch.spec.count(removed)}"
+    return render("imports/history.html", block="row", batch=batch,
+                  headers=hx_events(**_changed(batch.kind), notice=(message, "ok")))
 
 
 @bp.route("/candidates/export")
 @roles(ADMIN, STAFF)
 def export_candidates():
     """导出: the filtered candidate list in the template's layout (full ID numbers; audited)."""
-    filters = {key: request.args.get(key, "").strip() for key in FILTERS}
-    filters["sort"] = filters["sort"] or "-created_at"
-    query = Candidate.filtered(**filters)
-    body = build_export(CANDIDATES, query.iterator())
-    shown = {k: v for k, v in filters.items() if v and k != "sort"}
-    audit.record("candidate.export", None, {"筛选条件": (None, shown or "全部"), "条数": (None, query.count())},
-                 user=_me(), label="导出考生信息（含完整证件号码）")
+    filters = list_filters(FILTERS)
+    query = Candidate.filtered(**dict(filters, sort=filters["sort"] or "-created_at"))
+    body = build_export(CANDIDATE_SHEET, query.iterator())
+    Candidate.record_export({k: v for k, v in filters.items() if v and k != "sort"}, query.count(), by=me())
     return _xlsx(body, f"考生信息-{datetime.now():%Y%m%d-%H%M}.xlsx")
 
 
 # ---- helpers -------------------------------------------------------------------------------------
-def _me():
-    return current_user._get_current_object()
+def _changed(kind):
+    """The events after an import of `kind` was saved or undone: its list (candidatesChanged and
+    candidatesReload on the candidate list, awardsChanged on the pending-certificate list) refreshes."""
+    return {f"{kind}Changed": True, f"{kind}Reload": True}
 
 
-def _get(batch_id):
-    return ImportBatch.get_or_none(ImportBatch.id == batch_id) or abort(404)
-
-
-# What differs between the two imports the dialog serves.
-KINDS = {
-    CANDIDATES.kind: dict(spec=CANDIDATES, title="批量导入学生信息", row_noun="每位考生一行", noun="考生",
-                          template="imports.candidates_template", upload="imports.upload_candidates",
-                          saved_note="新导入的考生状态为“待认证”。", events=("candidatesChanged", "candidatesReload")),
-    AWARDS.kind: dict(spec=AWARDS, title="导入待颁证记录", row_noun="每条记录一行", noun="记录",
-                      template="imports.awards_template", upload="imports.upload_awards",
-                      saved_note="导入的记录状态为“待审核”，等待培训评价组织审核颁证。", events=("awardsChanged",)),
-}
+def _dialog_context(kind):
+    """What the dialog states: the kind's importer and sheet, and the upload limits."""
+    max_bytes, max_rows = limits()
+    importer = IMPORTERS[kind]
+    return dict(kind=kind, importer=importer, spec=importer.spec, max_mb=max_bytes // (1024 * 1024),
+                max_rows=max_rows, template_url=url_for(f".{kind}_template"), upload_url=url_for(f".{kind}_upload"))
 
 
 def _dialog(kind):
-    """What the dialog states: the spec's required columns, the upload limits and the kind's wording."""
-    max_bytes, max_rows = limits()
-    texts = KINDS[kind]
-    return dict(spec=texts["spec"], kind=kind, texts=texts, max_mb=max_bytes // (1024 * 1024), max_rows=max_rows)
+    return render("imports/dialog.html", block="dialog", **_dialog_context(kind))
+
+
+def _template(kind):
+    spec = IMPORTERS[kind].spec
+    return _xlsx(build_template(spec), f"{spec.template_name}.xlsx")
+
+
+def _upload(kind):
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return render("imports/dialog.html", block="missing", status=422, **_dialog_context(kind))
+    batch = ImportBatch.receive(kind, upload.stream, upload.filename, request.form.get("update_existing") == "1",
+                                by=me())
+    return _status(batch.check())
 
 
 def _status(batch):
-    """Render a batch's status block; when it has just been saved, the candidate list refreshes."""
-    job = batch.job
-    if batch.busy and job is not None and job.status == FAILED:
-        batch.job_failed(job.message)
+    """Render a batch's status block; when it has just been saved, its list refreshes."""
+    batch.settle()
     sort = request.args.get("sort", "row")
     group = request.args.get("group", type=int)
-    issues = batch.issues(sort, group) if batch.status == REVIEW and batch.errors else []
-    headers = (hx_events(**dict.fromkeys(KINDS[batch.kind]["events"], True)) if batch.status == IMPORTED
-               else None)
-    return render("imports/dialog.html", block="status", batch=batch, job=job, info=batch.info,
-                  issues=issues[:200], issue_total=len(issues), sort=sort, group=group, headers=headers,
-                  **_dialog(batch.kind))
+    issues = batch.issues(sort, group)
+    return render("imports/dialog.html", block="status", batch=batch, job=batch.job, info=batch.info,
+                  issues=issues[:200], issue_total=len(issues), sort=sort, group=group,
+                  headers=hx_events(**_changed(batch.kind)) if batch.saved else None,
+                  **_dialog_context(batch.kind))
 
 
 def _xlsx(body, filename):

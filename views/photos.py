@@ -2,7 +2,6 @@
 import json
 
 from flask import Blueprint, abort, current_app, request, send_file
-from flask_login import current_user
 
 from models.candidate import Candidate
 from models.job import Job
@@ -10,7 +9,7 @@ from models.photo import PhotoRules, photo_file, thumbnail_file
 from models.photo_zip import KIND, PROBLEMS, RESULT_COLORS, RESULTS, save_upload, start_zip_job, still_without_photo
 from models.user import ADMIN, STAFF
 
-from . import render, roles
+from . import get_or_404, me, render, roles
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 ROWS_SHOWN = 500
@@ -20,8 +19,8 @@ ROWS_SHOWN = 500
 @roles(ADMIN, STAFF)
 def image(candidate_id):
     """A candidate's photo (`?size=thumb` for the list's thumbnail); never cached by shared caches."""
-    candidate = Candidate.get_or_none(Candidate.id == candidate_id)
-    if candidate is None or not candidate.photo:
+    candidate = get_or_404(Candidate, candidate_id)
+    if not candidate.photo:
         abort(404)
     data_dir = current_app.config["DATA_DIR"]
     make = thumbnail_file if request.args.get("size") == "thumb" else photo_file
@@ -52,7 +51,7 @@ def upload():
     path, problem = save_upload(current_app.config["DATA_DIR"], file, rules)
     if problem:
         return _refuse(rules, problem)
-    job = start_zip_job(current_app.config["DATA_DIR"], path, file.filename, current_user._get_current_object())
+    job = start_zip_job(current_app.config["DATA_DIR"], path, file.filename, me())
     return _status(job)
 
 
@@ -60,10 +59,7 @@ def upload():
 @roles(ADMIN, STAFF)
 def job_status(job_id):
     """The job's status block: a progress bar while it runs, the result table when it is done."""
-    job = Job.get_or_none((Job.id == job_id) & (Job.kind == KIND))
-    if job is None:
-        abort(404)
-    return _status(job)
+    return _status(get_or_404(Job.select().where(Job.kind == KIND), job_id))
 
 
 def _refuse(rules, problem):

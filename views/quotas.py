@@ -1,13 +1,14 @@
 """系统管理 → 省厅指标: the quotas the provincial education department approved, with what is used and left."""
 from datetime import date
 
-from flask import Blueprint, abort, request
-from flask_login import current_user
+from flask import Blueprint, request
 
-from models.pilot import PilotCertificate, PilotError, Quota
+from models.normalise import whole_number
+from models.pilot import PilotCertificate, PilotError
+from models.quota import Quota
 from models.user import ADMIN
 
-from . import hx_events, render, roles
+from . import get_or_404, hx_events, me, refused, render, roles
 
 bp = Blueprint("quotas", __name__, url_prefix="/admin/quotas")
 
@@ -23,7 +24,7 @@ def index():
         values, errors = Quota.clean(raw)
         if not errors:
             try:
-                Quota.add(values, by=_me())
+                Quota.add(values, by=me())
                 raw = {"year": raw["year"]}
             except PilotError as exc:
                 errors = {"pilot": str(exc)}
@@ -41,7 +42,7 @@ def edit(quota_id):
         values = Quota.clean_approval(raw, errors)
         if not errors:
             try:
-                quota.change(values["document_no"], values["amount"], by=_me())
+                quota.change(values["document_no"], values["amount"], by=me())
             except PilotError as exc:
                 errors["amount"] = str(exc)
             else:
@@ -56,21 +57,17 @@ def delete(quota_id):
     """删除 a quota that nothing uses yet."""
     quota = _get(quota_id)
     try:
-        quota.remove(by=_me())
+        quota.remove(by=me())
     except PilotError as exc:
-        return str(exc), 409, {"Content-Type": "text/plain; charset=utf-8"}
+        return refused(exc)
     return "", 200, hx_events(notice=(f"已删除「{quota}」的省厅指标", "ok"), quotasChanged=True)
 
 
-def _me():
-    return current_user._get_current_object()
-
-
 def _get(quota_id):
-    return Quota.get_or_none(Quota.id == quota_id) or abort(404)
+    return get_or_404(Quota, quota_id)
 
 
 def _page(raw, errors, year):
     return render("quotas/index.html", block="quotas", status=422 if errors else 200, raw=raw, errors=errors,
                   year=year, years=Quota.years(), pilots=list(PilotCertificate.ordered()),
-                  quotas=Quota.listed(int(year) if year.isdecimal() else None))
+                  quotas=Quota.listed(whole_number(year)))

@@ -1,13 +1,13 @@
 """考核站点: the list, 申报考核站点 and resubmission by staff, 审核 and 停用 / 启用 by the organisation's reviewer."""
-from flask import Blueprint, abort, redirect, request, url_for
-from flask_login import current_user
+from flask import Blueprint, redirect, request, url_for
 
 from models.audit import AuditEvent
+from models.normalise import whole_number
 from models.pilot import PilotCertificate
-from models.site import REJECTED, REVIEW_STATUSES, SITE_STATUSES, Site, SiteError
+from models.site import REVIEW_STATUSES, SITE_STATUSES, Site, SiteError
 from models.user import ADMIN, REVIEWER, STAFF
 
-from . import Page, hx_events, page_arg, refused, render, roles
+from . import Page, get_or_404, hx_events, list_filters, me, page_arg, refused, render, roles
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
 FILTERS = ("q", "review_status", "site_status", "certificate")
@@ -22,11 +22,11 @@ def statuses():
 @roles(ADMIN, STAFF, REVIEWER)
 def index():
     """考核站点: the sites the user may see, filtered by 审核状态 and 站点状态; htmx gets only the results."""
-    filters = {key: request.args.get(key, "").strip() for key in FILTERS}
+    filters = list_filters(FILTERS)
     args = {k: v for k, v in filters.items() if v}
     return render("sites/list.html", block="results", filters=filters, args=args,
-                  page=Page(Site.filtered(_me(), **filters), page_arg()),
-                  certificates=Site.certificates_seen_by(_me()))
+                  page=Page(Site.filtered(me(), **filters), page_arg()),
+                  certificates=Site.certificates_seen_by(me()))
 
 
 @bp.route("/<int:site_id>")
@@ -52,8 +52,10 @@ def new():
 def edit(site_id):
     """修改 a site waiting for review, or correct a refused one and resubmit it (back to 待审核)."""
     site = _get(site_id)
-    if not site.editable:
-        return refused(f"考核站点已{site.review_status}，不能修改")
+    try:
+        site.check_editable()
+    except SiteError as exc:
+        return refused(exc)
     if request.method == "GET":
         return _form(site, site.form_values())
     return _save(site)
@@ -72,7 +74,7 @@ def levels():
 @roles(REVIEWER)
 def approve(site_id):
     """审核通过: the site becomes 审核通过 and 已启用."""
-    return _transition(site_id, lambda site: site.approve(by=_me()), "审核通过，站点已启用")
+    return _transition(site_id, lambda site: site.approve(by=me()), "审核通过，站点已启用")
 
 
 @bp.route("/<int:site_id>/reject", methods=["GET", "POST"])
@@ -83,7 +85,7 @@ def reject(site_id):
     reason = request.form.get("reason", "")
     if request.method == "POST":
         try:
-            site.reject(reason, by=_me())
+            site.reject(reason, by=me())
         except SiteError as exc:
             return render("sites/reject.html", block="dialog", status=422, site=site, reason=reason, error=str(exc))
         return _done(site, f"{site.name}：审核不通过，已退回院校修改")
@@ -94,24 +96,20 @@ def reject(site_id):
 @roles(REVIEWER)
 def disable(site_id):
     """停用 an approved site."""
-    return _transition(site_id, lambda site: site.disable(by=_me()), "已停用")
+    return _transition(site_id, lambda site: site.disable(by=me()), "已停用")
 
 
 @bp.route("/<int:site_id>/enable", methods=["POST"])
 @roles(REVIEWER)
 def enable(site_id):
     """启用 a stopped site again."""
-    return _transition(site_id, lambda site: site.enable(by=_me()), "已启用")
+    return _transition(site_id, lambda site: site.enable(by=me()), "已启用")
 
 
 # ---- helpers -------------------------------------------------------------------------------------
-def _me():
-    return current_user._get_current_object()
-
-
 def _get(site_id):
     """The one place a site is looked up: a reviewer's view of another organisation's site is a 404."""
-    return Site.get_for(_me(), site_id) or abort(404)
+    return get_or_404(Site.visible_to(me()), site_id)
 
 
 def _history(site):
@@ -119,8 +117,8 @@ def _history(site):
 
 
 def _pilot_levels(raw):
-    certificate = raw.get("certificate", "")
-    return PilotCertificate.levels_for(int(certificate)) if certificate.isdecimal() else []
+    certificate_id = whole_number(raw.get("certificate"))
+    return PilotCertificate.levels_for(certificate_id) if certificate_id is not None else []
 
 
 def _form(site, raw, errors=None, status=200):
@@ -136,11 +134,11 @@ def _save(site):
         return _form(site, raw, errors, status=422)
     try:
         if site is None:
-            site = Site.declare(values, by=_me())
+            site = Site.declare(values, by=me())
             message = f"已提交考核站点「{site.name}」，等待培训评价组织审核"
         else:
-            resubmitted = site.review_status == REJECTED
-            site.revise(values, by=_me())
+            resubmitted = site.is_rejected
+            site.revise(values, by=me())
             message = f"已{'重新提交' if resubmitted else '保存'}考核站点「{site.name}」"
     except SiteError as exc:
         return _form(site, raw, {"certificate": str(exc)}, status=422)

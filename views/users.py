@@ -1,11 +1,11 @@
 """系统管理 → 用户管理: create users, change role and organisation, 停用 / 启用, reset a password."""
-from flask import Blueprint, abort, request
-from flask_login import current_user
+from flask import Blueprint, request
 
 from models.catalog import Organisation
+from models.normalise import whole_number
 from models.user import ADMIN, REVIEWER, User, UserError
 
-from . import hx_events, render, roles
+from . import get_or_404, hx_events, me, refused, render, roles
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
@@ -27,7 +27,7 @@ def new():
             if raw.get("password", "") != raw.get("password2", ""):
                 raise UserError("两次输入的密码不一致")
             user = User.create_user(raw.get("username"), raw.get("password"), raw.get("role"),
-                                    _organisation(raw), raw.get("display_name"), by=_me())
+                                    _organisation(raw), raw.get("display_name"), by=me())
         except UserError as exc:
             error = str(exc)
         else:
@@ -45,7 +45,7 @@ def edit(user_id):
     error = None
     if request.method == "POST":
         try:
-            user.change(raw.get("role"), _organisation(raw), raw.get("display_name"), by=_me())
+            user.change(raw.get("role"), _organisation(raw), raw.get("display_name"), by=me())
         except UserError as exc:
             error = str(exc)
         else:
@@ -62,7 +62,7 @@ def password(user_id):
         try:
             if raw.get("password", "") != raw.get("password2", ""):
                 raise UserError("两次输入的密码不一致")
-            user.reset_password(raw.get("password"), by=_me())
+            user.reset_password(raw.get("password"), by=me())
         except UserError as exc:
             error = str(exc)
         else:
@@ -76,25 +76,21 @@ def active(user_id):
     """停用 or 启用 an account (the row comes back)."""
     user = _get(user_id)
     try:
-        user.set_active(request.form.get("active") == "1", by=_me())
+        user.set_active(request.form.get("active") == "1", by=me())
     except UserError as exc:
-        return str(exc), 409, {"Content-Type": "text/plain; charset=utf-8"}
+        return refused(exc)
     word = "启用" if user.active else "停用"
     return render("users/index.html", block="row", user=user, headers=hx_events(notice=(f"已{word}用户 {user.username}", "ok")))
 
 
-def _me():
-    return current_user._get_current_object()
-
-
 def _get(user_id):
-    return User.get_or_none(User.id == user_id) or abort(404)
+    return get_or_404(User, user_id)
 
 
 def _organisation(raw):
-    if raw.get("role") != REVIEWER or not raw.get("organisation", "").isdecimal():
+    if raw.get("role") != REVIEWER:
         return None
-    return Organisation.get_or_none(Organisation.id == int(raw["organisation"]))
+    return Organisation.get_or_none(Organisation.id == whole_number(raw.get("organisation")))
 
 
 def _dialog(template, user, raw, error):

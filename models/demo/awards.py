@@ -2,12 +2,12 @@
 import random
 from datetime import date, timedelta
 
-from .award import AwardRecord
-from .award_checks import Row, check_row, load_context
-from .candidate import ACCURATE, Candidate
-from .pilot import PilotCertificate
-from .site import Site
-from .user import REVIEWER, User
+from ..award import AwardRecord
+from ..award_checks import Row, check_row, load_context
+from ..candidate import ACCURATE, Candidate
+from ..pilot import PilotCertificate
+from ..site import Site
+from ..user import REVIEWER, User
 
 RECORDS = 40  # about: a quarter issued, a few returned, the rest waiting for review
 

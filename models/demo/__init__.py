@@ -2,13 +2,13 @@
 import secrets
 from pathlib import Path
 
-from .catalog import Certificate, Organisation
-from .db import db
-from .demo_awards import seed_awards
-from .demo_candidates import seed_candidates
-from .demo_sites import seed_pilots, seed_sites
-from .photo import seed_demo_photos
-from .user import ADMIN, REVIEWER, STAFF, User
+from ..catalog import Certificate, Organisation
+from ..db import db
+from ..user import ADMIN, REVIEWER, STAFF, User
+from .awards import seed_awards
+from .candidates import seed_candidates
+from .photos import seed_photos
+from .sites import seed_pilots, seed_sites
 
 # (证书, 培训评价组织, code used in certificate numbers), from DOMAIN.md.
 CERTIFICATES = [
@@ -59,7 +59,7 @@ def seed(data_dir):
         seed_catalog()
         seed_pilots()
         seed_candidates(data_dir)
-        seed_demo_photos(data_dir)  # tops up photos for candidates still without one
+        seed_photos(data_dir)  # tops up photos for candidates still without one
         logins = seed_users()
         seed_sites()
         seed_awards()

@@ -1,10 +1,11 @@
 """Demo 试点证书, 省厅指标 for this and last year, and 考核站点 in every state, reached through the real transitions."""
 from datetime import date
 
-from .catalog import Certificate
-from .pilot import PilotCertificate, Quota
-from .site import Site
-from .user import REVIEWER, STAFF, User
+from ..catalog import Certificate
+from ..pilot import PilotCertificate
+from ..quota import Quota
+from ..site import Site
+from ..user import REVIEWER, STAFF, User
 
 # (证书, levels piloted, since)
 PILOTS = [

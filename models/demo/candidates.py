@@ -1,16 +1,17 @@
 """About 500 demo candidates in every status, with generated valid ID numbers and a few deliberate mistakes.
 
 Statuses are reached through the real transitions (认证 runs the verifier, so the 认证未通过 reasons are
-real); 信息准确 needs a photo, so it is reached only when the photos area can make demo photos.
+real); 信息准确 needs a photo, so most 认证通过 candidates get a generated one first.
 """
 import random
 from datetime import date, timedelta
 
 from stdnum.cn import ric
 
-from . import audit
-from .candidate import PENDING, Candidate
-from .db import bulk_insert, now
+from .. import audit
+from ..candidate import PENDING, Candidate
+from ..db import bulk_insert, now
+from ..photo import demo_jpeg, store_photo
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
             "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴孔汤")
@@ -109,10 +110,6 @@ def _id_number(rng, born, gender):
 
 def _photos_and_confirmation(rng, data_dir):
     """Give most 认证通过 candidates a demo photo and confirm most of those, when photos can be made."""
-    try:
-        from .photo import demo_jpeg, store_photo
-    except ImportError:
-        return
     if data_dir is None:
         return
     # A dozen distinct pictures shared between candidates keep the demo data directory small.

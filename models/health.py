@@ -1,0 +1,55 @@
+"""What a monitoring system may ask of a running CertDesk: is the database reachable, is there disk space
+left for photos and uploads, are background jobs moving. Counts and states only, never personal data."""
+import shutil
+from datetime import timedelta
+
+from peewee import DatabaseError, InterfaceError
+
+from .db import db, now
+from .job import QUEUED, RUNNING, Job
+
+OK, DEGRADED, FAIL = "ok", "degraded", "fail"
+MIN_FREE_MB = 1024
+# The longest job (a ZIP of 10,000 photos) takes minutes; one unfinished after this is not coming back.
+STUCK_AFTER = timedelta(minutes=30)
+
+
+def check(data_dir, min_free_mb=MIN_FREE_MB):
+    """{status, database, disk_free_mb, jobs_stuck}: fail when the database or the data directory cannot
+    be reached, degraded when disk space runs low or a job is stuck, ok otherwise."""
+    reachable = _database_reachable()
+    free_mb = _free_mb(data_dir)
+    stuck = _stuck_jobs() if reachable else None
+    if not reachable or free_mb is None:
+        status = FAIL
+    elif free_mb < min_free_mb or stuck:
+        status = DEGRADED
+    else:
+        status = OK
+    return {"status": status, "database": OK if reachable else FAIL, "disk_free_mb": free_mb, "jobs_stuck": stuck}
+
+
+def _database_reachable():
+    try:
+        db.connect(reuse_if_open=True)
+        db.execute_sql("SELECT 1")
+    except (DatabaseError, InterfaceError):
+        return False
+    return True
+
+
+def _free_mb(data_dir):
+    try:
+        return shutil.disk_usage(data_dir).free // 2**20
+    except OSError:
+        return None
+
+
+def _stuck_jobs():
+    """Jobs waiting to start, or running, for longer than STUCK_AFTER."""
+    since = now() - STUCK_AFTER
+    return (Job
+            .select()
+            .where(((Job.status == QUEUED) & (Job.created_at < since))
+                   | ((Job.status == RUNNING) & (Job.started_at < since)))
+            .count())

@@ -1,0 +1,76 @@
+"""WCAG 2 AA: axe-core (vendored for the tests only) finds no violation on the pages staff use."""
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from models.catalog import Organisation
+from models.user import ADMIN, REVIEWER, STAFF
+
+AXE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text(encoding="utf-8")
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+STAFF_PAGES = ["/", "/candidates/", "/candidates/?status=认证未通过", "/sites/", "/awards/", "/awards/readiness",
+               "/imports/"]
+ADMIN_PAGES = ["/admin/", "/admin/audit", "/admin/settings", "/admin/certificates", "/admin/pilots",
+               "/admin/quotas/", "/admin/users/"]
+REVIEWER_PAGES = ["/", "/sites/", "/awards/"]
+
+
+@pytest.fixture
+def demo(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+
+
+def violations(page):
+    """axe's WCAG 2 A/AA violations on the page as it is now, one line each."""
+    page.evaluate(AXE)  # evaluate, not a <script> tag: the app's CSP refuses inline scripts, as it should
+    found = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+                          ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.slice(0, 3)"
+                          ".map(n => n.target.join(' ')).join(' | ')))", TAGS)
+    return [f"{page.url} {line}" for line in found]
+
+
+def check_pages(page, paths):
+    found = []
+    for path in paths:
+        assert page.goto(path).ok, path
+        expect(page.locator("h1").first).to_be_visible()
+        found += violations(page)
+    return found
+
+
+@pytest.mark.parametrize("role, paths", [(STAFF, STAFF_PAGES), (ADMIN, ADMIN_PAGES)])
+def test_college_pages_have_no_wcag_violations(page, login_as, demo, role, paths):
+    login_as(role)
+    found = check_pages(page, paths)
+    assert not found, "\n".join(found)
+
+
+def test_reviewer_pages_have_no_wcag_violations(page, login_as, demo):
+    login_as(REVIEWER, organisation=Organisation.get(Organisation.name == "工业和信息化部教育与考试中心"))
+    found = check_pages(page, REVIEWER_PAGES)
+    assert not found, "\n".join(found)
+
+
+def test_detail_pages_and_dialogs_have_no_wcag_violations(page, login_as, demo):
+    login_as(STAFF)
+    found = []
+    page.goto("/candidates/")
+    page.locator("#results .cand-name").first.click()
+    expect(page.locator("h1")).to_be_visible()
+    found += violations(page)
+    page.goto("/candidates/")
+    page.get_by_role("button", name="新增学生信息").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    found += violations(page)
+    page.goto("/sites/")
+    page.locator("#results .site-name").first.click()
+    expect(page.locator("h1")).to_be_visible()
+    found += violations(page)
+    page.goto("/awards/")
+    page.get_by_role("button", name="导入待颁证记录").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    found += violations(page)
+    assert not found, "\n".join(found)

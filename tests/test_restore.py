@@ -1,0 +1,126 @@
+"""flask restore: a backup made by `backup` comes back whole into an empty data directory and database,
+and never over a live one."""
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from models import ALL_MODELS
+from models.backup import BackupError, pg_tool, tool_major
+from models.db import db
+from tests.conftest import TEST_DATABASE_URL
+from tests.postgres import new_postgres_database  # noqa: F401 (a fixture)
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    # The SQLite round trip runs whichever database the rest of the suite uses; PostgreSQL has its own tests.
+    return dict(app_config, DATABASE_URL=f"sqlite:///{tmp_path / 'college.db'}")
+
+
+def college(app):
+    """Every table's rows in primary-key order and every kept file's bytes, for comparing two colleges."""
+    with db.connection_context():
+        tables = {model._meta.table_name: list(model.select().order_by(model._meta.primary_key).tuples())
+                  for model in ALL_MODELS}
+    data_dir = Path(app.config["DATA_DIR"])
+    files = {str(path.relative_to(data_dir)): path.read_bytes()
+             for folder in ("photos", "imports") for path in sorted((data_dir / folder).rglob("*")) if path.is_file()}
+    return tables, files
+
+
+def demo_backup(app, tmp_path):
+    """Seed the demo college in `app`, back it up, and return (the backup folder, the college as it was)."""
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    (Path(app.config["DATA_DIR"]) / "imports").mkdir(exist_ok=True)
+    (Path(app.config["DATA_DIR"]) / "imports" / "1-errors.json").write_text('[{"行号": 3}]', encoding="utf-8")
+    result = runner.invoke(args=["backup", str(tmp_path / "backups")])
+    assert result.exit_code == 0, result.output
+    return next((tmp_path / "backups").iterdir()), college(app)
+
+
+def restored(config, backup):
+    """A new app on `config` (an empty data directory and database) with `backup` restored into it."""
+    app = create_app(config)
+    result = app.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code == 0, result.output
+    assert "恢复完成" in result.output and "candidate 500" in result.output
+    return app
+
+
+def test_backup_then_restore_on_sqlite_gives_back_the_same_college(app, app_config, tmp_path):
+    backup, before = demo_backup(app, tmp_path)
+    again = restored(dict(app_config, DATA_DIR=str(tmp_path / "new-data"),
+                          DATABASE_URL=f"sqlite:///{tmp_path / 'new-data' / 'certdesk.db'}"), backup)
+    tables, files = college(again)
+    assert tables == before[0] and len(tables["candidate"]) == 500 and tables["award_record"]
+    assert files == before[1] and "imports/1-errors.json" in files
+    assert [name for name in files if name.startswith("photos/")]
+
+
+def test_backup_then_restore_on_postgresql_gives_back_the_same_college(app_config, tmp_path, new_postgres_database):
+    source = create_app(dict(app_config, DATABASE_URL=new_postgres_database("backup")))
+    backup, before = demo_backup(source, tmp_path)
+    assert (backup / "certdesk.sql").is_file()
+    again = restored(dict(app_config, DATA_DIR=str(tmp_path / "new-data"),
+                          DATABASE_URL=new_postgres_database("restore")), backup)
+    assert college(again) == before
+    with db.connection_context():  # the restored sequences continue after the restored ids
+        assert db.execute_sql("SELECT nextval('candidate_id_seq')").fetchone()[0] == 501
+    db.close()
+
+
+def test_a_sqlite_backup_restores_into_postgresql_and_stays_as_it_was(app, app_config, tmp_path,
+                                                                      new_postgres_database):
+    backup, before = demo_backup(app, tmp_path)
+    files = {path: path.read_bytes() for path in backup.iterdir() if path.is_file()}
+    again = restored(dict(app_config, DATA_DIR=str(tmp_path / "new-data"),
+                          DATABASE_URL=new_postgres_database("restore")), backup)
+    assert college(again) == before
+    assert {path: path.read_bytes() for path in backup.iterdir() if path.is_file()} == files  # no -wal beside it
+    db.close()
+
+
+def test_restore_refuses_a_database_that_holds_data(app, runner, tmp_path):
+    backup, before = demo_backup(app, tmp_path)
+    result = runner.invoke(args=["restore", str(backup)])
+    assert result.exit_code != 0
+    assert "当前数据库或数据目录已有数据（organisation 5 行" in result.output and "空的数据目录" in result.output
+    assert college(app) == before
+
+
+def test_restore_refuses_a_data_directory_that_holds_photos(app, app_config, tmp_path):
+    backup, _ = demo_backup(app, tmp_path)
+    photo = tmp_path / "new-data" / "photos" / "ab" / "kept.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"jpeg")
+    empty_database = create_app(dict(app_config, DATA_DIR=str(tmp_path / "new-data"),
+                                     DATABASE_URL=f"sqlite:///{tmp_path / 'new.db'}"))
+    result = empty_database.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code != 0 and "photos/ 中的文件" in result.output
+    assert photo.read_bytes() == b"jpeg"
+    with db.connection_context():
+        assert db.execute_sql("SELECT COUNT(*) FROM candidate").fetchone()[0] == 0
+
+
+def test_restore_names_a_folder_that_is_not_a_backup(runner, tmp_path):
+    result = runner.invoke(args=["restore", str(tmp_path)])
+    assert result.exit_code != 0 and "不是颁证工作台的备份" in result.output and "certdesk-日期-时间" in result.output
+
+
+def test_a_postgresql_backup_does_not_restore_into_sqlite(runner, tmp_path):
+    (tmp_path / "certdesk-20260101-120000").mkdir()
+    (tmp_path / "certdesk-20260101-120000" / "certdesk.sql").write_text("-- dump\n")
+    result = runner.invoke(args=["restore", str(tmp_path / "certdesk-20260101-120000")])
+    assert result.exit_code != 0 and "只能恢复到 PostgreSQL" in result.output
+
+
+def test_a_client_older_than_the_server_is_refused_with_the_version_to_install():
+    with pytest.raises(BackupError, match="PostgreSQL 99"):
+        pg_tool("pg_dump", 99)
+
+
+def test_the_client_version_is_read_from_its_version_line():
+    assert tool_major("pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)\n") == 15
+    assert tool_major("psql (PostgreSQL) 17.2\n") == 17
