@@ -143,9 +143,11 @@ class _Extent:
             self.widest = max(self.widest, columns)
             if columns > MAX_COLUMNS or (self.row_limit and row > self.row_limit):
                 self._refuse(cell, columns, row)
-            # In-order rows give the sheet's height; a wide cell far down gives it too.
-            if self.widest * max(self.last_row, row) > MAX_CELLS:
-                self._refuse(cell, columns, max(self.last_row, row))
+            # In-order rows give the sheet's height; a wide cell far down gives it too. The message
+            # names the range's far corner.
+            height = max(self.last_row, row)
+            if self.widest * height > MAX_CELLS:
+                raise SheetError(FAR_CELL.format(cell=f"{column_letters(self.widest)}{height}"))
 
     def _refuse(self, cell, columns, rows):
         if columns <= MAX_COLUMNS and self.row_limit and rows > self.row_limit:
