@@ -17,7 +17,7 @@ from models import backup, demo, move, setting
 from models.catalog import Organisation
 from models.db import db, open_database
 from models.privacy import mask_id, mask_ids_in_text, mask_phone
-from models.user import ROLE_LABELS, REVIEWER, User, UserError
+from models.user import MIN_PASSWORD_LENGTH, ROLE_LABELS, REVIEWER, User, UserError
 from views import IdConverter, allowed_roles, can, render
 
 ROOT = Path(__file__).resolve().parent
@@ -69,7 +69,8 @@ def create_app(config=None):
     _init_hooks(app)
     _init_errors(app)
     _init_cli(app)
-    app.jinja_env.globals.update(can=can, actor=User.actor, ROLE_LABELS=ROLE_LABELS, NAV=NAV)
+    app.jinja_env.globals.update(can=can, actor=User.actor, ROLE_LABELS=ROLE_LABELS, NAV=NAV,
+                                 MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH)
     app.jinja_env.filters.update(mask_id=mask_id, mask_phone=mask_phone)
     return app
 
@@ -108,8 +109,9 @@ def _register_blueprints(app):
     from views import admin, auth, dashboard
     for module in (auth, dashboard, admin):
         app.register_blueprint(module.bp)
-    from views import candidates
+    from views import candidates, confirm_queue
     app.register_blueprint(candidates.bp)
+    app.register_blueprint(confirm_queue.bp)
     from views import imports
     app.register_blueprint(imports.bp)
     from views import photos

@@ -22,6 +22,8 @@ ACTION_LABELS = {
     "user.create": "创建用户",
     "user.update": "修改用户",
     "user.password_reset": "重置密码",
+    "user.password_change": "修改密码",
+    "user.password_change_failed": "修改密码失败",
 }
 
 

@@ -2,7 +2,7 @@
 
 A returned record can be corrected by staff and resubmitted (back to 待审核). 已颁证 records are read-only.
 """
-from datetime import date
+from datetime import date, timedelta
 
 from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField, fn
 
@@ -171,9 +171,10 @@ class AwardRecord(BaseModel):
         return query
 
     @classmethod
-    def filtered(cls, user, q="", certificate="", level="", site="", status="", date_from="", date_to=""):
-        """待颁证记录's list: filters by 证书, 等级, 站点, 状态 and 考核日期 (an unreadable one is left out),
-        search by name or ID."""
+    def filtered(cls, user, q="", certificate="", level="", site="", status="", date_from="", date_to="",
+                 issued_from="", issued_to=""):
+        """待颁证记录's list: filters by 证书, 等级, 站点, 状态, 考核日期 and 颁证日期 (an unreadable date is left
+        out), search by name or ID."""
         query = cls.visible_to(user)
         if q:
             query = query.where(Candidate.name.contains(q) | cls.certificate_number.startswith(q)
@@ -190,6 +191,10 @@ class AwardRecord(BaseModel):
             query = query.where(cls.exam_date >= day)
         if (day := _day(date_to)) is not None:
             query = query.where(cls.exam_date <= day)
+        if (day := _day(issued_from)) is not None:
+            query = query.where(cls.issued_at >= day)
+        if (day := _day(issued_to)) is not None:
+            query = query.where(cls.issued_at < day + timedelta(days=1))
         return query.order_by(cls.created_at.desc(), cls.id.desc())
 
     @staticmethod

@@ -19,8 +19,15 @@ def _session_version(migrator):
     return [migrator.add_column("user", "session_version", IntegerField(default=0))]
 
 
+def _progress_index(migrator):
+    """v3: an index that covers 首页's candidate counts per 院系 and 班级 (kept if it is there already)."""
+    if "candidate_status_department_class_name" in {index.name for index in db.get_indexes("candidate")}:
+        return []
+    return [migrator.add_index("candidate", ("status", "department", "class_name"), False)]
+
+
 # STEPS[i] upgrades a database from version i+1 to version i+2. Version 1 is the first released schema.
-STEPS = [_session_version]
+STEPS = [_session_version, _progress_index]
 
 CURRENT_VERSION = 1 + len(STEPS)
 

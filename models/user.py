@@ -213,6 +213,26 @@ class User(UserMixin, BaseModel):
             self.end_sessions()
             audit.record("user.password_reset", self, user=by)
 
+    def change_password(self, current, password, again):
+        """修改密码 by the user: the current password, then the new one twice (the rules of 用户管理).
+
+        Every session of the user ends, this one too: the caller logs the user in again under the new
+        session version, so a session left open elsewhere (or a copied cookie) opens nothing any more.
+        """
+        if not check_password_hash(self.password_hash, current or ""):
+            with db.atomic():
+                audit.record("user.password_change_failed", self, {"原因": (None, "当前密码不正确")}, user=self)
+            raise UserError("当前密码不正确")
+        if password != again:
+            raise UserError("两次输入的新密码不一致")
+        if password == current:
+            raise UserError("新密码不能与当前密码相同")
+        self.set_password(password)
+        with db.atomic():
+            self.save(only=[User.password_hash])
+            self.end_sessions()
+            audit.record("user.password_change", self, user=self)
+
     def _keep_an_admin(self, by, what):
         """Refuse a change that would lock the administrator out or leave the college without one."""
         if by is not None and by.id == self.id:

@@ -129,13 +129,13 @@ def test_setup_refuses_short_or_mismatched_passwords(client):
     assert User.select().count() == 0
 
 
-def test_home_shows_where_each_preparation_step_stands(client, login):
+def test_home_shows_the_staff_to_do_and_the_manuals_notes(client, login):
     login(STAFF)
     page = client.get("/").get_data(as_text=True)
-    assert "考生信息准确" in page and "考核站点已启用" in page and "待颁证记录" in page
+    assert "待办事项" in page and "已退回的待颁证记录" in page and "操作手册注意事项" in page
 
 
-def test_reviewer_home_has_no_candidate_counts(client, login):
+def test_reviewer_home_has_its_queue_and_no_candidate_counts(client, login):
     login("reviewer")
     page = client.get("/").get_data(as_text=True)
-    assert "名考生" not in page and "等待您审核" in page
+    assert "待我审核" in page and "认证未通过" not in page and "待办事项" not in page

@@ -37,3 +37,12 @@ def test_a_version_1_database_gains_the_session_version_and_keeps_its_users(app,
     assert models.init_schema() == (1, CURRENT_VERSION)
     boss = User.by_username("boss")
     assert boss.session_version == 0 and User.from_token(boss.get_id()) == boss
+
+
+def test_a_version_2_database_gains_the_index_for_the_home_pages_counts(app):
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+    migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
+    migrate(migrator.drop_index("candidate", "candidate_status_department_class_name"))
+    SchemaVersion.update(version=2).execute()
+    assert models.init_schema() == (2, CURRENT_VERSION)
+    assert "candidate_status_department_class_name" in {i.name for i in models.db.get_indexes("candidate")}

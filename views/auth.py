@@ -7,7 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from models import login_throttle, setting
 from models.user import ROLE_LABELS, User, UserError
 
-from . import me, public, render, roles
+from . import hx_events, me, public, render, roles
 
 bp = Blueprint("auth", __name__)
 
@@ -55,6 +55,26 @@ def logout():
     me().log_out()
     logout_user()
     return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@roles(*ROLE_LABELS)
+def password():
+    """修改密码: the current password and the new one twice; other sessions end, this one stays logged in."""
+    error = None
+    if request.method == "POST":
+        user = me()
+        try:
+            user.change_password(request.form.get("current"), request.form.get("password"),
+                                 request.form.get("password2"))
+        except UserError as exc:
+            error = str(exc)
+        else:
+            login_user(user)  # this session again, under the new session version
+            if not request.htmx:
+                return redirect(url_for("dashboard.index"), 303)
+            return "", 204, hx_events(closeDialog=True, notice=("密码已修改；在其他浏览器或设备上的登录已退出", "ok"))
+    return render("auth/password.html", block="dialog", error=error, status=422 if error else 200)
 
 
 @bp.route("/setup", methods=["GET", "POST"])

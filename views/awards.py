@@ -23,7 +23,7 @@ from sheets.export import build_export
 from . import Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, refused, render, roles, wants_partial
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
-FILTERS = ("q", "certificate", "level", "site", "status", "date_from", "date_to")
+FILTERS = ("q", "certificate", "level", "site", "status", "date_from", "date_to", "issued_from", "issued_to")
 
 
 @bp.context_processor

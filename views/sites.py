@@ -161,7 +161,9 @@ def _transition(site_id, change, message):
         return refused(exc)
     if not request.htmx:
         return redirect(url_for(".detail", site_id=site.id), 303)
-    headers = hx_events(notice=(f"{site.name}：{message}", "ok"))
+    # sitesReviewed, not sitesChanged: the row comes back in this response, so the list need not reload;
+    # the navigation's counts listen to it.
+    headers = hx_events(notice=(f"{site.name}：{message}", "ok"), sitesReviewed=True)
     if request.values.get("from") == "detail":
         return render("sites/detail.html", block="detail", site=site, events=_history(site), headers=headers)
     return render("sites/list.html", block="row", site=site, headers=headers)

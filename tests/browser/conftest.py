@@ -3,6 +3,7 @@ import os
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD
@@ -87,3 +88,12 @@ def screenshot(page, name):
         os.makedirs(folder, exist_ok=True)
         # caret="initial": hiding the caret leaves style attributes that the CSP then reports as errors.
         page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True, caret="initial")
+
+
+def load_every_panel(page):
+    """Wait for the lazy panels: those that load with the page first, then the 院系 panel, which loads when
+    scrolled into view (scrolling before the others arrive could leave it below the fold again)."""
+    expect(page.locator('.lazy-panel[hx-trigger="load"]')).to_have_count(0, timeout=15000)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    expect(page.locator(".lazy-panel")).to_have_count(0, timeout=15000)
+    page.evaluate("window.scrollTo(0, 0)")

@@ -6,13 +6,14 @@ from playwright.sync_api import expect
 
 from models.catalog import Organisation
 from models.user import ADMIN, REVIEWER, STAFF
+from tests.browser.conftest import load_every_panel
 
 AXE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text(encoding="utf-8")
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 STAFF_PAGES = ["/", "/candidates/", "/candidates/?status=认证未通过", "/sites/", "/awards/", "/awards/readiness",
-               "/imports/"]
-ADMIN_PAGES = ["/admin/", "/admin/audit", "/admin/settings", "/admin/certificates", "/admin/pilots",
+               "/imports/", "/imports/?kind=awards"]
+ADMIN_PAGES = ["/", "/admin/", "/admin/audit", "/admin/settings", "/admin/certificates", "/admin/pilots",
                "/admin/quotas/", "/admin/users/"]
 REVIEWER_PAGES = ["/", "/sites/", "/awards/"]
 
@@ -88,6 +89,34 @@ def test_detail_pages_and_dialogs_have_no_wcag_violations(page, login_as, demo):
     found += violations(page)
     page.goto("/awards/")
     page.get_by_role("button", name="导入待颁证记录").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    found += violations(page)
+    assert not found, "\n".join(found)
+
+
+def test_confirm_queue_and_its_grid_have_no_wcag_violations(page, login_as, demo):
+    login_as(STAFF)
+    found = check_pages(page, ["/candidates/queue/start"])
+    expect(page.locator(".queue-card")).to_be_visible()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#queue-count")).to_be_visible()
+    found += violations(page)
+    page.get_by_role("link", name="网格浏览").click()
+    expect(page.get_by_role("heading", name="批量人工确认（网格浏览）")).to_be_visible()
+    found += violations(page)
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("role", [STAFF, ADMIN, REVIEWER])
+def test_home_with_its_lazy_panels_loaded_has_no_wcag_violations(page, login_as, demo, role):
+    organisation = Organisation.get(Organisation.name == "工业和信息化部教育与考试中心") if role == REVIEWER else None
+    login_as(role, organisation=organisation)
+    load_every_panel(page)
+    if role != REVIEWER:
+        page.locator("#departments-panel .group-toggle").first.click()
+        expect(page.locator("#departments-panel .class-row").first).to_be_visible()
+    found = violations(page)
+    page.get_by_role("link", name="修改密码").click()
     expect(page.get_by_role("dialog")).to_be_visible()
     found += violations(page)
     assert not found, "\n".join(found)

@@ -1,0 +1,73 @@
+"""修改密码 from the header: the current password, the new one twice, the rules of 用户管理; the user's
+other sessions end and this one stays logged in; both outcomes are audited."""
+import pytest
+from werkzeug.security import check_password_hash
+
+from models.audit import AuditEvent
+from models.user import MIN_PASSWORD_LENGTH, REVIEWER, STAFF, User
+from tests.conftest import PASSWORD
+
+HX = {"HX-Request": "true"}
+NEW = "a-new-password-7"
+
+
+def log_in(client, username, password=PASSWORD):
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 303, response.get_data(as_text=True)
+
+
+def change(client, current=PASSWORD, password=NEW, again=NEW, headers=HX):
+    return client.post("/account/password", data={"current": current, "password": password, "password2": again},
+                       headers=headers)
+
+
+@pytest.mark.parametrize("role", [STAFF, REVIEWER, "admin"])
+def test_every_role_finds_the_dialog_in_the_header(client, login, role):
+    login(role)
+    assert 'hx-get="/account/password"' in client.get("/").get_data(as_text=True)
+    dialog = client.get("/account/password", headers=HX).get_data(as_text=True)
+    assert "<html" not in dialog and "当前密码" in dialog and "再次输入新密码" in dialog
+
+
+@pytest.mark.parametrize("current, password, again, message", [
+    ("wrong-password", NEW, NEW, "当前密码不正确"),
+    (PASSWORD, NEW, NEW + "x", "两次输入的新密码不一致"),
+    (PASSWORD, "short", "short", f"密码至少 {MIN_PASSWORD_LENGTH} 位"),
+    (PASSWORD, PASSWORD, PASSWORD, "新密码不能与当前密码相同"),
+])
+def test_a_refused_change_says_why_and_keeps_the_old_password(app, client, make_user, current, password, again,
+                                                              message):
+    make_user(STAFF, username="li")
+    log_in(client, "li")
+    response = change(client, current, password, again)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert check_password_hash(User.by_username("li").password_hash, PASSWORD)
+
+
+def test_a_wrong_current_password_is_audited(client, make_user):
+    make_user(STAFF, username="li")
+    log_in(client, "li")
+    change(client, current="wrong-password")
+    assert AuditEvent.select().where(AuditEvent.action == "user.password_change_failed").count() == 1
+
+
+def test_the_change_ends_other_sessions_and_keeps_this_one(app, make_user):
+    make_user(STAFF, username="li")
+    here, elsewhere = app.test_client(), app.test_client()
+    log_in(here, "li")
+    log_in(elsewhere, "li")
+    response = change(here)
+    assert response.status_code == 204 and "closeDialog" in response.headers["HX-Trigger"]
+    assert here.get("/candidates/").status_code == 200
+    assert elsewhere.get("/candidates/").status_code == 302
+    assert AuditEvent.select().where(AuditEvent.action == "user.password_change").count() == 1
+    here.post("/logout")
+    log_in(here, "li", NEW)
+
+
+def test_without_htmx_the_form_page_redirects_home_after_saving(client, make_user):
+    make_user(STAFF, username="li")
+    log_in(client, "li")
+    assert "当前密码" in client.get("/account/password").get_data(as_text=True)
+    response = change(client, headers={})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
