@@ -81,11 +81,19 @@ class AwardRecord(BaseModel):
         return self.status == RETURNED
 
     def export_values(self):
-        """The record as a row of the import template (so an export can be corrected and imported)."""
+        """The record as a row of the import template (so an export can be corrected and imported), then
+        what became of it: 状态, 证书编号, 颁证日期, and 退回原因 while it is returned."""
         return {"name": self.candidate.name, "id_type": self.candidate.id_type, "id_number": self.candidate.id_number,
                 "certificate_name": self.certificate.name, "level": self.level, "site_name": self.site.name,
                 "exam_date": self.exam_date, "theory_score": self.theory_score,
-                "practical_score": self.practical_score, "result": self.result}
+                "practical_score": self.practical_score, "result": self.result,
+                "status": self.status, "certificate_number": self.certificate_number, "issued_on": self.issued_on,
+                "return_reason": self.return_reason if self.is_returned else ""}
+
+    @property
+    def issued_on(self):
+        """颁证日期: the day of issue, or None."""
+        return self.issued_at.date() if self.issued_at else None
 
     # ---- transitions -----------------------------------------------------------------------------
     @classmethod

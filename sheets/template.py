@@ -31,12 +31,14 @@ def safe(value):
     return value
 
 
-def start_sheet(workbook, spec, extra_headers=(), comments=False):
-    """Create the spec's data sheet in a write-only workbook and write its header row."""
+def start_sheet(workbook, spec, extra_headers=(), comments=False, columns=None):
+    """Create the spec's data sheet in a write-only workbook and write its header row: the spec's columns
+    (or `columns`, which start with them), then `extra_headers`."""
     ws = workbook.create_sheet(spec.title)
     ws.freeze_panes = "A2"
     last = FORMATTED_ROWS + 1
-    for position, column in enumerate(spec.columns, start=1):
+    columns = spec.columns if columns is None else columns
+    for position, column in enumerate(columns, start=1):
         letter = get_column_letter(position)
         ws.column_dimensions[letter].width = column.width
         if column.as_text:
@@ -53,10 +55,10 @@ def start_sheet(workbook, spec, extra_headers=(), comments=False):
             )
             dropdown.add(f"{letter}2:{letter}{last}")
             ws.data_validations.dataValidation.append(dropdown)
-    for offset, header in enumerate(extra_headers, start=len(spec.columns) + 1):
+    for offset, header in enumerate(extra_headers, start=len(columns) + 1):
         ws.column_dimensions[get_column_letter(offset)].width = 60
     header_row = []
-    for column in spec.columns:
+    for column in columns:
         cell = WriteOnlyCell(ws, value=column.title)
         cell.font = REQUIRED_FONT if column.required else HEADER_FONT
         cell.fill = HEADER_FILL
