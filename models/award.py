@@ -2,6 +2,7 @@
 
 A returned record can be corrected by staff and resubmitted (back to 待审核). 已颁证 records are read-only.
 """
+from dataclasses import dataclass
 from datetime import date
 
 from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField, fn
@@ -32,6 +33,19 @@ audit.ACTION_LABELS.update({
 
 class AwardError(ValueError):
     """A refused action on a record, with a message for the user."""
+
+
+@dataclass
+class IssueGroup:
+    """Records of one certificate level about to be issued, and the numbers they would get."""
+    certificate: Certificate
+    level: str
+    records: list
+    numbers: list
+
+    @property
+    def span(self):
+        return numbering.span(self.numbers)
 
 
 class AwardRecord(BaseModel):
@@ -96,21 +110,41 @@ class AwardRecord(BaseModel):
         return self.issued_at.date() if self.issued_at else None
 
     # ---- transitions -----------------------------------------------------------------------------
+    @staticmethod
+    def _by_level(records):
+        """{(certificate id, level): records}: each certificate level counts its own numbers."""
+        groups = {}
+        for record in records:
+            groups.setdefault((record.certificate_id, record.level), []).append(record)
+        return groups
+
+    @staticmethod
+    def check_waiting(records, action):
+        """颁证 and 退回 take records waiting for review (待审核) only: the others refuse the lot."""
+        refused = [r for r in records if r.status != SUBMITTED]
+        if refused:
+            raise AwardError(f"只有待审核的记录可以{action}（{len(refused)} 条记录状态不是待审核）")
+
+    @classmethod
+    def issue_preview(cls, records):
+        """What 颁证's confirmation names: per certificate and level, its records and the numbers they would
+        get now (none reserved). Refused as issue_many() would refuse."""
+        cls.check_waiting(records, "颁证")
+        year = now().year
+        return [IssueGroup(members[0].certificate, level, members,
+                           numbering.peek(members[0].certificate, level, year, len(members)))
+                for (_, level), members in cls._by_level(records).items()]
+
     @classmethod
     def issue_many(cls, records, by):
         """颁证: give each 待审核 record a unique certificate number, all in one transaction.
 
         Returns the issued records; records in other states are refused as a whole with a message.
         """
-        refused = [r for r in records if not r.can_issue]
-        if refused:
-            raise AwardError(f"只有待审核的记录可以颁证（{len(refused)} 条记录状态不是待审核）")
+        cls.check_waiting(records, "颁证")
         at = now()
-        groups = {}
-        for record in records:
-            groups.setdefault((record.certificate_id, record.level), []).append(record)
         with db.atomic():
-            for (_, level), members in groups.items():
+            for (_, level), members in cls._by_level(records).items():
                 numbers = numbering.allocate(members[0].certificate, level, at.year, len(members))
                 # Possible only after the number format changed: refuse rather than fail on the unique index.
                 taken = list(select_in(cls, ["certificate_number"], "certificate_number", numbers))
@@ -130,17 +164,25 @@ class AwardRecord(BaseModel):
         if not self.is_returned:
             raise AwardError(f"记录状态为「{self.status}」，只有已退回的记录可以修改后重新提交")
 
-    def return_to_college(self, reason, by):
-        """退回 with a required reason."""
+    @classmethod
+    def return_many(cls, records, reason, by):
+        """退回 with one required reason: every record in one transaction, an audit event each."""
         reason = (reason or "").strip()
         if not reason:
             raise AwardError("请填写退回原因")
-        if not self.can_return:
-            raise AwardError(f"记录状态为「{self.status}」，只有待审核的记录可以退回")
+        cls.check_waiting(records, "退回")
+        at = now()
         with db.atomic():
-            self.status, self.return_reason, self.updated_at = RETURNED, reason, now()
-            self.save()
-            audit.record("award.return", self, {"状态": (SUBMITTED, RETURNED), "原因": (None, reason)}, user=by)
+            for record in records:
+                record.status, record.return_reason, record.updated_at = RETURNED, reason, at
+                record.save()
+            audit.record_many("award.return", [(r, {"状态": (SUBMITTED, RETURNED), "原因": (None, reason)})
+                                               for r in records], user=by)
+        return records
+
+    def return_to_college(self, reason, by):
+        """退回 this record with a required reason."""
+        self.return_many([self], reason, by)
 
     def resubmit(self, site, exam_date, theory_score, practical_score, by):
         """A returned record, corrected by staff, goes back to 待审核. The correction must pass the import's

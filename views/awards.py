@@ -19,6 +19,7 @@ from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
 
 from . import Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, refused, render, roles, wants_partial
+from .photos import photo_response
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
 FILTERS = ("q", "certificate", "level", "site", "status", "date_from", "date_to")
@@ -65,32 +66,52 @@ def detail(record_id):
                   events=list(AuditEvent.for_object("awardrecord", record.id)))
 
 
-@bp.route("/issue", methods=["POST"])
+@bp.route("/<int:record_id>/photo")
+@roles(ADMIN, STAFF, REVIEWER)
+def photo(record_id):
+    """The photo of a record's candidate: a reviewer judges it on the record page, for its own records only."""
+    return photo_response(get_or_404(AwardRecord.visible_to(me()), record_id).candidate)
+
+
+@bp.route("/issue", methods=["GET", "POST"])
 @roles(REVIEWER)
 def issue():
-    """颁证 on the ticked records: each gets a unique certificate number."""
-    records = list(AwardRecord.visible_to(me()).where(AwardRecord.id.in_(id_list(request.form.getlist("ids")))))
+    """颁证 of a row or the ticked rows: the confirmation naming the count, certificate and numbers, then
+    the numbers given."""
+    records = _chosen()
     if not records:
         return refused("请先勾选要颁证的记录")
+    if request.method == "GET":
+        try:
+            groups = AwardRecord.issue_preview(records)
+        except (AwardError, SettingError) as exc:
+            return refused(exc)
+        return render("awards/issue.html", block="dialog", records=records, groups=groups, error=None)
     try:
         AwardRecord.issue_many(records, me())
     except (AwardError, SettingError) as exc:
-        return refused(exc)
-    return "", 204, hx_events(awardsChanged=True, notice=(f"已颁证 {len(records)} 条记录", "ok"))
+        return render("awards/issue.html", block="dialog", records=records, groups=[], error=str(exc), status=422)
+    return "", 204, hx_events(closeDialog=True, awardsChanged=True, notice=(f"已颁证 {len(records)} 条记录", "ok"))
 
 
-@bp.route("/<int:record_id>/return", methods=["GET", "POST"])
+@bp.route("/return", methods=["GET", "POST"])
 @roles(REVIEWER)
-def return_record(record_id):
-    """退回 with a required reason: the dialog, then the change."""
-    record = get_or_404(AwardRecord.visible_to(me()), record_id)
+def return_records():
+    """退回 of a row or the ticked rows with one required reason: the dialog, then the change."""
+    records = _chosen()
+    if not records:
+        return refused("请先勾选要退回的记录")
     if request.method == "GET":
-        return render("awards/return.html", block="dialog", r=record, error=None)
+        try:
+            AwardRecord.check_waiting(records, "退回")
+        except AwardError as exc:
+            return refused(exc)
+        return render("awards/return.html", block="dialog", records=records, error=None)
     try:
-        record.return_to_college(request.form.get("reason"), me())
+        AwardRecord.return_many(records, request.form.get("reason"), me())
     except AwardError as exc:
-        return render("awards/return.html", block="dialog", r=record, error=str(exc), status=422)
-    return "", 204, hx_events(closeDialog=True, awardsChanged=True, notice=("已退回该记录", "ok"))
+        return render("awards/return.html", block="dialog", records=records, error=str(exc), status=422)
+    return "", 204, hx_events(closeDialog=True, awardsChanged=True, notice=(f"已退回 {len(records)} 条记录", "ok"))
 
 
 @bp.route("/<int:record_id>/resubmit", methods=["GET", "POST"])
@@ -127,6 +148,12 @@ def readiness_check():
     results = award_checks.readiness_of(candidates, certificate, level) if certificate and candidates else []
     return render("awards/readiness.html", block="checks", results=results, ids=ids, certificate=certificate,
                   level=level, pairs=pairs)
+
+
+def _chosen():
+    """The records a row button names or the ticked rows (`ids`), among those the user may see."""
+    ids = id_list(request.values.getlist("ids"))
+    return list(AwardRecord.visible_to(me()).where(AwardRecord.id.in_(ids)).order_by(AwardRecord.id))
 
 
 def _chosen_pair(pairs):
