@@ -221,6 +221,15 @@ class AwardRecord(BaseModel):
         return query
 
     @classmethod
+    def of_candidate(cls, candidate):
+        """A candidate's records and certificates, the latest first: what its page lists."""
+        return (cls
+                .select(cls, Certificate)
+                .join(Certificate)
+                .where(cls.candidate == candidate)
+                .order_by(cls.created_at.desc(), cls.id.desc()))
+
+    @classmethod
     def filtered(cls, user, q="", certificate="", level="", site="", status="", date_from="", date_to=""):
         """待颁证记录's list: filters by 证书, 等级, 站点, 状态 and 考核日期 (an unreadable one is left out),
         search by name or ID."""

@@ -81,3 +81,20 @@ def test_candidate_export_carries_status_and_the_reasons_and_imports_again(clien
                        headers={"HX-Request": "true"}, content_type="multipart/form-data").get_data(as_text=True)
     batch = ImportBatch.get()
     assert "已忽略" not in body and (batch.total, batch.errors, batch.existing) == (2, 0, 2)
+
+
+def test_the_candidate_page_lists_its_records_and_certificates(client, login, world, make_user):
+    issued, returned = issued_and_returned(world, make_user)
+    login(STAFF)
+    page = client.get(f"/candidates/{issued.candidate_id}").get_data(as_text=True)
+    assert "证书与待颁证记录" in page and issued.certificate_number in page
+    assert issued.issued_at.date().isoformat() in page and f'href="/awards/{issued.id}"' in page
+    assert "可以导入待颁证记录" not in page
+    other = client.get(f"/candidates/{returned.candidate_id}").get_data(as_text=True)
+    assert "已退回" in other and "实操成绩与考核站点记录不符" in other
+
+
+def test_a_ready_candidate_without_records_may_still_be_imported(client, login, world):
+    login(STAFF)
+    page = client.get(f"/candidates/{world['candidate'].id}").get_data(as_text=True)
+    assert "可以导入待颁证记录" in page and "尚无待颁证记录" in page
