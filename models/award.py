@@ -245,9 +245,9 @@ class AwardRecord(BaseModel):
             query = query.where(cls.site == site_id)
         if status in STATUSES:
             query = query.where(cls.status == status)
-        if (day := _day(date_from)) is not None:
+        if (day := day_or_none(date_from)) is not None:
             query = query.where(cls.exam_date >= day)
-        if (day := _day(date_to)) is not None:
+        if (day := day_or_none(date_to)) is not None:
             query = query.where(cls.exam_date <= day)
         return query.order_by(cls.created_at.desc(), cls.id.desc())
 
@@ -283,7 +283,8 @@ class AwardRecord(BaseModel):
         return used
 
 
-def _day(raw):
+def day_or_none(raw):
+    """A filter's date, or None when it cannot be read (the filter is then left out)."""
     try:
         return parse_date(raw)
     except FieldError:

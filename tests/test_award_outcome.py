@@ -1,14 +1,17 @@
 """The outcome of 颁证 wherever it belongs: the exports, the candidate page and the 颁证名单."""
 import io
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
+from models.audit import AuditEvent
 from models.award import ISSUED, RETURNED, AwardRecord
 from models.award_fields import AWARD_SHEET
 from models.candidate import REJECTED, Candidate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.import_batch import ImportBatch
+from models.privacy import mask_id
 from models.user import REVIEWER, STAFF
 from tests.conftest import other_candidates
 from tests.test_import_awards import filled_template, row, upload
@@ -98,3 +101,54 @@ def test_a_ready_candidate_without_records_may_still_be_imported(client, login, 
     login(STAFF)
     page = client.get(f"/candidates/{world['candidate'].id}").get_data(as_text=True)
     assert "可以导入待颁证记录" in page and "尚无待颁证记录" in page
+
+
+# ---- 颁证名单 -------------------------------------------------------------------------------------------
+def test_the_roster_lists_issued_certificates_with_ids_masked_on_screen(client, login, world, make_user):
+    issued, returned = issued_and_returned(world, make_user)
+    Candidate.update(department="信息工程学院", class_name="计应2301").where(
+        Candidate.id == issued.candidate_id).execute()
+    login(STAFF)
+    assert 'href="/awards/roster/"' in client.get("/awards/").get_data(as_text=True)
+    page = client.get("/awards/roster/").get_data(as_text=True)
+    for header in ("序号", "姓名", "证件类型", "证件号码", "证书名称", "证书等级", "证书编号", "考核日期", "颁证日期", "考核站点"):
+        assert f">{header}</th>" in page, header
+    assert issued.certificate_number in page and "张三" in page and "李四" not in page  # returned: no certificate
+    assert issued.candidate.id_number not in page and mask_id(issued.candidate.id_number) in page
+    today = date.today()
+    narrowed = lambda **args: client.get("/awards/roster/", query_string=args).get_data(as_text=True)
+    assert issued.certificate_number in narrowed(level="中级", department="信息工程学院", class_name="计应2301",
+                                                 date_from=today.isoformat(), date_to=today.isoformat())
+    assert issued.certificate_number not in narrowed(level="初级")
+    assert issued.certificate_number not in narrowed(date_to=(today - timedelta(days=1)).isoformat())
+    assert issued.certificate_number not in narrowed(department="商学院")
+
+
+def test_the_roster_xlsx_carries_full_ids_and_is_audited(client, login, world, make_user):
+    issued, _ = issued_and_returned(world, make_user)
+    login(STAFF)
+    response = client.get("/awards/roster/export", query_string={"level": "中级"})
+    header, *rows = sheet_rows(response.data, "颁证名单")
+    assert list(header) == ["序号", "姓名", "证件类型", "证件号码", "证书名称", "证书等级", "证书编号", "考核日期",
+                            "颁证日期", "考核站点"]
+    assert rows == [(1, "张三", "居民身份证", issued.candidate.id_number, "Web前端开发", "中级",
+                     issued.certificate_number, "2026-06-01", date.today().isoformat(), "信息楼机房")]
+    event = AuditEvent.get(AuditEvent.action == "award.roster_export")
+    assert "中级" in event.changes and "含完整证件号码" in event.object_label
+
+
+def test_the_roster_print_view_has_full_ids_no_navigation_and_is_audited(client, login, world, make_user):
+    issued, _ = issued_and_returned(world, make_user)
+    login(STAFF)
+    page = client.get("/awards/roster/print").get_data(as_text=True)
+    assert issued.candidate.id_number in page and issued.certificate_number in page
+    assert "主导航" not in page and "<thead>" in page and 'class="print-view"' in page
+    assert AuditEvent.select().where(AuditEvent.action == "award.roster_print").count() == 1
+
+
+def test_a_reviewer_gets_no_roster(client, login, world, make_user):
+    issued_and_returned(world, make_user)
+    login(REVIEWER)
+    assert "颁证名单" not in client.get("/awards/").get_data(as_text=True)
+    for path in ("/awards/roster/", "/awards/roster/export", "/awards/roster/print"):
+        assert client.get(path).status_code == 403, path
