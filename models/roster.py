@@ -14,7 +14,6 @@ from .candidate import Candidate
 from .catalog import Certificate
 from .normalise import whole_number
 from .privacy import mask_id
-from .site import Site
 
 FILTERS = ("certificate", "level", "department", "class_name", "date_from", "date_to")
 
@@ -44,17 +43,10 @@ ROSTER_SHEET = SheetSpec(
 )
 
 
-def issued(certificate="", level="", department="", class_name="", date_from="", date_to=""):
-    """The issued records of a certificate, level, 院系, 班级 and 颁证日期 range (unreadable filters left out),
-    by certificate, level and number."""
-    query = (AwardRecord
-             .select(AwardRecord, Candidate, Certificate, Site)
-             .join(Candidate)
-             .switch(AwardRecord)
-             .join(Certificate)
-             .switch(AwardRecord)
-             .join(Site)
-             .where(AwardRecord.status == ISSUED))
+def issued(user, certificate="", level="", department="", class_name="", date_from="", date_to=""):
+    """The issued records `user` may see of a certificate, level, 院系, 班级 and 颁证日期 range (unreadable
+    filters left out), by certificate, level and number."""
+    query = AwardRecord.visible_to(user).where(AwardRecord.status == ISSUED)
     if (certificate_id := whole_number(certificate)) is not None:
         query = query.where(AwardRecord.certificate == certificate_id)
     if level:

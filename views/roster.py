@@ -22,7 +22,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def index():
     """颁证名单 on screen: filters in the URL, ID numbers masked; htmx gets only the results block."""
     filters = list_filters(roster.FILTERS)
-    page = Page(roster.issued(**filters), page_arg())
+    page = Page(roster.issued(me(), **filters), page_arg())
     return render("roster/index.html", block="results", filters=filters, given=_given(filters), page=page,
                   rows=list(roster.rows(page.items, start=(page.page - 1) * page.per_page + 1)),
                   columns=roster.ROSTER_SHEET.columns, certificates=Certificate.ordered(), levels=LEVELS,
@@ -35,7 +35,7 @@ def index():
 def export():
     """颁证名单 as .xlsx, with full ID numbers (audited)."""
     filters = list_filters(roster.FILTERS)
-    query = roster.issued(**filters)
+    query = roster.issued(me(), **filters)
     body = build_export(roster.ROSTER_SHEET, roster.rows(query.iterator()))
     roster.record_use("award.roster_export", _given(filters), query.count(), by=me())
     return send_file(BytesIO(body), as_attachment=True, download_name=f"颁证名单-{date.today():%Y%m%d}.xlsx",
@@ -47,7 +47,7 @@ def export():
 def print_view():
     """颁证名单 for paper: A4 landscape, the header row on every page, full ID numbers (audited), no navigation."""
     filters = list_filters(roster.FILTERS)
-    rows = list(roster.rows(roster.issued(**filters).iterator()))
+    rows = list(roster.rows(roster.issued(me(), **filters).iterator()))
     roster.record_use("award.roster_print", _given(filters), len(rows), by=me())
     return render("roster/print.html", given=_given(filters), rows=rows, columns=roster.ROSTER_SHEET.columns,
                   covers=roster.describe(filters), printed=date.today(), college=setting.get("college_name"))
