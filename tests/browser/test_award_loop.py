@@ -63,6 +63,8 @@ def test_the_whole_loop_from_ready_candidates_to_the_roster(page, make_user, wor
     log_in(page, "banzheng")
     results = open_awards(page)
     page.get_by_label("证书").select_option(label="Web前端开发")
+    # Each choice refreshes the list; a second one made before the first has answered replaces it (hx-sync).
+    expect(page).to_have_url(re.compile(r"[?&]certificate=\d+"))
     page.get_by_label("等级").select_option("中级")
     expect(results.locator(".readiness-summary")).to_contain_text("2 名考生可导入")
     page.get_by_role("button", name="导入待颁证记录").click()
