@@ -232,3 +232,15 @@ def test_the_record_page_shows_the_reviewer_every_field_to_judge_and_the_photo(c
 def test_a_reviewer_of_another_organisation_gets_no_photo(client, login, record):
     login(REVIEWER, organisation=Organisation.create(name="北京中物联物流采购培训中心"))
     assert client.get(f"/awards/{record.id}/photo").status_code == 404
+
+
+def test_issue_confirmation_lists_each_certificate_level_of_the_ticked_records(client, login, record, world):
+    elementary = AwardRecord.create(candidate=world["candidate"], certificate=world["cert"], level="初级",
+                                    site=world["site"], exam_date=date(2026, 6, 1))
+    login(REVIEWER)
+    body = client.get("/awards/issue", query_string={"ids": [record.id, elementary.id]},
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    year = date.today().year
+    assert "为 <strong>2</strong> 条记录颁证：" in body
+    assert f"1 条 Web前端开发 中级，证书编号 <strong class=\"nowrap\">WEB2{year}000001</strong>" in body
+    assert f"1 条 Web前端开发 初级，证书编号 <strong class=\"nowrap\">WEB1{year}000001</strong>" in body
