@@ -7,6 +7,7 @@ or a selection, so they can never disagree. Each check reads only the preloaded 
 """
 from dataclasses import dataclass, field
 from datetime import date
+from difflib import get_close_matches
 
 from .award import HOLDING, AwardError, AwardRecord
 from .candidate import ACCURATE, REJECTED, VERIFIED, Candidate
@@ -54,12 +55,16 @@ class Context:
     quotas: dict = field(default_factory=dict)          # (certificate_id, level, year) -> (quota, used)
     seen: dict = field(default_factory=dict)            # claim -> row number accepted earlier in the file
     planned: dict = field(default_factory=dict)         # (certificate_id, level, year) -> rows accepted so far
+    usable_sites: dict = field(default_factory=dict)    # (certificate_id, level) -> names of its usable sites
 
 
 NOTE_MARKS = {1: "①", 2: "②", 3: "③", 4: "④", 5: "⑤"}
+# How alike a typed site name must be to a usable one to be asked about (difflib's ratio): a character
+# or two left out of a long name, not another site that shares a word with it.
+SLIP_CUTOFF = 0.8
 
 
-def _candidate(row, ctx):
+def check_candidate(row, ctx):
     """① no candidate with that 证件类型 + 证件号码, or the 姓名 differs."""
     candidate = ctx.candidates.get((row.id_type, row.id_number))
     row.candidate = candidate
@@ -73,7 +78,7 @@ def _candidate(row, ctx):
     return None
 
 
-def _accurate(row, ctx):
+def check_accurate(row, ctx):
     """② the candidate is not 信息准确: name the status and the step still needed."""
     candidate = row.candidate
     if candidate is None or candidate.status == ACCURATE:
@@ -91,15 +96,15 @@ def _still_needed(candidate):
     return "完成认证和人工确认"
 
 
-def _pilot(row, ctx):
+def check_pilot(row, ctx):
     """③ the certificate or level is not one of the college's 试点证书."""
     if row.certificate is None:
         return Problem("证书名称", f"证书「{row.certificate_name}」不在证书目录中",
-                       "请填写证书目录中的证书名称，例如 Web前端开发", 5, ("admin.index", {}))
+                       "请填写证书目录中的证书名称，例如 Web前端开发", 5, ("catalog.certificates", {}))
     if (row.certificate.id, row.level) not in ctx.pilot:
         return Problem("证书等级", f"「{row.certificate.name} {row.level}」不是本院校的试点证书",
                        "只能导入本院校试点证书的记录；如已获批试点，请院校管理员在系统管理中添加试点证书", 5,
-                       ("admin.index", {}))
+                       ("catalog.pilots", {}))
     return None
 
 
@@ -117,14 +122,23 @@ def site_problem(site, certificate, level, site_name=""):
     return None
 
 
-def _site(row, ctx):
+def check_site(row, ctx):
     """④ the site does not exist, is not for that certificate and level, or is not 审核通过 + 已启用."""
     if row.certificate is None:
         return None
-    return site_problem(row.site, row.certificate, row.level, row.site_name)
+    problem = site_problem(row.site, row.certificate, row.level, row.site_name)
+    if row.site is None:
+        # A name typed by hand with a slip ("…考核站" for "…考核站点"): ask whether the usable site of
+        # that level was meant. Still refused: a guess is never stored.
+        meant = get_close_matches(row.site_name, ctx.usable_sites.get((row.certificate.id, row.level), ()), n=1,
+                                  cutoff=SLIP_CUTOFF)
+        if meant:
+            problem.message += f"，是否为「{meant[0]}」？"
+            problem.fix = "请从下拉列表中选择考核站点，或照站点名称完整填写"
+    return problem
 
 
-def _passed(row, ctx):
+def check_passed(row, ctx):
     """⑤ 考核结果 is not 通过, or a score is below the certificate's pass mark."""
     if row.result != "通过":
         return Problem("考核结果", f"考核结果为「{row.result or '空'}」", "只能导入考核结果为「通过」的考生", 1)
@@ -135,7 +149,7 @@ def _passed(row, ctx):
     return None
 
 
-def _exam_date(row, ctx):
+def check_exam_date(row, ctx):
     """⑥ 考核日期 is missing, unparseable or in the future (past dates are normal: historical records)."""
     if row.exam_date is None or row.exam_date == "":
         return Problem("考核日期", "考核日期为空", "请填写考核日期，例如 2026-06-15", 1)
@@ -146,21 +160,23 @@ def _exam_date(row, ctx):
     return None
 
 
-def _not_duplicate(row, ctx):
+def check_not_duplicate(row, ctx):
     """⑦ the candidate already has a pending or issued record for that certificate and level."""
     if row.candidate is None or row.certificate is None:
         return None
     claim = (row.candidate.id, row.certificate.id, row.level)
     if claim in ctx.holding:
         return Problem("证书等级", f"该考生已有 {row.certificate.name} {row.level} 的待审核或已颁证记录",
-                       "同一考生同一证书等级只能导入一次；如被退回，请在待颁证记录中修改后重新提交", 1)
+                       "同一考生同一证书等级只能导入一次；如被退回，请在待颁证记录中修改后重新提交", 1,
+                       ("awards.index", {"q": row.candidate.name, "certificate": row.certificate.id,
+                                         "level": row.level}))
     if claim in ctx.seen:
         return Problem("证书等级", f"与第 {ctx.seen[claim]} 行重复：同一考生的 {row.certificate.name} {row.level}",
                        "删除重复的行", 1)
     return None
 
 
-def _quota(row, ctx):
+def check_quota(row, ctx):
     """⑧ the year's 省厅指标 for that certificate and level would be exceeded."""
     if row.certificate is None or not isinstance(row.exam_date, date):
         return None
@@ -169,17 +185,18 @@ def _quota(row, ctx):
     if key not in ctx.quotas:
         return Problem("证书等级", f"{year} 年 {row.certificate.name} {row.level} 尚无省厅指标",
                        "院校需确保考生已在线下获省厅指标审批；请院校管理员在系统管理中录入省厅指标", 4,
-                       ("admin.index", {}))
+                       ("quotas.index", {}))
     amount, used = ctx.quotas[key]
     taken = used + ctx.planned.get(key, 0)
     if taken + 1 > amount:
         return Problem("证书等级", f"超出 {year} 年 {row.certificate.name} {row.level} 省厅指标（已用 {taken} / 指标 {amount}）",
-                       "请核对名单，或由院校管理员录入追加的省厅指标", 4, ("admin.index", {}))
+                       "请核对名单，或由院校管理员录入追加的省厅指标", 4, ("quotas.index", {}))
     return None
 
 
 # The manual's preconditions in the order a row is checked. Each reads only the row and the context.
-CHECKS = [_candidate, _accurate, _pilot, _site, _passed, _exam_date, _not_duplicate, _quota]
+CHECKS = [check_candidate, check_accurate, check_pilot, check_site, check_passed, check_exam_date,
+          check_not_duplicate, check_quota]
 
 
 def check_row(row, ctx):
@@ -201,6 +218,9 @@ def load_context(rows, today=None):
                                numbers, instances=True):
         ctx.candidates[(candidate.id_type, candidate.id_number)] = candidate
     ctx.pilot = PilotCertificate.pairs()
+    for certificate_id, levels, name in Site.usable().select(Site.certificate, Site.levels, Site.name).tuples():
+        for level in levels.split(","):
+            ctx.usable_sites.setdefault((certificate_id, level), []).append(name)
     held = select_in(AwardRecord, ("candidate", "certificate", "level", "status"), "candidate",
                      [c.id for c in ctx.candidates.values()])
     ctx.holding.update((candidate, certificate, level) for candidate, certificate, level, status in held
@@ -226,83 +246,3 @@ def resubmit(record, site, exam_date, theory_score, practical_score, by, today=N
     if problems:
         raise AwardError("；".join(p.message for p in problems))
     record.resubmit(site, exam_date, theory_score, practical_score, by)
-
-
-# The 颁证前检查 checklist's items, in the order the page lists them.
-PASSED, ACCURATE_INFO, SITE_USABLE, QUOTA_LEFT, PILOT, ONCE = (
-    "考核通过", "信息准确", "站点审核通过且已启用", "省厅指标", "试点证书", "同一证书等级只导入一次")
-
-
-@dataclass
-class ReadinessItem:
-    label: str
-    ok: bool
-    message: str
-    fix: str = ""
-    link: tuple = ()
-
-
-def readiness(candidate, certificate, level, ctx, sites=None):
-    """颁证前检查 for one candidate and certificate level: the manual's preconditions, each ✓ or ✗.
-
-    It runs the same checks as the import on the row the import would need: the candidate, today's
-    date, 考核结果 通过 and the best site available, so the two can never disagree.
-    """
-    sites = list(Site.naming(certificate, level)) if sites is None else sites
-    site = next((s for s in sites if s.is_usable()), sites[0] if sites else None)
-    row = Row(name=candidate.name, id_type=candidate.id_type, id_number=candidate.id_number,
-              certificate=certificate, certificate_name=certificate.name, level=level, site=site,
-              site_name="", exam_date=ctx.today, result="通过")
-    found = _candidate(row, ctx) or _accurate(row, ctx)
-    site_issue = (Problem("考核站点", f"尚无申报 {certificate.name} {level} 的考核站点", "请申报考核站点并等待评价组织审核通过",
-                          3, ("sites.index", {})) if site is None else site_problem(site, certificate, level))
-    pairs = [
-        (PASSED, None, f"导入时考核结果须为「通过」，成绩不低于 {certificate.pass_mark} 分"),
-        (ACCURATE_INFO, found, "考生状态为信息准确"),
-        (SITE_USABLE, site_issue, f"考核站点「{site.name}」审核通过且已启用" if site else ""),
-        (QUOTA_LEFT, _quota(row, ctx), "本年度省厅指标尚有余量"),
-        (PILOT, _pilot(row, ctx), f"{certificate.name} {level} 是本院校的试点证书"),
-        (ONCE, _not_duplicate(row, ctx), "该考生尚无此证书等级的待审核或已颁证记录"),
-    ]
-    return [ReadinessItem(label, problem is None, problem.message if problem else ok_text,
-                          problem.fix if problem else "", problem.link if problem else ())
-            for label, problem, ok_text in pairs]
-
-
-def readiness_of(candidates, certificate, level, today=None):
-    """颁证前检查 for the ticked candidates: [(candidate, its checklist)], with one context load."""
-    rows = [Row(id_type=c.id_type, id_number=c.id_number, exam_date=today or date.today()) for c in candidates]
-    ctx = load_context(rows, today)
-    sites = list(Site.naming(certificate, level))
-    return [(candidate, readiness(candidate, certificate, level, ctx, sites)) for candidate in candidates]
-
-
-def readiness_summary(candidates, certificate, level, today=None):
-    """{ready, not_ready, reasons: {label: count}, quota, used} over a query of candidates.
-
-    Counted in a few queries rather than by running readiness() for each of them (a college has
-    thousands): two checks depend on the candidate (信息准确, no record held already); the others
-    answer the same for everyone. A test holds the two ways together.
-    """
-    today = today or date.today()
-    total = candidates.count()
-    held = (AwardRecord
-            .select(AwardRecord.candidate)
-            .where((AwardRecord.certificate == certificate) & (AwardRecord.level == level)
-                   & AwardRecord.status.in_(HOLDING)))
-    quota = Quota.for_year(certificate, level, today.year)
-    used = AwardRecord.used_by_quota([today.year]).get((certificate.id, level, today.year), 0) if quota else 0
-    failing = {
-        ACCURATE_INFO: candidates.where(Candidate.status != ACCURATE).count(),
-        SITE_USABLE: 0 if Site.naming(certificate, level).where(Site.id.in_(Site.usable().select(Site.id))).exists()
-        else total,
-        QUOTA_LEFT: 0 if quota is not None and used < quota.amount else total,
-        PILOT: 0 if PilotCertificate.is_pilot(certificate, level) else total,
-        ONCE: candidates.where(Candidate.id.in_(held)).count(),
-    }
-    if failing[SITE_USABLE] or failing[QUOTA_LEFT] or failing[PILOT]:
-        ready = 0
-    else:
-        ready = total - candidates.where((Candidate.status != ACCURATE) | Candidate.id.in_(held)).count()
-    return {"ready": ready, "not_ready": total - ready, "reasons": {k: n for k, n in failing.items() if n},
-            "quota": quota.amount if quota else None, "used": used}

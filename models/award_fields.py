@@ -10,7 +10,9 @@ from . import normalise
 from .candidate_fields import ID_TYPE_ALIASES, choice_column, named_column
 from .catalog import LEVELS
 from .identity import ID_TYPES
+from .pilot import PilotCertificate
 from .privacy import mask_id
+from .site import Site
 
 RESULTS = ("通过", "未通过")
 
@@ -26,6 +28,11 @@ def _score(raw, label):
     if not 0 <= score <= 100:
         raise FieldError(f"{label} {score:g} 不在 0 到 100 之间", "请填写 0 到 100 之间的分数")
     return score
+
+
+def _pilot_certificate_names():
+    """The 证书名称 dropdown: the college's 试点证书, read when a template is built."""
+    return [certificate.name for certificate in PilotCertificate.certificates()]
 
 
 def _exam_date(raw, label):
@@ -51,11 +58,13 @@ AWARD_SHEET = SheetSpec(
                help="与考生信息一致；请将此列设为文本格式", aliases=("身份证号", "身份证号码", "证件号"), as_text=True,
                mask=mask_id),
         Column("certificate_name", "证书名称", normalise.text, required=True, example="Web前端开发",
-               help="本院校试点证书的名称，与证书目录一致", aliases=("证书",), repeats=True),
+               help="本院校试点证书的名称，与证书目录一致", aliases=("证书",), choices=_pilot_certificate_names,
+               repeats=True),
         choice_column("level", "证书等级", LEVELS, required=True, example="中级", help="初级、中级 或 高级",
                       aliases=("等级",), repeats=True),
         Column("site_name", "考核站点", normalise.text, required=True, example="信息工程学院Web前端开发考核站点",
-               help="审核通过且已启用的考核站点名称", aliases=("考核站点名称", "站点"), repeats=True),
+               help="审核通过且已启用、申报了该证书等级的考核站点名称", aliases=("考核站点名称", "站点"),
+               choices=Site.usable_names, repeats=True),
         named_column("exam_date", "考核日期", _exam_date, required=True, example="2026-06-15",
                      help="可写 2026-06-15、2026/6/15 或 20260615；历史记录可填过去的日期，不能是未来日期", repeats=True),
         named_column("theory_score", "理论成绩", _score, example="85", help="选填，0–100"),
@@ -73,7 +82,7 @@ AWARD_SHEET = SheetSpec(
     # Duplicates are check ⑦'s business: only the later row is refused, naming the earlier one.
     identity=(),
     guide=(
-        "每条待颁证记录填写一行，第 1 行为表头，请勿修改表头文字；带 * 的列为必填。",
+        "每条待颁证记录填写一行，请勿修改表头文字；带 * 的列为必填。",
         "考生须已在考生管理中处于「信息准确」状态，姓名、证件类型、证件号码须与考生信息一致。",
         "证书须为本院校的试点证书；考核站点须审核通过且已启用，并申报了该证书和等级。",
         "只能导入考核结果为「通过」的考生；考核日期不能是未来日期，历史记录可填过去的日期。",

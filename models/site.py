@@ -313,6 +313,15 @@ class Site(BaseModel):
         """Sites a pending-certificate record may name: 审核通过 and 已启用."""
         return cls.select().where((cls.review_status == APPROVED) & (cls.site_status == ENABLED))
 
+    @classmethod
+    def usable_names(cls, certificate=None, level=None):
+        """The names a record may give as its 考核站点 (of one certificate level when given), sorted and
+        each once: what a template's dropdown offers."""
+        query = cls.usable()
+        if certificate is not None:
+            query = query.where(cls.id.in_(cls.naming(certificate, level).select(cls.id)))
+        return [name for (name,) in query.select(cls.name).distinct().order_by(cls.name).tuples()]
+
 
 def remove_pilot(pilot, by):
     """删除 a 试点证书 level; refused while an assessment site still names it (in any state)."""

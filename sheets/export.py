@@ -5,9 +5,8 @@ Text that starts with = + - @ is written with a leading apostrophe, so no spread
 formula (the reader drops that apostrophe again on import).
 """
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
-from .template import finish, safe, save, start_sheet
+from .template import finish, save, start_sheet, write_rows
 
 
 def build_export(spec, records):
@@ -16,19 +15,6 @@ def build_export(spec, records):
     spec = spec.resolved()
     columns = spec.columns + spec.export_only
     workbook = Workbook(write_only=True)
-    ws = start_sheet(workbook, spec, columns=columns)
-    text_columns = [column.as_text for column in columns]
-    for record in records:
-        get = record.get if isinstance(record, dict) else lambda key: getattr(record, key)
-        row = []
-        for column, as_text in zip(columns, text_columns):
-            value = safe(column.export(get(column.key)))
-            if as_text:
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = "@"
-                row.append(cell)
-            else:
-                row.append(value)
-        ws.append(row)
+    write_rows(start_sheet(workbook, spec, columns=columns), spec, records, columns)
     finish(workbook, spec)
     return save(workbook)

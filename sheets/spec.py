@@ -129,6 +129,15 @@ class SheetSpec:
         """This spec with every column's choices read: what a template, report or form is built from."""
         return replace(self, columns=tuple(c.resolved() for c in self.columns))
 
+    def narrowed(self, **choices):
+        """This spec with the dropdowns of some columns (by key) given: a file for one case offers only
+        what fits it (the sites of one certificate level)."""
+        unknown = set(choices) - {c.key for c in self.columns}
+        if unknown:
+            raise KeyError(f"no column {', '.join(sorted(unknown))} in {self.kind}")
+        return replace(self, columns=tuple(replace(c, choices=tuple(choices[c.key])) if c.key in choices else c
+                                           for c in self.columns))
+
     def header_index(self):
         """{normalised header or alias: column} for the reader."""
         index = {}

@@ -12,6 +12,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .spec import GUIDE_SHEET, MARKER_SHEET
@@ -21,6 +22,8 @@ FORMATTED_ROWS = 100_000
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 HEADER_FONT = Font(bold=True, color="1F2933")
 REQUIRED_FONT = Font(bold=True, color="C0392B")
+NOTE_FONT = Font(bold=True, color="7A4B00")
+NOTE_FILL = PatternFill("solid", fgColor="FFF4D6")
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
@@ -31,12 +34,17 @@ def safe(value):
     return value
 
 
-def start_sheet(workbook, spec, extra_headers=(), comments=False, columns=None):
+def start_sheet(workbook, spec, extra_headers=(), comments=False, note="", columns=None):
     """Create the spec's data sheet in a write-only workbook and write its header row: the spec's columns
-    (or `columns`, which start with them), then `extra_headers`."""
+    (or `columns`, which start with them), then `extra_headers`.
+
+    A `note` (lines of text) goes in one merged row above the header: the reader looks for the header
+    in the first rows, so the sheet imports as it is.
+    """
     ws = workbook.create_sheet(spec.title)
-    ws.freeze_panes = "A2"
-    last = FORMATTED_ROWS + 1
+    header_number = 2 if note else 1
+    ws.freeze_panes = f"A{header_number + 1}"
+    first, last = header_number + 1, FORMATTED_ROWS + header_number
     columns = spec.columns if columns is None else columns
     for position, column in enumerate(columns, start=1):
         letter = get_column_letter(position)
@@ -53,10 +61,12 @@ def start_sheet(workbook, spec, extra_headers=(), comments=False, columns=None):
                 errorTitle=f"{column.header}不在下拉列表中",
                 error=f"建议从下拉列表中选择{column.header}。确认填写无误可点「是」保留，导入时会检查并说明如何修改。",
             )
-            dropdown.add(f"{letter}2:{letter}{last}")
+            dropdown.add(f"{letter}{first}:{letter}{last}")
             ws.data_validations.dataValidation.append(dropdown)
     for offset, header in enumerate(extra_headers, start=len(columns) + 1):
         ws.column_dimensions[get_column_letter(offset)].width = 60
+    if note:
+        _note_row(ws, spec, note)
     header_row = []
     for column in columns:
         cell = WriteOnlyCell(ws, value=column.title)
@@ -71,6 +81,34 @@ def start_sheet(workbook, spec, extra_headers=(), comments=False, columns=None):
         header_row.append(cell)
     ws.append(header_row)
     return ws
+
+
+def _note_row(ws, spec, lines):
+    """The note above the header: one cell merged across the data columns, a line of text per line."""
+    ws.merged_cells.add(CellRange(min_col=1, min_row=1, max_col=len(spec.columns), max_row=1))
+    ws.row_dimensions[1].height = 16 * len(lines) + 6
+    cell = WriteOnlyCell(ws, value=safe("\n".join(lines)))
+    cell.font, cell.fill, cell.alignment = NOTE_FONT, NOTE_FILL, Alignment(wrap_text=True, vertical="top")
+    ws.append([cell])
+
+
+def write_rows(ws, spec, records, columns=None):
+    """Append `records` (objects or dicts with the spec's keys) to a data sheet, each value as its column
+    (of the spec, or `columns`) exports it; columns formatted as text stay text."""
+    columns = spec.columns if columns is None else columns
+    text_columns = [column.as_text for column in columns]
+    for record in records:
+        get = record.get if isinstance(record, dict) else lambda key: getattr(record, key)
+        row = []
+        for column, as_text in zip(columns, text_columns):
+            value = safe(column.export(get(column.key)))
+            if as_text:
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = "@"
+                row.append(cell)
+            else:
+                row.append(value)
+        ws.append(row)
 
 
 def finish(workbook, spec):
@@ -90,12 +128,17 @@ def save(workbook):
     return buffer.getvalue()
 
 
-def build_template(spec):
-    """The .xlsx template for `spec`, as bytes; choices that are read from the database are read now."""
+def build_template(spec, records=(), note=()):
+    """The .xlsx template for `spec`, as bytes; choices that are read from the database are read now.
+
+    A pre-filled template carries `records` (dicts by key) on its data sheet and a `note` (lines) above
+    their header and at the top of its 填写说明: what was filled in and what is left to the user.
+    """
     spec = spec.resolved()
     workbook = Workbook(write_only=True)
-    start_sheet(workbook, spec, comments=True)
-    _guide(workbook, spec)
+    ws = start_sheet(workbook, spec, comments=True, note=note)
+    write_rows(ws, spec, records)
+    _guide(workbook, spec, note)
     finish(workbook, spec)
     return save(workbook)
 
@@ -112,13 +155,17 @@ def guide_lines(spec):
     return lines
 
 
-def _guide(workbook, spec):
+def _guide(workbook, spec, note=()):
     ws = workbook.create_sheet(GUIDE_SHEET)
     for letter, width in zip("ABCDE", (16, 8, 60, 24, 40)):
         ws.column_dimensions[letter].width = width
     title = WriteOnlyCell(ws, value=f"{spec.template_name} · 填写说明")
     title.font = Font(bold=True, size=14)
     ws.append([title])
+    for line in note:
+        cell = WriteOnlyCell(ws, value=safe(line))
+        cell.font = NOTE_FONT
+        ws.append([cell])
     for line in guide_lines(spec):
         ws.append([line])
     ws.append([])

@@ -1,11 +1,11 @@
-"""The eight preconditions of a 待颁证记录, each with its own message, and the readiness check."""
+"""The eight preconditions of a 待颁证记录, each with its own message (颁证前检查 reads them too: test_readiness.py)."""
 from datetime import date
 
 from models.award import ISSUED, RETURNED, SUBMITTED, AwardRecord
-from models.award_checks import Row, check_row, load_context, readiness, readiness_of, readiness_summary
-from models.candidate import PENDING, VERIFIED, Candidate
+from models.award_checks import Row, check_row, load_context
+from models.candidate import VERIFIED, Candidate
 from models.quota import Quota
-from models.site import INACTIVE, PENDING as SITE_PENDING, Site
+from models.site import APPROVED, ENABLED, INACTIVE, PENDING as SITE_PENDING, Site
 from tests.conftest import other_candidates
 from tests.test_identity import make_id
 
@@ -59,6 +59,19 @@ def test_site_missing_wrong_or_not_enabled(world):
     assert problems(world, site=Site.get_by_id(world["site"].id)) == [("考核站点", "考核站点「信息楼机房」审核状态为待审核、站点状态为未启用")]
 
 
+def test_a_site_name_typed_with_a_slip_is_refused_with_the_usable_site_it_resembles(world):
+    long_name = "信息工程学院Web前端开发考核站点"
+    Site.create(name=long_name, certificate=world["cert"], levels="中级", region="河南省郑州市", address="文化路1号",
+                contact="王老师", phone="13800000000", seats=60, review_status=APPROVED, site_status=ENABLED)
+    assert problems(world, site=None, site_name="信息工程学院Web前端开发考核站") == [
+        ("考核站点", f"考核站点「信息工程学院Web前端开发考核站」不存在，是否为「{long_name}」？")]
+    # Only a usable site of that certificate level is suggested, and only one that is really alike.
+    Site.update(site_status=INACTIVE).where(Site.name == long_name).execute()
+    assert problems(world, site=None, site_name="信息工程学院Web前端开发考核站") == [
+        ("考核站点", "考核站点「信息工程学院Web前端开发考核站」不存在")]
+    assert problems(world, site=None, site_name="实训楼机房") == [("考核站点", "考核站点「实训楼机房」不存在")]
+
+
 def test_result_and_scores(world):
     assert problems(world, result="未通过") == [("考核结果", "考核结果为「未通过」")]
     assert problems(world, theory_score=59.5) == [("理论成绩", "理论成绩 59.5 低于合格分数 60")]
@@ -100,56 +113,3 @@ def test_quota_exactly_at_one_over_and_crossing_inside_a_file(world):
 def test_missing_quota_for_the_year(world):
     assert problems(world, exam_date=date(2025, 3, 1)) == [
         ("证书等级", "2025 年 Web前端开发 中级 尚无省厅指标")]
-
-
-def test_readiness_lists_every_precondition(world):
-    ctx = load_context([row_for(world)], TODAY)
-    items = readiness(world["candidate"], world["cert"], "中级", ctx)
-    assert [(i.label, i.ok) for i in items] == [("考核通过", True), ("信息准确", True), ("站点审核通过且已启用", True),
-                                               ("省厅指标", True), ("试点证书", True), ("同一证书等级只导入一次", True)]
-
-
-def test_readiness_summary_counts_reasons(world):
-    others = other_candidates(2)
-    Candidate.update(status=VERIFIED).where(Candidate.id == others[0].id).execute()
-    summary = readiness_summary(Candidate.select(), world["cert"], "中级", TODAY)
-    assert summary == {"ready": 2, "not_ready": 1, "reasons": {"信息准确": 1}, "quota": 3, "used": 0}
-
-
-def summary_one_by_one(certificate, level):
-    """The summary as readiness() answers it for each candidate: what the set-based count must equal."""
-    results = readiness_of(list(Candidate.select()), certificate, level, TODAY)
-    reasons = {}
-    for _, items in results:
-        for item in items:
-            if not item.ok:
-                reasons[item.label] = reasons.get(item.label, 0) + 1
-    ready = sum(all(item.ok for item in items) for _, items in results)
-    return {"ready": ready, "not_ready": len(results) - ready, "reasons": reasons}
-
-
-def summary_counts(certificate, level):
-    summary = readiness_summary(Candidate.select(), certificate, level, TODAY)
-    return {key: summary[key] for key in ("ready", "not_ready", "reasons")}
-
-
-def test_readiness_summary_counts_as_readiness_does_for_each_candidate(world):
-    cert, site = world["cert"], world["site"]
-    held, returned, issued, pending, verified = other_candidates(5)
-    Candidate.update(status=VERIFIED).where(Candidate.id == verified.id).execute()
-    Candidate.update(status=PENDING).where(Candidate.id == pending.id).execute()
-    Quota.update(amount=30).execute()
-    for candidate, status in ((held, SUBMITTED), (returned, RETURNED), (issued, ISSUED), (verified, SUBMITTED)):
-        AwardRecord.create(candidate=candidate, certificate=cert, level="中级", site=site, exam_date=date(2026, 3, 1),
-                           status=status)
-    expected = {"ready": 2, "not_ready": 4, "reasons": {"信息准确": 2, "同一证书等级只导入一次": 3}}
-    assert summary_one_by_one(cert, "中级") == summary_counts(cert, "中级") == expected
-
-    Quota.update(amount=3).execute()  # three records of 2026 hold the whole quota
-    assert summary_one_by_one(cert, "中级") == summary_counts(cert, "中级")
-    assert summary_counts(cert, "中级")["reasons"]["省厅指标"] == 6
-    Quota.update(amount=30).execute()
-    Site.update(site_status=INACTIVE).execute()
-    assert summary_one_by_one(cert, "中级") == summary_counts(cert, "中级")
-    assert summary_counts(cert, "中级")["ready"] == 0
-    assert summary_one_by_one(cert, "高级") == summary_counts(cert, "高级")

@@ -113,7 +113,7 @@ def test_reviewer_cannot_export(client, login, record):
 
 def test_readiness_for_candidates_ticked_in_the_list(client, login, world):
     login(STAFF)
-    page = client.get(f"/awards/readiness?ids={world['candidate'].id}").get_data(as_text=True)
+    page = client.get(f"/awards/readiness?ids={world['candidate'].id}&pair={world['cert'].id}|中级").get_data(as_text=True)
     assert "张三" in page and "可导入" in page
 
 

@@ -1,18 +1,20 @@
 """待颁证记录: the list with filters, 颁证 and 退回 by the organisation's reviewer, resubmission by staff,
-and 颁证前检查 (readiness) for a candidate or the ticked candidates."""
+and 颁证前检查 (readiness) for a selection of any size, with its export and 生成待颁证导入文件."""
 from datetime import date
 from io import BytesIO
 
-from flask import Blueprint, request, send_file
+from flask import Blueprint, abort, redirect, request, send_file, url_for
 
-from models import award_checks
+from models import award_checks, readiness
 from models.audit import AuditEvent
 from models.award import STATUSES, STATUS_COLORS, AwardError, AwardRecord
 from models.award_fields import AWARD_SHEET
 from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
 from models.normalise import FieldError, parse_date, whole_number
+from models.pending_file import pending_file, record_download
 from models.pilot import PilotCertificate
+from models.readiness import READINESS_SHEET
 from models.setting import SettingError
 from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
@@ -140,14 +142,16 @@ def resubmit(record_id):
 @bp.route("/readiness")
 @roles(ADMIN, STAFF)
 def readiness_check():
-    """颁证前检查: for a candidate or the ticked candidates and a certificate level, each precondition ✓ or ✗."""
-    ids = id_list(request.args.getlist("candidate_id") + request.args.getlist("ids"))
-    pairs = [(pilot.certificate, pilot.level) for pilot in PilotCertificate.ordered()]
-    certificate, level = _chosen_pair(pairs)
-    candidates = list(Candidate.select().where(Candidate.id.in_(ids))) if ids else []
-    results = award_checks.readiness_of(candidates, certificate, level) if certificate and candidates else []
-    return render("awards/readiness.html", block="checks", results=results, ids=ids, certificate=certificate,
-                  level=level, pairs=pairs)
+    """颁证前检查: for a certificate level and a selection, the summary and a page of candidates, ✓ or ✗ each."""
+    pairs = _pairs()
+    args, check = _readiness(pairs)
+    page = Page(check.where(args["show"]), page_arg()) if check else None
+    here = _given(dict(args, show=""))  # what the page's links keep
+    return render("awards/readiness.html", block="checks", args=args, here=here, check=check, page=page,
+                  summary=check.summary() if check else None, rows=check.check(page.items) if check else [],
+                  pairs=pairs, conditions=readiness.CONDITIONS, passed=readiness.PASSED,
+                  departments=Candidate.distinct_values(Candidate.department),
+                  classes=Candidate.distinct_values(Candidate.class_name))
 
 
 def _chosen():
@@ -156,12 +160,65 @@ def _chosen():
     return list(AwardRecord.visible_to(me()).where(AwardRecord.id.in_(ids)).order_by(AwardRecord.id))
 
 
-def _chosen_pair(pairs):
-    """The certificate level asked about: `pair=<certificate id>|<level>`, or the first pilot level."""
-    certificate_id, _, level = request.args.get("pair", "").partition("|")
-    certificate_id = whole_number(certificate_id)
-    chosen = next(((c, lv) for c, lv in pairs if (c.id, lv) == (certificate_id, level)), None)
-    return chosen or (pairs[0] if pairs else (None, None))
+@bp.route("/readiness/file")
+@roles(ADMIN, STAFF)
+def readiness_file():
+    """生成待颁证导入文件: the import template filled in with the ready candidates (full IDs; audited)."""
+    args, check = _download_of()
+    body, count = pending_file(check)
+    record_download(check, _asked(args), count, by=me())
+    return _xlsx(body, f"待颁证记录-{check.certificate.name}{check.level}-{date.today():%Y%m%d}.xlsx")
+
+
+@bp.route("/readiness/export")
+@roles(ADMIN, STAFF)
+def readiness_export():
+    """导出检查结果: the checked candidates (or one group of them) as .xlsx, IDs masked; audited."""
+    args, check = _download_of()
+    body = build_export(READINESS_SHEET, check.export_rows(args["show"]))
+    readiness.record_export(check, _asked(args), check.where(args["show"]).count(), by=me())
+    return _xlsx(body, f"颁证前检查-{check.certificate.name}{check.level}-{date.today():%Y%m%d}.xlsx")
+
+
+def _readiness(pairs):
+    """The 颁证前检查 the URL asks for: (its arguments, a Readiness, or None before one of `pairs` is chosen)."""
+    args = dict(list_filters(("pair", "department", "class_name", "show")),
+                ids=id_list(request.args.getlist("ids") + request.args.getlist("candidate_id")))
+    certificate, level = next(((c, lv) for c, lv in pairs if f"{c.id}|{lv}" == args["pair"]), (None, None))
+    if certificate is None:
+        return args, None
+    candidates = readiness.selection(args["ids"], args["department"], args["class_name"])
+    return args, readiness.Readiness(candidates, certificate, level)
+
+
+def _download_of():
+    """The 颁证前检查 a download is of; without a chosen level, back to the page that asks for one."""
+    args, check = _readiness(_pairs())
+    if check is None:
+        abort(redirect(url_for("awards.readiness_check", **_given(args))))
+    return args, check
+
+
+def _given(args):
+    """The arguments that hold a value: what a link carries."""
+    return {key: value for key, value in args.items() if value}
+
+
+def _pairs():
+    """The certificate levels 颁证前检查 offers: the college's 试点证书."""
+    return [(pilot.certificate, pilot.level) for pilot in PilotCertificate.ordered()]
+
+
+def _asked(args):
+    """What a download was asked for, as the audit log keeps it."""
+    return _given({"院系": args["department"], "班级": args["class_name"],
+                   "范围": readiness.Readiness.group_label(args["show"]),
+                   "勾选考生": f"{len(args['ids'])} 名" if args["ids"] else ""})
+
+
+def _xlsx(body, name):
+    return send_file(BytesIO(body), as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def _summary(filters):
@@ -171,7 +228,7 @@ def _summary(filters):
     certificate = Certificate.get_or_none(Certificate.id == whole_number(filters["certificate"]))
     if certificate is None or not PilotCertificate.is_pilot(certificate, filters["level"]):
         return None
-    return award_checks.readiness_summary(Candidate.select(), certificate, filters["level"])
+    return readiness.readiness_summary(Candidate.select(), certificate, filters["level"])
 
 
 def _score(raw, label):

@@ -62,6 +62,23 @@ def test_reviewer_pages_have_no_wcag_violations(page, login_as, demo):
     assert not found, "\n".join(found)
 
 
+def test_readiness_with_a_selection_has_no_wcag_violations(page, login_as, demo):
+    login_as(STAFF)
+    page.goto("/candidates/")
+    for box in page.locator("#results .row-check").all()[:3]:
+        box.check()
+    page.get_by_role("button", name="颁证前检查").click()
+    expect(page.locator("#checks")).to_contain_text("勾选的 3 名考生")
+    found = violations(page)  # the question: which certificate and level
+    page.get_by_label("证书和等级").select_option(index=1)
+    expect(page.locator("#checks table")).to_be_visible()
+    found += violations(page)  # the summary and the table
+    page.get_by_label("只看未就绪").check()
+    expect(page.locator("#checks .showing")).to_be_visible()
+    found += violations(page)
+    assert not found, "\n".join(found)
+
+
 def test_detail_pages_and_dialogs_have_no_wcag_violations(page, login_as, demo):
     login_as(STAFF)
     found = []
