@@ -159,9 +159,14 @@ def test_staff_may_search_by_part_of_the_id_number(client, login, record):
     assert record.candidate.name in body
 
 
+def _zhang_record(world, level="中级"):
+    """A second pending record, 张三's, beside the fixture's (李四's)."""
+    return AwardRecord.create(candidate=world["candidate"], certificate=world["cert"], level=level,
+                              site=world["site"], exam_date=date(2026, 6, 1))
+
+
 def test_issue_confirmation_names_count_certificate_and_numbers_without_using_them(client, login, record, world):
-    second = AwardRecord.create(candidate=world["candidate"], certificate=world["cert"], level="中级",
-                                site=world["site"], exam_date=date(2026, 6, 1))
+    second = _zhang_record(world)
     login(REVIEWER)
     response = client.get("/awards/issue", query_string={"ids": [record.id, second.id]},
                           headers={"HX-Request": "true"})
@@ -191,8 +196,7 @@ def test_staff_do_not_get_the_issue_or_return_dialogs(client, login, record):
 
 
 def test_return_of_ticked_records_with_one_reason(client, login, record, world):
-    second = AwardRecord.create(candidate=world["candidate"], certificate=world["cert"], level="中级",
-                                site=world["site"], exam_date=date(2026, 6, 1))
+    second = _zhang_record(world)
     login(REVIEWER)
     dialog = client.get("/awards/return", query_string={"ids": [record.id, second.id]},
                         headers={"HX-Request": "true"}).get_data(as_text=True)
@@ -235,8 +239,7 @@ def test_a_reviewer_of_another_organisation_gets_no_photo(client, login, record)
 
 
 def test_issue_confirmation_lists_each_certificate_level_of_the_ticked_records(client, login, record, world):
-    elementary = AwardRecord.create(candidate=world["candidate"], certificate=world["cert"], level="初级",
-                                    site=world["site"], exam_date=date(2026, 6, 1))
+    elementary = _zhang_record(world, "初级")
     login(REVIEWER)
     body = client.get("/awards/issue", query_string={"ids": [record.id, elementary.id]},
                       headers={"HX-Request": "true"}).get_data(as_text=True)

@@ -20,7 +20,8 @@ from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
 
-from . import Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, refused, render, roles, wants_partial
+from . import (Page, get_or_404, given, hx_events, id_list, list_filters, me, page_arg, refused, render, roles,
+               wants_partial)
 from .photos import photo_response
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
@@ -146,7 +147,7 @@ def readiness_check():
     pairs = _pairs()
     args, check = _readiness(pairs)
     page = Page(check.where(args["show"]), page_arg()) if check else None
-    here = _given(dict(args, show=""))  # what the page's links keep
+    here = given(dict(args, show=""))  # what the page's links keep
     return render("awards/readiness.html", block="checks", args=args, here=here, check=check, page=page,
                   summary=check.summary() if check else None, rows=check.check(page.items) if check else [],
                   pairs=pairs, conditions=readiness.CONDITIONS, passed=readiness.PASSED,
@@ -195,13 +196,8 @@ def _download_of():
     """The 颁证前检查 a download is of; without a chosen level, back to the page that asks for one."""
     args, check = _readiness(_pairs())
     if check is None:
-        abort(redirect(url_for("awards.readiness_check", **_given(args))))
+        abort(redirect(url_for("awards.readiness_check", **given(args))))
     return args, check
-
-
-def _given(args):
-    """The arguments that hold a value: what a link carries."""
-    return {key: value for key, value in args.items() if value}
 
 
 def _pairs():
@@ -211,7 +207,7 @@ def _pairs():
 
 def _asked(args):
     """What a download was asked for, as the audit log keeps it."""
-    return _given({"院系": args["department"], "班级": args["class_name"],
+    return given({"院系": args["department"], "班级": args["class_name"],
                    "范围": readiness.Readiness.group_label(args["show"]),
                    "勾选考生": f"{len(args['ids'])} 名" if args["ids"] else ""})
 

@@ -1,5 +1,5 @@
-"""The whole 颁证 loop in Chromium, through the list pages: ready candidates → the import template filled in
-→ import → 颁证 one row and 退回 another → 修改后重新提交 → 颁证 → the number on the candidate page and
+"""The whole 颁证 loop in Chromium, through the list pages: ready candidates → 生成导入文件 → results typed
+in → import → 颁证 one row and 退回 another → 修改后重新提交 → 颁证 → the number on the candidate page and
 in the 颁证名单, on screen and on paper."""
 import os
 import re
@@ -26,16 +26,21 @@ def open_awards(page):
     return page.locator("#award-results")
 
 
-def fill_results(path, candidates):
-    """What staff type into the downloaded template: one row per ready candidate, with the exam's results."""
+def fill_results(path):
+    """What staff type into the pre-filled file: 考核日期, 成绩 and 考核结果 on each row CertDesk filled in
+    (the note is row 1, the header row 2)."""
     book = load_workbook(path)
     sheet = book[AWARD_SHEET.title]
-    values = {"certificate_name": "Web前端开发", "level": "中级", "site_name": "信息楼机房", "exam_date": "2026-06-15",
-              "theory_score": "88", "practical_score": "90", "result": "通过"}
-    for c in candidates:
-        person = dict(values, name=c.name, id_type=c.id_type, id_number=c.id_number)
-        sheet.append([person[column.key] for column in AWARD_SHEET.columns])
+    header = [cell.value for cell in sheet[2]]
+    typed = {"考核日期*": "2026-06-15", "理论成绩": "88", "实操成绩": "90", "考核结果*": "通过"}
+    filled = 0
+    for row in sheet.iter_rows(min_row=3):
+        assert row[header.index("考核站点*")].value == "信息楼机房"  # the level's only usable site
+        for title, value in typed.items():
+            row[header.index(title)].value = value
+        filled += 1
     book.save(path)
+    return filled
 
 
 def prompts_refused(page):
@@ -66,14 +71,15 @@ def test_the_whole_loop_from_ready_candidates_to_the_roster(page, make_user, wor
     # Each choice refreshes the list; a second one made before the first has answered replaces it (hx-sync).
     expect(page).to_have_url(re.compile(r"[?&]certificate=\d+"))
     page.get_by_label("等级").select_option("中级")
-    expect(results.locator(".readiness-summary")).to_contain_text("2 名考生可导入")
-    page.get_by_role("button", name="导入待颁证记录").click()
-    dialog = page.get_by_role("dialog")
+    banner = results.locator(".readiness-summary")
+    expect(banner).to_contain_text("2 名考生可导入")
     with page.expect_download() as download:
-        dialog.get_by_role("link", name="下载\"导入待颁证记录模板\"").click()
+        banner.get_by_role("link", name="生成导入文件").click()
     path = tmp_path / "待颁证记录.xlsx"
     download.value.save_as(path)
-    fill_results(path, [zhang, li])
+    assert fill_results(path) == 2
+    page.get_by_role("button", name="导入待颁证记录").click()
+    dialog = page.get_by_role("dialog")
     dialog.locator("input[type=file]").set_input_files(str(path))
     dialog.get_by_role("button", name="保存").click()
     expect(dialog.get_by_text("成功导入 2 条")).to_be_visible()
