@@ -108,8 +108,9 @@ def _register_blueprints(app):
     from views import admin, auth, dashboard
     for module in (auth, dashboard, admin):
         app.register_blueprint(module.bp)
-    from views import candidates
+    from views import candidates, confirm_queue
     app.register_blueprint(candidates.bp)
+    app.register_blueprint(confirm_queue.bp)
     from views import imports
     app.register_blueprint(imports.bp)
     from views import photos

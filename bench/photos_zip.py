@@ -33,22 +33,39 @@ def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def bench_app(tmp):
+    """The app on a fresh database (SQLite under `tmp`, or DATABASE_URL's tables dropped and recreated)."""
+    app = create_app({"DATA_DIR": tmp, "DATABASE_URL": os.environ.get("DATABASE_URL", ""), "SECRET_KEY": "bench"})
+    with app.app_context(), db.connection_context():
+        if not models.is_sqlite():
+            models.drop_all()
+            models.init_schema()
+    return app
+
+
+def bench_candidates(n):
+    """A staff user and n 认证通过 candidates without a photo; returns (user, their ID numbers)."""
+    staff = User.create(username="bench", role=STAFF, password_hash="x")
+    numbers = [f"41010220{i:010d}" for i in range(n)]
+    with db.atomic():
+        rows = [{"name": "张三", "id_type": "居民身份证", "id_number": number, "gender": "男",
+                 "phone": "13812345678", "status": VERIFIED} for number in numbers]
+        for start in range(0, len(rows), 500):
+            Candidate.insert_many(rows[start:start + 500]).execute()
+    return staff, numbers
+
+
+def machine():
+    """Where the figures come from: the database, the cores and how busy they were."""
+    backend = "SQLite" if models.is_sqlite() else "PostgreSQL"
+    return f"{backend}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
+
+
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATA_DIR": tmp, "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
-                          "SECRET_KEY": "bench"})
-        with app.app_context(), db.connection_context():
-            if not models.is_sqlite():
-                models.drop_all()
-                models.init_schema()
-            staff = User.create(username="bench", role=STAFF, password_hash="x")
-            numbers = [f"41010220{i:010d}" for i in range(n)]
-            with db.atomic():
-                rows = [{"name": "张三", "id_type": "居民身份证", "id_number": number, "gender": "男",
-                         "phone": "13812345678", "status": VERIFIED} for number in numbers]
-                for start in range(0, len(rows), 500):
-                    Candidate.insert_many(rows[start:start + 500]).execute()
+        with bench_app(tmp).app_context(), db.connection_context():
+            staff, numbers = bench_candidates(n)
 
             started = time.perf_counter()
             path = Path(tmp) / "uploads" / "bench.zip"
@@ -69,9 +86,7 @@ def main():
 
             assert result["counts"]["已更新"] == n, result["counts"]
             assert Candidate.without_photo().count() == 0
-            backend = "SQLite" if models.is_sqlite() else "PostgreSQL"
-            print(f"{backend}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}: "
-                  f"ZIP of {n} photos, {size_mb:.1f} MB (generated in {generated:.1f} s)")
+            print(f"{machine()}: ZIP of {n} photos, {size_mb:.1f} MB (generated in {generated:.1f} s)")
             print(f"job: {elapsed:.2f} s wall, {cpu:.2f} s CPU, {n / elapsed:.0f} photos/s; "
                   f"peak RSS {before:.0f} MB before, {after:.0f} MB after")
 

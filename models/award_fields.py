@@ -9,7 +9,7 @@ from sheets.spec import Column, FieldError, SheetSpec
 from . import normalise
 from .candidate_fields import ID_TYPE_ALIASES, choice_column, named_column
 from .catalog import LEVELS
-from .identity import ID_TYPES
+from .identity import EXAMPLE_ID, ID_TYPES
 from .pilot import PilotCertificate
 from .privacy import mask_id
 from .site import Site
@@ -54,7 +54,7 @@ AWARD_SHEET = SheetSpec(
                aliases=("考生姓名", "名字")),
         choice_column("id_type", "证件类型", ID_TYPES, ID_TYPE_ALIASES, required=True, example="居民身份证",
                       help="与考生信息一致", repeats=True),
-        Column("id_number", "证件号码", normalise.id_number, required=True, example="410102200301051234",
+        Column("id_number", "证件号码", normalise.id_number, required=True, example=EXAMPLE_ID,
                help="与考生信息一致；请将此列设为文本格式", aliases=("身份证号", "身份证号码", "证件号"), as_text=True,
                mask=mask_id),
         Column("certificate_name", "证书名称", normalise.text, required=True, example="Web前端开发",

@@ -8,7 +8,7 @@ import can never disagree.
 from sheets.spec import Column, FieldError, SheetSpec
 
 from . import normalise
-from .identity import ID_TYPES, check_format, implied_by_number
+from .identity import EXAMPLE_ID, ID_TYPES, check_format, implied_by_number
 from .privacy import mask_id, mask_phone
 
 GENDERS = ("男", "女")
@@ -71,7 +71,7 @@ CANDIDATE_SHEET = SheetSpec(
                help="与证件一致；2–30 个汉字、字母、间隔号「·」或空格", aliases=("名字", "考生姓名", "学生姓名")),
         choice_column("id_type", "证件类型", ID_TYPES, ID_TYPE_ALIASES, required=True, example="居民身份证",
                       help="从下拉列表选择", repeats=True),
-        Column("id_number", "证件号码", normalise.id_number, required=True, example="410102200301051234",
+        Column("id_number", "证件号码", normalise.id_number, required=True, example=EXAMPLE_ID,
                help="居民身份证为 18 位，末位 X 大写；请将此列设为文本格式，避免 Excel 把号码变成科学计数法",
                aliases=("身份证号", "身份证号码", "证件号", "身份证"), as_text=True, mask=mask_id),
         choice_column("gender", "性别", GENDERS, GENDER_ALIASES, required=True, example="男",

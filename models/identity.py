@@ -35,6 +35,10 @@ FORMATS = {
     "护照": (re.compile(r"^[A-Z0-9]{5,17}$"), "5 到 17 位字母或数字，例如 E12345678"),
 }
 
+# The ID every example shows (templates, 填写说明, placeholders, photo rules): it passes every offline check
+# (check character 3, born 2003-01-05, male), so copying it never teaches a number CertDesk refuses.
+EXAMPLE_ID = "410102200301051233"
+
 NAME_PATTERN = re.compile(r"^[\u3400-\u9fffA-Za-z·• ]{2,30}$")
 MIN_AGE, MAX_AGE = 14, 80
 
@@ -84,36 +88,52 @@ def area_known(area_code):
     return bool(numdb.get("cn/loc").info(area_code)[0][1])
 
 
-def identity_problems(name, id_type, number, gender, birth_date, today=None):
-    """Every reason the offline checks refuse this identity, in Chinese; an empty list means it passes."""
+# Never name the check character that would pass: people would change the last digit to silence the
+# warning, while the mistake is most likely in one of the 17 digits before it.
+CHECK_DIGIT_PROBLEM = "证件号码校验位不符：前 17 位中很可能有数字输错，须对照身份证核对"
+CHECK_DIGIT_FIX = "请对照身份证逐位核对整个号码（不要只改最后一位）"
+
+
+def identity_findings(name, id_type, number, gender, birth_date, today=None):
+    """Every reason the offline checks refuse this identity as (column key, problem, fix); empty: it passes."""
     today = today or date.today()
-    problems = []
+    findings = []
     if not NAME_PATTERN.match(name or ""):
-        problems.append("姓名须为 2–30 个汉字、字母、间隔号「·」或空格")
+        findings.append(("name", "姓名须为 2–30 个汉字、字母、间隔号「·」或空格", "请按证件上的姓名填写"))
     pattern, hint = FORMATS.get(id_type, (None, ""))
     if pattern is None:
-        return problems + [f"证件类型「{id_type}」不受支持"]
+        return findings + [("id_type", f"证件类型「{id_type}」不受支持", "请从下拉列表选择证件类型")]
     if not pattern.match(number or ""):
-        return problems + [f"证件号码格式不正确，应为{hint}"]
+        return findings + [("id_number", f"证件号码格式不正确，应为{hint}", "请对照证件核对号码")]
     if id_type not in GB11643_TYPES:
-        return problems
-    expected = ric.calc_check_digit(number)
-    if expected != number[-1]:
-        problems.append(f"证件号码校验位错误，应为 {expected}")
+        return findings
+    if not check_digit_ok(number):
+        findings.append(("id_number", CHECK_DIGIT_PROBLEM, CHECK_DIGIT_FIX))
     born, implied_gender = implied_by_number(id_type, number)
+    date_fix = "请对照身份证核对号码第 7–14 位（出生日期）"
     if born is None:
-        problems.append("证件号码中的出生日期不存在")
+        findings.append(("id_number", "证件号码中的出生日期不存在", date_fix))
     elif born > today:
-        problems.append("证件号码中的出生日期在未来")
+        findings.append(("id_number", "证件号码中的出生日期在未来", date_fix))
     else:
         age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
         if not MIN_AGE <= age <= MAX_AGE:
-            problems.append(f"按证件号码计算年龄为 {age} 岁，不在 {MIN_AGE}–{MAX_AGE} 岁之间")
+            findings.append(("id_number", f"按证件号码计算年龄为 {age} 岁，不在 {MIN_AGE}–{MAX_AGE} 岁之间", date_fix))
         if birth_date and birth_date != born:
-            problems.append(f"出生日期与证件号码不符（证件号码为 {born:%Y-%m-%d}）")
+            findings.append(("birth_date", f"出生日期与证件号码不符（证件号码为 {born:%Y-%m-%d}）",
+                             "请对照身份证改正出生日期或证件号码；居民身份证可不填出生日期"))
     if implied_gender and gender and gender != implied_gender:
-        problems.append(f"性别与证件号码不符（证件号码表示{implied_gender}）")
-    return problems
+        findings.append(("gender", f"性别与证件号码不符（证件号码表示{implied_gender}）",
+                         "请对照身份证改正性别或证件号码"))
+    return findings
+
+
+def identity_problems(name, id_type, number, gender, birth_date, today=None):
+    """Every reason the offline checks refuse this identity, in Chinese; an empty list means it passes."""
+    return [problem for _, problem, _ in identity_findings(name, id_type, number, gender, birth_date, today)]
+
+
+AREA_FIX = "请对照身份证核对号码前 6 位；号码无误时可照常导入"
 
 
 def identity_notes(id_type, number):

@@ -44,6 +44,7 @@ audit.ACTION_LABELS.update({
     "import.check": "检查导入文件",
     "import.save": "批量导入",
     "import.undo": "撤销本次导入",
+    "import.discard": "放弃导入批次",
 })
 
 
@@ -125,6 +126,21 @@ class ImportBatch(BaseModel):
         return self.status == UNDONE
 
     @property
+    def warned(self):
+        """Rows that can be imported but carry a 提示 (most will fail 认证; an unknown area code will not)."""
+        return self.info.get("warned", 0)
+
+    @property
+    def not_imported(self):
+        """Rows of a saved batch that were not written: errors, rows left out, and 已存在 rows."""
+        return self.errors + self.existing
+
+    @property
+    def duration_text(self):
+        """用时 as people read it: a check of a few rows takes less than the 0.1 s one decimal shows."""
+        return "不到 0.1 秒" if self.duration < 0.1 else f"{self.duration:.1f} 秒"
+
+    @property
     def can_commit(self):
         return self.waiting and self.duplicate_of is None and self.valid > 0
 
@@ -152,7 +168,9 @@ class ImportBatch(BaseModel):
 
     @property
     def has_report(self):
-        return self.errors > 0 and self.path("-errors.json").exists()
+        """A report of the rows still to fix: those refused, and while the batch waits, those with a 提示."""
+        return ((self.errors > 0 and self.path("-errors.json").exists())
+                or (self.waiting and self.warned > 0 and self.path("-warnings.json").exists()))
 
     def earlier_import(self):
         """The latest saved, not undone, import of the same file that changed something."""
@@ -167,9 +185,9 @@ class ImportBatch(BaseModel):
                 .first())
 
     def issues(self, sort="row", group=None):
-        """The error table's rows (Issue dicts) while the batch waits, sorted by row or column, optionally
-        one problem group only."""
-        if not (self.waiting and self.errors):
+        """The error table's rows (Issue dicts) of the rows refused, before and after 仅导入正确的 N 行, sorted
+        by row or column, optionally one problem group only."""
+        if not self.errors or self.refused or self.busy:
             return []
         issues = [issue for row in self._load("-errors.json") for issue in row["issues"]]
         if group is not None:
@@ -177,16 +195,27 @@ class ImportBatch(BaseModel):
             if 0 <= group < len(groups):
                 wanted = (groups[group]["header"], groups[group]["fix"])
                 issues = [i for i in issues if (i["header"], i["fix"]) == wanted]
+        return self._sorted(issues, sort)
+
+    def warnings(self, sort="row"):
+        """The 提示 table's rows (Issue dicts): rows that can be imported but will fail 认证."""
+        if not self.warned or self.refused or self.busy:
+            return []
+        return self._sorted([issue for row in self._load("-warnings.json") for issue in row["issues"]], sort)
+
+    def _sorted(self, issues, sort):
         if sort == "column":
             order = {c.key: n for n, c in enumerate(self.spec.columns)}
             issues.sort(key=lambda i: (order.get(i["key"], 99), i["row"]))
         return issues
 
     def report_file(self):
-        """The batch's error report (.xlsx), written on first download and kept."""
+        """The batch's error report (.xlsx), written on first download and kept until the rows in it change:
+        the rows refused, and while the batch waits, the rows with a 提示 too (in their own colour)."""
         path = self.path("-errors.xlsx")
         if not path.exists():
-            build_report(self.spec, self._load("-errors.json"), path)
+            rows = self._load("-errors.json") + (self._load("-warnings.json") if self.waiting else [])
+            build_report(self.spec, sorted(rows, key=lambda row: row["row"]), path)
         return path
 
     # ---- receive --------------------------------------------------------------------------------
@@ -221,20 +250,22 @@ class ImportBatch(BaseModel):
         return batch
 
     # ---- check ----------------------------------------------------------------------------------
-    def check(self, force=False):
+    def check(self, force=False, hold=False):
         """Check the file in a background job (inline in tests); returns the batch as it is now.
-        `force`: check a file that was imported before anyway (仍然检查此文件)."""
+        `force`: check a file that was imported before anyway (仍然检查此文件). `hold`: wait for review even
+        when every row is fine (继续 shows a result, it does not import)."""
         if self.refused:
             return self
-        if force and (self.duplicate_of is None or self.busy):
+        if force and not hold and (self.duplicate_of is None or self.busy):
             raise ImportRefused("这个批次不需要再次检查，请查看导入记录")
         job = Job.create(kind=f"import.{self.kind}", file_path=str(self.upload_path), created_by=self.created_by)
         self._set(job_id=job.id, status=CHECKING, message="", duplicate_of=None)
-        start(job, lambda job: ImportBatch.get_by_id(self.id)._run_check(job, force))
+        start(job, lambda job: ImportBatch.get_by_id(self.id)._run_check(job, force, hold))
         return ImportBatch.get_by_id(self.id)
 
-    def _run_check(self, job, force):
-        """The job: read, validate, compare with what is stored; save at once when every row is fine."""
+    def _run_check(self, job, force, hold=False):
+        """The job: read, validate, compare with what is stored; save at once when every row is fine and
+        none carries a 提示."""
         started = time.perf_counter()
         if not force:
             earlier = self.earlier_import()
@@ -259,10 +290,11 @@ class ImportBatch(BaseModel):
             # cannot go stale between the comparison and the write.
             with db.atomic():
                 plan, bad = self._plan(good, bad)
-                details.update(groups=group_issues(bad), warnings=self.importer.warnings(plan))
+                warned = self.importer.warnings(plan)
+                details.update(groups=group_issues(bad), warned=len(warned))
                 self._count(plan, bad)
                 self._set(details=json.dumps(details, ensure_ascii=False))
-                if not bad and not plan.existing:
+                if not (bad or plan.existing or warned or hold):
                     self._save(plan, started)
             if self.saved:
                 self.discard_upload()
@@ -270,14 +302,20 @@ class ImportBatch(BaseModel):
         # Only the failing rows are kept (for the error table and report); 仅导入正确的 N 行 reads the
         # stored upload again, so the valid rows' personal data is not copied anywhere else on disk.
         self._keep("-errors.json", bad)
+        if warned:
+            self._keep("-warnings.json", warned)  # the rows with a 提示 only, as the failing rows are
+        else:
+            self.path("-warnings.json").unlink(missing_ok=True)
+        self.path("-errors.xlsx").unlink(missing_ok=True)
         self._set(status=REVIEW, duration=round(time.perf_counter() - started, 3))
         audit.record("import.check", self, {"总行数": (None, self.total), "有错误": (None, self.errors),
                                             "已存在": (None, self.existing)}, user=self.created_by)
         return {"batch": self.id}
 
     # ---- commit ---------------------------------------------------------------------------------
-    def commit(self):
-        """仅导入正确的 N 行: write the rows that passed the check, in a job (checked again first)."""
+    def commit(self, leave_warned=False):
+        """仅导入正确的 N 行: write the rows that passed the check, in a job (checked again first).
+        `leave_warned`: the rows with a 提示 are not imported either, to be fixed first."""
         claimed = (ImportBatch
                    .update(status=SAVING, message="")
                    .where((ImportBatch.id == self.id) & (ImportBatch.status == REVIEW)
@@ -287,16 +325,20 @@ class ImportBatch(BaseModel):
             raise ImportRefused("这个批次不能再导入（可能已经导入或正在导入），请查看导入记录")
         job = Job.create(kind=f"import.{self.kind}.save", created_by=self.created_by)
         self._set(job_id=job.id, status=SAVING)
-        start(job, lambda job: ImportBatch.get_by_id(self.id)._run_commit(job))
+        start(job, lambda job: ImportBatch.get_by_id(self.id)._run_commit(job, leave_warned))
         return ImportBatch.get_by_id(self.id)
 
-    def _run_commit(self, job):
+    def _run_commit(self, job, leave_warned=False):
         """The job behind 仅导入正确的 N 行: the stored upload is read and checked again, and of the rows that
         passed before, those that still pass are written. A row that fails now (its ID stored meanwhile, a
         quota used up) joins the error report; a row that failed before is never written, even if it would
         pass now: the user confirmed the rows the table showed."""
         started = time.perf_counter()
         before = self._load("-errors.json")
+        if leave_warned:
+            before = sorted(before + self._load("-warnings.json"), key=lambda row: row["row"])
+            self.path("-warnings.json").unlink(missing_ok=True)
+            self._set(details=json.dumps(dict(self.info, warned=0), ensure_ascii=False))
         refused = {row["row"] for row in before}
         try:
             # No row limit this time: the file passed the limit in force when it was checked.
@@ -315,11 +357,42 @@ class ImportBatch(BaseModel):
                 plan, bad = self._plan(good, bad)
                 self._count(plan, bad, refused=len(before))
                 self._save(plan, started, extra=self.duration)
-        if bad:
+        if before or bad:
             self._keep("-errors.json", sorted(before + bad, key=lambda row: row["row"]))
-            self.path("-errors.xlsx").unlink(missing_ok=True)
+        # The report now holds the rows not imported only: those with a 提示 that were imported leave it.
+        self.path("-errors.xlsx").unlink(missing_ok=True)
         self.discard_upload()
         return {"batch": self.id}
+
+    # ---- a batch left waiting: 继续 or 放弃 ---------------------------------------------------------
+    @classmethod
+    def waiting_for(cls, kind, user):
+        """The 待确认 batches of `kind` `user` uploaded, newest first: the dialog offers 继续 and 放弃."""
+        return list(cls
+                    .select()
+                    .where((cls.kind == kind) & (cls.status == REVIEW) & (cls.created_by == user))
+                    .order_by(cls.id.desc()))
+
+    def resume(self):
+        """继续: check the stored file again against what is stored now (nothing is written) and show it."""
+        if not self.waiting:
+            raise ImportRefused(f"批次 #{self.id} 的状态为「{self.status}」，不是待确认，请查看导入记录")
+        if self.duplicate_of is not None:
+            return self  # still asks 仍然检查此文件: nothing was checked yet
+        return self.check(force=True, hold=True)
+
+    def discard(self, by):
+        """放弃: delete a 待确认 batch with every file it stored, audited; nothing of it was written."""
+        with db.atomic():
+            deleted = (ImportBatch
+                       .delete()
+                       .where((ImportBatch.id == self.id) & (ImportBatch.status == REVIEW))
+                       .execute())
+            if not deleted:
+                raise ImportRefused(f"批次 #{self.id} 已不是待确认状态（可能正在导入或已导入），不能放弃")
+            audit.record("import.discard", self, {"状态": (REVIEW, None), "文件": (None, self.file_name),
+                                                 "总行数": (None, self.total)}, user=by)
+        self.discard_files()
 
     # ---- the steps check and commit share ------------------------------------------------------
     def _read(self, job, limited=True):
@@ -377,7 +450,11 @@ class ImportBatch(BaseModel):
         return json.loads(path.read_text("utf-8")) if path.exists() else []
 
     def _keep(self, suffix, data):
-        self.path(suffix).write_text(json.dumps(data, ensure_ascii=False, default=str), "utf-8")
+        # Written aside and renamed: a status poll reading the rows meanwhile never sees half a file.
+        path = self.path(suffix)
+        part = path.with_name(path.name + ".part")
+        part.write_text(json.dumps(data, ensure_ascii=False, default=str), "utf-8")
+        part.replace(path)
 
     def _set(self, **fields):
         for name, value in fields.items():
@@ -435,6 +512,12 @@ class ImportBatch(BaseModel):
         """Delete the uploaded file once nothing will read it again: it holds every row's personal data."""
         self.upload_path.unlink(missing_ok=True)
         self.path("-rows.json").unlink(missing_ok=True)  # valid rows an earlier version kept
+
+    def discard_files(self):
+        """Delete every file the batch stored: the upload, the kept rows and the report."""
+        self.discard_upload()
+        for suffix in ("-errors.json", "-warnings.json", "-errors.xlsx"):
+            self.path(suffix).unlink(missing_ok=True)
 
     @classmethod
     def reconcile(cls):

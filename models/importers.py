@@ -11,7 +11,7 @@ from datetime import date
 
 from peewee import Case, fn
 
-from sheets.validate import Issue
+from sheets.validate import WARNING, Issue
 
 from . import audit
 from .award import SUBMITTED, AwardRecord
@@ -21,7 +21,7 @@ from .candidate import PENDING, Candidate
 from .candidate_fields import CANDIDATE_SHEET
 from .catalog import Certificate
 from .db import bulk_insert, db, now, select_in
-from .identity import identity_problems
+from .identity import AREA_FIX, identity_findings, identity_notes
 from .site import Site
 
 
@@ -59,6 +59,7 @@ class CandidateImporter:
     """批量导入学生信息: new candidates are inserted in 待认证; 更新已有考生 edits through the model."""
     spec = CANDIDATE_SHEET
     title = "批量导入学生信息"
+    area, area_endpoint = "考生管理", "candidates.index"  # where 导入记录 of this kind sits
     updates_existing = True  # the dialog offers 更新已有考生
     rule = ("证件号码已存在的考生默认不导入；勾选「更新已有考生」则按文件更新有变化的信息（空白单元格不会清除已有信息；"
             "修改姓名、证件、性别或出生日期的考生需重新认证）。")
@@ -97,10 +98,17 @@ class CandidateImporter:
         return {(c.id_type, c.id_number): c for c in select_in(Candidate, every, "id_number", numbers, instances=True)}
 
     def warnings(self, plan):
-        """Rows that are valid to store but will fail 认证 (check character, birth date, gender)."""
-        rows, today = plan.create + [row for row, _, _ in plan.update], date.today()
-        failing = sum(1 for row in rows if identity_problems(*_identity(row.values), today=today))
-        return [f"{failing} 行可以导入，但认证时将不通过（如证件号码校验位、出生日期或性别不符），导入后可在考生管理中按原因修改"] if failing else []
+        """The rows to be written that will fail 认证 (check character, birth date, gender) or whose area code
+        the offline table does not know, as the report keeps them, each issue a 提示 (WARNING)."""
+        headers, today, warned = {c.key: c.header for c in self.spec.columns}, date.today(), []
+        for row in plan.create + [row for row, _, _ in plan.update]:
+            values = row.values
+            found = identity_findings(*_identity(values), today=today) + [
+                ("id_number", note, AREA_FIX) for note in identity_notes(values["id_type"], values["id_number"])]
+            if found:
+                warned.append(row.as_error([Issue(row.row, key, headers[key], row.raw.get(key, ""), problem, fix,
+                                                  WARNING) for key, problem, fix in found]))
+        return sorted(warned, key=lambda row: row["row"])
 
     def save(self, batch, plan, by):
         """Insert the new candidates in chunks and update the changed ones; audited. Returns (created, updated)."""
@@ -193,6 +201,7 @@ class AwardImporter:
     """
     spec = AWARD_SHEET
     title = "导入待颁证记录"
+    area, area_endpoint = "待颁证记录", "awards.index"
     updates_existing = False
     rule = ("每行逐项核对操作手册的注意事项：考生须为“信息准确”状态、证书须为本院校试点证书、考核站点须审核通过且已启用、"
             "考核结果须为通过、考核日期不能在未来、同一考生同一证书等级只能导入一次、不能超出当年省厅指标。")
@@ -217,6 +226,7 @@ class AwardImporter:
         return Plan(create=list(rows))
 
     def warnings(self, plan):
+        """None: a record's candidate is 信息准确 already, so its identity passed 认证."""
         return []
 
     def save(self, batch, plan, by):

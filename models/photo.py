@@ -68,14 +68,16 @@ class PhotoRules:
     def describe(self):
         """The rules as the 上传学生照片 dialog states them, one line each."""
         return [
-            ("格式", "JPG（JPEG）图片，扩展名 .jpg 或 .jpeg，大小写均可；PNG 等改扩展名无效"),
-            ("命名", "以考生的证件号码命名，例如 410102200301051234.jpg；末位 x 大小写均可"),
+            ("格式", "JPG（JPEG）图片，扩展名 .jpg 或 .jpeg，大小写均可"),
+            ("命名", "以考生的证件号码命名，例如 410102200301051233.jpg；末位 x 大小写均可"),
             ("文件大小", f"每张 {self.size_range}"),
             ("像素", f"宽至少 {self.min_width}、高至少 {self.min_height} 像素（例如 358×441），"
                      f"总像素不超过 {MAX_PIXELS // 10000} 万"),
             ("比例", f"高 ÷ 宽在 {self.ratio_range} 之间（竖版证件照）"),
             ("压缩包", f"一个 .zip 文件，最多 {self.zip_max_files} 张照片、{self.zip_max_bytes // (1024 * 1024)} MB；"
                        "压缩包内的文件夹会被忽略"),
+            ("自动修正", "只是文件太大或太小、像素过多、比例不对、格式（PNG、BMP、WebP）、拍摄方向或 CMYK 颜色不符的照片，"
+                         "会给出修正后的照片与原图对比，确认后才保存；像素不足、无法打开或不是照片的文件不能修正"),
         ]
 
 
@@ -103,30 +105,17 @@ def check_photo(data, rules=None):
     # Size first: nothing is decoded that the rules would refuse anyway.
     if not rules.min_bytes <= size <= rules.max_bytes:
         return PhotoResult(False, f"文件 {_kb(size)} KB，应在 {rules.size_range} 之间")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format != "JPEG":
-                return PhotoResult(False, f"不是 JPEG 图片（实际为 {image.format or '未知格式'}）")
-            width, height = image.size
-            # Checked here as well, because the warnings filter is process-wide and another thread may
-            # reset it between the open and this line.
-            if width * height > MAX_PIXELS:
-                return _too_many_pixels(width, height)
-            image.verify()
-            # verify() passes a truncated JPEG: only a real decode (load) reads every byte.
-            image = Image.open(io.BytesIO(data))
-            image.load()
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        return _too_many_pixels(*_header_size(data))
-    except Image.UnidentifiedImageError:
-        return PhotoResult(False, "不是图片文件，或图片格式无法识别")
-    except (OSError, SyntaxError, ValueError, EOFError):
-        return PhotoResult(False, "图片已损坏或不完整")
-    if _orientation(image) in _ROTATED:
-        width, height = height, width
+    image, problem = decode_photo(data, formats=("JPEG",))
+    if problem:
+        return problem
+    width, height = image.size
     problems = []
+    if orientation(image) in _ROTATED:
+        width, height = height, width
+    if orientation(image) != 1:
+        problems.append("照片带有旋转标记（EXIF 方向），保存前需转正")
+    if image.mode not in ("RGB", "L"):
+        problems.append(f"颜色模式为 {image.mode}，应为 RGB")
     if width < rules.min_width:
         problems.append(f"宽 {width} 像素，至少 {rules.min_width}")
     if height < rules.min_height:
@@ -137,6 +126,39 @@ def check_photo(data, rules=None):
     if problems:
         return PhotoResult(False, "；".join(problems), width, height)
     return PhotoResult(True, "", width, height, image)
+
+
+def decode_photo(data, formats, draft=None):
+    """Decode a picture under the bomb limit: (image, None), or (None, a refused PhotoResult).
+
+    `formats` are the Pillow formats accepted; any other is refused with the format it really is.
+    `draft` (width, height) lets a JPEG decode at a reduced scale no smaller than that: much faster.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in formats:
+                return None, PhotoResult(False, f"不是 JPEG 图片（实际为 {image.format or '未知格式'}）")
+            width, height = image.size
+            # Checked here as well, because the warnings filter is process-wide and another thread may
+            # reset it between the open and this line.
+            if width * height > MAX_PIXELS:
+                return None, _too_many_pixels(width, height)
+            image.verify()
+            # verify() passes a truncated JPEG: only a real decode (load) reads every byte.
+            image = Image.open(io.BytesIO(data))
+            if draft and image.format == "JPEG" and image.mode in ("RGB", "L"):
+                image.draft(image.mode, draft)
+            image.load()
+            image.info["stored_size"] = (width, height)  # before a draft decode shrank it
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        return None, _too_many_pixels(*_header_size(data))
+    except Image.UnidentifiedImageError:
+        return None, PhotoResult(False, "不是图片文件，或图片格式无法识别")
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return None, PhotoResult(False, "图片已损坏或不完整")
+    return image, None
 
 
 def _too_many_pixels(width, height):
@@ -153,7 +175,7 @@ def _header_size(data):
         return 0, 0
 
 
-def _orientation(image):
+def orientation(image):
     try:
         return image.getexif().get(0x0112, 1)
     except Exception:
@@ -179,7 +201,11 @@ def store_photo(data_dir, data, image=None):
     out = io.BytesIO()
     # No exif= argument: the stored copy carries no EXIF (camera, GPS, time).
     upright.save(out, "JPEG", quality=JPEG_QUALITY, optimize=False)
-    encoded = out.getvalue()
+    return store_jpeg(data_dir, out.getvalue())
+
+
+def store_jpeg(data_dir, encoded):
+    """Store JPEG bytes as they are (already upright and without EXIF) by content hash; returns the path."""
     digest = hashlib.sha256(encoded).hexdigest()
     relative = f"{digest[:2]}/{digest}.jpg"
     target = photos_dir(data_dir) / relative

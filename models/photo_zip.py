@@ -6,7 +6,11 @@ written in one transaction at the end, so an interrupted or failed job changes n
 
 When the same 证件号码 appears more than once in the ZIP, none of those photos is used (all are 重复):
 the system cannot know which one the user meant.
+
+A photo that breaks only a rule 自动修正 can mend is not stored: its fix waits (models/photo_fix.py)
+until the user accepts it on its result line or with 全部修正.
 """
+import json
 import os
 import posixpath
 import re
@@ -23,15 +27,28 @@ from .db import db
 from .job import Job, JobError, start
 from .normalise import FieldError, id_number
 from .photo import PhotoRules, check_photo, delete_photo_file, store_photo
-from .privacy import mask_id, mask_ids_in_text
+from .photo_fix import MAX_ORIGINAL_BYTES, accept, offer, offer_details, prune, propose_fix
+from .privacy import mask_id
 
 KIND = "photos.zip"
 UPDATED, NOT_FOUND, INVALID, DUPLICATE, SKIPPED = "已更新", "未找到考生", "格式不符", "重复", "已跳过"
-RESULTS = (UPDATED, NOT_FOUND, INVALID, DUPLICATE, SKIPPED)
-PROBLEMS = (NOT_FOUND, INVALID, DUPLICATE)
-RESULT_COLORS = {UPDATED: "green", NOT_FOUND: "orange", INVALID: "red", DUPLICATE: "orange", SKIPPED: "gray"}
+FIXABLE, FIXED = "可自动修正", "已修正"
+RESULTS = (UPDATED, FIXED, FIXABLE, NOT_FOUND, INVALID, DUPLICATE, SKIPPED)
+# 只看未通过: every line whose photo is not (yet) the candidate's.
+PROBLEMS = (FIXABLE, NOT_FOUND, INVALID, DUPLICATE)
+RESULT_COLORS = {UPDATED: "green", FIXED: "green", FIXABLE: "blue", NOT_FOUND: "orange", INVALID: "red",
+                 DUPLICATE: "orange", SKIPPED: "gray"}
+# What to do about each refusal, shown on its line.
+WHAT_TO_DO = {
+    NOT_FOUND: "先在考生管理中新增或导入该考生，或把文件改名为考生的证件号码，再重新上传",
+    INVALID: "按照片要求（点「继续上传」可再看）重新拍摄或导出该照片，再重新上传",
+    DUPLICATE: "只保留一张照片，再重新上传",
+    FIXABLE: "点击「自动修正」查看修正后的照片，确认后保存",
+}
 
 UPLOADS = "uploads"
+# A PNG, BMP or WebP named by 证件号码 is read too: 自动修正 offers it as a JPEG.
+PICTURE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 REPORT_EVERY = 20
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 # Files operating systems leave in folders; skipped without a word of blame.
@@ -75,6 +92,7 @@ def start_zip_job(data_dir, path, filename, by):
 def process_zip(job, data_dir, by, filename=""):
     """The job: every entry classified, matching photos checked and stored, then one transaction."""
     path = Path(job.file_path)
+    prune(data_dir)
     try:
         return _process(job, path, data_dir, by, PhotoRules.load(), filename)
     finally:
@@ -98,7 +116,7 @@ def _process(job, path, data_dir, by, rules, filename):
         _mark_duplicates(photos)
         _match_candidates([e for e in photos if e["result"] is None])
         job.report(0, len(entries))
-        updates = _check_and_store(job, archive, entries, data_dir, rules)
+        updates = _check_and_store(job, archive, entries, data_dir, rules, by)
     _apply(updates, data_dir, by, job)
     return _summary(entries, filename)
 
@@ -135,13 +153,13 @@ def _classify(infos, rules):
         parts = [p for p in name.replace("\\", "/").split("/") if p]
         base = parts[-1] if parts else name
         entry = {"info": info, "file": name, "id": "", "candidate": "", "candidate_id": None,
-                 "result": None, "detail": ""}
+                 "result": None, "detail": "", "fix": None}
         stem, ext = posixpath.splitext(base)
         if "__MACOSX" in parts[:-1] or base.startswith("._"):
             entry.update(result=SKIPPED, detail="macOS 生成的附属文件，已忽略")
         elif base.startswith(".") or base.lower() in _JUNK:
             entry.update(result=SKIPPED, detail="隐藏文件或系统文件，已忽略")
-        elif ext.lower() not in (".jpg", ".jpeg"):
+        elif ext.lower() not in PICTURE_EXTENSIONS:
             entry.update(result=INVALID, detail=f"不是 .jpg / .jpeg 文件（扩展名为「{ext or '无'}」）")
         else:
             try:
@@ -151,8 +169,7 @@ def _classify(infos, rules):
             else:
                 if not _ID_LIKE.match(entry["number"]):
                     entry.update(result=INVALID, detail=f"文件名「{stem}」不是证件号码；照片应以证件号码命名，"
-                                                        "例如 410102200301051234.jpg")
-                entry["id"] = mask_id(entry["number"])
+                                                        "例如 410102200301051233.jpg")
         entries.append(entry)
     return entries
 
@@ -199,16 +216,16 @@ def _match_candidates(photos):
     for entry in photos:
         matches = found.get(entry["number"], [])
         if not matches:
-            entry.update(result=NOT_FOUND, detail="没有证件号码为此号码的考生，请先在考生管理中新增或导入")
+            entry.update(result=NOT_FOUND, detail="没有证件号码为此号码的考生")
         elif len(matches) > 1:
             entry.update(result=DUPLICATE, detail=f"有 {len(matches)} 名考生使用此证件号码（证件类型不同），"
                                                   "请在考生信息中分别上传照片")
         else:
             entry["match"] = matches[0]
-            entry.update(candidate=matches[0].name, candidate_id=matches[0].id)
+            entry.update(candidate=matches[0].name, candidate_id=matches[0].id, id=mask_id(matches[0].id_number))
 
 
-def _check_and_store(job, archive, entries, data_dir, rules):
+def _check_and_store(job, archive, entries, data_dir, rules, by):
     """Read, check and store each matched photo; returns [(candidate, path)] to attach.
 
     This thread reads the entries in order; a small pool checks and re-encodes them (Pillow releases the
@@ -218,8 +235,10 @@ def _check_and_store(job, archive, entries, data_dir, rules):
     updates, total_read, in_flight = [], 0, deque()
 
     def finish(entry, future):
-        result, path, size = future.result()
-        if not result.ok:
+        result, path, size, fix = future.result()
+        if fix is not None:
+            entry.update(result=FIXABLE, detail=result.problem, fix=fix)
+        elif not result.ok:
             entry.update(result=INVALID, detail=result.problem)
         elif entry["match"].photo == path:
             entry.update(result=SKIPPED, detail="与该考生现有照片相同，未更改")
@@ -240,7 +259,8 @@ def _check_and_store(job, archive, entries, data_dir, rules):
             total_read += len(data)
             if total_read > 2 * rules.zip_max_bytes:
                 raise JobError("压缩包解压后的总大小异常，已停止处理，未写入任何数据")
-            in_flight.append((entry, pool.submit(_check_and_store_one, data, rules, data_dir)))
+            in_flight.append((entry, pool.submit(_check_and_store_one, data, rules, data_dir, by,
+                                                 entry["candidate_id"])))
             while len(in_flight) > WORKERS * 4:
                 finish(*in_flight.popleft())
         while in_flight:
@@ -249,21 +269,27 @@ def _check_and_store(job, archive, entries, data_dir, rules):
     return updates
 
 
-def _check_and_store_one(data, rules, data_dir):
+def _check_and_store_one(data, rules, data_dir, by, candidate_id):
     result = check_photo(data, rules)
     path = store_photo(data_dir, data, result.image) if result.ok else None
     result.image = None  # free the decoded picture now
-    return result, path, len(data)
+    fix = None
+    if not result.ok:
+        mended, _ = propose_fix(data, rules)
+        if mended is not None:
+            fix = offer_details(offer(data_dir, mended, by, candidate_id), mended)
+    return result, path, len(data), fix
 
 
 def _read(archive, info, rules):
-    """An entry's bytes, never more than the size rule allows (a zip bomb stops here, not in memory)."""
-    limit = rules.max_bytes
+    """An entry's bytes, never more than a fix may read (a zip bomb stops here, not in memory)."""
+    # Larger than the rule allows is read all the same, up to a bound: 自动修正 may shrink it.
+    limit = max(rules.max_bytes, MAX_ORIGINAL_BYTES)
     if info.file_size > limit:
         if info.file_size > 100 * max(info.compress_size, 1):
             return None, (f"压缩后 {_size(info.compress_size)}、解压后 {_size(info.file_size)}，"
                           "压缩比异常（疑似压缩炸弹），未解压")
-        return None, f"文件 {_size(info.file_size)}，应在 {rules.size_range} 之间"
+        return None, f"文件 {_size(info.file_size)}，应在 {rules.size_range} 之间，且过大，无法自动修正"
     try:
         with archive.open(info) as stream:
             data = stream.read(limit + 1)
@@ -272,7 +298,7 @@ def _read(archive, info, rules):
             return None, "文件已加密，请上传不带密码的压缩包"
         return None, "压缩包中的这个文件已损坏，无法读取"
     if len(data) > limit:
-        return None, f"文件解压后超过 {rules.size_range.split('–')[1]}（与压缩包记录的大小不符），已拒绝"
+        return None, f"文件解压后超过 {_size(limit)}（与压缩包记录的大小不符），已拒绝"
     return data, None
 
 
@@ -298,15 +324,39 @@ def _summary(entries, archive_name):
     rows = []
     for entry in entries:
         counts[entry["result"]] += 1
-        row = {key: entry[key] for key in ("file", "id", "candidate", "candidate_id", "result", "detail")}
-        # File names are ID numbers: the stored result and the table show them masked, like every list.
-        row["file"], row["detail"] = mask_ids_in_text(row["file"]), mask_ids_in_text(row["detail"])
-        rows.append(row)
+        # The file name stays as the user wrote it (their own file, which they must find to fix); the
+        # candidate it matched is shown by name and masked ID, like every list.
+        rows.append({key: entry[key] for key in ("file", "id", "candidate", "candidate_id", "result", "detail",
+                                                  "fix")})
     # Problems first, in the order a user fixes them; the file order inside each group.
-    order = {NOT_FOUND: 0, INVALID: 1, DUPLICATE: 2, UPDATED: 3, SKIPPED: 4}
+    order = {FIXABLE: 0, NOT_FOUND: 1, INVALID: 2, DUPLICATE: 3, UPDATED: 4, FIXED: 5, SKIPPED: 6}
     rows.sort(key=lambda row: order[row["result"]])
     return {"counts": counts, "rows": rows, "files": len(entries), "name": archive_name}
 
 
 def still_without_photo():
     return Candidate.without_photo().count()
+
+
+def what_to_do(result):
+    return WHAT_TO_DO.get(result, "")
+
+
+def fixable_tokens(job):
+    """The tokens of the job's fixes still waiting: what 全部修正 accepts."""
+    return [row["fix"]["token"] for row in job.data.get("rows", []) if row["result"] == FIXABLE and row.get("fix")]
+
+
+def accept_fixes(job, tokens, data_dir, by):
+    """自动修正 on some lines (or 全部修正 on all): store the fixed photos, mark those lines 已修正."""
+    wanted = set(tokens) & set(fixable_tokens(job))
+    accepted = accept(data_dir, wanted, by)
+    data = job.data
+    for row in data.get("rows", []):
+        fix = row.get("fix")
+        if row["result"] == FIXABLE and fix and fix["token"] in wanted:
+            data["counts"][FIXABLE] -= 1
+            data["counts"][FIXED] += 1
+            row.update(result=FIXED, detail="；".join(fix["changes"]), fix=None)
+    Job.update(result=json.dumps(data, ensure_ascii=False)).where(Job.id == job.id).execute()
+    return accepted

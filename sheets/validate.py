@@ -5,6 +5,9 @@ kind's importer (models/importers.py).
 """
 from dataclasses import dataclass, field
 
+# An error keeps its row out of the import; a warning (提示) lets it in, but the user may fix it first.
+ERROR, WARNING = "error", "warning"
+
 
 @dataclass
 class Issue:
@@ -15,10 +18,11 @@ class Issue:
     value: str
     problem: str
     fix: str
+    level: str = ERROR
 
     def as_dict(self):
         return dict(row=self.row, key=self.key, header=self.header, value=self.value,
-                    problem=self.problem, fix=self.fix)
+                    problem=self.problem, fix=self.fix, level=self.level)
 
 
 @dataclass(slots=True)
@@ -38,9 +42,9 @@ class Checked:
         """The keys of the cells that hold something: a blank cell never clears a stored value."""
         return [key for key, value in self.raw.items() if value]
 
-    def as_error(self):
-        """The row as the error table and report keep it."""
-        return {"row": self.row, "raw": self.raw, "issues": [i.as_dict() for i in self.issues]}
+    def as_error(self, issues=None):
+        """The row as the error table and report keep it, with its own issues or those given."""
+        return {"row": self.row, "raw": self.raw, "issues": [i.as_dict() for i in (issues or self.issues)]}
 
 
 def check_rows(spec, table, progress=None, every=2000, skip=()):

@@ -60,6 +60,45 @@
     }
   });
 
+  // 批量人工确认: keyboard first. Each key clicks the queue's button marked data-key, so the keys do
+  // exactly what the buttons do. Keys are left alone while typing, in a dialog, or with a modifier.
+  var QUEUE_KEYS = {Enter: "confirm", ArrowRight: "next", j: "next", J: "next", ArrowLeft: "previous",
+                    k: "previous", K: "previous", e: "edit", E: "edit", Escape: "leave"};
+  document.addEventListener("keydown", function (event) {
+    var action = QUEUE_KEYS[event.key];
+    var d = dialog();
+    if (!action || !document.querySelector("[data-queue]") || (d && d.open)) { return; }
+    if (event.ctrlKey || event.metaKey || event.altKey || event.target.closest("input, select, textarea")) { return; }
+    // Enter on a focused button or link already activates it.
+    if (event.key === "Enter" && event.target.closest("button, a, summary, label")) { return; }
+    var button = document.querySelector('[data-key="' + action + '"]');
+    if (button && !button.disabled) {
+      event.preventDefault();
+      button.click();
+    }
+  });
+
+  // A photo dropped onto the queue's photo area goes into its file input, whose change uploads it.
+  ["dragenter", "dragover"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var area = event.target.closest && event.target.closest("[data-photo-drop]");
+      if (area) { event.preventDefault(); area.classList.add("drop-over"); }
+    });
+  });
+  document.addEventListener("dragleave", function (event) {
+    var area = event.target.closest && event.target.closest("[data-photo-drop]");
+    if (area && !area.contains(event.relatedTarget)) { area.classList.remove("drop-over"); }
+  });
+  document.addEventListener("drop", function (event) {
+    var area = event.target.closest && event.target.closest("[data-photo-drop]");
+    var input = area && area.querySelector("input[type=file]");
+    if (!input || !event.dataTransfer.files.length) { return; }
+    event.preventDefault();
+    area.classList.remove("drop-over");
+    input.files = event.dataTransfer.files;
+    input.dispatchEvent(new Event("change", {bubbles: true}));
+  });
+
   // htmx does not swap error responses: show their text (our error handlers send plain Chinese text).
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;

@@ -9,6 +9,7 @@ from models.candidate import (ACCURATE, PENDING, REJECTED, VERIFIED, Candidate, 
 from models.candidate_fields import CANDIDATE_SHEET
 import models.candidate as candidate_module
 from models.db import db, update_rows
+from models.identity import CHECK_DIGIT_PROBLEM
 from models.user import STAFF
 from tests.test_identity import make_id
 
@@ -65,7 +66,7 @@ def test_authenticate_records_every_reason(staff):
     assert candidate.authenticate(staff) is False
     stored = Candidate.get_by_id(candidate.id)
     assert stored.status == REJECTED
-    assert stored.reasons == [f"证件号码校验位错误，应为 {number[-1]}", "性别与证件号码不符（证件号码表示男）"]
+    assert stored.reasons == [CHECK_DIGIT_PROBLEM, "性别与证件号码不符（证件号码表示男）"]
 
 
 def test_rejected_candidate_edited_goes_back_to_pending_and_can_pass(staff):

@@ -5,7 +5,7 @@ import pytest
 from stdnum.cn import ric
 
 from models import normalise
-from models.identity import check_format, identity_notes, identity_problems, implied_by_number
+from models.identity import CHECK_DIGIT_PROBLEM, check_format, identity_notes, identity_problems, implied_by_number
 from models.normalise import FieldError
 
 TODAY = date(2026, 11, 29)
@@ -26,10 +26,10 @@ def test_real_number_from_a_renamed_district_is_not_refused():
     assert identity_problems("张三", "居民身份证", "510107196501010010", "男", None, TODAY) == []
 
 
-def test_wrong_check_character_names_the_right_one():
+def test_wrong_check_character_sends_people_to_the_card_and_never_names_the_digit_that_passes():
     number = make_id()
     wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
-    assert identity_problems("张三", "居民身份证", wrong, "男", None, TODAY) == [f"证件号码校验位错误，应为 {number[-1]}"]
+    assert identity_problems("张三", "居民身份证", wrong, "男", None, TODAY) == [CHECK_DIGIT_PROBLEM]
 
 
 def test_gender_and_birth_date_must_match_the_number():

@@ -2,10 +2,12 @@
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 
 from models import photo as photos
+from models.photo_fix import attach_or_offer
 from models.audit import AuditEvent
 from models.award import AwardRecord
 from models.candidate import AUTHENTICABLE, PENDING, STATUSES, Candidate, TransitionError
 from models.candidate_fields import CANDIDATE_SHEET
+from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue
 from models.identity import identity_problems, implied_by_number
 from models.normalise import FieldError
 from models.setting import SettingError
@@ -119,7 +121,8 @@ def bulk_authenticate():
 @bp.route("/<int:candidate_id>/confirm", methods=["GET", "POST"])
 @roles(ADMIN, STAFF)
 def confirm(candidate_id):
-    """人工确认: every field (the full ID, audited) beside the photo; 保存 marks the candidate 信息准确."""
+    """人工确认: every field (the full ID, audited) beside the photo; 保存 marks the candidate 信息准确, and
+    保存并确认下一位 then opens the next 认证通过 candidate of the list's filter."""
     candidate = _get(candidate_id)
     try:
         candidate.check_confirmable()
@@ -132,8 +135,15 @@ def confirm(candidate_id):
         candidate.confirm(by=me())
     except TransitionError as exc:
         return refused(exc)
-    return "", 204, hx_events(closeDialog=True, candidatesReload=True,
-                            notice=(f"{candidate.name} 已人工确认，状态为信息准确", "ok"))
+    notice = f"{candidate.name} 已人工确认，状态为信息准确"
+    if request.form.get("next"):
+        following = ConfirmQueue(list_filters(QUEUE_FILTERS, request.form)).next_waiting(candidate)
+        if following is not None:
+            following.record_full_id_view(by=me())
+            return render("candidates/confirm.html", block="dialog", c=following,
+                          headers=hx_events(candidatesReload=True, notice=(notice, "ok")))
+        notice += "；列表中已没有待人工确认的考生"
+    return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=(notice, "ok"))
 
 
 # ---- detail and delete ---------------------------------------------------------------------------
@@ -209,9 +219,10 @@ def _display_values(candidate):
             for k, v in values.items()}
 
 
-def _form(candidate, raw, errors=None, notes=None, status=200, headers=None):
+def _form(candidate, raw, errors=None, notes=None, status=200, headers=None, photo_fix=None):
     return render("candidates/form.html", block="dialog", status=status, headers=headers, candidate=candidate,
-                  raw=raw, errors=errors or {}, notes=notes or {}, photo_rules=photos.PhotoRules.load())
+                  raw=raw, errors=errors or {}, notes=notes or {}, photo_rules=photos.PhotoRules.load(),
+                  photo_fix=photo_fix)
 
 
 def _check(raw, candidate):
@@ -262,15 +273,20 @@ def _save(candidate):
     photo = _attach_photo(candidate)
     if photo and not photo[0]:
         return _form(candidate, _display_values(candidate), {"photo": FieldError(photo[1])}, status=422,
-                     headers=hx_events(candidatesReload=True, notice=(message + "，但照片未保存", "error")))
+                     headers=hx_events(candidatesReload=True, notice=(message + _photo_pending(photo[2]), "error")),
+                     photo_fix=photo[2])
     if photo:
         message += "；" + photo[1]
     return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=(message, "ok"))
 
 
+def _photo_pending(fix):
+    return "，照片待确认自动修正" if fix else "，但照片未保存"
+
+
 def _attach_photo(candidate):
-    """Store an uploaded photo through the photos area: (ok, message), or None when none was chosen."""
+    """Store an uploaded photo through the photos area: (ok, message, fix offered), or None when none was chosen."""
     upload = request.files.get("photo")
     if upload is None or not upload.filename:
         return None
-    return photos.attach_photo(candidate, upload.read(), current_app.config["DATA_DIR"], me())
+    return attach_or_offer(candidate, upload.read(), current_app.config["DATA_DIR"], me())

@@ -85,12 +85,35 @@ def recheck(batch_id):
 @bp.route("/<int:batch_id>/confirm", methods=["POST"])
 @roles(ADMIN, STAFF)
 def confirm_batch(batch_id):
-    """仅导入正确的 N 行: write the rows that passed (in a job); the status block polls again."""
+    """仅导入正确的 N 行 (or leaving the rows with a 提示 out too): write them in a job; the block polls again."""
     try:
-        batch = get_or_404(ImportBatch, batch_id).commit()
+        batch = get_or_404(ImportBatch, batch_id).commit(leave_warned=request.form.get("leave_warned") == "1")
     except ImportRefused as exc:
         return refused(exc)
     return _status(batch)
+
+
+@bp.route("/<int:batch_id>/resume", methods=["POST"])
+@roles(ADMIN, STAFF)
+def resume(batch_id):
+    """继续 a 待确认 batch: checked again against what is stored now, shown in its kind's dialog."""
+    try:
+        batch = get_or_404(ImportBatch, batch_id).resume()
+    except ImportRefused as exc:
+        return refused(exc)
+    return _status(batch, block="dialog")
+
+
+@bp.route("/<int:batch_id>/discard", methods=["POST"])
+@roles(ADMIN, STAFF)
+def discard(batch_id):
+    """放弃 a 待确认 batch: deleted with its stored file; its row (in the dialog or 导入记录) goes."""
+    batch = get_or_404(ImportBatch, batch_id)
+    try:
+        batch.discard(by=me())
+    except ImportRefused as exc:
+        return refused(exc)
+    return "", 200, hx_events(notice=(f"已放弃批次 #{batch.id}，上传的文件已删除", "ok"))
 
 
 @bp.route("/<int:batch_id>/report")
@@ -108,11 +131,14 @@ def report(batch_id):
 @bp.route("/")
 @roles(ADMIN, STAFF)
 def history():
-    """导入记录: every batch with who, when, file, counts, duration, status, its report and 撤销本次导入."""
+    """导入记录 (of one kind, or all): every batch with who, when, file, counts, duration, status, its report,
+    继续 / 放弃 while it waits and 撤销本次导入."""
     ImportBatch.reconcile()
-    page = Page(ImportBatch.history(), page_arg(), 30)
+    kind = request.args.get("kind") if request.args.get("kind") in IMPORTERS else None
+    page = Page(ImportBatch.history(kind), page_arg(), 30)
     ImportBatch.read_undo_blockers(page.items)
-    return render("imports/history.html", block="results", page=page)
+    return render("imports/history.html", block="results", page=page, kind=kind,
+                  importer=IMPORTERS.get(kind), importers=IMPORTERS)
 
 
 @bp.route("/<int:batch_id>/undo", methods=["POST"])
@@ -152,11 +178,14 @@ def _dialog_context(kind):
     max_bytes, max_rows = limits()
     importer = IMPORTERS[kind]
     return dict(kind=kind, importer=importer, spec=importer.spec, max_mb=max_bytes // (1024 * 1024),
-                max_rows=max_rows, template_url=url_for(f".{kind}_template"), upload_url=url_for(f".{kind}_upload"))
+                max_rows=max_rows, template_url=url_for(f".{kind}_template"), upload_url=url_for(f".{kind}_upload"),
+                dialog_url=url_for(f".{kind}_dialog"), waiting=ImportBatch.waiting_for(kind, me()))
 
 
 def _dialog(kind):
-    return render("imports/dialog.html", block="dialog", **_dialog_context(kind))
+    """The dialog; 重新上传修改后的文件 opens it again with the options of the batch it came from."""
+    return render("imports/dialog.html", block="dialog", update_existing=request.args.get("update_existing") == "1",
+                  **_dialog_context(kind))
 
 
 def _template(kind):
@@ -173,14 +202,16 @@ def _upload(kind):
     return _status(batch.check())
 
 
-def _status(batch):
-    """Render a batch's status block; when it has just been saved, its list refreshes."""
+def _status(batch, block="status"):
+    """Render a batch's status block (or the whole dialog around it); when it has just been saved, its list
+    refreshes."""
     batch.settle()
     sort = request.args.get("sort", "row")
     group = request.args.get("group", type=int)
-    issues = batch.issues(sort, group)
-    return render("imports/dialog.html", block="status", batch=batch, job=batch.job, info=batch.info,
-                  issues=issues[:200], issue_total=len(issues), sort=sort, group=group,
+    issues, warnings = batch.issues(sort, group), batch.warnings(sort)
+    return render("imports/dialog.html", block=block, batch=batch, job=batch.job, info=batch.info,
+                  issues=issues[:200], issue_total=len(issues), warnings=warnings[:200],
+                  warning_total=len(warnings), sort=sort, group=group, update_existing=batch.update_existing,
                   headers=hx_events(**_changed(batch.kind)) if batch.saved else None,
                   **_dialog_context(batch.kind))
 

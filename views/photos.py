@@ -1,15 +1,20 @@
-"""上传学生照片: the ZIP dialog, its job's status block, and the photo files served only to allowed users."""
+"""上传学生照片: the ZIP dialog, its job's status block, 自动修正, and the photo files served only to allowed users."""
 import json
+from datetime import date
+from io import BytesIO
 
 from flask import Blueprint, abort, current_app, request, send_file
 
 from models.candidate import Candidate
 from models.job import Job
 from models.photo import PhotoRules, photo_file, thumbnail_file
-from models.photo_zip import KIND, PROBLEMS, RESULT_COLORS, RESULTS, save_upload, start_zip_job, still_without_photo
+from models.photo_fix import accept, image_file
+from models.photo_sheets import missing_workbook, result_workbook
+from models.photo_zip import (FIXABLE, KIND, PROBLEMS, RESULT_COLORS, RESULTS, accept_fixes, fixable_tokens,
+                              save_upload, start_zip_job, still_without_photo, what_to_do)
 from models.user import ADMIN, STAFF
 
-from . import get_or_404, me, render, roles
+from . import get_or_404, hx_events, me, refused, render, roles
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 ROWS_SHOWN = 500
@@ -67,21 +72,80 @@ def job_status(job_id):
     return _status(get_or_404(Job.select().where(Job.kind == KIND), job_id))
 
 
+@bp.route("/jobs/<int:job_id>/fix", methods=["POST"])
+@roles(ADMIN, STAFF)
+def fix(job_id):
+    """自动修正 on one line (`token`), or 全部修正: the fixed photos are stored and the lines say 已修正."""
+    job = get_or_404(Job.select().where(Job.kind == KIND), job_id)
+    tokens = request.form.getlist("token") or fixable_tokens(job)
+    accept_fixes(job, tokens, current_app.config["DATA_DIR"], me())
+    return _status(Job.get_by_id(job.id), headers=hx_events(candidatesReload=True))
+
+
+@bp.route("/jobs/<int:job_id>/export")
+@roles(ADMIN, STAFF)
+def export_results(job_id):
+    """The ZIP's result list as .xlsx (file names as uploaded, masked ID numbers)."""
+    job = get_or_404(Job.select().where(Job.kind == KIND), job_id)
+    return _xlsx(result_workbook(_rows(job), what_to_do), f"照片处理结果-{job.id}")
+
+
+@bp.route("/missing")
+@roles(ADMIN, STAFF)
+def export_missing():
+    """缺照片的考生 as .xlsx for the class teachers: 姓名, 学号, 院系, 班级, masked 证件号码."""
+    return _xlsx(missing_workbook(me()), f"缺照片的考生-{date.today():%Y%m%d}")
+
+
+@bp.route("/fixes/<token>/<which>.jpg")
+@roles(ADMIN, STAFF)
+def fix_image(token, which):
+    """A waiting fix's picture (`fixed`) or its original (`original`), for the user who uploaded it only."""
+    path = image_file(current_app.config["DATA_DIR"], token, me(), original=which == "original")
+    if which not in ("fixed", "original"):
+        path = None
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/fixes/<token>/accept", methods=["POST"])
+@roles(ADMIN, STAFF)
+def accept_fix(token):
+    """自动修正 of one photo (the candidate form): the fixed picture becomes the candidate's photo."""
+    if not accept(current_app.config["DATA_DIR"], [token], me()):
+        return refused("修正后的照片已过期或已保存，请重新选择照片")
+    return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=("已保存修正后的照片", "ok"))
+
+
+def _xlsx(body, name):
+    return send_file(BytesIO(body), as_attachment=True, download_name=f"{name}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _rows(job):
+    rows = job.data.get("rows", [])
+    if request.args.get("problems") == "1":
+        rows = [row for row in rows if row["result"] in PROBLEMS]
+    return rows
+
+
 def _refuse(rules, problem):
     return render("photos/upload.html", block="form", status=422, rules=rules, error=problem)
 
 
-def _status(job):
+def _status(job, headers=None):
     problems_only = request.args.get("problems") == "1"
     data = job.data
-    rows = data.get("rows", [])
-    if problems_only:
-        rows = [row for row in rows if row["result"] in PROBLEMS]
-    headers = {}
+    rows = _rows(job)
+    headers = headers or {}
     if job.finished and (request.method == "POST" or request.args.get("poll") == "1"):
         # Only the response that first shows the finished job tells the page; the filter toggle does not.
         headers["HX-Trigger"] = json.dumps({"candidatesChanged": True, "candidatesReload": True})
     return render("photos/upload.html", block="status", headers=headers, job=job, data=data,
                   rows=rows[:ROWS_SHOWN], row_count=len(rows), problems_only=problems_only,
-                  RESULTS=RESULTS, PROBLEMS=PROBLEMS, RESULT_COLORS=RESULT_COLORS,
+                  RESULTS=RESULTS, PROBLEMS=PROBLEMS, RESULT_COLORS=RESULT_COLORS, FIXABLE=FIXABLE,
+                  what_to_do=what_to_do, mine=job.created_by_id == me().id,
                   missing=still_without_photo() if job.finished else None, ROWS_SHOWN=ROWS_SHOWN)

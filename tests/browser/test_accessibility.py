@@ -11,7 +11,7 @@ AXE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text(encodin
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 STAFF_PAGES = ["/", "/candidates/", "/candidates/?status=认证未通过", "/sites/", "/awards/", "/awards/readiness",
-               "/imports/", "/awards/roster/", "/awards/roster/print"]
+               "/imports/", "/imports/?kind=awards", "/awards/roster/", "/awards/roster/print"]
 ADMIN_PAGES = ["/admin/", "/admin/audit", "/admin/settings", "/admin/certificates", "/admin/pilots",
                "/admin/quotas/", "/admin/users/"]
 REVIEWER_PAGES = ["/", "/sites/", "/awards/"]
@@ -101,5 +101,18 @@ def test_detail_pages_and_dialogs_have_no_wcag_violations(page, login_as, demo):
     page.goto("/awards/?status=已颁证")
     page.locator("#award-results").get_by_role("link", name="详情").first.click()
     expect(page.locator("h1")).to_be_visible()
+    found += violations(page)
+    assert not found, "\n".join(found)
+
+
+def test_confirm_queue_and_its_grid_have_no_wcag_violations(page, login_as, demo):
+    login_as(STAFF)
+    found = check_pages(page, ["/candidates/queue/start"])
+    expect(page.locator(".queue-card")).to_be_visible()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#queue-count")).to_be_visible()
+    found += violations(page)
+    page.get_by_role("link", name="网格浏览").click()
+    expect(page.get_by_role("heading", name="批量人工确认（网格浏览）")).to_be_visible()
     found += violations(page)
     assert not found, "\n".join(found)

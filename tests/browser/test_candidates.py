@@ -52,7 +52,7 @@ def test_new_candidate_authenticate_confirm_until_accurate(page, login_as, tmp_p
     # 人工确认 needs a photo: the dialog says so and offers the upload (the candidate form's photo input).
     row.get_by_role("button", name="人工确认").click()
     expect(dialog.get_by_text("该考生还没有照片")).to_be_visible()
-    expect(dialog.get_by_role("button", name="保存")).to_be_disabled()
+    expect(dialog.get_by_role("button", name="保存", exact=True)).to_be_disabled()
     screenshot(page, "candidates-confirm-no-photo")
     dialog.get_by_role("button", name="上传照片").click()
     photo = tmp_path / f"{number}.jpg"
@@ -67,7 +67,7 @@ def test_new_candidate_authenticate_confirm_until_accurate(page, login_as, tmp_p
     expect(dialog.get_by_role("heading", name="人工确认：张三")).to_be_visible()
     expect(dialog).to_contain_text(number)  # the full number, for checking against the photo
     screenshot(page, "candidates-confirm-dialog")
-    dialog.get_by_role("button", name="保存").click()
+    dialog.get_by_role("button", name="保存", exact=True).click()
     expect(page.locator("#dialog")).not_to_be_visible()
     expect(page.get_by_role("row").filter(has_text="张三").locator(".badge")).to_have_text("信息准确")
     expect(page.locator("#counts")).to_contain_text("信息准确 1")
@@ -84,7 +84,8 @@ def test_inline_validation_and_errors_on_save(page, login_as):
     wrong = number[:-1] + ("1" if number[-1] != "1" else "2")
     dialog.get_by_label("证件号码").fill(wrong)
     dialog.get_by_label("证件号码").press("Tab")
-    expect(dialog.get_by_text(f"证件号码校验位错误，应为 {number[-1]}")).to_be_visible()
+    expect(dialog.get_by_text("前 17 位中很可能有数字输错，须对照身份证核对")).to_be_visible()
+    expect(dialog).not_to_contain_text(f"应为 {number[-1]}")
     dialog.get_by_label("手机号").fill("123")
     dialog.get_by_label("手机号").press("Tab")
     expect(dialog.get_by_text("手机号「123」格式不正确")).to_be_visible()
@@ -116,7 +117,7 @@ def test_bulk_authenticate_ticked_rows(page, login_as):
     dialog.get_by_role("button", name="开始认证").click()
     expect(dialog).to_contain_text("认证通过 2 人，认证未通过 1 人，跳过 0 人")
     dialog.locator(".dialog-foot").get_by_role("button", name="关闭").click()
-    expect(page.get_by_role("row").filter(has_text="学生丙")).to_contain_text("证件号码校验位错误")
+    expect(page.get_by_role("row").filter(has_text="学生丙")).to_contain_text("证件号码校验位不符")
     expect(page.get_by_role("row").filter(has_text="学生丁").locator(".badge")).to_have_text("待认证")
     expect(page.locator("#counts")).to_contain_text("认证通过 2")
     expect(page.locator("#counts")).to_contain_text("认证未通过 1")

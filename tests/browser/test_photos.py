@@ -50,7 +50,7 @@ def test_staff_uploads_a_photo_zip_and_watches_it_reach_the_result_table(page, l
     expect(dialog.get_by_text("还有 2 名考生没有照片")).to_be_visible()
     screenshot(page, "photos-result")
 
-    dialog.get_by_role("button", name="只看问题（2）").click()
+    dialog.get_by_role("button", name="只看未通过（2）").click()
     expect(table.locator("tbody tr")).to_have_count(2)
     expect(table).to_contain_text("宽 240 像素，至少 295")
     expect(table).to_contain_text("未找到考生")

@@ -1,0 +1,229 @@
+"""An import is never a dead end: warnings that name their rows, the refused rows kept after a partial import,
+待确认 batches that can be 继续 or 放弃, and 导入记录 that names the kind of its batches."""
+import io
+import re
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from models.audit import AuditEvent
+from models.award import AwardRecord
+from models.candidate import Candidate
+from models.candidate_fields import CANDIDATE_SHEET
+from models.identity import CHECK_DIGIT_PROBLEM
+from models.import_batch import IMPORTED, REVIEW, ImportBatch
+from models.user import STAFF
+from sheets.report import BAD_FILL, WARN_FILL
+from tests import sheetfiles as sf
+from tests.test_import_awards import filled_template, row as award_row
+from tests.test_import_candidates import app_config, last_batch, staff  # noqa: F401 (fixtures)
+
+HX = {"HX-Request": "true"}
+
+
+def upload(client, data, name="考生.xlsx", kind="candidates", update=False):
+    form = {"file": (io.BytesIO(data), name)}
+    if update:
+        form["update_existing"] = "1"
+    return client.post(f"/imports/{kind}", data=form, headers=HX, content_type="multipart/form-data")
+
+
+def wrong_check_character(number):
+    return number[:-1] + ("0" if number[-1] != "0" else "1")
+
+
+def mixed_rows():
+    """Spreadsheet rows 2–6: fine, a wrong check character, a gender against the number, an unknown area
+    code (all three import with a 提示), and a phone that is an error."""
+    fine, typo, gender = sf.person(1), sf.person(2), sf.person(3)
+    typo["id_number"] = wrong_check_character(typo["id_number"])
+    gender["gender"] = "女" if gender["gender"] == "男" else "男"
+    area = sf.person(4, id_number=sf.id_number(4, area="990102"))
+    return [fine, typo, gender, area, sf.person(5, phone="123")]
+
+
+def warning_rows(body):
+    """{row number: problem} of the 提示 table in a status block."""
+    table = re.search(r'<table class="table import-errors import-warnings".*?</table>', body, re.S).group(0)
+    return {int(n): problem for n, problem in
+            re.findall(r'<td class="num">(\d+)</td><td class="nowrap">[^<]*</td><td class="raw">.*?</td><td>(.*?)</td>',
+                       table, re.S)}
+
+
+def report_rows(client, batch):
+    """{row number in the upload: (错误原因, {header: fill colour of its cell})} of the downloaded report."""
+    response = client.get(f"/imports/{batch.id}/report")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data))[CANDIDATE_SHEET.title]
+    headers = [cell.value for cell in sheet[1]]
+    rows = {}
+    for line in sheet.iter_rows(min_row=2):
+        reason = line[-1].value
+        number = int(re.match(r"第 (\d+) 行", reason).group(1))
+        fills = {headers[i]: cell.fill.fgColor.rgb[-6:] for i, cell in enumerate(line[:-1])
+                 if cell.fill.fill_type == "solid"}
+        rows[number] = (reason, fills)
+    return rows
+
+
+# ---- warnings name their rows -------------------------------------------------------------------
+@pytest.mark.parametrize("make", [sf.xlsx, lambda rows: sf.csv_file(rows, encoding="gbk")], ids=["xlsx", "gbk-csv"])
+def test_rows_that_will_fail_authentication_are_listed_as_warnings_with_their_row_numbers(client, staff, make):
+    name = "考生.csv" if make is not sf.xlsx else "考生.xlsx"
+    body = upload(client, make(mixed_rows()), name).get_data(as_text=True)
+    batch = last_batch()
+    assert batch.status == REVIEW and (batch.valid, batch.errors, batch.warned) == (4, 1, 3)
+    assert "<h3 class=\"import-h import-h-warn\">提示" in body
+    warned = warning_rows(body)
+    assert set(warned) == {3, 4, 5}
+    assert warned[3] == CHECK_DIGIT_PROBLEM
+    assert "性别与证件号码不符" in warned[4] and "地区码 990102" in warned[5]
+    assert "请对照身份证逐位核对整个号码" in body
+    assert "仅导入正确的 4 行" in body and "只导入没有提示的 1 行" in body
+    # The error is in the error table, not among the warnings.
+    assert "手机号「123」格式不正确" in body and 6 not in warned
+
+
+def test_the_report_colours_warnings_apart_from_errors(client, staff):
+    upload(client, sf.xlsx(mixed_rows()))
+    rows = report_rows(client, last_batch())
+    assert set(rows) == {3, 4, 5, 6}
+    reason, fills = rows[3]
+    assert reason.startswith("第 3 行：【提示】证件号码：") and fills == {"证件号码*": WARN_FILL.fgColor.rgb[-6:]}
+    assert rows[4][1] == {"性别*": WARN_FILL.fgColor.rgb[-6:]}
+    reason, fills = rows[6]
+    assert "【提示】" not in reason and fills == {"手机号*": BAD_FILL.fgColor.rgb[-6:]}
+
+
+def test_a_file_with_only_warnings_waits_and_the_user_may_import_the_rows_with_a_warning(client, staff):
+    rows = mixed_rows()[:4]
+    body = upload(client, sf.xlsx(rows)).get_data(as_text=True)
+    batch = last_batch()
+    assert batch.status == REVIEW and Candidate.select().count() == 0
+    assert "导入全部 4 行" in body and "下载错误报告" in body
+    body = client.post(f"/imports/{batch.id}/confirm", headers=HX).get_data(as_text=True)
+    assert "成功导入 4 条" in body and Candidate.select().count() == 4
+    assert "提示（已导入，请对照证件核对" in body and set(warning_rows(body)) == {3, 4, 5}
+
+
+def test_the_rows_with_a_warning_can_be_left_out_to_be_fixed_first(client, staff):
+    upload(client, sf.xlsx(mixed_rows()))
+    batch = last_batch()
+    body = client.post(f"/imports/{batch.id}/confirm", data={"leave_warned": "1"}, headers=HX).get_data(as_text=True)
+    batch = ImportBatch.get_by_id(batch.id)
+    assert (batch.status, batch.imported, batch.errors) == (IMPORTED, 1, 4)
+    assert [c.id_number for c in Candidate.select()] == [sf.person(1)["id_number"]]
+    assert "成功导入 1 条" in body and "4 行未导入" in body
+    assert set(report_rows(client, batch)) == {3, 4, 5, 6}
+
+
+# ---- after 仅导入正确的 N 行 ------------------------------------------------------------------------
+def test_after_a_partial_import_the_refused_rows_the_report_and_reupload_stay(client, staff):
+    rows = [sf.person(1), sf.person(2, phone="123"), sf.person(3)]
+    upload(client, sf.xlsx(rows), update=True)
+    batch = last_batch()
+    body = client.post(f"/imports/{batch.id}/confirm", headers=HX).get_data(as_text=True)
+    assert "成功导入 2 条" in body and "未导入的行" in body and "手机号「123」格式不正确" in body
+    assert f'/imports/{batch.id}/report' in body and "重新上传修改后的文件" in body
+    assert "/imports/candidates?update_existing=1" in body
+    assert set(report_rows(client, batch)) == {3}
+    # Shown again (closing and reopening the batch from 导入记录) the table is still there.
+    again = client.get(f"/imports/{batch.id}", headers=HX).get_data(as_text=True)
+    assert "手机号「123」格式不正确" in again
+    dialog = client.get("/imports/candidates?update_existing=1", headers=HX).get_data(as_text=True)
+    assert 'name="update_existing" value="1" checked' in dialog
+    history = client.get("/imports/", headers=HX).get_data(as_text=True)
+    assert "已导入 2 / 未导入 1" in history and f"/imports/{batch.id}/report" in history
+
+
+def test_after_a_partial_award_import_the_refused_rows_and_the_report_stay(client, login, world):
+    login(STAFF)
+    rows = [award_row(world["candidate"]), award_row(world["candidate"], site_name="操场", level="高级")]
+    upload(client, filled_template(rows), "待颁证.xlsx", kind="awards")
+    batch = last_batch()
+    body = client.post(f"/imports/{batch.id}/confirm", headers=HX).get_data(as_text=True)
+    assert "成功导入 1 条" in body and "未导入的行" in body and "重新上传修改后的文件" in body
+    assert "/imports/awards" in body and AwardRecord.select().count() == 1
+    assert client.get(f"/imports/{batch.id}/report").status_code == 200
+
+
+# ---- 待确认 batches: 继续 and 放弃 -------------------------------------------------------------------
+def test_a_waiting_batch_is_offered_in_the_dialog_and_continue_checks_it_again(client, staff):
+    rows = [sf.person(1), sf.person(2, phone="123"), sf.person(3)]
+    upload(client, sf.xlsx(rows))
+    batch = last_batch()
+    dialog = client.get("/imports/candidates", headers=HX).get_data(as_text=True)
+    assert "待确认的批次" in dialog and f"/imports/{batch.id}/resume" in dialog and f"/imports/{batch.id}/discard" in dialog
+    # Meanwhile one of its people is stored: 继续 checks the file again and says so.
+    upload(client, sf.xlsx([sf.person(1)]), "另一个.xlsx")
+    body = client.post(f"/imports/{batch.id}/resume", headers=HX).get_data(as_text=True)
+    batch = ImportBatch.get_by_id(batch.id)
+    assert batch.status == REVIEW and (batch.valid, batch.existing, batch.errors) == (1, 1, 1)
+    assert 'class="dialog-head"' in body and "仅导入正确的 1 行" in body and "手机号「123」格式不正确" in body
+
+
+def test_continue_never_imports_even_when_every_row_is_fine_now(client, staff):
+    upload(client, sf.xlsx([sf.person(1)]))
+    upload(client, sf.xlsx([sf.person(1), sf.person(2)]), "两人.xlsx")
+    batch = last_batch()
+    assert batch.existing == 1
+    Candidate.get(Candidate.id_number == sf.person(1)["id_number"]).delete_instance()
+    client.post(f"/imports/{batch.id}/resume", headers=HX)
+    batch = ImportBatch.get_by_id(batch.id)
+    assert (batch.status, batch.valid, batch.existing) == (REVIEW, 2, 0) and Candidate.select().count() == 0
+
+
+def test_discard_deletes_the_waiting_batch_and_its_stored_file_audited(app, client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="123")]))
+    batch = last_batch()
+    folder = Path(app.config["DATA_DIR"]) / "imports"
+    client.get(f"/imports/{batch.id}/report")
+    assert {p.name for p in folder.iterdir()} == {f"{batch.id}-upload.xlsx", f"{batch.id}-errors.json",
+                                                   f"{batch.id}-errors.xlsx"}
+    response = client.post(f"/imports/{batch.id}/discard", headers=HX)
+    assert response.status_code == 200 and "notice" in response.headers["HX-Trigger"]
+    assert ImportBatch.get_or_none(ImportBatch.id == batch.id) is None
+    assert not any(folder.iterdir())
+    event = AuditEvent.get(AuditEvent.action == "import.discard")
+    assert str(event.object_id) == str(batch.id)
+
+
+def test_only_a_waiting_batch_can_be_continued_or_discarded(client, staff):
+    upload(client, sf.xlsx([sf.person(1)]))
+    batch = last_batch()
+    assert batch.status == IMPORTED
+    assert client.post(f"/imports/{batch.id}/discard", headers=HX).status_code == 409
+    assert client.post(f"/imports/{batch.id}/resume", headers=HX).status_code == 409
+    assert ImportBatch.get_by_id(batch.id).status == IMPORTED
+
+
+def test_history_offers_continue_and_discard_for_a_waiting_batch(client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="123")]))
+    batch = last_batch()
+    row = re.search(rf'<tr id="batch-{batch.id}">(.*?)</tr>', client.get("/imports/").get_data(as_text=True), re.S).group(1)
+    assert ">继续</button>" in row and ">放弃</button>" in row
+
+
+# ---- 导入记录 fits the kind ---------------------------------------------------------------------------
+def test_history_of_one_kind_names_that_kind_in_breadcrumb_title_and_button(client, staff):
+    awards = client.get("/imports/?kind=awards").get_data(as_text=True)
+    assert '<a href="/awards/">待颁证记录</a> / 导入待颁证记录 / 导入记录' in awards
+    assert "<h1>导入待颁证记录：导入记录</h1>" in awards
+    assert ">导入待颁证记录</button>" in awards and "批量导入学生信息" not in awards and "考生管理</a> /" not in awards
+    candidates = client.get("/imports/?kind=candidates").get_data(as_text=True)
+    assert "考生管理</a> / 批量导入学生信息 / 导入记录" in candidates and ">批量导入学生信息</button>" in candidates
+
+
+def test_history_is_linked_from_each_import_menu_and_the_dialog(client, staff):
+    assert 'href="/imports/?kind=candidates">导入记录</a>' in client.get("/candidates/").get_data(as_text=True)
+    assert 'href="/imports/?kind=awards">导入记录</a>' in client.get("/awards/").get_data(as_text=True)
+    assert 'href="/imports/?kind=awards">导入记录</a>' in client.get("/imports/awards", headers=HX).get_data(as_text=True)
+
+
+def test_a_check_shorter_than_a_tenth_of_a_second_reads_less_than_0_1_s(client, staff):
+    upload(client, sf.xlsx([sf.person(1)]))
+    batch = last_batch()
+    ImportBatch.update(duration=0.04).where(ImportBatch.id == batch.id).execute()
+    history = client.get("/imports/").get_data(as_text=True)
+    assert "不到 0.1 秒" in history and "0.0 秒" not in history

@@ -1,0 +1,111 @@
+"""批量人工确认: the queue of 认证通过 candidates one at a time, keyboard first, and its grid of photo cards."""
+from flask import Blueprint, current_app, redirect, request, url_for
+
+from models import photo as photos
+from models.candidate import Candidate, TransitionError
+from models.candidate_fields import CANDIDATE_SHEET
+from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue, parse_since
+from models.normalise import whole_number
+from models.user import ADMIN, STAFF
+
+from . import Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, refused, render, roles
+
+bp = Blueprint("confirm_queue", __name__, url_prefix="/candidates/queue")
+EMPTY = "当前筛选条件下没有认证通过、待人工确认的考生"
+
+
+@bp.context_processor
+def columns():
+    return dict(COLUMNS=CANDIDATE_SHEET.resolved().columns)
+
+
+@bp.route("/start")
+@roles(ADMIN, STAFF)
+def start():
+    """批量人工确认 from 考生管理: a queue over the list's current filter, starting now at its first member."""
+    queue = ConfirmQueue(list_filters(QUEUE_FILTERS))
+    first = queue.first()
+    if first is None:
+        return refused(EMPTY)
+    url = url_for(".show", **queue.args, at=first.id)
+    return ("", 204, {"HX-Redirect": url}) if request.htmx else redirect(url, 303)
+
+
+@bp.route("/")
+@roles(ADMIN, STAFF)
+def show():
+    """The queue at a position (in the URL, so reload and back keep it); htmx gets only the stage."""
+    queue = _queue()
+    if queue is None:
+        return redirect(url_for(".start", **request.args), 303)
+    return _stage(queue, queue.step(whole_number(request.args.get("at"))))
+
+
+@bp.route("/<int:candidate_id>/preview")
+@roles(ADMIN, STAFF)
+def preview(candidate_id):
+    """The next candidate's photo, loaded ahead into the queue's hidden slot."""
+    candidate = get_or_404(Candidate.select().where(Candidate.photo.is_null(False)), candidate_id)
+    return render("confirm_queue/queue.html", block="preview", c=candidate)
+
+
+@bp.route("/<int:candidate_id>/confirm", methods=["POST"])
+@roles(ADMIN, STAFF)
+def confirm(candidate_id):
+    """Enter: 信息准确 for this candidate, then the next one."""
+    queue, candidate = _queue() or ConfirmQueue({}), get_or_404(Candidate, candidate_id)
+    try:
+        candidate.confirm(by=me())
+    except TransitionError as exc:
+        return refused(exc)
+    return _stage(queue, queue.step_after(candidate), push=True, notice=(f"{candidate.name} 已人工确认，状态为信息准确", "ok"))
+
+
+@bp.route("/<int:candidate_id>/photo", methods=["POST"])
+@roles(ADMIN, STAFF)
+def photo(candidate_id):
+    """A photo chosen or dropped inside the queue, checked by the candidate form's rules; the queue stays."""
+    queue, candidate = _queue() or ConfirmQueue({}), get_or_404(Candidate, candidate_id)
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename:
+        ok, message = False, "请选择照片文件"
+    else:
+        ok, message = photos.attach_photo(candidate, upload.read(), current_app.config["DATA_DIR"], me())
+    return _stage(queue, queue.step(candidate.id), status=200 if ok else 422,
+                  photo_error=None if ok else message, notice=(f"{candidate.name}：{message}", "ok") if ok else None)
+
+
+@bp.route("/grid", methods=["GET", "POST"])
+@roles(ADMIN, STAFF)
+def grid():
+    """The grid: a page of photo cards to look at, tick and confirm together (one transaction)."""
+    queue = _queue() or ConfirmQueue({})
+    notice = None
+    if request.method == "POST":
+        ticked = list(queue.waiting().where(Candidate.id.in_(id_list(request.form.getlist("ids")))))
+        if not ticked:
+            return refused("请先勾选核对无误的考生")
+        try:
+            notice = (f"已人工确认 {Candidate.confirm_many(ticked, by=me())} 名考生，状态为信息准确", "ok")
+        except TransitionError as exc:
+            return refused(exc)
+    done, total = queue.progress()
+    return render("confirm_queue/grid.html", block="grid", queue=queue, page=Page(queue.waiting(), page_arg(), 24),
+                  done=done, total=total, headers=hx_events(notice=notice) if notice else None)
+
+
+def _queue():
+    since = parse_since(request.args.get("since"))
+    return ConfirmQueue(list_filters(QUEUE_FILTERS), since) if since else None
+
+
+def _stage(queue, step, status=200, push=False, notice=None, photo_error=None):
+    if step.candidate is not None:
+        step.candidate.record_full_id_view(by=me())
+    at = step.candidate.id if step.candidate else None
+    url = url_for(".show", **queue.args, **({"at": at} if at else {}))
+    headers = hx_events(notice=notice) if notice else {}
+    if request.htmx and (push or step.left):
+        headers["HX-Push-Url" if push else "HX-Replace-Url"] = url
+    return render("confirm_queue/queue.html", block="stage", status=status, headers=headers, queue=queue,
+                  step=step, url=url, photo_error=photo_error, photo_rules=photos.PhotoRules.load())
