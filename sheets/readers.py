@@ -180,12 +180,14 @@ def _table(rows, spec, file_kind, max_rows, marker=None):
         rows = _chain(scanned[header_number:], rows)
 
     positions, unknown, seen = {}, [], {}
+    # An error report's 错误原因 and an export's own columns are CertDesk's: skipped without a note.
+    ours = {normalise_header(name) for name in (REPORT_COLUMN, *(c.header for c in spec.export_only))}
     for position, name in enumerate(header):
         if not name:
             continue
         column = index.get(normalise_header(name))
         if column is None:
-            if normalise_header(name) != REPORT_COLUMN:
+            if normalise_header(name) not in ours:
                 unknown.append(name)
             continue
         if column.key in seen:

@@ -46,6 +46,9 @@ def export_text(value):
         return value.isoformat()
     if isinstance(value, int) and not isinstance(value, bool):
         return value  # a number stays a number in the sheet (入学年份)
+    if isinstance(value, float):
+        # As typed: a score stored as 90.0 was typed 90.
+        return int(value) if value.is_integer() else value
     return str(value)
 
 
@@ -102,6 +105,9 @@ class SheetSpec:
     # Rules across columns, run on each row after its columns are cleaned: check(values, errors) adds
     # to both (the ID's format for its type, a birth date read from the ID).
     check: Callable = None
+    # Columns an export writes after the template's (状态, 证书编号 …): what happened to each row since it
+    # was imported. The reader skips their headers, so an export stays importable as it is.
+    export_only: tuple = ()
 
     @property
     def marker(self):
