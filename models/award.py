@@ -250,9 +250,9 @@ class AwardRecord(BaseModel):
             query = query.where(cls.exam_date >= day)
         if (day := day_or_none(date_to)) is not None:
             query = query.where(cls.exam_date <= day)
-        if (day := _day(issued_from)) is not None:
+        if (day := day_or_none(issued_from)) is not None:
             query = query.where(cls.issued_at >= day)
-        if (day := _day(issued_to)) is not None:
+        if (day := day_or_none(issued_to)) is not None:
             query = query.where(cls.issued_at < day + timedelta(days=1))
         return query.order_by(cls.created_at.desc(), cls.id.desc())
 
