@@ -118,8 +118,9 @@ def _register_blueprints(app):
     from views import catalog, quotas, sites, users
     for module in (sites, catalog, quotas, users):
         app.register_blueprint(module.bp)
-    from views import awards
-    app.register_blueprint(awards.bp)
+    from views import awards, roster
+    for module in (awards, roster):
+        app.register_blueprint(module.bp)
     from views import health
     app.register_blueprint(health.bp)
 

@@ -106,7 +106,7 @@ def _post(client, data, name):
                        headers={"HX-Request": "true"}, content_type="multipart/form-data")
 
 
-def run(n, queue, repeat):
+def run(n, repeat, queue):
     with tempfile.TemporaryDirectory() as tmp:
         valid, partial = Path(tmp) / "valid.xlsx", Path(tmp) / "partial.xlsx"
         write_xlsx(make_rows(n), valid)
@@ -125,17 +125,23 @@ def run(n, queue, repeat):
         queue.put((done.total, valid.stat().st_size, min(parses), min(previews), min(saves), peak_mb))
 
 
+def in_fresh_process(target, *args):
+    """What target(*args, queue) puts on the queue, run in a fresh process: its own peak memory."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=target, args=args + (queue,))
+    process.start()
+    result = queue.get(timeout=900)
+    process.join()
+    return result
+
+
 def main():
     sizes = [int(a) for a in sys.argv[1:]] or [10_000, 50_000]
     repeat = int(os.environ.get("REPEAT", "3"))
-    context = multiprocessing.get_context("spawn")  # a fresh process each: its own peak memory
     print(f"{'rows':>7} {'file':>8} {'parse':>7} {'preview':>14} {'saved':>14} {'peak':>8}")
     for n in sizes:
-        queue = context.Queue()
-        process = context.Process(target=run, args=(n, queue, repeat))
-        process.start()
-        rows, size, parse, preview, saved, peak = queue.get(timeout=900)
-        process.join()
+        rows, size, parse, preview, saved, peak = in_fresh_process(run, n, repeat)
         print(f"{rows:>7,} {size / 1e6:>6.1f}MB {parse:>6.2f}s {preview:>6.2f}s ({preview / parse:>4.1f}×) "
               f"{saved:>6.2f}s ({saved / parse:>4.1f}×) {peak:>6.0f}MB")
 

@@ -2,6 +2,7 @@
 
 A returned record can be corrected by staff and resubmitted (back to 待审核). 已颁证 records are read-only.
 """
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField, fn
@@ -39,6 +40,19 @@ RETURN_FORM = Form((Column("reason", "退回原因", lambda raw: (raw or "").str
 
 class AwardError(FieldError):
     """A refused action on a record, with a message for the user."""
+
+
+@dataclass
+class IssueGroup:
+    """Records of one certificate level about to be issued, and the numbers they would get."""
+    certificate: Certificate
+    level: str
+    records: list
+    numbers: list
+
+    @property
+    def span(self):
+        return numbering.span(self.numbers)
 
 
 class AwardRecord(BaseModel):
@@ -88,28 +102,56 @@ class AwardRecord(BaseModel):
         return self.status == RETURNED
 
     def export_values(self):
-        """The record as a row of the import template (so an export can be corrected and imported)."""
+        """The record as a row of the import template (so an export can be corrected and imported), then
+        what became of it: 状态, 证书编号, 颁证日期, and 退回原因 while it is returned."""
         return {"name": self.candidate.name, "id_type": self.candidate.id_type, "id_number": self.candidate.id_number,
                 "certificate_name": self.certificate.name, "level": self.level, "site_name": self.site.name,
                 "exam_date": self.exam_date, "theory_score": self.theory_score,
-                "practical_score": self.practical_score, "result": self.result}
+                "practical_score": self.practical_score, "result": self.result,
+                "status": self.status, "certificate_number": self.certificate_number, "issued_on": self.issued_on,
+                "return_reason": self.return_reason if self.is_returned else ""}
+
+    @property
+    def issued_on(self):
+        """颁证日期: the day of issue, or None."""
+        return self.issued_at.date() if self.issued_at else None
 
     # ---- transitions -----------------------------------------------------------------------------
+    @staticmethod
+    def _by_level(records):
+        """{(certificate id, level): records}: each certificate level counts its own numbers."""
+        groups = {}
+        for record in records:
+            groups.setdefault((record.certificate_id, record.level), []).append(record)
+        return groups
+
+    @staticmethod
+    def check_waiting(records, action):
+        """颁证 and 退回 take records waiting for review (待审核) only: the others refuse the lot."""
+        refused = [r for r in records if r.status != SUBMITTED]
+        if refused:
+            raise AwardError(f"只有待审核的记录可以{action}（{len(refused)} 条记录状态不是待审核）")
+
+    @classmethod
+    def issue_preview(cls, records):
+        """What 颁证's confirmation names: per certificate and level, its records and the numbers they would
+        get now (none reserved). Refused as issue_many() would refuse."""
+        cls.check_waiting(records, "颁证")
+        year = now().year
+        return [IssueGroup(members[0].certificate, level, members,
+                           numbering.peek(members[0].certificate, level, year, len(members)))
+                for (_, level), members in cls._by_level(records).items()]
+
     @classmethod
     def issue_many(cls, records, by):
         """颁证: give each 待审核 record a unique certificate number, all in one transaction.
 
         Returns the issued records; records in other states are refused as a whole with a message.
         """
-        refused = [r for r in records if not r.can_issue]
-        if refused:
-            raise AwardError(f"只有待审核的记录可以颁证（{len(refused)} 条记录状态不是待审核）")
+        cls.check_waiting(records, "颁证")
         at = now()
-        groups = {}
-        for record in records:
-            groups.setdefault((record.certificate_id, record.level), []).append(record)
         with db.atomic():
-            for (_, level), members in groups.items():
+            for (_, level), members in cls._by_level(records).items():
                 numbers = numbering.allocate(members[0].certificate, level, at.year, len(members))
                 # Possible only after the number format changed: refuse rather than fail on the unique index.
                 taken = list(select_in(cls, ["certificate_number"], "certificate_number", numbers))
@@ -136,17 +178,25 @@ class AwardRecord(BaseModel):
         if not self.is_returned:
             raise AwardError(f"记录状态为「{self.status}」，只有已退回的记录可以修改后重新提交")
 
-    def return_to_college(self, reason, by):
-        """退回 with a required reason."""
+    @classmethod
+    def return_many(cls, records, reason, by):
+        """退回 with one required reason: every record in one transaction, an audit event each."""
         reason = (reason or "").strip()
         if not reason:
             raise AwardError("请填写退回原因", key="reason")
-        if not self.can_return:
-            raise AwardError(f"记录状态为「{self.status}」，只有待审核的记录可以退回")
+        cls.check_waiting(records, "退回")
+        at = now()
         with db.atomic():
-            self.status, self.return_reason, self.updated_at = RETURNED, reason, now()
-            self.save()
-            audit.record("award.return", self, {"状态": (SUBMITTED, RETURNED), "原因": (None, reason)}, user=by)
+            for record in records:
+                record.status, record.return_reason, record.updated_at = RETURNED, reason, at
+                record.save()
+            audit.record_many("award.return", [(r, {"状态": (SUBMITTED, RETURNED), "原因": (None, reason)})
+                                               for r in records], user=by)
+        return records
+
+    def return_to_college(self, reason, by):
+        """退回 this record with a required reason."""
+        self.return_many([self], reason, by)
 
     def resubmit(self, site, exam_date, theory_score, practical_score, by):
         """A returned record, corrected by staff, goes back to 待审核. The correction must pass the import's
@@ -185,6 +235,15 @@ class AwardRecord(BaseModel):
         return query
 
     @classmethod
+    def of_candidate(cls, candidate):
+        """A candidate's records and certificates, the latest first: what its page lists."""
+        return (cls
+                .select(cls, Certificate)
+                .join(Certificate)
+                .where(cls.candidate == candidate)
+                .order_by(cls.created_at.desc(), cls.id.desc()))
+
+    @classmethod
     def filtered(cls, user, q="", certificate="", level="", site="", status="", date_from="", date_to="",
                  issued_from="", issued_to=""):
         """待颁证记录's list: filters by 证书, 等级, 站点, 状态, 考核日期 and 颁证日期 (an unreadable date is left
@@ -201,13 +260,13 @@ class AwardRecord(BaseModel):
             query = query.where(cls.site == site_id)
         if status in STATUSES:
             query = query.where(cls.status == status)
-        if (day := _day(date_from)) is not None:
+        if (day := day_or_none(date_from)) is not None:
             query = query.where(cls.exam_date >= day)
-        if (day := _day(date_to)) is not None:
+        if (day := day_or_none(date_to)) is not None:
             query = query.where(cls.exam_date <= day)
-        if (day := _day(issued_from)) is not None:
+        if (day := day_or_none(issued_from)) is not None:
             query = query.where(cls.issued_at >= day)
-        if (day := _day(issued_to)) is not None:
+        if (day := day_or_none(issued_to)) is not None:
             query = query.where(cls.issued_at < day + timedelta(days=1))
         return query.order_by(cls.created_at.desc(), cls.id.desc())
 
@@ -243,7 +302,8 @@ class AwardRecord(BaseModel):
         return used
 
 
-def _day(raw):
+def day_or_none(raw):
+    """A filter's date, or None when it cannot be read (the filter is then left out)."""
     try:
         return parse_date(raw)
     except FieldError:

@@ -75,6 +75,13 @@ AWARD_SHEET = SheetSpec(
         choice_column("result", "考核结果", RESULTS, {"合格": "通过", "不合格": "未通过"}, required=True, example="通过",
                       help="只能导入考核通过的考生", repeats=True),
     ),
+    # What became of each record, after the template's columns; an import skips them.
+    export_only=(
+        Column("status", "状态"),
+        Column("certificate_number", "证书编号", as_text=True),
+        Column("issued_on", "颁证日期"),
+        Column("return_reason", "退回原因"),
+    ),
     # Duplicates are check ⑦'s business: only the later row is refused, naming the earlier one.
     identity=(),
     guide=(

@@ -87,6 +87,11 @@ CANDIDATE_SHEET = SheetSpec(
                      aliases=("入学年度",), repeats=True),
     ),
     check=_check_row,
+    # Where each candidate stands, after the template's columns; an import skips them.
+    export_only=(
+        Column("status", "状态"),
+        Column("reasons", "认证未通过原因", export="；".join),
+    ),
     identity=("id_type", "id_number"),
     guide=(
         "每位考生填写一行，第 1 行为表头，请勿修改表头文字；带 * 的列为必填。",

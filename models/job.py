@@ -119,9 +119,13 @@ def _run(app, job_id, work):
             result = work(job)
         except JobError as exc:
             _finish(job_id, FAILED, str(exc), None)
-        except Exception:  # a bug must not leave the job "running" forever
+        except BaseException as exc:
+            # Anything else must not leave the job "running" forever: a bug, a MemoryError, or pyo3's
+            # PanicException from a Rust extension, which is a BaseException.
             log.error("job %s failed\n%s", job_id, traceback.format_exc())
             _finish(job_id, FAILED, "处理时发生内部错误，未写入任何数据；请联系院校管理员查看服务器日志", None)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
         else:
             _finish(job_id, DONE, "", result)
 

@@ -15,6 +15,7 @@ certificate is never handed out again; the unique index on the number is the las
 """
 from dataclasses import dataclass, field
 from datetime import date
+from os.path import commonprefix
 
 from peewee import CharField, IntegerField
 
@@ -56,15 +57,24 @@ def _refuse_overflow(head, tail, last, digits):
                                    "请院校管理员在 系统管理 → 院校设置 中增加证书编号序号位数")
 
 
-def allocate(certificate, level, year, count):
-    """Reserve `count` consecutive numbers; call inside the issuing transaction. Returns the numbers.
+def _sequence(certificate, level, year):
+    """(key, head, tail, digits) of the running number a certificate level counts in during `year`.
 
     A stored pattern or digit count that no longer passes its check raises setting.SettingError.
     """
     digits = setting.get("certificate_number_digits")
     head, tail = _parts(setting.get("certificate_number_pattern"), setting.get("college_code"),
                         _code(certificate), level, year)
-    key = _key(head, tail)
+    return _key(head, tail), head, tail, digits
+
+
+def _numbers(head, tail, digits, last, count):
+    return [f"{head}{n:0{digits}d}{tail}" for n in range(last - count + 1, last + 1)]
+
+
+def allocate(certificate, level, year, count):
+    """Reserve `count` consecutive numbers; call inside the issuing transaction. Returns the numbers."""
+    key, head, tail, digits = _sequence(certificate, level, year)
     with db.atomic():
         (NumberSequence
          .insert(key=key, last=0)
@@ -77,7 +87,27 @@ def allocate(certificate, level, year, count):
                 .execute())
         last = list(rows)[0].last
         _refuse_overflow(head, tail, last, digits)
-    return [f"{head}{n:0{digits}d}{tail}" for n in range(last - count + 1, last + 1)]
+    return _numbers(head, tail, digits, last, count)
+
+
+def peek(certificate, level, year, count):
+    """The `count` numbers allocate() would hand out now, reserving none: what 颁证's confirmation names.
+    Another reviewer issuing meanwhile moves them on; allocate() decides."""
+    key, head, tail, digits = _sequence(certificate, level, year)
+    row = NumberSequence.get_or_none(NumberSequence.key == key)
+    last = (row.last if row else 0) + count
+    _refuse_overflow(head, tail, last, digits)
+    return _numbers(head, tail, digits, last, count)
+
+
+def span(numbers):
+    """Consecutive numbers as one range, the last from where it differs (at least its last three
+    characters): WEB22026000014–025."""
+    first, last = numbers[0], numbers[-1]
+    if first == last:
+        return first
+    cut = min(len(commonprefix([first, last])), len(last) - 3)
+    return f"{first}–{last[max(cut, 0):]}"
 
 
 @dataclass

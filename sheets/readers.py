@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-import python_calamine
-
+from . import isolated, precheck
+from .precheck import SheetError
 from .spec import GUIDE_SHEET, MARKER_SHEET, REPORT_COLUMN, normalise_header, parse_marker
 
 EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xls")
@@ -21,10 +21,6 @@ EXTENSIONS = EXCEL_EXTENSIONS + (".csv",)
 # Rows scanned for the header row: some files carry a title line or two above it.
 HEADER_SEARCH_ROWS = 10
 _ZIP_MAGIC, _OLE_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
-
-
-class SheetError(ValueError):
-    """The whole file is refused, with one message that names what is wrong and how to fix it."""
 
 
 @dataclass
@@ -85,42 +81,15 @@ def check_extension(filename, spec):
 
 # ---- Excel -----------------------------------------------------------------------------------------
 def _read_excel(path, extension, spec, max_rows, known):
-    try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
-    except python_calamine.PasswordError:
-        raise SheetError("文件设置了打开密码，请在 Excel 中取消密码后重新上传")
-    except Exception:
-        raise SheetError("文件无法读取：不是有效的 Excel 工作簿（可能已损坏），请在 Excel 中打开后另存为 .xlsx 再上传")
-    try:
-        marker = _marker(book)
+    # Parsed in a child process (sheets/isolated.py): the spec's own sheet when present, else the
+    # first visible worksheet that is not the guide.
+    with isolated.excel_sheet(path, spec.title, skip=(GUIDE_SHEET, MARKER_SHEET), marker_sheet=MARKER_SHEET,
+                              max_rows=max_rows, header_rows=HEADER_SEARCH_ROWS) as sheet:
+        marker = parse_marker(sheet.marker) if sheet.marker is not None else None
         _refuse_other_template(marker, spec, known)
-        sheet_name = _data_sheet(book, spec)
-        rows = book.get_sheet_by_name(sheet_name).iter_rows()
-        table = _table(rows, spec, "xls" if extension == ".xls" else "xlsx", max_rows, marker)
-    finally:
-        book.close()
-    table.sheet = sheet_name
+        table = _table(sheet.rows, spec, "xls" if extension == ".xls" else "xlsx", max_rows, marker)
+    table.sheet = sheet.name
     return table
-
-
-def _marker(book):
-    if MARKER_SHEET not in book.sheet_names:
-        return None
-    for row in book.get_sheet_by_name(MARKER_SHEET).iter_rows():
-        return parse_marker(row[0]) if row else None
-    return None
-
-
-def _data_sheet(book, spec):
-    """The spec's own sheet when present, else the first visible worksheet that is not the guide."""
-    if spec.title in book.sheet_names:
-        return spec.title
-    for meta in book.sheets_metadata:
-        if (meta.visible == python_calamine.SheetVisibleEnum.Visible
-                and meta.typ == python_calamine.SheetTypeEnum.WorkSheet
-                and meta.name not in (GUIDE_SHEET, MARKER_SHEET)):
-            return meta.name
-    raise SheetError("文件中没有可读取的工作表")
 
 
 def cell_text(value):
@@ -177,6 +146,8 @@ def decode(data):
 
 
 def _read_csv(path, spec, max_rows):
+    if max_rows:
+        precheck.check_csv(path, max_rows, HEADER_SEARCH_ROWS)
     content, encoding = decode(path.read_bytes())
     first_line = content.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first_line.count) if first_line else ","
@@ -209,12 +180,14 @@ def _table(rows, spec, file_kind, max_rows, marker=None):
         rows = _chain(scanned[header_number:], rows)
 
     positions, unknown, seen = {}, [], {}
+    # An error report's 错误原因 and an export's own columns are CertDesk's: skipped without a note.
+    ours = {normalise_header(name) for name in (REPORT_COLUMN, *(c.header for c in spec.export_only))}
     for position, name in enumerate(header):
         if not name:
             continue
         column = index.get(normalise_header(name))
         if column is None:
-            if normalise_header(name) != REPORT_COLUMN:
+            if normalise_header(name) not in ours:
                 unknown.append(name)
             continue
         if column.key in seen:

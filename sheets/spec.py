@@ -64,6 +64,9 @@ def export_text(value):
         return value.isoformat()
     if isinstance(value, int) and not isinstance(value, bool):
         return value  # a number stays a number in the sheet (入学年份)
+    if isinstance(value, float):
+        # As typed: a score stored as 90.0 was typed 90.
+        return int(value) if value.is_integer() else value
     return str(value)
 
 
@@ -212,6 +215,9 @@ class SheetSpec(Form):
     changes: dict = field(default_factory=lambda: {1: "首个版本"})  # shown when an outdated template is uploaded
     identity: tuple = ()     # keys that identify a row: two rows with the same values are duplicates
     guide: tuple = ()        # general lines for the 填写说明 sheet
+    # Columns an export writes after the template's (状态, 证书编号 …): what happened to each row since it
+    # was imported. The reader skips their headers, so an export stays importable as it is.
+    export_only: tuple = ()
 
     @property
     def marker(self):

@@ -45,8 +45,9 @@ def safe(value):
     return value
 
 
-def start_sheet(workbook, spec, extra_headers=(), comments=False, note=""):
-    """Create the spec's data sheet in a write-only workbook and write its header row.
+def start_sheet(workbook, spec, extra_headers=(), comments=False, note="", columns=None):
+    """Create the spec's data sheet in a write-only workbook and write its header row: the spec's columns
+    (or `columns`, which start with them), then `extra_headers`.
 
     A `note` (lines of text) goes in one merged row above the header: the reader looks for the header
     in the first rows, so the sheet imports as it is.
@@ -55,7 +56,8 @@ def start_sheet(workbook, spec, extra_headers=(), comments=False, note=""):
     header_number = 2 if note else 1
     ws.freeze_panes = f"A{header_number + 1}"
     first, last = header_number + 1, FORMATTED_ROWS + header_number
-    for position, column in enumerate(spec.columns, start=1):
+    columns = spec.columns if columns is None else columns
+    for position, column in enumerate(columns, start=1):
         letter = get_column_letter(position)
         ws.column_dimensions[letter].width = column.width
         if column.as_text:
@@ -72,12 +74,12 @@ def start_sheet(workbook, spec, extra_headers=(), comments=False, note=""):
             )
             dropdown.add(f"{letter}{first}:{letter}{last}")
             ws.data_validations.dataValidation.append(dropdown)
-    for offset, header in enumerate(extra_headers, start=len(spec.columns) + 1):
+    for offset, header in enumerate(extra_headers, start=len(columns) + 1):
         ws.column_dimensions[get_column_letter(offset)].width = 60
     if note:
         _note_row(ws, spec, note)
     header_row = []
-    for column in spec.columns:
+    for column in columns:
         cell = WriteOnlyCell(ws, value=column.title)
         cell.font = REQUIRED_FONT if column.required else HEADER_FONT
         cell.fill = HEADER_FILL
@@ -101,14 +103,15 @@ def _note_row(ws, spec, lines):
     ws.append([cell])
 
 
-def write_rows(ws, spec, records):
+def write_rows(ws, spec, records, columns=None):
     """Append `records` (objects or dicts with the spec's keys) to a data sheet, each value as its column
-    exports it; columns formatted as text stay text."""
-    text_columns = [column.as_text for column in spec.columns]
+    (of the spec, or `columns`) exports it; columns formatted as text stay text."""
+    columns = spec.columns if columns is None else columns
+    text_columns = [column.as_text for column in columns]
     for record in records:
         get = record.get if isinstance(record, dict) else lambda key: getattr(record, key)
         row = []
-        for column, as_text in zip(spec.columns, text_columns):
+        for column, as_text in zip(columns, text_columns):
             value = safe(column.export(get(column.key)))
             if as_text:
                 cell = WriteOnlyCell(ws, value=value)

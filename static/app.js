@@ -35,6 +35,7 @@
       var d = closer.closest("dialog");
       if (d) { d.close(); }
     }
+    if (event.target.closest("[data-print]")) { window.print(); }
     var toggle = event.target.closest("[data-check-all]");
     if (toggle) {
       document.querySelectorAll(toggle.getAttribute("data-check-all")).forEach(function (box) {

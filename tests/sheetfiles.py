@@ -1,6 +1,7 @@
 """Spreadsheets for the import tests, generated from the column spec (no binary fixtures)."""
 import csv
 import io
+import zipfile
 
 from openpyxl import Workbook
 from stdnum.cn import ric
@@ -74,3 +75,80 @@ def xls(rows, keys=None, header=None):
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def raw_xlsx(sheet_data, shared=(), title="考生信息"):
+    """A minimal .xlsx written by hand: `sheet_data` is the XML inside <sheetData>, `shared` the shared
+    strings. For files no spreadsheet program would write, such as a 20-million-character cell."""
+    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    package = "http://schemas.openxmlformats.org/package/2006"
+    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": (
+            f'<Types xmlns="{package}/content-types">'
+            f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            f'<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{kind}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{kind}.worksheet+xml"/>'
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{kind}.sharedStrings+xml"/></Types>'),
+        "_rels/.rels": (f'<Relationships xmlns="{package}/relationships">'
+                        f'<Relationship Id="rId1" Type="{office}/officeDocument" Target="xl/workbook.xml"/>'
+                        f'</Relationships>'),
+        "xl/workbook.xml": (f'<workbook {main} xmlns:r="{office}"><sheets>'
+                            f'<sheet name="{title}" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{package}/relationships">'
+            f'<Relationship Id="rId1" Type="{office}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{office}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'),
+        "xl/worksheets/sheet1.xml": f"<worksheet {main}><sheetData>{sheet_data}</sheetData></worksheet>",
+        "xl/sharedStrings.xml": f"<sst {main}>" + "".join(f"<si><t>{s}</t></si>" for s in shared) + "</sst>",
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, xml in parts.items():
+            archive.writestr(name, xml)
+    return buffer.getvalue()
+
+
+def rewrite_sheet(data, change):
+    """The .xlsx `data` with its first sheet's XML passed through change(bytes) -> bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            target.writestr(info, change(content) if info.filename == "xl/worksheets/sheet1.xml" else content)
+    return buffer.getvalue()
+
+
+# ---- files that used to take the server down (tests/test_untrusted_files.py, bench/hostile_files.py) ----
+def far_value_xlsx(spec=CANDIDATES):
+    """A header row and one value in the sheet's last cell, as a stray keystroke far away makes it."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = spec.title
+    sheet.append([c.title for c in spec.columns])
+    sheet["XFD1048576"] = "x"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def claiming_rows_xlsx(rows):
+    """Two real rows in a sheet whose <dimension> says it runs to row `rows`."""
+    return rewrite_sheet(xlsx([person(1)]), lambda xml: xml.replace(b'<dimension ref="A1:M2"',
+                                                                  b'<dimension ref="A1:M%d"' % rows))
+
+
+def hidden_far_value_xlsx():
+    """A value in XFD1048576 behind a tab instead of a space before r="...": calamine reads it, the
+    pre-check's pattern does not."""
+    return raw_xlsx('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+                    '<row r="1048576"><c\tr="XFD1048576" t="s"><v>0</v></c></row>', ["姓名", "证件类型"])
+
+
+def shared_string_xlsx(text, cells):
+    """A header and `cells` rows whose A cell is the one shared string `text`."""
+    header = "".join(f'<c r="{letter}1" t="s"><v>{n}</v></c>' for n, letter in enumerate("ABCD", start=1))
+    rows = "".join(f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>' for r in range(2, cells + 2))
+    return raw_xlsx(f'<row r="1">{header}</row>{rows}', [text, "姓名", "证件类型", "证件号码", "性别"])

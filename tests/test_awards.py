@@ -3,8 +3,10 @@ from datetime import date
 
 import pytest
 
+from models.audit import AuditEvent
 from models.award import ISSUED, RETURNED, SUBMITTED, AwardRecord
 from models.catalog import Certificate, Organisation
+from models.numbering import NumberSequence
 from models.site import Site
 from models.user import REVIEWER, STAFF
 from tests.conftest import other_candidates
@@ -44,9 +46,9 @@ def test_reviewer_issues_and_the_record_shows_its_number(client, login, record):
 
 def test_return_requires_a_reason_then_staff_resubmit(client, login, record, make_user):
     login(REVIEWER)
-    empty = client.post(f"/awards/{record.id}/return", data={"reason": ""}, headers={"HX-Request": "true"})
+    empty = client.post("/awards/return", data={"ids": record.id, "reason": ""}, headers={"HX-Request": "true"})
     assert empty.status_code == 422 and "请填写退回原因" in empty.get_data(as_text=True)
-    assert client.post(f"/awards/{record.id}/return", data={"reason": "成绩有误"}).status_code == 204
+    assert client.post("/awards/return", data={"ids": record.id, "reason": "成绩有误"}).status_code == 204
     assert AwardRecord.get_by_id(record.id).status == RETURNED
     staff = make_user(STAFF, username="staff2")
     with client.session_transaction() as session:
@@ -155,3 +157,93 @@ def test_staff_may_search_by_part_of_the_id_number(client, login, record):
     login(STAFF)
     body = client.get("/awards/", query_string={"q": record.candidate.id_number[:10]}).get_data(as_text=True)
     assert record.candidate.name in body
+
+
+def _zhang_record(world, level="中级"):
+    """A second pending record, 张三's, beside the fixture's (李四's)."""
+    return AwardRecord.create(candidate=world["candidate"], certificate=world["cert"], level=level,
+                              site=world["site"], exam_date=date(2026, 6, 1))
+
+
+def test_issue_confirmation_names_count_certificate_and_numbers_without_using_them(client, login, record, world):
+    second = _zhang_record(world)
+    login(REVIEWER)
+    response = client.get("/awards/issue", query_string={"ids": [record.id, second.id]},
+                          headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    year = date.today().year
+    assert response.status_code == 200 and "<html" not in body
+    assert f"为 <strong>2</strong> 条 Web前端开发 中级 记录颁证，证书编号 <strong class=\"nowrap\">WEB2{year}000001–002</strong>" in body
+    assert "张三" in body and "李四" in body and 'hx-post="/awards/issue"' in body
+    assert NumberSequence.select().count() == 0 and AwardRecord.get_by_id(record.id).status == SUBMITTED
+    assert client.post("/awards/issue", data={"ids": [record.id, second.id]}).status_code == 204
+    assert AwardRecord.get_by_id(second.id).certificate_number == f"WEB2{year}000002"
+
+
+def test_issue_confirmation_refuses_records_not_waiting_and_an_empty_choice(client, login, record):
+    login(REVIEWER)
+    assert client.get("/awards/issue").status_code == 409
+    record.return_to_college("成绩有误", None)
+    refusal = client.get("/awards/issue", query_string={"ids": record.id})
+    assert refusal.status_code == 409 and "只有待审核的记录可以颁证" in refusal.get_data(as_text=True)
+    assert client.get("/awards/return", query_string={"ids": record.id}).status_code == 409
+
+
+def test_staff_do_not_get_the_issue_or_return_dialogs(client, login, record):
+    login(STAFF)
+    assert client.get("/awards/issue", query_string={"ids": record.id}).status_code == 403
+    assert client.get("/awards/return", query_string={"ids": record.id}).status_code == 403
+
+
+def test_return_of_ticked_records_with_one_reason(client, login, record, world):
+    second = _zhang_record(world)
+    login(REVIEWER)
+    dialog = client.get("/awards/return", query_string={"ids": [record.id, second.id]},
+                        headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "退回 <strong>2</strong> 条记录" in dialog and "张三" in dialog and "李四" in dialog
+    response = client.post("/awards/return", data={"ids": [record.id, second.id], "reason": "考核日期有误"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 204 and "closeDialog" in response.headers["HX-Trigger"]
+    assert [r.status for r in AwardRecord.select()] == [RETURNED, RETURNED]
+    assert AuditEvent.select().where(AuditEvent.action == "award.return").count() == 2
+
+
+def test_reviewer_rows_carry_their_own_issue_and_return_buttons(client, login, record):
+    login(REVIEWER)
+    page = client.get("/awards/").get_data(as_text=True)
+    assert f'hx-get="/awards/issue?ids={record.id}"' in page and f'hx-get="/awards/return?ids={record.id}"' in page
+    assert "hx-confirm" not in page  # CertDesk's own dialog, never the browser's confirm()
+
+
+def test_the_record_page_shows_the_reviewer_every_field_to_judge_and_the_photo(client, login, record, app):
+    from models.photo import demo_jpeg, store_photo
+    candidate = record.candidate
+    candidate.photo = store_photo(app.config["DATA_DIR"], demo_jpeg())
+    candidate.department, candidate.class_name = "信息工程学院", "计应2301"
+    candidate.save()
+    login(REVIEWER)
+    page = client.get(f"/awards/{record.id}").get_data(as_text=True)
+    for text in ("居民身份证", "性别</dt><dd>男", "信息工程学院 / 计应2301", "信息楼机房", "审核通过", "已启用",
+                 "理论成绩</dt><dd>80", "考生状态"):
+        assert text in page, text
+    assert candidate.id_number not in page and candidate.id_number[-4:] in page
+    assert f'src="/awards/{record.id}/photo?v=' in page
+    photo = client.get(f"/awards/{record.id}/photo")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert client.get(f"/photos/{candidate.id}").status_code == 403  # not the whole photo library
+
+
+def test_a_reviewer_of_another_organisation_gets_no_photo(client, login, record):
+    login(REVIEWER, organisation=Organisation.create(name="北京中物联物流采购培训中心"))
+    assert client.get(f"/awards/{record.id}/photo").status_code == 404
+
+
+def test_issue_confirmation_lists_each_certificate_level_of_the_ticked_records(client, login, record, world):
+    elementary = _zhang_record(world, "初级")
+    login(REVIEWER)
+    body = client.get("/awards/issue", query_string={"ids": [record.id, elementary.id]},
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    year = date.today().year
+    assert "为 <strong>2</strong> 条记录颁证：" in body
+    assert f"1 条 Web前端开发 中级，证书编号 <strong class=\"nowrap\">WEB2{year}000001</strong>" in body
+    assert f"1 条 Web前端开发 初级，证书编号 <strong class=\"nowrap\">WEB1{year}000001</strong>" in body

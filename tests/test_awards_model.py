@@ -76,3 +76,53 @@ def test_two_reviewers_issuing_at_once_never_share_a_number(records):
     numbers = [r.certificate_number for r in AwardRecord.select()]
     assert len(numbers) == 6 and len(set(numbers)) == 6 and all(numbers)
     assert AwardRecord.select().where(AwardRecord.status == SUBMITTED).count() == 0
+
+
+def test_the_issue_preview_names_the_numbers_issuing_then_gives_without_reserving_any(records):
+    reviewer, made = records
+    AwardRecord.issue_many(made[:1], reviewer)
+    year = date.today().year
+    elementary = AwardRecord.create(candidate=made[5].candidate, certificate=made[5].certificate, level="初级",
+                                    site=made[5].site, exam_date=date(2026, 6, 1))
+    chosen = [AwardRecord.get_by_id(r.id) for r in made[1:4]] + [elementary]
+    groups = AwardRecord.issue_preview(chosen)
+    assert [(g.level, len(g.records), g.span) for g in groups] == [
+        ("中级", 3, f"WEB2{year}000002–004"), ("初级", 1, f"WEB1{year}000001")]
+    assert AwardRecord.issue_preview(chosen)[0].numbers == groups[0].numbers  # nothing was reserved
+    AwardRecord.issue_many(chosen, reviewer)
+    issued = [AwardRecord.get_by_id(r.id).certificate_number for r in chosen]
+    assert issued == groups[0].numbers + groups[1].numbers
+
+
+def test_the_issue_preview_refuses_what_issuing_would_refuse(records):
+    reviewer, made = records
+    AwardRecord.issue_many(made[:1], reviewer)
+    with pytest.raises(AwardError, match="只有待审核的记录可以颁证（1 条"):
+        AwardRecord.issue_preview([AwardRecord.get_by_id(made[0].id), made[1]])
+
+
+@pytest.mark.parametrize("numbers, shown", [
+    (["WEB22026000014"], "WEB22026000014"),
+    (["WEB22026000014", "WEB22026000025"], "WEB22026000014–025"),
+    (["WEB22026000099", "WEB22026000100"], "WEB22026000099–100"),
+    (["WEB22026001999", "WEB22026002000"], "WEB22026001999–2000"),
+    (["HN0014-2026", "HN0025-2026"], "HN0014-2026–25-2026"),
+])
+def test_a_run_of_numbers_is_shown_as_one_range(numbers, shown):
+    from models.numbering import span
+    assert span(numbers) == shown
+
+
+def test_return_many_returns_every_record_with_one_reason_and_audits_each(records):
+    reviewer, made = records
+    AwardRecord.return_many(made[:3], "考核站点安排与记录不符", reviewer)
+    assert {AwardRecord.get_by_id(r.id).return_reason for r in made[:3]} == {"考核站点安排与记录不符"}
+    assert AuditEvent.select().where(AuditEvent.action == "award.return").count() == 3
+
+
+def test_return_many_changes_nothing_when_one_record_is_not_waiting(records):
+    reviewer, made = records
+    AwardRecord.issue_many(made[2:3], reviewer)
+    with pytest.raises(AwardError, match="只有待审核的记录可以退回"):
+        AwardRecord.return_many([made[0], made[1], AwardRecord.get_by_id(made[2].id)], "成绩有误", reviewer)
+    assert AwardRecord.select().where(AwardRecord.status == RETURNED).count() == 0

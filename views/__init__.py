@@ -81,6 +81,11 @@ def list_filters(names, args=None):
     return filters
 
 
+def given(args):
+    """The arguments that hold a value: what a link carries and an audit event names."""
+    return {key: value for key, value in args.items() if value}
+
+
 def id_list(values):
     """The ids among form or URL values (ticked rows); anything else, or out of range, is left out."""
     return [number for number in map(whole_number, values) if number is not None]

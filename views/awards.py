@@ -20,8 +20,9 @@ from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
 
-from . import (Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, posted, refused, render, roles,
-               wants_partial)
+from . import (Page, get_or_404, given, hx_events, id_list, list_filters, me, page_arg, posted, refused, render,
+               roles, wants_partial)
+from .photos import photo_response
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
 FILTERS = ("q", "certificate", "level", "site", "status", "date_from", "date_to", "issued_from", "issued_to")
@@ -68,31 +69,52 @@ def detail(record_id):
                   events=list(AuditEvent.for_object("awardrecord", record.id)))
 
 
-@bp.route("/issue", methods=["POST"])
+@bp.route("/<int:record_id>/photo")
+@roles(ADMIN, STAFF, REVIEWER)
+def photo(record_id):
+    """The photo of a record's candidate: a reviewer judges it on the record page, for its own records only."""
+    return photo_response(get_or_404(AwardRecord.visible_to(me()), record_id).candidate)
+
+
+@bp.route("/issue", methods=["GET", "POST"])
 @roles(REVIEWER)
 def issue():
-    """颁证 on the ticked records: each gets a unique certificate number."""
-    records = list(AwardRecord.visible_to(me()).where(AwardRecord.id.in_(id_list(request.form.getlist("ids")))))
+    """颁证 of a row or the ticked rows: the confirmation naming the count, certificate and numbers, then
+    the numbers given."""
+    records = _chosen()
     if not records:
         return refused("请先勾选要颁证的记录")
+    if request.method == "GET":
+        try:
+            groups = AwardRecord.issue_preview(records)
+        except (AwardError, SettingError) as exc:
+            return refused(exc)
+        return render("awards/issue.html", block="dialog", records=records, groups=groups, error=None)
     try:
         AwardRecord.issue_many(records, me())
     except (AwardError, SettingError) as exc:
-        return refused(exc)
-    return "", 204, hx_events(awardsChanged=True, notice=(f"已颁证 {len(records)} 条记录", "ok"))
+        return render("awards/issue.html", block="dialog", records=records, groups=[], error=str(exc), status=422)
+    return "", 204, hx_events(closeDialog=True, awardsChanged=True, notice=(f"已颁证 {len(records)} 条记录", "ok"))
 
 
-@bp.route("/<int:record_id>/return", methods=["GET", "POST"])
+@bp.route("/return", methods=["GET", "POST"])
 @roles(REVIEWER)
-def return_record(record_id):
-    """退回 with a required reason: the dialog, then the change."""
-    record, raw, errors = get_or_404(AwardRecord.visible_to(me()), record_id), {}, {}
-    if request.method == "POST":
-        raw, errors, _ = posted(RETURN_FORM, lambda values: record.return_to_college(values["reason"], me()))
+def return_records():
+    """退回 of a row or the ticked rows with one required reason: the dialog, then the change."""
+    records, raw, errors = _chosen(), {}, {}
+    if not records:
+        return refused("请先勾选要退回的记录")
+    if request.method == "GET":
+        try:
+            AwardRecord.check_waiting(records, "退回")
+        except AwardError as exc:
+            return refused(exc)
+    else:
+        raw, errors, _ = posted(RETURN_FORM, lambda values: AwardRecord.return_many(records, values["reason"], me()))
         if not errors:
-            return "", 204, hx_events(closeDialog=True, awardsChanged=True, notice=("已退回该记录", "ok"))
-    return render("awards/return.html", block="dialog", status=422 if errors else 200, r=record, form=RETURN_FORM,
-                  raw=raw, errors=errors)
+            return "", 204, hx_events(closeDialog=True, awardsChanged=True, notice=(f"已退回 {len(records)} 条记录", "ok"))
+    return render("awards/return.html", block="dialog", status=422 if errors else 200, records=records,
+                  form=RETURN_FORM, raw=raw, errors=errors)
 
 
 @bp.route("/<int:record_id>/resubmit", methods=["GET", "POST"])
@@ -123,12 +145,18 @@ def readiness_check():
     pairs = _pairs()
     args, check = _readiness(pairs)
     page = Page(check.where(args["show"]), page_arg()) if check else None
-    here = _given(dict(args, show=""))  # what the page's links keep
+    here = given(dict(args, show=""))  # what the page's links keep
     return render("awards/readiness.html", block="checks", args=args, here=here, check=check, page=page,
                   summary=check.summary() if check else None, rows=check.check(page.items) if check else [],
                   pairs=pairs, conditions=readiness.CONDITIONS, passed=readiness.PASSED,
                   departments=Candidate.distinct_values(Candidate.department),
                   classes=Candidate.distinct_values(Candidate.class_name))
+
+
+def _chosen():
+    """The records a row button names or the ticked rows (`ids`), among those the user may see."""
+    ids = id_list(request.values.getlist("ids"))
+    return list(AwardRecord.visible_to(me()).where(AwardRecord.id.in_(ids)).order_by(AwardRecord.id))
 
 
 @bp.route("/readiness/file")
@@ -166,13 +194,8 @@ def _download_of():
     """The 颁证前检查 a download is of; without a chosen level, back to the page that asks for one."""
     args, check = _readiness(_pairs())
     if check is None:
-        abort(redirect(url_for("awards.readiness_check", **_given(args))))
+        abort(redirect(url_for("awards.readiness_check", **given(args))))
     return args, check
-
-
-def _given(args):
-    """The arguments that hold a value: what a link carries."""
-    return {key: value for key, value in args.items() if value}
 
 
 def _pairs():
@@ -182,7 +205,7 @@ def _pairs():
 
 def _asked(args):
     """What a download was asked for, as the audit log keeps it."""
-    return _given({"院系": args["department"], "班级": args["class_name"],
+    return given({"院系": args["department"], "班级": args["class_name"],
                    "范围": readiness.Readiness.group_label(args["show"]),
                    "勾选考生": f"{len(args['ids'])} 名" if args["ids"] else ""})
 

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from models import photo as photos
 from models.photo_fix import attach_or_offer
 from models.audit import AuditEvent
+from models.award import AwardRecord
 from models.candidate import AUTHENTICABLE, PENDING, STATUSES, Candidate, TransitionError
 from models.candidate_fields import CANDIDATE_SHEET
 from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue
@@ -150,13 +151,15 @@ def confirm(candidate_id):
 @bp.route("/<int:candidate_id>")
 @roles(ADMIN, STAFF)
 def detail(candidate_id):
-    """The candidate's page: every field with the full ID (audited), photo, status, what is missing, history."""
+    """The candidate's page: every field with the full ID (audited), photo, status, what is missing, its
+    records and certificates, history."""
     candidate = _get(candidate_id)
     candidate.record_full_id_view(by=me())
     events = list(AuditEvent.for_object("candidate", candidate.id)
                   .where(AuditEvent.action != "candidate.view_id")
                   .limit(200))
-    return render("candidates/detail.html", block="detail", c=candidate, events=events)
+    return render("candidates/detail.html", block="detail", c=candidate, events=events,
+                  awards=list(AwardRecord.of_candidate(candidate)))
 
 
 @bp.route("/<int:candidate_id>", methods=["DELETE"])

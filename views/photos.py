@@ -25,7 +25,12 @@ ROWS_SHOWN = 500
 @roles(ADMIN, STAFF)
 def image(candidate_id):
     """A candidate's photo (`?size=thumb` for the list's thumbnail); never cached by shared caches."""
-    candidate = get_or_404(Candidate, candidate_id)
+    return photo_response(get_or_404(Candidate, candidate_id))
+
+
+def photo_response(candidate):
+    """The photo file of `candidate` (`?size=thumb`: its thumbnail), private to this browser; 404 without one.
+    Also what a record's page shows its reviewer."""
     if not candidate.photo:
         abort(404)
     data_dir = current_app.config["DATA_DIR"]

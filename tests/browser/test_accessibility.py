@@ -12,7 +12,7 @@ AXE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text(encodin
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 STAFF_PAGES = ["/", "/candidates/", "/candidates/?status=认证未通过", "/sites/", "/awards/", "/awards/readiness",
-               "/imports/", "/imports/?kind=awards"]
+               "/imports/", "/imports/?kind=awards", "/awards/roster/", "/awards/roster/print"]
 ADMIN_PAGES = ["/", "/admin/", "/admin/audit", "/admin/settings", "/admin/certificates", "/admin/pilots",
                "/admin/quotas/", "/admin/users/"]
 REVIEWER_PAGES = ["/", "/sites/", "/awards/"]
@@ -52,6 +52,14 @@ def test_college_pages_have_no_wcag_violations(page, login_as, demo, role, paths
 def test_reviewer_pages_have_no_wcag_violations(page, login_as, demo):
     login_as(REVIEWER, organisation=Organisation.get(Organisation.name == "工业和信息化部教育与考试中心"))
     found = check_pages(page, REVIEWER_PAGES)
+    page.goto("/awards/?status=待审核")
+    page.locator("#award-results").get_by_role("button", name="颁证").first.click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    found += violations(page)
+    page.goto("/awards/?status=待审核")
+    page.locator("#award-results").get_by_role("link", name="详情").first.click()
+    expect(page.get_by_role("img", name="的照片")).to_be_visible()
+    found += violations(page)
     assert not found, "\n".join(found)
 
 
@@ -90,6 +98,10 @@ def test_detail_pages_and_dialogs_have_no_wcag_violations(page, login_as, demo):
     page.goto("/awards/")
     page.get_by_role("button", name="导入待颁证记录").click()
     expect(page.get_by_role("dialog")).to_be_visible()
+    found += violations(page)
+    page.goto("/awards/?status=已颁证")
+    page.locator("#award-results").get_by_role("link", name="详情").first.click()
+    expect(page.locator("h1")).to_be_visible()
     found += violations(page)
     assert not found, "\n".join(found)
 

@@ -1,13 +1,16 @@
 """The whole manual in Chromium: a 信息准确 candidate and an 已启用 site → 导入待颁证记录 → 颁证 → the number."""
 import re
+from datetime import date
 
 from playwright.sync_api import expect
 
 from models.award import AwardRecord
 from models.candidate import VERIFIED
 from models.catalog import Organisation
+from models.photo import demo_jpeg, store_photo
 from models.user import REVIEWER
 from tests.browser.conftest import log_in, screenshot
+from tests.conftest import other_candidates
 from tests.test_import_awards import filled_template, row
 from tests.test_import_counts import accurate_people, records, set_quota
 
@@ -32,14 +35,19 @@ def test_import_a_record_then_the_reviewer_issues_the_certificate(page, login_as
 
     log_in(page, "shenhe")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="待颁证记录").click()
+    prompts = _refuse_browser_prompts(page)
     record_row = page.locator("#award-results").get_by_role("row").filter(has_text="张三")
     record_row.get_by_role("checkbox").check()
-    page.once("dialog", lambda d: d.accept())
-    page.get_by_role("button", name="颁证", exact=True).click()
+    page.get_by_role("button", name="为勾选的记录颁证").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"为 1 条 Web前端开发 中级 记录颁证，证书编号 WEB2{date.today().year}000001")
+    dialog.get_by_role("button", name="颁证").click()
+    expect(dialog).to_be_hidden()
     expect(record_row).to_contain_text("已颁证")
     number = AwardRecord.get().certificate_number
     expect(record_row).to_contain_text(number)
     screenshot(page, "awards-issued")
+    assert prompts == []
     assert page.js_errors == []
 
 
@@ -106,18 +114,32 @@ def test_reviewer_returns_a_row_and_staff_resubmit_it_from_the_list(page, login_
     assert page.js_errors == []
 
 
-def test_the_record_page_offers_its_actions_to_the_roles_that_may_use_them(page, login_as, make_user, world):
+def test_the_record_page_offers_its_actions_to_the_roles_that_may_use_them(page, login_as, make_user, world, app):
     record = _pending_record(world)
+    candidate = record.candidate
+    candidate.photo = store_photo(app.config["DATA_DIR"], demo_jpeg())
+    candidate.department, candidate.class_name = "信息工程学院", "计应2301"
+    candidate.save()
     organisation = Organisation.get(Organisation.name == "工业和信息化部教育与考试中心")
     make_user(REVIEWER, username="shenhe", organisation=organisation)
+    prompts = _refuse_browser_prompts(page)
     log_in(page, "shenhe")
     page.goto(f"/awards/{record.id}")
-    page.once("dialog", lambda d: d.accept())
+    photo = page.get_by_role("img", name="张三的照片")
+    expect(photo).to_be_visible()
+    assert page.evaluate("img => img.naturalWidth", photo.element_handle()) > 0
+    expect(page.locator("#record")).to_contain_text("信息工程学院 / 计应2301")
+    screenshot(page, "awards-record")
     page.get_by_role("button", name="颁证").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("为 1 条 Web前端开发 中级 记录颁证")
+    dialog.get_by_role("button", name="颁证").click()
+    expect(dialog).to_be_hidden()
     expect(page.locator("#record")).to_contain_text("已颁证")
     expect(page.locator("#record")).to_contain_text(AwardRecord.get().certificate_number)
     expect(page.get_by_role("button", name="退回")).to_have_count(0)
     screenshot(page, "awards-detail-issued")
+    assert prompts == []
     assert page.js_errors == []
 
 
@@ -139,4 +161,48 @@ def test_import_dialog_counts_each_row_of_a_20_row_file_once(page, login_as, wor
         expect(summary.locator("div").filter(has=page.locator("dt", has_text=label)).locator("dd")).to_have_text(number)
     expect(dialog.get_by_role("button", name="仅导入正确的 12 行")).to_be_visible()
     screenshot(page, "awards-import-summary")
+    assert page.js_errors == []
+
+
+def test_reviewer_issues_one_row_and_returns_the_ticked_rows_from_the_list(page, login_as, make_user, world):
+    first = _pending_record(world)
+    others = [AwardRecord.create(candidate=c, certificate=world["cert"], level="中级", site=world["site"],
+                                 exam_date="2026-06-01", theory_score=70, practical_score=75)
+              for c in other_candidates(4)]
+    ticked_to_issue, others = others[:2], others[2:]
+    make_user(REVIEWER, username="shenhe")
+    prompts = _refuse_browser_prompts(page)
+    log_in(page, "shenhe")
+    page.goto("/awards/")
+    results = page.locator("#award-results")
+    first_row = results.locator(f"#award-{first.id}")
+    first_row.get_by_role("button", name="颁证").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"为 1 条 Web前端开发 中级 记录颁证，证书编号 WEB2{date.today().year}000001")
+    expect(dialog).to_contain_text("张三")
+    screenshot(page, "awards-issue-dialog")
+    dialog.get_by_role("button", name="颁证").click()
+    expect(dialog).to_be_hidden()
+    expect(first_row).to_contain_text(f"WEB2{date.today().year}000001")
+
+    for record in ticked_to_issue:
+        results.locator(f"#award-{record.id}").get_by_role("checkbox").check()
+    page.get_by_role("button", name="为勾选的记录颁证").click()
+    expect(dialog).to_contain_text(f"为 2 条 Web前端开发 中级 记录颁证，证书编号 WEB2{date.today().year}000002–003")
+    screenshot(page, "awards-issue-dialog-ticked")
+    dialog.get_by_role("button", name="颁证").click()
+    expect(dialog).to_be_hidden()
+    for record in ticked_to_issue:
+        expect(results.locator(f"#award-{record.id}")).to_contain_text("已颁证")
+
+    for record in others:
+        results.locator(f"#award-{record.id}").get_by_role("checkbox").check()
+    page.get_by_role("button", name="退回勾选的记录").click()
+    expect(dialog).to_contain_text("退回 2 条记录")
+    dialog.get_by_label("退回原因").fill("考核站点安排与记录不符")
+    dialog.get_by_role("button", name="退回").click()
+    expect(dialog).to_be_hidden()
+    for record in others:
+        expect(results.locator(f"#award-{record.id}")).to_contain_text("已退回")
+    assert prompts == []
     assert page.js_errors == []

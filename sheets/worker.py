@@ -1,0 +1,143 @@
+"""What the worker process runs: its limits, then the parse, sending frames to the web process.
+
+Started by sheets/isolated.py as `python -I -S -c` with the path it needs, so it imports only what is
+here (no server, no site packages' start-up hooks). Frames are tuples pickled one by one to stdout:
+("sheet", name, marker cell), ("rows", [row, ...]) every CHUNK_ROWS rows, then ("end",) or
+("refused", message). Domain-free: it knows sheets by name, rows as lists of cell values.
+"""
+import importlib
+import json
+import os
+import pickle
+import sys
+import traceback
+import zipfile
+
+import python_calamine
+
+from . import precheck
+from .precheck import SheetError
+
+try:
+    import resource
+except ImportError:  # Windows: the pre-checks and the time limit still apply
+    resource = None
+
+CHUNK_ROWS = 1000
+# Excel's own limit for a cell; a longer one can only come from a hand-made file, and copies of it
+# (one per cell that uses a shared string) are what would exhaust memory.
+MAX_CELL_CHARS = 32_767
+
+OUT_OF_MEMORY = ("文件无法读取：读取时所需内存超过 {limit} 的上限（可能含有超长的单元格或大片多余的单元格），"
+                 "请删除多余的内容，在 Excel 中另存为 .xlsx 后重新上传")
+CRASHED = "文件无法读取：读取程序意外退出（文件可能已损坏），请在 Excel 中打开后另存为 .xlsx 再上传"
+PASSWORD = "文件设置了打开密码，请在 Excel 中取消密码后重新上传"
+NO_SHEET = "文件中没有可读取的工作表"
+LONG_CELL = ("第 {row} 行 {column} 列的单元格有 {length:,} 个字符，超过 Excel 单元格 32,767 个字符的上限："
+             "请删除超长的内容后重新上传")
+
+
+def main(entry, memory):
+    """Cap the address space at `memory` bytes, run `entry` ("module:function") on the request read
+    from stdin, and end with a frame saying how it went."""
+    if resource is not None:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        memory = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # an abort must not leave a 1 GB core file
+    # Frames go to the real stdout; anything else printing (Rust's panic hook included) goes to stderr.
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def send(frame):
+        # Pickled whole before it is written: a MemoryError cannot leave half a frame in the pipe.
+        out.write(pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
+        out.flush()
+
+    try:
+        request = json.loads(sys.stdin.buffer.read())
+        module, name = entry.split(":")
+        getattr(importlib.import_module(module), name)(request, send)
+        send(("end",))
+    except SheetError as exc:
+        send(("refused", str(exc)))
+    except MemoryError:
+        send(("refused", OUT_OF_MEMORY.format(limit=size(memory))))
+    except BaseException:  # pyo3's PanicException is a BaseException
+        traceback.print_exc()
+        send(("refused", CRASHED))
+    out.close()
+
+
+def size(memory):
+    """A memory limit as the messages state it: 1 GB, 256 MB."""
+    return f"{memory / 2 ** 30:g} GB" if memory >= 2 ** 30 else f"{memory // 2 ** 20} MB"
+
+
+def read_excel(request, send):
+    """Check the .xlsx/.xls file, open it, pick the data sheet and send its rows in chunks."""
+    path = request["path"]
+    try:
+        archive = zipfile.ZipFile(path) if zipfile.is_zipfile(path) else None  # .xlsx; .xls is OLE
+    except (zipfile.BadZipFile, OSError):
+        raise SheetError(precheck.NOT_A_WORKBOOK)
+    try:
+        if archive is not None:
+            precheck.check_workbook(archive)
+        try:
+            book = python_calamine.CalamineWorkbook.from_path(path)
+        except python_calamine.PasswordError:
+            raise SheetError(PASSWORD)
+        except Exception:
+            raise SheetError(precheck.NOT_A_WORKBOOK)
+        name = _data_sheet(book, request["prefer"], request["skip"])
+        marker = None
+        if request["marker_sheet"] in book.sheet_names:
+            marker = _first_cell(book, archive, request["marker_sheet"])
+        if archive is not None:
+            precheck.check_sheet(archive, name, request["max_rows"], request["header_rows"])
+        send(("sheet", name, marker))
+        _send_rows(load_rows(book, name), send)
+    finally:
+        if archive is not None:
+            archive.close()
+
+
+def load_rows(book, name):
+    """The parse itself: calamine reads the whole sheet here."""
+    return book.get_sheet_by_name(name).iter_rows()
+
+
+def _data_sheet(book, prefer, skip):
+    """`prefer` when present, else the first visible worksheet not named in `skip`."""
+    if prefer in book.sheet_names:
+        return prefer
+    for meta in book.sheets_metadata:
+        if (meta.visible == python_calamine.SheetVisibleEnum.Visible
+                and meta.typ == python_calamine.SheetTypeEnum.WorkSheet
+                and meta.name not in skip):
+            return meta.name
+    raise SheetError(NO_SHEET)
+
+
+def _first_cell(book, archive, name):
+    if archive is not None:
+        precheck.check_sheet(archive, name)
+    for row in load_rows(book, name):
+        return row[0] if row else None
+    return None
+
+
+def _send_rows(rows, send):
+    chunk = []
+    for number, row in enumerate(rows, start=1):
+        for position, value in enumerate(row):
+            if value.__class__ is str and len(value) > MAX_CELL_CHARS:
+                raise SheetError(LONG_CELL.format(row=number, column=precheck.column_letters(position + 1), length=len(value)))
+        chunk.append(row)
+        if len(chunk) == CHUNK_ROWS:
+            send(("rows", chunk))
+            chunk = []
+    if chunk:
+        send(("rows", chunk))

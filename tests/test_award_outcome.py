@@ -1,0 +1,154 @@
+"""The outcome of 颁证 wherever it belongs: the exports, the candidate page and the 颁证名单."""
+import io
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from models.audit import AuditEvent
+from models.award import ISSUED, RETURNED, AwardRecord
+from models.award_fields import AWARD_SHEET
+from models.candidate import REJECTED, Candidate
+from models.candidate_fields import CANDIDATE_SHEET
+from models.import_batch import ImportBatch
+from models.privacy import mask_id
+from models.user import REVIEWER, STAFF
+from tests.conftest import other_candidates
+from tests.test_import_awards import filled_template, row, upload
+
+
+@pytest.fixture
+def app_config(app_config):
+    return dict(app_config, JOBS_INLINE=True)
+
+
+def issued_and_returned(world, make_user):
+    """Two imported records of the world's certificate: 张三's issued, 李四's returned."""
+    reviewer = make_user(REVIEWER, username="shenhe")
+    other = other_candidates(1)[0]
+    first, second = (AwardRecord.create(candidate=c, certificate=world["cert"], level="中级", site=world["site"],
+                                        exam_date="2026-06-01", theory_score=90, practical_score=85.5)
+                     for c in (world["candidate"], other))
+    AwardRecord.issue_many([first], reviewer)
+    second.return_to_college("实操成绩与考核站点记录不符", reviewer)
+    return AwardRecord.get_by_id(first.id), AwardRecord.get_by_id(second.id)
+
+
+def sheet_rows(data, title):
+    return list(load_workbook(io.BytesIO(data))[title].iter_rows(values_only=True))
+
+
+def test_award_export_carries_the_outcome_after_the_template_columns(client, login, world, make_user):
+    issued, returned = issued_and_returned(world, make_user)
+    login(STAFF)
+    header, *rows = sheet_rows(client.get("/awards/export").data, AWARD_SHEET.title)
+    template = [c.title for c in AWARD_SHEET.columns]
+    assert list(header) == template + ["状态", "证书编号", "颁证日期", "退回原因"]
+    by_name = {r[0]: dict(zip(header, r)) for r in rows}
+    assert by_name["张三"]["状态"] == ISSUED and by_name["张三"]["证书编号"] == issued.certificate_number
+    assert by_name["张三"]["颁证日期"] == issued.issued_at.date().isoformat() and by_name["张三"]["退回原因"] is None
+    assert by_name["李四"]["状态"] == RETURNED and by_name["李四"]["退回原因"] == "实操成绩与考核站点记录不符"
+    # Scores as typed: 90, not 90.0; a half point stays one.
+    assert (by_name["张三"]["理论成绩"], by_name["张三"]["实操成绩"]) == (90, 85.5)
+    assert isinstance(by_name["张三"]["理论成绩"], int)
+
+
+def test_an_exported_file_imports_again_and_its_outcome_columns_are_ignored(client, login, world):
+    login(STAFF)
+    first, second = world["candidate"], other_candidates(1)[0]
+    upload(client, filled_template([row(first, theory_score="90"), row(second)]))
+    exported = client.get("/awards/export").data
+    assert "状态" in sheet_rows(exported, AWARD_SHEET.title)[0]
+    client.post(f"/imports/{ImportBatch.get().id}/undo", headers={"HX-Request": "true"})
+    assert AwardRecord.select().count() == 0
+
+    body = upload(client, exported).get_data(as_text=True)
+    assert "成功导入 2 条" in body and "已忽略" not in body
+    assert sorted(r.theory_score for r in AwardRecord.select()) == [85, 90]
+
+
+def test_candidate_export_carries_status_and_the_reasons_and_imports_again(client, login, world):
+    login(STAFF)
+    rejected = other_candidates(1)[0]
+    Candidate.update(status=REJECTED, status_reasons="证件号码校验位不符\n性别与证件号码不符").where(
+        Candidate.id == rejected.id).execute()
+    header, *rows = sheet_rows(client.get("/imports/candidates/export").data, CANDIDATE_SHEET.title)
+    assert list(header[len(CANDIDATE_SHEET.columns):]) == ["状态", "认证未通过原因"]
+    by_name = {r[0]: dict(zip(header, r)) for r in rows}
+    assert by_name["李四"]["状态"] == REJECTED
+    assert by_name["李四"]["认证未通过原因"] == "证件号码校验位不符；性别与证件号码不符"
+    assert by_name["张三"]["认证未通过原因"] is None
+
+    exported = client.get("/imports/candidates/export").data
+    body = client.post("/imports/candidates", data={"file": (io.BytesIO(exported), "考生.xlsx")},
+                       headers={"HX-Request": "true"}, content_type="multipart/form-data").get_data(as_text=True)
+    batch = ImportBatch.get()
+    assert "已忽略" not in body and (batch.total, batch.errors, batch.existing) == (2, 0, 2)
+
+
+def test_the_candidate_page_lists_its_records_and_certificates(client, login, world, make_user):
+    issued, returned = issued_and_returned(world, make_user)
+    login(STAFF)
+    page = client.get(f"/candidates/{issued.candidate_id}").get_data(as_text=True)
+    assert "证书与待颁证记录" in page and issued.certificate_number in page
+    assert issued.issued_at.date().isoformat() in page and f'href="/awards/{issued.id}"' in page
+    assert "可以导入待颁证记录" not in page
+    other = client.get(f"/candidates/{returned.candidate_id}").get_data(as_text=True)
+    assert "已退回" in other and "实操成绩与考核站点记录不符" in other
+
+
+def test_a_ready_candidate_without_records_may_still_be_imported(client, login, world):
+    login(STAFF)
+    page = client.get(f"/candidates/{world['candidate'].id}").get_data(as_text=True)
+    assert "可以导入待颁证记录" in page and "尚无待颁证记录" in page
+
+
+# ---- 颁证名单 -------------------------------------------------------------------------------------------
+def test_the_roster_lists_issued_certificates_with_ids_masked_on_screen(client, login, world, make_user):
+    issued, returned = issued_and_returned(world, make_user)
+    Candidate.update(department="信息工程学院", class_name="计应2301").where(
+        Candidate.id == issued.candidate_id).execute()
+    login(STAFF)
+    assert 'href="/awards/roster/"' in client.get("/awards/").get_data(as_text=True)
+    page = client.get("/awards/roster/").get_data(as_text=True)
+    for header in ("序号", "姓名", "证件类型", "证件号码", "证书名称", "证书等级", "证书编号", "考核日期", "颁证日期", "考核站点"):
+        assert f">{header}</th>" in page, header
+    assert issued.certificate_number in page and "张三" in page and "李四" not in page  # returned: no certificate
+    assert issued.candidate.id_number not in page and mask_id(issued.candidate.id_number) in page
+    today = date.today()
+    narrowed = lambda **args: client.get("/awards/roster/", query_string=args).get_data(as_text=True)
+    assert issued.certificate_number in narrowed(level="中级", department="信息工程学院", class_name="计应2301",
+                                                 date_from=today.isoformat(), date_to=today.isoformat())
+    assert issued.certificate_number not in narrowed(level="初级")
+    assert issued.certificate_number not in narrowed(date_to=(today - timedelta(days=1)).isoformat())
+    assert issued.certificate_number not in narrowed(department="商学院")
+
+
+def test_the_roster_xlsx_carries_full_ids_and_is_audited(client, login, world, make_user):
+    issued, _ = issued_and_returned(world, make_user)
+    login(STAFF)
+    response = client.get("/awards/roster/export", query_string={"level": "中级"})
+    header, *rows = sheet_rows(response.data, "颁证名单")
+    assert list(header) == ["序号", "姓名", "证件类型", "证件号码", "证书名称", "证书等级", "证书编号", "考核日期",
+                            "颁证日期", "考核站点"]
+    assert rows == [(1, "张三", "居民身份证", issued.candidate.id_number, "Web前端开发", "中级",
+                     issued.certificate_number, "2026-06-01", date.today().isoformat(), "信息楼机房")]
+    event = AuditEvent.get(AuditEvent.action == "award.roster_export")
+    assert "中级" in event.changes and "含完整证件号码" in event.object_label
+
+
+def test_the_roster_print_view_has_full_ids_no_navigation_and_is_audited(client, login, world, make_user):
+    issued, _ = issued_and_returned(world, make_user)
+    login(STAFF)
+    page = client.get("/awards/roster/print").get_data(as_text=True)
+    assert issued.candidate.id_number in page and issued.certificate_number in page
+    assert "主导航" not in page and "<thead>" in page and 'class="print-view"' in page
+    assert AuditEvent.select().where(AuditEvent.action == "award.roster_print").count() == 1
+
+
+def test_a_reviewer_gets_no_roster(client, login, world, make_user):
+    issued_and_returned(world, make_user)
+    login(REVIEWER)
+    assert "颁证名单" not in client.get("/awards/").get_data(as_text=True)
+    for path in ("/awards/roster/", "/awards/roster/export", "/awards/roster/print"):
+        assert client.get(path).status_code == 403, path

@@ -1,0 +1,53 @@
+"""颁证名单: the issued certificates of a certificate, level, 院系/班级 and period, on screen (ID numbers
+masked), as .xlsx and as an A4 print view (full ID numbers, audited). For the college's staff only."""
+from datetime import date
+from io import BytesIO
+
+from flask import Blueprint, send_file
+
+from models import roster, setting
+from models.candidate import Candidate
+from models.catalog import LEVELS, Certificate
+from models.user import ADMIN, STAFF
+from sheets.export import build_export
+
+from . import Page, given, list_filters, me, page_arg, render, roles
+
+bp = Blueprint("roster", __name__, url_prefix="/awards/roster")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/")
+@roles(ADMIN, STAFF)
+def index():
+    """颁证名单 on screen: filters in the URL, ID numbers masked; htmx gets only the results block."""
+    filters = list_filters(roster.FILTERS)
+    page = Page(roster.issued(me(), **filters), page_arg())
+    return render("roster/index.html", block="results", filters=filters, given=given(filters), page=page,
+                  rows=list(roster.rows(page.items, start=(page.page - 1) * page.per_page + 1)),
+                  columns=roster.ROSTER_SHEET.columns, certificates=Certificate.ordered(), levels=LEVELS,
+                  departments=Candidate.distinct_values(Candidate.department),
+                  classes=Candidate.distinct_values(Candidate.class_name))
+
+
+@bp.route("/export")
+@roles(ADMIN, STAFF)
+def export():
+    """颁证名单 as .xlsx, with full ID numbers (audited)."""
+    filters = list_filters(roster.FILTERS)
+    query = roster.issued(me(), **filters)
+    body = build_export(roster.ROSTER_SHEET, roster.rows(query.iterator()))
+    roster.record_use("award.roster_export", given(filters), query.count(), by=me())
+    return send_file(BytesIO(body), as_attachment=True, download_name=f"颁证名单-{date.today():%Y%m%d}.xlsx",
+                     mimetype=XLSX)
+
+
+@bp.route("/print")
+@roles(ADMIN, STAFF)
+def print_view():
+    """颁证名单 for paper: A4 landscape, the header row on every page, full ID numbers (audited), no navigation."""
+    filters = list_filters(roster.FILTERS)
+    rows = list(roster.rows(roster.issued(me(), **filters).iterator()))
+    roster.record_use("award.roster_print", given(filters), len(rows), by=me())
+    return render("roster/print.html", given=given(filters), rows=rows, columns=roster.ROSTER_SHEET.columns,
+                  covers=roster.describe(filters), printed=date.today(), college=setting.get("college_name"))
