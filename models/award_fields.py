@@ -44,11 +44,7 @@ def _exam_date(raw, label):
 
 
 AWARD_SHEET = SheetSpec(
-    kind="awards",
-    title="待颁证记录",
-    template_name="导入待颁证记录模板",
-    noun="待颁证记录",
-    unit="条",
+    kind="awards", title="待颁证记录", template_name="导入待颁证记录模板", noun="待颁证记录", unit="条",
     columns=(
         Column("name", "姓名", normalise.text, required=True, max_length=30, example="张三", help="与考生信息一致",
                aliases=("考生姓名", "名字")),

@@ -52,11 +52,7 @@ def _check_row(values, errors):
 
 
 CANDIDATE_SHEET = SheetSpec(
-    kind="candidates",
-    title="考生信息",
-    template_name="导入考生信息模板",
-    noun="考生",
-    unit="名",
+    kind="candidates", title="考生信息", template_name="导入考生信息模板", noun="考生", unit="名",
     columns=(
         Column("name", "姓名", normalise.text, required=True, max_length=30, example="张三",
                help="与证件一致；2–30 个汉字、字母、间隔号「·」或空格", aliases=("名字", "考生姓名", "学生姓名")),

@@ -231,11 +231,7 @@ def _export_values(row):
 
 
 READINESS_SHEET = SheetSpec(
-    kind="readiness",
-    title="颁证前检查",
-    template_name="颁证前检查结果",
-    noun="考生",
-    unit="名",
+    kind="readiness", title="颁证前检查", template_name="颁证前检查结果", noun="考生", unit="名",
     columns=(
         Column("name", "姓名"),
         Column("id_number", "证件号码", as_text=True, mask=mask_id, export=mask_id),

@@ -23,11 +23,7 @@ audit.ACTION_LABELS.update({
 })
 
 ROSTER_SHEET = SheetSpec(
-    kind="roster",
-    title="颁证名单",
-    template_name="颁证名单",
-    noun="证书",
-    unit="张",
+    kind="roster", title="颁证名单", template_name="颁证名单", noun="证书", unit="张",
     columns=(
         Column("seq", "序号"),
         Column("name", "姓名"),
