@@ -62,6 +62,8 @@ def test_reviewer_issues_a_record_on_the_list_and_the_badge_drops(page, login_as
     page.get_by_role("button", name="为勾选的记录颁证").click()
     page.get_by_role("dialog").get_by_role("button", name="颁证").click()
     expect(nav_link(page, "待颁证记录")).to_contain_text("1 待审核")
+    # Tick only once the list has refreshed: a box ticked in the old table is replaced, unticked.
+    expect(page.locator("#award-results .row-check")).to_have_count(1)
     page.locator("#award-results .row-check").first.check()
     page.get_by_role("button", name="为勾选的记录颁证").click()
     page.get_by_role("dialog").get_by_role("button", name="颁证").click()
