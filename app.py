@@ -147,12 +147,13 @@ def _init_hooks(app):
     def _idle_too_long():
         """End a session left idle longer than the `session_idle_minutes` setting; note activity otherwise."""
         seen, at = session.get("seen"), int(time.time())
+        if isinstance(seen, int) and at - seen <= 60:
+            return False  # seen within the minute: cannot have expired (the setting's minimum is 5 minutes)
         if isinstance(seen, int) and at - seen > setting.get("session_idle_minutes") * 60:
             logout_user()
             session.clear()
             return True
-        if not isinstance(seen, int) or at - seen > 60:  # written at most once a minute
-            session["seen"] = at
+        session["seen"] = at  # so written at most once a minute
         return False
 
     @app.teardown_request

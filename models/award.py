@@ -13,7 +13,7 @@ from . import audit, numbering
 from .candidate import Candidate
 from .catalog import Certificate
 from .db import BaseModel, TimestampField, db, now, select_in
-from .normalise import FieldError, parse_date, whole_number
+from .normalise import FieldError, day_or_none, whole_number
 from .site import Site
 from .user import REVIEWER, User
 
@@ -300,11 +300,3 @@ class AwardRecord(BaseModel):
                     .tuples())
             used.update({(certificate_id, level, year): n for certificate_id, level, n in rows})
         return used
-
-
-def day_or_none(raw):
-    """A filter's date, or None when it cannot be read (the filter is then left out)."""
-    try:
-        return parse_date(raw)
-    except FieldError:
-        return None

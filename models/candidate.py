@@ -42,6 +42,11 @@ def _photo_changes(old, new, status):
     return changes
 
 
+# 考生管理's filters, kept in its URL and carried by its export and the confirmation queue.
+LIST_FILTERS = ("q", "status", "department", "major", "has_photo", "sort")
+DEFAULT_SORT = "-created_at"  # newest first
+
+
 class Candidate(BaseModel):
     name = CharField(index=True)
     id_type = CharField()
@@ -305,7 +310,7 @@ class Candidate(BaseModel):
         return cls.select().where(cls.photo.is_null())
 
     @classmethod
-    def filtered(cls, q="", status="", department="", major="", has_photo="", sort="-created_at"):
+    def filtered(cls, q="", status="", department="", major="", has_photo="", sort=DEFAULT_SORT):
         """The list of 考生管理: search by 姓名/证件号码/学号/班级, filters, and one sort column."""
         query = cls.select()
         q = (q or "").strip()

@@ -10,11 +10,10 @@ from datetime import datetime
 
 from peewee import Tuple
 
-from .candidate import ACCURATE, VERIFIED, Candidate
+from .candidate import ACCURATE, DEFAULT_SORT, VERIFIED, Candidate
 from .db import now
 
 QUEUE_FILTERS = ("q", "department", "major", "has_photo", "sort")
-DEFAULT_SORT = "-created_at"  # the list's
 
 
 def parse_since(text):

@@ -181,3 +181,11 @@ class Number:
             return None
         # NaN would compare false both ways and switch the range check off.
         return float(number) if number.is_finite() else None
+
+
+def day_or_none(raw):
+    """A filter's date, or None when it cannot be read (the filter is then left out)."""
+    try:
+        return parse_date(raw)
+    except FieldError:
+        return None

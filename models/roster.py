@@ -9,10 +9,10 @@ from datetime import timedelta
 from sheets.spec import Column, SheetSpec
 
 from . import audit
-from .award import ISSUED, AwardRecord, day_or_none
+from .award import ISSUED, AwardRecord
 from .candidate import Candidate
 from .catalog import Certificate
-from .normalise import whole_number
+from .normalise import day_or_none, whole_number
 from .privacy import mask_id
 
 FILTERS = ("certificate", "level", "department", "class_name", "date_from", "date_to")

@@ -124,7 +124,8 @@ def fixable_zip():
 
 def test_zip_offers_the_fix_and_stores_nothing_until_accepted(client, login, data_dir):
     login("staff")
-    a, b, c = make_candidate(ID_A), make_candidate(ID_B, name="李四"), make_candidate(ID_C, name="王五")
+    for number, name in ((ID_A, "张三"), (ID_B, "李四"), (ID_C, "王五")):
+        make_candidate(number, name=name)
     body = upload(client, fixable_zip()).get_data(as_text=True)
     found = results(last_job())
     assert found[f"张三-照片/{ID_A}.png"][0] == found[f"{ID_B}.jpg"][0] == "可自动修正"

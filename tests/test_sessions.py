@@ -2,7 +2,6 @@
 import threading
 import time
 
-from models import audit
 from models.audit import AuditEvent
 from models.login_throttle import ADDRESS_LIMIT
 from models.user import ADMIN, STAFF, User

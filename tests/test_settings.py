@@ -6,7 +6,7 @@ import pytest
 
 from models import identity, setting
 from models.audit import AuditEvent
-from models.award import ISSUED, SUBMITTED, AwardRecord
+from models.award import SUBMITTED, AwardRecord
 from models.candidate import PENDING, VERIFIED, Candidate
 from models.setting import Setting, SettingError
 from models.user import REVIEWER

@@ -1,8 +1,9 @@
 """What every view shares: who may open it, how a page or its partial is rendered, and paging."""
 import json
+from io import BytesIO
 from math import ceil
 
-from flask import abort, current_app, make_response, render_template, request
+from flask import abort, current_app, make_response, render_template, request, send_file
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from werkzeug.routing import IntegerConverter
@@ -152,3 +153,12 @@ def hx_events(**events):
 def refused(message):
     """A refused action (409): htmx shows the plain-text message as a notice (static/app.js)."""
     return str(message), 409, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(body, name):
+    """A workbook as a download; `body` is its bytes or an open file, `name` the file name with .xlsx."""
+    return send_file(BytesIO(body) if isinstance(body, bytes) else body, mimetype=XLSX, as_attachment=True,
+                     download_name=name)

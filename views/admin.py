@@ -1,14 +1,14 @@
 """系统管理: the administrator's pages."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, request
-from flask_login import current_user
 
 from models import numbering, setting
 from models.audit import ACTION_LABELS, AuditEvent
+from models.normalise import day_or_none
 from models.user import ADMIN, User
 
-from . import Page, list_filters, page_arg, render, roles
+from . import Page, list_filters, me, page_arg, render, roles
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -30,9 +30,9 @@ def audit_log():
         query = query.where(AuditEvent.action == filters["action"])
     if filters["user"]:
         query = query.where(User.events_by(filters["user"]))
-    if day := _date(filters["date_from"]):
+    if day := day_or_none(filters["date_from"]):
         query = query.where(AuditEvent.at >= day)
-    if day := _date(filters["date_to"]):
+    if day := day_or_none(filters["date_to"]):
         query = query.where(AuditEvent.at < day + timedelta(days=1))
     return render("admin/audit.html", block="results", page=Page(query, page_arg()),
                   filters=filters, actions=ACTION_LABELS)
@@ -45,7 +45,7 @@ def settings():
     posted = request.method == "POST"
     raw = request.form if posted else setting.stored()
     values, errors = setting.clean(raw)
-    saved = setting.update(values, by=current_user._get_current_object()) if posted and not errors else None
+    saved = setting.update(values, by=me()) if posted and not errors else None
     return render("admin/settings.html", block="form", status=422 if posted and errors else 200,
                   groups=setting.GROUPS, texts=setting.texts(raw, values), errors=errors, posted=posted,
                   saved=saved, preview=numbering.preview(raw), live=numbering.SETTINGS)
@@ -58,8 +58,3 @@ def number_preview():
     return render("admin/_number_preview.html", preview=numbering.preview(request.args))
 
 
-def _date(text):
-    try:
-        return datetime.strptime(text, "%Y-%m-%d")
-    except ValueError:
-        return None

@@ -1,9 +1,8 @@
 """待颁证记录: the list with filters, 颁证 and 退回 by the organisation's reviewer, resubmission by staff,
 and 颁证前检查 (readiness) for a selection of any size, with its export and 生成待颁证导入文件."""
 from datetime import date
-from io import BytesIO
 
-from flask import Blueprint, abort, redirect, request, send_file, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 
 from models import award_checks, readiness
 from models.audit import AuditEvent
@@ -20,7 +19,7 @@ from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
 
-from . import (Page, get_or_404, given, hx_events, id_list, list_filters, me, page_arg, posted, refused, render,
+from . import (xlsx_response, Page, get_or_404, given, hx_events, id_list, list_filters, me, page_arg, posted, refused, render,
                roles, wants_partial)
 from .photos import photo_response
 
@@ -56,8 +55,7 @@ def export():
     query = AwardRecord.filtered(me(), **filters)
     body = build_export(AWARD_SHEET, (r.export_values() for r in query.iterator()))
     AwardRecord.record_export({k: v for k, v in filters.items() if v}, query.count(), by=me())
-    return send_file(BytesIO(body), as_attachment=True, download_name=f"待颁证记录-{date.today():%Y%m%d}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return xlsx_response(body, f"待颁证记录-{date.today():%Y%m%d}.xlsx")
 
 
 @bp.route("/<int:record_id>")
@@ -166,7 +164,7 @@ def readiness_file():
     args, check = _download_of()
     body, count = pending_file(check)
     record_download(check, _asked(args), count, by=me())
-    return _xlsx(body, f"待颁证记录-{check.certificate.name}{check.level}-{date.today():%Y%m%d}.xlsx")
+    return xlsx_response(body, f"待颁证记录-{check.certificate.name}{check.level}-{date.today():%Y%m%d}.xlsx")
 
 
 @bp.route("/readiness/export")
@@ -176,7 +174,7 @@ def readiness_export():
     args, check = _download_of()
     body = build_export(READINESS_SHEET, check.export_rows(args["show"]))
     readiness.record_export(check, _asked(args), check.where(args["show"]).count(), by=me())
-    return _xlsx(body, f"颁证前检查-{check.certificate.name}{check.level}-{date.today():%Y%m%d}.xlsx")
+    return xlsx_response(body, f"颁证前检查-{check.certificate.name}{check.level}-{date.today():%Y%m%d}.xlsx")
 
 
 def _readiness(pairs):
@@ -208,11 +206,6 @@ def _asked(args):
     return given({"院系": args["department"], "班级": args["class_name"],
                    "范围": readiness.Readiness.group_label(args["show"]),
                    "勾选考生": f"{len(args['ids'])} 名" if args["ids"] else ""})
-
-
-def _xlsx(body, name):
-    return send_file(BytesIO(body), as_attachment=True, download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def _summary(filters):

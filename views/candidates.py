@@ -5,7 +5,7 @@ from models import photo as photos
 from models.photo_fix import attach_or_offer
 from models.audit import AuditEvent
 from models.award import AwardRecord
-from models.candidate import AUTHENTICABLE, PENDING, STATUSES, Candidate, TransitionError
+from models.candidate import AUTHENTICABLE, DEFAULT_SORT, LIST_FILTERS, PENDING, STATUSES, Candidate, TransitionError
 from models.candidate_fields import CANDIDATE_SHEET
 from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue
 from models.identity import identity_problems, implied_by_number
@@ -17,8 +17,6 @@ from . import (Page, get_or_404, hx_events, id_list, list_filters, me, page_arg,
                wants_partial)
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
-FILTERS = ("q", "status", "department", "major", "has_photo", "sort")
-DEFAULT_SORT = "-created_at"
 SKIPPED_NOTE = "（状态不是待认证或认证未通过）"
 
 
@@ -185,7 +183,7 @@ def _get(candidate_id):
 
 
 def _filters(args):
-    filters = list_filters(FILTERS, args)
+    filters = list_filters(LIST_FILTERS, args)
     filters["sort"] = filters["sort"] or DEFAULT_SORT
     return filters
 

@@ -1,11 +1,10 @@
 """批量导入学生信息 and 导入待颁证记录 through the ImportBatch: the dialog, the template download, the upload and
 its polled status block, 仅导入正确的 N 行, the error report, 导入记录 with 撤销本次导入; and the candidate 导出."""
 from datetime import datetime
-from io import BytesIO
 
-from flask import Blueprint, abort, request, send_file, url_for
+from flask import Blueprint, abort, request, url_for
 
-from models.candidate import Candidate
+from models.candidate import DEFAULT_SORT, LIST_FILTERS, Candidate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.import_batch import STATUS_COLORS, ImportBatch, ImportRefused, limits
 from models.importers import IMPORTERS
@@ -13,11 +12,9 @@ from models.user import ADMIN, STAFF
 from sheets.export import build_export
 from sheets.template import build_template
 
-from . import Page, get_or_404, hx_events, list_filters, me, page_arg, refused, render, roles
+from . import xlsx_response, Page, get_or_404, hx_events, list_filters, me, page_arg, refused, render, roles
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FILTERS = ("q", "status", "department", "major", "has_photo", "sort")
 
 
 # ---- 批量导入学生信息 and 导入待颁证记录: the same dialog for each kind ----------------------------------
@@ -124,7 +121,7 @@ def report(batch_id):
     if not batch.has_report:
         abort(404)
     name = f"错误报告-{batch.file_name.rsplit('.', 1)[0]}-批次{batch.id}.xlsx"
-    return send_file(batch.report_file(), mimetype=XLSX, as_attachment=True, download_name=name)
+    return xlsx_response(batch.report_file(), name)
 
 
 # ---- 导入记录 and 撤销本次导入 ---------------------------------------------------------------------------
@@ -161,11 +158,11 @@ def undo(batch_id):
 @roles(ADMIN, STAFF)
 def export_candidates():
     """导出: the filtered candidate list in the template's layout (full ID numbers; audited)."""
-    filters = list_filters(FILTERS)
-    query = Candidate.filtered(**dict(filters, sort=filters["sort"] or "-created_at"))
+    filters = list_filters(LIST_FILTERS)
+    query = Candidate.filtered(**dict(filters, sort=filters["sort"] or DEFAULT_SORT))
     body = build_export(CANDIDATE_SHEET, query.iterator())
     Candidate.record_export({k: v for k, v in filters.items() if v and k != "sort"}, query.count(), by=me())
-    return _xlsx(body, f"考生信息-{datetime.now():%Y%m%d-%H%M}.xlsx")
+    return xlsx_response(body, f"考生信息-{datetime.now():%Y%m%d-%H%M}.xlsx")
 
 
 # ---- helpers -------------------------------------------------------------------------------------
@@ -192,7 +189,7 @@ def _dialog(kind):
 
 def _template(kind):
     spec = IMPORTERS[kind].spec
-    return _xlsx(build_template(spec), f"{spec.template_name}.xlsx")
+    return xlsx_response(build_template(spec), f"{spec.template_name}.xlsx")
 
 
 def _upload(kind):
@@ -218,5 +215,3 @@ def _status(batch, block="status"):
                   **_dialog_context(batch.kind))
 
 
-def _xlsx(body, filename):
-    return send_file(BytesIO(body), mimetype=XLSX, as_attachment=True, download_name=filename)

@@ -1,7 +1,5 @@
 """上传学生照片: the ZIP dialog, its job's status block, 自动修正, and the photo files served only to allowed users."""
-import json
 from datetime import date
-from io import BytesIO
 
 from flask import Blueprint, abort, current_app, request, send_file
 
@@ -15,7 +13,7 @@ from models.photo_zip import (FIXABLE, KIND, PROBLEMS, RESULT_COLORS, RESULTS, a
                               ZIP_FIELD, save_upload, start_zip_job, still_without_photo, what_to_do)
 from models.user import ADMIN, STAFF
 
-from . import get_or_404, hx_events, me, refused, render, roles
+from . import xlsx_response, get_or_404, hx_events, me, refused, render, roles
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 ROWS_SHOWN = 500
@@ -88,14 +86,14 @@ def fix(job_id):
 def export_results(job_id):
     """The ZIP's result list as .xlsx (file names as uploaded, masked ID numbers)."""
     job = get_or_404(Job.select().where(Job.kind == KIND), job_id)
-    return _xlsx(result_workbook(_rows(job), what_to_do), f"照片处理结果-{job.id}")
+    return xlsx_response(result_workbook(_rows(job), what_to_do), f"照片处理结果-{job.id}.xlsx")
 
 
 @bp.route("/missing")
 @roles(ADMIN, STAFF)
 def export_missing():
     """缺照片的考生 as .xlsx for the class teachers: 姓名, 学号, 院系, 班级, masked 证件号码."""
-    return _xlsx(missing_workbook(me()), f"缺照片的考生-{date.today():%Y%m%d}")
+    return xlsx_response(missing_workbook(me()), f"缺照片的考生-{date.today():%Y%m%d}.xlsx")
 
 
 @bp.route("/fixes/<token>/<which>.jpg")
@@ -121,9 +119,6 @@ def accept_fix(token):
     return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=("已保存修正后的照片", "ok"))
 
 
-def _xlsx(body, name):
-    return send_file(BytesIO(body), as_attachment=True, download_name=f"{name}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def _rows(job):
@@ -145,7 +140,7 @@ def _status(job, headers=None):
     headers = headers or {}
     if job.finished and (request.method == "POST" or request.args.get("poll") == "1"):
         # Only the response that first shows the finished job tells the page; the filter toggle does not.
-        headers["HX-Trigger"] = json.dumps({"candidatesChanged": True, "candidatesReload": True})
+        headers.update(hx_events(candidatesChanged=True, candidatesReload=True))
     return render("photos/upload.html", block="status", headers=headers, job=job, data=data,
                   rows=rows[:ROWS_SHOWN], row_count=len(rows), problems_only=problems_only,
                   RESULTS=RESULTS, PROBLEMS=PROBLEMS, RESULT_COLORS=RESULT_COLORS, FIXABLE=FIXABLE,

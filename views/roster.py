@@ -1,9 +1,8 @@
 """颁证名单: the issued certificates of a certificate, level, 院系/班级 and period, on screen (ID numbers
 masked), as .xlsx and as an A4 print view (full ID numbers, audited). For the college's staff only."""
 from datetime import date
-from io import BytesIO
 
-from flask import Blueprint, send_file
+from flask import Blueprint
 
 from models import roster, setting
 from models.candidate import Candidate
@@ -11,10 +10,9 @@ from models.catalog import LEVELS, Certificate
 from models.user import ADMIN, STAFF
 from sheets.export import build_export
 
-from . import Page, given, list_filters, me, page_arg, render, roles
+from . import xlsx_response, Page, given, list_filters, me, page_arg, render, roles
 
 bp = Blueprint("roster", __name__, url_prefix="/awards/roster")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.route("/")
@@ -38,8 +36,7 @@ def export():
     query = roster.issued(me(), **filters)
     body = build_export(roster.ROSTER_SHEET, roster.rows(query.iterator()))
     roster.record_use("award.roster_export", given(filters), query.count(), by=me())
-    return send_file(BytesIO(body), as_attachment=True, download_name=f"颁证名单-{date.today():%Y%m%d}.xlsx",
-                     mimetype=XLSX)
+    return xlsx_response(body, f"颁证名单-{date.today():%Y%m%d}.xlsx")
 
 
 @bp.route("/print")
