@@ -68,6 +68,9 @@ def check_rows(spec, table, progress=None, every=2000, skip=()):
     return checked
 
 
+DUPLICATES_NAMED = 3  # other rows a duplicate's message names
+
+
 def _mark_duplicates(spec, checked):
     """Two rows with the same identity (e.g. 证件类型 + 证件号码) are both errors, each naming the other."""
     if not spec.identity:
@@ -82,11 +85,16 @@ def _mark_duplicates(spec, checked):
     for rows in seen.values():
         if len(rows) < 2:
             continue
+        # Each row names a few of the others and the group's size: naming every other row of a fill-down
+        # of 10,000 identical rows would be 10,000 messages of 10,000 numbers each.
         numbers = [r.row for r in rows]
+        together = f"（共 {len(rows):,} 行相同）" if len(rows) > 2 else ""
         for row in rows:
-            others = "、".join(str(n) for n in numbers if n != row.row)
+            others = [n for n in numbers[:DUPLICATES_NAMED + 1] if n != row.row][:DUPLICATES_NAMED]
+            more = " 等" if len(rows) - 1 > len(others) else " "
             row.issues.append(Issue(row.row, key_column, header, row.raw.get(key_column, ""),
-                                    f"{header}与第 {others} 行重复", "同一人只保留一行，删除或改正重复的行"))
+                                    f"{header}与第 {'、'.join(map(str, others))}{more}行重复{together}",
+                                    "同一人只保留一行，删除或改正重复的行"))
 
 
 def group_issues(bad):

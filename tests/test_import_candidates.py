@@ -517,3 +517,15 @@ def test_an_interrupted_job_leaves_a_failed_batch_and_writes_nothing(client, sta
     batch.save()
     page = text(client.get("/imports/"))
     assert "服务器重启" in page and ImportBatch.get_by_id(batch.id).status == REFUSED
+
+
+def test_a_fill_down_of_identical_rows_is_reported_once_per_row_in_a_few_words(app, client, staff):
+    same = sf.person(1)
+    upload(client, sf.csv_file([same] * 3000), "名单.csv")
+    batch = last_batch()
+    assert (batch.total, batch.errors) == (3000, 3000)
+    with app.app_context():
+        messages = [i["problem"] for i in batch.issues() if "重复" in i["problem"]]
+    # Each names three other rows and the group's size, not the 2,999 others (a quadratic report).
+    assert messages and max(map(len, messages)) < 80
+    assert "证件号码与第 3、4、5 等行重复（共 3,000 行相同）" in messages
