@@ -37,9 +37,10 @@ from .importers import IMPORTERS
 from .job import FAILED, Job, start
 from .user import User
 
-CHECKING, REVIEW, SAVING, IMPORTED, REFUSED, UNDONE = "检查中", "待确认", "导入中", "已导入", "未导入", "已撤销"
+CHECKING, REVIEW, SAVING, IMPORTED, REFUSED, UNDONE, DISCARDED = (
+    "检查中", "待确认", "导入中", "已导入", "未导入", "已撤销", "已放弃")
 STATUS_COLORS = {CHECKING: "gray", REVIEW: "orange", SAVING: "gray", IMPORTED: "green", REFUSED: "red",
-                 UNDONE: "gray"}
+                 UNDONE: "gray", DISCARDED: "gray"}
 audit.ACTION_LABELS.update({
     "import.check": "检查导入文件",
     "import.save": "批量导入",
@@ -124,6 +125,10 @@ class ImportBatch(BaseModel):
     @property
     def undone(self):
         return self.status == UNDONE
+
+    @property
+    def discarded(self):
+        return self.status == DISCARDED
 
     @property
     def warned(self):
@@ -382,16 +387,21 @@ class ImportBatch(BaseModel):
         return self.check(force=True, hold=True)
 
     def discard(self, by):
-        """放弃: delete a 待确认 batch with every file it stored, audited; nothing of it was written."""
+        """放弃: a 待确认 batch becomes 已放弃 and every file it stored is deleted, audited; nothing of it was
+        written. The row stays: its number is never given to a later batch (SQLite reuses the highest id
+        once deleted), so the audit log and links keep naming this batch."""
+        at = now()
+        message = f"{by} 于 {at:%m-%d %H:%M} 放弃，上传的文件已删除，未写入任何数据"
         with db.atomic():
-            deleted = (ImportBatch
-                       .delete()
-                       .where((ImportBatch.id == self.id) & (ImportBatch.status == REVIEW))
-                       .execute())
-            if not deleted:
+            discarded = (ImportBatch
+                         .update(status=DISCARDED, message=message)
+                         .where((ImportBatch.id == self.id) & (ImportBatch.status == REVIEW))
+                         .execute())
+            if not discarded:
                 raise ImportRefused(f"批次 #{self.id} 已不是待确认状态（可能正在导入或已导入），不能放弃")
-            audit.record("import.discard", self, {"状态": (REVIEW, None), "文件": (None, self.file_name),
+            audit.record("import.discard", self, {"状态": (REVIEW, DISCARDED), "文件": (None, self.file_name),
                                                  "总行数": (None, self.total)}, user=by)
+        self.status, self.message = DISCARDED, message
         self.discard_files()
 
     # ---- the steps check and commit share ------------------------------------------------------

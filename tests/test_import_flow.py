@@ -12,7 +12,7 @@ from models.award import AwardRecord
 from models.candidate import Candidate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.identity import CHECK_DIGIT_PROBLEM
-from models.import_batch import IMPORTED, REVIEW, ImportBatch
+from models.import_batch import DISCARDED, IMPORTED, REVIEW, ImportBatch
 from models.user import STAFF
 from sheets.report import BAD_FILL, WARN_FILL
 from tests import sheetfiles as sf
@@ -174,7 +174,7 @@ def test_continue_never_imports_even_when_every_row_is_fine_now(client, staff):
     assert (batch.status, batch.valid, batch.existing) == (REVIEW, 2, 0) and Candidate.select().count() == 0
 
 
-def test_discard_deletes_the_waiting_batch_and_its_stored_file_audited(app, client, staff):
+def test_discard_keeps_the_batch_as_abandoned_and_deletes_its_stored_files_audited(app, client, staff):
     upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="123")]))
     batch = last_batch()
     folder = Path(app.config["DATA_DIR"]) / "imports"
@@ -183,10 +183,32 @@ def test_discard_deletes_the_waiting_batch_and_its_stored_file_audited(app, clie
                                                    f"{batch.id}-errors.xlsx"}
     response = client.post(f"/imports/{batch.id}/discard", headers=HX)
     assert response.status_code == 200 and "notice" in response.headers["HX-Trigger"]
-    assert ImportBatch.get_or_none(ImportBatch.id == batch.id) is None
+    kept = ImportBatch.get_by_id(batch.id)
+    assert kept.status == DISCARDED and "放弃，上传的文件已删除" in kept.message
     assert not any(folder.iterdir())
     event = AuditEvent.get(AuditEvent.action == "import.discard")
-    assert str(event.object_id) == str(batch.id)
+    assert str(event.object_id) == str(batch.id) and event.user_id == staff.id
+
+
+def test_a_batch_after_a_discarded_one_never_takes_its_number(client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="123")]))
+    discarded = last_batch()
+    client.post(f"/imports/{discarded.id}/discard", headers=HX)
+    upload(client, sf.xlsx([sf.person(3)]), "下一个.xlsx")
+    later = last_batch()
+    assert later.id > discarded.id and later.file_name == "下一个.xlsx"
+    assert ImportBatch.get_by_id(discarded.id).file_name == "考生.xlsx"
+
+
+def test_history_lists_a_discarded_batch_under_its_state_and_the_row_answers_discard(client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="123")]))
+    batch = last_batch()
+    row = client.post(f"/imports/{batch.id}/discard", data={"show": "row"}, headers=HX).get_data(as_text=True)
+    assert row.startswith(f'<tr id="batch-{batch.id}">') and "已放弃" in row and ">继续</button>" not in row
+    assert "可导入" not in row  # nothing waits to be imported any more
+    listed = client.get("/imports/?status=已放弃").get_data(as_text=True)
+    assert f'<tr id="batch-{batch.id}">' in listed and '<option value="已放弃" selected' in listed
+    assert f'<tr id="batch-{batch.id}">' not in client.get("/imports/?status=待确认").get_data(as_text=True)
 
 
 def test_only_a_waiting_batch_can_be_continued_or_discarded(client, staff):

@@ -104,13 +104,17 @@ def resume(batch_id):
 @bp.route("/<int:batch_id>/discard", methods=["POST"])
 @roles(ADMIN, STAFF)
 def discard(batch_id):
-    """放弃 a 待确认 batch: deleted with its stored file; its row (in the dialog or 导入记录) goes."""
+    """放弃 a 待确认 batch: it becomes 已放弃 and its stored files are deleted; 导入记录 (`show=row`) gets its
+    row again, the dialog's line or status block goes."""
     batch = get_or_404(ImportBatch, batch_id)
     try:
         batch.discard(by=me())
     except ImportRefused as exc:
         return refused(exc)
-    return "", 200, hx_events(notice=(f"已放弃批次 #{batch.id}，上传的文件已删除", "ok"))
+    headers = hx_events(notice=(f"已放弃批次 #{batch.id}，上传的文件已删除", "ok"))
+    if request.form.get("show") == "row":
+        return render("imports/history.html", block="row", batch=batch, headers=headers)
+    return "", 200, headers
 
 
 @bp.route("/<int:batch_id>/report")

@@ -108,11 +108,13 @@ def test_waiting_batches_are_continued_and_discarded_from_the_dialog_and_from_th
     expect(page.get_by_role("heading", name="批量导入学生信息：导入记录")).to_be_visible()
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("row").filter(has_text="乙.xlsx").get_by_role("button", name="放弃").click()
-    expect(page.get_by_role("row").filter(has_text="乙.xlsx")).to_have_count(0)
+    expect(page.get_by_role("row").filter(has_text="乙.xlsx")).to_contain_text("已放弃")
+    expect(page.get_by_role("row").filter(has_text="乙.xlsx").get_by_role("button", name="继续")).to_have_count(0)
     page.get_by_role("row").filter(has_text="甲.xlsx").get_by_role("button", name="继续").click()
     expect(dialog.get_by_role("button", name="仅导入正确的 1 行")).to_be_visible()
     page.once("dialog", lambda d: d.accept())
     dialog.locator("#import-status").get_by_role("button", name="放弃").click()
     expect(dialog.get_by_role("button", name="仅导入正确的 1 行")).to_have_count(0)
-    assert ImportBatch.select().count() == 0 and Candidate.select().count() == 0
+    assert ImportBatch.select().where(ImportBatch.status == "待确认").count() == 0
+    assert ImportBatch.select().where(ImportBatch.status == "已放弃").count() == 2 and Candidate.select().count() == 0
     assert page.js_errors == []
