@@ -423,7 +423,9 @@ class ImportBatch(BaseModel):
         """
         checked = check_rows(self.spec, table, progress=job.report, skip=skip)
         good = [row for row in checked if row.ok]
-        return good, [row.as_error() for row in checked if not row.ok]
+        # A refused row lists its 提示 beside its errors: fixing the errors should not reveal new problems.
+        warnings = self.importer.row_warnings
+        return good, [row.as_error(row.issues + warnings(row)) for row in checked if not row.ok]
 
     def _plan(self, good, bad):
         """The importer's own checks against the database, then the comparison with what is stored:

@@ -96,6 +96,34 @@ def test_the_report_colours_warnings_apart_from_errors(client, staff):
     assert "【提示】" not in reason and fills == {"手机号*": BAD_FILL.fgColor.rgb[-6:]}
 
 
+def error_rows(body):
+    """[(row number, problem)] of the error table in a status block."""
+    table = re.search(r'<table class="table import-errors import-errors".*?</table>', body, re.S).group(0)
+    return [(int(n), problem) for n, problem in
+            re.findall(r'<td class="num">(\d+)</td><td class="nowrap">[^<]*</td><td class="raw">.*?</td><td>(.*?)</td>',
+                       table, re.S)]
+
+
+def test_a_row_with_an_error_shows_its_warnings_too_in_the_dialog_and_the_report(client, staff):
+    both = sf.person(2, phone="123")
+    both["id_number"] = wrong_check_character(both["id_number"])
+    body = upload(client, sf.xlsx([sf.person(1), both])).get_data(as_text=True)
+    batch = last_batch()
+    assert (batch.valid, batch.errors, batch.warned) == (1, 1, 0)  # counted once, as a row with an error
+    problems = [problem for row, problem in error_rows(body) if row == 3]
+    assert "手机号「123」格式不正确" in problems[0]
+    assert problems[1] == f'<strong class="issue-level">提示：</strong>{CHECK_DIGIT_PROBLEM}'
+    assert [g["header"] for g in batch.info["groups"]] == ["手机号"]  # 按问题分组 groups what refuses rows
+    reason, fills = report_rows(client, batch)[3]
+    assert "手机号" in reason and f"【提示】证件号码：{CHECK_DIGIT_PROBLEM}" in reason
+    assert fills == {"手机号*": BAD_FILL.fgColor.rgb[-6:], "证件号码*": WARN_FILL.fgColor.rgb[-6:]}
+
+
+def test_a_row_whose_id_number_is_an_error_gets_no_identity_warning(client, staff):
+    body = upload(client, sf.xlsx([sf.person(1), sf.person(2, id_number="4101")])).get_data(as_text=True)
+    assert "提示：" not in body and len([r for r, _ in error_rows(body) if r == 3]) == 1
+
+
 def test_a_file_with_only_warnings_waits_and_the_user_may_import_the_rows_with_a_warning(client, staff):
     rows = mixed_rows()[:4]
     body = upload(client, sf.xlsx(rows)).get_data(as_text=True)
