@@ -90,6 +90,7 @@ class Column:
     mask: Callable = None    # how a sensitive value is shown wherever a sample is; None: not sensitive
     example: str = ""
     help: str = ""
+    form_help: str = ""      # the form's help, where `help` speaks of the spreadsheet; "" : `help`
     export: Callable = export_text  # stored value -> the cell an export writes
     repeats: bool = False    # few distinct values in a file: an import cleans each one once
     input: str = ""          # one of INPUTS; checkboxes hand the cleaner a list of the ticked values

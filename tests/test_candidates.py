@@ -1,7 +1,9 @@
 """考生管理 routes: the list and its partials, 新增学生信息, 认证 / 批量认证, 人工确认, detail, delete, roles."""
+import io
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
 from stdnum.cn import ric
 
 from models.audit import AuditEvent
@@ -144,6 +146,13 @@ def test_new_dialog_has_every_field_with_a_label(client, staff):
         assert f">{label}</label>" in body, label
     assert 'for="f-id_number"' in body and 'class="required"' in body
     assert "保存" in body
+
+
+def test_the_form_helps_with_the_card_and_the_template_with_excel(client, staff):
+    body = client.get("/candidates/new", headers=HX).get_data(as_text=True)
+    assert "请对照证件逐位填写" in body and "Excel" not in body and "此列" not in body
+    guide = load_workbook(io.BytesIO(client.get("/imports/candidates/template").data))["填写说明"]
+    assert any("避免 Excel 把号码变成科学计数法" in str(cell.value) for row in guide.iter_rows() for cell in row)
 
 
 def test_save_creates_the_candidate_in_pending_with_normalised_id_and_derived_birth_date(client, staff):
