@@ -25,7 +25,7 @@ def index():
                   rows=list(roster.rows(page.items, start=(page.page - 1) * page.per_page + 1)),
                   columns=roster.ROSTER_SHEET.columns, certificates=Certificate.ordered(), levels=LEVELS,
                   departments=Candidate.distinct_values(Candidate.department),
-                  classes=Candidate.distinct_values(Candidate.class_name))
+                  classes=Candidate.distinct_values(Candidate.class_name), sorts=roster.SORTS)
 
 
 @bp.route("/export")
@@ -46,5 +46,7 @@ def print_view():
     filters = list_filters(roster.FILTERS)
     rows = list(roster.rows(roster.issued(me(), **filters).iterator()))
     roster.record_use("award.roster_print", given(filters), len(rows), by=me())
+    by_class = filters["sort"] == roster.BY_CLASS
     return render("roster/print.html", given=given(filters), rows=rows, columns=roster.ROSTER_SHEET.columns,
-                  covers=roster.describe(filters), printed=date.today(), college=setting.get("college_name"))
+                  covers=roster.describe(filters), printed=date.today(), college=setting.get("college_name"),
+                  class_sizes=roster.class_sizes(rows) if by_class else None)
