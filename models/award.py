@@ -213,11 +213,6 @@ class AwardRecord(BaseModel):
             audit.record("award.resubmit", self, {**audit.diff(before, after), "状态": (RETURNED, SUBMITTED)},
                          user=by)
 
-    @staticmethod
-    def record_export(filters, count, by):
-        """导出 hands out full ID numbers, so the audit log keeps who exported which records."""
-        audit.record("award.export", None, {"筛选条件": (None, filters or "全部"), "条数": (None, count)}, user=by,
-                     label="导出待颁证记录（含完整证件号码）")
 
     # ---- queries -------------------------------------------------------------------------------
     @classmethod

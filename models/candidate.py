@@ -280,11 +280,6 @@ class Candidate(BaseModel):
             raise TransitionError("该考生已有待颁证或已颁证记录，不能删除") from exc
         return self.photo
 
-    @staticmethod
-    def record_export(filters, count, by):
-        """导出 hands out full ID numbers, so the audit log keeps who exported which candidates."""
-        audit.record("candidate.export", None, {"筛选条件": (None, filters or "全部"), "条数": (None, count)}, user=by,
-                     label="导出考生信息（含完整证件号码）")
 
     # ---- queries -------------------------------------------------------------------------------
     @classmethod

@@ -90,9 +90,3 @@ def describe(filters):
              " ".join(p for p in (filters.get("department"), filters.get("class_name")) if p), period]
     return " · ".join(p for p in parts if p)
 
-
-def record_use(action, filters, count, by):
-    """The .xlsx and the print view hand out full ID numbers: the audit log keeps who took which roster."""
-    label = {"award.roster_export": "导出", "award.roster_print": "打印"}[action]
-    audit.record(action, None, {"筛选条件": (None, filters or "全部"), "条数": (None, count)}, user=by,
-                 label=f"{label}颁证名单（含完整证件号码）")

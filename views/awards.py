@@ -4,14 +4,14 @@ from datetime import date
 
 from flask import Blueprint, abort, redirect, request, url_for
 
-from models import award_checks, readiness
+from models import audit, award_checks, readiness
 from models.audit import AuditEvent
 from models.award import RETURN_FORM, STATUSES, STATUS_COLORS, AwardError, AwardRecord
 from models.award_fields import AWARD_SHEET
 from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
 from models.normalise import whole_number
-from models.pending_file import pending_file, record_download
+from models.pending_file import pending_file
 from models.pilot import PilotCertificate
 from models.readiness import READINESS_SHEET
 from models.setting import SettingError
@@ -54,7 +54,7 @@ def export():
     filters = list_filters(FILTERS)
     query = AwardRecord.filtered(me(), **filters)
     body = build_export(AWARD_SHEET, (r.export_values() for r in query.iterator()))
-    AwardRecord.record_export({k: v for k, v in filters.items() if v}, query.count(), by=me())
+    audit.record_download("award.export", query.count(), filters=given(filters), by=me(), full_ids=True)
     return xlsx_response(body, f"待颁证记录-{date.today():%Y%m%d}.xlsx")
 
 
@@ -163,7 +163,8 @@ def readiness_file():
     """生成待颁证导入文件: the import template filled in with the ready candidates (full IDs; audited)."""
     args, check = _download_of()
     body, count = pending_file(check)
-    record_download(check, _asked(args), count, by=me())
+    audit.record_download("award.prefill", count, filters=_asked(args), facts={"证书等级": check.subject}, by=me(),
+                          full_ids=True)
     return xlsx_response(body, f"待颁证记录-{check.certificate.name}{check.level}-{date.today():%Y%m%d}.xlsx")
 
 
@@ -173,7 +174,8 @@ def readiness_export():
     """导出检查结果: the checked candidates (or one group of them) as .xlsx, IDs masked; audited."""
     args, check = _download_of()
     body = build_export(READINESS_SHEET, check.export_rows(args["show"]))
-    readiness.record_export(check, _asked(args), check.where(args["show"]).count(), by=me())
+    audit.record_download("award.readiness_export", check.where(args["show"]).count(), filters=_asked(args),
+                          facts={"证书等级": check.subject}, by=me())
     return xlsx_response(body, f"颁证前检查-{check.certificate.name}{check.level}-{date.today():%Y%m%d}.xlsx")
 
 

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask import Blueprint, abort, request, url_for
 
+from models import audit
 from models.candidate import DEFAULT_SORT, LIST_FILTERS, Candidate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.import_batch import STATUS_COLORS, ImportBatch, ImportRefused, limits
@@ -12,7 +13,7 @@ from models.user import ADMIN, STAFF
 from sheets.export import build_export
 from sheets.template import build_template
 
-from . import xlsx_response, Page, get_or_404, hx_events, list_filters, me, page_arg, refused, render, roles
+from . import xlsx_response, Page, get_or_404, given, hx_events, list_filters, me, page_arg, refused, render, roles
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -73,7 +74,7 @@ def status(batch_id):
 def recheck(batch_id):
     """仍然检查此文件: check a file that was imported before anyway."""
     try:
-        batch = get_or_404(ImportBatch, batch_id).check(force=True)
+        batch = get_or_404(ImportBatch, batch_id).check(force=True, by=me())
     except ImportRefused as exc:
         return refused(exc)
     return _status(batch)
@@ -84,7 +85,7 @@ def recheck(batch_id):
 def confirm_batch(batch_id):
     """仅导入正确的 N 行 (or leaving the rows with a 提示 out too): write them in a job; the block polls again."""
     try:
-        batch = get_or_404(ImportBatch, batch_id).commit(leave_warned=request.form.get("leave_warned") == "1")
+        batch = get_or_404(ImportBatch, batch_id).commit(me(), leave_warned=request.form.get("leave_warned") == "1")
     except ImportRefused as exc:
         return refused(exc)
     return _status(batch)
@@ -95,7 +96,7 @@ def confirm_batch(batch_id):
 def resume(batch_id):
     """继续 a 待确认 batch: checked again against what is stored now, shown in its kind's dialog."""
     try:
-        batch = get_or_404(ImportBatch, batch_id).resume()
+        batch = get_or_404(ImportBatch, batch_id).resume(me())
     except ImportRefused as exc:
         return refused(exc)
     return _status(batch, block="dialog")
@@ -125,7 +126,9 @@ def report(batch_id):
     if not batch.has_report:
         abort(404)
     name = f"错误报告-{batch.file_name.rsplit('.', 1)[0]}-批次{batch.id}.xlsx"
-    return xlsx_response(batch.report_file(), name)
+    report_file = batch.report_file()
+    audit.record_download("import.report", batch.report_rows, obj=batch, by=me(), full_ids=True)
+    return xlsx_response(report_file, name)
 
 
 # ---- 导入记录 and 撤销本次导入 ---------------------------------------------------------------------------
@@ -165,7 +168,8 @@ def export_candidates():
     filters = list_filters(LIST_FILTERS)
     query = Candidate.filtered(**dict(filters, sort=filters["sort"] or DEFAULT_SORT))
     body = build_export(CANDIDATE_SHEET, query.iterator())
-    Candidate.record_export({k: v for k, v in filters.items() if v and k != "sort"}, query.count(), by=me())
+    audit.record_download("candidate.export", query.count(), filters=given(dict(filters, sort="")), by=me(),
+                          full_ids=True)
     return xlsx_response(body, f"考生信息-{datetime.now():%Y%m%d-%H%M}.xlsx")
 
 

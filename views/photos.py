@@ -86,7 +86,9 @@ def fix(job_id):
 def export_results(job_id):
     """The ZIP's result list as .xlsx (file names as uploaded, masked ID numbers)."""
     job = get_or_404(Job.select().where(Job.kind == KIND), job_id)
-    return xlsx_response(result_workbook(_rows(job), what_to_do), f"照片处理结果-{job.id}.xlsx")
+    filters = {"只看未通过": "是"} if request.args.get("problems") == "1" else None
+    body = result_workbook(job, _rows(job), what_to_do, filters, by=me())
+    return xlsx_response(body, f"照片处理结果-{job.id}.xlsx")
 
 
 @bp.route("/missing")

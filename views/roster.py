@@ -4,7 +4,7 @@ from datetime import date
 
 from flask import Blueprint
 
-from models import roster, setting
+from models import audit, roster, setting
 from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
 from models.user import ADMIN, STAFF
@@ -35,7 +35,7 @@ def export():
     filters = list_filters(roster.FILTERS)
     query = roster.issued(me(), **filters)
     body = build_export(roster.ROSTER_SHEET, roster.rows(query.iterator()))
-    roster.record_use("award.roster_export", given(filters), query.count(), by=me())
+    audit.record_download("award.roster_export", query.count(), filters=given(filters), by=me(), full_ids=True)
     return xlsx_response(body, f"颁证名单-{date.today():%Y%m%d}.xlsx")
 
 
@@ -45,7 +45,7 @@ def print_view():
     """颁证名单 for paper: A4 landscape, the header row on every page, full ID numbers (audited), no navigation."""
     filters = list_filters(roster.FILTERS)
     rows = list(roster.rows(roster.issued(me(), **filters).iterator()))
-    roster.record_use("award.roster_print", given(filters), len(rows), by=me())
+    audit.record_download("award.roster_print", len(rows), filters=given(filters), by=me(), full_ids=True)
     by_class = filters["sort"] == roster.BY_CLASS
     return render("roster/print.html", given=given(filters), rows=rows, columns=roster.ROSTER_SHEET.columns,
                   covers=roster.describe(filters), printed=date.today(), college=setting.get("college_name"),
