@@ -12,7 +12,8 @@ AXE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text(encodin
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 STAFF_PAGES = ["/", "/candidates/", "/candidates/?status=认证未通过", "/sites/", "/awards/", "/awards/readiness",
-               "/imports/", "/imports/?kind=awards", "/awards/roster/", "/awards/roster/print"]
+               "/imports/", "/imports/?kind=awards", "/awards/roster/", "/awards/roster/print",
+               "/awards/roster/?sort=class", "/awards/roster/print?sort=class"]
 ADMIN_PAGES = ["/", "/admin/", "/admin/audit", "/admin/settings", "/admin/certificates", "/admin/pilots",
                "/admin/quotas/", "/admin/users/"]
 REVIEWER_PAGES = ["/", "/sites/", "/awards/"]
