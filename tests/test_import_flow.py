@@ -239,6 +239,16 @@ def test_history_lists_a_discarded_batch_under_its_state_and_the_row_answers_dis
     assert f'<tr id="batch-{batch.id}">' not in client.get("/imports/?status=待确认").get_data(as_text=True)
 
 
+def test_discard_in_the_dialog_starts_it_afresh_without_that_batch(client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="123")]), "先.xlsx")
+    first = last_batch()
+    upload(client, sf.xlsx([sf.person(3), sf.person(4, phone="123")]), "后.xlsx")
+    second = last_batch()
+    body = client.post(f"/imports/{second.id}/discard", data={"show": "dialog"}, headers=HX).get_data(as_text=True)
+    assert 'class="dialog-head"' in body and 'name="file"' in body and "import-summary" not in body
+    assert f'id="waiting-{first.id}"' in body and f'id="waiting-{second.id}"' not in body
+
+
 def test_only_a_waiting_batch_can_be_continued_or_discarded(client, staff):
     upload(client, sf.xlsx([sf.person(1)]))
     batch = last_batch()

@@ -106,15 +106,19 @@ def resume(batch_id):
 @roles(ADMIN, STAFF)
 def discard(batch_id):
     """放弃 a 待确认 batch: it becomes 已放弃 and its stored files are deleted; 导入记录 (`show=row`) gets its
-    row again, the dialog's line or status block goes."""
+    row again, the dialog (`show=dialog`) starts afresh (no file chosen), its list of waiting batches a line less."""
     batch = get_or_404(ImportBatch, batch_id)
     try:
         batch.discard(by=me())
     except ImportRefused as exc:
         return refused(exc)
     headers = hx_events(notice=(f"已放弃批次 #{batch.id}，上传的文件已删除", "ok"))
-    if request.form.get("show") == "row":
+    show = request.form.get("show")
+    if show == "row":
         return render("imports/history.html", block="row", batch=batch, headers=headers)
+    if show == "dialog":
+        return render("imports/dialog.html", block="dialog", headers=headers,
+                      update_existing=batch.update_existing, **_dialog_context(batch.kind))
     return "", 200, headers
 
 
