@@ -189,6 +189,7 @@ def test_a_waiting_batch_is_offered_in_the_dialog_and_continue_checks_it_again(c
     batch = ImportBatch.get_by_id(batch.id)
     assert batch.status == REVIEW and (batch.valid, batch.existing, batch.errors) == (1, 1, 1)
     assert 'class="dialog-head"' in body and "仅导入正确的 1 行" in body and "手机号「123」格式不正确" in body
+    assert f"批次 #{batch.id}「考生.xlsx」" in body  # no file is chosen above it: the result names its file
 
 
 def test_continue_never_imports_even_when_every_row_is_fine_now(client, staff):
