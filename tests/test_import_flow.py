@@ -266,6 +266,16 @@ def test_history_offers_continue_and_discard_for_a_waiting_batch(client, staff):
     assert ">继续</button>" in row and ">放弃</button>" in row
 
 
+def test_history_shows_no_counts_for_a_file_not_checked_because_it_was_imported_before(client, staff):
+    data = sf.xlsx([sf.person(1)])
+    upload(client, data)
+    first = last_batch()
+    upload(client, data, "又一次.xlsx")
+    again = last_batch()
+    row = re.search(rf'<tr id="batch-{again.id}">(.*?)</tr>', client.get("/imports/").get_data(as_text=True), re.S).group(1)
+    assert f"未检查：与批次 #{first.id} 是同一文件" in row and "可导入" not in row and ">继续</button>" in row
+
+
 # ---- 导入记录 fits the kind ---------------------------------------------------------------------------
 def test_history_of_one_kind_names_that_kind_in_breadcrumb_title_and_button(client, staff):
     awards = client.get("/imports/?kind=awards").get_data(as_text=True)
