@@ -55,10 +55,10 @@ class IssueGroup:
         return numbering.span(self.numbers)
 
 
-
 def typed_score(value):
     """A score as it was typed: 85 for the 85.0 stored, 85.5 as it is, "" for none."""
     return "" if value is None else f"{value:g}"
+
 
 class AwardRecord(BaseModel):
     candidate = ForeignKeyField(Candidate, backref="awards", on_delete="RESTRICT")
@@ -216,7 +216,6 @@ class AwardRecord(BaseModel):
             self.save()
             audit.record("award.resubmit", self, {**audit.diff(before, after), "状态": (RETURNED, SUBMITTED)},
                          user=by)
-
 
     # ---- queries -------------------------------------------------------------------------------
     @classmethod

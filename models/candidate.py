@@ -280,7 +280,6 @@ class Candidate(BaseModel):
             raise TransitionError("该考生已有待颁证或已颁证记录，不能删除") from exc
         return self.photo
 
-
     # ---- queries -------------------------------------------------------------------------------
     @classmethod
     def by_identity(cls, id_type, id_number):

@@ -7,7 +7,6 @@ rest of an import — the upload, the job, the preview, the history — is the I
 (models/import_batch.py), the same for every kind.
 """
 from dataclasses import dataclass, field
-from datetime import date
 
 from peewee import Case, fn
 
