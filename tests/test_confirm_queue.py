@@ -1,4 +1,5 @@
 """批量人工确认: the queue's order, next/previous, counts and its place in the URL; the grid; 保存并确认下一位."""
+import logging
 from datetime import timedelta
 
 import pytest
@@ -78,14 +79,61 @@ def test_a_candidate_sent_back_to_pending_leaves_and_the_queue_goes_on_after_it(
     assert step.total == 4
 
 
-def test_start_redirects_to_the_first_candidate_with_the_filter_and_start_in_the_url(client, staff, waiting):
-    response = client.get("/candidates/queue/start?q=计应2301&sort=name&status=待认证", headers=HX)
+def test_start_redirects_to_the_first_candidate_with_the_filter_start_and_total_in_the_url(client, staff, waiting):
+    response = client.get("/candidates/queue/start?q=计应2301&sort=name&status=待认证&page=2", headers=HX)
     url = response.headers["HX-Redirect"]
-    assert "since=" in url and "q=" in url and "status" not in url
+    assert "since=" in url and "q=" in url and "total=5" in url
     assert f"at={queue().first().id}" in url
     page = client.get(url)
+    # The list's status tab does not narrow the queue: it is where 返回考生管理 goes back to.
     assert "已确认 0 / 5" in page.text and "学生丁" in page.text
     assert valid_id(BODIES[3]) in page.text  # the full number, to check against the photo
+
+
+def test_leaving_the_queue_returns_to_the_list_filter_status_tab_and_page_it_came_from(client, staff, waiting):
+    url = client.get("/candidates/queue/start?q=计应2301&sort=name&status=认证通过&page=3",
+                     headers=HX).headers["HX-Redirect"]
+    back = '/candidates/?q=%E8%AE%A1%E5%BA%942301&amp;sort=name&amp;status=%E8%AE%A4%E8%AF%81%E9%80%9A%E8%BF%87&amp;page=3'
+    assert f'data-key="leave" href="{back}"' in client.get(url).text
+    grid = client.get(url.replace("/queue/?", "/queue/grid?"))
+    assert f'href="{back}"' in grid.text
+    # A status or page no list has is dropped, not carried.
+    url = client.get("/candidates/queue/start?q=计应2301&status=乱写&page=-1", headers=HX).headers["HX-Redirect"]
+    assert "status=" not in url and "page" not in url
+
+
+def test_a_step_reads_a_few_rows_by_index_never_counts_the_waiting_or_skips_by_offset(client, staff, waiting):
+    url = client.get("/candidates/queue/start?q=计应2301&sort=name", headers=HX).headers["HX-Redirect"]
+    first = queue().first()
+    counted = []
+    handler = logging.Handler()
+    handler.emit = lambda entry: counted.append(entry.msg)
+    logger = logging.getLogger("peewee")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        assert client.post(f"/candidates/queue/{first.id}/confirm?{url.split('?')[1]}", headers=HX).status_code == 200
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    selects = [(sql, params) for sql, params in counted if sql.startswith("SELECT")]
+    assert selects and not [sql for sql, params in selects if "OFFSET" in sql and params[-1] != 0]
+    counts = [sql for sql, _ in selects if "COUNT(" in sql]
+    assert len(counts) == 1 and "confirmed_at" in counts[0]  # 已确认 only: the total came in the URL
+
+
+def test_the_total_is_counted_at_the_start_and_goes_down_when_a_member_is_seen_leaving(waiting, make_user):
+    q = queue(sort="-created_at")
+    q.start()
+    ordered = list(q.members())
+    waiting[0].edit({"name": "学生改"}, by=make_user("staff"))  # leaves, further along the queue
+    assert q.step(ordered[0].id).total == 5
+    step = q.step(waiting[0].id)
+    assert step.left == waiting[0] and step.total == 4 and q.args["total"] == 4
+    # At the end the members are counted again, exactly.
+    last = list(q.members())[-1]
+    assert q.step_after(last).total == 4
 
 
 def test_start_with_nothing_to_confirm_says_so(client, staff, waiting):
@@ -170,6 +218,11 @@ def test_save_and_confirm_next_on_the_last_closes_and_says_none_is_left(client, 
     response = client.post(f"/candidates/{last.id}/confirm", data={"next": "1", "q": "计应2301", "sort": "name"},
                            headers=HX)
     assert response.status_code == 204 and "closeDialog" in response.headers["HX-Trigger"]
+
+
+def test_grid_opened_on_its_own_keeps_the_lists_filter(client, staff, waiting):
+    response = client.get("/candidates/queue/grid?q=计应2301")
+    assert "已确认 0 / 5" in response.text and "学生甲" in response.text and "别班" not in response.text
 
 
 def test_grid_with_nothing_ticked_says_so(client, staff, waiting):

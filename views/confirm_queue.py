@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, redirect, request, url_for
 from models import photo as photos
 from models.candidate import Candidate, TransitionError
 from models.candidate_fields import CANDIDATE_SHEET
-from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue, parse_since
+from models.confirm_queue import QUEUE_ARGS, QUEUE_FILTERS, ConfirmQueue
 from models.normalise import whole_number
 from models.user import ADMIN, STAFF
 
@@ -22,9 +22,11 @@ def columns():
 @bp.route("/start")
 @roles(ADMIN, STAFF)
 def start():
-    """批量人工确认 from 考生管理: a queue over the list's current filter, starting now at its first member."""
-    queue = ConfirmQueue(list_filters(QUEUE_FILTERS))
-    first = queue.first()
+    """批量人工确认 from 考生管理: a queue over the list's current filter, starting now at its first member;
+    the list's status tab and page are kept for 返回考生管理."""
+    args = list_filters(QUEUE_FILTERS + ("status", "page"))
+    queue = ConfirmQueue(args, came_from=args)
+    first = queue.start()
     if first is None:
         return refused(EMPTY)
     url = url_for(".show", **queue.args, at=first.id)
@@ -53,7 +55,7 @@ def preview(candidate_id):
 @roles(ADMIN, STAFF)
 def confirm(candidate_id):
     """Enter: 信息准确 for this candidate, then the next one."""
-    queue, candidate = _queue() or ConfirmQueue({}), get_or_404(Candidate, candidate_id)
+    queue, candidate = _queue_or_now(), get_or_404(Candidate, candidate_id)
     try:
         candidate.confirm(by=me())
     except TransitionError as exc:
@@ -65,7 +67,7 @@ def confirm(candidate_id):
 @roles(ADMIN, STAFF)
 def photo(candidate_id):
     """A photo chosen or dropped inside the queue, checked by the candidate form's rules; the queue stays."""
-    queue, candidate = _queue() or ConfirmQueue({}), get_or_404(Candidate, candidate_id)
+    queue, candidate = _queue_or_now(), get_or_404(Candidate, candidate_id)
     upload = request.files.get("photo")
     if upload is None or not upload.filename:
         ok, message = False, "请选择照片文件"
@@ -79,7 +81,7 @@ def photo(candidate_id):
 @roles(ADMIN, STAFF)
 def grid():
     """The grid: a page of photo cards to look at, tick and confirm together (one transaction)."""
-    queue = _queue() or ConfirmQueue({})
+    queue = _queue_or_now()
     notice = None
     if request.method == "POST":
         ticked = list(queue.waiting().where(Candidate.id.in_(id_list(request.form.getlist("ids")))))
@@ -89,14 +91,23 @@ def grid():
             notice = (f"已人工确认 {Candidate.confirm_many(ticked, by=me())} 名考生，状态为信息准确", "ok")
         except TransitionError as exc:
             return refused(exc)
-    done, total = queue.progress()
-    return render("confirm_queue/grid.html", block="grid", queue=queue, page=Page(queue.waiting(), page_arg(), 24),
-                  done=done, total=total, headers=hx_events(notice=notice) if notice else None)
+    page = Page(queue.waiting(), page_arg(), 24)
+    done, _ = queue.progress()
+    # The grid counts its cards for the pager anyway: its total is exact.
+    queue.total = done + page.total
+    return render("confirm_queue/grid.html", block="grid", queue=queue, page=page, done=done, total=queue.total,
+                  headers=hx_events(notice=notice) if notice else None)
 
 
 def _queue():
-    since = parse_since(request.args.get("since"))
-    return ConfirmQueue(list_filters(QUEUE_FILTERS), since) if since else None
+    """The queue the URL names, or None when it has no start."""
+    return ConfirmQueue.from_args(list_filters(QUEUE_ARGS))
+
+
+def _queue_or_now():
+    """The queue the URL names; without a start (the grid opened on its own), its filter starting now."""
+    args = list_filters(QUEUE_ARGS)
+    return ConfirmQueue.from_args(args) or ConfirmQueue(args, came_from=dict(args, page=args["list_page"]))
 
 
 def _stage(queue, step, status=200, push=False, notice=None, photo_error=None):
