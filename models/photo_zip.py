@@ -352,15 +352,16 @@ def fixable_tokens(job):
 
 
 def accept_fixes(job, tokens, data_dir, by):
-    """自动修正 on some lines (or 全部修正 on all): store the fixed photos, mark those lines 已修正."""
+    """自动修正 on some lines (or 全部修正 on all): store the fixed photos and mark only the lines whose
+    photo was stored 已修正; returns (stored, not stored): a fix expired, or not this user's, stays offered."""
     wanted = set(tokens) & set(fixable_tokens(job))
     accepted = accept(data_dir, wanted, by)
     data = job.data
     for row in data.get("rows", []):
         fix = row.get("fix")
-        if row["result"] == FIXABLE and fix and fix["token"] in wanted:
+        if row["result"] == FIXABLE and fix and fix["token"] in accepted:
             data["counts"][FIXABLE] -= 1
             data["counts"][FIXED] += 1
             row.update(result=FIXED, detail="；".join(fix["changes"]), fix=None)
     Job.update(result=json.dumps(data, ensure_ascii=False)).where(Job.id == job.id).execute()
-    return accepted
+    return len(accepted), len(wanted) - len(accepted)
