@@ -1,5 +1,6 @@
 """批量人工确认: the queue's order, next/previous, counts and its place in the URL; the grid; 保存并确认下一位."""
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -161,7 +162,11 @@ def test_confirm_is_refused_without_a_photo(client, staff, make_candidate):
     candidate = make_candidate(status=VERIFIED, name="无照片")
     q = queue(q="")
     response = client.post(f"/candidates/queue/{candidate.id}/confirm", query_string=q.args, headers=HX)
-    assert response.status_code == 409 and "还没有照片" in response.text
+    # The stage again, saying why, with the upload focused; nothing confirmed.
+    assert response.status_code == 422 and "<html" not in response.text
+    assert "该考生还没有照片，不能人工确认：请先上传照片" in response.text
+    assert re.search(r'<input type="file" id="queue-photo-file"[^>]* autofocus>', response.text)
+    assert Candidate.get_by_id(candidate.id).status == VERIFIED
 
 
 def test_the_stage_says_when_the_candidate_left_and_moves_on(client, staff, waiting, make_user):

@@ -12,6 +12,7 @@ from . import Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, 
 
 bp = Blueprint("confirm_queue", __name__, url_prefix="/candidates/queue")
 EMPTY = "当前筛选条件下没有认证通过、待人工确认的考生"
+NO_PHOTO = "该考生还没有照片，不能人工确认：请先上传照片（选择照片文件，或把照片拖到这里）"
 
 
 @bp.context_processor
@@ -56,6 +57,9 @@ def preview(candidate_id):
 def confirm(candidate_id):
     """Enter: 信息准确 for this candidate, then the next one."""
     queue, candidate = _queue_or_now(), get_or_404(Candidate, candidate_id)
+    if candidate.can_confirm and not candidate.photo:
+        # Said where the photo goes, and the upload is focused: Enter must never do nothing silently.
+        return _stage(queue, queue.step(candidate.id), status=422, photo_error=NO_PHOTO)
     try:
         candidate.confirm(by=me())
     except TransitionError as exc:
@@ -73,8 +77,9 @@ def photo(candidate_id):
         ok, message = False, "请选择照片文件"
     else:
         ok, message = photos.attach_photo(candidate, upload.read(), current_app.config["DATA_DIR"], me())
-    return _stage(queue, queue.step(candidate.id), status=200 if ok else 422,
-                  photo_error=None if ok else message, notice=(f"{candidate.name}：{message}", "ok") if ok else None)
+    # Once the photo is in, the focus moves to 信息准确, so Enter confirms (not the file chooser again).
+    return _stage(queue, queue.step(candidate.id), status=200 if ok else 422, photo_error=None if ok else message,
+                  notice=(f"{candidate.name}：{message}", "ok") if ok else None, focus_confirm=ok)
 
 
 @bp.route("/grid", methods=["GET", "POST"])
@@ -110,7 +115,7 @@ def _queue_or_now():
     return ConfirmQueue.from_args(args) or ConfirmQueue(args, came_from=dict(args, page=args["list_page"]))
 
 
-def _stage(queue, step, status=200, push=False, notice=None, photo_error=None):
+def _stage(queue, step, status=200, push=False, notice=None, photo_error=None, focus_confirm=False):
     if step.candidate is not None:
         step.candidate.record_full_id_view(by=me())
     at = step.candidate.id if step.candidate else None
@@ -119,4 +124,5 @@ def _stage(queue, step, status=200, push=False, notice=None, photo_error=None):
     if request.htmx and (push or step.left):
         headers["HX-Push-Url" if push else "HX-Replace-Url"] = url
     return render("confirm_queue/queue.html", block="stage", status=status, headers=headers, queue=queue,
-                  step=step, url=url, photo_error=photo_error, photo_rules=photos.PhotoRules.load())
+                  step=step, url=url, photo_error=photo_error, focus_confirm=focus_confirm,
+                  photo_rules=photos.PhotoRules.load())
