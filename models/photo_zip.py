@@ -279,9 +279,12 @@ def _check_and_store_one(data, rules, data_dir, by, candidate_id):
     result.image = None  # free the decoded picture now
     fix = None
     if not result.ok:
-        mended, _ = propose_fix(data, rules)
+        mended, why = propose_fix(data, rules)
         if mended is not None:
             fix = offer_details(offer(data_dir, mended, by, candidate_id), mended)
+        elif result.width and why:
+            # A picture that 自动修正 could not mend: the user is told why, not left to guess.
+            result.problem += f"（无法自动修正：{why}）"
     return result, path, len(data), fix
 
 

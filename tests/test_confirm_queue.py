@@ -244,3 +244,17 @@ def test_without_a_sort_the_queue_follows_the_lists_default_newest_first(waiting
 def test_a_position_no_column_can_hold_starts_at_the_first(client, staff, waiting):
     response = client.get("/candidates/queue/", query_string={**queue().args, "at": "9" * 25})
     assert response.status_code == 200 and "学生丁" in response.text
+
+
+def test_a_fixable_photo_in_the_queue_is_offered_a_fix_and_stored_only_on_accepting(client, staff, make_candidate):
+    import io
+    from models.photo import demo_jpeg
+    candidate = make_candidate(status=VERIFIED, name="无照片")
+    q = queue(q="")
+    response = client.post(f"/candidates/queue/{candidate.id}/photo", query_string=q.args, headers=HX,
+                           data={"photo": (io.BytesIO(demo_jpeg(500, 500)), "square.jpg")})
+    assert response.status_code == 422 and "照片可以自动修正" in response.text
+    token = re.search(r"/photos/fixes/([0-9a-f]{32})/accept", response.text).group(1)
+    assert Candidate.get_by_id(candidate.id).photo is None
+    assert client.post(f"/photos/fixes/{token}/accept", headers=HX).status_code == 204
+    assert Candidate.get_by_id(candidate.id).photo is not None

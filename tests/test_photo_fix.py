@@ -157,6 +157,7 @@ def test_zip_offers_the_fix_and_stores_nothing_until_accepted(client, login, dat
     found = results(last_job())
     assert found[f"张三-照片/{ID_A}.png"][0] == found[f"{ID_B}.jpg"][0] == "可自动修正"
     assert found[f"{ID_C}.jpg"][0] == "格式不符"
+    assert "无法自动修正：240×330 像素，小于 295×413；照片不能放大" in found[f"{ID_C}.jpg"][1]
     assert "全部修正（2）" in body and "自动修正" in body and "修正后" in body
     assert f"{ID_A}.png" in body  # the file name as uploaded
     assert "重新拍摄或导出该照片" in body  # what to do about the refusal

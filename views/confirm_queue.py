@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app, redirect, request, url_for
 
 from models import photo as photos
+from models.photo_fix import attach_or_offer
 from models.candidate import Candidate, TransitionError
 from models.candidate_fields import CANDIDATE_SHEET
 from models.confirm_queue import QUEUE_ARGS, QUEUE_FILTERS, ConfirmQueue
@@ -74,12 +75,12 @@ def photo(candidate_id):
     queue, candidate = _queue_or_now(), get_or_404(Candidate, candidate_id)
     upload = request.files.get("photo")
     if upload is None or not upload.filename:
-        ok, message = False, "请选择照片文件"
+        ok, message, fix = False, "请选择照片文件", None
     else:
-        ok, message = photos.attach_photo(candidate, upload.read(), current_app.config["DATA_DIR"], me())
+        ok, message, fix = attach_or_offer(candidate, upload.read(), current_app.config["DATA_DIR"], me())
     # Once the photo is in, the focus moves to 信息准确, so Enter confirms (not the file chooser again).
     return _stage(queue, queue.step(candidate.id), status=200 if ok else 422, photo_error=None if ok else message,
-                  notice=(f"{candidate.name}：{message}", "ok") if ok else None, focus_confirm=ok)
+                  notice=(f"{candidate.name}：{message}", "ok") if ok else None, focus_confirm=ok, photo_fix=fix)
 
 
 @bp.route("/grid", methods=["GET", "POST"])
@@ -115,7 +116,7 @@ def _queue_or_now():
     return ConfirmQueue.from_args(args) or ConfirmQueue(args, came_from=dict(args, page=args["list_page"]))
 
 
-def _stage(queue, step, status=200, push=False, notice=None, photo_error=None, focus_confirm=False):
+def _stage(queue, step, status=200, push=False, notice=None, photo_error=None, focus_confirm=False, photo_fix=None):
     if step.candidate is not None:
         step.candidate.record_full_id_view(by=me())
     at = step.candidate.id if step.candidate else None
@@ -124,5 +125,5 @@ def _stage(queue, step, status=200, push=False, notice=None, photo_error=None, f
     if request.htmx and (push or step.left):
         headers["HX-Push-Url" if push else "HX-Replace-Url"] = url
     return render("confirm_queue/queue.html", block="stage", status=status, headers=headers, queue=queue,
-                  step=step, url=url, photo_error=photo_error, focus_confirm=focus_confirm,
+                  step=step, url=url, photo_error=photo_error, focus_confirm=focus_confirm, photo_fix=photo_fix,
                   photo_rules=photos.PhotoRules.load())

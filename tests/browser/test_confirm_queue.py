@@ -131,16 +131,34 @@ def test_a_photo_chosen_or_dropped_inside_the_queue(app, page, login_as, tmp_pat
     expect(stage.get_by_role("alert")).to_contain_text("不能人工确认：请先上传照片")
     expect(page.locator("#queue-photo-file")).to_be_focused()
     assert Candidate.get(Candidate.name == "无照片甲").status == VERIFIED
+    # The other keys still work from there: → moves on, ← comes back.
+    page.keyboard.press("ArrowRight")
+    expect(stage.get_by_role("heading", name="无照片乙")).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    expect(stage.get_by_role("heading", name="无照片甲")).to_be_visible()
     screenshot(page, "confirm-queue-no-photo")
     # The candidate form's photo rules: a picture too small is refused with the measured value.
     small = tmp_path / "small.jpg"
     small.write_bytes(demo_jpeg(200, 260))
     stage.get_by_label("上传照片").set_input_files(str(small))
     expect(stage.get_by_role("alert")).to_contain_text("照片不符合要求")
+    # A photo only in the wrong ratio is offered 自动修正 in place, stored once accepted.
+    square = tmp_path / "square.jpg"
+    square.write_bytes(demo_jpeg(500, 500, seed=2))
+    stage.get_by_label("上传照片").set_input_files(str(square))
+    expect(stage.get_by_text("照片可以自动修正")).to_be_visible()
+    expect(stage.get_by_role("img", name="无照片甲 修正后")).to_be_visible()
+    screenshot(page, "confirm-queue-photo-fix")
+    assert Candidate.get(Candidate.name == "无照片甲").photo is None
+    stage.get_by_role("button", name="自动修正").click()
+    expect(stage.get_by_role("img", name="无照片甲的照片")).to_be_visible()
+    assert Candidate.get(Candidate.name == "无照片甲").photo is not None
+    # A photo that passes is stored at once, and the focus is on 信息准确: Enter confirms.
     good = tmp_path / "good.jpg"
     good.write_bytes(demo_jpeg(seed=3))
-    stage.get_by_label("上传照片").set_input_files(str(good))
-    expect(stage.get_by_role("img", name="无照片甲的照片")).to_be_visible()
+    stage.get_by_label("更换照片").set_input_files(str(good))
+    expect(page.locator("#notice")).to_contain_text("无照片甲：照片已保存")
+    expect(stage.get_by_role("button", name="信息准确")).to_be_focused()
     page.keyboard.press("Enter")
     expect(stage.get_by_role("heading", name="无照片乙")).to_be_visible()
 
