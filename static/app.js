@@ -68,9 +68,12 @@
     var action = QUEUE_KEYS[event.key];
     var d = dialog();
     if (!action || !document.querySelector("[data-queue]") || (d && d.open)) { return; }
-    if (event.ctrlKey || event.metaKey || event.altKey || event.target.closest("input, select, textarea")) { return; }
-    // Enter on a focused button or link already activates it.
-    if (event.key === "Enter" && event.target.closest("button, a, summary, label")) { return; }
+    // The photo's file input is not typed in (the queue focuses it when a photo is missing): only Enter,
+    // which opens its file chooser, is left to it.
+    var typing = event.target.closest("input:not([type=file]), select, textarea");
+    if (event.ctrlKey || event.metaKey || event.altKey || typing) { return; }
+    // Enter on a focused button, link or file input already activates it.
+    if (event.key === "Enter" && event.target.closest("button, a, summary, label, input")) { return; }
     var button = document.querySelector('[data-key="' + action + '"]');
     if (button && !button.disabled) {
       event.preventDefault();
