@@ -77,13 +77,22 @@ def _dismiss(dialog):
 
 
 def confirm_action(page, action, *question):
-    """Answer CertDesk's confirmation: it names `action` (title and button) and says each of `question`."""
+    """Answer CertDesk's confirmation with `action`: it names the action (title and button) and says each
+    of `question`."""
+    _answer(page, action, question, action)
+
+
+def cancel_action(page, action, *question):
+    """Answer CertDesk's confirmation of `action` with 取消, after checking what it says."""
+    _answer(page, action, question, "取消")
+
+
+def _answer(page, action, question, choice):
     box = page.locator("#confirm-dialog")
-    expect(box).to_be_visible()
     expect(box.get_by_role("heading")).to_have_text(action)
     for words in question:
         expect(box).to_contain_text(words)
-    box.get_by_role("button", name=action, exact=True).click()
+    box.get_by_role("button", name=choice, exact=True).click()
     expect(box).to_be_hidden()
 
 

@@ -10,17 +10,7 @@ from models.pilot import PilotCertificate
 from models.quota import Quota
 from models.site import ENABLED, PENDING, Site
 from models.user import ADMIN, REVIEWER, STAFF, User
-from tests.browser.conftest import confirm_action
-
-
-def cancel_action(page, action, *question):
-    """Open CertDesk's confirmation for `action`, check what it says, and choose 取消."""
-    box = page.locator("#confirm-dialog")
-    expect(box.get_by_role("heading")).to_have_text(action)
-    for words in question:
-        expect(box).to_contain_text(words)
-    box.get_by_role("button", name="取消").click()
-    expect(box).to_be_hidden()
+from tests.browser.conftest import cancel_action, confirm_action
 
 
 def test_deleting_a_candidate_from_the_list_asks_first(page, login_as, world):
