@@ -123,6 +123,44 @@
     });
   });
 
+  // A narrow screen folds the navigation behind 菜单 (templates/base.html).
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-nav-toggle]");
+    if (toggle) { toggle.setAttribute("aria-expanded", String(toggle.getAttribute("aria-expanded") !== "true")); }
+  });
+
+  // The print header (templates/base.html) says what the printed list shows: each filter that narrows it
+  // (label and the chosen text, not the value: a certificate's id means nothing on paper), the page of how
+  // many rows, and the date. Written whenever the list changes, so it is ready before anyone prints.
+  function labelOf(field) {
+    var label = field.closest("label");
+    var first = label && label.firstChild;
+    return first && first.nodeType === Node.TEXT_NODE ? first.textContent.trim() : "";
+  }
+  function describeFilters() {
+    var out = document.querySelector("[data-print-filter]");
+    if (!out) { return; }
+    var parts = [];
+    document.querySelectorAll(".content form").forEach(function (form) {
+      if (!form.matches(".filters") && !form.querySelector(".filters")) { return; }
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (!field.name || !field.value || /^(hidden|submit|button)$/.test(field.type)) { return; }
+        if ((field.type === "checkbox" || field.type === "radio") && !field.checked) { return; }
+        if (field.type === "checkbox") { parts.push(field.closest("label").textContent.trim()); return; }
+        var text = field.tagName === "SELECT" ? field.options[field.selectedIndex].text : field.value;
+        parts.push(field.type === "radio" ? text : (labelOf(field) + " " + text).trim());
+      });
+    });
+    var pager = document.querySelector(".content .pager .muted");
+    out.textContent = "筛选：" + (parts.length ? parts.join("；") : "全部") + (pager ? "。" + pager.textContent.trim() : "");
+    var today = new Date();
+    document.querySelector("[data-print-date]").textContent = "打印日期 " + today.getFullYear() + "-" +
+      String(today.getMonth() + 1).padStart(2, "0") + "-" + String(today.getDate()).padStart(2, "0");
+  }
+  document.addEventListener("DOMContentLoaded", describeFilters);
+  document.addEventListener("htmx:afterSettle", describeFilters);
+  window.addEventListener("beforeprint", describeFilters);
+
   // 上传学生照片: a form with a <progress data-upload-progress> shows how much of the file has been sent.
   document.addEventListener("htmx:xhr:progress", function (event) {
     var bar = event.target.querySelector && event.target.querySelector("[data-upload-progress]");
