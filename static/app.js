@@ -140,9 +140,10 @@
   function describeFilters() {
     var out = document.querySelector("[data-print-filter]");
     if (!out) { return; }
-    var parts = [];
+    var parts = [], filtered = false;
     document.querySelectorAll(".content form").forEach(function (form) {
       if (!form.matches(".filters") && !form.querySelector(".filters")) { return; }
+      filtered = true;
       Array.prototype.forEach.call(form.elements, function (field) {
         if (!field.name || !field.value || /^(hidden|submit|button)$/.test(field.type)) { return; }
         if ((field.type === "checkbox" || field.type === "radio") && !field.checked) { return; }
@@ -152,7 +153,8 @@
       });
     });
     var pager = document.querySelector(".content .pager .muted");
-    out.textContent = "筛选：" + (parts.length ? parts.join("；") : "全部") + (pager ? "。" + pager.textContent.trim() : "");
+    var filter = filtered ? "筛选：" + (parts.length ? parts.join("；") : "全部") : "";
+    out.textContent = [filter, pager ? pager.textContent.trim() : ""].filter(Boolean).join("。");
     var today = new Date();
     document.querySelector("[data-print-date]").textContent = "打印日期 " + today.getFullYear() + "-" +
       String(today.getMonth() + 1).padStart(2, "0") + "-" + String(today.getDate()).padStart(2, "0");

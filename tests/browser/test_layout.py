@@ -110,3 +110,12 @@ def test_every_list_prints_without_navigation_filters_or_buttons(page, login_as,
     expect(page.locator("main .btn:visible")).to_have_count(0)
     expect(page.locator("main select:visible, main input:visible")).to_have_count(0)
     expect(page.locator("main table.table").first).to_be_visible()
+
+
+def test_the_roster_print_view_is_styled_on_screen(page, login_as, college):
+    """颁证名单's print view once rendered unstyled on screen: its rules sat inside an unclosed @media print."""
+    login_as(STAFF)
+    page.goto("/awards/roster/print")
+    expect(page.locator(".print-toolbar")).to_have_css("display", "flex")
+    expect(page.locator("table.roster th").first).to_have_css("border-top-style", "solid")
+    expect(page.locator(".roster-sheet h1")).to_have_css("text-align", "center")
