@@ -73,15 +73,21 @@
       closeDialog(d);
     }
   }, true);
-  // A click on the backdrop lands on the <dialog> itself (its content fills it edge to edge). Only a press
-  // that also began there counts: selecting text in a field and releasing outside must not close it.
-  var pressedOn = null;
-  document.addEventListener("mousedown", function (event) { pressedOn = event.target; });
-  document.addEventListener("click", function (event) {
+  // A click on the backdrop lands on the <dialog> itself, outside its box (inside it, it is the dialog's own
+  // scrollbar). Only a press that also began there counts: selecting text in a field and releasing outside
+  // must not close it.
+  function onBackdrop(event) {
     var d = event.target;
-    if (d.tagName === "DIALOG" && d.open && pressedOn === d) {
-      if (d.id === "confirm-dialog") { d.close(""); } else { closeDialog(d); }
-    }
+    if (d.tagName !== "DIALOG" || !d.open) { return false; }
+    var box = d.getBoundingClientRect();
+    return event.clientX < box.left || event.clientX > box.right || event.clientY < box.top || event.clientY > box.bottom;
+  }
+  var pressedOnBackdrop = false;
+  document.addEventListener("mousedown", function (event) { pressedOnBackdrop = onBackdrop(event); });
+  document.addEventListener("click", function (event) {
+    if (!pressedOnBackdrop || !onBackdrop(event)) { return; }
+    var d = event.target;
+    if (d.id === "confirm-dialog") { d.close(""); } else { closeDialog(d); }
   });
 
   // Content swapped into the shared <dialog> opens it as a modal; a 2xx answer there is the saved state.
