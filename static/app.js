@@ -114,6 +114,9 @@
       if (d) { closeDialog(d); }
     }
     if (event.target.closest("[data-print]")) { window.print(); }
+    // A narrow screen folds the navigation behind 菜单 (templates/base.html).
+    var menu = event.target.closest("[data-nav-toggle]");
+    if (menu) { menu.setAttribute("aria-expanded", String(menu.getAttribute("aria-expanded") !== "true")); }
     var toggle = event.target.closest("[data-check-all]");
     if (toggle) {
       document.querySelectorAll(toggle.getAttribute("data-check-all")).forEach(function (box) {
@@ -127,12 +130,6 @@
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {
       if (!menu.contains(event.target) || event.target.closest(".menu-item")) { menu.open = false; }
     });
-  });
-
-  // A narrow screen folds the navigation behind 菜单 (templates/base.html).
-  document.addEventListener("click", function (event) {
-    var toggle = event.target.closest("[data-nav-toggle]");
-    if (toggle) { toggle.setAttribute("aria-expanded", String(toggle.getAttribute("aria-expanded") !== "true")); }
   });
 
   // The print header (templates/base.html) says what the printed list shows: each filter that narrows it
