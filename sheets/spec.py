@@ -229,8 +229,8 @@ class SheetSpec(Form):
         return [c for c in self.columns if c.required]
 
     def count(self, number):
-        """`number` rows in words: 3 名考生, 3 条待颁证记录."""
-        return f"{number} {self.unit}{self.noun}"
+        """`number` rows in words: 3 名考生, 2,997 条待颁证记录."""
+        return f"{number:,} {self.unit}{self.noun}"
 
     def narrowed(self, **choices):
         """This spec with the dropdowns of some columns (by key) given: a file for one case offers only

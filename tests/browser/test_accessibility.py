@@ -133,3 +133,17 @@ def test_home_with_its_lazy_panels_loaded_has_no_wcag_violations(page, login_as,
     expect(page.get_by_role("dialog")).to_be_visible()
     found += violations(page)
     assert not found, "\n".join(found)
+
+
+def test_phone_width_with_the_menu_open_and_a_confirmation_has_no_wcag_violations(page, login_as, demo):
+    page.set_viewport_size({"width": 400, "height": 800})
+    login_as(STAFF)
+    found = check_pages(page, ["/candidates/", "/sites/", "/awards/"])
+    page.get_by_role("button", name="菜单").click()
+    expect(page.get_by_role("navigation", name="主导航")).to_be_visible()
+    found += violations(page)
+    page.goto("/candidates/")
+    page.locator("#results").get_by_role("button", name="删除").first.click()
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    found += violations(page)
+    assert not found, "\n".join(found)

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from models.award import AwardRecord
 from models.site import PENDING, Site
 from models.user import REVIEWER, STAFF, User
-from tests.browser.conftest import load_every_panel, log_in, screenshot
+from tests.browser.conftest import confirm_action, load_every_panel, log_in, screenshot
 from tests.conftest import PASSWORD, other_candidates
 
 SIZES = [(1366, 768), (1024, 768), (400, 800)]
@@ -78,8 +78,8 @@ def test_reviewer_approves_a_site_on_the_list_and_the_badge_drops(page, login_as
     login_as(REVIEWER)
     expect(nav_link(page, "考核站点")).to_contain_text("1 待审核")
     nav_link(page, "考核站点").click()
-    page.once("dialog", lambda confirm: confirm.accept())
     page.locator("#results").get_by_role("row").filter(has_text="新机房").get_by_role("button", name="审核通过").click()
+    confirm_action(page, "审核通过", "新机房")
     expect(page.locator("#results").get_by_role("row").filter(has_text="新机房")).to_contain_text("已启用")
     expect(page.locator("#nav-badge-sites")).to_be_empty()
     assert page.js_errors == []
