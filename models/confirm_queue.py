@@ -13,7 +13,7 @@ from peewee import Tuple
 from .candidate import ACCURATE, DEFAULT_SORT, VERIFIED, Candidate
 from .db import now
 
-QUEUE_FILTERS = ("q", "department", "major", "has_photo", "sort")
+QUEUE_FILTERS = ("q", "department", "major", "class_name", "has_photo", "sort")
 
 
 def parse_since(text):

@@ -46,3 +46,12 @@ def test_a_version_2_database_gains_the_index_for_the_home_pages_counts(app):
     SchemaVersion.update(version=2).execute()
     assert models.init_schema() == (2, CURRENT_VERSION)
     assert "candidate_status_department_class_name" in {i.name for i in models.db.get_indexes("candidate")}
+
+
+def test_a_version_3_database_gains_the_index_for_the_candidate_lists_cascading_filters(app):
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+    migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
+    migrate(migrator.drop_index("candidate", "candidate_department_major_class_name"))
+    SchemaVersion.update(version=3).execute()
+    assert models.init_schema() == (3, CURRENT_VERSION)
+    assert "candidate_department_major_class_name" in {i.name for i in models.db.get_indexes("candidate")}
