@@ -5,7 +5,8 @@ from models import photo as photos
 from models.photo_fix import attach_or_offer
 from models.audit import AuditEvent
 from models.award import AwardRecord
-from models.candidate import AUTHENTICABLE, DEFAULT_SORT, LIST_FILTERS, PENDING, STATUSES, Candidate, TransitionError
+from models.candidate import (AUTHENTICABLE, CASCADE, DEFAULT_SORT, LIST_FILTERS, PENDING, STATUSES, Candidate,
+                              TransitionError)
 from models.candidate_fields import CANDIDATE_SHEET
 from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue
 from models.identity import identity_problems, implied_by_number
@@ -32,8 +33,12 @@ def index():
     """考生管理: search, filters, sorting and paging kept in the URL; htmx gets only the results block (and
     the 专业 / 班级 choices the 院系 chosen allows, out of band)."""
     filters, choices = _filters_and_choices(request.args)
+    context = _list_context(filters)
+    # A 专业 or 班级 dropped by the cascade leaves the address htmx is about to push: push the one shown.
+    dropped = any(request.args.get(name, "").strip() and not filters[name] for name in CASCADE)
+    headers = {"HX-Push-Url": url_for(".index", **context["args"])} if dropped else None
     return render("candidates/list.html", block="results", partial=wants_partial(), choices=choices,
-                  **_list_context(filters))
+                  headers=headers, **context)
 
 
 @bp.route("/counts")
