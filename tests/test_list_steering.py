@@ -139,7 +139,7 @@ def test_export_drops_a_class_of_another_department_as_the_list_does(client, sta
 
 def test_bulk_authenticate_of_the_filter_takes_only_the_class(client, staff, college):
     dialog = client.get("/candidates/bulk-authenticate?class_name=计应2301", headers=HX).get_data(as_text=True)
-    assert "全部 <strong>3</strong> 名考生" in dialog
+    assert "当前筛选结果（班级：计应2301）的全部 <strong>3</strong> 名考生" in dialog
     assert 'name="class_name" value="计应2301"' in dialog
     client.post("/candidates/bulk-authenticate", data={"class_name": "计应2301", "scope": "all"}, headers=HX)
     done = Candidate.select().where(Candidate.status.in_((VERIFIED, REJECTED)))
