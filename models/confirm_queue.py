@@ -19,7 +19,7 @@ from .candidate import ACCURATE, DEFAULT_SORT, STATUSES, VERIFIED, Candidate
 from .db import is_sqlite, now
 from .normalise import whole_number
 
-QUEUE_FILTERS = ("q", "department", "major", "has_photo", "sort")
+QUEUE_FILTERS = ("q", "department", "major", "class_name", "has_photo", "sort")
 # Everything a queue's URL holds: its filters, the list's status tab and page it came from (for 返回考生管理;
 # `list_page`, as the grid has pages of its own), its start and its total.
 QUEUE_ARGS = QUEUE_FILTERS + ("status", "list_page", "since", "total")
@@ -85,7 +85,7 @@ class ConfirmQueue:
         """The filter's candidates in the list's order, compared so that the sort's index is walked."""
         f = self.filters
         query = Candidate.filtered(q=f["q"], sort=self.sort)
-        for name in ("department", "major"):
+        for name in ("department", "major", "class_name"):
             if f[name]:
                 query = query.where(_unindexed(getattr(Candidate, name)) == f[name])
         if f["has_photo"] in ("0", "1"):

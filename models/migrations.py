@@ -26,8 +26,16 @@ def _progress_index(migrator):
     return [migrator.add_index("candidate", ("status", "department", "class_name"), False)]
 
 
+def _cascade_index(migrator):
+    """v4: an index on (院系, 专业, 班级) that finds the candidate list's cascading filter choices a value at
+    a time (kept if it is there already)."""
+    if "candidate_department_major_class_name" in {index.name for index in db.get_indexes("candidate")}:
+        return []
+    return [migrator.add_index("candidate", ("department", "major", "class_name"), False)]
+
+
 # STEPS[i] upgrades a database from version i+1 to version i+2. Version 1 is the first released schema.
-STEPS = [_session_version, _progress_index]
+STEPS = [_session_version, _progress_index, _cascade_index]
 
 CURRENT_VERSION = 1 + len(STEPS)
 

@@ -122,7 +122,7 @@ def test_list_pages_fifty_rows_and_keeps_filters_in_the_pager_links(client, staf
                  department="信息工程学院") for i in range(55)]
     Candidate.insert_many(rows).execute()
     body = client.get("/candidates/?department=信息工程学院").get_data(as_text=True)
-    assert "共 55 条，第 1 / 2 页" in body
+    assert "共 55 名考生，第 1 / 2 页" in body
     assert "/candidates/?department=%E4%BF%A1%E6%81%AF%E5%B7%A5%E7%A8%8B%E5%AD%A6%E9%99%A2&amp;page=2" in body
     body = client.get("/candidates/?department=信息工程学院&page=2", headers=HX).get_data(as_text=True)
     assert body.count('class="row-check"') == 5

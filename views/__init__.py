@@ -118,12 +118,18 @@ def render(template, block=None, status=200, headers=None, **context):
     return response
 
 
-class Page:
-    """One page of a query's results, with what a pager needs."""
+# The page sizes a list offers (每页 20 / 50 / 100 / 200 条), kept in the URL as `per_page`.
+PAGE_SIZES = (20, 50, 100, 200)
 
-    def __init__(self, query, page, per_page=50):
+
+class Page:
+    """One page of a query's results, with what a pager needs. `size` is the list's usual page size: a
+    URL that asks for it carries no `per_page`."""
+
+    def __init__(self, query, page, per_page=50, size=None):
         self.total = query.count()
         self.per_page = per_page
+        self.size = size or per_page
         self.pages = max(1, ceil(self.total / per_page))
         self.page = min(max(1, page), self.pages)
         self.items = list(query.paginate(self.page, per_page))
@@ -135,6 +141,22 @@ class Page:
     @property
     def has_next(self):
         return self.page < self.pages
+
+    @property
+    def sizes(self):
+        return sorted({*PAGE_SIZES, self.size})
+
+    @property
+    def size_arg(self):
+        """What a link keeps of the page size: nothing when it is the list's usual one."""
+        return {} if self.per_page == self.size else {"per_page": self.per_page}
+
+
+def paged(query, size=50):
+    """The page of `query` that the URL's `page` and `per_page` ask for; a page size not offered, or a page
+    that is not a number, falls back to the list's size and page 1 (a page past the end shows the last)."""
+    per_page = request.args.get("per_page", size, type=int)
+    return Page(query, page_arg(), per_page if per_page in PAGE_SIZES else size, size)
 
 
 def page_arg():

@@ -8,7 +8,7 @@ from models.audit import ACTION_LABELS, AuditEvent
 from models.normalise import day_or_none
 from models.user import ADMIN, User
 
-from . import Page, list_filters, me, page_arg, render, roles
+from . import list_filters, me, paged, render, roles
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -34,7 +34,7 @@ def audit_log():
         query = query.where(AuditEvent.at >= day)
     if day := day_or_none(filters["date_to"]):
         query = query.where(AuditEvent.at < day + timedelta(days=1))
-    return render("admin/audit.html", block="results", page=Page(query, page_arg()),
+    return render("admin/audit.html", block="results", page=paged(query),
                   filters=filters, actions=ACTION_LABELS)
 
 

@@ -19,7 +19,7 @@ from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
 
-from . import (xlsx_response, Page, get_or_404, given, hx_events, id_list, list_filters, me, page_arg, posted, refused, render,
+from . import (xlsx_response, get_or_404, given, hx_events, id_list, list_filters, me, paged, posted, refused, render,
                roles, wants_partial)
 from .photos import photo_response
 
@@ -41,7 +41,7 @@ def index():
     if filters["site"] not in {str(s.id) for s in sites}:
         filters["site"] = ""  # a site of another certificate than the one just chosen
     return render("awards/list.html", block="results", filters=filters,
-                  page=Page(AwardRecord.filtered(me(), **filters), page_arg()),
+                  page=paged(AwardRecord.filtered(me(), **filters)),
                   counts=AwardRecord.status_counts(AwardRecord.filtered(me(), **dict(filters, status=""))),
                   certificates=Certificate.ordered(), sites=sites, site_oob=wants_partial(),
                   statuses=STATUSES, levels=LEVELS, summary=_summary(filters))
@@ -142,7 +142,7 @@ def readiness_check():
     """颁证前检查: for a certificate level and a selection, the summary and a page of candidates, ✓ or ✗ each."""
     pairs = _pairs()
     args, check = _readiness(pairs)
-    page = Page(check.where(args["show"]), page_arg()) if check else None
+    page = paged(check.where(args["show"])) if check else None
     here = given(dict(args, show=""))  # what the page's links keep
     return render("awards/readiness.html", block="checks", args=args, here=here, check=check, page=page,
                   summary=check.summary() if check else None, rows=check.check(page.items) if check else [],

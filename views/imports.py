@@ -13,7 +13,7 @@ from models.user import ADMIN, STAFF
 from sheets.export import build_export
 from sheets.template import build_template
 
-from . import xlsx_response, Page, get_or_404, given, hx_events, list_filters, me, page_arg, refused, render, roles
+from . import xlsx_response, get_or_404, given, hx_events, list_filters, me, paged, refused, render, roles
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -144,7 +144,7 @@ def history():
     ImportBatch.reconcile()
     kind = request.args.get("kind") if request.args.get("kind") in IMPORTERS else None
     state = list_filters(("status",))["status"]
-    page = Page(ImportBatch.history(kind, status=state), page_arg(), 30)
+    page = paged(ImportBatch.history(kind, status=state), 30)
     ImportBatch.read_undo_blockers(page.items)
     args = {key: value for key, value in (("kind", kind), ("status", state)) if value}
     return render("imports/history.html", block="results", page=page, kind=kind, state=state, args=args,
@@ -170,6 +170,7 @@ def undo(batch_id):
 def export_candidates():
     """导出: the filtered candidate list in the template's layout (full ID numbers; audited)."""
     filters = list_filters(LIST_FILTERS)
+    Candidate.cascade_choices(filters)  # drops a 专业 or 班级 the chosen 院系 does not have, as the list does
     query = Candidate.filtered(**dict(filters, sort=filters["sort"] or DEFAULT_SORT))
     body = build_export(CANDIDATE_SHEET, query.iterator())
     audit.record_download("candidate.export", query.count(), filters=given(dict(filters, sort="")), by=me(),

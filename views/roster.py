@@ -10,7 +10,7 @@ from models.catalog import LEVELS, Certificate
 from models.user import ADMIN, STAFF
 from sheets.export import build_export
 
-from . import xlsx_response, Page, given, list_filters, me, page_arg, render, roles
+from . import xlsx_response, given, list_filters, me, paged, render, roles
 
 bp = Blueprint("roster", __name__, url_prefix="/awards/roster")
 
@@ -20,7 +20,7 @@ bp = Blueprint("roster", __name__, url_prefix="/awards/roster")
 def index():
     """颁证名单 on screen: filters in the URL, ID numbers masked; htmx gets only the results block."""
     filters = list_filters(roster.FILTERS)
-    page = Page(roster.issued(me(), **filters), page_arg())
+    page = paged(roster.issued(me(), **filters))
     return render("roster/index.html", block="results", filters=filters, given=given(filters), page=page,
                   rows=list(roster.rows(page.items, start=(page.page - 1) * page.per_page + 1)),
                   columns=roster.ROSTER_SHEET.columns, certificates=Certificate.ordered(), levels=LEVELS,

@@ -48,7 +48,7 @@ def test_a_todo_line_leads_to_its_filtered_list(page, login_as, demo):
     count = line.locator(".todo-count").inner_text()
     line.get_by_role("link").click()
     expect(page.get_by_role("heading", name="考生管理")).to_be_visible()
-    expect(page.locator(".pager")).to_contain_text(f"共 {count} 条")
+    expect(page.locator(".pager")).to_contain_text(f"共 {count} 名考生")
 
 
 def test_reviewer_issues_a_record_on_the_list_and_the_badge_drops(page, login_as, world):

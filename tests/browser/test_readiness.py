@@ -71,7 +71,7 @@ def test_a_count_lists_its_candidates_and_only_not_ready_filters_the_table(page,
     checks = page.locator("#checks")
     expect(checks.locator(".readiness-panel")).to_contain_text("共 60 名考生")
     expect(checks.locator("tbody tr")).to_have_count(50)
-    expect(checks.get_by_role("navigation", name="分页")).to_contain_text("共 60 条，第 1 / 2 页")
+    expect(checks.get_by_role("navigation", name="分页")).to_contain_text("共 60 名考生，第 1 / 2 页")
     screenshot(page, "readiness-summary-and-table")
 
     page.get_by_label("只看未就绪").check()
