@@ -8,6 +8,7 @@ from .import_batch import ImportBatch
 from .job import Job
 from .login_throttle import LoginThrottle
 from .migrations import SchemaVersion, upgrade
+from .name_index import drop as drop_name_index
 from .numbering import NumberSequence
 from .pilot import PilotCertificate
 from .quota import Quota
@@ -31,4 +32,5 @@ def init_schema():
 
 def drop_all():
     """Drop every table (tests use this to give each test a clean PostgreSQL schema)."""
+    drop_name_index()
     db.drop_tables([SchemaVersion] + ALL_MODELS[::-1], safe=True, cascade=not is_sqlite())
