@@ -76,7 +76,7 @@ def cases(sample):
         ("search surname 1 char", {"q": name[0]}),
         ("search given name", {"q": name[1:]}),
         ("search pinyin initials", {"q": sample.name_initials[:2]}),
-        ("search full pinyin", {"q": sample.name_spelled}),
+        ("search full pinyin", {"q": sample.name_pinyin}),
         ("search ID prefix 10", {"q": sample.id_number[:10]}),
         ("search ID whole", {"q": sample.id_number}),
         ("search ID last 4", {"q": sample.id_number[-4:]}),

@@ -106,13 +106,21 @@ class Candidate(BaseModel):
 
     def save(self, *args, **kwargs):
         self.__data__.update(search_keys(self.name, self.id_number))
-        return super().save(*args, **kwargs)
+        new = self.id is None
+        with db.atomic():
+            saved = super().save(*args, **kwargs)
+            if new:
+                name_index.index_new(self.id)
+        return saved
 
     @classmethod
     def bulk_add(cls, rows):
-        """Insert many candidates (dicts of field values) through bulk_insert, their search columns filled;
-        inside the caller's transaction. Returns the number of rows."""
-        return bulk_insert(cls, (dict(row, **search_keys(row["name"], row["id_number"])) for row in rows))
+        """Insert many candidates (dicts of field values) through bulk_insert, their search columns filled
+        and the name index told; inside the caller's transaction. Returns the number of rows."""
+        first = (cls.select(fn.MAX(cls.id)).scalar() or 0) + 1
+        count = bulk_insert(cls, (dict(row, **search_keys(row["name"], row["id_number"])) for row in rows))
+        name_index.index_new(first)
+        return count
 
     @property
     def masked_id(self):

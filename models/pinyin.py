@@ -1,17 +1,21 @@
 """A name's pinyin, for sorting the candidate list and finding a name by its initials or its spelling.
 
-pypinyin's own lazy_pinyin() costs ~50 µs a name (phrase segmentation and style conversion), which
-would add half a second to an import of 10,000 rows. A name is a surname and one or two characters, so
-this reads pypinyin's two tables directly: the given name as a whole from its phrase table when it is
-a known word (重阳 → chong yang), else each character's first reading, and the surname from SURNAMES
-first, because a surname is often read differently from the same character in a word (曾 zeng, not
-ceng). About 3 µs a name.
+The readings come from pypinyin's character table (pinyin_dict.json: each character's readings, the
+most common first), read directly rather than through `import pypinyin`: the package loads its phrase
+table too, ~200,000 small lists that cost 50 MB in every process and ~0.15 s in each full garbage
+collection, and lazy_pinyin() costs ~50 µs a name (half a second on an import of 10,000 rows). A name
+is read a character at a time (~3 µs a name), the surname from SURNAMES first, because a surname is
+often read differently from the same character elsewhere (曾 zeng, not ceng).
 """
+import importlib.util
+import json
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
-from pypinyin.phrases_dict import phrases_dict
-from pypinyin.pinyin_dict import pinyin_dict
+_TABLE = Path(importlib.util.find_spec("pypinyin").submodule_search_locations[0]) / "pinyin_dict.json"
+# {code point as text: "zhāng,zhàng"}
+READINGS = json.loads(_TABLE.read_text(encoding="utf-8"))
 
 # Surnames whose reading differs from the character's first reading in pypinyin's table, and compound
 # surnames; pypinyin has no surname mode.
@@ -27,6 +31,7 @@ SURNAMES = {
     "乐正": "yue zheng", "仉督": "zhang du", "中行": "zhong hang", "拓跋": "tuo ba",
 }
 
+
 def _plain(reading):
     """Tone marks off, ü as v (as typed on a pinyin keyboard: lv for 吕)."""
     reading = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
@@ -36,18 +41,14 @@ def _plain(reading):
 @lru_cache(maxsize=None)
 def _char(c):
     """One character's first reading without tones; a letter or digit as itself; "" for anything else."""
-    readings = pinyin_dict.get(ord(c))
+    readings = READINGS.get(str(ord(c)))
     if readings:
         return _plain(readings.split(",")[0])
     return c.lower() if c.isascii() and c.isalnum() else ""
 
 
 def _word(text):
-    """Syllables of a run of Chinese characters: the phrase table's when it knows the run, else per character;
-    a run of Latin letters or digits is one syllable."""
-    known = phrases_dict.get(text)
-    if known and len(known) == len(text):
-        return [_plain(reading[0]) for reading in known]
+    """Syllables of a text: one a Chinese character, one a run of Latin letters or digits."""
     syllables, latin = [], ""
     for c in text:
         reading = _char(c)
@@ -74,6 +75,7 @@ def syllables(name):
     return ([surname] if surname else []) + _word(name[1:])
 
 
+@lru_cache(maxsize=65536)
 def name_keys(name):
     """The candidate's stored search and sort columns for a name.
 
@@ -85,6 +87,7 @@ def name_keys(name):
       from their start.
     name_chars: the name's characters separated by spaces, the text the name's full-text index reads,
       so that every character is a word and a phrase of characters matches a part of the name.
+    Cached (names repeat: 张伟); callers copy the dict before changing it.
     """
     spelled = syllables(name or "")
     chars = [c for c in (name or "").lower() if c.isalnum()]
