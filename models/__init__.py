@@ -3,7 +3,7 @@ from .audit import AuditEvent
 from .award import AwardRecord
 from .candidate import Candidate
 from .catalog import Certificate, Organisation
-from .db import db, is_sqlite
+from .db import db, is_sqlite, refresh_statistics
 from .import_batch import ImportBatch
 from .job import Job
 from .login_throttle import LoginThrottle
@@ -26,6 +26,7 @@ ALL_MODELS += [LoginThrottle]
 def init_schema():
     """Create or upgrade the schema to the current version."""
     result = upgrade(ALL_MODELS)
+    refresh_statistics()
     Job.mark_interrupted()
     return result
 
