@@ -26,7 +26,7 @@ ALL_MODELS += [LoginThrottle]
 def init_schema():
     """Create or upgrade the schema to the current version."""
     result = upgrade(ALL_MODELS)
-    refresh_statistics()
+    refresh_statistics(ALL_MODELS)
     Job.mark_interrupted()
     return result
 

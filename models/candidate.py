@@ -120,8 +120,7 @@ class Candidate(BaseModel):
         first = (cls.select(fn.MAX(cls.id)).scalar() or 0) + 1
         count = bulk_insert(cls, (dict(row, **search_keys(row["name"], row["id_number"])) for row in rows))
         name_index.index_new(first)
-        if count >= 1000:
-            refresh_statistics()
+        refresh_statistics([cls])
         return count
 
     @property

@@ -12,7 +12,7 @@ from models.db import db
 from models.migrations import CURRENT_VERSION, SchemaVersion
 from models.pinyin import name_keys, syllables
 from tests import sheetfiles as sf
-from tests.test_candidates import form, valid_id
+from tests.test_candidates import form, staff, valid_id  # noqa: F401 (staff is a fixture)
 
 HX = {"HX-Request": "true"}
 NUMBERS = iter(range(100, 999))
@@ -21,11 +21,6 @@ NUMBERS = iter(range(100, 999))
 @pytest.fixture
 def app_config(app_config):
     return dict(app_config, JOBS_INLINE=True)
-
-
-@pytest.fixture
-def staff(login):
-    return login("staff")
 
 
 @pytest.fixture
