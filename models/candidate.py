@@ -6,7 +6,7 @@ audit event in one transaction. Views never assign a status.
 from functools import reduce
 from operator import or_
 
-from peewee import (CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError,
+from peewee import (SQL, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError,
                     TextField, fn)
 
 from . import audit, name_index, setting
@@ -334,7 +334,7 @@ class Candidate(BaseModel):
         # Not `query or ...`: truth-testing a peewee query runs it and fetches every row.
         base = (query if query is not None else cls.select()).clone()
         rows = (base
-                .select(cls.status, fn.COUNT(cls.id).alias("n"))
+                .select(cls.status, fn.COUNT(SQL("*")).alias("n"))  # not COUNT(id): an index alone answers
                 .order_by()
                 .group_by(cls.status)
                 .tuples())

@@ -13,6 +13,7 @@ from models.migrations import CURRENT_VERSION, SchemaVersion
 from models.pinyin import name_keys, syllables
 from tests import sheetfiles as sf
 from tests.test_candidates import form, staff, valid_id  # noqa: F401 (staff is a fixture)
+from views import Page
 
 HX = {"HX-Request": "true"}
 NUMBERS = iter(range(100, 999))
@@ -111,6 +112,16 @@ def test_counts_and_export_follow_a_pinyin_search(client, staff, add):
     add("李四")
     body = client.get("/candidates/counts?q=zs", headers=HX).get_data(as_text=True)
     assert '全部 <span class="count">2</span>' in body
+
+
+def test_a_page_past_the_middle_read_from_the_other_end_holds_the_same_rows(app, add):
+    for i in range(7):
+        add("张三" if i % 2 else "李四")  # ties: the id decides, in the sort's direction
+    for sort in ("name", "-name", "-created_at", "status"):
+        query = Candidate.filtered(sort=sort)
+        for number in (1, 2, 3, 4):
+            assert [c.id for c in Page(query, number, per_page=2).items] == \
+                [c.id for c in query.paginate(number, 2)], (sort, number)
 
 
 # ---- kept right on every write path ----------------------------------------------------------------------
