@@ -396,8 +396,9 @@ class Candidate(BaseModel):
     def distinct_values(cls, field):
         """The values a filter dropdown offers (院系, 专业, 班级), sorted.
 
-        Read as a loose index scan (each next value is one index seek past the last), not DISTINCT, which
-        reads every row's entry: ~0.3 ms instead of ~7 ms for 100 classes among 100,000 candidates.
+        Read as a loose index scan (each next value is one index seek past the last): ~0.1 ms for 100
+        班级 among 100,000 candidates, where DISTINCT reads every entry of the index on PostgreSQL, and on
+        SQLite too until it has statistics (~7 ms).
         """
         column, table = f'"{field.column_name}"', f'"{cls._meta.table_name}"'
         rows = db.execute_sql(
