@@ -7,7 +7,7 @@ With DATABASE_URL the bench DROPS AND RECREATES every CertDesk table there: give
 
 Seeds N candidates (default 100,000) through the import's own bulk path (`Candidate.bulk_add`, so the
 pinyin columns and the search index are filled as an import fills them): names drawn from the 100 most
-common surnames and common given names, 6 院系, 18 专业, 432 班级, every status, 70 % with a photo. Then
+common surnames and common given names, 6 院系, 18 专业, 108 班级, every status, 70 % with a photo. Then
 times, in-process with Flask's test client (the whole request: session, queries, template), REQUESTS
 (default 20) requests of each case, as a full page and as the htmx partial that a filter, a sort or
 the search box asks for, and prints p50 and p95 in milliseconds.
