@@ -3,11 +3,12 @@ from .audit import AuditEvent
 from .award import AwardRecord
 from .candidate import Candidate
 from .catalog import Certificate, Organisation
-from .db import db, is_sqlite
+from .db import db, is_sqlite, refresh_statistics
 from .import_batch import ImportBatch
 from .job import Job
 from .login_throttle import LoginThrottle
 from .migrations import SchemaVersion, upgrade
+from .name_index import drop as drop_name_index
 from .numbering import NumberSequence
 from .pilot import PilotCertificate
 from .quota import Quota
@@ -25,10 +26,12 @@ ALL_MODELS += [LoginThrottle]
 def init_schema():
     """Create or upgrade the schema to the current version."""
     result = upgrade(ALL_MODELS)
+    refresh_statistics(ALL_MODELS)
     Job.mark_interrupted()
     return result
 
 
 def drop_all():
     """Drop every table (tests use this to give each test a clean PostgreSQL schema)."""
+    drop_name_index()
     db.drop_tables([SchemaVersion] + ALL_MODELS[::-1], safe=True, cascade=not is_sqlite())

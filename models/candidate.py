@@ -3,13 +3,17 @@
 Every transition is a method here that checks the allowed source state, changes the row and writes the
 audit event in one transaction. Views never assign a status.
 """
-from peewee import (CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError, Select,
+from functools import reduce
+from operator import or_
+
+from peewee import (SQL, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError, Select,
                     TextField, fn)
 
-from . import audit, setting
+from . import audit, name_index, setting
 from .candidate_fields import CANDIDATE_SHEET, KEY_FIELDS
-from .db import BaseModel, TimestampField, db, now, select_in, update_rows
+from .db import BaseModel, TimestampField, bulk_insert, db, now, refresh_statistics, select_in, update_rows
 from .identity import VERIFIERS
+from .pinyin import name_keys
 from .privacy import mask_id
 from .user import User
 
@@ -50,10 +54,24 @@ CASCADE = ("department", "major", "class_name")
 DEFAULT_SORT = "-created_at"  # newest first
 
 
+def search_keys(name, id_number):
+    """The columns the list sorts and searches by, derived from the name and the ID number: written with
+    them on every path (save() and bulk_add())."""
+    return dict(name_keys(name), id_number_reversed=(id_number or "")[::-1])
+
+
 class Candidate(BaseModel):
-    name = CharField(index=True)
+    name = CharField()
     id_type = CharField()
     id_number = CharField(index=True)
+    # Derived by search_keys(): 姓名 sorts by name_sort (pinyin); the search box finds a name by any part
+    # (name_chars, models/name_index.py), its initials or its spelling (from their start), and an ID
+    # number by its start or its end (id_number_reversed from its start).
+    name_sort = CharField(default="", index=True)
+    name_pinyin = CharField(default="", index=True)
+    name_initials = CharField(default="", index=True)
+    name_chars = CharField(default="")
+    id_number_reversed = CharField(default="", index=True)
     gender = CharField()
     birth_date = DateField(null=True)
     ethnicity = CharField(default="")
@@ -89,6 +107,25 @@ class Candidate(BaseModel):
     def label(name, id_number):
         """How a candidate is named in the audit log and messages: the ID masked."""
         return f"{name}（{mask_id(id_number)}）"
+
+    def save(self, *args, **kwargs):
+        self.__data__.update(search_keys(self.name, self.id_number))
+        new = self.id is None
+        with db.atomic():
+            saved = super().save(*args, **kwargs)
+            if new:
+                name_index.index_new(self.id)
+        return saved
+
+    @classmethod
+    def bulk_add(cls, rows):
+        """Insert many candidates (dicts of field values) through bulk_insert, their search columns filled
+        and the name index told; inside the caller's transaction. Returns the number of rows."""
+        first = (cls.select(fn.MAX(cls.id)).scalar() or 0) + 1
+        count = bulk_insert(cls, (dict(row, **search_keys(row["name"], row["id_number"])) for row in rows))
+        name_index.index_new(first)
+        refresh_statistics([cls])
+        return count
 
     @property
     def masked_id(self):
@@ -295,7 +332,7 @@ class Candidate(BaseModel):
         # Not `query or ...`: truth-testing a peewee query runs it and fetches every row.
         base = (query if query is not None else cls.select()).clone()
         rows = (base
-                .select(cls.status, fn.COUNT(cls.id).alias("n"))
+                .select(cls.status, fn.COUNT(SQL("*")).alias("n"))  # not COUNT(id): an index alone answers
                 .order_by()
                 .group_by(cls.status)
                 .tuples())
@@ -313,10 +350,9 @@ class Candidate(BaseModel):
         query = cls.select()
         q = (q or "").strip()
         if q:
-            term = q.upper()
-            query = query.where(
-                (cls.name.contains(q)) | (cls.id_number.startswith(term)) | (cls.id_number.endswith(term))
-                | (cls.student_no.startswith(q)) | (cls.class_name.contains(q)))
+            # The matching ids first, in a subquery, so that SQLite reads each condition's own index and
+            # unites them (MULTI-INDEX OR) instead of walking the sort's index through all rows.
+            query = query.where(cls.id.in_(cls.select(cls.id).where(cls.matching(q))))
         if status in STATUSES:
             query = query.where(cls.status == status)
         if department:
@@ -331,6 +367,25 @@ class Candidate(BaseModel):
             query = query.where(cls.photo.is_null())
         field, descending = cls.sort_key(sort)
         return query.order_by(field.desc() if descending else field.asc(), cls.id.desc() if descending else cls.id)
+
+    @classmethod
+    def matching(cls, q):
+        """The search box: a part of the name (any length), the pinyin initials or spelling from the start
+        (zs, zhangs → 张三; initials are ambiguous: zs is 赵四 too), the start or end of the ID number or
+        the start of the 学号, a part of the 班级. Each through an index: the class names matching are
+        picked from the few distinct ones first."""
+        conditions = [name_index.name_contains(cls, q)]
+        if q.isascii():
+            term = q.upper()
+            letters = "".join(name_index.words(q))
+            conditions += [_starts(cls.id_number, term), _starts(cls.id_number_reversed, term[::-1]),
+                           _starts(cls.student_no, q)]
+            if letters.isalpha():
+                conditions += [_starts(cls.name_initials, letters), _starts(cls.name_pinyin, letters)]
+        classes = [c for c in cls.distinct_values(cls.class_name) if q.lower() in c.lower()]
+        if classes:
+            conditions.append(cls.class_name.in_(classes))
+        return reduce(or_, conditions)
 
     @classmethod
     def sort_key(cls, sort):
@@ -376,8 +431,14 @@ class Candidate(BaseModel):
         return choices
 
 
+def _starts(field, prefix):
+    """`field` starts with `prefix`, as a range both databases read from the field's index (SQLite's LIKE
+    uses an index only when it is case-insensitive, PostgreSQL's only under the C collation)."""
+    return (field >= prefix) & (field < prefix + "\U0010ffff")
+
+
 SORTABLE = {
-    "name": Candidate.name,
+    "name": Candidate.name_sort,
     "status": Candidate.status,
     "class_name": Candidate.class_name,
     "department": Candidate.department,

@@ -121,8 +121,8 @@ class CandidateImporter:
     def save(self, batch, plan, by):
         """Insert the new candidates in chunks and update the changed ones; audited. Returns (created, updated)."""
         at = now()
-        bulk_insert(Candidate, (dict(row.values, status=PENDING, batch_id=batch.id, created_at=at, updated_at=at)
-                                for row in plan.create))
+        Candidate.bulk_add(dict(row.values, status=PENDING, batch_id=batch.id, created_at=at, updated_at=at)
+                           for row in plan.create)
         # The audit rows need only each new candidate's id and label: plain rows from the cursor, not a
         # model instance (or even peewee's converted tuple) each.
         created = db.execute(Candidate

@@ -4,10 +4,12 @@ A fresh database gets every table at the current version. An existing database r
 step newer than its recorded version, so an upgrade of CertDesk never loses a college's data. A step
 is a function of a playhouse.migrate migrator; add new steps at the end and never edit an old one.
 """
-from peewee import IntegerField
+from peewee import CharField, IntegerField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
-from .db import BaseModel, db, is_sqlite
+from . import name_index
+from .candidate import search_keys
+from .db import BaseModel, db, is_sqlite, update_rows
 
 
 class SchemaVersion(BaseModel):
@@ -34,8 +36,39 @@ def _cascade_index(migrator):
     return [migrator.add_index("candidate", ("department", "major", "class_name"), False)]
 
 
+SEARCH_COLUMNS = ("name_sort", "name_pinyin", "name_initials", "name_chars", "id_number_reversed")
+
+
+def _search_columns(migrator):
+    """v5: the candidate list's pinyin sort and search columns, filled for every candidate, their indexes
+    and the name's full-text index (models/name_index.py); 姓名 sorts by name_sort, so its own index goes."""
+    have = {column.name for column in db.get_columns("candidate")}
+    migrate(*[migrator.add_column("candidate", name, CharField(default=""))
+              for name in SEARCH_COLUMNS if name not in have])
+    rows = db.execute_sql('SELECT "name", "id_number", "id" FROM "candidate"').fetchall()
+    update_rows(CandidateKeys, SEARCH_COLUMNS, [
+        tuple(search_keys(name, number)[column] for column in SEARCH_COLUMNS) + (id_,) for name, number, id_ in rows])
+    indexes = {index.name for index in db.get_indexes("candidate")}
+    name_index.create(rebuild=True)
+    return ([migrator.drop_index("candidate", "candidate_name")] if "candidate_name" in indexes else []) + [
+        migrator.add_index("candidate", (name,), False)
+        for name in SEARCH_COLUMNS if name != "name_chars" and f"candidate_{name}" not in indexes]
+
+
+class CandidateKeys(BaseModel):
+    """The candidate table as the v5 step sees it: only the columns it fills (the model may change later)."""
+    name_sort = CharField()
+    name_pinyin = CharField()
+    name_initials = CharField()
+    name_chars = CharField()
+    id_number_reversed = CharField()
+
+    class Meta:
+        table_name = "candidate"
+
+
 # STEPS[i] upgrades a database from version i+1 to version i+2. Version 1 is the first released schema.
-STEPS = [_session_version, _progress_index, _cascade_index]
+STEPS = [_session_version, _progress_index, _cascade_index, _search_columns]
 
 CURRENT_VERSION = 1 + len(STEPS)
 
@@ -52,6 +85,7 @@ def upgrade(models):
         before = stored_version()
         if before is None:
             db.create_tables(models, safe=True)
+            name_index.create()
             SchemaVersion.create(version=CURRENT_VERSION)
             return None, CURRENT_VERSION
         migrator = SqliteMigrator(db) if is_sqlite() else PostgresqlMigrator(db)
@@ -59,5 +93,6 @@ def upgrade(models):
             migrate(*STEPS[version - 1](migrator))
         # Tables new in this version are created whole; existing ones were altered by the steps above.
         db.create_tables(models, safe=True)
+        name_index.create()
         SchemaVersion.update(version=CURRENT_VERSION).execute()
         return before, CURRENT_VERSION

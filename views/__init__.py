@@ -6,6 +6,7 @@ from math import ceil
 from flask import abort, current_app, make_response, render_template, request, send_file
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
+from peewee import Field, Ordering
 from werkzeug.routing import IntegerConverter
 
 from models.normalise import MAX_INTEGER, FieldError, whole_number
@@ -132,7 +133,15 @@ class Page:
         self.size = size or per_page
         self.pages = max(1, ceil(self.total / per_page))
         self.page = min(max(1, page), self.pages)
-        self.items = list(query.paginate(self.page, per_page))
+        offset = (self.page - 1) * per_page
+        backwards = _reversed(query) if offset > self.total / 2 else None
+        if backwards is None:
+            self.items = list(query.paginate(self.page, per_page))
+        else:
+            # A page past the middle is read from the other end: skipping 99,950 rows of 100,000 to reach
+            # the last page walks them all (~0.2 s on PostgreSQL), skipping none costs nothing.
+            count = min(per_page, self.total - offset)
+            self.items = list(backwards.limit(count).offset(self.total - offset - count))[::-1]
 
     @property
     def has_prev(self):
@@ -157,6 +166,17 @@ def paged(query, size=50):
     that is not a number, falls back to the list's size and page 1 (a page past the end shows the last)."""
     per_page = request.args.get("per_page", size, type=int)
     return Page(query, page_arg(), per_page if per_page in PAGE_SIZES else size, size)
+
+
+def _reversed(query):
+    """The query in the opposite order, or None when its order is not columns and directions alone."""
+    terms = query._order_by or []
+    if not terms or not all(isinstance(t, Field) or (isinstance(t, Ordering) and not t.nulls) for t in terms):
+        return None
+    return query.clone().order_by(*[
+        term.desc() if isinstance(term, Field)
+        else Ordering(term.node, "ASC" if term.direction == "DESC" else "DESC", collation=term.collation)
+        for term in terms])
 
 
 def page_arg():

@@ -10,7 +10,7 @@ from stdnum.cn import ric
 
 from .. import audit
 from ..candidate import PENDING, Candidate
-from ..db import bulk_insert, now
+from ..db import now
 from ..photo import demo_jpeg, store_photo
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
@@ -39,7 +39,7 @@ def seed_candidates(data_dir=None):
         return
     rng = random.Random(20240901)
     rows, flawed = _rows(rng)
-    bulk_insert(Candidate, rows)
+    Candidate.bulk_add(rows)
     created = list(Candidate.select().order_by(Candidate.id))
     audit.record_many("candidate.create", [(c, {"状态": (None, PENDING)}) for c in created], user=None)
 

@@ -137,3 +137,20 @@ def test_bulk_authenticate_ticked_rows(page, login_as):
     expect(page.get_by_role("row").filter(has_text="学生丁")).to_have_count(1)
     assert "q=" in page.url
     assert page.js_errors == []
+
+
+def test_search_by_pinyin_initials_and_sort_by_name_in_pinyin(page, login_as):
+    user = login_as("staff")
+    for i, name in enumerate(("张三", "赵四", "李四", "曾强")):
+        Candidate.register({"name": name, "id_type": "居民身份证", "id_number": valid_id(f"4101022003010512{i}"),
+                            "gender": "男", "phone": "13900001111"}, by=user)
+    open_candidates(page)
+    page.get_by_role("link", name="姓名").click()  # the column's sort: by pinyin
+    expect(page.locator(".cand-name")).to_have_text(["李四", "曾强", "张三", "赵四"])
+    page.get_by_label("搜索").fill("zs")
+    expect(page.locator(".cand-name")).to_have_text(["张三", "赵四"])  # initials fit both
+    page.get_by_label("搜索").fill("zhangs")
+    expect(page.locator(".cand-name")).to_have_text(["张三"])
+    assert "q=zhangs" in page.url and "sort=name" in page.url
+    screenshot(page, "candidates-pinyin-search")
+    assert page.js_errors == []
