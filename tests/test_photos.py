@@ -1,6 +1,6 @@
 """上传学生照片: the photo checker, the ZIP job with every kind of bad archive, and who may see a photo."""
 import io
-import socket
+from datetime import timedelta
 import zipfile
 from pathlib import Path
 
@@ -10,6 +10,7 @@ from PIL import Image
 from models.audit import AuditEvent
 from models.candidate import ACCURATE, VERIFIED, Candidate
 from models.demo.photos import seed_photos
+from models.db import now
 from models.job import FAILED, RUNNING, Job, JobError
 from models.photo import (PhotoRules, attach_photo, check_photo, delete_photo_file, demo_jpeg, photo_file,
                           store_photo)
@@ -381,11 +382,11 @@ def test_the_status_block_polls_while_the_job_runs(client, login):
 
 
 def test_an_interrupted_job_is_marked_failed_on_restart(app):
-    # A job left running by a server process of this host that no longer exists.
-    job = Job.create(kind="photos.zip", status=RUNNING, worker=f"{socket.gethostname()}:999999999")
-    assert Job.mark_interrupted() == 1
+    # A job left running by a server process that stopped beating a minute ago.
+    job = Job.create(kind="photos.zip", status=RUNNING, worker="old:1:dead", heartbeat_at=now() - timedelta(minutes=1))
+    assert Job.reap() == 1
     job = Job.get_by_id(job.id)
-    assert job.status == FAILED and "服务器重启" in job.message
+    assert job.status == FAILED and "服务器进程已停止" in job.message
 
 
 # ---- dialog and photo access ------------------------------------------------------------------------

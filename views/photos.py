@@ -60,7 +60,7 @@ def upload():
     path, problem = save_upload(current_app.config["DATA_DIR"], file, rules)
     if problem:
         return _refuse(rules, problem)
-    job = start_zip_job(current_app.config["DATA_DIR"], path, file.filename, me())
+    job = start_zip_job(path, file.filename, me())
     return _status(job)
 
 
