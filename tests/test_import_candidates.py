@@ -493,20 +493,29 @@ def threaded(app):
     return app
 
 
-def test_upload_returns_at_once_and_the_status_block_polls_until_done(threaded, client, staff):
+def test_upload_returns_at_once_and_the_status_block_waits_for_the_job_to_end(threaded, client, staff):
     response = upload(client, sf.xlsx([sf.person(i) for i in range(50)]))
     body = text(response)
     batch = last_batch()
-    assert f'hx-get="/imports/{batch.id}"' in body or "成功导入" in body
-    if "hx-trigger=\"load delay:500ms\"" in body:
-        assert "正在检查" in body
-    for _ in range(100):
-        body = text(client.get(f"/imports/{batch.id}", headers={"HX-Request": "true"}))
-        if "load delay" not in body:
+    if "成功导入" not in body:
+        # The block asks again at once, and that request is answered when the job ends.
+        assert "正在检查" in body and 'hx-trigger="load"' in body
+        assert f'hx-get="/imports/{batch.id}?wait=1&amp;progress=' in body
+    for _ in range(30):
+        if "成功导入" in body:
             break
-        time.sleep(0.05)
-    assert "成功导入 50 条" in body
+        body = text(client.get(f"/imports/{batch.id}?wait=1&progress=0", headers={"HX-Request": "true"}))
+    assert "成功导入 50 条" in body and "hx-get" not in body.split("import-status", 2)[1].split(">", 1)[0]
     assert Candidate.select().count() == 50
+
+
+def test_a_status_request_over_the_limit_of_waiting_requests_asks_again_after_a_pause(app, client, staff):
+    from models.job import Job
+    app.config["JOBS_MAX_WAITERS"] = 0
+    job = Job.queue("import.candidates")  # no process runs it: a wait would last its whole time
+    batch = ImportBatch.create(kind="candidates", file_name="a.xlsx", status="检查中", created_by=staff, job_id=job.id)
+    body = text(client.get(f"/imports/{batch.id}?wait=1&progress=0", headers={"HX-Request": "true"}))
+    assert "正在检查" in body and 'hx-trigger="load delay:1s"' in body
 
 
 def test_an_interrupted_job_leaves_a_failed_batch_and_writes_nothing(client, staff):
