@@ -47,7 +47,7 @@ HEARTBEAT_SECONDS = 5
 STALE_AFTER = timedelta(seconds=30)
 POLL_SECONDS = 1.0  # how often an idle dispatcher looks for jobs queued by other processes
 WAIT_SECONDS = 10  # the longest a status request waits for its job to change
-PROGRESS_EVERY = 0.5  # a running job's progress bar is redrawn at most this often
+PROGRESS_EVERY = 1.0  # a running job's progress bar is redrawn about this often (each redraw costs the job)
 RECHECK_SECONDS = 0.1  # how often a waiting request re-reads a job another process runs
 
 RUNNERS = {}
