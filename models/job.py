@@ -164,13 +164,15 @@ class Job(BaseModel):
 
     @classmethod
     def reap(cls, stale_after=STALE_AFTER):
-        """Mark failed the running jobs of processes that are gone; returns how many."""
-        if not cls.select().where(cls.dead(stale_after)).exists():
+        """Mark failed the running jobs of processes that are gone; returns how many.
+
+        Never this process's own: they are alive in its threads, even when a long SQLite write kept
+        their heartbeat from being written.
+        """
+        dead = cls.dead(stale_after) & (cls.worker != worker_id())
+        if not cls.select().where(dead).exists():
             return 0  # read first: on SQLite an UPDATE takes the write lock even when it changes nothing
-        return (cls
-                .update(status=FAILED, finished_at=now(), message=INTERRUPTED)
-                .where(cls.dead(stale_after))
-                .execute())
+        return cls.update(status=FAILED, finished_at=now(), message=INTERRUPTED).where(dead).execute()
 
     # ---- the page waiting for a job ----------------------------------------------------------
     @classmethod
