@@ -40,14 +40,14 @@ def queue_only(app):
 
 
 @pytest.fixture
-def server(queue_only, app_config):
+def server(queue_only, app_config, tmp_path):
     """`python app.py --workers 2` on the test's database and data directory; yields (pid, base url)."""
     port = free_port()
     env = dict(os.environ, CERTDESK_DATA_DIR=app_config["DATA_DIR"], DATABASE_URL=app_config["DATABASE_URL"],
                SECRET_KEY="test-secret")
+    log = (tmp_path / "server.log").open("wb")  # a file, not a pipe: a full pipe would stop the server
     process = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--workers", "2", "--port", str(port),
-                                "--threads", "4"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+                                "--threads", "4"], cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -63,7 +63,7 @@ def server(queue_only, app_config):
             process.wait(20)
         finally:
             process.kill()
-            process.stderr.close()
+            log.close()
 
 
 def queue_checks(app, user, count):
