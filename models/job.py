@@ -11,7 +11,7 @@ While it runs a job, a process writes a heartbeat on the job's row every few sec
 heartbeat stopped belongs to a process that is gone (killed, aborted, restarted): any process marks it
 failed (its work is written in one transaction at the end, so nothing half-done is ever stored). A
 PID says nothing here: PIDs are reused, a quick restart gets the old one back, and on Windows
-`os.kill(pid, 0)` would end the process it asks about.
+`os.kill(pid, 0)` is no check at all (signal 0 is CTRL_C_EVENT there).
 
 The page that shows a job asks for its status with `Job.wait()`: the request waits (bounded, and only
 so many at once) until the job ends or moves, so the result shows as soon as it exists.
