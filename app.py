@@ -1,8 +1,11 @@
 """CertDesk (颁证工作台): the application factory, its command line, and `python app.py` to serve it."""
 import argparse
+import contextlib
 import logging
 import os
 import secrets
+import signal
+import socket
 import time
 from pathlib import Path
 
@@ -11,11 +14,13 @@ from flask import Flask, abort, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user, user_logged_in
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
+from waitress import serve
 
 import models
 from models import backup, demo, move, setting
 from models.catalog import Organisation
 from models.db import db, open_database
+from models.job import start_dispatcher
 from models.privacy import mask_id, mask_ids_in_text, mask_phone
 from models.user import ROLE_LABELS, REVIEWER, User, UserError
 from views import IdConverter, allowed_roles, can, render
@@ -309,16 +314,25 @@ def _print_logins(logins):
 
 
 def main(argv=None):
-    """`python app.py [--host H] [--port P] [--demo]`: serve CertDesk with waitress."""
+    """`python app.py [--host H] [--port P] [--demo] [--workers N]`: serve CertDesk with waitress."""
     parser = argparse.ArgumentParser(description="颁证工作台 CertDesk")
     parser.add_argument("--host", default=os.environ.get("CERTDESK_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("CERTDESK_PORT", "5000")))
     parser.add_argument("--demo", action="store_true", help="首次启动时填充演示院校数据并显示演示账号")
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=8, help="每个服务进程的线程数（默认 8）")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("CERTDESK_WORKERS", "1")),
+                        help="服务进程数（默认 1；仅 Linux 等有 fork 的系统，Windows 见 docs/deployment.md）")
     args = parser.parse_args(argv)
+    if args.workers < 1 or args.threads < 1:
+        parser.error("--workers 和 --threads 至少为 1")
+    if args.workers > 1 and not hasattr(os, "fork"):
+        parser.error("此系统不能用 --workers 启动多个进程：请按 docs/deployment.md 运行多个服务（各用一个端口）并由 nginx 分发")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
+    # Created once, before any process is forked: the schema is upgraded by this one process only.
     app = create_app()
+    # A status request may wait for its job (models/job.py, Job.wait): at most half the threads do.
+    app.config["JOBS_MAX_WAITERS"] = max(1, args.threads // 2)
     with db.connection_context():
         has_users = User.select().exists()
         if args.demo and not has_users:
@@ -326,14 +340,65 @@ def main(argv=None):
     if args.demo:
         _print_logins(demo.saved_logins(app.config["DATA_DIR"]))
     url = f"http://{args.host}:{args.port}/"
-    click.echo(f"颁证工作台已启动：{url}")
+    processes = f"，{args.workers} 个服务进程" if args.workers > 1 else ""
+    click.echo(f"颁证工作台已启动：{url}（每个进程 {args.threads} 个线程{processes}）")
     click.echo(f"数据目录：{app.config['DATA_DIR']}")
     if not has_users and not args.demo:
         click.echo("尚无用户：请在浏览器中打开上面的地址，创建第一个院校管理员账号。")
     click.echo("按 Ctrl+C 停止。")
+    if args.workers == 1:
+        start_dispatcher(app)
+        serve(app, host=args.host, port=args.port, threads=args.threads, ident="CertDesk")
+    else:
+        serve_processes(app, socket.create_server((args.host, args.port), backlog=1024), args.workers,
+                        args.threads)
 
-    from waitress import serve
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="CertDesk")
+
+def serve_processes(app, listener, workers, threads):
+    """Serve `listener` from `workers` forked processes, each with waitress's threads and its own job
+    dispatcher (jobs are claimed once across them). A process that dies is replaced; Ctrl+C or SIGTERM
+    stops them all."""
+    children, stopping = set(), []
+
+    def spawn():
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            code = 0
+            try:
+                start_dispatcher(app)
+                serve(app, sockets=[listener], threads=threads, ident="CertDesk")
+            except KeyboardInterrupt:
+                pass
+            except BaseException:
+                logging.getLogger("certdesk").exception("服务进程异常退出")
+                code = 1
+            finally:
+                os._exit(code)
+        children.add(pid)
+
+    def stop(signum=None, frame=None):
+        stopping.append(True)
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    for _ in range(workers):
+        spawn()
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while children:
+            pid, status = os.wait()
+            children.discard(pid)
+            if not stopping:
+                logging.getLogger("certdesk").warning("服务进程 %s 已退出（状态 %s），1 秒后重新启动", pid, status)
+                time.sleep(1)
+                spawn()
+    except KeyboardInterrupt:
+        stop()
+        for pid in list(children):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
 
 if __name__ == "__main__":

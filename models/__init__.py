@@ -27,7 +27,7 @@ def init_schema():
     """Create or upgrade the schema to the current version."""
     result = upgrade(ALL_MODELS)
     refresh_statistics(ALL_MODELS)
-    Job.mark_interrupted()
+    Job.reap()  # the jobs of processes that stopped beating; fresh ones are reaped by the dispatcher
     return result
 
 

@@ -10,7 +10,8 @@ from .job import QUEUED, RUNNING, Job
 
 OK, DEGRADED, FAIL = "ok", "degraded", "fail"
 MIN_FREE_MB = 1024
-# The longest job (a ZIP of 10,000 photos) takes minutes; one unfinished after this is not coming back.
+# The longest job (a ZIP of 10,000 photos) takes minutes; one unfinished after this, though its process
+# still beats, is hung.
 STUCK_AFTER = timedelta(minutes=30)
 
 
@@ -46,10 +47,13 @@ def _free_mb(data_dir):
 
 
 def _stuck_jobs():
-    """Jobs waiting to start, or running, for longer than STUCK_AFTER."""
+    """Jobs no process is moving: running for a process that stopped beating (models/job.py; a live
+    process fails those within seconds, so some are left only when none runs), running or waiting to
+    start for longer than STUCK_AFTER."""
     since = now() - STUCK_AFTER
     return (Job
             .select()
-            .where(((Job.status == QUEUED) & (Job.created_at < since))
+            .where(Job.dead()
+                   | ((Job.status == QUEUED) & (Job.created_at < since))
                    | ((Job.status == RUNNING) & (Job.started_at < since)))
             .count())

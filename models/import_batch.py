@@ -34,7 +34,7 @@ from sheets.validate import check_rows, group_issues
 from . import audit, setting
 from .db import BaseModel, TimestampField, db, is_sqlite, now
 from .importers import IMPORTERS
-from .job import FAILED, Job, start
+from .job import FAILED, Job, runner, start
 from .user import User
 
 CHECKING, REVIEW, SAVING, IMPORTED, REFUSED, UNDONE, DISCARDED = (
@@ -271,9 +271,12 @@ class ImportBatch(BaseModel):
             return self
         if force and not hold and (self.duplicate_of is None or self.busy):
             raise ImportRefused("这个批次不需要再次检查，请查看导入记录")
-        job = Job.create(kind=f"import.{self.kind}", file_path=str(self.upload_path), created_by=by)
-        self._set(job_id=job.id, status=CHECKING, message="", duplicate_of=None)
-        start(job, lambda job: ImportBatch.get_by_id(self.id)._run_check(job, force, hold, by))
+        # One transaction: no process can claim the job before the batch says it is being checked.
+        with db.atomic():
+            job = Job.queue(f"import.{self.kind}", {"batch": self.id, "force": force, "hold": hold},
+                            file_path=str(self.upload_path), created_by=by)
+            self._set(job_id=job.id, status=CHECKING, message="", duplicate_of=None)
+        start(job)
         return ImportBatch.get_by_id(self.id)
 
     def _run_check(self, job, force, hold, by):
@@ -336,9 +339,11 @@ class ImportBatch(BaseModel):
                    .execute())
         if not claimed:
             raise ImportRefused("这个批次不能再导入（可能已经导入或正在导入），请查看导入记录")
-        job = Job.create(kind=f"import.{self.kind}.save", created_by=by)
-        self._set(job_id=job.id, status=SAVING)
-        start(job, lambda job: ImportBatch.get_by_id(self.id)._run_commit(job, leave_warned, by))
+        with db.atomic():
+            job = Job.queue(f"import.{self.kind}.save", {"batch": self.id, "leave_warned": leave_warned},
+                            created_by=by)
+            self._set(job_id=job.id, status=SAVING)
+        start(job)
         return ImportBatch.get_by_id(self.id)
 
     def _run_commit(self, job, leave_warned, by):
@@ -570,6 +575,23 @@ class ImportBatch(BaseModel):
         else:
             self._set(status=REVIEW, message="导入未完成，未写入任何数据：" + job.message)
         return self
+
+
+def _check_job(job):
+    """The job behind check(), re-created from its row by whichever server process claims it."""
+    args, batch = job.arguments, ImportBatch.get_by_id(job.arguments["batch"])
+    return batch._run_check(job, args["force"], args["hold"], job.created_by or batch.created_by)
+
+
+def _commit_job(job):
+    """The job behind commit() (仅导入正确的 N 行)."""
+    batch = ImportBatch.get_by_id(job.arguments["batch"])
+    return batch._run_commit(job, job.arguments["leave_warned"], job.created_by or batch.created_by)
+
+
+for _kind in IMPORTERS:
+    runner(f"import.{_kind}")(_check_job)
+    runner(f"import.{_kind}.save")(_commit_job)
 
 
 @contextmanager

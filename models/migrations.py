@@ -4,7 +4,7 @@ A fresh database gets every table at the current version. An existing database r
 step newer than its recorded version, so an upgrade of CertDesk never loses a college's data. A step
 is a function of a playhouse.migrate migrator; add new steps at the end and never edit an old one.
 """
-from peewee import CharField, IntegerField
+from peewee import CharField, DateTimeField, IntegerField, TextField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from . import name_index
@@ -67,8 +67,19 @@ class CandidateKeys(BaseModel):
         table_name = "candidate"
 
 
+def _job_heartbeat(migrator):
+    """v6: jobs any server process can claim and re-create (their parameters) and whose process shows it
+    is alive (a heartbeat), the columns kept if they are there already. The jobs an older version left
+    unfinished cannot be re-created: failed."""
+    db.execute_sql(f"UPDATE job SET status = 'failed', message = {db.param} WHERE status IN ('queued', 'running')",
+                   ["升级时任务已中断，未写入任何数据，请重新上传"])
+    columns = {column.name for column in db.get_columns("job")}
+    wanted = {"params": TextField(default=""), "heartbeat_at": DateTimeField(null=True)}
+    return [migrator.add_column("job", name, field) for name, field in wanted.items() if name not in columns]
+
+
 # STEPS[i] upgrades a database from version i+1 to version i+2. Version 1 is the first released schema.
-STEPS = [_session_version, _progress_index, _cascade_index, _search_columns]
+STEPS = [_session_version, _progress_index, _cascade_index, _search_columns, _job_heartbeat]
 
 CURRENT_VERSION = 1 + len(STEPS)
 

@@ -21,12 +21,14 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from flask import current_app
+
 from sheets.spec import Column
 
 from . import audit
 from .candidate import Candidate
 from .db import db
-from .job import Job, JobError, start
+from .job import Job, JobError, runner, start
 from .normalise import FieldError, id_number
 from .photo import PhotoRules, check_photo, delete_photo_file, store_photo
 from .photo_fix import MAX_ORIGINAL_BYTES, accept, offer, offer_details, prune, propose_fix
@@ -86,11 +88,17 @@ def save_upload(data_dir, upload, rules):
     return path, None
 
 
-def start_zip_job(data_dir, path, filename, by):
+def start_zip_job(path, filename, by):
     """Create the job row for a saved ZIP and start it; returns the Job."""
-    job = Job.create(kind=KIND, file_path=str(path), created_by=by, message=filename[:200])
-    start(job, lambda job: process_zip(job, data_dir, by, filename))
+    job = Job.queue(KIND, {"filename": filename}, file_path=str(path), created_by=by, message=filename[:200])
+    start(job)
     return Job.get_by_id(job.id)
+
+
+@runner(KIND)
+def _zip_job(job):
+    """The job behind start_zip_job(), re-created from its row by whichever server process claims it."""
+    return process_zip(job, current_app.config["DATA_DIR"], job.created_by, job.arguments.get("filename", ""))
 
 
 def process_zip(job, data_dir, by, filename=""):

@@ -10,6 +10,7 @@ from app import create_app
 from models.candidate import ACCURATE, Candidate
 from models.catalog import Certificate, Organisation
 from models.db import db, open_database
+from models.job import stop_dispatcher
 from models.pilot import PilotCertificate
 from models.quota import Quota
 from models.site import APPROVED, ENABLED, Site
@@ -51,6 +52,7 @@ def app(app_config):
         _clean_database()
     app = create_app(app_config)
     yield app
+    stop_dispatcher()  # a later test's database is not this one's: its jobs are not for this thread
     if not db.is_closed():
         db.close()
 

@@ -32,13 +32,20 @@ def test_healthz_is_degraded_when_the_data_directory_runs_out_of_space(app, clie
 
 def test_healthz_counts_jobs_queued_or_running_for_too_long(client):
     long_ago = now() - timedelta(hours=2)
-    Job.create(kind="photos.zip", status=RUNNING, started_at=long_ago, created_at=long_ago)
+    Job.create(kind="photos.zip", status=RUNNING, started_at=long_ago, created_at=long_ago, heartbeat_at=now())
     Job.create(kind="import.candidates", status=QUEUED, created_at=long_ago)
-    Job.create(kind="import.candidates", status=RUNNING, started_at=now())  # just started
+    Job.create(kind="import.candidates", status=RUNNING, started_at=now(), heartbeat_at=now())  # just started
     Job.create(kind="photos.zip", status=DONE, started_at=long_ago, finished_at=long_ago)
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json()["jobs_stuck"] == 2 and response.get_json()["status"] == "degraded"
+
+
+def test_healthz_counts_a_running_job_whose_process_stopped_beating(client):
+    Job.create(kind="import.candidates", status=RUNNING, started_at=now(), heartbeat_at=now() - timedelta(minutes=1))
+    Job.create(kind="import.candidates", status=RUNNING, started_at=now(), heartbeat_at=now())
+    report = client.get("/healthz").get_json()
+    assert report["jobs_stuck"] == 1 and report["status"] == "degraded"
 
 
 def test_healthz_fails_with_503_when_the_database_cannot_be_reached(client, tmp_path):

@@ -2,6 +2,7 @@
 import io
 import json
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from openpyxl import load_workbook
 from models import setting
 from models.audit import AuditEvent
 from models.candidate import PENDING, VERIFIED, Candidate
-from models.db import db
+from models.db import db, now
 from models.import_batch import IMPORTED, REFUSED, REVIEW, UNDONE, ImportBatch
 from models.user import STAFF
 from tests import sheetfiles as sf
@@ -493,20 +494,29 @@ def threaded(app):
     return app
 
 
-def test_upload_returns_at_once_and_the_status_block_polls_until_done(threaded, client, staff):
+def test_upload_returns_at_once_and_the_status_block_waits_for_the_job_to_end(threaded, client, staff):
     response = upload(client, sf.xlsx([sf.person(i) for i in range(50)]))
     body = text(response)
     batch = last_batch()
-    assert f'hx-get="/imports/{batch.id}"' in body or "成功导入" in body
-    if "hx-trigger=\"load delay:500ms\"" in body:
-        assert "正在检查" in body
-    for _ in range(100):
-        body = text(client.get(f"/imports/{batch.id}", headers={"HX-Request": "true"}))
-        if "load delay" not in body:
+    if "成功导入" not in body:
+        # The block asks again at once, and that request is answered when the job ends.
+        assert "正在检查" in body and 'hx-trigger="load"' in body
+        assert f'hx-get="/imports/{batch.id}?wait=1&amp;progress=' in body
+    for _ in range(30):
+        if "成功导入" in body:
             break
-        time.sleep(0.05)
-    assert "成功导入 50 条" in body
+        body = text(client.get(f"/imports/{batch.id}?wait=1&progress=0", headers={"HX-Request": "true"}))
+    assert "成功导入 50 条" in body and "hx-get" not in body.split("import-status", 2)[1].split(">", 1)[0]
     assert Candidate.select().count() == 50
+
+
+def test_a_status_request_over_the_limit_of_waiting_requests_asks_again_after_a_pause(app, client, staff):
+    from models.job import Job
+    app.config["JOBS_MAX_WAITERS"] = 0
+    job = Job.queue("import.candidates")  # no process runs it: a wait would last its whole time
+    batch = ImportBatch.create(kind="candidates", file_name="a.xlsx", status="检查中", created_by=staff, job_id=job.id)
+    body = text(client.get(f"/imports/{batch.id}?wait=1&progress=0", headers={"HX-Request": "true"}))
+    assert "正在检查" in body and 'hx-trigger="load delay:1s"' in body
 
 
 def test_an_interrupted_job_leaves_a_failed_batch_and_writes_nothing(client, staff):
@@ -517,6 +527,46 @@ def test_an_interrupted_job_leaves_a_failed_batch_and_writes_nothing(client, sta
     batch.save()
     page = text(client.get("/imports/"))
     assert "服务器重启" in page and ImportBatch.get_by_id(batch.id).status == REFUSED
+
+
+def kill_the_job_of(batch):
+    """As if the server process running the batch's job were killed: it claimed the job and stopped beating."""
+    from models.job import RUNNING, Job
+    Job.update(status=RUNNING, worker="gone:4242:0ld70ken", heartbeat_at=now() - timedelta(minutes=1)).where(
+        Job.id == batch.job_id).execute()
+    assert Job.reap() == 1
+
+
+def test_a_check_whose_process_died_says_so_and_the_file_can_be_uploaded_again(app, client, staff):
+    app.config.update(JOBS_INLINE=False, JOBS_DISPATCH=False)  # queued, and no process here runs it
+    data = sf.xlsx([sf.person(i) for i in range(3)])
+    upload(client, data)
+    batch = last_batch()
+    assert batch.status == "检查中"
+    kill_the_job_of(batch)
+    body = text(client.get(f"/imports/{batch.id}?wait=1&progress=0", headers={"HX-Request": "true"}))
+    assert "文件未导入" in body and "服务器进程已停止" in body and "未写入任何数据，请重新上传" in body
+    assert ImportBatch.get_by_id(batch.id).status == REFUSED
+    with app.test_request_context():
+        assert not batch.upload_path.exists()  # its personal data is not kept
+    # 重新上传: the same file, this time checked to the end.
+    app.config.update(JOBS_INLINE=True)
+    assert "成功导入 3 条" in text(upload(client, data)) and Candidate.select().count() == 3
+
+
+def test_a_save_whose_process_died_goes_back_to_review_and_can_be_retried_or_discarded(app, client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2), sf.person(3, phone="12345")]))
+    batch = last_batch()
+    app.config.update(JOBS_INLINE=False, JOBS_DISPATCH=False)
+    client.post(f"/imports/{batch.id}/confirm", headers={"HX-Request": "true"})
+    assert ImportBatch.get_by_id(batch.id).status == "导入中"
+    kill_the_job_of(ImportBatch.get_by_id(batch.id))
+    body = text(client.get(f"/imports/{batch.id}?wait=1&progress=0", headers={"HX-Request": "true"}))
+    assert "导入未完成，未写入任何数据：处理任务的服务器进程已停止" in body
+    assert "仅导入正确的 2 行" in body and "放弃" in body and Candidate.select().count() == 0
+    app.config.update(JOBS_INLINE=True)
+    body = text(client.post(f"/imports/{batch.id}/confirm", headers={"HX-Request": "true"}))
+    assert "成功导入 2 条" in body and Candidate.select().count() == 2
 
 
 def test_a_fill_down_of_identical_rows_is_reported_once_per_row_in_a_few_words(app, client, staff):

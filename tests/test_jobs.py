@@ -1,42 +1,144 @@
-"""Background jobs: outcomes recorded on the row, interrupted jobs failed on restart."""
-from models.job import DONE, FAILED, RUNNING, Job, JobError, start
+"""Background jobs: outcomes recorded on the row, claimed once, and the jobs of dead processes failed."""
+import os
+import socket
+import time
+from datetime import timedelta
+
+from app import create_app
+from models.db import now
+from models.job import (DONE, FAILED, QUEUED, RUNNING, Job, JobError, start, start_dispatcher, stop_dispatcher,
+                        runner, worker_id)
 
 
-def run_inline(app, work):
+@runner("test.count")
+def count_three(job):
+    job.report(3, total=3)
+    return {"已更新": 3, "参数": job.arguments}
+
+
+@runner("test.refuse")
+def refuse(job):
+    raise JobError("文件不是有效的 ZIP 压缩包")
+
+
+@runner("test.bug")
+def bug(job):
+    raise KeyError("secret")
+
+
+class PanicException(BaseException):
+    """What pyo3 raises when Rust code panics: a BaseException, not an Exception."""
+
+
+@runner("test.panic")
+def panic(job):
+    raise PanicException("called `Option::unwrap()` on a `None` value")
+
+
+def run_inline(app, kind, params=None):
     app.config["JOBS_INLINE"] = True
-    job = Job.create(kind="test")
+    job = Job.queue(kind, params)
     with app.test_request_context():
-        start(job, work)
+        start(job)
     return Job.get_by_id(job.id)
 
 
-def test_finished_job_keeps_its_result(app):
-    def work(job):
-        job.report(3, total=3)
-        return {"已更新": 3}
-    job = run_inline(app, work)
-    assert (job.status, job.data, job.percent) == (DONE, {"已更新": 3}, 100)
+def test_finished_job_keeps_its_result_and_the_runner_gets_its_parameters(app):
+    job = run_inline(app, "test.count", {"batch": 7})
+    assert (job.status, job.data, job.percent) == (DONE, {"已更新": 3, "参数": {"batch": 7}}, 100)
+    assert job.worker == worker_id() and job.heartbeat_at is not None
 
 
 def test_job_error_fails_with_its_message(app):
-    def work(job):
-        raise JobError("文件不是有效的 ZIP 压缩包")
-    job = run_inline(app, work)
+    job = run_inline(app, "test.refuse")
     assert (job.status, job.message) == (FAILED, "文件不是有效的 ZIP 压缩包")
 
 
 def test_unexpected_error_fails_without_leaking_details(app):
-    def work(job):
-        raise KeyError("secret")
-    job = run_inline(app, work)
+    job = run_inline(app, "test.bug")
     assert job.status == FAILED and "secret" not in job.message and "内部错误" in job.message
 
 
-def test_job_of_a_dead_process_is_marked_failed_but_a_live_one_is_kept(app):
-    import os
-    import socket
-    dead = Job.create(kind="test", status=RUNNING, worker=f"{socket.gethostname()}:99999999")
-    alive = Job.create(kind="test", status=RUNNING, worker=f"{socket.gethostname()}:{os.getppid()}")
-    assert Job.mark_interrupted() == 1
-    assert Job.get_by_id(dead.id).status == FAILED and "服务器重启" in Job.get_by_id(dead.id).message
+def test_a_panic_from_a_rust_extension_fails_the_job_instead_of_leaving_it_running(app):
+    job = run_inline(app, "test.panic")
+    assert job.status == FAILED and "内部错误" in job.message
+
+
+def test_a_job_of_a_kind_this_version_does_not_know_fails_with_a_message(app):
+    job = run_inline(app, "test.unknown")
+    assert job.status == FAILED and "无法处理这种任务" in job.message
+
+
+def test_a_job_is_claimed_once_and_a_claimed_job_is_not_claimed_again(app):
+    first, second = Job.queue("test.count"), Job.queue("test.count")
+    assert Job.claim().id == first.id
+    assert Job.claim().id == second.id
+    assert Job.claim() is None and Job.claim(first.id) is None
+
+
+def test_a_job_whose_process_stopped_beating_is_failed_and_a_live_one_is_left_alone(app):
+    long_ago = now() - timedelta(minutes=2)
+    # The PID of a live process (pytest's parent) and this very host: the old check thought it alive.
+    reused_pid = f"{socket.gethostname()}:{os.getppid()}:0ld70ken"
+    dead = Job.create(kind="test.count", status=RUNNING, worker=reused_pid, heartbeat_at=long_ago)
+    this_pid = Job.create(kind="test.count", status=RUNNING, worker=f"{socket.gethostname()}:{os.getpid()}:0ld70ken",
+                          heartbeat_at=long_ago)
+    before_heartbeats = Job.create(kind="test.count", status=RUNNING, worker=reused_pid)
+    alive = Job.create(kind="test.count", status=RUNNING, worker="other-host:1:5ec0nd", heartbeat_at=now())
+    waiting = Job.create(kind="test.count", status=QUEUED, created_at=long_ago)
+    assert Job.reap() == 3
+    for job in (dead, this_pid, before_heartbeats):
+        job = Job.get_by_id(job.id)
+        assert job.status == FAILED and "服务器进程已停止" in job.message and "请重新上传" in job.message
     assert Job.get_by_id(alive.id).status == RUNNING
+    # A queued job has no owner to lose: whichever process comes next runs it.
+    assert Job.get_by_id(waiting.id).status == QUEUED
+
+
+def test_a_restart_fails_the_jobs_of_processes_that_are_gone(app, app_config):
+    dead = Job.create(kind="test.count", status=RUNNING, worker="host:42:0ld70ken",
+                      heartbeat_at=now() - timedelta(minutes=5))
+    create_app(app_config)
+    assert Job.get_by_id(dead.id).status == FAILED
+
+
+def test_a_process_beats_for_its_own_jobs_and_never_takes_them_for_dead(app):
+    mine = Job.queue("test.count")
+    Job.claim(mine.id)
+    Job.update(heartbeat_at=now() - timedelta(minutes=5)).where(Job.id == mine.id).execute()
+    assert Job.reap() == 0  # never its own, even with an old heartbeat
+    assert Job.beat() == 1 and Job.get_by_id(mine.id).heartbeat_at >= now() - timedelta(seconds=5)
+    assert Job.get_by_id(mine.id).status == RUNNING
+
+
+@runner("test.slow")
+def slow(job):
+    time.sleep(0.3)
+    return {}
+
+
+def test_the_dispatcher_runs_a_queued_job_and_a_waiting_request_hears_of_it_at_once(app):
+    app.config["JOBS_INLINE"] = False
+    job = Job.queue("test.slow")
+    with app.test_request_context():
+        start(job)
+    started = time.monotonic()
+    assert Job.wait(job.id, progress_shown=0, seconds=10)
+    assert time.monotonic() - started < 5  # the job takes 0.3 s; the wait would last 10
+    assert Job.get_by_id(job.id).status == DONE
+    stop_dispatcher()
+
+
+def test_a_status_request_over_the_limit_of_waiting_requests_answers_at_once(app):
+    job = Job.queue("test.slow")  # never started: a wait would last its whole time
+    assert Job.wait(job.id, progress_shown=0, seconds=10, limit=0) is False
+    assert Job.wait(job.id, progress_shown=0, seconds=0.2, limit=1) is True
+
+
+def test_a_dispatcher_bound_to_another_database_stops(app):
+    dispatcher = start_dispatcher(app)
+    dispatcher.database = object()  # as when a later test opens its own database
+    dispatcher.wake.set()
+    dispatcher.thread.join(5)
+    assert not dispatcher.thread.is_alive()
+    stop_dispatcher()

@@ -1,8 +1,9 @@
 """`python app.py`: serves with waitress, seeds a demo college with --demo, prints what to do next."""
-import waitress
+import pytest
 
 import app as app_module
 from models.db import db
+from models.job import stop_dispatcher
 from models.user import User
 
 
@@ -10,18 +11,19 @@ def test_first_start_prints_url_and_how_to_begin(monkeypatch, tmp_path, capsys):
     served = {}
     monkeypatch.setenv("CERTDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setattr(waitress, "serve", lambda app, **kw: served.update(kw))
+    monkeypatch.setattr(app_module, "serve", lambda app, **kw: served.update(kw))
     app_module.main(["--port", "5055"])
     out = capsys.readouterr().out
     assert served["host"] == "127.0.0.1" and served["port"] == 5055
     assert "http://127.0.0.1:5055/" in out and "创建第一个院校管理员" in out
     assert (tmp_path / "data" / "secret_key").exists() and (tmp_path / "data" / "certdesk.db").exists()
+    stop_dispatcher()
 
 
 def test_demo_start_seeds_once_and_prints_logins_every_time(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("CERTDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setattr(waitress, "serve", lambda app, **kw: None)
+    monkeypatch.setattr(app_module, "serve", lambda app, **kw: None)
     app_module.main(["--demo"])
     first = capsys.readouterr().out
     app_module.main(["--demo"])
@@ -30,3 +32,11 @@ def test_demo_start_seeds_once_and_prints_logins_every_time(monkeypatch, tmp_pat
         assert "演示账号" in out and "admin" in out and "reviewer" in out
     with db.connection_context():
         assert User.select().count() == 4
+    stop_dispatcher()
+
+
+def test_workers_are_refused_where_processes_cannot_be_forked(monkeypatch, tmp_path, capsys):
+    monkeypatch.delattr(app_module.os, "fork")
+    with pytest.raises(SystemExit):
+        app_module.main(["--workers", "2"])
+    assert "docs/deployment.md" in capsys.readouterr().err

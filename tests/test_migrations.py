@@ -52,3 +52,17 @@ def test_an_older_database_gains_the_candidate_index_of_the_next_version(app, ve
     SchemaVersion.update(version=version).execute()
     assert models.init_schema() == (version, CURRENT_VERSION)
     assert index in {i.name for i in models.db.get_indexes("candidate")}
+
+
+def test_a_version_3_database_gains_job_heartbeats_and_fails_the_jobs_it_cannot_resume(app):
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+    from models.job import DONE, FAILED, RUNNING, Job
+    migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
+    running = Job.create(kind="import.candidates", status=RUNNING, worker="host:123")
+    done = Job.create(kind="photos.zip", status=DONE)
+    migrate(migrator.drop_column("job", "params"), migrator.drop_column("job", "heartbeat_at"))
+    SchemaVersion.update(version=3).execute()
+    assert models.init_schema() == (3, CURRENT_VERSION)
+    running, done = Job.get_by_id(running.id), Job.get_by_id(done.id)
+    assert running.status == FAILED and "升级时任务已中断" in running.message and running.params == ""
+    assert done.status == DONE and done.heartbeat_at is None

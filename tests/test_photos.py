@@ -1,6 +1,7 @@
 """上传学生照片: the photo checker, the ZIP job with every kind of bad archive, and who may see a photo."""
 import io
-import socket
+import threading
+from datetime import timedelta
 import zipfile
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from PIL import Image
 from models.audit import AuditEvent
 from models.candidate import ACCURATE, VERIFIED, Candidate
 from models.demo.photos import seed_photos
+from models.db import now
 from models.job import FAILED, RUNNING, Job, JobError
 from models.photo import (PhotoRules, attach_photo, check_photo, delete_photo_file, demo_jpeg, photo_file,
                           store_photo)
@@ -388,16 +390,31 @@ def test_the_status_block_polls_while_the_job_runs(client, login):
     job = Job.create(kind="photos.zip", status=RUNNING, progress=40, total=100, message="照片.zip")
     response = client.get(f"/photos/jobs/{job.id}", headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
-    assert 'hx-trigger="load delay:500ms"' in body and '<progress value="40" max="100"' in body
+    assert 'hx-trigger="load"' in body and '<progress value="40" max="100"' in body
+    assert f'hx-get="/photos/jobs/{job.id}?poll=1&amp;progress=40"' in body
     assert "HX-Trigger" not in response.headers
 
 
+def test_the_polling_request_waits_for_the_job_unless_too_many_wait_already(app, client, login):
+    login("staff")
+    job = Job.create(kind="photos.zip", status=RUNNING, progress=40, total=100, message="照片.zip")
+    app.config["JOBS_MAX_WAITERS"] = 0
+    body = client.get(f"/photos/jobs/{job.id}?poll=1&progress=40", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'hx-trigger="load delay:1s"' in body
+    app.config["JOBS_MAX_WAITERS"] = 4
+    # Another process finishes the job while the request waits: it answers with the result.
+    threading.Timer(0.3, lambda: Job.update(status=FAILED, message="压缩包已损坏").where(Job.id == job.id)
+                    .execute()).start()
+    body = client.get(f"/photos/jobs/{job.id}?poll=1&progress=40", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "hx-trigger" not in body.split("photo-job", 1)[1].split(">", 1)[0] and "压缩包已损坏" in body
+
+
 def test_an_interrupted_job_is_marked_failed_on_restart(app):
-    # A job left running by a server process of this host that no longer exists.
-    job = Job.create(kind="photos.zip", status=RUNNING, worker=f"{socket.gethostname()}:999999999")
-    assert Job.mark_interrupted() == 1
+    # A job left running by a server process that stopped beating a minute ago.
+    job = Job.create(kind="photos.zip", status=RUNNING, worker="old:1:dead", heartbeat_at=now() - timedelta(minutes=1))
+    assert Job.reap() == 1
     job = Job.get_by_id(job.id)
-    assert job.status == FAILED and "服务器重启" in job.message
+    assert job.status == FAILED and "服务器进程已停止" in job.message
 
 
 # ---- dialog and photo access ------------------------------------------------------------------------

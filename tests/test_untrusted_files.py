@@ -12,7 +12,7 @@ from models import setting
 from models.award_fields import AWARD_SHEET as AWARDS
 from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES
 from models.import_batch import REFUSED, ImportBatch
-from models.job import FAILED, Job, start
+from models.job import FAILED, Job, runner, start
 from models.user import STAFF
 from sheets import isolated, precheck, readers, worker
 from tests import sheetfiles as sf
@@ -171,13 +171,15 @@ def test_the_worker_can_send_data_but_nothing_that_runs_code(tmp_path):
 
 
 # ---- the job's edge --------------------------------------------------------------------------------
-def test_a_job_ended_by_a_base_exception_is_failed_with_a_message_not_left_running(app):
+@runner("test.rust-panic")
+def rust_panic(job):
     from tests.worker_entries import PanicException
+    raise PanicException("Rust panicked")
 
-    def work(job):
-        raise PanicException("Rust panicked")
-    job = Job.create(kind="test")
+
+def test_a_job_ended_by_a_base_exception_is_failed_with_a_message_not_left_running(app):
+    job = Job.queue("test.rust-panic")
     with app.test_request_context():
-        start(job, work)
+        start(job)
     job = Job.get_by_id(job.id)
     assert job.status == FAILED and "处理时发生内部错误，未写入任何数据" in job.message

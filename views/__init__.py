@@ -9,6 +9,7 @@ from jinja2_fragments.flask import render_block
 from peewee import Field, Ordering
 from werkzeug.routing import IntegerConverter
 
+from models.job import Job
 from models.normalise import MAX_INTEGER, FieldError, whole_number
 
 
@@ -190,6 +191,14 @@ def hx_events(**events):
         events["notice"] = {"value": text, "kind": kind}
     # Header values must be ASCII: json.dumps escapes the Chinese text.
     return {"HX-Trigger": json.dumps(events)}
+
+
+def wait_for_job(job_id):
+    """Hold a status block's polling request until its job ends or moves (Job.wait, bounded), so a result
+    shows as soon as it exists; returns the hx-trigger of the block rendered next: ask again at once, or
+    after a pause when too many requests are waiting already (each holds a server thread)."""
+    shown = request.args.get("progress", 0, type=int)
+    return "load" if Job.wait(job_id, shown, limit=current_app.config.get("JOBS_MAX_WAITERS", 4)) else "load delay:1s"
 
 
 def refused(message):

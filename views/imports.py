@@ -13,7 +13,8 @@ from models.user import ADMIN, STAFF
 from sheets.export import build_export
 from sheets.template import build_template
 
-from . import xlsx_response, get_or_404, given, hx_events, list_filters, me, paged, refused, render, roles
+from . import (xlsx_response, get_or_404, given, hx_events, list_filters, me, paged, refused, render, roles,
+               wait_for_job)
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -65,8 +66,13 @@ def awards_upload():
 @bp.route("/<int:batch_id>")
 @roles(ADMIN, STAFF)
 def status(batch_id):
-    """The status block of a batch: progress while it runs, then the summary and the error table."""
-    return _status(get_or_404(ImportBatch, batch_id))
+    """The status block of a batch: progress while it runs, then the summary and the error table. Its
+    polling request (`wait=1`) is answered when the job ends or moves."""
+    batch, poll = get_or_404(ImportBatch, batch_id), "load"
+    if request.args.get("wait") == "1" and batch.busy and batch.job_id:
+        poll = wait_for_job(batch.job_id)
+        batch = ImportBatch.get_by_id(batch.id)
+    return _status(batch, poll=poll)
 
 
 @bp.route("/<int:batch_id>/recheck", methods=["POST"])
@@ -214,16 +220,16 @@ def _upload(kind):
     return _status(batch.check())
 
 
-def _status(batch, block="status"):
+def _status(batch, block="status", poll="load"):
     """Render a batch's status block (or the whole dialog around it); when it has just been saved, its list
-    refreshes."""
+    refreshes. `poll`: the hx-trigger of a busy batch's next status request."""
     batch.settle()
     sort = request.args.get("sort", "row")
     group = request.args.get("group", type=int)
     issues, warnings = batch.issues(sort, group), batch.warnings(sort)
     return render("imports/dialog.html", block=block, batch=batch, job=batch.job, info=batch.info,
                   issues=issues[:200], issue_total=len(issues), warnings=warnings[:200],
-                  warning_total=len(warnings), sort=sort, group=group, update_existing=batch.update_existing,
+                  warning_total=len(warnings), sort=sort, group=group, update_existing=batch.update_existing, poll=poll,
                   headers=hx_events(**_changed(batch.kind)) if batch.saved else None,
                   **_dialog_context(batch.kind))
 

@@ -13,7 +13,7 @@ from models.photo_zip import (FIXABLE, KIND, PROBLEMS, RESULT_COLORS, RESULTS, a
                               ZIP_FIELD, save_upload, start_zip_job, still_without_photo, what_to_do)
 from models.user import ADMIN, STAFF
 
-from . import xlsx_response, get_or_404, hx_events, me, refused, render, roles
+from . import xlsx_response, get_or_404, hx_events, me, refused, render, roles, wait_for_job
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 ROWS_SHOWN = 500
@@ -60,15 +60,20 @@ def upload():
     path, problem = save_upload(current_app.config["DATA_DIR"], file, rules)
     if problem:
         return _refuse(rules, problem)
-    job = start_zip_job(current_app.config["DATA_DIR"], path, file.filename, me())
+    job = start_zip_job(path, file.filename, me())
     return _status(job)
 
 
 @bp.route("/jobs/<int:job_id>")
 @roles(ADMIN, STAFF)
 def job_status(job_id):
-    """The job's status block: a progress bar while it runs, the result table when it is done."""
-    return _status(get_or_404(Job.select().where(Job.kind == KIND), job_id))
+    """The job's status block: a progress bar while it runs, the result table when it is done. Its
+    polling request (`poll=1`) is answered when the job ends or moves."""
+    job, poll = get_or_404(Job.select().where(Job.kind == KIND), job_id), "load"
+    if request.args.get("poll") == "1" and not job.finished:
+        poll = wait_for_job(job.id)
+        job = Job.get_by_id(job.id)
+    return _status(job, poll=poll)
 
 
 @bp.route("/jobs/<int:job_id>/fix", methods=["POST"])
@@ -136,7 +141,7 @@ def _refuse(rules, problem):
                   error=FieldError(problem))
 
 
-def _status(job, headers=None, said=None):
+def _status(job, headers=None, said=None, poll="load"):
     problems_only = request.args.get("problems") == "1"
     data = job.data
     rows = _rows(job)
@@ -144,7 +149,7 @@ def _status(job, headers=None, said=None):
     if job.finished and (request.method == "POST" or request.args.get("poll") == "1"):
         # Only the response that first shows the finished job tells the page; the filter toggle does not.
         headers.update(hx_events(candidatesChanged=True, candidatesReload=True))
-    return render("photos/upload.html", block="status", headers=headers, job=job, data=data,
+    return render("photos/upload.html", block="status", headers=headers, job=job, data=data, poll=poll,
                   rows=rows[:ROWS_SHOWN], row_count=len(rows), problems_only=problems_only,
                   RESULTS=RESULTS, PROBLEMS=PROBLEMS, RESULT_COLORS=RESULT_COLORS, FIXABLE=FIXABLE,
                   what_to_do=what_to_do, mine=job.created_by_id == me().id,

@@ -1,7 +1,12 @@
 """批量导入学生信息 in Chromium: a file with errors, the inline error table, 仅导入正确的 N 行, the rows in 考生管理."""
+from datetime import timedelta
+
 from playwright.sync_api import expect
 
 from models.candidate import Candidate
+from models.db import now
+from models.import_batch import ImportBatch
+from models.job import RUNNING, Job
 from tests import sheetfiles as sf
 from tests.browser.conftest import cancel_action, confirm_action, screenshot
 
@@ -63,3 +68,27 @@ def test_upload_with_errors_then_import_only_the_valid_rows(page, login_as, tmp_
     assert Candidate.select().count() == 0
     screenshot(page, "import-history-undone")
     assert page.js_errors == []
+
+
+def test_a_check_whose_server_process_died_shows_why_in_the_dialog_and_the_file_can_be_chosen_again(
+        app, page, login_as, tmp_path):
+    app.config["JOBS_DISPATCH"] = False  # the job waits in the queue: the process to run it is "killed"
+    login_as("staff")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="考生管理").click()
+    page.get_by_text("批量导入", exact=True).click()
+    page.get_by_role("button", name="批量导入学生信息").click()
+    dialog = page.get_by_role("dialog")
+    path = tmp_path / "考生名单.xlsx"
+    path.write_bytes(sf.xlsx([sf.person(1, name="王小明")]))
+    dialog.locator("input[type=file]").set_input_files(str(path))
+    dialog.get_by_role("button", name="保存").click()
+    expect(dialog.get_by_text("正在检查")).to_be_visible()
+    batch = ImportBatch.select().order_by(ImportBatch.id.desc()).get()
+    Job.update(status=RUNNING, worker="gone:4242:0ld70ken", heartbeat_at=now() - timedelta(minutes=1)).where(
+        Job.id == batch.job_id).execute()
+    Job.reap()
+    # The waiting status request hears of it and the dialog says what happened, with the form to upload again.
+    expect(dialog.get_by_role("alert")).to_contain_text("服务器进程已停止")
+    expect(dialog.get_by_role("alert")).to_contain_text("请重新上传")
+    expect(dialog.get_by_role("button", name="保存")).to_be_enabled()
+    screenshot(page, "import-job-died")
