@@ -45,14 +45,6 @@ def show():
     return _stage(queue, queue.step(whole_number(request.args.get("at"))))
 
 
-@bp.route("/<int:candidate_id>/preview")
-@roles(ADMIN, STAFF)
-def preview(candidate_id):
-    """The next candidate's photo, loaded ahead into the queue's hidden slot."""
-    candidate = get_or_404(Candidate.select().where(Candidate.photo.is_null(False)), candidate_id)
-    return render("confirm_queue/queue.html", block="preview", c=candidate)
-
-
 @bp.route("/<int:candidate_id>/confirm", methods=["POST"])
 @roles(ADMIN, STAFF)
 def confirm(candidate_id):
