@@ -50,8 +50,7 @@ def bench_candidates(n):
     with db.atomic():
         rows = [{"name": "张三", "id_type": "居民身份证", "id_number": number, "gender": "男",
                  "phone": "13812345678", "status": VERIFIED} for number in numbers]
-        for start in range(0, len(rows), 500):
-            Candidate.insert_many(rows[start:start + 500]).execute()
+        Candidate.bulk_add(rows)  # its search columns and name index filled, as an import does
     return staff, numbers
 
 
