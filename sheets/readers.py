@@ -120,6 +120,11 @@ def cell_text(value):
 
 # ---- CSV -------------------------------------------------------------------------------------------
 ENCODINGS = (("utf-8", "UTF-8"), ("gb18030", "GBK（GB18030）"))
+# The csv module's own field limit (131,072 characters) raises a bare csv.Error that names neither row
+# nor column. The whole file is already in memory, bounded by the upload limit, so fields are let
+# through whole and the same 32,767-character rule as Excel's refuses a long cell, naming it. Set
+# once for the process (the limit is the module's, not a reader's); it only ever widens it.
+csv.field_size_limit(max(csv.field_size_limit(), 2 ** 31 - 1))
 
 
 def decode(data):
@@ -151,10 +156,28 @@ def _read_csv(path, spec, max_rows):
     content, encoding = decode(path.read_bytes())
     first_line = content.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first_line.count) if first_line else ","
-    rows = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
+    rows = _csv_rows(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter))
     table = _table(rows, spec, "csv", max_rows)
     table.encoding = encoding
     return table
+
+
+def _csv_rows(reader):
+    """The records of a CSV reader, a record's number being its row's; SheetError naming the row for a
+    cell longer than Excel allows or a record the csv module cannot read."""
+    number = 0
+    while True:
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            raise SheetError(f"文件第 {number} 行无法按 CSV 格式读取，请在 Excel 中打开后另存为「CSV UTF-8」或 .xlsx 再上传")
+        if row and max(map(len, row)) > precheck.MAX_CELL_CHARS:
+            position = next(p for p, cell in enumerate(row) if len(cell) > precheck.MAX_CELL_CHARS)
+            raise SheetError(precheck.long_cell(number, position, row[position]))
+        yield row
 
 
 # ---- header matching and rows ----------------------------------------------------------------------

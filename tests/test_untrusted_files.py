@@ -181,3 +181,11 @@ def test_a_job_ended_by_a_base_exception_is_failed_with_a_message_not_left_runni
         start(job, work)
     job = Job.get_by_id(job.id)
     assert job.status == FAILED and "处理时发生内部错误，未写入任何数据" in job.message
+
+
+def test_a_csv_cell_longer_than_the_csv_modules_limit_is_refused_naming_its_row_and_column(client, login):
+    login(STAFF)
+    rows = [sf.person(1), sf.person(2, major="计" * 140_000)]
+    body = upload(client, sf.csv_file(rows), name="名单.csv").get_data(as_text=True)
+    assert "第 3 行 J 列的单元格有 140,000 个字符，超过 Excel 单元格 32,767 个字符的上限" in body
+    assert last_batch().status == REFUSED
