@@ -18,6 +18,7 @@ import json
 import time
 import zlib
 from contextlib import contextmanager
+from operator import attrgetter
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +30,7 @@ from peewee import (JOIN, BooleanField, CharField, DateTimeField, FloatField, Fo
 from sheets import readers
 from sheets.readers import SheetError
 from sheets.report import build_report
-from sheets.validate import check_rows, group_issues
+from sheets.validate import ERROR, WARNING, Findings, check_rows
 
 from . import audit, setting
 from .db import BaseModel, TimestampField, db, is_sqlite, now
@@ -83,6 +84,7 @@ class ImportBatch(BaseModel):
     undone_at = DateTimeField(null=True)
 
     _undo_blockers = None  # read for a page of batches at once by read_undo_blockers()
+    _found = None  # {level: Findings} as read by findings()
 
     def __str__(self):
         return f"导入批次 #{self.id}（{self.file_name}）"
@@ -184,12 +186,20 @@ class ImportBatch(BaseModel):
                 .order_by(ImportBatch.id.desc())
                 .first())
 
+    def findings(self, level=ERROR):
+        """The rows refused (or, for WARNING, those with a 提示) as kept: Findings, read once per instance."""
+        if self._found is None:
+            self._found = {}
+        if level not in self._found:
+            self._found[level] = Findings.loaded(self._load(_KEPT[level]))
+        return self._found[level]
+
     def issues(self, sort="row", group=None):
-        """The error table's rows (Issue dicts) of the rows refused, before and after 仅导入正确的 N 行, sorted
-        by row or column, optionally one problem group only."""
+        """The error table's rows (Issue dicts) of the rows refused and kept, before and after 仅导入正确的 N
+        行, sorted by row or column, optionally one problem group only."""
         if not self.errors or self.refused or self.busy:
             return []
-        issues = [issue for row in self._load("-errors.json") for issue in row["issues"]]
+        issues = [issue for row in self.findings().rows for issue in row["issues"]]
         if group is not None:
             groups = self.info.get("groups", [])
             if 0 <= group < len(groups):
@@ -201,7 +211,14 @@ class ImportBatch(BaseModel):
         """The 提示 table's rows (Issue dicts): rows that can be imported but will fail 认证."""
         if not self.warned or self.refused or self.busy:
             return []
-        return self._sorted([issue for row in self._load("-warnings.json") for issue in row["issues"]], sort)
+        return self._sorted([issue for row in self.findings(WARNING).rows for issue in row["issues"]], sort)
+
+    def left_out(self, level=ERROR):
+        """Lines saying how many errors (or 提示) of each column the table does not list, if any."""
+        shown = self.errors if level == ERROR else self.warned
+        if not shown or self.refused or self.busy:
+            return []
+        return self.findings(level).left_out("错误" if level == ERROR else "提示")
 
     def _sorted(self, issues, sort):
         if sort == "column":
@@ -214,8 +231,9 @@ class ImportBatch(BaseModel):
         the rows refused, and while the batch waits, the rows with a 提示 too (in their own colour)."""
         path = self.path("-errors.xlsx")
         if not path.exists():
-            rows = self._load("-errors.json") + (self._load("-warnings.json") if self.waiting else [])
-            build_report(self.spec, sorted(rows, key=lambda row: row["row"]), path)
+            errors, warned = self.findings(), self.findings(WARNING) if self.waiting else Findings()
+            note = errors.left_out(fix=REPORT_FIX) + warned.left_out("提示", REPORT_FIX)
+            build_report(self.spec, sorted(errors.rows + warned.rows, key=lambda row: row["row"]), path, note)
         return path
 
     # ---- receive --------------------------------------------------------------------------------
@@ -290,8 +308,9 @@ class ImportBatch(BaseModel):
             # cannot go stale between the comparison and the write.
             with db.atomic():
                 plan, bad = self._plan(good, bad)
-                warned = self.importer.warnings(plan)
-                details.update(groups=group_issues(bad), warned=len(warned))
+                warned = Findings(self.importer.warnings(plan))
+                found = Findings(row.as_error() for row in bad)
+                details.update(groups=found.groups(), warned=len(warned))
                 self._count(plan, bad)
                 self._set(details=json.dumps(details, ensure_ascii=False))
                 if not (bad or plan.existing or warned or hold):
@@ -301,7 +320,7 @@ class ImportBatch(BaseModel):
                 return {"batch": self.id}
         # Only the failing rows are kept (for the error table and report); 仅导入正确的 N 行 reads the
         # stored upload again, so the valid rows' personal data is not copied anywhere else on disk.
-        self._keep("-errors.json", bad)
+        self._keep("-errors.json", found)
         if warned:
             self._keep("-warnings.json", warned)  # the rows with a 提示 only, as the failing rows are
         else:
@@ -334,12 +353,12 @@ class ImportBatch(BaseModel):
         quota used up) joins the error report; a row that failed before is never written, even if it would
         pass now: the user confirmed the rows the table showed."""
         started = time.perf_counter()
-        before = self._load("-errors.json")
+        before = Findings.loaded(self._load("-errors.json"))
         if leave_warned:
-            before = sorted(before + self._load("-warnings.json"), key=lambda row: row["row"])
+            before = before.merged(Findings.loaded(self._load("-warnings.json")))
             self.path("-warnings.json").unlink(missing_ok=True)
             self._set(details=json.dumps(dict(self.info, warned=0), ensure_ascii=False))
-        refused = {row["row"] for row in before}
+        refused = set(before.numbers)
         try:
             # No row limit this time: the file passed the limit in force when it was checked.
             table = self._read(job, limited=False)
@@ -358,7 +377,7 @@ class ImportBatch(BaseModel):
                 self._count(plan, bad, refused=len(before))
                 self._save(plan, started, extra=self.duration)
         if before or bad:
-            self._keep("-errors.json", sorted(before + bad, key=lambda row: row["row"]))
+            self._keep("-errors.json", before.merged(Findings(row.as_error() for row in bad)))
         # The report now holds the rows not imported only: those with a 提示 that were imported leave it.
         self.path("-errors.xlsx").unlink(missing_ok=True)
         self.discard_upload()
@@ -407,23 +426,23 @@ class ImportBatch(BaseModel):
         return table
 
     def _validate(self, table, job, skip=()):
-        """Every row through the sheet's columns: (good Checked rows, bad rows as kept for the report).
+        """Every row through the sheet's columns: (good, bad), lists of Checked rows.
 
         Rows numbered in `skip` are left out altogether (the rows refused before 仅导入正确的 N 行).
         """
         checked = check_rows(self.spec, table, progress=job.report, skip=skip)
-        good = [row for row in checked if row.ok]
-        return good, [row.as_error() for row in checked if not row.ok]
+        return [row for row in checked if row.ok], [row for row in checked if not row.ok]
 
     def _plan(self, good, bad):
         """The importer's own checks against the database, then the comparison with what is stored:
-        (plan, bad rows including those the checks refused). Call inside the transaction that saves."""
+        (plan, bad Checked rows in row order, including those the checks refused). Call inside the
+        transaction that saves."""
         if not is_sqlite():
             # SQLite's BEGIN IMMEDIATE already runs one saving transaction at a time; PostgreSQL's READ
             # COMMITTED would let two imports of one kind both count the same quota left and both write.
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(self.kind.encode())])
         self.importer.vet(good)
-        bad = bad + [row.as_error() for row in good if not row.ok]
+        bad = sorted(bad + [row for row in good if not row.ok], key=attrgetter("row"))
         return self.importer.plan([row for row in good if row.ok], self.update_existing), bad
 
     def _count(self, plan, bad, refused=0):
@@ -449,11 +468,11 @@ class ImportBatch(BaseModel):
         path = self.path(suffix)
         return json.loads(path.read_text("utf-8")) if path.exists() else []
 
-    def _keep(self, suffix, data):
+    def _keep(self, suffix, found):
         # Written aside and renamed: a status poll reading the rows meanwhile never sees half a file.
         path = self.path(suffix)
         part = path.with_name(path.name + ".part")
-        part.write_text(json.dumps(data, ensure_ascii=False, default=str), "utf-8")
+        part.write_text(json.dumps(found.as_dict(), ensure_ascii=False, default=str), "utf-8")
         part.replace(path)
 
     def _set(self, **fields):
@@ -551,6 +570,10 @@ class ImportBatch(BaseModel):
         else:
             self._set(status=REVIEW, message="导入未完成，未写入任何数据：" + job.message)
         return self
+
+
+_KEPT = {ERROR: "-errors.json", WARNING: "-warnings.json"}
+REPORT_FIX = "改正本表中的行后重新上传即可看到"
 
 
 @contextmanager

@@ -8,6 +8,7 @@ rest of an import — the upload, the job, the preview, the history — is the I
 """
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 
 from peewee import Case, fn
 
@@ -99,16 +100,15 @@ class CandidateImporter:
 
     def warnings(self, plan):
         """The rows to be written that will fail 认证 (check character, birth date, gender) or whose area code
-        the offline table does not know, as the report keeps them, each issue a 提示 (WARNING)."""
-        headers, today, warned = {c.key: c.header for c in self.spec.columns}, date.today(), []
-        for row in plan.create + [row for row, _, _ in plan.update]:
+        the offline table does not know, as the report keeps them, each issue a 提示 (WARNING), in row order."""
+        headers, today = {c.key: c.header for c in self.spec.columns}, date.today()
+        for row in sorted(plan.create + [row for row, _, _ in plan.update], key=attrgetter("row")):
             values = row.values
             found = identity_findings(*_identity(values), today=today) + [
                 ("id_number", note, AREA_FIX) for note in identity_notes(values["id_type"], values["id_number"])]
             if found:
-                warned.append(row.as_error([Issue(row.row, key, headers[key], row.raw.get(key, ""), problem, fix,
-                                                  WARNING) for key, problem, fix in found]))
-        return sorted(warned, key=lambda row: row["row"])
+                yield row.as_error([Issue(row.row, key, headers[key], row.raw.get(key, ""), problem, fix, WARNING)
+                                    for key, problem, fix in found])
 
     def save(self, batch, plan, by):
         """Insert the new candidates in chunks and update the changed ones; audited. Returns (created, updated)."""

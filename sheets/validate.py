@@ -97,16 +97,73 @@ def _mark_duplicates(spec, checked):
                                     "同一人只保留一行，删除或改正重复的行"))
 
 
-def group_issues(bad):
-    """Problems of the bad rows (as kept: Checked.as_error()) grouped by column and fix, most frequent
-    first, each with its first 12 row numbers: the preview of a file with hundreds of errors."""
-    groups = {}
-    for row in bad:
-        for issue in row["issues"]:
-            group = groups.setdefault((issue["header"], issue["fix"]), {"header": issue["header"], "fix": issue["fix"],
-                                                                       "problem": issue["problem"], "rows": []})
-            group["rows"].append(issue["row"])
-    ordered = sorted(groups.values(), key=lambda g: -len(g["rows"]))
-    for group in ordered:
-        group["count"], group["rows"] = len(group["rows"]), group["rows"][:12]
-    return ordered
+# Problems of one column kept in full (with their rows, for the error table and report); the rest are
+# counted. 10,000 rows of one mistake used to store 10,000 rows and write a report of all of them.
+DETAILS_PER_COLUMN = 300
+
+
+class Findings:
+    """The bad rows of a check as an import keeps them: every row's number and every count exact, the
+    rows themselves (Checked.as_error() dicts) only while each of their columns has fewer than
+    `per_column` problems kept; beyond that a column's problems are counted in `omitted` ({header: n}).
+    Stored as JSON (as_dict / loaded), so the error table, the report and a later import read it."""
+
+    def __init__(self, rows=(), per_column=None):
+        self.per_column = per_column or DETAILS_PER_COLUMN
+        self.rows, self.numbers, self.omitted = [], [], {}
+        self._kept, self._groups = {}, {}
+        for row in rows:
+            self.add(row)
+
+    def __len__(self):
+        return len(self.numbers)
+
+    def add(self, row):
+        """Count one bad row (rows come in row order), keeping it while one of its columns has room."""
+        self.numbers.append(row["row"])
+        issues = row["issues"]
+        for issue in issues:
+            group = self._groups.setdefault((issue["header"], issue["fix"]), {
+                "header": issue["header"], "fix": issue["fix"], "problem": issue["problem"], "count": 0, "rows": []})
+            group["count"] += 1
+            if len(group["rows"]) < 12:
+                group["rows"].append(row["row"])
+        if any(self._kept.get(issue["header"], 0) < self.per_column for issue in issues):
+            self.rows.append(row)
+            counts = self._kept
+        else:
+            counts = self.omitted
+        for issue in issues:
+            counts[issue["header"]] = counts.get(issue["header"], 0) + 1
+
+    def groups(self):
+        """The problems grouped by column and fix, most frequent first, each with its count and first 12
+        row numbers: the preview of a file with hundreds of errors."""
+        return sorted(self._groups.values(), key=lambda group: -group["count"])
+
+    def left_out(self, word="错误", fix="修改上面的行后重新上传即可看到"):
+        """A line for each column with problems counted but not kept: how many, and how to see them."""
+        return [f"{header} 列还有 {count:,} 处{word}未列出，{fix}" for header, count in self.omitted.items()]
+
+    def as_dict(self):
+        return {"rows": self.rows, "numbers": self.numbers, "omitted": self.omitted}
+
+    @classmethod
+    def loaded(cls, data, per_column=None):
+        """Findings as stored; a plain list of rows is how they were stored before any was left out."""
+        if isinstance(data, list):
+            data = {"rows": data, "numbers": [row["row"] for row in data], "omitted": {}}
+        found = cls(per_column=per_column)
+        found.rows, found.numbers, found.omitted = data["rows"], data["numbers"], dict(data["omitted"])
+        return found
+
+    def merged(self, *others):
+        """These findings and `others` as one, in row order, the rows capped again."""
+        parts = (self,) + others
+        found = Findings(sorted((row for part in parts for row in part.rows), key=lambda row: row["row"]),
+                         self.per_column)
+        found.numbers = sorted(number for part in parts for number in part.numbers)
+        for part in parts:
+            for header, count in part.omitted.items():
+                found.omitted[header] = found.omitted.get(header, 0) + count
+        return found

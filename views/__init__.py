@@ -119,14 +119,17 @@ def render(template, block=None, status=200, headers=None, **context):
 
 
 class Page:
-    """One page of a query's results, with what a pager needs."""
+    """One page of a query's results (or of a list already read), with what a pager needs."""
 
     def __init__(self, query, page, per_page=50):
-        self.total = query.count()
+        self.total = len(query) if isinstance(query, list) else query.count()
         self.per_page = per_page
         self.pages = max(1, ceil(self.total / per_page))
         self.page = min(max(1, page), self.pages)
-        self.items = list(query.paginate(self.page, per_page))
+        if isinstance(query, list):
+            self.items = query[(self.page - 1) * per_page:self.page * per_page]
+        else:
+            self.items = list(query.paginate(self.page, per_page))
 
     @property
     def has_prev(self):
