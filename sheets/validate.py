@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 ERROR, WARNING = "error", "warning"
 
 
-@dataclass
+@dataclass(slots=True)
 class Issue:
     """One problem with one cell (or the whole row when `key` is empty), as the error table shows it."""
     row: int
