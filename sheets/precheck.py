@@ -40,6 +40,9 @@ TOO_BIG = "文件无法读取：{part}解压后有 {size} MB，超过 {limit} MB
 LONG_CELL = ("第 {row} 行 {column} 列的单元格有 {length:,} 个字符，超过 Excel 单元格 32,767 个字符的上限："
              "请删除超长的内容后重新上传")
 
+TOO_MUCH_TEXT = ("文件无法读取：单元格中的文字到第 {row:,} 行已超过 {limit:,} 个字，远超一份名单所需"
+                 "（可能粘贴了大段内容或重复的长文本），请删除多余的内容后重新上传")
+
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]+[0-9]+:)?([A-Z]{1,3})([0-9]{1,7})"')
 _ROW = b'<row r="'
 

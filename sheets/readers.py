@@ -20,6 +20,10 @@ EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xls")
 EXTENSIONS = EXCEL_EXTENSIONS + (".csv",)
 # Rows scanned for the header row: some files carry a title line or two above it.
 HEADER_SEARCH_ROWS = 10
+# Characters of cell text an Excel file may bring into the web process: 100,000 real rows hold ~10
+# million; the worker's 1 GB would let ~1,000 million through (a long text copied into every cell), and
+# the web process keeps all of it while checking. A CSV is bounded by the upload's size.
+MAX_TEXT_CHARS = 30_000_000
 _ZIP_MAGIC, _OLE_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
 
 
@@ -84,7 +88,7 @@ def _read_excel(path, extension, spec, max_rows, known):
     # Parsed in a child process (sheets/isolated.py): the spec's own sheet when present, else the
     # first visible worksheet that is not the guide.
     with isolated.excel_sheet(path, spec.title, skip=(GUIDE_SHEET, MARKER_SHEET), marker_sheet=MARKER_SHEET,
-                              max_rows=max_rows, header_rows=HEADER_SEARCH_ROWS) as sheet:
+                              max_rows=max_rows, header_rows=HEADER_SEARCH_ROWS, max_text=MAX_TEXT_CHARS) as sheet:
         marker = parse_marker(sheet.marker) if sheet.marker is not None else None
         _refuse_other_template(marker, spec, known)
         table = _table(sheet.rows, spec, "xls" if extension == ".xls" else "xlsx", max_rows, marker)

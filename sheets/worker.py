@@ -93,7 +93,7 @@ def read_excel(request, send):
         if archive is not None:
             precheck.check_sheet(archive, name, request["max_rows"], request["header_rows"])
         send(("sheet", name, marker))
-        _send_rows(load_rows(book, name), send)
+        _send_rows(load_rows(book, name), send, request.get("max_text") or float("inf"))
     finally:
         if archive is not None:
             archive.close()
@@ -124,12 +124,16 @@ def _first_cell(book, archive, name):
     return None
 
 
-def _send_rows(rows, send):
-    chunk = []
+def _send_rows(rows, send, max_text):
+    chunk, text = [], 0
     for number, row in enumerate(rows, start=1):
         for position, value in enumerate(row):
-            if value.__class__ is str and len(value) > precheck.MAX_CELL_CHARS:
-                raise SheetError(precheck.long_cell(number, position, value))
+            if value.__class__ is str:
+                if len(value) > precheck.MAX_CELL_CHARS:
+                    raise SheetError(precheck.long_cell(number, position, value))
+                text += len(value)
+        if text > max_text:
+            raise SheetError(precheck.TOO_MUCH_TEXT.format(limit=max_text, row=number))
         chunk.append(row)
         if len(chunk) == CHUNK_ROWS:
             send(("rows", chunk))
