@@ -32,7 +32,7 @@ def test_ten_thousand_identical_rows_are_counted_exactly_and_listed_in_part(app,
     assert (batch.status, batch.total, batch.errors, batch.valid) == (REVIEW, 10_000, 10_000, 0)
     assert "证件号码与第 3、4、5 等行重复（共 10,000 行相同）" in body
     assert "证件号码 列还有 9,700 处错误未列出，修改上面的行后重新上传即可看到" in body
-    assert "共 300 条错误，第 1 / 6 页" in body
+    assert "列出 300 条错误，第 1 / 6 页" in body
     # The status block and what is stored stay small, whatever the number of rows.
     assert len(response.data) < 100_000
     with app.app_context():
