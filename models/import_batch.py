@@ -18,7 +18,6 @@ import json
 import time
 import zlib
 from contextlib import contextmanager
-from operator import attrgetter
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -302,18 +301,17 @@ class ImportBatch(BaseModel):
         details = table.describe(self.spec)
         self.total = len(table.rows)
         with _paused_gc():
-            good, bad = self._validate(table, job)
-            del table  # the rows live on in good and bad only: a big file is not held twice
+            good, found = self._validate(table, job)
+            del table  # the rows live on in good and found only: a big file is not held twice
             # What is stored is compared, and an all-valid file written, in one transaction: the plan
             # cannot go stale between the comparison and the write.
             with db.atomic():
-                plan, bad = self._plan(good, bad)
+                plan = self._plan(good, found)
                 warned = Findings(self.importer.warnings(plan))
-                found = Findings(row.as_error() for row in bad)
                 details.update(groups=found.groups(), warned=len(warned))
-                self._count(plan, bad)
+                self._count(plan, found)
                 self._set(details=json.dumps(details, ensure_ascii=False))
-                if not (bad or plan.existing or warned or hold):
+                if not (found or plan.existing or warned or hold):
                     self._save(plan, started)
             if self.saved:
                 self.discard_upload()
@@ -370,14 +368,14 @@ class ImportBatch(BaseModel):
             audit.record("import.save", self, {"结果": (None, message)}, user=self.created_by)
             return {"batch": self.id}
         with _paused_gc():
-            good, bad = self._validate(table, job, skip=refused)
+            good, found = self._validate(table, job, skip=refused)
             del table
             with db.atomic():
-                plan, bad = self._plan(good, bad)
-                self._count(plan, bad, refused=len(before))
+                plan = self._plan(good, found)
+                self._count(plan, found, refused=len(before))
                 self._save(plan, started, extra=self.duration)
-        if before or bad:
-            self._keep("-errors.json", before.merged(Findings(row.as_error() for row in bad)))
+        if before or found:
+            self._keep("-errors.json", before.merged(found))
         # The report now holds the rows not imported only: those with a 提示 that were imported leave it.
         self.path("-errors.xlsx").unlink(missing_ok=True)
         self.discard_upload()
@@ -426,31 +424,32 @@ class ImportBatch(BaseModel):
         return table
 
     def _validate(self, table, job, skip=()):
-        """Every row through the sheet's columns: (good, bad), lists of Checked rows.
+        """Every row through the sheet's columns: (the good Checked rows, the bad ones as Findings).
 
         Rows numbered in `skip` are left out altogether (the rows refused before 仅导入正确的 N 行).
         """
-        checked = check_rows(self.spec, table, progress=job.report, skip=skip)
-        return [row for row in checked if row.ok], [row for row in checked if not row.ok]
+        found = Findings()
+        return check_rows(self.spec, table, progress=job.report, skip=skip, found=found), found
 
-    def _plan(self, good, bad):
-        """The importer's own checks against the database, then the comparison with what is stored:
-        (plan, bad Checked rows in row order, including those the checks refused). Call inside the
-        transaction that saves."""
+    def _plan(self, good, found):
+        """The importer's own checks against the database (the rows they refuse join `found`), then the
+        comparison with what is stored: the plan. Call inside the transaction that saves."""
         if not is_sqlite():
             # SQLite's BEGIN IMMEDIATE already runs one saving transaction at a time; PostgreSQL's READ
             # COMMITTED would let two imports of one kind both count the same quota left and both write.
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(self.kind.encode())])
         self.importer.vet(good)
-        bad = sorted(bad + [row for row in good if not row.ok], key=attrgetter("row"))
-        return self.importer.plan([row for row in good if row.ok], self.update_existing), bad
+        for row in good:
+            if not row.ok:
+                found.add(row.as_error())
+        return self.importer.plan([row for row in good if row.ok], self.update_existing)
 
-    def _count(self, plan, bad, refused=0):
+    def _count(self, plan, found, refused=0):
         """Set the row counts from a check, the one place they are counted: each checked row is in
-        exactly one of the plan's lists or `bad` (which holds the rows the importer's vet refused too), so
+        exactly one of the plan's lists or `found` (which holds the rows the importer's vet refused too), so
         可导入 + 有错误 + 已存在 + 未变化 add up to 总行数. `refused`: rows an earlier check refused and
         this one skipped."""
-        self.valid, self.errors = plan.writes, refused + len(bad)
+        self.valid, self.errors = plan.writes, refused + len(found)
         self.existing, self.unchanged = len(plan.existing), len(plan.unchanged)
 
     def _save(self, plan, started, extra=0.0):

@@ -47,12 +47,17 @@ class Checked:
         return {"row": self.row, "raw": self.raw, "issues": [i.as_dict() for i in (issues or self.issues)]}
 
 
-def check_rows(spec, table, progress=None, every=2000, skip=()):
+def check_rows(spec, table, progress=None, every=2000, skip=(), found=None):
     """Validate every row of `table` except those numbered in `skip`; `progress(done, total)` is called
-    every `every` rows. The table's rows are handed over: it is left empty."""
+    every `every` rows. The table's rows are handed over: it is left empty.
+
+    Returns the Checked rows; with `found` (Findings), the bad rows go there as they are found and only
+    the good rows are returned, so a file of mistakes holds no more than Findings keeps.
+    """
     headers = {c.key: c.header for c in spec.columns}
     clean, memo = spec.clean, {}
-    checked = []
+    checked, refused = [], []
+    key_column = spec.identity[-1] if spec.identity else None
     rows, table.rows = table.rows, []
     total = len(rows)
     for done, (number, raw) in enumerate(rows, start=1):
@@ -61,30 +66,57 @@ def check_rows(spec, table, progress=None, every=2000, skip=()):
         values, errors = clean(raw, memo)
         issues = [Issue(number, key, headers[key], raw.get(key, ""), error.problem, error.fix)
                   for key, error in errors.items()] if errors else []
-        checked.append(Checked(number, raw, values, issues))
+        row = Checked(number, raw, values, issues)
+        if found is None or not issues:
+            checked.append(row)
+        else:
+            found.add(row.as_error())
+            if key_column and key_column not in errors:
+                # Kept small: what a duplicate's message needs of a row already refused.
+                refused.append(_Refused(number, tuple(map(values.get, spec.identity)), raw.get(key_column, "")))
         if progress and done % every == 0:
             progress(done, total)
-    _mark_duplicates(spec, checked)
-    return checked
+    _mark_duplicates(spec, checked + refused, found)
+    if found is None:
+        return checked
+    for row in checked:
+        if not row.ok:
+            found.add(row.as_error())
+    return [row for row in checked if row.ok]
+
+
+@dataclass(slots=True)
+class _Refused:
+    """A refused row as duplicate marking needs it, once its details are in Findings."""
+    row: int
+    identity: tuple
+    key_value: str
 
 
 DUPLICATES_NAMED = 3  # other rows a duplicate's message names
 
 
-def _mark_duplicates(spec, checked):
-    """Two rows with the same identity (e.g. 证件类型 + 证件号码) are both errors, each naming the other."""
+def _mark_duplicates(spec, checked, found=None):
+    """Two rows with the same identity (e.g. 证件类型 + 证件号码) are both errors, each naming the other.
+    A row already in `found` (a _Refused) gets its message there."""
     if not spec.identity:
         return
     key_column = spec.identity[-1]
     header = spec.column(key_column).header
     seen = {}
     for row in checked:
-        identity = tuple(map(row.values.get, spec.identity))
-        if all(identity) and not (row.issues and key_column in {i.key for i in row.issues}):
+        if isinstance(row, _Refused):
+            identity = row.identity
+        else:
+            identity = tuple(map(row.values.get, spec.identity))
+            if row.issues and key_column in {i.key for i in row.issues}:
+                continue
+        if all(identity):
             seen.setdefault(identity, []).append(row)
-    for rows in seen.values():
+    for rows in sorted(seen.values(), key=lambda rows: rows[0].row):
         if len(rows) < 2:
             continue
+        rows.sort(key=lambda row: row.row)  # the good rows were listed before the refused ones
         # Each row names a few of the others and the group's size: naming every other row of a fill-down
         # of 10,000 identical rows would be 10,000 messages of 10,000 numbers each.
         numbers = [r.row for r in rows]
@@ -92,9 +124,13 @@ def _mark_duplicates(spec, checked):
         for row in rows:
             others = [n for n in numbers[:DUPLICATES_NAMED + 1] if n != row.row][:DUPLICATES_NAMED]
             more = " 等" if len(rows) - 1 > len(others) else " "
-            row.issues.append(Issue(row.row, key_column, header, row.raw.get(key_column, ""),
-                                    f"{header}与第 {'、'.join(map(str, others))}{more}行重复{together}",
-                                    "同一人只保留一行，删除或改正重复的行"))
+            value = row.key_value if isinstance(row, _Refused) else row.raw.get(key_column, "")
+            issue = Issue(row.row, key_column, header, value, f"{header}与第 {'、'.join(map(str, others))}{more}行重复{together}",
+                          "同一人只保留一行，删除或改正重复的行")
+            if isinstance(row, _Refused):
+                found.add_issue(issue.as_dict())
+            else:
+                row.issues.append(issue)
 
 
 # Problems of one column kept in full (with their rows, for the error table and report); the rest are
@@ -111,7 +147,7 @@ class Findings:
     def __init__(self, rows=(), per_column=None):
         self.per_column = per_column or DETAILS_PER_COLUMN
         self.rows, self.numbers, self.omitted = [], [], {}
-        self._kept, self._groups = {}, {}
+        self._kept, self._groups, self._by_number = {}, {}, {}
         for row in rows:
             self.add(row)
 
@@ -119,34 +155,51 @@ class Findings:
         return len(self.numbers)
 
     def add(self, row):
-        """Count one bad row (rows come in row order), keeping it while one of its columns has room."""
+        """Count one bad row, keeping it while one of its columns has room (rows mostly come in row
+        order, so the first rows of each problem are the ones kept)."""
         self.numbers.append(row["row"])
         issues = row["issues"]
         for issue in issues:
-            group = self._groups.setdefault((issue["header"], issue["fix"]), {
-                "header": issue["header"], "fix": issue["fix"], "problem": issue["problem"], "count": 0, "rows": []})
-            group["count"] += 1
-            if len(group["rows"]) < 12:
-                group["rows"].append(row["row"])
+            self._group(issue)
         if any(self._kept.get(issue["header"], 0) < self.per_column for issue in issues):
             self.rows.append(row)
+            self._by_number[row["row"]] = row
             counts = self._kept
         else:
             counts = self.omitted
         for issue in issues:
             counts[issue["header"]] = counts.get(issue["header"], 0) + 1
 
+    def add_issue(self, issue):
+        """One more problem of a row already counted: listed with it if the row was kept."""
+        self._group(issue)
+        row = self._by_number.get(issue["row"])
+        if row is not None:
+            row["issues"].append(issue)
+        counts = self._kept if row is not None else self.omitted
+        counts[issue["header"]] = counts.get(issue["header"], 0) + 1
+
+    def _group(self, issue):
+        group = self._groups.setdefault((issue["header"], issue["fix"]), {
+            "header": issue["header"], "fix": issue["fix"], "problem": issue["problem"], "count": 0, "rows": []})
+        group["count"] += 1
+        group["rows"].append(issue["row"])
+        if len(group["rows"]) > 24:
+            group["rows"] = sorted(group["rows"])[:12]
+
     def groups(self):
         """The problems grouped by column and fix, most frequent first, each with its count and first 12
         row numbers: the preview of a file with hundreds of errors."""
-        return sorted(self._groups.values(), key=lambda group: -group["count"])
+        groups = [dict(group, rows=sorted(group["rows"])[:12]) for group in self._groups.values()]
+        return sorted(groups, key=lambda group: -group["count"])
 
     def left_out(self, word="错误", fix="修改上面的行后重新上传即可看到"):
         """A line for each column with problems counted but not kept: how many, and how to see them."""
         return [f"{header} 列还有 {count:,} 处{word}未列出，{fix}" for header, count in self.omitted.items()]
 
     def as_dict(self):
-        return {"rows": self.rows, "numbers": self.numbers, "omitted": self.omitted}
+        return {"rows": sorted(self.rows, key=lambda row: row["row"]), "numbers": sorted(self.numbers),
+                "omitted": self.omitted}
 
     @classmethod
     def loaded(cls, data, per_column=None):

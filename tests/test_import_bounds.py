@@ -88,8 +88,20 @@ def test_a_batch_stored_before_the_cap_still_shows_its_errors(app, client, staff
                                                         (5, [2, 3, 4, 5, 6], {})])
 def test_findings_keep_a_row_while_one_of_its_columns_has_room(per_column, kept, omitted):
     def bad(number, *headers):
-        return {"row": number, "raw": {}, "issues": [{"header": h, "fix": "改", "problem": "错"} for h in headers]}
+        return {"row": number, "raw": {}, "issues": [{"row": number, "header": h, "fix": "改", "problem": "错"} for h in headers]}
     found = validate.Findings([bad(2, "手机号"), bad(3, "手机号", "民族"), bad(4, "手机号"), bad(5, "民族", "手机号"),
                                bad(6, "手机号")], per_column)
     assert [row["row"] for row in found.rows] == kept and found.omitted == omitted
     assert len(found) == 5 and [(g["header"], g["count"]) for g in found.groups()] == [("手机号", 5), ("民族", 2)]
+
+
+def test_a_refused_row_that_is_also_a_duplicate_names_both_problems(app, client, staff):
+    rows = [sf.person(1, phone="1"), sf.person(2), sf.person(1)]
+    body = text(upload(client, sf.xlsx(rows)))
+    batch = last_batch()
+    assert (batch.errors, batch.valid) == (2, 1)
+    with app.app_context():
+        problems = {(i["row"], i["header"]): i["problem"] for i in batch.issues()}
+    assert problems == {(2, "手机号"): "手机号「1」格式不正确", (2, "证件号码"): "证件号码与第 4 行重复",
+                        (4, "证件号码"): "证件号码与第 2 行重复"}
+    assert "证件号码与第 4 行重复" in body
