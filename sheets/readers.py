@@ -48,9 +48,19 @@ class Table:
         sample = []
         if self.rows:
             number, raw = self.rows[0]
-            sample = [number, [[c.header, c.mask(raw[c.key]) if c.sensitive else raw[c.key]] for c in self.columns]]
+            sample = [number, [[c.header, _shown(c.mask(raw[c.key]) if c.sensitive else raw[c.key])] for c in self.columns]]
+        # Cut to what a person reads: every status poll shows them, and a header row may hold thousands
+        # of names of thousands of characters.
         return {"file_kind": self.file_kind, "sheet": self.sheet, "encoding": self.encoding, "sample": sample,
-                "unknown": self.unknown, "notes": outdated(self.marker, spec)}
+                "unknown": [_shown(name) for name in self.unknown[:UNKNOWN_SHOWN]], "unknown_total": len(self.unknown),
+                "notes": outdated(self.marker, spec)}
+
+
+UNKNOWN_SHOWN = 20  # names of ignored columns the preview lists
+
+
+def _shown(text, limit=60):
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def read(path, spec, filename=None, max_rows=None, known=()):

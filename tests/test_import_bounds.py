@@ -105,3 +105,12 @@ def test_a_refused_row_that_is_also_a_duplicate_names_both_problems(app, client,
     assert problems == {(2, "手机号"): "手机号「1」格式不正确", (2, "证件号码"): "证件号码与第 4 行重复",
                         (4, "证件号码"): "证件号码与第 2 行重复"}
     assert "证件号码与第 4 行重复" in body
+
+
+def test_thousands_of_long_unknown_headers_are_named_in_part(client, staff):
+    junk = [f"多余的列{n}" + "长" * 1000 for n in range(3000)]
+    data = sf.csv_file([sf.person(1)], header=sf.headers() + junk)
+    response = upload(client, data, name="名单.csv")
+    body = text(response)
+    assert "以下列不在模板中，已忽略：多余的列0" in body and "等 3,000 列" in body
+    assert len(response.data) < 20_000
