@@ -15,6 +15,7 @@ from flask_login import LoginManager, current_user, logout_user, user_logged_in
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 from waitress import serve
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
 from models import backup, demo, move, setting
@@ -77,6 +78,11 @@ def create_app(config=None):
     _init_cli(app)
     app.jinja_env.globals.update(can=can, actor=User.actor, ROLE_LABELS=ROLE_LABELS, NAV=NAV)
     app.jinja_env.filters.update(mask_id=mask_id, mask_phone=mask_phone)
+    if os.environ.get("CERTDESK_PROXY", "") == "1":
+        # Behind nginx every request comes from 127.0.0.1: the client's address (for the login throttle
+        # and the audit log) is the one nginx adds to X-Forwarded-For. Trusted only when set, since a
+        # client reaching CertDesk directly could write that header itself.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     return app
 
 

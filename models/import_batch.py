@@ -29,7 +29,7 @@ from peewee import (JOIN, BooleanField, CharField, DateTimeField, FloatField, Fo
 from sheets import readers
 from sheets.readers import SheetError
 from sheets.report import build_report
-from sheets.validate import check_rows, group_issues
+from sheets.validate import ERROR, WARNING, Findings, check_rows
 
 from . import audit, setting
 from .db import BaseModel, TimestampField, db, is_sqlite, now
@@ -85,6 +85,7 @@ class ImportBatch(BaseModel):
     undone_at = DateTimeField(null=True)
 
     _undo_blockers = None  # read for a page of batches at once by read_undo_blockers()
+    _found = None  # {level: Findings} as read by findings()
 
     def __str__(self):
         return f"导入批次 #{self.id}（{self.file_name}）"
@@ -195,12 +196,20 @@ class ImportBatch(BaseModel):
                 .order_by(ImportBatch.id.desc())
                 .first())
 
+    def findings(self, level=ERROR):
+        """The rows refused (or, for WARNING, those with a 提示) as kept: Findings, read once per instance."""
+        if self._found is None:
+            self._found = {}
+        if level not in self._found:
+            self._found[level] = Findings.loaded(self._load(_KEPT[level]))
+        return self._found[level]
+
     def issues(self, sort="row", group=None):
-        """The error table's rows (Issue dicts) of the rows refused, before and after 仅导入正确的 N 行, sorted
-        by row or column, optionally one problem group only."""
+        """The error table's rows (Issue dicts) of the rows refused and kept, before and after 仅导入正确的 N
+        行, sorted by row or column, optionally one problem group only."""
         if not self.errors or self.refused or self.busy:
             return []
-        issues = [issue for row in self._load("-errors.json") for issue in row["issues"]]
+        issues = [issue for row in self.findings().rows for issue in row["issues"]]
         if group is not None:
             groups = self.info.get("groups", [])
             if 0 <= group < len(groups):
@@ -212,7 +221,14 @@ class ImportBatch(BaseModel):
         """The 提示 table's rows (Issue dicts): rows that can be imported but will fail 认证."""
         if not self.warned or self.refused or self.busy:
             return []
-        return self._sorted([issue for row in self._load("-warnings.json") for issue in row["issues"]], sort)
+        return self._sorted([issue for row in self.findings(WARNING).rows for issue in row["issues"]], sort)
+
+    def left_out(self, level=ERROR):
+        """Lines saying how many errors (or 提示) of each column the table does not list, if any."""
+        shown = self.errors if level == ERROR else self.warned
+        if not shown or self.refused or self.busy:
+            return []
+        return self.findings(level).left_out("错误" if level == ERROR else "提示")
 
     def _sorted(self, issues, sort):
         if sort == "column":
@@ -225,8 +241,9 @@ class ImportBatch(BaseModel):
         the rows refused, and while the batch waits, the rows with a 提示 too (in their own colour)."""
         path = self.path("-errors.xlsx")
         if not path.exists():
-            rows = self._load("-errors.json") + (self._load("-warnings.json") if self.waiting else [])
-            build_report(self.spec, sorted(rows, key=lambda row: row["row"]), path)
+            errors, warned = self.findings(), self.findings(WARNING) if self.waiting else Findings()
+            note = errors.left_out(fix=REPORT_FIX) + warned.left_out("提示", REPORT_FIX)
+            build_report(self.spec, sorted(errors.rows + warned.rows, key=lambda row: row["row"]), path, note)
         return path
 
     # ---- receive --------------------------------------------------------------------------------
@@ -300,24 +317,24 @@ class ImportBatch(BaseModel):
         details = table.describe(self.spec)
         self.total = len(table.rows)
         with _paused_gc():
-            good, bad = self._validate(table, job)
-            del table  # the rows live on in good and bad only: a big file is not held twice
+            good, found = self._validate(table, job)
+            del table  # the rows live on in good and found only: a big file is not held twice
             # What is stored is compared, and an all-valid file written, in one transaction: the plan
             # cannot go stale between the comparison and the write.
             with db.atomic():
-                plan, bad = self._plan(good, bad)
-                warned = self.importer.warnings(plan)
-                details.update(groups=group_issues(bad), warned=len(warned))
-                self._count(plan, bad)
+                plan = self._plan(good, found)
+                warned = Findings(self.importer.warnings(plan))
+                details.update(groups=found.groups(), warned=len(warned))
+                self._count(plan, found)
                 self._set(details=json.dumps(details, ensure_ascii=False))
-                if not (bad or plan.existing or warned or hold):
+                if not (found or plan.existing or warned or hold):
                     self._save(plan, started, by)
             if self.saved:
                 self.discard_upload()
                 return {"batch": self.id}
         # Only the failing rows are kept (for the error table and report); 仅导入正确的 N 行 reads the
         # stored upload again, so the valid rows' personal data is not copied anywhere else on disk.
-        self._keep("-errors.json", bad)
+        self._keep("-errors.json", found)
         if warned:
             self._keep("-warnings.json", warned)  # the rows with a 提示 only, as the failing rows are
         else:
@@ -352,12 +369,12 @@ class ImportBatch(BaseModel):
         quota used up) joins the error report; a row that failed before is never written, even if it would
         pass now: the user confirmed the rows the table showed."""
         started = time.perf_counter()
-        before = self._load("-errors.json")
+        before = Findings.loaded(self._load("-errors.json"))
         if leave_warned:
-            before = sorted(before + self._load("-warnings.json"), key=lambda row: row["row"])
+            before = before.merged(Findings.loaded(self._load("-warnings.json")))
             self.path("-warnings.json").unlink(missing_ok=True)
             self._set(details=json.dumps(dict(self.info, warned=0), ensure_ascii=False))
-        refused = {row["row"] for row in before}
+        refused = set(before.numbers)
         try:
             # No row limit this time: the file passed the limit in force when it was checked.
             table = self._read(job, limited=False)
@@ -369,14 +386,14 @@ class ImportBatch(BaseModel):
             audit.record("import.save", self, {"结果": (None, message)}, user=by)
             return {"batch": self.id}
         with _paused_gc():
-            good, bad = self._validate(table, job, skip=refused)
+            good, found = self._validate(table, job, skip=refused)
             del table
             with db.atomic():
-                plan, bad = self._plan(good, bad)
-                self._count(plan, bad, refused=len(before))
+                plan = self._plan(good, found)
+                self._count(plan, found, refused=len(before))
                 self._save(plan, started, by, extra=self.duration)
-        if before or bad:
-            self._keep("-errors.json", sorted(before + bad, key=lambda row: row["row"]))
+        if before or found:
+            self._keep("-errors.json", before.merged(found))
         # The report now holds the rows not imported only: those with a 提示 that were imported leave it.
         self.path("-errors.xlsx").unlink(missing_ok=True)
         self.discard_upload()
@@ -430,33 +447,35 @@ class ImportBatch(BaseModel):
         return table
 
     def _validate(self, table, job, skip=()):
-        """Every row through the sheet's columns: (good Checked rows, bad rows as kept for the report).
+        """Every row through the sheet's columns: (the good Checked rows, the bad ones as Findings).
 
         Rows numbered in `skip` are left out altogether (the rows refused before 仅导入正确的 N 行).
         """
-        checked = check_rows(self.spec, table, progress=job.report, skip=skip)
-        good = [row for row in checked if row.ok]
+        found = Findings()
         # A refused row lists its 提示 beside its errors: fixing the errors should not reveal new problems.
-        warnings = self.importer.row_warnings
-        return good, [row.as_error(row.issues + warnings(row)) for row in checked if not row.ok]
+        good = check_rows(self.spec, table, progress=job.report, skip=skip, found=found,
+                          notes=self.importer.row_warnings)
+        return good, found
 
-    def _plan(self, good, bad):
-        """The importer's own checks against the database, then the comparison with what is stored:
-        (plan, bad rows including those the checks refused). Call inside the transaction that saves."""
+    def _plan(self, good, found):
+        """The importer's own checks against the database (the rows they refuse join `found`), then the
+        comparison with what is stored: the plan. Call inside the transaction that saves."""
         if not is_sqlite():
             # SQLite's BEGIN IMMEDIATE already runs one saving transaction at a time; PostgreSQL's READ
             # COMMITTED would let two imports of one kind both count the same quota left and both write.
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(self.kind.encode())])
         self.importer.vet(good)
-        bad = bad + [row.as_error() for row in good if not row.ok]
-        return self.importer.plan([row for row in good if row.ok], self.update_existing), bad
+        for row in good:
+            if not row.ok:
+                found.add(row.as_error())
+        return self.importer.plan([row for row in good if row.ok], self.update_existing)
 
-    def _count(self, plan, bad, refused=0):
+    def _count(self, plan, found, refused=0):
         """Set the row counts from a check, the one place they are counted: each checked row is in
-        exactly one of the plan's lists or `bad` (which holds the rows the importer's vet refused too), so
+        exactly one of the plan's lists or `found` (which holds the rows the importer's vet refused too), so
         可导入 + 有错误 + 已存在 + 未变化 add up to 总行数. `refused`: rows an earlier check refused and
         this one skipped."""
-        self.valid, self.errors = plan.writes, refused + len(bad)
+        self.valid, self.errors = plan.writes, refused + len(found)
         self.existing, self.unchanged = len(plan.existing), len(plan.unchanged)
 
     def _save(self, plan, started, by, extra=0.0):
@@ -473,11 +492,11 @@ class ImportBatch(BaseModel):
         path = self.path(suffix)
         return json.loads(path.read_text("utf-8")) if path.exists() else []
 
-    def _keep(self, suffix, data):
+    def _keep(self, suffix, found):
         # Written aside and renamed: a status poll reading the rows meanwhile never sees half a file.
         path = self.path(suffix)
         part = path.with_name(path.name + ".part")
-        part.write_text(json.dumps(data, ensure_ascii=False, default=str), "utf-8")
+        part.write_text(json.dumps(found.as_dict(), ensure_ascii=False, default=str), "utf-8")
         part.replace(path)
 
     def _set(self, **fields):
@@ -592,6 +611,10 @@ def _commit_job(job):
 for _kind in IMPORTERS:
     runner(f"import.{_kind}")(_check_job)
     runner(f"import.{_kind}.save")(_commit_job)
+
+
+_KEPT = {ERROR: "-errors.json", WARNING: "-warnings.json"}
+REPORT_FIX = "改正本表中的行后重新上传即可看到"
 
 
 @contextmanager

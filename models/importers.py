@@ -7,6 +7,8 @@ rest of an import — the upload, the job, the preview, the history — is the I
 (models/import_batch.py), the same for every kind.
 """
 from dataclasses import dataclass, field
+from datetime import date
+from operator import attrgetter
 
 from peewee import Case, fn
 
@@ -101,19 +103,21 @@ class CandidateImporter:
 
     def warnings(self, plan):
         """The rows to be written that will fail 认证 (check character, birth date, gender) or whose area code
-        the offline table does not know, as the report keeps them, each issue a 提示 (WARNING)."""
-        rows = plan.create + [row for row, _, _ in plan.update]
-        return sorted((row.as_error(found) for row in rows if (found := self.row_warnings(row))),
-                      key=lambda row: row["row"])
+        the offline table does not know, as the report keeps them, each issue a 提示 (WARNING), in row order."""
+        today = date.today()
+        for row in sorted(plan.create + [row for row, _, _ in plan.update], key=attrgetter("row")):
+            found = self.row_warnings(row, today)
+            if found:
+                yield row.as_error(found)
 
-    def row_warnings(self, row):
+    def row_warnings(self, row, today=None):
         """The 提示 of one checked row (Issues). A row with errors gets those of its cells without an error
         too, so whoever fixes the errors meets its 认证 problems in the same table, not after re-uploading."""
         values = row.values
         if "id_type" not in values or "id_number" not in values:
             return []  # the identity did not clean: its error says so
         wrong = {issue.key for issue in row.issues}
-        found = identity_findings(*_identity(values)) + [
+        found = identity_findings(*_identity(values), today=today or date.today()) + [
             ("id_number", note, AREA_FIX) for note in identity_notes(values["id_type"], values["id_number"])]
         return [Issue(row.row, key, HEADERS[key], row.raw.get(key, ""), problem, fix, WARNING)
                 for key, problem, fix in found if key not in wrong]

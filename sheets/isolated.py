@@ -48,15 +48,16 @@ class Sheet:
 
 
 @contextmanager
-def excel_sheet(path, prefer, skip=(), marker_sheet=None, max_rows=None, header_rows=0):
+def excel_sheet(path, prefer, skip=(), marker_sheet=None, max_rows=None, header_rows=0, max_text=None):
     """The data sheet of the .xlsx/.xls at `path`, read in a child process, as a Sheet.
 
     The data sheet is `prefer` when present, else the first visible worksheet not named in `skip`.
-    With `max_rows`, a sheet reaching further down than `max_rows` + `header_rows` is refused unread.
+    With `max_rows`, a sheet reaching further down than `max_rows` + `header_rows` is refused unread;
+    with `max_text`, one whose cells hold more characters than that is refused as soon as it does.
     SheetError, raised here or while the rows are iterated, says why the file cannot be read.
     """
     request = {"path": str(path), "prefer": prefer, "skip": list(skip), "marker_sheet": marker_sheet,
-               "max_rows": max_rows, "header_rows": header_rows}
+               "max_rows": max_rows, "header_rows": header_rows, "max_text": max_text}
     frames = run("sheets.worker:read_excel", request)
     try:
         first = next(frames, None)

@@ -27,6 +27,9 @@ MAX_PART_BYTES = 1024 * 1024 * 1024
 # workbook.xml and its relationships are parsed whole (to find the data sheet's part): they are small.
 MAX_INDEX_BYTES = 16 * 1024 * 1024
 CHUNK = 1024 * 1024
+# Excel's own limit for a cell; a longer one can only come from a hand-made file, and copies of it
+# (one per cell that uses a shared string) are what would exhaust memory.
+MAX_CELL_CHARS = 32_767
 
 NOT_A_WORKBOOK = "文件无法读取：不是有效的 Excel 工作簿（可能已损坏），请在 Excel 中打开后另存为 .xlsx 再上传"
 FAR_CELL = "文件无法读取：工作表范围异常（{cell}），请删除多余的单元格后重新上传"
@@ -34,12 +37,23 @@ TOO_MANY_ROWS = ("文件超过 {max_rows:,} 行的上限：工作表「{sheet}�
                  "请拆分为多个文件分批导入；如果其中多是空行或多余的单元格，请在 Excel 中删除后重新上传")
 TOO_BIG = "文件无法读取：{part}解压后有 {size} MB，超过 {limit} MB 的上限，请删除多余的内容或拆分为多个文件后重新上传"
 
+LONG_CELL = ("第 {row} 行 {column} 列的单元格有 {length:,} 个字符，超过 Excel 单元格 32,767 个字符的上限："
+             "请删除超长的内容后重新上传")
+
+TOO_MUCH_TEXT = ("文件无法读取：单元格中的文字到第 {row:,} 行已超过 {limit:,} 个字，远超一份名单所需"
+                 "（可能粘贴了大段内容或重复的长文本），请删除多余的内容后重新上传")
+
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]+[0-9]+:)?([A-Z]{1,3})([0-9]{1,7})"')
 _ROW = b'<row r="'
 
 
 class SheetError(ValueError):
     """The whole file is refused, with one message that names what is wrong and how to fix it."""
+
+
+def long_cell(row, position, value):
+    """The refusal of a cell over MAX_CELL_CHARS at `row` and zero-based column `position`."""
+    return LONG_CELL.format(row=row, column=column_letters(position + 1), length=len(value))
 
 
 def column_number(letters):

@@ -20,6 +20,10 @@ EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xls")
 EXTENSIONS = EXCEL_EXTENSIONS + (".csv",)
 # Rows scanned for the header row: some files carry a title line or two above it.
 HEADER_SEARCH_ROWS = 10
+# Characters of cell text an Excel file may bring into the web process: 100,000 real rows hold ~10
+# million; the worker's 1 GB would let ~1,000 million through (a long text copied into every cell), and
+# the web process keeps all of it while checking. A CSV is bounded by the upload's size.
+MAX_TEXT_CHARS = 30_000_000
 _ZIP_MAGIC, _OLE_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
 
 
@@ -44,9 +48,19 @@ class Table:
         sample = []
         if self.rows:
             number, raw = self.rows[0]
-            sample = [number, [[c.header, c.mask(raw[c.key]) if c.sensitive else raw[c.key]] for c in self.columns]]
+            sample = [number, [[c.header, _shown(c.mask(raw[c.key]) if c.sensitive else raw[c.key])] for c in self.columns]]
+        # Cut to what a person reads: every status poll shows them, and a header row may hold thousands
+        # of names of thousands of characters.
         return {"file_kind": self.file_kind, "sheet": self.sheet, "encoding": self.encoding, "sample": sample,
-                "unknown": self.unknown, "notes": outdated(self.marker, spec)}
+                "unknown": [_shown(name) for name in self.unknown[:UNKNOWN_SHOWN]], "unknown_total": len(self.unknown),
+                "notes": outdated(self.marker, spec)}
+
+
+UNKNOWN_SHOWN = 20  # names of ignored columns the preview lists
+
+
+def _shown(text, limit=60):
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def read(path, spec, filename=None, max_rows=None, known=()):
@@ -84,7 +98,7 @@ def _read_excel(path, extension, spec, max_rows, known):
     # Parsed in a child process (sheets/isolated.py): the spec's own sheet when present, else the
     # first visible worksheet that is not the guide.
     with isolated.excel_sheet(path, spec.title, skip=(GUIDE_SHEET, MARKER_SHEET), marker_sheet=MARKER_SHEET,
-                              max_rows=max_rows, header_rows=HEADER_SEARCH_ROWS) as sheet:
+                              max_rows=max_rows, header_rows=HEADER_SEARCH_ROWS, max_text=MAX_TEXT_CHARS) as sheet:
         marker = parse_marker(sheet.marker) if sheet.marker is not None else None
         _refuse_other_template(marker, spec, known)
         table = _table(sheet.rows, spec, "xls" if extension == ".xls" else "xlsx", max_rows, marker)
@@ -120,6 +134,11 @@ def cell_text(value):
 
 # ---- CSV -------------------------------------------------------------------------------------------
 ENCODINGS = (("utf-8", "UTF-8"), ("gb18030", "GBK（GB18030）"))
+# The csv module's own field limit (131,072 characters) raises a bare csv.Error that names neither row
+# nor column. The whole file is already in memory, bounded by the upload limit, so fields are let
+# through whole and the same 32,767-character rule as Excel's refuses a long cell, naming it. Set
+# once for the process (the limit is the module's, not a reader's); it only ever widens it.
+csv.field_size_limit(max(csv.field_size_limit(), 2 ** 31 - 1))
 
 
 def decode(data):
@@ -151,10 +170,28 @@ def _read_csv(path, spec, max_rows):
     content, encoding = decode(path.read_bytes())
     first_line = content.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first_line.count) if first_line else ","
-    rows = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
+    rows = _csv_rows(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter))
     table = _table(rows, spec, "csv", max_rows)
     table.encoding = encoding
     return table
+
+
+def _csv_rows(reader):
+    """The records of a CSV reader, a record's number being its row's; SheetError naming the row for a
+    cell longer than Excel allows or a record the csv module cannot read."""
+    number = 0
+    while True:
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            raise SheetError(f"文件第 {number} 行无法按 CSV 格式读取，请在 Excel 中打开后另存为「CSV UTF-8」或 .xlsx 再上传")
+        if row and max(map(len, row)) > precheck.MAX_CELL_CHARS:
+            position = next(p for p, cell in enumerate(row) if len(cell) > precheck.MAX_CELL_CHARS)
+            raise SheetError(precheck.long_cell(number, position, row[position]))
+        yield row
 
 
 # ---- header matching and rows ----------------------------------------------------------------------
@@ -206,6 +243,9 @@ def _table(rows, spec, file_kind, max_rows, marker=None):
     keys, wanted = [c.key for _, c in ordered], [p for p, _ in ordered]
     width, padding = max(wanted) + 1, [""] * (max(wanted) + 1)
     limit = max_rows or float("inf")
+    # A column of few distinct values (汉族, 居民身份证 ...) keeps one copy of each: every cell arrives as
+    # its own string, and 100,000 rows of eight such columns were ~60 MB of copies.
+    shared = [(position, {}) for position, (_, column) in enumerate(ordered) if column.repeats]
     for number, row in enumerate(rows, start=header_number + 1):
         if len(row) < width:
             row = list(row) + padding[len(row):]
@@ -214,6 +254,8 @@ def _table(rows, spec, file_kind, max_rows, marker=None):
                  for v in map(row.__getitem__, wanted)]
         if not any(texts):
             continue
+        for position, seen in shared:
+            texts[position] = seen.setdefault(texts[position], texts[position])
         if len(table.rows) >= limit:
             raise SheetError(f"文件超过 {max_rows:,} 行的上限，请拆分为多个文件分批导入")
         table.rows.append((number, dict(zip(keys, texts))))

@@ -19,11 +19,12 @@ WARN_FILL = PatternFill("solid", fgColor="FFF3CD")
 REASON_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 
 
-def build_report(spec, rows, path):
-    """Write the report for `rows` ([{"row", "raw", "issues": [Issue dicts]}]) to `path`."""
+def build_report(spec, rows, path, note=()):
+    """Write the report for `rows` ([{"row", "raw", "issues": [Issue dicts]}]) to `path`; `note` (lines)
+    above the header says what it leaves out."""
     spec = spec.resolved()
     workbook = Workbook(write_only=True)
-    ws = start_sheet(workbook, spec, extra_headers=(REPORT_COLUMN,))
+    ws = start_sheet(workbook, spec, extra_headers=(REPORT_COLUMN,), note=note)
     for row in rows:
         by_key = {}
         for issue in row["issues"]:

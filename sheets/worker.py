@@ -24,17 +24,12 @@ except ImportError:  # Windows: the pre-checks and the time limit still apply
     resource = None
 
 CHUNK_ROWS = 1000
-# Excel's own limit for a cell; a longer one can only come from a hand-made file, and copies of it
-# (one per cell that uses a shared string) are what would exhaust memory.
-MAX_CELL_CHARS = 32_767
 
 OUT_OF_MEMORY = ("文件无法读取：读取时所需内存超过 {limit} 的上限（可能含有超长的单元格或大片多余的单元格），"
                  "请删除多余的内容，在 Excel 中另存为 .xlsx 后重新上传")
 CRASHED = "文件无法读取：读取程序意外退出（文件可能已损坏），请在 Excel 中打开后另存为 .xlsx 再上传"
 PASSWORD = "文件设置了打开密码，请在 Excel 中取消密码后重新上传"
 NO_SHEET = "文件中没有可读取的工作表"
-LONG_CELL = ("第 {row} 行 {column} 列的单元格有 {length:,} 个字符，超过 Excel 单元格 32,767 个字符的上限："
-             "请删除超长的内容后重新上传")
 
 
 def main(entry, memory):
@@ -98,7 +93,7 @@ def read_excel(request, send):
         if archive is not None:
             precheck.check_sheet(archive, name, request["max_rows"], request["header_rows"])
         send(("sheet", name, marker))
-        _send_rows(load_rows(book, name), send)
+        _send_rows(load_rows(book, name), send, request.get("max_text") or float("inf"))
     finally:
         if archive is not None:
             archive.close()
@@ -129,12 +124,16 @@ def _first_cell(book, archive, name):
     return None
 
 
-def _send_rows(rows, send):
-    chunk = []
+def _send_rows(rows, send, max_text):
+    chunk, text = [], 0
     for number, row in enumerate(rows, start=1):
         for position, value in enumerate(row):
-            if value.__class__ is str and len(value) > MAX_CELL_CHARS:
-                raise SheetError(LONG_CELL.format(row=number, column=precheck.column_letters(position + 1), length=len(value)))
+            if value.__class__ is str:
+                if len(value) > precheck.MAX_CELL_CHARS:
+                    raise SheetError(precheck.long_cell(number, position, value))
+                text += len(value)
+        if text > max_text:
+            raise SheetError(precheck.TOO_MUCH_TEXT.format(limit=max_text, row=number))
         chunk.append(row)
         if len(chunk) == CHUNK_ROWS:
             send(("rows", chunk))

@@ -152,3 +152,13 @@ def shared_string_xlsx(text, cells):
     header = "".join(f'<c r="{letter}1" t="s"><v>{n}</v></c>' for n, letter in enumerate("ABCD", start=1))
     rows = "".join(f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>' for r in range(2, cells + 2))
     return raw_xlsx(f'<row r="1">{header}</row>{rows}', [text, "姓名", "证件类型", "证件号码", "性别"])
+
+
+def long_cells_xlsx(rows, text_length=400, columns="ABCDE"):
+    """`rows` rows below a header whose cells all hold one shared string of `text_length` characters: a
+    few MB on disk, hundreds of MB once every cell is a copy."""
+    headers = ["姓名", "证件类型", "证件号码", "性别", "手机号"][:len(columns)]
+    header = "".join(f'<c r="{letter}1" t="s"><v>{n}</v></c>' for n, letter in enumerate(columns, start=1))
+    body = "".join(f'<row r="{r}">' + "".join(f'<c r="{letter}{r}" t="s"><v>0</v></c>' for letter in columns) + "</row>"
+                   for r in range(2, rows + 2))
+    return raw_xlsx(f'<row r="1">{header}</row>{body}', ["长" * text_length] + headers)

@@ -313,10 +313,11 @@ def test_a_repeated_bad_value_is_an_error_on_every_row(app, client, staff):
 def test_hundreds_of_errors_are_grouped_by_problem_and_sortable(client, staff):
     rows = [sf.person(i, gender="X") if i % 2 else sf.person(i, phone="1") for i in range(300)]
     body = text(upload(client, sf.xlsx(rows)))
-    assert "按问题分组" in body and "共 300 条错误，此处显示前 200 条" in body
+    assert "按问题分组" in body and "共 300 条错误，第 1 / 6 页" in body
     batch = last_batch()
-    group = text(client.get(f"/imports/{batch.id}?group=0&sort=column", headers={"HX-Request": "true"}))
-    assert "仅显示一组问题" in group and group.count("<tr><td class=\"num\">") == 150
+    group = text(client.get(f"/imports/{batch.id}?group=0&sort=column&page=3", headers={"HX-Request": "true"}))
+    assert "仅显示一组问题" in group and "共 150 条错误，第 3 / 3 页" in group
+    assert group.count("<tr><td class=\"num\">") == 50
 
 
 def test_error_report_marks_bad_cells_and_once_fixed_imports(client, staff):

@@ -138,3 +138,29 @@ def test_the_data_directory_is_private(app):
     from pathlib import Path
     mode = stat.S_IMODE(os.stat(Path(app.config["DATA_DIR"])).st_mode)
     assert mode == 0o700
+
+
+def test_behind_a_proxy_the_throttle_counts_each_client_address_apart(app, app_config, monkeypatch, make_user):
+    from app import create_app
+    make_user(STAFF, username="li")
+    monkeypatch.setenv("CERTDESK_PROXY", "1")
+    client = create_app(app_config).test_client()
+    proxied = {"REMOTE_ADDR": "127.0.0.1"}
+    for i in range(ADDRESS_LIMIT + 1):
+        client.post("/login", data={"username": f"x{i}", "password": "wrong"}, environ_base=proxied,
+                    headers={"X-Forwarded-For": "10.0.0.66"})
+    attacker = client.post("/login", data={"username": "x", "password": "wrong"}, environ_base=proxied,
+                           headers={"X-Forwarded-For": "10.0.0.66"})
+    colleague = client.post("/login", data={"username": "li", "password": "wrong"}, environ_base=proxied,
+                            headers={"X-Forwarded-For": "10.0.0.7"})
+    assert (attacker.status_code, colleague.status_code) == (429, 401)
+    assert "10.0.0.66" in {e.object_label for e in AuditEvent.select().where(AuditEvent.action == "auth.throttled")}
+
+
+def test_without_the_proxy_setting_a_forwarded_address_is_not_believed(client, make_user):
+    make_user(STAFF, username="li")
+    for i in range(ADDRESS_LIMIT + 1):
+        client.post("/login", data={"username": f"x{i}", "password": "wrong"},
+                    headers={"X-Forwarded-For": f"10.0.1.{i}"})
+    assert client.post("/login", data={"username": "x", "password": "wrong"},
+                       headers={"X-Forwarded-For": "10.0.2.1"}).status_code == 429

@@ -183,3 +183,52 @@ def test_a_job_ended_by_a_base_exception_is_failed_with_a_message_not_left_runni
         start(job)
     job = Job.get_by_id(job.id)
     assert job.status == FAILED and "处理时发生内部错误，未写入任何数据" in job.message
+
+
+def test_a_csv_cell_longer_than_the_csv_modules_limit_is_refused_naming_its_row_and_column(client, login):
+    login(STAFF)
+    rows = [sf.person(1), sf.person(2, major="计" * 140_000)]
+    body = upload(client, sf.csv_file(rows), name="名单.csv").get_data(as_text=True)
+    assert "第 3 行 J 列的单元格有 140,000 个字符，超过 Excel 单元格 32,767 个字符的上限" in body
+    assert last_batch().status == REFUSED
+
+
+# ---- the files of issue 15, each ending with a message while CertDesk keeps answering ----------------
+ISSUE_FILES = [
+    ("10,000 identical rows (CSV)", lambda: sf.csv_file([sf.person(1)] * 10_000), "名单.csv",
+     "证件号码 列还有 9,700 处错误未列出"),
+    ("99,000 rows of long cells", lambda: sf.long_cells_xlsx(99_000), "名单.xlsx",
+     "文件无法读取：单元格中的文字到第"),
+    ("one 20-million-character shared string in 130 cells", lambda: sf.shared_string_xlsx("x" * 20_000_000, 130),
+     "名单.xlsx", "文件无法读取：读取时所需内存超过 1 GB 的上限"),
+]
+
+
+@pytest.mark.parametrize("make, name, expected", [case[1:] for case in ISSUE_FILES], ids=[c[0] for c in ISSUE_FILES])
+def test_the_files_that_took_gigabytes_end_with_a_message_and_login_answers(app, client, login, make, name, expected):
+    login(STAFF)
+    body = upload(client, make(), name=name).get_data(as_text=True)
+    assert expected in body
+    assert last_batch().status not in ("检查中", "导入中")
+    assert app.test_client().get("/login").status_code == 200
+
+
+def test_text_beyond_the_budget_is_refused_in_the_worker_naming_the_row(client, login, monkeypatch):
+    login(STAFF)
+    monkeypatch.setattr(readers, "MAX_TEXT_CHARS", 5_000)
+    body = upload(client, sf.long_cells_xlsx(20, text_length=300)).get_data(as_text=True)
+    assert "文件无法读取：单元格中的文字到第 5 行已超过 5,000 个字" in body and last_batch().status == REFUSED
+
+
+def test_a_memory_error_while_saving_leaves_the_database_working(app, client, login, monkeypatch):
+    from models.importers import CandidateImporter
+    login(STAFF)
+
+    def exhausted(self, batch, plan, by):
+        raise MemoryError
+    monkeypatch.setattr(CandidateImporter, "save", exhausted)
+    body = upload(client, sf.xlsx([sf.person(1), sf.person(2)])).get_data(as_text=True)
+    assert "处理时发生内部错误，未写入任何数据" in body and last_batch().status == REFUSED
+    monkeypatch.undo()
+    assert app.test_client().get("/login").status_code == 200
+    assert "成功导入 2 条" in upload(client, sf.xlsx([sf.person(1), sf.person(2)])).get_data(as_text=True)

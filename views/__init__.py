@@ -125,18 +125,20 @@ PAGE_SIZES = (20, 50, 100, 200)
 
 
 class Page:
-    """One page of a query's results, with what a pager needs. `size` is the list's usual page size: a
-    URL that asks for it carries no `per_page`."""
+    """One page of a query's results (or of a list already read), with what a pager needs. `size` is the
+    list's usual page size: a URL that asks for it carries no `per_page`."""
 
     def __init__(self, query, page, per_page=50, size=None):
-        self.total = query.count()
+        self.total = len(query) if isinstance(query, list) else query.count()
         self.per_page = per_page
         self.size = size or per_page
         self.pages = max(1, ceil(self.total / per_page))
         self.page = min(max(1, page), self.pages)
         offset = (self.page - 1) * per_page
-        backwards = _reversed(query) if offset > self.total / 2 else None
-        if backwards is None:
+        backwards = None if isinstance(query, list) or offset <= self.total / 2 else _reversed(query)
+        if isinstance(query, list):
+            self.items = query[offset:offset + per_page]
+        elif backwards is None:
             self.items = list(query.paginate(self.page, per_page))
         else:
             # A page past the middle is read from the other end: skipping 99,950 rows of 100,000 to reach

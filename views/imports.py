@@ -12,11 +12,13 @@ from models.importers import IMPORTERS
 from models.user import ADMIN, STAFF
 from sheets.export import build_export
 from sheets.template import build_template
+from sheets.validate import WARNING
 
-from . import (xlsx_response, get_or_404, given, hx_events, list_filters, me, paged, refused, render, roles,
-               wait_for_job)
+from . import (xlsx_response, Page, get_or_404, given, hx_events, list_filters, me, page_arg, paged, refused, render,
+               roles, wait_for_job)
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+ISSUES_PER_PAGE = 50  # lines of the error (or 提示) table in the import dialog
 
 
 # ---- 批量导入学生信息 and 导入待颁证记录: the same dialog for each kind ----------------------------------
@@ -226,10 +228,12 @@ def _status(batch, block="status", poll="load"):
     batch.settle()
     sort = request.args.get("sort", "row")
     group = request.args.get("group", type=int)
-    issues, warnings = batch.issues(sort, group), batch.warnings(sort)
+    # The error and 提示 tables page apart: each keeps the other's page in its pager's links.
+    issues = Page(batch.issues(sort, group), page_arg(), ISSUES_PER_PAGE)
+    warnings = Page(batch.warnings(sort), request.args.get("wpage", 1, type=int), ISSUES_PER_PAGE)
     return render("imports/dialog.html", block=block, batch=batch, job=batch.job, info=batch.info,
-                  issues=issues[:200], issue_total=len(issues), warnings=warnings[:200],
-                  warning_total=len(warnings), sort=sort, group=group, update_existing=batch.update_existing, poll=poll,
+                  issues=issues, warnings=warnings, left_out=batch.left_out(), warnings_left_out=batch.left_out(WARNING),
+                  sort=sort, group=group, update_existing=batch.update_existing, poll=poll,
                   headers=hx_events(**_changed(batch.kind)) if batch.saved else None,
                   **_dialog_context(batch.kind))
 

@@ -121,3 +121,43 @@ def test_waiting_batches_are_continued_and_discarded_from_the_dialog_and_from_th
     assert ImportBatch.select().where(ImportBatch.status == "待确认").count() == 0
     assert ImportBatch.select().where(ImportBatch.status == "已放弃").count() == 2 and Candidate.select().count() == 0
     assert page.js_errors == []
+
+
+def test_the_error_and_warning_tables_page_inside_the_dialog(page, login_as, tmp_path, monkeypatch):
+    from sheets import validate
+    from tests.test_import_flow import wrong_check_character
+    monkeypatch.setattr(validate, "DETAILS_PER_COLUMN", 100)
+    login_as("staff")
+    dialog = open_import_dialog(page)
+    # Rows 2-121: a bad phone each (100 listed, 20 counted); rows 122-181: a 提示 each.
+    rows = [sf.person(i, phone="1") for i in range(120)]
+    rows += [sf.person(i, id_number=wrong_check_character(sf.id_number(i))) for i in range(201, 261)]
+    path = tmp_path / "考生名单.xlsx"
+    path.write_bytes(sf.xlsx(rows))
+    choose_and_save(dialog, path)
+
+    errors, warnings = dialog.get_by_role("table", name="错误明细"), dialog.get_by_role("table", name="提示明细")
+    error_pages = dialog.get_by_role("navigation", name="错误明细分页")
+    warning_pages = dialog.get_by_role("navigation", name="提示明细分页")
+    expect(error_pages).to_contain_text("列出 100 条错误，第 1 / 2 页")
+    expect(dialog.get_by_text("手机号 列还有 20 处错误未列出，修改上面的行后重新上传即可看到")).to_be_visible()
+    expect(errors.locator("tbody tr")).to_have_count(50)
+    expect(errors.locator("tbody tr").first.locator("td").first).to_have_text("2")
+    assert violations(page) == []
+    error_pages.scroll_into_view_if_needed()
+    screenshot(page, "import-flow-paged-errors")
+
+    error_pages.get_by_role("button", name="下一页").click()
+    expect(error_pages).to_contain_text("第 2 / 2 页")
+    expect(errors.locator("tbody tr").first.locator("td").first).to_have_text("52")
+    warning_pages.get_by_role("button", name="下一页").click()
+    expect(warning_pages).to_contain_text("共 60 条提示，第 2 / 2 页")
+    expect(warnings.locator("tbody tr").first.locator("td").first).to_have_text("172")
+    expect(error_pages).to_contain_text("第 2 / 2 页")  # the error table stayed on its page
+    warning_pages.scroll_into_view_if_needed()
+    screenshot(page, "import-flow-paged-warnings")
+    error_pages.get_by_role("button", name="上一页").click()
+    expect(errors.locator("tbody tr").first.locator("td").first).to_have_text("2")
+    expect(dialog.get_by_role("button", name="仅导入正确的 60 行")).to_be_visible()
+    assert violations(page) == []
+    assert page.js_errors == []
