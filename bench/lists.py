@@ -102,7 +102,7 @@ def seed(n, records, events, rng):
         status = (ISSUED, ISSUED, SUBMITTED, RETURNED)[number % 4]
         at = started + timedelta(minutes=number * 5)
         return {"candidate": candidate_ids[number % len(candidate_ids)], "certificate": site.certificate_id,
-                "level": LEVELS[(number // len(candidate_ids)) % 3], "site": site.id,
+                "level": LEVELS[(number // 4) % 3], "site": site.id,
                 "exam_date": (at - timedelta(days=10)).date(), "theory_score": 80.0, "practical_score": 75.5,
                 "status": status, "certificate_number": f"N{number:08d}" if status == ISSUED else None,
                 "issued_at": at + timedelta(days=20) if status == ISSUED else None,
@@ -207,21 +207,30 @@ def main():
     parser.add_argument("--records", type=int, default=100000)
     parser.add_argument("--events", type=int, default=1000000)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database between runs: seed it only when it holds no users (for trying changes)")
     parser.add_argument("--only", default="", help="only the lists whose label starts with one of these (comma-separated)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"DATA_DIR": tmp, "DATABASE_URL": args.database_url, "SECRET_KEY": "bench"})
         with db.connection_context():
-            if not models.is_sqlite():
-                models.drop_all()
-                models.init_schema()
-            started = time.perf_counter()
-            with db.atomic():
-                users, certificates, sites = seed(args.candidates, args.records, args.events, random.Random(1))
-            # What autovacuum (PostgreSQL) or a periodic ANALYZE does soon after a bulk load.
-            db.execute_sql("ANALYZE" if models.is_sqlite() else "VACUUM ANALYZE")
-            print(f"{args.candidates} candidates, {args.records} records, {args.events} audit events seeded in "
-                  f"{time.perf_counter() - started:.1f} s ({db.obj.__class__.__name__}); load {os.getloadavg()[0]:.1f}")
+            if args.reuse and User.select().exists():
+                users = {user.username: user for user in User.select()}
+                certificates, sites = list(Certificate.select().order_by(Certificate.id)), list(Site.select().order_by(Site.id))
+                print(f"reusing {Candidate.select().count()} candidates, {AwardRecord.select().count()} records, "
+                      f"{AuditEvent.select().count()} audit events ({db.obj.__class__.__name__})")
+            else:
+                if not models.is_sqlite() or args.reuse:
+                    models.drop_all()
+                    models.init_schema()
+                started = time.perf_counter()
+                with db.atomic():
+                    users, certificates, sites = seed(args.candidates, args.records, args.events, random.Random(1))
+                # What autovacuum (PostgreSQL) or a periodic ANALYZE does soon after a bulk load.
+                db.execute_sql("ANALYZE" if models.is_sqlite() else "VACUUM ANALYZE")
+                print(f"{args.candidates} candidates, {args.records} records, {args.events} audit events seeded in "
+                      f"{time.perf_counter() - started:.1f} s ({db.obj.__class__.__name__})")
+        print(f"load average {os.getloadavg()[0]:.1f} (2 cores shared)")
         counter = StatementCounter(db.obj)
         clients = {}
         only = [o for o in args.only.split(",") if o]

@@ -30,14 +30,19 @@ ACTION_LABELS = {
 class AuditEvent(BaseModel):
     at = TimestampField(index=True)
     # The actor is kept by id and name without a foreign key so the log outlives deleted users.
-    user_id = IntegerField(null=True, index=True)
+    user_id = IntegerField(null=True)
     username = CharField(default="")
-    action = CharField(index=True)
+    action = CharField()
     object_type = CharField(default="", index=True)
     object_id = CharField(default="", index=True)
     object_label = CharField(default="")
     changes = TextField(default="")
     ip = CharField(default="")
+
+    class Meta:
+        # 审计日志 filtered by action or user, newest first: the index gives the page's 50 events in order
+        # (on the time index alone, an action with no event read all 1,000,000 to find none).
+        indexes = ((("action", "at", "id"), False), (("user_id", "at", "id"), False))
 
     @property
     def action_label(self):

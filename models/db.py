@@ -4,7 +4,7 @@ import io
 import itertools
 from datetime import date, datetime
 
-from peewee import CharField, DatabaseProxy, DateTimeField, Model, SqliteDatabase, TextField
+from peewee import CharField, DatabaseProxy, DateTimeField, Model, Select, SqliteDatabase, TextField, fn
 from playhouse.db_url import connect
 from psycopg2.extras import execute_batch
 
@@ -64,6 +64,23 @@ def open_database(url):
         database = connect(url)
     db.initialize(database)
     return database
+
+
+def one_row(**counts):
+    """Run several COUNT subqueries as one statement: {name: count}. Each subquery is planned on its own, so
+    each can count through the index that fits it."""
+    query = Select(columns=[q.alias(name) for name, q in counts.items()]).bind(db)
+    return dict(zip(counts, query.tuples().get()))
+
+
+def count_of(query):
+    """A query's COUNT as a subquery for one_row()."""
+    return query.select(fn.COUNT(1)).order_by()
+
+
+def where_all(query, conditions):
+    """`query` narrowed by every condition of a list (none: unchanged)."""
+    return query.where(*conditions) if conditions else query
 
 
 def is_sqlite():

@@ -6,6 +6,7 @@ from math import ceil
 from flask import abort, current_app, make_response, render_template, request, send_file
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
+from peewee import SQL, Ordering, fn
 from werkzeug.routing import IntegerConverter
 
 from models.normalise import MAX_INTEGER, FieldError, whole_number
@@ -119,14 +120,20 @@ def render(template, block=None, status=200, headers=None, **context):
 
 
 class Page:
-    """One page of a query's results, with what a pager needs."""
+    """One page of a query's results, with what a pager needs. `total` is the number of results when the
+    caller has counted them already (e.g. in its counts per status). With `count_limit` the results are
+    counted up to that many only (`more` says there are more), unless the page asked for lies beyond."""
 
-    def __init__(self, query, page, per_page=50):
-        self.total = query.count()
+    def __init__(self, query, page, per_page=50, total=None, count_limit=None):
+        bounded = count_limit is not None and page * per_page <= count_limit
+        if total is None:
+            total = count_rows(query, count_limit + 1 if bounded else None)
+        self.more = bounded and total > count_limit
+        self.total = count_limit if self.more else total
         self.per_page = per_page
         self.pages = max(1, ceil(self.total / per_page))
         self.page = min(max(1, page), self.pages)
-        self.items = list(query.paginate(self.page, per_page))
+        self.items = _page_items(query, self.page, per_page, self.total)
 
     @property
     def has_prev(self):
@@ -134,7 +141,39 @@ class Page:
 
     @property
     def has_next(self):
-        return self.page < self.pages
+        return self.page < self.pages or self.more
+
+
+def count_rows(query, limit=None):
+    """The number of rows a query gives (at most `limit`), as a plain COUNT(*) over its conditions: peewee's
+    count() wraps the whole select in a subquery, which made SQLite count 1,000,000 rows one by one where
+    COUNT(*) of a table or an index range is read from the b-tree (0.1 ms instead of 22 ms)."""
+    query = query.clone().order_by()
+    if limit is not None:
+        return query.model.select(fn.COUNT(SQL("*"))).from_(query.select(SQL("1")).limit(limit).alias("n")).scalar()
+    if query._group_by or query._distinct or query._limit is not None or query._offset:
+        return query.count()
+    return query.select(fn.COUNT(SQL("*"))).scalar()
+
+
+def _page_items(query, page, per_page, total):
+    """A page's rows. A page in the second half is read in the reverse order from the end, so the last page
+    of 1,000,000 rows skips 0 rows instead of 999,950 (each list's order ends with its unique id)."""
+    start = (page - 1) * per_page
+    end = min(start + per_page, total)
+    if start <= total // 2 or not query._order_by:
+        return list(query.paginate(page, per_page))
+    backwards = query.clone().order_by(*map(_reverse, query._order_by)).limit(end - start).offset(total - end)
+    return list(backwards)[::-1]
+
+
+def _reverse(order):
+    """ORDER BY a DESC ↔ a ASC: the exact reverse order (each database puts NULL at the same end in both
+    directions unless NULLS FIRST/LAST says otherwise, which flips too)."""
+    if not isinstance(order, Ordering):
+        return Ordering(order, "DESC")
+    nulls = {"FIRST": "LAST", "LAST": "FIRST"}.get((order.nulls or "").upper())
+    return Ordering(order.node, "ASC" if order.direction.upper() == "DESC" else "DESC", order.collation, nulls)
 
 
 def page_arg():
