@@ -144,8 +144,8 @@ def urls(certificates, sites, users):
         out += [(username, "待颁证记录 证书", f"/awards/?certificate={cert}", True),
                 (username, "待颁证记录 等级", f"/awards/?level={LEVELS[1]}", True),
                 (username, "待颁证记录 站点", f"/awards/?site={site}", True),
-                (username, "待颁证记录 考核日期", f"/awards/?date_from={date.today() - timedelta(days=60)}", True),
-                (username, "待颁证记录 颁证日期", f"/awards/?issued_from={date.today() - timedelta(days=60)}", True),
+                (username, "待颁证记录 考核日期", f"/awards/?date_from={date.today() - timedelta(days=120)}", True),
+                (username, "待颁证记录 颁证日期", f"/awards/?issued_from={date.today() - timedelta(days=120)}", True),
                 (username, "待颁证记录 search name", "/awards/?q=王伟", True),
                 (username, "待颁证记录 search ID", "/awards/?q=410102200000012345", True),
                 (username, "待颁证记录 search number", "/awards/?q=N0000123", True)]
