@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from queue import Empty
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,7 +106,7 @@ class Session:
         token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
         body = urllib.parse.urlencode({"csrf_token": token, "username": username, "password": PASSWORD})
         status, _ = self.request("POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded"})
-        if status != 302:
+        if status not in (302, 303):
             raise RuntimeError(f"login of {username} answered {status}")
 
 
@@ -202,8 +203,15 @@ def main():
             generator = multiprocessing.Process(target=generate, args=(port, args.users, args.seconds,
                                                                        args.candidates // 50, queue))
             generator.start()
-            samples = queue.get(timeout=args.seconds + 300)
+            samples = None
+            while samples is None and (generator.is_alive() or not queue.empty()):
+                try:
+                    samples = queue.get(timeout=1)
+                except Empty:
+                    pass
             generator.join()
+            if samples is None:
+                raise SystemExit("the load generator failed (above)")
             report(samples, args.seconds)
         finally:
             server.terminate()
