@@ -69,7 +69,8 @@ def open_database(url):
         # BEGIN IMMEDIATE: a transaction takes the write lock up front and waits for it (busy_timeout).
         # A deferred one that reads first and writes later fails at once with "database is locked" when
         # another request wrote in between, which waitress's threads would otherwise hit under load.
-        database = connect(pooled, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", **POOL)
+        # A pooled connection serves one thread at a time, but not always the thread that opened it.
+        database = connect(pooled, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False, **POOL)
     else:
         database = connect(pooled, **POOL)
     db.initialize(database)

@@ -129,7 +129,9 @@ class User(UserMixin, BaseModel):
         user_id, _, version = (token or "").partition(".")
         if not (user_id.isdecimal() and version.isdecimal() and len(user_id) < 19 and len(version) < 19):
             return None
-        user = cls.get_or_none(cls.id == int(user_id))
+        # With its organisation: every page names a reviewer's organisation in the header.
+        user = (cls.select(cls, Organisation).join(Organisation, JOIN.LEFT_OUTER)
+                .where(cls.id == int(user_id)).first())
         if user is None or not user.active or user.session_version != int(version):
             return None
         return user
