@@ -61,7 +61,7 @@ class AwardRecord(BaseModel):
     candidate = ForeignKeyField(Candidate, backref="awards", on_delete="RESTRICT")
     certificate = ForeignKeyField(Certificate, on_delete="RESTRICT")
     level = CharField()
-    site = ForeignKeyField(Site, backref="awards", on_delete="RESTRICT")
+    site = ForeignKeyField(Site, backref="awards", on_delete="RESTRICT", index=False)  # (site, created_at, status)
     exam_date = DateField(index=True)
     theory_score = FloatField(null=True)
     practical_score = FloatField(null=True)
@@ -79,7 +79,9 @@ class AwardRecord(BaseModel):
         indexes = ((("candidate", "certificate", "level"), False),
                    (("certificate", "level", "status"), False),
                    # 导入记录 counts each batch's touched records (undo_blockers) from the index alone.
-                   (("batch_id", "status", "created_at", "updated_at"), False))
+                   (("batch_id", "status", "created_at", "updated_at"), False),
+                   # A site's records newest first and counted per status without reading the table.
+                   (("site", "created_at", "status"), False))
 
     def __str__(self):
         return self.label(self.candidate.name, self.certificate.name, self.level)

@@ -34,6 +34,7 @@ LIST_INDEXES = (
     ("candidate", "candidate_batch_id", ("batch_id", "status", "photo", "created_at", "updated_at")),
     ("award_record", "award_record_batch_id", ("batch_id", "status", "created_at", "updated_at")),
     ("award_record", None, ("issued_at",)),
+    ("award_record", "award_record_site_id", ("site_id", "created_at", "status")),
 )
 
 
