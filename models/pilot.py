@@ -20,7 +20,7 @@ audit.ACTION_LABELS.update({
 
 
 class PilotError(FieldError):
-    """A refused change to 试点证书 or 省厅指标, with a message for the user."""
+    """A refused change to 试点证书, with a message for the user."""
 
 
 def level_order(level):

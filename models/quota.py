@@ -13,13 +13,17 @@ from .award import AwardRecord
 from .catalog import Certificate
 from .db import BaseModel, TimestampField, db
 from .normalise import Number, text
-from .pilot import PilotCertificate, PilotError, level_rank
+from .pilot import PilotCertificate, level_rank
 
 audit.ACTION_LABELS.update({
     "quota.create": "添加省厅指标",
     "quota.update": "修改省厅指标",
     "quota.delete": "删除省厅指标",
 })
+
+class QuotaError(FieldError):
+    """A refused change to 省厅指标, with a message for the user."""
+
 
 # Far above any province's quota for one certificate level, and within the column's 32 bits.
 MAX_AMOUNT = 1_000_000
@@ -76,7 +80,7 @@ class Quota(BaseModel):
         if pilot is not None:
             values.update(certificate=pilot.certificate, level=pilot.level)
         if cls.for_year(values["certificate"], values["level"], values["year"]) is not None:
-            raise PilotError(f"{values['year']} 年「{values['certificate'].name} {values['level']}」"
+            raise QuotaError(f"{values['year']} 年「{values['certificate'].name} {values['level']}」"
                              "已有省厅指标，请修改原记录", key="pilot")
         with db.atomic():
             quota = cls.create(**values)
@@ -87,7 +91,7 @@ class Quota(BaseModel):
     def change(self, document_no, amount, by):
         """Correct the 文号 or the number; the number may not drop below what is already used."""
         if amount < self.used():
-            raise PilotError(f"指标人数不能少于已使用的 {self.used()} 人", key="amount")
+            raise QuotaError(f"指标人数不能少于已使用的 {self.used()} 人", key="amount")
         changes = audit.diff({"文号": self.document_no, "指标人数": self.amount},
                              {"文号": document_no, "指标人数": amount})
         if not changes:
@@ -100,7 +104,7 @@ class Quota(BaseModel):
 
     def remove(self, by):
         if self.used():
-            raise PilotError("该指标已有待颁证记录使用，不能删除")
+            raise QuotaError("该指标已有待颁证记录使用，不能删除")
         with db.atomic():
             audit.record("quota.delete", self, {"文号": (self.document_no, None), "指标人数": (self.amount, None)},
                          user=by)

@@ -4,8 +4,7 @@ from datetime import date
 from flask import Blueprint, request
 
 from models.normalise import whole_number
-from models.pilot import PilotError
-from models.quota import QUOTA_FORM, Quota
+from models.quota import QUOTA_FORM, Quota, QuotaError
 from models.user import ADMIN
 
 from . import get_or_404, hx_events, me, posted, refused, render, roles
@@ -45,7 +44,7 @@ def delete(quota_id):
     quota = _get(quota_id)
     try:
         quota.remove(by=me())
-    except PilotError as exc:
+    except QuotaError as exc:
         return refused(exc)
     return "", 200, hx_events(notice=(f"已删除「{quota}」的省厅指标", "ok"), quotasChanged=True)
 
