@@ -144,7 +144,7 @@ def generate(port, users, seconds, pages, queue):
     queue.put(samples)
 
 
-def wait_for(port, server, timeout=60):
+def wait_for(port, server, timeout=300):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if server.poll() is not None:
@@ -217,7 +217,7 @@ def main():
             server.terminate()
             server.wait(timeout=30)
             log.close()
-            if server.returncode not in (0, -15):
+            if server.returncode not in (0, -15) or sys.exc_info()[0] is not None:
                 print(Path(tmp, "server.log").read_text(errors="replace")[-3000:])
 
 
