@@ -42,7 +42,8 @@ def create_app(config=None):
         # Behind an HTTPS proxy (docs/deployment.md) the session cookie must never travel in clear text.
         SESSION_COOKIE_SECURE=os.environ.get("CERTDESK_HTTPS", "") == "1",
         WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=400 * 1024 * 1024,
+        # A file of the largest size the settings allow, plus the form around it (CSRF token, options).
+        MAX_CONTENT_LENGTH=(setting.MAX_UPLOAD_MB + 1) * 1024 * 1024,
     )
     app.config.update(config or {})
     data_dir = Path(app.config["DATA_DIR"])
@@ -181,9 +182,23 @@ ERROR_MESSAGES = {
     403: "没有权限执行此操作",
     404: "页面不存在或无权查看",
     405: "不支持的请求方式",
-    413: "上传的文件过大",
+    413: "上传的文件过大",  # upload_limit_message() names the limit
     500: "服务器内部错误，请稍后重试；如多次出现请联系院校管理员",
 }
+
+
+# The upload settings each area's files are held to: a file the server refused before reading it is named
+# by the limit the user was told in that dialog.
+UPLOAD_LIMITS = {"imports": "import_max_mb", "photos": "photo_zip_max_mb"}
+
+
+def upload_limit_message():
+    """What a 413 says: the size limit of the upload just refused, and what to do."""
+    key = UPLOAD_LIMITS.get(request.blueprint)
+    db.connect(reuse_if_open=True)  # the refusal may come before the request's own connection
+    if key is not None:
+        return f"上传的文件过大：不能超过 {setting.get(key)} MB，请拆分为多个文件分批上传"
+    return f"上传的文件过大：服务器一次最多接收 {setting.MAX_UPLOAD_MB} MB"
 
 
 def _init_errors(app):
@@ -195,6 +210,10 @@ def _init_errors(app):
 
     for code, message in ERROR_MESSAGES.items():
         app.register_error_handler(code, lambda exc, code=code, message=message: error_page(code, message))
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        return error_page(413, upload_limit_message())
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

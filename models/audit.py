@@ -139,6 +139,21 @@ def record_same(action, model, items, changes, *, user=None):
                                     for object_id, label in items))
 
 
+FULL_IDS = "（含完整证件号码）"
+
+
+def record_download(action, count, *, by, filters=None, facts=None, obj=None, about=None, full_ids=False):
+    """Every download of people's data (export, report, pre-filled template, roster, print view), written
+    one way: which rows (`filters`, or 全部), how many, any other `facts` {name: value}; labelled by the
+    action's name and what it is `about` (`obj`, the one record it is of, by default), marked when the
+    file carries full ID numbers."""
+    changes = {name: (None, value) for name, value in (facts or {}).items()}
+    changes.update({"筛选条件": (None, filters or "全部"), "条数": (None, count)})
+    about = about or (str(obj) if obj is not None else "")
+    label = ACTION_LABELS.get(action, action) + (f"：{about}" if about else "") + (FULL_IDS if full_ids else "")
+    return record(action, obj, changes, user=by, label=label)
+
+
 def diff(before, after):
     """The (before, after) pairs of the keys whose values differ."""
     return {k: (before.get(k), after.get(k)) for k in after if before.get(k) != after.get(k)}

@@ -57,6 +57,11 @@ class IssueGroup:
         return numbering.span(self.numbers)
 
 
+def typed_score(value):
+    """A score as it was typed: 85 for the 85.0 stored, 85.5 as it is, "" for none."""
+    return "" if value is None else f"{value:g}"
+
+
 class AwardRecord(BaseModel):
     candidate = ForeignKeyField(Candidate, backref="awards", on_delete="RESTRICT")
     certificate = ForeignKeyField(Certificate, on_delete="RESTRICT")
@@ -174,10 +179,8 @@ class AwardRecord(BaseModel):
 
     def resubmit_values(self):
         """What 修改后重新提交's form shows before anything is changed."""
-        def score(value):
-            return "" if value is None else f"{value:g}"
         return {"site": str(self.site_id), "exam_date": self.exam_date.isoformat() if self.exam_date else "",
-                "theory_score": score(self.theory_score), "practical_score": score(self.practical_score)}
+                "theory_score": typed_score(self.theory_score), "practical_score": typed_score(self.practical_score)}
 
     def check_resubmittable(self):
         """Only a returned record may be corrected and submitted again."""
@@ -208,9 +211,10 @@ class AwardRecord(BaseModel):
         """A returned record, corrected by staff, goes back to 待审核. The correction must pass the import's
         checks, which read other records: views go through models.award_checks.resubmit."""
         self.check_resubmittable()
-        before = {"考核站点": self.site.name, "考核日期": self.exam_date, "理论成绩": self.theory_score,
-                  "实操成绩": self.practical_score}
-        after = {"考核站点": site.name, "考核日期": exam_date, "理论成绩": theory_score, "实操成绩": practical_score}
+        before = {"考核站点": self.site.name, "考核日期": self.exam_date, "理论成绩": typed_score(self.theory_score),
+                  "实操成绩": typed_score(self.practical_score)}
+        after = {"考核站点": site.name, "考核日期": exam_date, "理论成绩": typed_score(theory_score),
+                 "实操成绩": typed_score(practical_score)}
         with db.atomic():
             self.site, self.exam_date = site, exam_date
             self.theory_score, self.practical_score = theory_score, practical_score
@@ -218,12 +222,6 @@ class AwardRecord(BaseModel):
             self.save()
             audit.record("award.resubmit", self, {**audit.diff(before, after), "状态": (RETURNED, SUBMITTED)},
                          user=by)
-
-    @staticmethod
-    def record_export(filters, count, by):
-        """导出 hands out full ID numbers, so the audit log keeps who exported which records."""
-        audit.record("award.export", None, {"筛选条件": (None, filters or "全部"), "条数": (None, count)}, user=by,
-                     label="导出待颁证记录（含完整证件号码）")
 
     # ---- queries -------------------------------------------------------------------------------
     @classmethod

@@ -3,7 +3,7 @@
 Every transition is a method here that checks the allowed source state, changes the row and writes the
 audit event in one transaction. Views never assign a status.
 """
-from peewee import (CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError,
+from peewee import (CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError, Select,
                     TextField, fn)
 
 from . import audit, setting
@@ -43,7 +43,10 @@ def _photo_changes(old, new, status):
 
 
 # 考生管理's filters, kept in its URL and carried by its export and the confirmation queue.
-LIST_FILTERS = ("q", "status", "department", "major", "has_photo", "sort")
+LIST_FILTERS = ("q", "status", "department", "major", "class_name", "has_photo", "sort")
+# The cascade of its selects, 院系 → 专业 → 班级: each one's choices are narrowed by those chosen before it.
+# The index on these columns in this order lets each choice list be found a value at a time (distinct_values).
+CASCADE = ("department", "major", "class_name")
 DEFAULT_SORT = "-created_at"  # newest first
 
 
@@ -79,6 +82,7 @@ class Candidate(BaseModel):
         # candidates (undo_blockers) from the index alone.
         indexes = ((("id_type", "id_number"), True),
                    (("status", "department", "class_name"), False),
+                   (CASCADE, False),
                    (("batch_id", "status", "photo", "created_at", "updated_at"), False))
 
     def __str__(self):
@@ -283,12 +287,6 @@ class Candidate(BaseModel):
             raise TransitionError("该考生已有待颁证或已颁证记录，不能删除") from exc
         return self.photo
 
-    @staticmethod
-    def record_export(filters, count, by):
-        """导出 hands out full ID numbers, so the audit log keeps who exported which candidates."""
-        audit.record("candidate.export", None, {"筛选条件": (None, filters or "全部"), "条数": (None, count)}, user=by,
-                     label="导出考生信息（含完整证件号码）")
-
     # ---- queries -------------------------------------------------------------------------------
     @classmethod
     def by_identity(cls, id_type, id_number):
@@ -313,7 +311,7 @@ class Candidate(BaseModel):
         return cls.select().where(cls.photo.is_null())
 
     @classmethod
-    def filtered(cls, q="", status="", department="", major="", has_photo="", sort=DEFAULT_SORT):
+    def filtered(cls, q="", status="", department="", major="", class_name="", has_photo="", sort=DEFAULT_SORT):
         """The list of 考生管理: search by 姓名/证件号码/学号/班级, filters, and one sort column."""
         query = cls.select()
         q = (q or "").strip()
@@ -328,6 +326,8 @@ class Candidate(BaseModel):
             query = query.where(cls.department == department)
         if major:
             query = query.where(cls.major == major)
+        if class_name:
+            query = query.where(cls.class_name == class_name)
         if has_photo == "1":
             query = query.where(cls.photo.is_null(False))
         elif has_photo == "0":
@@ -341,9 +341,42 @@ class Candidate(BaseModel):
         return SORTABLE.get(sort.lstrip("-"), cls.created_at), sort.startswith("-")
 
     @classmethod
-    def distinct_values(cls, field):
-        """The values a filter dropdown offers (院系, 专业)."""
-        return [v for (v,) in cls.select(field).where(field != "").distinct().order_by(field).tuples()]
+    def distinct_values(cls, field, **chosen):
+        """The values a filter select offers (院系, 专业, 班级), in order, among the candidates whose fields
+        equal `chosen` (empty ones ignored)."""
+        chosen = {name: value for name, value in chosen.items() if value}
+        same = [getattr(cls, name) == value for name, value in chosen.items()]
+        names = (*chosen, field.name)
+        if names == CASCADE[:len(names)] or names == (field.name,):
+            return cls._loose_scan(field, same)
+        # 班级 of a 院系 without a 专业, or of a 专业 without a 院系: no index leads with those columns, so the
+        # candidates chosen are read (a few thousand at 100,000 candidates: a few ms).
+        return [v for (v,) in cls.select(field).where(field != "", *same).distinct().order_by(field).tuples()]
+
+    @classmethod
+    def _loose_scan(cls, field, same):
+        """The distinct non-empty values of `field` among the rows matching the conditions `same`, by a loose
+        index scan: each value is the smallest one after the last, one index seek each, where DISTINCT
+        reads an index entry per candidate (figures in docs/benchmarks.md). Needs an index whose columns
+        are those `same` fixes, then `field`; and each step must bound `field` by the last value alone (a
+        second bound on it, such as > '', made SQLite seek from '' every time)."""
+        first = cls.select(fn.MIN(field)).where(field > "", *same)
+        found = first.cte("found", recursive=True, columns=("value",))
+        following = cls.select(fn.MIN(field)).where(field > found.c.value, *same)
+        steps = found.union_all(Select((found,), (following,)).where(found.c.value.is_null(False)))
+        return [v for (v,) in steps.select_from(steps.c.value).where(steps.c.value.is_null(False)).tuples()]
+
+    @classmethod
+    def cascade_choices(cls, filters):
+        """The choices of 院系 → 专业 → 班级, each narrowed by those chosen before it. A chosen value that is not
+        among its choices (a 专业 of another 院系 than the one just chosen) is cleared in `filters`."""
+        choices = {}
+        for depth, name in enumerate(CASCADE):
+            above = {key: filters.get(key, "") for key in CASCADE[:depth]}
+            choices[name] = cls.distinct_values(getattr(cls, name), **above)
+            if filters.get(name) and filters[name] not in choices[name]:
+                filters[name] = ""
+        return choices
 
 
 SORTABLE = {

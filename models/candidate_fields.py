@@ -60,6 +60,7 @@ CANDIDATE_SHEET = SheetSpec(
                       help="从下拉列表选择", repeats=True),
         Column("id_number", "证件号码", normalise.id_number, required=True, max_length=30, example=EXAMPLE_ID,
                help="居民身份证为 18 位，末位 X 大写；请将此列设为文本格式，避免 Excel 把号码变成科学计数法",
+               form_help="居民身份证为 18 位，末位 X 大写；请对照证件逐位填写",
                aliases=("身份证号", "身份证号码", "证件号", "身份证"), as_text=True, mask=mask_id),
         choice_column("gender", "性别", GENDERS, GENDER_ALIASES, required=True, example="男",
                       help="男 或 女，须与证件号码一致", repeats=True),

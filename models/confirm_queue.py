@@ -4,16 +4,25 @@ A queue is its filter and the moment it started (`since`). Its members are the f
 认证通过 and those confirmed since it started, so going back shows what was just confirmed and the
 progress line (已确认 12 / 154) keeps its total. A position is a candidate id: a candidate that left the
 queue (an edit sent it back to 待认证) still marks the place, and the queue goes on after it.
+
+A step costs a few index look-ups whatever the size of the filter: the next and previous members are a
+keyset walk on the list's sort index from the position (no OFFSET), 已确认 is read from confirmed_at's
+index (only those confirmed since the start), and the total is counted once, when the queue starts, then
+carried in the URL and adjusted by what the walk sees leave. It is counted again only at the end.
 """
 from dataclasses import dataclass
 from datetime import datetime
 
 from peewee import Tuple
 
-from .candidate import ACCURATE, DEFAULT_SORT, VERIFIED, Candidate
-from .db import now
+from .candidate import ACCURATE, DEFAULT_SORT, STATUSES, VERIFIED, Candidate
+from .db import is_sqlite, now
+from .normalise import whole_number
 
-QUEUE_FILTERS = ("q", "department", "major", "has_photo", "sort")
+QUEUE_FILTERS = ("q", "department", "major", "class_name", "has_photo", "sort")
+# Everything a queue's URL holds: its filters, the list's status tab and page it came from (for 返回考生管理;
+# `list_page`, as the grid has pages of its own), its start and its total.
+QUEUE_ARGS = QUEUE_FILTERS + ("status", "list_page", "since", "total")
 
 
 def parse_since(text):
@@ -24,39 +33,70 @@ def parse_since(text):
         return None
 
 
-def _unindexed_status():
-    """The status through an expression, so that neither database reads the status index (half the table)
-    for the queue's queries: walking the sort's own index from the position finds the next member within
-    a few rows, and those confirmed since the start are found by confirmed_at's index (at 100,000
-    candidates on SQLite: 250 ms → 1 ms)."""
-    return Candidate.status.concat("")
+def _unindexed(field):
+    """On SQLite, a column through an expression, so that its index is not picked for the queue's walk: on
+    the status index (half the table) or the 院系 index (an eighth) SQLite read every row of the filter
+    and sorted them for each step (250 ms and 30 ms at 100,000 candidates). Without it the walk follows
+    the sort's own index from the position and finds the next member within a few rows, and 已确认 is read
+    from confirmed_at's index. PostgreSQL chooses so from its statistics; an expression would only hide
+    them (it then guessed one matching row in the table and planned parallel scans)."""
+    return field.concat("") if is_sqlite() else field
 
 
 class ConfirmQueue:
-    def __init__(self, filters, since=None):
+    def __init__(self, filters, since=None, total=None, came_from=None):
         self.filters = {key: filters.get(key, "") for key in QUEUE_FILTERS}
         self.since = since or now()
         self.sort = self.filters["sort"] or DEFAULT_SORT
         self.field, self.descending = Candidate.sort_key(self.sort)
+        self.total = total
+        came_from = came_from or {}
+        page = whole_number(came_from.get("page"))
+        self.came_from = {"status": came_from.get("status") if came_from.get("status") in STATUSES else "",
+                          "page": str(page) if page and page > 1 else ""}
+
+    @classmethod
+    def from_args(cls, args):
+        """The queue a URL names (its filters, start, total and the list it came from); None without a start."""
+        since = parse_since(args.get("since"))
+        came_from = {"status": args.get("status"), "page": args.get("list_page")}
+        return cls(args, since, whole_number(args.get("total")), came_from) if since else None
 
     @property
     def list_args(self):
-        """The list's filters that are set: back to 考生管理 as it was."""
-        return {k: v for k, v in self.filters.items() if v}
+        """Back to 考生管理 exactly as it was: its filters, status tab and page."""
+        shown = {**self.filters, **self.came_from}
+        return {k: v for k, v in shown.items() if v}
 
     @property
     def args(self):
-        """The queue in URL arguments: its filters and its start."""
-        return {**self.list_args, "since": self.since.isoformat()}
+        """The queue in URL arguments: the list it came from, its start and its total."""
+        args = {k: v for k, v in self.filters.items() if v}
+        args.update(status=self.came_from["status"], list_page=self.came_from["page"], since=self.since.isoformat(),
+                    total=self.total if self.total is not None else "")
+        return {k: v for k, v in args.items() if v != ""}
 
-    def _filtered(self):
-        return Candidate.filtered(**dict(self.filters, status="", sort=self.sort))
+    def start(self):
+        """Count the queue once, as it starts; returns its first member (None when there is none)."""
+        self.progress(exact=True)
+        return self.first()
+
+    def _walked(self):
+        """The filter's candidates in the list's order, compared so that the sort's index is walked."""
+        f = self.filters
+        query = Candidate.filtered(q=f["q"], sort=self.sort)
+        for name in ("department", "major", "class_name"):
+            if f[name]:
+                query = query.where(_unindexed(getattr(Candidate, name)) == f[name])
+        if f["has_photo"] in ("0", "1"):
+            query = query.where(_unindexed(Candidate.photo).is_null(f["has_photo"] == "0"))
+        return query
 
     def _confirmed_since(self):
-        return (_unindexed_status() == ACCURATE) & (Candidate.confirmed_at >= self.since)
+        return (_unindexed(Candidate.status) == ACCURATE) & (Candidate.confirmed_at >= self.since)
 
     def members(self):
-        return self._filtered().where((_unindexed_status() == VERIFIED) | self._confirmed_since())
+        return self._walked().where((_unindexed(Candidate.status) == VERIFIED) | self._confirmed_since())
 
     def first(self):
         return self.members().first()
@@ -73,7 +113,7 @@ class ConfirmQueue:
 
     def next_waiting(self, candidate):
         """保存并确认下一位: the next candidate still 认证通过 after this one."""
-        return self.after(candidate, self.waiting())
+        return self.after(candidate, self._walked().where(_unindexed(Candidate.status) == VERIFIED))
 
     def before(self, candidate):
         mine, its = self._key(candidate)
@@ -88,15 +128,20 @@ class ConfirmQueue:
         return candidate.status == VERIFIED or (
             candidate.status == ACCURATE and candidate.confirmed_at and candidate.confirmed_at >= self.since)
 
-    def progress(self):
-        """(confirmed since the start, members in all)."""
-        done = self._filtered().where(self._confirmed_since()).count()
-        waiting = self._filtered().where(Candidate.status == VERIFIED).count()
-        return done, done + waiting
+    def in_filter(self, candidate):
+        return self._walked().where(Candidate.id == candidate.id).exists()
+
+    def progress(self, exact=False):
+        """(confirmed since the start, members in all). The total is the one counted at the start unless
+        `exact` (or none was given): counting the waiting members reads every one of them."""
+        done = self._walked().where(self._confirmed_since()).count()
+        if exact or self.total is None:
+            self.total = done + self.waiting().count()
+        return done, max(done, self.total)
 
     def waiting(self):
-        """The members still to confirm, in order (the grid's cards)."""
-        return self._filtered().where(Candidate.status == VERIFIED)
+        """The members still to confirm, in order (the grid's cards): counted through the status index."""
+        return Candidate.filtered(**dict(self.filters, status=VERIFIED, sort=self.sort))
 
     def step(self, candidate_id):
         """What the queue shows at a position: the candidate there, or the next one if it left the queue."""
@@ -104,9 +149,14 @@ class ConfirmQueue:
         if at is None:
             first = self.first()
             return self._at(first) if first else self._end(None)
-        if not self.is_member(at):
+        if self.is_member(at):
+            return self._at(at)
+        if self.in_filter(at):
+            # It was counted when the queue started (its place was in the URL): the total goes down by one.
+            if self.total:
+                self.total -= 1
             return self.step_after(at, left=at)
-        return self._at(at)
+        return self.step_after(at)
 
     def step_after(self, candidate, left=None):
         """The step that follows a candidate (just confirmed, skipped or left): the next one, or the end."""
@@ -118,7 +168,8 @@ class ConfirmQueue:
         return Step(candidate, left, self.before(candidate), self.after(candidate), done, total)
 
     def _end(self, last, left=None):
-        done, total = self.progress()
+        # The end is reached once a queue: the one place where the members are counted again, exactly.
+        done, total = self.progress(exact=True)
         return Step(None, left, last, None, done, total)
 
 

@@ -37,14 +37,16 @@ from .importers import IMPORTERS
 from .job import FAILED, Job, start
 from .user import User
 
-CHECKING, REVIEW, SAVING, IMPORTED, REFUSED, UNDONE = "检查中", "待确认", "导入中", "已导入", "未导入", "已撤销"
+CHECKING, REVIEW, SAVING, IMPORTED, REFUSED, UNDONE, DISCARDED = (
+    "检查中", "待确认", "导入中", "已导入", "未导入", "已撤销", "已放弃")
 STATUS_COLORS = {CHECKING: "gray", REVIEW: "orange", SAVING: "gray", IMPORTED: "green", REFUSED: "red",
-                 UNDONE: "gray"}
+                 UNDONE: "gray", DISCARDED: "gray"}
 audit.ACTION_LABELS.update({
     "import.check": "检查导入文件",
     "import.save": "批量导入",
     "import.undo": "撤销本次导入",
     "import.discard": "放弃导入批次",
+    "import.report": "下载错误报告",
 })
 
 
@@ -126,6 +128,10 @@ class ImportBatch(BaseModel):
         return self.status == UNDONE
 
     @property
+    def discarded(self):
+        return self.status == DISCARDED
+
+    @property
     def warned(self):
         """Rows that can be imported but carry a 提示 (most will fail 认证; an unknown area code will not)."""
         return self.info.get("warned", 0)
@@ -171,6 +177,11 @@ class ImportBatch(BaseModel):
         """A report of the rows still to fix: those refused, and while the batch waits, those with a 提示."""
         return ((self.errors > 0 and self.path("-errors.json").exists())
                 or (self.waiting and self.warned > 0 and self.path("-warnings.json").exists()))
+
+    @property
+    def report_rows(self):
+        """The rows the error report holds: those refused, and while the batch waits, those with a 提示."""
+        return self.errors + (self.warned if self.waiting else 0)
 
     def earlier_import(self):
         """The latest saved, not undone, import of the same file that changed something."""
@@ -250,20 +261,22 @@ class ImportBatch(BaseModel):
         return batch
 
     # ---- check ----------------------------------------------------------------------------------
-    def check(self, force=False, hold=False):
+    def check(self, force=False, hold=False, by=None):
         """Check the file in a background job (inline in tests); returns the batch as it is now.
         `force`: check a file that was imported before anyway (仍然检查此文件). `hold`: wait for review even
-        when every row is fine (继续 shows a result, it does not import)."""
+        when every row is fine (继续 shows a result, it does not import). `by`: who asked (the uploader
+        unless said), the one the audit log names."""
+        by = by or self.created_by
         if self.refused:
             return self
         if force and not hold and (self.duplicate_of is None or self.busy):
             raise ImportRefused("这个批次不需要再次检查，请查看导入记录")
-        job = Job.create(kind=f"import.{self.kind}", file_path=str(self.upload_path), created_by=self.created_by)
+        job = Job.create(kind=f"import.{self.kind}", file_path=str(self.upload_path), created_by=by)
         self._set(job_id=job.id, status=CHECKING, message="", duplicate_of=None)
-        start(job, lambda job: ImportBatch.get_by_id(self.id)._run_check(job, force, hold))
+        start(job, lambda job: ImportBatch.get_by_id(self.id)._run_check(job, force, hold, by))
         return ImportBatch.get_by_id(self.id)
 
-    def _run_check(self, job, force, hold=False):
+    def _run_check(self, job, force, hold, by):
         """The job: read, validate, compare with what is stored; save at once when every row is fine and
         none carries a 提示."""
         started = time.perf_counter()
@@ -279,7 +292,7 @@ class ImportBatch(BaseModel):
         except SheetError as exc:
             self._set(status=REFUSED, message=str(exc), duration=round(time.perf_counter() - started, 3))
             self.discard_upload()
-            audit.record("import.check", self, {"结果": (None, str(exc))}, user=self.created_by)
+            audit.record("import.check", self, {"结果": (None, str(exc))}, user=by)
             return {"batch": self.id}
         details = table.describe(self.spec)
         self.total = len(table.rows)
@@ -295,7 +308,7 @@ class ImportBatch(BaseModel):
                 self._count(plan, bad)
                 self._set(details=json.dumps(details, ensure_ascii=False))
                 if not (bad or plan.existing or warned or hold):
-                    self._save(plan, started)
+                    self._save(plan, started, by)
             if self.saved:
                 self.discard_upload()
                 return {"batch": self.id}
@@ -309,13 +322,13 @@ class ImportBatch(BaseModel):
         self.path("-errors.xlsx").unlink(missing_ok=True)
         self._set(status=REVIEW, duration=round(time.perf_counter() - started, 3))
         audit.record("import.check", self, {"总行数": (None, self.total), "有错误": (None, self.errors),
-                                            "已存在": (None, self.existing)}, user=self.created_by)
+                                            "已存在": (None, self.existing)}, user=by)
         return {"batch": self.id}
 
     # ---- commit ---------------------------------------------------------------------------------
-    def commit(self, leave_warned=False):
-        """仅导入正确的 N 行: write the rows that passed the check, in a job (checked again first).
-        `leave_warned`: the rows with a 提示 are not imported either, to be fixed first."""
+    def commit(self, by, leave_warned=False):
+        """仅导入正确的 N 行 (clicked by `by`): write the rows that passed the check, in a job (checked again
+        first). `leave_warned`: the rows with a 提示 are not imported either, to be fixed first."""
         claimed = (ImportBatch
                    .update(status=SAVING, message="")
                    .where((ImportBatch.id == self.id) & (ImportBatch.status == REVIEW)
@@ -323,12 +336,12 @@ class ImportBatch(BaseModel):
                    .execute())
         if not claimed:
             raise ImportRefused("这个批次不能再导入（可能已经导入或正在导入），请查看导入记录")
-        job = Job.create(kind=f"import.{self.kind}.save", created_by=self.created_by)
+        job = Job.create(kind=f"import.{self.kind}.save", created_by=by)
         self._set(job_id=job.id, status=SAVING)
-        start(job, lambda job: ImportBatch.get_by_id(self.id)._run_commit(job, leave_warned))
+        start(job, lambda job: ImportBatch.get_by_id(self.id)._run_commit(job, leave_warned, by))
         return ImportBatch.get_by_id(self.id)
 
-    def _run_commit(self, job, leave_warned=False):
+    def _run_commit(self, job, leave_warned, by):
         """The job behind 仅导入正确的 N 行: the stored upload is read and checked again, and of the rows that
         passed before, those that still pass are written. A row that fails now (its ID stored meanwhile, a
         quota used up) joins the error report; a row that failed before is never written, even if it would
@@ -348,7 +361,7 @@ class ImportBatch(BaseModel):
             message = f"无法再次读取上传的文件（{exc}），未写入任何数据，请重新上传"
             self._set(status=REFUSED, message=message)
             self.discard_upload()
-            audit.record("import.save", self, {"结果": (None, message)}, user=self.created_by)
+            audit.record("import.save", self, {"结果": (None, message)}, user=by)
             return {"batch": self.id}
         with _paused_gc():
             good, bad = self._validate(table, job, skip=refused)
@@ -356,7 +369,7 @@ class ImportBatch(BaseModel):
             with db.atomic():
                 plan, bad = self._plan(good, bad)
                 self._count(plan, bad, refused=len(before))
-                self._save(plan, started, extra=self.duration)
+                self._save(plan, started, by, extra=self.duration)
         if before or bad:
             self._keep("-errors.json", sorted(before + bad, key=lambda row: row["row"]))
         # The report now holds the rows not imported only: those with a 提示 that were imported leave it.
@@ -373,25 +386,30 @@ class ImportBatch(BaseModel):
                     .where((cls.kind == kind) & (cls.status == REVIEW) & (cls.created_by == user))
                     .order_by(cls.id.desc()))
 
-    def resume(self):
+    def resume(self, by):
         """继续: check the stored file again against what is stored now (nothing is written) and show it."""
         if not self.waiting:
             raise ImportRefused(f"批次 #{self.id} 的状态为「{self.status}」，不是待确认，请查看导入记录")
         if self.duplicate_of is not None:
             return self  # still asks 仍然检查此文件: nothing was checked yet
-        return self.check(force=True, hold=True)
+        return self.check(force=True, hold=True, by=by)
 
     def discard(self, by):
-        """放弃: delete a 待确认 batch with every file it stored, audited; nothing of it was written."""
+        """放弃: a 待确认 batch becomes 已放弃 and every file it stored is deleted, audited; nothing of it was
+        written. The row stays: its number is never given to a later batch (SQLite reuses the highest id
+        once deleted), so the audit log and links keep naming this batch."""
+        at = now()
+        message = f"{by} 于 {at:%m-%d %H:%M} 放弃，上传的文件已删除，未写入任何数据"
         with db.atomic():
-            deleted = (ImportBatch
-                       .delete()
-                       .where((ImportBatch.id == self.id) & (ImportBatch.status == REVIEW))
-                       .execute())
-            if not deleted:
+            discarded = (ImportBatch
+                         .update(status=DISCARDED, message=message)
+                         .where((ImportBatch.id == self.id) & (ImportBatch.status == REVIEW))
+                         .execute())
+            if not discarded:
                 raise ImportRefused(f"批次 #{self.id} 已不是待确认状态（可能正在导入或已导入），不能放弃")
-            audit.record("import.discard", self, {"状态": (REVIEW, None), "文件": (None, self.file_name),
+            audit.record("import.discard", self, {"状态": (REVIEW, DISCARDED), "文件": (None, self.file_name),
                                                  "总行数": (None, self.total)}, user=by)
+        self.status, self.message = DISCARDED, message
         self.discard_files()
 
     # ---- the steps check and commit share ------------------------------------------------------
@@ -413,7 +431,9 @@ class ImportBatch(BaseModel):
         """
         checked = check_rows(self.spec, table, progress=job.report, skip=skip)
         good = [row for row in checked if row.ok]
-        return good, [row.as_error() for row in checked if not row.ok]
+        # A refused row lists its 提示 beside its errors: fixing the errors should not reveal new problems.
+        warnings = self.importer.row_warnings
+        return good, [row.as_error(row.issues + warnings(row)) for row in checked if not row.ok]
 
     def _plan(self, good, bad):
         """The importer's own checks against the database, then the comparison with what is stored:
@@ -434,9 +454,8 @@ class ImportBatch(BaseModel):
         self.valid, self.errors = plan.writes, refused + len(bad)
         self.existing, self.unchanged = len(plan.existing), len(plan.unchanged)
 
-    def _save(self, plan, started, extra=0.0):
-        """Write a plan and mark the batch 已导入, all in one transaction."""
-        by = self.created_by
+    def _save(self, plan, started, by, extra=0.0):
+        """Write a plan (as `by`) and mark the batch 已导入, all in one transaction."""
         with db.atomic():
             created, updated = self.importer.save(self, plan, by)
             self._set(status=IMPORTED, imported=created, updated=updated, saved_at=now(),

@@ -7,7 +7,6 @@ rest of an import — the upload, the job, the preview, the history — is the I
 (models/import_batch.py), the same for every kind.
 """
 from dataclasses import dataclass, field
-from datetime import date
 
 from peewee import Case, fn
 
@@ -51,6 +50,9 @@ def _counted(model, batches, *conditions):
 
 
 # ---- 批量导入学生信息 ----------------------------------------------------------------------------------
+HEADERS = {column.key: column.header for column in CANDIDATE_SHEET.columns}
+
+
 def _identity(values):
     return (values.get("name"), values["id_type"], values["id_number"], values.get("gender"), values.get("birth_date"))
 
@@ -100,15 +102,21 @@ class CandidateImporter:
     def warnings(self, plan):
         """The rows to be written that will fail 认证 (check character, birth date, gender) or whose area code
         the offline table does not know, as the report keeps them, each issue a 提示 (WARNING)."""
-        headers, today, warned = {c.key: c.header for c in self.spec.columns}, date.today(), []
-        for row in plan.create + [row for row, _, _ in plan.update]:
-            values = row.values
-            found = identity_findings(*_identity(values), today=today) + [
-                ("id_number", note, AREA_FIX) for note in identity_notes(values["id_type"], values["id_number"])]
-            if found:
-                warned.append(row.as_error([Issue(row.row, key, headers[key], row.raw.get(key, ""), problem, fix,
-                                                  WARNING) for key, problem, fix in found]))
-        return sorted(warned, key=lambda row: row["row"])
+        rows = plan.create + [row for row, _, _ in plan.update]
+        return sorted((row.as_error(found) for row in rows if (found := self.row_warnings(row))),
+                      key=lambda row: row["row"])
+
+    def row_warnings(self, row):
+        """The 提示 of one checked row (Issues). A row with errors gets those of its cells without an error
+        too, so whoever fixes the errors meets its 认证 problems in the same table, not after re-uploading."""
+        values = row.values
+        if "id_type" not in values or "id_number" not in values:
+            return []  # the identity did not clean: its error says so
+        wrong = {issue.key for issue in row.issues}
+        found = identity_findings(*_identity(values)) + [
+            ("id_number", note, AREA_FIX) for note in identity_notes(values["id_type"], values["id_number"])]
+        return [Issue(row.row, key, HEADERS[key], row.raw.get(key, ""), problem, fix, WARNING)
+                for key, problem, fix in found if key not in wrong]
 
     def save(self, batch, plan, by):
         """Insert the new candidates in chunks and update the changed ones; audited. Returns (created, updated)."""
@@ -227,6 +235,9 @@ class AwardImporter:
 
     def warnings(self, plan):
         """None: a record's candidate is 信息准确 already, so its identity passed 认证."""
+        return []
+
+    def row_warnings(self, row):
         return []
 
     def save(self, batch, plan, by):

@@ -26,6 +26,14 @@ def _progress_index(migrator):
     return [migrator.add_index("candidate", ("status", "department", "class_name"), False)]
 
 
+def _cascade_index(migrator):
+    """v4: an index on (院系, 专业, 班级) that finds the candidate list's cascading filter choices a value at
+    a time (kept if it is there already)."""
+    if "candidate_department_major_class_name" in {index.name for index in db.get_indexes("candidate")}:
+        return []
+    return [migrator.add_index("candidate", ("department", "major", "class_name"), False)]
+
+
 # The list indexes of issue 16 (schema v6 in the plan; its number is its place in STEPS): each replaces
 # (or adds to) single-column indexes; (table, index to drop or None, columns of the new one).
 LIST_INDEXES = (
@@ -52,7 +60,7 @@ def _list_indexes(migrator):
 
 
 # STEPS[i] upgrades a database from version i+1 to version i+2. Version 1 is the first released schema.
-STEPS = [_session_version, _progress_index, _list_indexes]
+STEPS = [_session_version, _progress_index, _cascade_index, _list_indexes]
 
 CURRENT_VERSION = 1 + len(STEPS)
 

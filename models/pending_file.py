@@ -8,7 +8,6 @@ is in the audit log.
 """
 from sheets.template import build_template
 
-from . import audit
 from .award_fields import AWARD_SHEET
 from .readiness import READY
 
@@ -26,7 +25,7 @@ def pending_file(check):
 
 def note(check, summary, count):
     """The note's lines: what was filled in, who was left out and why, and the quota left."""
-    subject = f"{check.certificate.name} {check.level}"
+    subject = check.subject
     lines = [f"本文件已填入 {count} 名可导入 {subject} 的考生（按院系、班级、姓名排序），"
              "请填写考核日期、成绩和考核结果后，在待颁证记录中点「导入待颁证记录」上传本文件。"]
     if summary.not_ready:
@@ -44,9 +43,3 @@ def note(check, summary, count):
         lines.append(f"考核站点请从下拉列表中选择（该证书等级有 {len(check.sites)} 个可用站点）。")
     return lines
 
-
-def record_download(check, filters, count, by):
-    """The file hands out full ID numbers, so the audit log keeps who generated which."""
-    audit.record("award.prefill", None, {"证书等级": (None, f"{check.certificate.name} {check.level}"),
-                                         "筛选条件": (None, filters or "全部"), "条数": (None, count)}, user=by,
-                 label="生成待颁证导入文件（含完整证件号码）")

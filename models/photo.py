@@ -78,12 +78,14 @@ class PhotoRules:
             ("命名", "以考生的证件号码命名，例如 410102200301051233.jpg；末位 x 大小写均可"),
             ("文件大小", f"每张 {self.size_range}"),
             ("像素", f"宽至少 {self.min_width}、高至少 {self.min_height} 像素（例如 358×441），"
-                     f"总像素不超过 {MAX_PIXELS // 10000} 万"),
+                     f"总像素不超过 {MAX_PIXELS // 10000} 万（手机拍的大照片可以自动修正）"),
             ("比例", f"高 ÷ 宽在 {self.ratio_range} 之间（竖版证件照）"),
             ("压缩包", f"一个 .zip 文件，最多 {self.zip_max_files} 张照片、{self.zip_max_bytes // (1024 * 1024)} MB；"
                        "压缩包内的文件夹会被忽略"),
-            ("自动修正", "只是文件太大或太小、像素过多、比例不对、格式（PNG、BMP、WebP）、拍摄方向或 CMYK 颜色不符的照片，"
-                         "会给出修正后的照片与原图对比，确认后才保存；像素不足、无法打开或不是照片的文件不能修正"),
+            ("自动修正", "只是文件太大或太小、像素过多（手机拍的 JPEG 照片最多 5000 万像素）、比例不对、格式（PNG、BMP、WebP）、"
+                         "拍摄方向或 CMYK 颜色不符的照片，会给出修正后的照片与原图对比，并写明修正做了什么（缩放、裁剪、"
+                         "转为 JPEG、压缩），确认后才保存。比例不对时：太高的照片裁去上下多余部分（保留头部所在的上部），"
+                         "横版或太宽的照片左右居中裁剪，裁剪后仍须不小于上述像素；像素不足、无法打开或不是照片的文件不能修正"),
         ]
 
 
@@ -100,6 +102,20 @@ def _kb(size):
     return _num(round(size / 1024, 1))
 
 
+def file_size(size):
+    """A file's size as a user reads it: bytes below 1 KB (a 300-byte file is not "0 KB")."""
+    return f"{size} 字节" if size < 1024 else f"{_kb(size)} KB"
+
+
+def _looks_like_picture(data):
+    """Whether a file (too small to check further) is a picture at all: its header is read, nothing decoded."""
+    try:
+        with Image.open(io.BytesIO(data)):
+            return True
+    except Exception:
+        return False
+
+
 def _num(value):
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
@@ -109,8 +125,10 @@ def check_photo(data, rules=None):
     rules = rules or PhotoRules.load()
     size = len(data)
     # Size first: nothing is decoded that the rules would refuse anyway.
+    if size < rules.min_bytes and not _looks_like_picture(data):
+        return PhotoResult(False, f"不是图片文件（文件只有 {file_size(size)}）")
     if not rules.min_bytes <= size <= rules.max_bytes:
-        return PhotoResult(False, f"文件 {_kb(size)} KB，应在 {rules.size_range} 之间")
+        return PhotoResult(False, f"文件 {file_size(size)}，应在 {rules.size_range} 之间")
     image, problem = decode_photo(data, formats=("JPEG",))
     if problem:
         return problem
@@ -134,11 +152,12 @@ def check_photo(data, rules=None):
     return PhotoResult(True, "", width, height, image)
 
 
-def decode_photo(data, formats, draft=None):
+def decode_photo(data, formats, draft=None, max_pixels=MAX_PIXELS):
     """Decode a picture under the bomb limit: (image, None), or (None, a refused PhotoResult).
 
     `formats` are the Pillow formats accepted; any other is refused with the format it really is.
-    `draft` (width, height) lets a JPEG decode at a reduced scale no smaller than that: much faster.
+    `draft` (width, height) lets a JPEG decode at a reduced scale no smaller than that: much faster. With a
+    draft, a JPEG of up to `max_pixels` is read too, as long as the reduced picture is under MAX_PIXELS.
     """
     try:
         with warnings.catch_warnings():
@@ -159,6 +178,8 @@ def decode_photo(data, formats, draft=None):
             image.load()
             image.info["stored_size"] = (width, height)  # before a draft decode shrank it
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        if draft and max_pixels > MAX_PIXELS and "JPEG" in formats:
+            return _decode_large_jpeg(data, draft, max_pixels)
         return None, _too_many_pixels(*_header_size(data))
     except Image.UnidentifiedImageError:
         return None, PhotoResult(False, "不是图片文件，或图片格式无法识别")
@@ -167,9 +188,27 @@ def decode_photo(data, formats, draft=None):
     return image, None
 
 
-def _too_many_pixels(width, height):
+def _decode_large_jpeg(data, draft, max_pixels):
+    """A JPEG above the bomb limit (a phone photo), decoded at a reduced DCT scale that is under it."""
+    try:
+        # The plugin class opens without Image.open's bomb check; the pixels are bounded here instead.
+        image = JpegImagePlugin.JpegImageFile(io.BytesIO(data))
+        width, height = image.size
+        if width * height > max_pixels or image.mode not in ("RGB", "L"):
+            return None, _too_many_pixels(width, height, max_pixels)
+        image.draft(image.mode, draft)
+        if image.size[0] * image.size[1] > MAX_PIXELS:
+            return None, _too_many_pixels(width, height, max_pixels)
+        image.load()  # reads every byte: a truncated file fails here
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+        return None, PhotoResult(False, "图片已损坏或不完整")
+    image.info["stored_size"] = (width, height)
+    return image, None
+
+
+def _too_many_pixels(width, height, limit=MAX_PIXELS):
     shown = f"{width}×{height} 像素" if width else "像素过多"
-    return PhotoResult(False, f"图片 {shown}，超过 {MAX_PIXELS // 10000} 万像素的上限", width, height)
+    return PhotoResult(False, f"图片 {shown}，超过 {limit // 10000} 万像素的上限", width, height)
 
 
 def _header_size(data):

@@ -21,7 +21,8 @@ from PIL import Image, ImageOps
 from . import audit
 from .candidate import Candidate
 from .db import db
-from .photo import PhotoRules, attach_photo, check_photo, decode_photo, delete_photo_file, orientation, store_jpeg
+from .photo import (MAX_PIXELS, PhotoRules, attach_photo, check_photo, decode_photo, delete_photo_file, file_size,
+                    orientation, store_jpeg)
 
 audit.ACTION_LABELS.setdefault("photo.fix", "照片自动修正")
 
@@ -29,6 +30,9 @@ FIXES = "photo-fixes"
 FIXABLE_FORMATS = ("JPEG", "MPO", "PNG", "BMP", "WEBP")
 # The largest original a fix reads: a phone photo of a few MB is the usual oversized file.
 MAX_ORIGINAL_BYTES = 8 * 1024 * 1024
+# The most pixels of a JPEG a fix reads: a 48-million-pixel phone photo, decoded at an eighth or a quarter
+# of its size (never more than photo.MAX_PIXELS in memory).
+MAX_FIX_PIXELS = 50_000_000
 EXPIRES_AFTER = 24 * 3600
 MAX_PENDING = 20_000
 PREVIEW_SIZE = (240, 320)
@@ -56,37 +60,49 @@ def propose_fix(data, rules=None):
     rules = rules or PhotoRules.load()
     if len(data) > MAX_ORIGINAL_BYTES:
         return None, f"文件 {len(data) / 1024 / 1024:.1f} MB，过大，无法自动修正"
-    # A file too large is usually a big picture: decode it at a reduced scale still well above the minimum.
+    # A file too large is usually a big picture (a phone's has 12 million pixels or more): a JPEG is
+    # decoded at a reduced scale still well above the minimum, which also keeps its memory small.
     draft = (rules.min_width * 3 // 2, rules.min_height * 3 // 2) if len(data) > rules.max_bytes else None
-    image, refused = decode_photo(data, FIXABLE_FORMATS, draft)
+    image, refused = decode_photo(data, FIXABLE_FORMATS, draft, max_pixels=MAX_FIX_PIXELS if draft else MAX_PIXELS)
     if refused:
         return None, refused.problem
-    before = {"格式": image.format, "像素": _pixels(image.info["stored_size"]), "大小": _kb(len(data))}
+    stored = image.info["stored_size"]
+    before = {"格式": image.format, "像素": _pixels(stored), "大小": file_size(len(data))}
     original, changes = image, []
     if image.format not in ("JPEG", "MPO"):
         changes.append(f"{image.format} 转为 JPEG")
     if orientation(image) != 1:
         image = ImageOps.exif_transpose(image)
         changes.append("按拍摄方向转正")
+        if image.size[0] != original.size[0]:
+            stored = stored[::-1]
     image, colour = _rgb(image)
     if image is None:
         # A JPEG has no transparency: filling it in would be choosing a background, which a fix never does.
         return None, "图片有透明背景，自动修正会改变背景；请导出为不透明的 JPEG 照片"
     changes += colour
-    width, height = image.size
-    if width < rules.min_width or height < rules.min_height:
-        return None, (f"{width}×{height} 像素，小于 {rules.min_width}×{rules.min_height}；"
+    # A draft decode is smaller than the picture by this factor: what the user is told is in its pixels.
+    scale = stored[0] / image.width
+    if stored[0] < rules.min_width or stored[1] < rules.min_height:
+        return None, (f"{_pixels(stored)} 像素，小于 {rules.min_width}×{rules.min_height}；"
                       "照片不能放大，请重新拍摄或扫描")
-    image = _crop_to_ratio(image, rules, changes)
+    image, crop = _crop_to_ratio(image, rules, scale)
     if image is None:
-        return None, f"裁剪到高宽比 {rules.ratio_range} 后小于 {rules.min_width}×{rules.min_height} 像素"
-    encoded, image = _encode_in_range(image, rules, changes, too_big=len(data) > rules.max_bytes)
+        return None, (f"{_pixels(stored)} 像素，裁剪到高宽比 {rules.ratio_range} 后小于 "
+                      f"{rules.min_width}×{rules.min_height} 像素；照片不能放大，请重新拍摄竖版照片")
+    changes += crop
+    full_size = (round(image.width * scale), round(image.height * scale))  # without scaling, after the crop
+    encoded, image = _encode_in_range(image, rules, too_big=len(data) > rules.max_bytes)
     if encoded is None:
         return None, f"无法在不放大、不修饰的情况下压缩到 {rules.size_range}"
     result = check_photo(encoded, rules)
     if not result.ok:  # A safety net: a fix is only ever offered when it passes the same check.
         return None, result.problem
-    after = {"格式": "JPEG", "像素": _pixels(image.size), "大小": _kb(len(encoded))}
+    if image.size != full_size:
+        changes.append(f"缩放到 {_pixels(image.size)} 像素")
+    verb = "压缩到" if len(encoded) < len(data) else "重新保存为"
+    changes.append(f"{verb} {file_size(len(encoded))}")
+    after = {"格式": "JPEG", "像素": _pixels(image.size), "大小": file_size(len(encoded))}
     return Fix(encoded, _preview(original), changes, before, after), ""
 
 
@@ -103,29 +119,31 @@ def _rgb(image):
     return image.convert("RGB"), []
 
 
-def _crop_to_ratio(image, rules, changes):
+def _crop_to_ratio(image, rules, scale):
+    """The picture cropped into the allowed ratio, and what to tell the user (sizes in the picture's own
+    pixels: `scale` undoes a draft decode); (None, []) when the crop would fall below the minimum."""
     width, height = image.size
     ratio = height / width
     if ratio > rules.max_ratio:
         new_height = int(width * (rules.max_ratio - RATIO_MARGIN))
         top = round((height - new_height) * CROP_FROM_TOP)
-        box = (0, top, width, top + new_height)
+        box, where = (0, top, width, top + new_height), "保留上部"
     elif ratio < rules.min_ratio:
+        # A landscape or square picture: the full height, centred across.
         new_width = int(height / (rules.min_ratio + RATIO_MARGIN))
         left = (width - new_width) // 2
-        box = (left, 0, left + new_width, height)
+        box, where = (left, 0, left + new_width, height), "左右居中"
     else:
-        return image
+        return image, []
     cropped = image.crop(box)
-    if cropped.width < rules.min_width or cropped.height < rules.min_height:
-        return None
-    changes.append(f"高宽比 {ratio:.2f} 裁剪为 {cropped.width}×{cropped.height}（保留上部居中）")
-    return cropped
+    shown = (round(cropped.width * scale), round(cropped.height * scale))
+    if shown[0] < rules.min_width or shown[1] < rules.min_height:
+        return None, []
+    return cropped, [f"裁剪为 {_pixels(shown)}（高宽比 {ratio:.2f} → {cropped.height / cropped.width:.2f}，{where}）"]
 
 
-def _encode_in_range(image, rules, changes, too_big):
+def _encode_in_range(image, rules, too_big):
     """The JPEG of `image` (downscaled if need be) whose size is in the rule's range; (bytes, image)."""
-    original = image
     if too_big:
         # A phone picture many times the minimum: bring it to twice the minimum first, so the quality
         # search encodes a small picture (fast) and keeps a high quality.
@@ -142,11 +160,8 @@ def _encode_in_range(image, rules, changes, too_big):
         image = image.resize((max(rules.min_width, int(image.width * scale)),
                               max(rules.min_height, int(image.height * scale))), Image.Resampling.LANCZOS)
         encoded = _best_quality(image, rules)
-    if image is not original:
-        changes.append(f"缩小为 {image.width}×{image.height} 像素")
     if len(encoded) < rules.min_bytes:
         return None, image
-    changes.append(f"重新压缩为 {_kb(len(encoded))}")
     return encoded, image
 
 
@@ -170,10 +185,6 @@ def _jpeg(image, quality, subsampling=-1):
 
 def _pixels(size):
     return f"{size[0]}×{size[1]}"
-
-
-def _kb(size):
-    return f"{size / 1024:.0f} KB"
 
 
 # ---- fixes waiting for the user ----------------------------------------------------------------
@@ -225,7 +236,8 @@ def image_file(data_dir, token, by, original=False):
 
 
 def accept(data_dir, tokens, by, candidate_id=None):
-    """Store the fixed pictures and attach each to its candidate in one transaction; returns how many.
+    """Store the fixed pictures and attach each to its candidate in one transaction; returns the set of
+    tokens stored. A token that is unknown, expired or another user's stores nothing.
 
     `candidate_id` names the candidate for a fix made before it was known (the candidate form).
     """
@@ -250,7 +262,7 @@ def accept(data_dir, tokens, by, candidate_id=None):
         delete_photo_file(data_dir, path)
     for meta in waiting:
         discard(data_dir, meta["token"])
-    return len(events)
+    return {meta["token"] for _, meta in events}
 
 
 def discard(data_dir, token):

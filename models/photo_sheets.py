@@ -9,7 +9,10 @@ from . import audit
 from .candidate import Candidate
 from .privacy import mask_id
 
-audit.ACTION_LABELS.setdefault("photo.missing_export", "导出缺照片的考生")
+audit.ACTION_LABELS.update({
+    "photo.missing_export": "导出缺照片的考生",
+    "photo.result_export": "导出照片处理结果",
+})
 
 RESULT_SHEET = SheetSpec(
     kind="photo-results", title="照片处理结果", template_name="照片处理结果", noun="个文件", unit="",
@@ -35,9 +38,13 @@ MISSING_SHEET = SheetSpec(
 )
 
 
-def result_workbook(rows, what_to_do):
-    """The ZIP's result lines as an .xlsx (bytes), each refusal with what to do about it."""
-    return build_export(RESULT_SHEET, (dict(row, todo=what_to_do(row["result"])) for row in rows))
+def result_workbook(job, rows, what_to_do, filters, by):
+    """The ZIP job's result lines (all, or as `filters` chose them) as an .xlsx (bytes), each refusal with
+    what to do about it; the export is audited."""
+    body = build_export(RESULT_SHEET, (dict(row, todo=what_to_do(row["result"])) for row in rows))
+    audit.record_download("photo.result_export", len(rows), filters=filters, obj=job,
+                          about=f"照片压缩包（任务 {job.id}）", by=by)
+    return body
 
 
 def missing_workbook(by):
@@ -48,5 +55,5 @@ def missing_workbook(by):
              .where(Candidate.photo.is_null())
              .order_by(Candidate.department, Candidate.class_name, Candidate.name))
     body = build_export(MISSING_SHEET, query.dicts().iterator())
-    audit.record("photo.missing_export", None, {"条数": (None, query.count())}, user=by, label="导出缺照片的考生")
+    audit.record_download("photo.missing_export", query.count(), by=by)
     return body

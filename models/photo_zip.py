@@ -279,9 +279,12 @@ def _check_and_store_one(data, rules, data_dir, by, candidate_id):
     result.image = None  # free the decoded picture now
     fix = None
     if not result.ok:
-        mended, _ = propose_fix(data, rules)
+        mended, why = propose_fix(data, rules)
         if mended is not None:
             fix = offer_details(offer(data_dir, mended, by, candidate_id), mended)
+        elif result.width and why:
+            # A picture that 自动修正 could not mend: the user is told why, not left to guess.
+            result.problem += f"（无法自动修正：{why}）"
     return result, path, len(data), fix
 
 
@@ -352,15 +355,16 @@ def fixable_tokens(job):
 
 
 def accept_fixes(job, tokens, data_dir, by):
-    """自动修正 on some lines (or 全部修正 on all): store the fixed photos, mark those lines 已修正."""
+    """自动修正 on some lines (or 全部修正 on all): store the fixed photos and mark only the lines whose
+    photo was stored 已修正; returns (stored, not stored): a fix expired, or not this user's, stays offered."""
     wanted = set(tokens) & set(fixable_tokens(job))
     accepted = accept(data_dir, wanted, by)
     data = job.data
     for row in data.get("rows", []):
         fix = row.get("fix")
-        if row["result"] == FIXABLE and fix and fix["token"] in wanted:
+        if row["result"] == FIXABLE and fix and fix["token"] in accepted:
             data["counts"][FIXABLE] -= 1
             data["counts"][FIXED] += 1
             row.update(result=FIXED, detail="；".join(fix["changes"]), fix=None)
     Job.update(result=json.dumps(data, ensure_ascii=False)).where(Job.id == job.id).execute()
-    return accepted
+    return len(accepted), len(wanted) - len(accepted)

@@ -125,6 +125,11 @@ class Readiness:
         # The first of the college's preconditions that fails stops every 信息准确 candidate alike.
         self.blocked_by = next((c for c in CONDITIONS if self.college.get(c)), None)
 
+    @property
+    def subject(self):
+        """The certificate level checked, as people name it: Web前端开发 中级."""
+        return f"{self.certificate.name} {self.level}"
+
     def _claim(self, candidate):
         """The row the import would need for this candidate: dated today, before any result is known."""
         return Row(certificate=self.certificate, certificate_name=self.certificate.name, level=self.level,
@@ -208,12 +213,6 @@ def readiness_summary(candidates, certificate, level, today=None):
     return {"ready": summary.ready, "not_ready": summary.not_ready,
             "reasons": {c.label: n for c, n in summary.reasons.items()},
             "quota": summary.quota.amount if summary.quota else None, "used": summary.used}
-
-
-def record_export(check, filters, count, by):
-    """导出检查结果 lists candidates (IDs masked): the audit log keeps it like every export."""
-    audit.record("award.readiness_export", None, {"证书等级": (None, f"{check.certificate.name} {check.level}"),
-                                                  "筛选条件": (None, filters or "全部"), "条数": (None, count)}, user=by)
 
 
 # ---- 导出检查结果 ---------------------------------------------------------------------------------------

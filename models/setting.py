@@ -26,6 +26,11 @@ audit.ACTION_LABELS.setdefault("setting.update", "修改院校设置")
 log = logging.getLogger(__name__)
 
 
+# The largest upload the server accepts in one request (app.py's MAX_CONTENT_LENGTH is built from it): an
+# upload setting above it would promise files the server refuses before CertDesk can read them.
+MAX_UPLOAD_MB = 400
+
+
 class SettingError(ValueError):
     """A stored setting the work that reads it cannot use; the message names the setting and the fix."""
 
@@ -135,7 +140,7 @@ FIELDS = [
     SettingField("identity_verifier", "身份认证方式", "offline",
                  Choice(VERIFIER_NAMES, verifier_key), "考生认证", "认证时用哪种方式核验姓名和证件号码",
                  strict=True),
-    SettingField("import_max_mb", "批量导入文件大小上限（MB）", "20", Number(1, 500), "批量导入",
+    SettingField("import_max_mb", "批量导入文件大小上限（MB）", "20", Number(1, MAX_UPLOAD_MB), "批量导入",
                  "超过的文件不能上传，请拆分后分批导入"),
     SettingField("import_max_rows", "批量导入文件行数上限", "100000", Number(1, 200000), "批量导入",
                  "超过的文件不能导入，请拆分后分批导入"),
@@ -150,7 +155,8 @@ FIELDS = [
     SettingField("photo_max_ratio", "照片高宽比上限（高 ÷ 宽）", "1.5",
                  Number(0.5, 3, decimals=True), "照片", "高度除以宽度高于此值的照片不合格"),
     SettingField("photo_zip_max_files", "照片压缩包最多文件数", "10000", Number(1, 50000), "照片", "一个压缩包里最多的照片数"),
-    SettingField("photo_zip_max_mb", "照片压缩包最大（MB）", "300", Number(1, 2000), "照片", "超过的压缩包请分成几个上传"),
+    SettingField("photo_zip_max_mb", "照片压缩包最大（MB）", "300", Number(1, MAX_UPLOAD_MB), "照片",
+                 "超过的压缩包请分成几个上传"),
     SettingField("certificate_number_pattern", "证书编号格式", "{证书代码}{等级代码}{年份}{序号}",
                  NumberPattern(_PATTERN_HINT), "颁证", "颁证时按此格式生成证书编号", strict=True),
     SettingField("certificate_number_digits", "证书编号序号位数", "6", Number(4, 12), "颁证",

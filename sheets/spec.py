@@ -90,6 +90,7 @@ class Column:
     mask: Callable = None    # how a sensitive value is shown wherever a sample is; None: not sensitive
     example: str = ""
     help: str = ""
+    form_help: str = ""      # the form's help, where `help` speaks of the spreadsheet; "" : `help`
     export: Callable = export_text  # stored value -> the cell an export writes
     repeats: bool = False    # few distinct values in a file: an import cleans each one once
     input: str = ""          # one of INPUTS; checkboxes hand the cleaner a list of the ticked values
@@ -228,8 +229,8 @@ class SheetSpec(Form):
         return [c for c in self.columns if c.required]
 
     def count(self, number):
-        """`number` rows in words: 3 名考生, 3 条待颁证记录."""
-        return f"{number} {self.unit}{self.noun}"
+        """`number` rows in words: 3 名考生, 2,997 条待颁证记录."""
+        return f"{number:,} {self.unit}{self.noun}"
 
     def narrowed(self, **choices):
         """This spec with the dropdowns of some columns (by key) given: a file for one case offers only

@@ -98,11 +98,13 @@ def _mark_duplicates(spec, checked):
 
 
 def group_issues(bad):
-    """Problems of the bad rows (as kept: Checked.as_error()) grouped by column and fix, most frequent
+    """Errors of the bad rows (as kept: Checked.as_error()) grouped by column and fix, most frequent
     first, each with its first 12 row numbers: the preview of a file with hundreds of errors."""
     groups = {}
     for row in bad:
         for issue in row["issues"]:
+            if issue.get("level") == WARNING:
+                continue  # a refused row's 提示 is listed with it, but the groups are of what refuses rows
             group = groups.setdefault((issue["header"], issue["fix"]), {"header": issue["header"], "fix": issue["fix"],
                                                                        "problem": issue["problem"], "rows": []})
             group["rows"].append(issue["row"])

@@ -14,16 +14,94 @@
     notify.timer = setTimeout(function () { box.hidden = true; }, 6000);
   }
 
-  // Content swapped into the shared <dialog> opens it as a modal.
+  // CertDesk's own confirmation (templates/_confirm.html), never the browser's confirm(): ask(texts, then)
+  // shows the question and runs `then` only when the user chooses the action.
+  var pendingAnswer = null;
+  function ask(texts, then) {
+    var box = document.getElementById("confirm-dialog");
+    var ok = box.querySelector("[data-confirm-ok]");
+    var cancel = box.querySelector("[data-confirm-cancel]");
+    document.getElementById("confirm-title").textContent = texts.title;
+    document.getElementById("confirm-question").textContent = texts.question;
+    ok.textContent = texts.ok;
+    ok.className = "btn " + (texts.danger ? "btn-danger" : "btn-primary");
+    cancel.textContent = texts.cancel || cancel.getAttribute("data-label");
+    pendingAnswer = then;
+    box.returnValue = "";  // an Esc or a click outside closes it with the value of the time before
+    box.showModal();
+  }
+  document.addEventListener("close", function (event) {
+    if (event.target.id !== "confirm-dialog") { return; }
+    var then = pendingAnswer;
+    pendingAnswer = null;
+    if (then && event.target.returnValue === "ok") { then(); }
+  }, true);
+
+  // Every hx-confirm goes through ask(): the title and the confirming button say what the clicked button
+  // does (its label, or data-confirm-action), the question comes from the server-rendered hx-confirm.
+  document.addEventListener("htmx:confirm", function (event) {
+    var question = event.detail.question;
+    if (!question) { return; }
+    event.preventDefault();
+    var button = event.detail.elt;
+    var action = button.getAttribute("data-confirm-action") || button.textContent.trim();
+    ask({title: action, question: question, ok: action, danger: !button.classList.contains("btn-primary")},
+        function () { event.detail.issueRequest(true); });
+  });
+
+  // The shared dialog remembers typed input until it is saved (a 2xx answer swapped in) or closed; closing
+  // it with unsaved input (×, 取消, Esc, a click outside) asks first.
+  var TYPED = "textarea, select, input:not([type=checkbox]):not([type=radio]):not([type=file]):not([type=hidden])";
+  document.addEventListener("input", function (event) {
+    var d = dialog();
+    if (d && d.contains(event.target) && event.target.matches(TYPED)) { d.setAttribute("data-unsaved", ""); }
+  });
+  function closeDialog(d) {
+    if (!d.hasAttribute("data-unsaved")) { d.close(""); return; }
+    var box = document.getElementById("confirm-dialog");
+    ask({title: box.getAttribute("data-unsaved-title"), question: box.getAttribute("data-unsaved-question"),
+         ok: box.getAttribute("data-unsaved-ok"), cancel: box.getAttribute("data-unsaved-cancel"), danger: true},
+        function () { d.close(""); });
+  }
+  document.addEventListener("close", function (event) {
+    if (event.target === dialog()) { event.target.removeAttribute("data-unsaved"); }
+  }, true);
+  document.addEventListener("cancel", function (event) {
+    var d = dialog();
+    if (event.target === d && d.hasAttribute("data-unsaved")) {
+      event.preventDefault();
+      closeDialog(d);
+    }
+  }, true);
+  // A click on the backdrop lands on the <dialog> itself, outside its box (inside it, it is the dialog's own
+  // scrollbar). Only a press that also began there counts: selecting text in a field and releasing outside
+  // must not close it.
+  function onBackdrop(event) {
+    var d = event.target;
+    if (d.tagName !== "DIALOG" || !d.open) { return false; }
+    var box = d.getBoundingClientRect();
+    return event.clientX < box.left || event.clientX > box.right || event.clientY < box.top || event.clientY > box.bottom;
+  }
+  var pressedOnBackdrop = false;
+  document.addEventListener("mousedown", function (event) { pressedOnBackdrop = onBackdrop(event); });
+  document.addEventListener("click", function (event) {
+    if (!pressedOnBackdrop || !onBackdrop(event)) { return; }
+    var d = event.target;
+    if (d.id === "confirm-dialog") { d.close(""); } else { closeDialog(d); }
+  });
+
+  // Content swapped into the shared <dialog> opens it as a modal; a 2xx answer there is the saved state.
   document.addEventListener("htmx:afterSwap", function (event) {
     var d = dialog();
-    if (d && event.detail.target === d && !d.open) { d.showModal(); }
+    if (!d || event.detail.target !== d) { return; }
+    if (event.detail.xhr && event.detail.xhr.status < 300) { d.removeAttribute("data-unsaved"); }
+    if (!d.open) { d.showModal(); }
   });
 
   // A server response can ask for the dialog to close (HX-Trigger: closeDialog) or for a notice.
   document.body.addEventListener("closeDialog", function () {
     var d = dialog();
-    if (d && d.open) { d.close(); }
+    if (d && d.open) { d.close(""); }
   });
   document.body.addEventListener("notice", function (event) {
     notify(event.detail.value || event.detail.message || "", event.detail.kind);
@@ -33,9 +111,12 @@
     var closer = event.target.closest("[data-close-dialog]");
     if (closer) {
       var d = closer.closest("dialog");
-      if (d) { d.close(); }
+      if (d) { closeDialog(d); }
     }
     if (event.target.closest("[data-print]")) { window.print(); }
+    // A narrow screen folds the navigation behind 菜单 (templates/base.html).
+    var menu = event.target.closest("[data-nav-toggle]");
+    if (menu) { menu.setAttribute("aria-expanded", String(menu.getAttribute("aria-expanded") !== "true")); }
     var toggle = event.target.closest("[data-check-all]");
     if (toggle) {
       document.querySelectorAll(toggle.getAttribute("data-check-all")).forEach(function (box) {
@@ -50,6 +131,40 @@
       if (!menu.contains(event.target) || event.target.closest(".menu-item")) { menu.open = false; }
     });
   });
+
+  // The print header (templates/base.html) says what the printed list shows: each filter that narrows it
+  // (label and the chosen text, not the value: a certificate's id means nothing on paper), the page of how
+  // many rows, and the date. Written whenever the list changes, so it is ready before anyone prints.
+  function labelOf(field) {
+    var label = field.closest("label");
+    var first = label && label.firstChild;
+    return first && first.nodeType === Node.TEXT_NODE ? first.textContent.trim() : "";
+  }
+  function describeFilters() {
+    var out = document.querySelector("[data-print-filter]");
+    if (!out) { return; }
+    var parts = [], filtered = false;
+    document.querySelectorAll(".content form").forEach(function (form) {
+      if (!form.matches(".filters") && !form.querySelector(".filters")) { return; }
+      filtered = true;
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (!field.name || !field.value || /^(hidden|submit|button)$/.test(field.type)) { return; }
+        if ((field.type === "checkbox" || field.type === "radio") && !field.checked) { return; }
+        if (field.type === "checkbox") { parts.push(field.closest("label").textContent.trim()); return; }
+        var text = field.tagName === "SELECT" ? field.options[field.selectedIndex].text : field.value;
+        parts.push(field.type === "radio" ? text : (labelOf(field) + " " + text).trim());
+      });
+    });
+    var pager = document.querySelector(".content .pager .muted");
+    var filter = filtered ? "筛选：" + (parts.length ? parts.join("；") : "全部") : "";
+    out.textContent = [filter, pager ? pager.textContent.trim() : ""].filter(Boolean).join("。");
+    var today = new Date();
+    document.querySelector("[data-print-date]").textContent = "打印日期 " + today.getFullYear() + "-" +
+      String(today.getMonth() + 1).padStart(2, "0") + "-" + String(today.getDate()).padStart(2, "0");
+  }
+  document.addEventListener("DOMContentLoaded", describeFilters);
+  document.addEventListener("htmx:afterSettle", describeFilters);
+  window.addEventListener("beforeprint", describeFilters);
 
   // 上传学生照片: a form with a <progress data-upload-progress> shows how much of the file has been sent.
   document.addEventListener("htmx:xhr:progress", function (event) {
@@ -66,11 +181,13 @@
                     k: "previous", K: "previous", e: "edit", E: "edit", Escape: "leave"};
   document.addEventListener("keydown", function (event) {
     var action = QUEUE_KEYS[event.key];
-    var d = dialog();
-    if (!action || !document.querySelector("[data-queue]") || (d && d.open)) { return; }
-    if (event.ctrlKey || event.metaKey || event.altKey || event.target.closest("input, select, textarea")) { return; }
-    // Enter on a focused button or link already activates it.
-    if (event.key === "Enter" && event.target.closest("button, a, summary, label")) { return; }
+    if (!action || !document.querySelector("[data-queue]") || document.querySelector("dialog[open]")) { return; }
+    // The photo's file input is not typed in (the queue focuses it when a photo is missing): only Enter,
+    // which opens its file chooser, is left to it.
+    var typing = event.target.closest("input:not([type=file]), select, textarea");
+    if (event.ctrlKey || event.metaKey || event.altKey || typing) { return; }
+    // Enter on a focused button, link or file input already activates it.
+    if (event.key === "Enter" && event.target.closest("button, a, summary, label, input")) { return; }
     var button = document.querySelector('[data-key="' + action + '"]');
     if (button && !button.disabled) {
       event.preventDefault();

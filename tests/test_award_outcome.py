@@ -1,5 +1,6 @@
 """The outcome of 颁证 wherever it belongs: the exports, the candidate page and the 颁证名单."""
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -111,7 +112,8 @@ def test_the_roster_lists_issued_certificates_with_ids_masked_on_screen(client, 
     login(STAFF)
     assert 'href="/awards/roster/"' in client.get("/awards/").get_data(as_text=True)
     page = client.get("/awards/roster/").get_data(as_text=True)
-    for header in ("序号", "姓名", "证件类型", "证件号码", "证书名称", "证书等级", "证书编号", "考核日期", "颁证日期", "考核站点"):
+    for header in ("序号", "姓名", "证件类型", "证件号码", "院系", "班级", "证书名称", "证书等级", "证书编号", "考核日期",
+                   "颁证日期", "考核站点"):
         assert f">{header}</th>" in page, header
     assert issued.certificate_number in page and "张三" in page and "李四" not in page  # returned: no certificate
     assert issued.candidate.id_number not in page and mask_id(issued.candidate.id_number) in page
@@ -129,9 +131,10 @@ def test_the_roster_xlsx_carries_full_ids_and_is_audited(client, login, world, m
     login(STAFF)
     response = client.get("/awards/roster/export", query_string={"level": "中级"})
     header, *rows = sheet_rows(response.data, "颁证名单")
-    assert list(header) == ["序号", "姓名", "证件类型", "证件号码", "证书名称", "证书等级", "证书编号", "考核日期",
-                            "颁证日期", "考核站点"]
-    assert rows == [(1, "张三", "居民身份证", issued.candidate.id_number, "Web前端开发", "中级",
+    assert list(header) == ["序号", "姓名", "证件类型", "证件号码", "院系", "班级", "证书名称", "证书等级", "证书编号",
+                            "考核日期", "颁证日期", "考核站点"]
+    assert rows == [(1, "张三", "居民身份证", issued.candidate.id_number, issued.candidate.department or None,
+                     issued.candidate.class_name or None, "Web前端开发", "中级",
                      issued.certificate_number, "2026-06-01", date.today().isoformat(), "信息楼机房")]
     event = AuditEvent.get(AuditEvent.action == "award.roster_export")
     assert "中级" in event.changes and "含完整证件号码" in event.object_label
@@ -144,6 +147,37 @@ def test_the_roster_print_view_has_full_ids_no_navigation_and_is_audited(client,
     assert issued.candidate.id_number in page and issued.certificate_number in page
     assert "主导航" not in page and "<thead>" in page and 'class="print-view"' in page
     assert AuditEvent.select().where(AuditEvent.action == "award.roster_print").count() == 1
+
+
+def issued_in_classes(world, make_user):
+    """Four certificates issued, numbered 1-4 in an order that is not the classes' order."""
+    reviewer = make_user(REVIEWER, username="shenhe")
+    people = [(world["candidate"], "计应2302", "张三")] + [
+        (c, class_name, c.name) for c, class_name in zip(other_candidates(3), ("计应2301", "计应2302", "计应2301"))]
+    records = []
+    for candidate, class_name, _ in people:
+        Candidate.update(department="信息工程学院", class_name=class_name).where(Candidate.id == candidate.id).execute()
+        records.append(AwardRecord.create(candidate=candidate, certificate=world["cert"], level="中级",
+                                          site=world["site"], exam_date="2026-06-01"))
+    AwardRecord.issue_many(records, reviewer)
+    return people
+
+
+def test_the_roster_lists_class_by_class_for_the_class_teachers(client, login, world, make_user):
+    people = issued_in_classes(world, make_user)
+    login(STAFF)
+    by_number = [row[1] for row in sheet_rows(client.get("/awards/roster/export").data, "颁证名单")[1:]]
+    assert by_number == [name for _, _, name in people]
+    expected = sorted(people, key=lambda p: (p[1], p[2]))
+    header, *rows = sheet_rows(client.get("/awards/roster/export?sort=class").data, "颁证名单")
+    assert [(row[5], row[1]) for row in rows] == [(class_name, name) for _, class_name, name in expected]
+    page = client.get("/awards/roster/?sort=class").get_data(as_text=True)
+    assert '<option value="class" selected>按院系、班级、姓名</option>' in page
+    assert "/awards/roster/print?sort=class" in page and "/awards/roster/export?sort=class" in page
+    printed = client.get("/awards/roster/print?sort=class").get_data(as_text=True)
+    headings = re.findall(r'<tr class="roster-group"><th[^>]*>(.*?)</th>', printed)
+    assert headings == ["信息工程学院 · 计应2301（2 张）", "信息工程学院 · 计应2302（2 张）"]
+    assert 'class="roster-group"' not in client.get("/awards/roster/print").get_data(as_text=True)
 
 
 def test_a_reviewer_gets_no_roster(client, login, world, make_user):

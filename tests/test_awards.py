@@ -61,6 +61,10 @@ def test_return_requires_a_reason_then_staff_resubmit(client, login, record, mak
     assert ok.status_code == 204
     again = AwardRecord.get_by_id(record.id)
     assert again.status == SUBMITTED and again.theory_score == 85
+    # The record's 操作记录 shows the scores as typed, not as the floats stored.
+    event = AuditEvent.get(AuditEvent.action == "award.resubmit")
+    assert ("理论成绩", f"{record.theory_score:g}", "85") in event.change_list
+    assert not any(".0" in after for _, _, after in event.change_list)
 
 
 def test_staff_cannot_issue_and_reviewer_cannot_resubmit(client, login, record):

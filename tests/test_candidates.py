@@ -1,7 +1,9 @@
 """考生管理 routes: the list and its partials, 新增学生信息, 认证 / 批量认证, 人工确认, detail, delete, roles."""
+import io
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
 from stdnum.cn import ric
 
 from models.audit import AuditEvent
@@ -120,7 +122,7 @@ def test_list_pages_fifty_rows_and_keeps_filters_in_the_pager_links(client, staf
                  department="信息工程学院") for i in range(55)]
     Candidate.insert_many(rows).execute()
     body = client.get("/candidates/?department=信息工程学院").get_data(as_text=True)
-    assert "共 55 条，第 1 / 2 页" in body
+    assert "共 55 名考生，第 1 / 2 页" in body
     assert "/candidates/?department=%E4%BF%A1%E6%81%AF%E5%B7%A5%E7%A8%8B%E5%AD%A6%E9%99%A2&amp;page=2" in body
     body = client.get("/candidates/?department=信息工程学院&page=2", headers=HX).get_data(as_text=True)
     assert body.count('class="row-check"') == 5
@@ -144,6 +146,13 @@ def test_new_dialog_has_every_field_with_a_label(client, staff):
         assert f">{label}</label>" in body, label
     assert 'for="f-id_number"' in body and 'class="required"' in body
     assert "保存" in body
+
+
+def test_the_form_helps_with_the_card_and_the_template_with_excel(client, staff):
+    body = client.get("/candidates/new", headers=HX).get_data(as_text=True)
+    assert "请对照证件逐位填写" in body and "Excel" not in body and "此列" not in body
+    guide = load_workbook(io.BytesIO(client.get("/imports/candidates/template").data))["填写说明"]
+    assert any("避免 Excel 把号码变成科学计数法" in str(cell.value) for row in guide.iter_rows() for cell in row)
 
 
 def test_save_creates_the_candidate_in_pending_with_normalised_id_and_derived_birth_date(client, staff):

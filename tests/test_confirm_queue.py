@@ -1,4 +1,6 @@
 """批量人工确认: the queue's order, next/previous, counts and its place in the URL; the grid; 保存并确认下一位."""
+import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -78,14 +80,61 @@ def test_a_candidate_sent_back_to_pending_leaves_and_the_queue_goes_on_after_it(
     assert step.total == 4
 
 
-def test_start_redirects_to_the_first_candidate_with_the_filter_and_start_in_the_url(client, staff, waiting):
-    response = client.get("/candidates/queue/start?q=计应2301&sort=name&status=待认证", headers=HX)
+def test_start_redirects_to_the_first_candidate_with_the_filter_start_and_total_in_the_url(client, staff, waiting):
+    response = client.get("/candidates/queue/start?q=计应2301&sort=name&status=待认证&page=2", headers=HX)
     url = response.headers["HX-Redirect"]
-    assert "since=" in url and "q=" in url and "status" not in url
+    assert "since=" in url and "q=" in url and "total=5" in url
     assert f"at={queue().first().id}" in url
     page = client.get(url)
+    # The list's status tab does not narrow the queue: it is where 返回考生管理 goes back to.
     assert "已确认 0 / 5" in page.text and "学生丁" in page.text
     assert valid_id(BODIES[3]) in page.text  # the full number, to check against the photo
+
+
+def test_leaving_the_queue_returns_to_the_list_filter_status_tab_and_page_it_came_from(client, staff, waiting):
+    url = client.get("/candidates/queue/start?q=计应2301&sort=name&status=认证通过&page=3",
+                     headers=HX).headers["HX-Redirect"]
+    back = '/candidates/?q=%E8%AE%A1%E5%BA%942301&amp;sort=name&amp;status=%E8%AE%A4%E8%AF%81%E9%80%9A%E8%BF%87&amp;page=3'
+    assert f'data-key="leave" href="{back}"' in client.get(url).text
+    grid = client.get(url.replace("/queue/?", "/queue/grid?"))
+    assert f'href="{back}"' in grid.text
+    # A status or page no list has is dropped, not carried.
+    url = client.get("/candidates/queue/start?q=计应2301&status=乱写&page=-1", headers=HX).headers["HX-Redirect"]
+    assert "status=" not in url and "page" not in url
+
+
+def test_a_step_reads_a_few_rows_by_index_never_counts_the_waiting_or_skips_by_offset(client, staff, waiting):
+    url = client.get("/candidates/queue/start?q=计应2301&sort=name", headers=HX).headers["HX-Redirect"]
+    first = queue().first()
+    counted = []
+    handler = logging.Handler()
+    handler.emit = lambda entry: counted.append(entry.msg)
+    logger = logging.getLogger("peewee")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        assert client.post(f"/candidates/queue/{first.id}/confirm?{url.split('?')[1]}", headers=HX).status_code == 200
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    selects = [(sql, params) for sql, params in counted if sql.startswith("SELECT")]
+    assert selects and not [sql for sql, params in selects if "OFFSET" in sql and params[-1] != 0]
+    counts = [sql for sql, _ in selects if "COUNT(" in sql]
+    assert len(counts) == 1 and "confirmed_at" in counts[0]  # 已确认 only: the total came in the URL
+
+
+def test_the_total_is_counted_at_the_start_and_goes_down_when_a_member_is_seen_leaving(waiting, make_user):
+    q = queue(sort="-created_at")
+    q.start()
+    ordered = list(q.members())
+    waiting[0].edit({"name": "学生改"}, by=make_user("staff"))  # leaves, further along the queue
+    assert q.step(ordered[0].id).total == 5
+    step = q.step(waiting[0].id)
+    assert step.left == waiting[0] and step.total == 4 and q.args["total"] == 4
+    # At the end the members are counted again, exactly.
+    last = list(q.members())[-1]
+    assert q.step_after(last).total == 4
 
 
 def test_start_with_nothing_to_confirm_says_so(client, staff, waiting):
@@ -113,7 +162,11 @@ def test_confirm_is_refused_without_a_photo(client, staff, make_candidate):
     candidate = make_candidate(status=VERIFIED, name="无照片")
     q = queue(q="")
     response = client.post(f"/candidates/queue/{candidate.id}/confirm", query_string=q.args, headers=HX)
-    assert response.status_code == 409 and "还没有照片" in response.text
+    # The stage again, saying why, with the upload focused; nothing confirmed.
+    assert response.status_code == 422 and "<html" not in response.text
+    assert "该考生还没有照片，不能人工确认：请先上传照片" in response.text
+    assert re.search(r'<input type="file" id="queue-photo-file"[^>]* autofocus>', response.text)
+    assert Candidate.get_by_id(candidate.id).status == VERIFIED
 
 
 def test_the_stage_says_when_the_candidate_left_and_moves_on(client, staff, waiting, make_user):
@@ -172,6 +225,11 @@ def test_save_and_confirm_next_on_the_last_closes_and_says_none_is_left(client, 
     assert response.status_code == 204 and "closeDialog" in response.headers["HX-Trigger"]
 
 
+def test_grid_opened_on_its_own_keeps_the_lists_filter(client, staff, waiting):
+    response = client.get("/candidates/queue/grid?q=计应2301")
+    assert "已确认 0 / 5" in response.text and "学生甲" in response.text and "别班" not in response.text
+
+
 def test_grid_with_nothing_ticked_says_so(client, staff, waiting):
     response = client.post("/candidates/queue/grid", query_string=queue().args, data={}, headers=HX)
     assert response.status_code == 409 and "请先勾选" in response.text
@@ -186,3 +244,17 @@ def test_without_a_sort_the_queue_follows_the_lists_default_newest_first(waiting
 def test_a_position_no_column_can_hold_starts_at_the_first(client, staff, waiting):
     response = client.get("/candidates/queue/", query_string={**queue().args, "at": "9" * 25})
     assert response.status_code == 200 and "学生丁" in response.text
+
+
+def test_a_fixable_photo_in_the_queue_is_offered_a_fix_and_stored_only_on_accepting(client, staff, make_candidate):
+    import io
+    from models.photo import demo_jpeg
+    candidate = make_candidate(status=VERIFIED, name="无照片")
+    q = queue(q="")
+    response = client.post(f"/candidates/queue/{candidate.id}/photo", query_string=q.args, headers=HX,
+                           data={"photo": (io.BytesIO(demo_jpeg(500, 500)), "square.jpg")})
+    assert response.status_code == 422 and "照片可以自动修正" in response.text
+    token = re.search(r"/photos/fixes/([0-9a-f]{32})/accept", response.text).group(1)
+    assert Candidate.get_by_id(candidate.id).photo is None
+    assert client.post(f"/photos/fixes/{token}/accept", headers=HX).status_code == 204
+    assert Candidate.get_by_id(candidate.id).photo is not None

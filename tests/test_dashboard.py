@@ -36,9 +36,9 @@ def todo_lines(client):
 
 
 def shown_total(client, url):
-    """The total a list page shows under its table (共 N 条), or 0 when it shows no row."""
+    """The total a list page shows under its table (共 N 名考生, 共 N 条记录), or 0 when it shows no row."""
     page = client.get(url).get_data(as_text=True)
-    found = re.search(r"共 (\d+) 条，第", page)
+    found = re.search(r"共 (\d+) \S+，第", page)
     return int(found.group(1)) if found else 0
 
 

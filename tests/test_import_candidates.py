@@ -454,7 +454,7 @@ def test_the_history_page_reads_what_its_rows_need_once_per_page_not_per_row(cli
     upload(client, sf.xlsx([sf.person(2)]))
     Candidate.by_identity("居民身份证", sf.person(2)["id_number"]).authenticate(by=staff)
     page, few = history_queries()
-    assert page.count("撤销本次导入") == 2 and "不可撤销：本批次中1 名考生已认证或已人工确认" in page
+    assert page.count(">撤销本次导入</button>") == 2 and "不可撤销：本批次中1 名考生已认证或已人工确认" in page
     for i in range(3, 9):
         upload(client, sf.xlsx([sf.person(i)]))
     upload(client, b"x", "a.txt")

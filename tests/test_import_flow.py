@@ -12,7 +12,7 @@ from models.award import AwardRecord
 from models.candidate import Candidate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.identity import CHECK_DIGIT_PROBLEM
-from models.import_batch import IMPORTED, REVIEW, ImportBatch
+from models.import_batch import DISCARDED, IMPORTED, REVIEW, ImportBatch
 from models.user import STAFF
 from sheets.report import BAD_FILL, WARN_FILL
 from tests import sheetfiles as sf
@@ -96,6 +96,34 @@ def test_the_report_colours_warnings_apart_from_errors(client, staff):
     assert "【提示】" not in reason and fills == {"手机号*": BAD_FILL.fgColor.rgb[-6:]}
 
 
+def error_rows(body):
+    """[(row number, problem)] of the error table in a status block."""
+    table = re.search(r'<table class="table import-errors import-errors".*?</table>', body, re.S).group(0)
+    return [(int(n), problem) for n, problem in
+            re.findall(r'<td class="num">(\d+)</td><td class="nowrap">[^<]*</td><td class="raw">.*?</td><td>(.*?)</td>',
+                       table, re.S)]
+
+
+def test_a_row_with_an_error_shows_its_warnings_too_in_the_dialog_and_the_report(client, staff):
+    both = sf.person(2, phone="123")
+    both["id_number"] = wrong_check_character(both["id_number"])
+    body = upload(client, sf.xlsx([sf.person(1), both])).get_data(as_text=True)
+    batch = last_batch()
+    assert (batch.valid, batch.errors, batch.warned) == (1, 1, 0)  # counted once, as a row with an error
+    problems = [problem for row, problem in error_rows(body) if row == 3]
+    assert "手机号「123」格式不正确" in problems[0]
+    assert problems[1] == f'<strong class="issue-level">提示：</strong>{CHECK_DIGIT_PROBLEM}'
+    assert [g["header"] for g in batch.info["groups"]] == ["手机号"]  # 按问题分组 groups what refuses rows
+    reason, fills = report_rows(client, batch)[3]
+    assert "手机号" in reason and f"【提示】证件号码：{CHECK_DIGIT_PROBLEM}" in reason
+    assert fills == {"手机号*": BAD_FILL.fgColor.rgb[-6:], "证件号码*": WARN_FILL.fgColor.rgb[-6:]}
+
+
+def test_a_row_whose_id_number_is_an_error_gets_no_identity_warning(client, staff):
+    body = upload(client, sf.xlsx([sf.person(1), sf.person(2, id_number="4101")])).get_data(as_text=True)
+    assert "提示：" not in body and len([r for r, _ in error_rows(body) if r == 3]) == 1
+
+
 def test_a_file_with_only_warnings_waits_and_the_user_may_import_the_rows_with_a_warning(client, staff):
     rows = mixed_rows()[:4]
     body = upload(client, sf.xlsx(rows)).get_data(as_text=True)
@@ -161,6 +189,7 @@ def test_a_waiting_batch_is_offered_in_the_dialog_and_continue_checks_it_again(c
     batch = ImportBatch.get_by_id(batch.id)
     assert batch.status == REVIEW and (batch.valid, batch.existing, batch.errors) == (1, 1, 1)
     assert 'class="dialog-head"' in body and "仅导入正确的 1 行" in body and "手机号「123」格式不正确" in body
+    assert f"批次 #{batch.id}「考生.xlsx」" in body  # no file is chosen above it: the result names its file
 
 
 def test_continue_never_imports_even_when_every_row_is_fine_now(client, staff):
@@ -174,7 +203,7 @@ def test_continue_never_imports_even_when_every_row_is_fine_now(client, staff):
     assert (batch.status, batch.valid, batch.existing) == (REVIEW, 2, 0) and Candidate.select().count() == 0
 
 
-def test_discard_deletes_the_waiting_batch_and_its_stored_file_audited(app, client, staff):
+def test_discard_keeps_the_batch_as_abandoned_and_deletes_its_stored_files_audited(app, client, staff):
     upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="123")]))
     batch = last_batch()
     folder = Path(app.config["DATA_DIR"]) / "imports"
@@ -183,10 +212,42 @@ def test_discard_deletes_the_waiting_batch_and_its_stored_file_audited(app, clie
                                                    f"{batch.id}-errors.xlsx"}
     response = client.post(f"/imports/{batch.id}/discard", headers=HX)
     assert response.status_code == 200 and "notice" in response.headers["HX-Trigger"]
-    assert ImportBatch.get_or_none(ImportBatch.id == batch.id) is None
+    kept = ImportBatch.get_by_id(batch.id)
+    assert kept.status == DISCARDED and "放弃，上传的文件已删除" in kept.message
     assert not any(folder.iterdir())
     event = AuditEvent.get(AuditEvent.action == "import.discard")
-    assert str(event.object_id) == str(batch.id)
+    assert str(event.object_id) == str(batch.id) and event.user_id == staff.id
+
+
+def test_a_batch_after_a_discarded_one_never_takes_its_number(client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="123")]))
+    discarded = last_batch()
+    client.post(f"/imports/{discarded.id}/discard", headers=HX)
+    upload(client, sf.xlsx([sf.person(3)]), "下一个.xlsx")
+    later = last_batch()
+    assert later.id > discarded.id and later.file_name == "下一个.xlsx"
+    assert ImportBatch.get_by_id(discarded.id).file_name == "考生.xlsx"
+
+
+def test_history_lists_a_discarded_batch_under_its_state_and_the_row_answers_discard(client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="123")]))
+    batch = last_batch()
+    row = client.post(f"/imports/{batch.id}/discard", data={"show": "row"}, headers=HX).get_data(as_text=True)
+    assert row.startswith(f'<tr id="batch-{batch.id}">') and "已放弃" in row and ">继续</button>" not in row
+    assert "可导入" not in row  # nothing waits to be imported any more
+    listed = client.get("/imports/?status=已放弃").get_data(as_text=True)
+    assert f'<tr id="batch-{batch.id}">' in listed and '<option value="已放弃" selected' in listed
+    assert f'<tr id="batch-{batch.id}">' not in client.get("/imports/?status=待确认").get_data(as_text=True)
+
+
+def test_discard_in_the_dialog_starts_it_afresh_without_that_batch(client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="123")]), "先.xlsx")
+    first = last_batch()
+    upload(client, sf.xlsx([sf.person(3), sf.person(4, phone="123")]), "后.xlsx")
+    second = last_batch()
+    body = client.post(f"/imports/{second.id}/discard", data={"show": "dialog"}, headers=HX).get_data(as_text=True)
+    assert 'class="dialog-head"' in body and 'name="file"' in body and "import-summary" not in body
+    assert f'id="waiting-{first.id}"' in body and f'id="waiting-{second.id}"' not in body
 
 
 def test_only_a_waiting_batch_can_be_continued_or_discarded(client, staff):
@@ -203,6 +264,16 @@ def test_history_offers_continue_and_discard_for_a_waiting_batch(client, staff):
     batch = last_batch()
     row = re.search(rf'<tr id="batch-{batch.id}">(.*?)</tr>', client.get("/imports/").get_data(as_text=True), re.S).group(1)
     assert ">继续</button>" in row and ">放弃</button>" in row
+
+
+def test_history_shows_no_counts_for_a_file_not_checked_because_it_was_imported_before(client, staff):
+    data = sf.xlsx([sf.person(1)])
+    upload(client, data)
+    first = last_batch()
+    upload(client, data, "又一次.xlsx")
+    again = last_batch()
+    row = re.search(rf'<tr id="batch-{again.id}">(.*?)</tr>', client.get("/imports/").get_data(as_text=True), re.S).group(1)
+    assert f"未检查：与批次 #{first.id} 是同一文件" in row and "可导入" not in row and ">继续</button>" in row
 
 
 # ---- 导入记录 fits the kind ---------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def shown(client, url):
     """(every row id over every page, the counts per status) of 待颁证记录 at `url`."""
     ids, page, counts = [], 1, None
     while True:
-        body = client.get(f"{url}&page={page}", headers={"HX-Request": "true"}).get_data(as_text=True)
+        body = client.get(f"{url}&page={page}&per_page=5", headers={"HX-Request": "true"}).get_data(as_text=True)
         ids += [int(i) for i in ROW.findall(body)]
         counts = counts or {status: int(n) for status, n in COUNT.findall(body)}
         if "下一页" not in body:
@@ -80,7 +80,7 @@ def test_award_list_shows_the_same_rows_and_counts_as_the_plain_query(client, lo
     if broad:  # the search hands on a subquery instead of a list of ids
         monkeypatch.setattr(award_model, "SEARCH_LIST", 2)
     user = login(role)
-    monkeypatch.setattr("views.Page.__init__.__defaults__", (5, None, None))  # 5 a page: many pages
+    monkeypatch.setattr("views.PAGE_SIZES", (5, 20, 50, 100, 200))  # 5 a page: many pages
     searches = SEARCHES + [records[3].id_number, records[3].id_number[:6], records[3].id_number[-4:]]
     for q in searches:
         for status in ("", SUBMITTED, ISSUED, RETURNED):
@@ -95,12 +95,12 @@ def test_award_list_shows_the_same_rows_and_counts_as_the_plain_query(client, lo
 
 def test_the_last_pages_read_from_the_end_are_the_tail_of_the_list(client, login, records, monkeypatch):
     user = login(STAFF)
-    monkeypatch.setattr("views.Page.__init__.__defaults__", (4, None, None))
+    monkeypatch.setattr("views.PAGE_SIZES", (4, 20, 50, 100, 200))
     everything = reference(user)
-    pages = [[int(i) for i in ROW.findall(client.get(f"/awards/?page={p}", headers={"HX-Request": "true"})
+    pages = [[int(i) for i in ROW.findall(client.get(f"/awards/?page={p}&per_page=4", headers={"HX-Request": "true"})
                                          .get_data(as_text=True))] for p in range(1, 9)]
     assert [i for page in pages for i in page] == everything and len(pages[-1]) == 2
-    last = client.get("/awards/?page=999", headers={"HX-Request": "true"}).get_data(as_text=True)
+    last = client.get("/awards/?page=999&per_page=4", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert [int(i) for i in ROW.findall(last)] == everything[-2:] and "第 8 / 8 页" in last
 
 
@@ -155,11 +155,22 @@ def test_audit_log_counts_up_to_its_limit_and_exactly_beyond(client, events, mon
     with client.session_transaction() as session:
         session["_user_id"] = events.get_id()
     first = client.get("/admin/audit?page=1").get_data(as_text=True)
-    assert "共 60 条，第 1 / 2 页" in first  # under the limit: exact
+    assert "共 60 条记录，第 1 / 2 页" in first  # under the limit: exact
     monkeypatch.setattr(admin_views, "AUDIT_COUNT_LIMIT", 50)
     first = client.get("/admin/audit?page=1").get_data(as_text=True)
-    assert "共 50 条以上，第 1 页" in first and "下一页" in first
+    assert "共 50 条记录以上，第 1 页" in first and "下一页" in first
     # Beyond the limit the events are counted all, and the last page is the log's oldest events.
     last = client.get("/admin/audit?page=999").get_data(as_text=True)
-    assert "共 60 条，第 2 / 2 页" in last
+    assert "共 60 条记录，第 2 / 2 页" in last
     assert re.findall(r"<td>(事件\d+)</td>", last) == audit_reference()[50:]
+
+
+def test_a_page_within_the_audit_count_limit_is_never_read_from_the_end(client, events, monkeypatch):
+    """Counted only up to the limit, the list's end is unknown: page 3 of 60 at 20 a page, with a limit of
+    50, is the third 20, not the oldest 20."""
+    monkeypatch.setattr(admin_views, "AUDIT_COUNT_LIMIT", 60 - 10)
+    with client.session_transaction() as session:
+        session["_user_id"] = events.get_id()
+    body = client.get("/admin/audit?page=2&per_page=20").get_data(as_text=True)
+    assert "共 50 条记录以上，第 2 页" in body
+    assert re.findall(r"<td>(事件\d+)</td>", body) == audit_reference()[20:40]

@@ -1,4 +1,6 @@
 """Schema creation and upgrade on start keep a college's data."""
+import pytest
+
 import models
 from app import create_app
 from models.migrations import CURRENT_VERSION, SchemaVersion, stored_version
@@ -39,13 +41,17 @@ def test_a_version_1_database_gains_the_session_version_and_keeps_its_users(app,
     assert boss.session_version == 0 and User.from_token(boss.get_id()) == boss
 
 
-def test_a_version_2_database_gains_the_index_for_the_home_pages_counts(app):
+@pytest.mark.parametrize("version, index", [
+    (2, "candidate_status_department_class_name"),  # 首页's counts per 院系 and 班级
+    (3, "candidate_department_major_class_name"),  # the candidate list's 院系 → 专业 → 班级 choices
+])
+def test_an_older_database_gains_the_candidate_index_of_the_next_version(app, version, index):
     from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
     migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
-    migrate(migrator.drop_index("candidate", "candidate_status_department_class_name"))
-    SchemaVersion.update(version=2).execute()
-    assert models.init_schema() == (2, CURRENT_VERSION)
-    assert "candidate_status_department_class_name" in {i.name for i in models.db.get_indexes("candidate")}
+    migrate(migrator.drop_index("candidate", index))
+    SchemaVersion.update(version=version).execute()
+    assert models.init_schema() == (version, CURRENT_VERSION)
+    assert index in {i.name for i in models.db.get_indexes("candidate")}
 
 
 def test_the_list_indexes_step_replaces_single_column_indexes_and_keeps_the_events(app, make_user):

@@ -38,8 +38,17 @@ def with_red_top(width, height, band):
     return encoded(image, quality=92)
 
 
+def phone_photo():
+    """A 12-million-pixel phone photo taken upright, stored lying on its side with an EXIF orientation."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return encoded(picture(441, 358).resize((4032, 3024)), quality=90, exif=exif)
+
+
 FIXABLE = {
     "file too large": demo_jpeg(1000, 1300, quality=98),
+    "landscape": demo_jpeg(800, 600),
+    "phone photo of 12 million pixels": phone_photo(),
     "file too small": demo_jpeg(quality=15),
     "too wide": demo_jpeg(500, 500),
     "too tall": demo_jpeg(358, 700),
@@ -91,6 +100,24 @@ def test_a_photo_below_the_minimum_unreadable_or_not_a_photo_is_still_refused(da
     assert fix is None and problem in why
 
 
+def test_the_fix_says_what_it_does_in_the_pictures_own_pixels():
+    fix, _ = propose_fix(demo_jpeg(800, 600), RULES)
+    assert fix.changes[0].startswith("裁剪为 ") and "左右居中" in fix.changes[0]
+    assert fix.changes[-1] == f"压缩到 {fix.after['大小']}"
+    fix, _ = propose_fix(FIXABLE["phone photo of 12 million pixels"], RULES)
+    assert fix.before["像素"] == "4032×3024"
+    assert fix.changes[0] == "按拍摄方向转正" and f"缩放到 {fix.after['像素']} 像素" in fix.changes
+    width, height = map(int, fix.after["像素"].split("×"))
+    assert height > width  # upright
+    fix, _ = propose_fix(FIXABLE["file too large"], RULES)  # decoded at half its size: still said
+    assert f"缩放到 {fix.after['像素']} 像素" in fix.changes
+
+
+def test_a_landscape_picture_lower_than_the_minimum_is_refused_and_says_why():
+    fix, why = propose_fix(demo_jpeg(500, 380), RULES)
+    assert fix is None and why == "500×380 像素，小于 295×413；照片不能放大，请重新拍摄或扫描"
+
+
 def test_a_fix_waits_for_its_own_user_and_is_stored_only_on_accepting(data_dir, make_user):
     staff, other = make_user("staff"), make_user("staff", "other-staff")
     candidate = make_candidate(ID_A)
@@ -98,8 +125,8 @@ def test_a_fix_waits_for_its_own_user_and_is_stored_only_on_accepting(data_dir, 
     token = offer(data_dir, fix, staff, candidate.id)
     assert Candidate.get_by_id(candidate.id).photo is None
     assert pending(data_dir, token, other) is None and pending(data_dir, "../" + token, staff) is None
-    assert accept(data_dir, [token], other) == 0
-    assert accept(data_dir, [token], staff) == 1
+    assert accept(data_dir, [token], other) == set()
+    assert accept(data_dir, [token], staff) == {token}
     stored = Candidate.get_by_id(candidate.id).photo
     assert (data_dir / "photos" / stored).read_bytes() == fix.data  # the server's picture, not re-encoded
     assert not list(fixes_dir(data_dir).iterdir())
@@ -130,6 +157,7 @@ def test_zip_offers_the_fix_and_stores_nothing_until_accepted(client, login, dat
     found = results(last_job())
     assert found[f"张三-照片/{ID_A}.png"][0] == found[f"{ID_B}.jpg"][0] == "可自动修正"
     assert found[f"{ID_C}.jpg"][0] == "格式不符"
+    assert "无法自动修正：240×330 像素，小于 295×413；照片不能放大" in found[f"{ID_C}.jpg"][1]
     assert "全部修正（2）" in body and "自动修正" in body and "修正后" in body
     assert f"{ID_A}.png" in body  # the file name as uploaded
     assert "重新拍摄或导出该照片" in body  # what to do about the refusal
@@ -168,8 +196,29 @@ def test_another_user_cannot_accept_or_see_someone_elses_fixes(client, login, da
     login("staff", username="other-staff")
     assert client.get(f"/photos/fixes/{token}/fixed.jpg").status_code == 404
     assert "全部修正" not in client.get(f"/photos/jobs/{job.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
-    client.post(f"/photos/jobs/{job.id}/fix")
+    response = client.post(f"/photos/jobs/{job.id}/fix", headers={"HX-Request": "true"})
     assert not Candidate.select().where(Candidate.photo.is_null(False)).exists()
+    # Nothing was stored, so no line says 已修正, and the answer says why.
+    assert {result for result, _ in results(last_job()).values()} == {"可自动修正", "格式不符"}
+    assert "已保存 0 张修正后的照片；2 张未能保存" in response.get_data(as_text=True)
+
+
+def test_fix_all_marks_only_the_lines_stored_and_counts_those_it_could_not(client, login, data_dir):
+    login("staff")
+    a, b = make_candidate(ID_A), make_candidate(ID_B, name="李四")
+    make_candidate(ID_C, name="王五")
+    upload(client, fixable_zip())
+    job = last_job()
+    expired = next(r for r in job.data["rows"] if r["file"] == f"{ID_B}.jpg")["fix"]["token"]
+    (fixes_dir(data_dir) / f"{expired}.json").unlink()  # gone, as an expired fix is
+    response = client.post(f"/photos/jobs/{job.id}/fix", headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert "已保存 1 张修正后的照片；1 张未能保存（修正已过期，或不是您上传的）" in body
+    found = results(last_job())
+    assert found[f"张三-照片/{ID_A}.png"][0] == "已修正" and found[f"{ID_B}.jpg"][0] == "可自动修正"
+    assert Candidate.get_by_id(a.id).photo and not Candidate.get_by_id(b.id).photo
+    counts = last_job().data["counts"]
+    assert (counts["已修正"], counts["可自动修正"]) == (1, 1)
 
 
 def test_the_result_list_and_the_missing_photos_export_to_xlsx(client, login):

@@ -118,7 +118,19 @@ def test_the_checker_names_the_measured_value_and_the_rule(data, problem):
 
 
 def test_small_files_are_refused_before_decoding_with_their_size():
-    assert check_photo(b"\xff\xd8" + b"0" * 15000, RULES).problem == "文件 14.7 KB，应在 20–200 KB 之间"
+    small = demo_jpeg(120, 150, quality=60)
+    assert check_photo(small, RULES).problem == f"文件 {round(len(small) / 1024, 1):g} KB，应在 20–200 KB 之间"
+    dot = jpeg_of(1, 1)
+    assert len(dot) < 1024 and check_photo(dot, RULES).problem == f"文件 {len(dot)} 字节，应在 20–200 KB 之间"
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b"hello\n" * 50, "不是图片文件（文件只有 300 字节）"),
+    (b"", "不是图片文件（文件只有 0 字节）"),
+    (b"\xff\xd8" + b"0" * 15000, "不是图片文件（文件只有 14.7 KB）"),
+])
+def test_a_small_file_that_is_no_picture_says_so_with_its_real_size(data, problem):
+    assert check_photo(data, RULES).problem == problem
 
 
 def test_a_pixel_bomb_is_refused_even_with_pillows_warning_filter_untouched():

@@ -74,7 +74,7 @@ def test_readiness_at_500_candidates_renders_one_page_with_a_summary_whose_links
     login(STAFF)
     groups = college(500, world)
     body = client.get(url(world)).get_data(as_text=True)
-    assert "共 500 名考生" in body and "共 500 条，第 1 / 10 页" in body
+    assert "共 500 名考生" in body and "共 500 名考生，第 1 / 10 页" in body
     assert body[body.index("<tbody>"):body.index("</tbody>")].count("<tr>") == 50
     summary = body[body.index('class="panel readiness-panel"'):body.index("</section>")]
     counts = dict((show.replace("&amp;", "&"), int(n)) for show, n in

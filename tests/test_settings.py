@@ -34,7 +34,7 @@ BAD = {
     "photo_min_ratio": ("nan", "「nan」不是数；请填写 0.5–3 的数"),
     "photo_max_ratio": ("1.1", "1.1 小于照片高宽比下限（高 ÷ 宽） 1.2"),
     "photo_zip_max_files": ("1万", "「1万」不是整数"),
-    "photo_zip_max_mb": ("99999", "99999 不在 1–2000 之间"),
+    "photo_zip_max_mb": ("99999", "99999 不在 1–400 之间"),
     "certificate_number_pattern": ("{证书代码}{等级代码}{年}{序号}",
                                    "「{年}」不是可用的占位符；可用的占位符：{证书代码} {等级代码} {等级} {年份} {院校代码} {序号}"),
     "certificate_number_digits": ("3", "3 不在 4–12 之间"),

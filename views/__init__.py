@@ -119,21 +119,28 @@ def render(template, block=None, status=200, headers=None, **context):
     return response
 
 
-class Page:
-    """One page of a query's results, with what a pager needs. `total` is the number of results when the
-    caller has counted them already (e.g. in its counts per status). With `count_limit` the results are
-    counted up to that many only (`more` says there are more), unless the page asked for lies beyond."""
+# The page sizes a list offers (每页 20 / 50 / 100 / 200 条), kept in the URL as `per_page`.
+PAGE_SIZES = (20, 50, 100, 200)
 
-    def __init__(self, query, page, per_page=50, total=None, count_limit=None):
+
+class Page:
+    """One page of a query's results, with what a pager needs. `size` is the list's usual page size: a
+    URL that asks for it carries no `per_page`. `total` is the number of results when the caller has
+    counted them already (e.g. in its counts per status). With `count_limit` the results are counted up to
+    that many only (`more` says there are more), unless the page asked for lies beyond."""
+
+    def __init__(self, query, page, per_page=50, size=None, total=None, count_limit=None):
         bounded = count_limit is not None and page * per_page <= count_limit
         if total is None:
             total = count_rows(query, count_limit + 1 if bounded else None)
         self.more = bounded and total > count_limit
         self.total = count_limit if self.more else total
         self.per_page = per_page
+        self.size = size or per_page
         self.pages = max(1, ceil(self.total / per_page))
         self.page = min(max(1, page), self.pages)
-        self.items = _page_items(query, self.page, per_page, self.total)
+        # Counted only up to the limit, the end is not known: no reading from it.
+        self.items = _page_items(query, self.page, per_page, None if self.more else self.total)
 
     @property
     def has_prev(self):
@@ -142,6 +149,23 @@ class Page:
     @property
     def has_next(self):
         return self.page < self.pages or self.more
+
+    @property
+    def sizes(self):
+        return sorted({*PAGE_SIZES, self.size})
+
+    @property
+    def size_arg(self):
+        """What a link keeps of the page size: nothing when it is the list's usual one."""
+        return {} if self.per_page == self.size else {"per_page": self.per_page}
+
+
+def paged(query, size=50, **counted):
+    """The page of `query` that the URL's `page` and `per_page` ask for; a page size not offered, or a page
+    that is not a number, falls back to the list's size and page 1 (a page past the end shows the last).
+    `counted`: Page's total or count_limit."""
+    per_page = request.args.get("per_page", size, type=int)
+    return Page(query, page_arg(), per_page if per_page in PAGE_SIZES else size, size, **counted)
 
 
 def count_rows(query, limit=None):
@@ -159,10 +183,9 @@ def count_rows(query, limit=None):
 def _page_items(query, page, per_page, total):
     """A page's rows. A page in the second half is read in the reverse order from the end, so the last page
     of 1,000,000 rows skips 0 rows instead of 999,950 (each list's order ends with its unique id)."""
-    start = (page - 1) * per_page
-    end = min(start + per_page, total)
-    if start <= total // 2 or not query._order_by:
+    if total is None or (page - 1) * per_page <= total // 2 or not query._order_by:
         return list(query.paginate(page, per_page))
+    start, end = (page - 1) * per_page, min(page * per_page, total)
     backwards = query.clone().order_by(*map(_reverse, query._order_by)).limit(end - start).offset(total - end)
     return list(backwards)[::-1]
 

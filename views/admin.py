@@ -8,10 +8,10 @@ from models.audit import ACTION_LABELS, AuditEvent
 from models.normalise import day_or_none
 from models.user import ADMIN, User
 
-from . import Page, list_filters, me, page_arg, render, roles
+from . import list_filters, me, paged, render, roles
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-# 审计日志 counts its events up to this many ("共 100000 条以上"): counting 1,000,000 events took PostgreSQL
+# 审计日志 counts its events up to this many ("共 100000 条记录以上"): counting 1,000,000 events took PostgreSQL
 # ~60 ms a page; a page beyond it (only by URL: the pager steps one page at a time) counts them all.
 AUDIT_COUNT_LIMIT = 100000
 
@@ -37,7 +37,7 @@ def audit_log():
         query = query.where(AuditEvent.at >= day)
     if day := day_or_none(filters["date_to"]):
         query = query.where(AuditEvent.at < day + timedelta(days=1))
-    return render("admin/audit.html", block="results", page=Page(query, page_arg(), count_limit=AUDIT_COUNT_LIMIT),
+    return render("admin/audit.html", block="results", page=paged(query, count_limit=AUDIT_COUNT_LIMIT),
                   filters=filters, actions=ACTION_LABELS)
 
 

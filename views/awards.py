@@ -4,14 +4,14 @@ from datetime import date
 
 from flask import Blueprint, abort, redirect, request, url_for
 
-from models import award_checks, readiness
+from models import audit, award_checks, readiness
 from models.audit import AuditEvent
 from models.award import RETURN_FORM, STATUSES, STATUS_COLORS, AwardError, AwardRecord
 from models.award_fields import AWARD_SHEET
 from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
 from models.normalise import whole_number
-from models.pending_file import pending_file, record_download
+from models.pending_file import pending_file
 from models.pilot import PilotCertificate
 from models.readiness import READINESS_SHEET
 from models.setting import SettingError
@@ -19,7 +19,7 @@ from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
 
-from . import (xlsx_response, Page, get_or_404, given, hx_events, id_list, list_filters, me, page_arg, posted, refused, render,
+from . import (xlsx_response, get_or_404, given, hx_events, id_list, list_filters, me, paged, posted, refused, render,
                roles, wants_partial)
 from .photos import photo_response
 
@@ -42,7 +42,7 @@ def index():
         filters["site"] = ""  # a site of another certificate than the one just chosen
     counts = AwardRecord.filtered_counts(me(), **filters)
     return render("awards/list.html", block="results", filters=filters,
-                  page=Page(AwardRecord.filtered(me(), **filters), page_arg(), total=_total(counts, filters["status"])),
+                  page=paged(AwardRecord.filtered(me(), **filters), total=_total(counts, filters["status"])),
                   counts=counts,
                   certificates=Certificate.ordered(), sites=sites, site_oob=wants_partial(),
                   statuses=STATUSES, levels=LEVELS, summary=_summary(filters))
@@ -55,7 +55,7 @@ def export():
     filters = list_filters(FILTERS)
     query = AwardRecord.filtered(me(), **filters)
     body = build_export(AWARD_SHEET, (r.export_values() for r in query.iterator()))
-    AwardRecord.record_export({k: v for k, v in filters.items() if v}, query.count(), by=me())
+    audit.record_download("award.export", query.count(), filters=given(filters), by=me(), full_ids=True)
     return xlsx_response(body, f"待颁证记录-{date.today():%Y%m%d}.xlsx")
 
 
@@ -143,7 +143,7 @@ def readiness_check():
     """颁证前检查: for a certificate level and a selection, the summary and a page of candidates, ✓ or ✗ each."""
     pairs = _pairs()
     args, check = _readiness(pairs)
-    page = Page(check.where(args["show"]), page_arg()) if check else None
+    page = paged(check.where(args["show"])) if check else None
     here = given(dict(args, show=""))  # what the page's links keep
     return render("awards/readiness.html", block="checks", args=args, here=here, check=check, page=page,
                   summary=check.summary() if check else None, rows=check.check(page.items) if check else [],
@@ -164,7 +164,8 @@ def readiness_file():
     """生成待颁证导入文件: the import template filled in with the ready candidates (full IDs; audited)."""
     args, check = _download_of()
     body, count = pending_file(check)
-    record_download(check, _asked(args), count, by=me())
+    audit.record_download("award.prefill", count, filters=_asked(args), facts={"证书等级": check.subject}, by=me(),
+                          full_ids=True)
     return xlsx_response(body, f"待颁证记录-{check.certificate.name}{check.level}-{date.today():%Y%m%d}.xlsx")
 
 
@@ -174,7 +175,8 @@ def readiness_export():
     """导出检查结果: the checked candidates (or one group of them) as .xlsx, IDs masked; audited."""
     args, check = _download_of()
     body = build_export(READINESS_SHEET, check.export_rows(args["show"]))
-    readiness.record_export(check, _asked(args), check.where(args["show"]).count(), by=me())
+    audit.record_download("award.readiness_export", check.where(args["show"]).count(), filters=_asked(args),
+                          facts={"证书等级": check.subject}, by=me())
     return xlsx_response(body, f"颁证前检查-{check.certificate.name}{check.level}-{date.today():%Y%m%d}.xlsx")
 
 

@@ -5,7 +5,8 @@ from models import photo as photos
 from models.photo_fix import attach_or_offer
 from models.audit import AuditEvent
 from models.award import AwardRecord
-from models.candidate import AUTHENTICABLE, DEFAULT_SORT, LIST_FILTERS, PENDING, STATUSES, Candidate, TransitionError
+from models.candidate import (AUTHENTICABLE, CASCADE, DEFAULT_SORT, LIST_FILTERS, PENDING, STATUSES, Candidate,
+                              TransitionError)
 from models.candidate_fields import CANDIDATE_SHEET
 from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue
 from models.identity import identity_problems, implied_by_number
@@ -13,8 +14,7 @@ from models.normalise import FieldError
 from models.setting import SettingError
 from models.user import ADMIN, STAFF
 
-from . import (Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, refused, render, roles,
-               wants_partial)
+from . import get_or_404, hx_events, id_list, list_filters, me, paged, refused, render, roles, wants_partial
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 SKIPPED_NOTE = "（状态不是待认证或认证未通过）"
@@ -30,9 +30,15 @@ def statuses():
 @bp.route("/")
 @roles(ADMIN, STAFF)
 def index():
-    """考生管理: search, filters, sorting and paging kept in the URL; htmx gets only the results block."""
-    filters, partial = _filters(request.args), wants_partial()
-    return render("candidates/list.html", block="results", partial=partial, **_list_context(filters, partial))
+    """考生管理: search, filters, sorting and paging kept in the URL; htmx gets only the results block (and
+    the 专业 / 班级 choices the 院系 chosen allows, out of band)."""
+    filters, choices = _filters_and_choices(request.args)
+    context = _list_context(filters)
+    # A 专业 or 班级 dropped by the cascade leaves the address htmx is about to push: push the one shown.
+    dropped = any(request.args.get(name, "").strip() and not filters[name] for name in CASCADE)
+    headers = {"HX-Push-Url": url_for(".index", **context["args"])} if dropped else None
+    return render("candidates/list.html", block="results", partial=wants_partial(), choices=choices,
+                  headers=headers, **context)
 
 
 @bp.route("/counts")
@@ -183,9 +189,16 @@ def _get(candidate_id):
 
 
 def _filters(args):
+    return _filters_and_choices(args)[0]
+
+
+def _filters_and_choices(args):
+    """The list's filters from `args`, a 专业 or 班级 that the chosen 院系 does not have dropped, and the
+    院系 → 专业 → 班级 choices."""
     filters = list_filters(LIST_FILTERS, args)
     filters["sort"] = filters["sort"] or DEFAULT_SORT
-    return filters
+    choices = Candidate.cascade_choices(filters)
+    return filters, choices
 
 
 def _counts(filters):
@@ -193,16 +206,13 @@ def _counts(filters):
     return Candidate.status_counts(Candidate.filtered(**dict(filters, status="")))
 
 
-def _list_context(filters, partial):
-    """What the list page shows; the filter dropdowns' values only for the full page."""
-    return dict(
-        filters=filters,
-        args={k: v for k, v in filters.items() if v and not (k == "sort" and v == DEFAULT_SORT)},
-        page=Page(Candidate.filtered(**filters), page_arg()),
-        counts=_counts(filters),
-        departments=[] if partial else Candidate.distinct_values(Candidate.department),
-        majors=[] if partial else Candidate.distinct_values(Candidate.major),
-    )
+def _list_context(filters):
+    """What the list page shows: `chosen` the filters set (what 导出 carries), `args` those and the page size
+    (what the sort links keep)."""
+    chosen = {k: v for k, v in filters.items() if v and not (k == "sort" and v == DEFAULT_SORT)}
+    page = paged(Candidate.filtered(**filters))
+    return dict(filters=filters, chosen=chosen, args=dict(chosen, **page.size_arg), page=page,
+                counts=_counts(filters))
 
 
 def _row(candidate, notice):

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask import Blueprint, abort, request, url_for
 
+from models import audit
 from models.candidate import DEFAULT_SORT, LIST_FILTERS, Candidate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.import_batch import STATUS_COLORS, ImportBatch, ImportRefused, limits
@@ -12,7 +13,7 @@ from models.user import ADMIN, STAFF
 from sheets.export import build_export
 from sheets.template import build_template
 
-from . import xlsx_response, Page, get_or_404, hx_events, list_filters, me, page_arg, refused, render, roles
+from . import xlsx_response, get_or_404, given, hx_events, list_filters, me, paged, refused, render, roles
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -73,7 +74,7 @@ def status(batch_id):
 def recheck(batch_id):
     """仍然检查此文件: check a file that was imported before anyway."""
     try:
-        batch = get_or_404(ImportBatch, batch_id).check(force=True)
+        batch = get_or_404(ImportBatch, batch_id).check(force=True, by=me())
     except ImportRefused as exc:
         return refused(exc)
     return _status(batch)
@@ -84,7 +85,7 @@ def recheck(batch_id):
 def confirm_batch(batch_id):
     """仅导入正确的 N 行 (or leaving the rows with a 提示 out too): write them in a job; the block polls again."""
     try:
-        batch = get_or_404(ImportBatch, batch_id).commit(leave_warned=request.form.get("leave_warned") == "1")
+        batch = get_or_404(ImportBatch, batch_id).commit(me(), leave_warned=request.form.get("leave_warned") == "1")
     except ImportRefused as exc:
         return refused(exc)
     return _status(batch)
@@ -95,7 +96,7 @@ def confirm_batch(batch_id):
 def resume(batch_id):
     """继续 a 待确认 batch: checked again against what is stored now, shown in its kind's dialog."""
     try:
-        batch = get_or_404(ImportBatch, batch_id).resume()
+        batch = get_or_404(ImportBatch, batch_id).resume(me())
     except ImportRefused as exc:
         return refused(exc)
     return _status(batch, block="dialog")
@@ -104,13 +105,21 @@ def resume(batch_id):
 @bp.route("/<int:batch_id>/discard", methods=["POST"])
 @roles(ADMIN, STAFF)
 def discard(batch_id):
-    """放弃 a 待确认 batch: deleted with its stored file; its row (in the dialog or 导入记录) goes."""
+    """放弃 a 待确认 batch: it becomes 已放弃 and its stored files are deleted; 导入记录 (`show=row`) gets its
+    row again, the dialog (`show=dialog`) starts afresh (no file chosen), its list of waiting batches a line less."""
     batch = get_or_404(ImportBatch, batch_id)
     try:
         batch.discard(by=me())
     except ImportRefused as exc:
         return refused(exc)
-    return "", 200, hx_events(notice=(f"已放弃批次 #{batch.id}，上传的文件已删除", "ok"))
+    headers = hx_events(notice=(f"已放弃批次 #{batch.id}，上传的文件已删除", "ok"))
+    show = request.form.get("show")
+    if show == "row":
+        return render("imports/history.html", block="row", batch=batch, headers=headers)
+    if show == "dialog":
+        return render("imports/dialog.html", block="dialog", headers=headers,
+                      update_existing=batch.update_existing, **_dialog_context(batch.kind))
+    return "", 200, headers
 
 
 @bp.route("/<int:batch_id>/report")
@@ -121,7 +130,9 @@ def report(batch_id):
     if not batch.has_report:
         abort(404)
     name = f"错误报告-{batch.file_name.rsplit('.', 1)[0]}-批次{batch.id}.xlsx"
-    return xlsx_response(batch.report_file(), name)
+    report_file = batch.report_file()
+    audit.record_download("import.report", batch.report_rows, obj=batch, by=me(), full_ids=True)
+    return xlsx_response(report_file, name)
 
 
 # ---- 导入记录 and 撤销本次导入 ---------------------------------------------------------------------------
@@ -133,7 +144,7 @@ def history():
     ImportBatch.reconcile()
     kind = request.args.get("kind") if request.args.get("kind") in IMPORTERS else None
     state = list_filters(("status",))["status"]
-    page = Page(ImportBatch.history(kind, status=state), page_arg(), 30)
+    page = paged(ImportBatch.history(kind, status=state), 30)
     ImportBatch.read_undo_blockers(page.items)
     args = {key: value for key, value in (("kind", kind), ("status", state)) if value}
     return render("imports/history.html", block="results", page=page, kind=kind, state=state, args=args,
@@ -159,9 +170,11 @@ def undo(batch_id):
 def export_candidates():
     """导出: the filtered candidate list in the template's layout (full ID numbers; audited)."""
     filters = list_filters(LIST_FILTERS)
+    Candidate.cascade_choices(filters)  # drops a 专业 or 班级 the chosen 院系 does not have, as the list does
     query = Candidate.filtered(**dict(filters, sort=filters["sort"] or DEFAULT_SORT))
     body = build_export(CANDIDATE_SHEET, query.iterator())
-    Candidate.record_export({k: v for k, v in filters.items() if v and k != "sort"}, query.count(), by=me())
+    audit.record_download("candidate.export", query.count(), filters=given(dict(filters, sort="")), by=me(),
+                          full_ids=True)
     return xlsx_response(body, f"考生信息-{datetime.now():%Y%m%d-%H%M}.xlsx")
 
 

@@ -77,8 +77,11 @@ def fix(job_id):
     """自动修正 on one line (`token`), or 全部修正: the fixed photos are stored and the lines say 已修正."""
     job = get_or_404(Job.select().where(Job.kind == KIND), job_id)
     tokens = request.form.getlist("token") or fixable_tokens(job)
-    accept_fixes(job, tokens, current_app.config["DATA_DIR"], me())
-    return _status(Job.get_by_id(job.id), headers=hx_events(candidatesReload=True))
+    stored, missed = accept_fixes(job, tokens, current_app.config["DATA_DIR"], me())
+    said = f"已保存 {stored} 张修正后的照片"
+    if missed:
+        said += f"；{missed} 张未能保存（修正已过期，或不是您上传的），请重新上传这些照片"
+    return _status(Job.get_by_id(job.id), headers=hx_events(candidatesReload=True), said=(said, "error" if missed else "ok"))
 
 
 @bp.route("/jobs/<int:job_id>/export")
@@ -86,7 +89,9 @@ def fix(job_id):
 def export_results(job_id):
     """The ZIP's result list as .xlsx (file names as uploaded, masked ID numbers)."""
     job = get_or_404(Job.select().where(Job.kind == KIND), job_id)
-    return xlsx_response(result_workbook(_rows(job), what_to_do), f"照片处理结果-{job.id}.xlsx")
+    filters = {"只看未通过": "是"} if request.args.get("problems") == "1" else None
+    body = result_workbook(job, _rows(job), what_to_do, filters, by=me())
+    return xlsx_response(body, f"照片处理结果-{job.id}.xlsx")
 
 
 @bp.route("/missing")
@@ -119,8 +124,6 @@ def accept_fix(token):
     return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=("已保存修正后的照片", "ok"))
 
 
-
-
 def _rows(job):
     rows = job.data.get("rows", [])
     if request.args.get("problems") == "1":
@@ -133,7 +136,7 @@ def _refuse(rules, problem):
                   error=FieldError(problem))
 
 
-def _status(job, headers=None):
+def _status(job, headers=None, said=None):
     problems_only = request.args.get("problems") == "1"
     data = job.data
     rows = _rows(job)
@@ -145,4 +148,4 @@ def _status(job, headers=None):
                   rows=rows[:ROWS_SHOWN], row_count=len(rows), problems_only=problems_only,
                   RESULTS=RESULTS, PROBLEMS=PROBLEMS, RESULT_COLORS=RESULT_COLORS, FIXABLE=FIXABLE,
                   what_to_do=what_to_do, mine=job.created_by_id == me().id,
-                  missing=still_without_photo() if job.finished else None, ROWS_SHOWN=ROWS_SHOWN)
+                  missing=still_without_photo() if job.finished else None, ROWS_SHOWN=ROWS_SHOWN, said=said)

@@ -4,13 +4,13 @@ from datetime import date
 
 from flask import Blueprint
 
-from models import roster, setting
+from models import audit, roster, setting
 from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
 from models.user import ADMIN, STAFF
 from sheets.export import build_export
 
-from . import xlsx_response, Page, given, list_filters, me, page_arg, render, roles
+from . import xlsx_response, given, list_filters, me, paged, render, roles
 
 bp = Blueprint("roster", __name__, url_prefix="/awards/roster")
 
@@ -20,12 +20,12 @@ bp = Blueprint("roster", __name__, url_prefix="/awards/roster")
 def index():
     """颁证名单 on screen: filters in the URL, ID numbers masked; htmx gets only the results block."""
     filters = list_filters(roster.FILTERS)
-    page = Page(roster.issued(me(), **filters), page_arg())
+    page = paged(roster.issued(me(), **filters))
     return render("roster/index.html", block="results", filters=filters, given=given(filters), page=page,
                   rows=list(roster.rows(page.items, start=(page.page - 1) * page.per_page + 1)),
                   columns=roster.ROSTER_SHEET.columns, certificates=Certificate.ordered(), levels=LEVELS,
                   departments=Candidate.distinct_values(Candidate.department),
-                  classes=Candidate.distinct_values(Candidate.class_name))
+                  classes=Candidate.distinct_values(Candidate.class_name), sorts=roster.SORTS)
 
 
 @bp.route("/export")
@@ -35,7 +35,7 @@ def export():
     filters = list_filters(roster.FILTERS)
     query = roster.issued(me(), **filters)
     body = build_export(roster.ROSTER_SHEET, roster.rows(query.iterator()))
-    roster.record_use("award.roster_export", given(filters), query.count(), by=me())
+    audit.record_download("award.roster_export", query.count(), filters=given(filters), by=me(), full_ids=True)
     return xlsx_response(body, f"颁证名单-{date.today():%Y%m%d}.xlsx")
 
 
@@ -45,6 +45,8 @@ def print_view():
     """颁证名单 for paper: A4 landscape, the header row on every page, full ID numbers (audited), no navigation."""
     filters = list_filters(roster.FILTERS)
     rows = list(roster.rows(roster.issued(me(), **filters).iterator()))
-    roster.record_use("award.roster_print", given(filters), len(rows), by=me())
+    audit.record_download("award.roster_print", len(rows), filters=given(filters), by=me(), full_ids=True)
+    by_class = filters["sort"] == roster.BY_CLASS
     return render("roster/print.html", given=given(filters), rows=rows, columns=roster.ROSTER_SHEET.columns,
-                  covers=roster.describe(filters), printed=date.today(), college=setting.get("college_name"))
+                  covers=roster.describe(filters), printed=date.today(), college=setting.get("college_name"),
+                  class_sizes=roster.class_sizes(rows) if by_class else None)

@@ -5,7 +5,7 @@ from models.audit import AuditEvent
 from models.site import REJECT_FORM, REVIEW_STATUSES, SITE_STATUSES, Site, SiteError, site_form
 from models.user import ADMIN, REVIEWER, STAFF
 
-from . import Page, get_or_404, hx_events, list_filters, me, page_arg, posted, refused, render, roles
+from . import get_or_404, hx_events, list_filters, me, paged, posted, refused, render, roles
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
 FILTERS = ("q", "review_status", "site_status", "certificate")
@@ -23,7 +23,7 @@ def index():
     filters = list_filters(FILTERS)
     args = {k: v for k, v in filters.items() if v}
     return render("sites/list.html", block="results", filters=filters, args=args,
-                  page=Page(Site.filtered(me(), **filters), page_arg()),
+                  page=paged(Site.filtered(me(), **filters)),
                   certificates=Site.certificates_seen_by(me()))
 
 

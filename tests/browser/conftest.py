@@ -48,10 +48,15 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    """A logged-out page at 1366×768. Whatever the test does, it fails when the browser shows a native dialog
+    (confirm(), alert(), prompt(): CertDesk asks with its own) or reports a Content-Security-Policy violation,
+    on any page of its context."""
     context = browser.new_context(base_url=live_server, viewport={"width": 1366, "height": 768}, locale="zh-CN")
     context.set_default_timeout(10000)
+    errors, native_dialogs, csp_errors = [], [], []
+    context.on("dialog", lambda dialog: (native_dialogs.append(f"{dialog.type}: {dialog.message}"), _dismiss(dialog)))
+    context.on("console", lambda msg: csp_errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     page = context.new_page()
-    errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     # Status codes the app answers on purpose (401 for a wrong password, 422 for a form) show up as
     # "Failed to load resource" console errors; only script errors and CSP violations count.
@@ -60,6 +65,35 @@ def page(browser, live_server):
     page.js_errors = errors
     yield page
     context.close()
+    assert not native_dialogs, f"the browser showed its own dialog instead of CertDesk's: {native_dialogs}"
+    assert not csp_errors, f"Content-Security-Policy violations: {csp_errors}"
+
+
+def _dismiss(dialog):
+    try:
+        dialog.dismiss()
+    except Exception:  # a test's own handler may have answered it already
+        pass
+
+
+def confirm_action(page, action, *question):
+    """Answer CertDesk's confirmation with `action`: it names the action (title and button) and says each
+    of `question`."""
+    _answer(page, action, question, action)
+
+
+def cancel_action(page, action, *question):
+    """Answer CertDesk's confirmation of `action` with 取消, after checking what it says."""
+    _answer(page, action, question, "取消")
+
+
+def _answer(page, action, question, choice):
+    box = page.locator("#confirm-dialog")
+    expect(box.get_by_role("heading")).to_have_text(action)
+    for words in question:
+        expect(box).to_contain_text(words)
+    box.get_by_role("button", name=choice, exact=True).click()
+    expect(box).to_be_hidden()
 
 
 def log_in(page, username):

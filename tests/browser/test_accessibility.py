@@ -11,9 +11,11 @@ from tests.browser.conftest import load_every_panel
 AXE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text(encoding="utf-8")
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
-STAFF_PAGES = ["/", "/candidates/", "/candidates/?status=认证未通过", "/sites/", "/awards/", "/awards/readiness",
-               "/imports/", "/imports/?kind=awards", "/awards/roster/", "/awards/roster/print"]
-ADMIN_PAGES = ["/", "/admin/", "/admin/audit", "/admin/settings", "/admin/certificates", "/admin/pilots",
+STAFF_PAGES = ["/", "/candidates/", "/candidates/?status=认证未通过",
+               "/candidates/?department=信息工程学院&major=软件技术&per_page=20&page=2", "/sites/", "/awards/", "/awards/readiness",
+               "/imports/", "/imports/?kind=awards", "/awards/roster/", "/awards/roster/print",
+               "/awards/roster/?sort=class", "/awards/roster/print?sort=class"]
+ADMIN_PAGES = ["/", "/admin/", "/admin/audit", "/admin/audit?per_page=20&page=3", "/admin/settings", "/admin/certificates", "/admin/pilots",
                "/admin/quotas/", "/admin/users/"]
 REVIEWER_PAGES = ["/", "/sites/", "/awards/"]
 
@@ -130,5 +132,19 @@ def test_home_with_its_lazy_panels_loaded_has_no_wcag_violations(page, login_as,
     found = violations(page)
     page.get_by_role("link", name="修改密码").click()
     expect(page.get_by_role("dialog")).to_be_visible()
+    found += violations(page)
+    assert not found, "\n".join(found)
+
+
+def test_phone_width_with_the_menu_open_and_a_confirmation_has_no_wcag_violations(page, login_as, demo):
+    page.set_viewport_size({"width": 400, "height": 800})
+    login_as(STAFF)
+    found = check_pages(page, ["/candidates/", "/sites/", "/awards/"])
+    page.get_by_role("button", name="菜单").click()
+    expect(page.get_by_role("navigation", name="主导航")).to_be_visible()
+    found += violations(page)
+    page.goto("/candidates/")
+    page.locator("#results").get_by_role("button", name="删除").first.click()
+    expect(page.locator("#confirm-dialog")).to_be_visible()
     found += violations(page)
     assert not found, "\n".join(found)

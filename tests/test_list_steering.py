@@ -1,0 +1,227 @@
+"""Lists staff can steer: 考生管理's cascading 院系 → 专业 → 班级 filters, and every paged list's page size, 跳转 and
+total, with hostile values falling back safely."""
+import io
+import re
+from html import unescape
+
+import pytest
+from openpyxl import load_workbook
+
+from models.audit import AuditEvent
+from models.candidate import ACCURATE, PENDING, REJECTED, VERIFIED, Candidate
+from models.candidate_fields import CANDIDATE_SHEET
+from tests.test_identity import make_id
+
+HX = {"HX-Request": "true"}
+
+# (院系, 专业, 班级, how many): two 院系, the 专业 计算机应用 in both.
+COLLEGE = [("信息工程学院", "计算机应用", "计应2301", 3), ("信息工程学院", "计算机应用", "计应2302", 2),
+           ("信息工程学院", "软件技术", "软件2301", 2), ("经济管理学院", "会计", "会计2301", 4),
+           ("经济管理学院", "计算机应用", "经管计应2301", 1)]
+
+
+@pytest.fixture
+def college(app):
+    """The college above, every candidate 待认证 with a valid ID."""
+    rows, seq = [], 0
+    for department, major, class_name, n in COLLEGE:
+        for _ in range(n):
+            seq += 1
+            rows.append(dict(name=f"学生{seq}", id_type="居民身份证", id_number=make_id(seq=f"{seq:02d}"), gender="男",
+                             phone="13812345678", department=department, major=major, class_name=class_name,
+                             status=PENDING))
+    Candidate.insert_many(rows).execute()
+    return rows
+
+
+@pytest.fixture
+def staff(login):
+    return login("staff")
+
+
+def options(body, select_id):
+    """The values offered by the select with this id (its "全部" choice left out)."""
+    found = re.search(rf'<select[^>]*id="{select_id}"[^>]*>(.*?)</select>', body, re.S)
+    return [unescape(v) for v in re.findall(r'<option value="([^"]+)"', found.group(1))]
+
+
+def selected(body, select_id):
+    found = re.search(rf'<select[^>]*id="{select_id}"[^>]*>(.*?)</select>', body, re.S)
+    chosen = re.findall(r'<option value="([^"]*)" selected', found.group(1))
+    return unescape(chosen[0]) if chosen else ""
+
+
+def rows_shown(body):
+    return body.count('class="row-check"')
+
+
+# ---- the cascade ----------------------------------------------------------------------------------
+def test_choosing_a_department_narrows_the_majors_and_classes_offered(client, staff, college):
+    body = client.get("/candidates/").get_data(as_text=True)
+    assert options(body, "filter-department") == ["信息工程学院", "经济管理学院"]
+    assert options(body, "filter-major") == ["会计", "计算机应用", "软件技术"]
+    assert len(options(body, "filter-class_name")) == 5
+    body = client.get("/candidates/?department=经济管理学院").get_data(as_text=True)
+    assert sorted(options(body, "filter-major")) == ["会计", "计算机应用"]
+    assert sorted(options(body, "filter-class_name")) == ["会计2301", "经管计应2301"]
+    body = client.get("/candidates/?department=信息工程学院&major=计算机应用").get_data(as_text=True)
+    assert options(body, "filter-class_name") == ["计应2301", "计应2302"]
+    assert rows_shown(body) == 5
+
+
+def test_a_class_filters_the_list_and_the_status_counts(client, staff, college):
+    body = client.get("/candidates/?department=信息工程学院&class_name=计应2302").get_data(as_text=True)
+    assert rows_shown(body) == 2 and "共 2 名考生" in body
+    assert selected(body, "filter-class_name") == "计应2302"
+    counts = client.get("/candidates/counts?class_name=计应2302", headers=HX).get_data(as_text=True)
+    assert re.search(r"全部 <span class=\"count\">2</span>", counts)
+
+
+def test_a_major_or_class_of_another_department_is_dropped_when_the_department_changes(client, staff, college):
+    body = client.get("/candidates/?department=经济管理学院&major=软件技术&class_name=软件2301",
+                      headers=HX).get_data(as_text=True)
+    # The list is the 院系's, and the selects' new options say 全部专业 / 全部班级.
+    assert rows_shown(body) == 5 and "共 5 名考生" in body
+    assert 'id="filter-major" hx-swap-oob="true"' in body
+    assert selected(body, "filter-major") == "" and selected(body, "filter-class_name") == ""
+    assert sorted(options(body, "filter-major")) == ["会计", "计算机应用"]
+    # A 专业 both 院系 have stays chosen.
+    body = client.get("/candidates/?department=经济管理学院&major=计算机应用", headers=HX).get_data(as_text=True)
+    assert rows_shown(body) == 1 and selected(body, "filter-major") == "计算机应用"
+
+
+def test_a_partial_replaces_the_cascades_selects_out_of_band(client, staff, college):
+    body = client.get("/candidates/?department=信息工程学院", headers=HX).get_data(as_text=True)
+    assert "<html" not in body
+    for name in ("department", "major", "class_name"):
+        assert f'<select name="{name}" id="filter-{name}" hx-swap-oob="true">' in body
+    assert "<label>院系" not in body  # the labels stay where they are
+
+
+def test_choices_are_distinct_in_order_and_narrowed_by_any_chosen_column(app, college):
+    assert Candidate.distinct_values(Candidate.department) == ["信息工程学院", "经济管理学院"]
+    assert Candidate.distinct_values(Candidate.major, department="信息工程学院") == ["计算机应用", "软件技术"]
+    # 班级 of a 专业 without a 院系, and of a 院系 without a 专业: no index leads with those columns.
+    assert Candidate.distinct_values(Candidate.class_name, major="计算机应用") == ["经管计应2301", "计应2301", "计应2302"]
+    assert Candidate.distinct_values(Candidate.class_name, department="经济管理学院") == ["会计2301", "经管计应2301"]
+    assert Candidate.distinct_values(Candidate.class_name, department="信息工程学院", major="无此专业") == []
+
+
+def test_choices_leave_out_empty_values(app, college):
+    Candidate.create(name="无院系", id_type="护照", id_number="E1", gender="男")
+    assert "" not in Candidate.distinct_values(Candidate.department)
+    assert "" not in Candidate.distinct_values(Candidate.class_name, department="")
+
+
+# ---- acting on the filter: 导出, 批量认证, 批量人工确认 --------------------------------------------------
+def test_export_link_carries_the_filter_and_exports_exactly_the_filtered_list(client, staff, college):
+    body = client.get("/candidates/?department=信息工程学院&major=计算机应用&class_name=计应2302&per_page=100"
+                      ).get_data(as_text=True)
+    link = unescape(re.search(r'id="export-link" class="btn" href="([^"]+)"', body).group(1))
+    assert "class_name=" in link and "department=" in link and "per_page" not in link
+    response = client.get(link)
+    sheet = load_workbook(io.BytesIO(response.data))["考生信息"]
+    headers = [cell.value.rstrip("*") for cell in sheet[1]]  # a required column's header ends with *
+    column = headers.index(CANDIDATE_SHEET.column("class_name").header)
+    names = headers.index(CANDIDATE_SHEET.column("name").header)
+    exported = [(row[names].value, row[column].value) for row in sheet.iter_rows(min_row=2)]
+    listed = re.findall(r'class="cand-name">([^<]+)</a>', body)
+    assert sorted(name for name, _ in exported) == sorted(listed) and len(exported) == 2
+    assert {class_name for _, class_name in exported} == {"计应2302"}
+    event = AuditEvent.select().where(AuditEvent.action == "candidate.export").get()
+    assert "计应2302" in event.changes
+
+
+def test_export_drops_a_class_of_another_department_as_the_list_does(client, staff, college):
+    response = client.get("/imports/candidates/export?department=经济管理学院&class_name=计应2301")
+    assert load_workbook(io.BytesIO(response.data))["考生信息"].max_row == 1 + 5
+
+
+def test_bulk_authenticate_of_the_filter_takes_only_the_class(client, staff, college):
+    dialog = client.get("/candidates/bulk-authenticate?class_name=计应2301", headers=HX).get_data(as_text=True)
+    assert "当前筛选结果（班级：计应2301）的全部 <strong>3</strong> 名考生" in dialog
+    assert 'name="class_name" value="计应2301"' in dialog
+    client.post("/candidates/bulk-authenticate", data={"class_name": "计应2301", "scope": "all"}, headers=HX)
+    done = Candidate.select().where(Candidate.status.in_((VERIFIED, REJECTED)))
+    assert {c.class_name for c in done} == {"计应2301"} and done.count() == 3
+
+
+def test_bulk_confirm_queue_starts_on_the_class_filter(client, staff, college):
+    Candidate.update(status=VERIFIED, photo="ab/x.jpg").execute()
+    response = client.get("/candidates/queue/start?department=经济管理学院&class_name=会计2301")
+    assert response.status_code == 303 and "class_name=" in unescape(response.location)
+    first = Candidate.get_by_id(int(re.search(r"at=(\d+)", response.location).group(1)))
+    assert first.class_name == "会计2301"
+    assert ACCURATE not in {c.status for c in Candidate.select()}
+
+
+# ---- page size, 跳转, total ----------------------------------------------------------------------------
+@pytest.fixture
+def many(app):
+    rows = [dict(name=f"学生{i:03d}", id_type="护照", id_number=f"E{i:08d}", gender="男", phone="13900001111",
+                 department="信息工程学院") for i in range(230)]
+    Candidate.insert_many(rows).execute()
+
+
+@pytest.mark.parametrize("per_page, shown, pages", [("20", 20, 12), ("50", 50, 5), ("100", 100, 3), ("200", 200, 2)])
+def test_each_page_size_shows_that_many_rows_and_is_kept_by_the_pager_and_the_filter_form(
+        client, staff, many, per_page, shown, pages):
+    body = client.get(f"/candidates/?department=信息工程学院&per_page={per_page}").get_data(as_text=True)
+    assert rows_shown(body) == shown
+    assert f"共 230 名考生，第 1 / {pages} 页" in body
+    assert f'<option value="{per_page}" selected>' in body
+    next_link = unescape(re.search(r'href="([^"]+)">下一页', body).group(1))
+    assert ("per_page=" + per_page in next_link) == (per_page != "50") and "page=2" in next_link
+    kept = f'<input type="hidden" name="per_page" value="{per_page}" form="filters">'
+    assert (kept in body) == (per_page != "50")
+
+
+def test_jump_to_a_page_keeps_the_filters_in_the_pager_form(client, staff, many):
+    body = client.get("/candidates/?department=信息工程学院&sort=name&per_page=20&page=7").get_data(as_text=True)
+    assert "共 230 名考生，第 7 / 12 页" in body and "学生120" in body and "学生140" not in body
+    form = re.search(r'<form class="pager-form".*?</form>', body, re.S).group(0)
+    assert 'name="department" value="信息工程学院"' in form and 'name="sort" value="name"' in form
+    assert 'name="page" class="page-input" min="1" max="12" value="7"' in form
+    assert "跳转" in form
+
+
+def test_a_short_list_shows_its_total_without_a_page_form(client, staff, college):
+    body = client.get("/candidates/").get_data(as_text=True)
+    assert "共 12 名考生，第 1 / 1 页" in body and "pager-form" not in body
+
+
+PAGED_LISTS = ["/candidates/", "/awards/", "/imports/", "/admin/audit", "/sites/", "/awards/readiness",
+               "/awards/roster/", "/candidates/queue/grid"]
+HOSTILE = ["page=-1", "page=0", "page=" + "9" * 30, "page=" + "9" * 5000, "page=abc", "page=1.5", "page=%00",
+           "per_page=7", "per_page=100000", "per_page=-20", "per_page=x", "per_page=" + "9" * 5000,
+           "page=2&per_page=0", "page=&per_page="]
+
+
+@pytest.mark.parametrize("url", PAGED_LISTS)
+def test_hostile_page_and_page_size_fall_back_on_every_paged_list(client, login, url):
+    login("admin")
+    for query in HOSTILE:
+        for headers in ({}, HX):
+            response = client.get(f"{url}?{query}", headers=headers)
+            assert response.status_code == 200, (url, query, response.status_code)
+
+
+def test_hostile_values_give_page_one_or_the_last_page_at_the_lists_size(client, staff, many):
+    body = client.get("/candidates/?page=-1&per_page=7").get_data(as_text=True)
+    assert "共 230 名考生，第 1 / 5 页" in body and rows_shown(body) == 50
+    body = client.get("/candidates/?page=" + "9" * 30 + "&per_page=100000").get_data(as_text=True)
+    assert "共 230 名考生，第 5 / 5 页" in body and rows_shown(body) == 30
+    body = client.get("/candidates/?page=junk&per_page=200").get_data(as_text=True)
+    assert "第 1 / 2 页" in body and rows_shown(body) == 200
+
+
+def test_other_lists_offer_the_same_page_sizes_and_total(client, login):
+    login("admin")
+    for i in range(25):
+        AuditEvent.create(action="candidate.create", object_type="candidate", object_id=i, object_label=f"考生{i}",
+                          changes="{}", username="admin")
+    body = client.get("/admin/audit?per_page=20").get_data(as_text=True)
+    assert "共 " in body and "条记录，第 1 / 2 页" in body
+    assert [int(v) for v in re.findall(r'<option value="(\d+)"', re.search(
+        r'<select name="per_page".*?</select>', body, re.S).group(0))] == [20, 50, 100, 200]
+    assert 'form="audit-filters"' in body
