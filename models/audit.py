@@ -9,7 +9,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 from peewee import CharField, IntegerField, TextField
 
-from .db import BaseModel, TimestampField, bulk_insert, now
+from .db import BaseModel, TimestampField, bulk_insert, db, now
 from .privacy import mask_ids_in_text
 
 # What each action code means to a reader of the log. Each area adds its own codes.
@@ -30,14 +30,19 @@ ACTION_LABELS = {
 class AuditEvent(BaseModel):
     at = TimestampField(index=True)
     # The actor is kept by id and name without a foreign key so the log outlives deleted users.
-    user_id = IntegerField(null=True, index=True)
+    user_id = IntegerField(null=True)
     username = CharField(default="")
-    action = CharField(index=True)
+    action = CharField()
     object_type = CharField(default="", index=True)
     object_id = CharField(default="", index=True)
     object_label = CharField(default="")
     changes = TextField(default="")
     ip = CharField(default="")
+
+    class Meta:
+        # 审计日志 filtered by action or user, newest first: the index gives the page's 50 events in order
+        # (on the time index alone, an action with no event read all 1,000,000 to find none).
+        indexes = ((("action", "at", "id"), False), (("user_id", "at", "id"), False))
 
     @property
     def action_label(self):
@@ -53,6 +58,16 @@ class AuditEvent(BaseModel):
             (field, mask_ids_in_text(_show(before)), mask_ids_in_text(_show(after)))
             for field, (before, after) in data.items()
         ]
+
+    @classmethod
+    def user_ids(cls):
+        """Every user id the log names, read from the (user_id, at, id) index one id at a time (a loose index
+        scan: tens of seeks, not 1,000,000 rows)."""
+        table = cls._meta.table_name
+        return [user_id for (user_id,) in db.execute_sql(
+            f'WITH RECURSIVE ids(id) AS (SELECT MIN(user_id) FROM "{table}" UNION ALL '
+            f'SELECT (SELECT MIN(user_id) FROM "{table}" WHERE user_id > ids.id) FROM ids WHERE ids.id IS NOT NULL) '
+            'SELECT id FROM ids WHERE id IS NOT NULL')]
 
     @classmethod
     def for_object(cls, object_type, object_id):

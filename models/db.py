@@ -4,8 +4,9 @@ import io
 import itertools
 from datetime import date, datetime
 
-from peewee import CharField, DatabaseProxy, DateTimeField, Model, SqliteDatabase, TextField
+from peewee import CharField, DatabaseProxy, DateTimeField, Model, Select, SqliteDatabase, TextField, fn
 from playhouse.db_url import connect
+from playhouse.pool import PooledDatabase
 from psycopg2.extras import execute_batch
 
 from sheets.spec import FieldError
@@ -54,16 +55,48 @@ class TimestampField(DateTimeField):
 
 
 def open_database(url):
-    """Open the database a URL names and bind the proxy to it."""
+    """Open the database a URL names and bind the proxy to it, through a pool of connections.
+
+    A request borrows a connection and gives it back (db.close()) instead of opening its own: a new SQLite
+    connection parses the schema and starts with an empty page cache, a new PostgreSQL one starts a server
+    process, and either cost more than a small list's queries. The pool rolls back a transaction left
+    open. A database opened earlier (tests open one per test) closes its idle connections."""
+    if isinstance(db.obj, PooledDatabase):
+        db.obj.close_idle()
+    scheme, _, rest = url.partition("://")
+    pooled = f"{scheme}+pool://{rest}"
     if url.startswith("sqlite"):
         # BEGIN IMMEDIATE: a transaction takes the write lock up front and waits for it (busy_timeout).
         # A deferred one that reads first and writes later fails at once with "database is locked" when
         # another request wrote in between, which waitress's threads would otherwise hit under load.
-        database = connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+        # A pooled connection serves one thread at a time, but not always the thread that opened it.
+        database = connect(pooled, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False, **POOL)
     else:
-        database = connect(url)
+        database = connect(pooled, **POOL)
     db.initialize(database)
     return database
+
+
+# No limit on connections (each thread holds one at most, as before the pool); a connection is replaced
+# once it is ten minutes old (PostgreSQL server processes do not grow forever).
+POOL = {"max_connections": None, "stale_timeout": 600}
+
+
+def one_row(**counts):
+    """Run several COUNT subqueries as one statement: {name: count}. Each subquery is planned on its own, so
+    each can count through the index that fits it."""
+    query = Select(columns=[q.alias(name) for name, q in counts.items()]).bind(db)
+    return dict(zip(counts, query.tuples().get()))
+
+
+def count_of(query):
+    """A query's COUNT as a subquery for one_row()."""
+    return query.select(fn.COUNT(1)).order_by()
+
+
+def where_all(query, conditions):
+    """`query` narrowed by every condition of a list (none: unchanged)."""
+    return query.where(*conditions) if conditions else query
 
 
 def is_sqlite():

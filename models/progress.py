@@ -6,28 +6,18 @@ subqueries), never a loop over rows, so 首页 stays fast at 100,000 candidates 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from peewee import SQL, Select, fn
+from peewee import SQL, fn
 
 from . import setting
 from .award import HOLDING, ISSUED, RETURNED, SUBMITTED, AwardRecord
 from .import_batch import REVIEW, ImportBatch
 from .candidate import ACCURATE, PENDING, REJECTED, STATUSES, VERIFIED, Candidate
 from .catalog import Certificate
-from .db import db, is_sqlite
+from .db import count_of, is_sqlite, one_row
 from .pilot import PilotCertificate, level_order
 from .quota import Quota
 from .site import PENDING as SITE_PENDING, REJECTED as SITE_REJECTED, Site
 from .user import REVIEWER
-
-
-def _one_row(**counts):
-    """Run several COUNT subqueries as one statement: {name: count}."""
-    query = Select(columns=[q.alias(name) for name, q in counts.items()]).bind(db)
-    return dict(zip(counts, query.tuples().get()))
-
-
-def _count(query):
-    return query.select(fn.COUNT(1)).order_by()
 
 
 def _year(year):
@@ -40,14 +30,14 @@ def college_todo(today=None):
     keep_days = setting.get("import_keep_days")
     # A batch older than import_keep_days expires when 导入记录 opens (ImportBatch.reconcile): not counted.
     fresh = datetime.combine(today or date.today(), datetime.min.time()) - timedelta(days=keep_days)
-    return _one_row(
-        pending=_count(Candidate.select().where(Candidate.status == PENDING)),
-        rejected=_count(Candidate.select().where(Candidate.status == REJECTED)),
-        verified=_count(Candidate.select().where(Candidate.status == VERIFIED)),
-        without_photo=_count(Candidate.without_photo()),
-        returned=_count(AwardRecord.select().where(AwardRecord.status == RETURNED)),
-        rejected_sites=_count(Site.select().where(Site.review_status == SITE_REJECTED)),
-        waiting_imports=_count(ImportBatch.select().where((ImportBatch.status == REVIEW)
+    return one_row(
+        pending=count_of(Candidate.select().where(Candidate.status == PENDING)),
+        rejected=count_of(Candidate.select().where(Candidate.status == REJECTED)),
+        verified=count_of(Candidate.select().where(Candidate.status == VERIFIED)),
+        without_photo=count_of(Candidate.without_photo()),
+        returned=count_of(AwardRecord.select().where(AwardRecord.status == RETURNED)),
+        rejected_sites=count_of(Site.select().where(Site.review_status == SITE_REJECTED)),
+        waiting_imports=count_of(ImportBatch.select().where((ImportBatch.status == REVIEW)
                                                           & (ImportBatch.created_at >= fresh))),
     )
 
@@ -55,10 +45,10 @@ def college_todo(today=None):
 def reviewer_queue(user, today=None):
     """A reviewer's queue: its organisation's 待审核 sites and records, and the certificates issued this month."""
     start, end = month_bounds(today or date.today())
-    return _one_row(
-        sites=_count(_org_sites(user).where(Site.review_status == SITE_PENDING)),
-        records=_count(_org_records(user).where(AwardRecord.status == SUBMITTED)),
-        issued=_count(_org_records(user).where((AwardRecord.status == ISSUED)
+    return one_row(
+        sites=count_of(_org_sites(user).where(Site.review_status == SITE_PENDING)),
+        records=count_of(_org_records(user).where(AwardRecord.status == SUBMITTED)),
+        issued=count_of(_org_records(user).where((AwardRecord.status == ISSUED)
                                                & (AwardRecord.issued_at >= start)
                                                & (AwardRecord.issued_at < end))),
     )
@@ -67,12 +57,12 @@ def reviewer_queue(user, today=None):
 def waiting_for(user):
     """The navigation's counts: {nav endpoint: (count, what waits)}, one statement per page view."""
     if user.role == REVIEWER:
-        counts = _one_row(sites=_count(_org_sites(user).where(Site.review_status == SITE_PENDING)),
-                          awards=_count(_org_records(user).where(AwardRecord.status == SUBMITTED)))
+        counts = one_row(sites=count_of(_org_sites(user).where(Site.review_status == SITE_PENDING)),
+                          awards=count_of(_org_records(user).where(AwardRecord.status == SUBMITTED)))
         return {"sites.index": (counts["sites"], SITE_PENDING), "awards.index": (counts["awards"], SUBMITTED)}
-    counts = _one_row(candidates=_count(Candidate.select().where(Candidate.status == VERIFIED)),
-                      sites=_count(Site.select().where(Site.review_status == SITE_REJECTED)),
-                      awards=_count(AwardRecord.select().where(AwardRecord.status == RETURNED)))
+    counts = one_row(candidates=count_of(Candidate.select().where(Candidate.status == VERIFIED)),
+                      sites=count_of(Site.select().where(Site.review_status == SITE_REJECTED)),
+                      awards=count_of(AwardRecord.select().where(AwardRecord.status == RETURNED)))
     return {"candidates.index": (counts["candidates"], "待人工确认"),
             "sites.index": (counts["sites"], SITE_REJECTED),
             "awards.index": (counts["awards"], RETURNED)}
@@ -122,8 +112,8 @@ def certificate_progress(year):
     Candidates are not tied to a certificate until a record is imported, so 考生 and 信息准确 are the
     college's totals; 已导入 and 已颁证 count the level's records by exam year, as the quota does.
     """
-    college = _one_row(candidates=_count(Candidate.select()),
-                       accurate=_count(Candidate.select().where(Candidate.status == ACCURATE)))
+    college = one_row(candidates=count_of(Candidate.select()),
+                       accurate=count_of(Candidate.select().where(Candidate.status == ACCURATE)))
     names = dict(Certificate.select(Certificate.id, Certificate.name).tuples())
     keys = set(PilotCertificate.select(PilotCertificate.certificate, PilotCertificate.level).tuples())
     quotas = {(c, lv): (amount, no) for c, lv, amount, no in (Quota

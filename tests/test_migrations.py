@@ -66,3 +66,25 @@ def test_a_version_3_database_gains_job_heartbeats_and_fails_the_jobs_it_cannot_
     running, done = Job.get_by_id(running.id), Job.get_by_id(done.id)
     assert running.status == FAILED and "升级时任务已中断" in running.message and running.params == ""
     assert done.status == DONE and done.heartbeat_at is None
+
+
+def test_the_list_indexes_step_replaces_single_column_indexes_and_keeps_the_events(app, make_user):
+    """The step of issue 16's list indexes (v7; the step before it is the previous version)."""
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+    from models.audit import AuditEvent, record
+    from models.migrations import LIST_INDEXES
+    boss = make_user("admin", username="boss")
+    record("user.create", boss, {"角色": (None, "admin")}, user=boss)
+    migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
+    for table, old, columns in LIST_INDEXES:  # back to the indexes of the version before
+        migrate(migrator.drop_index(table, "_".join((table, *columns))))
+        if old:
+            migrate(migrator.add_index(table, (old.removeprefix(table + "_"),), False))
+    previous = CURRENT_VERSION - 1
+    SchemaVersion.update(version=previous).execute()
+    assert models.init_schema() == (previous, CURRENT_VERSION)
+    for table, old, columns in LIST_INDEXES:
+        names = {index.name for index in models.db.get_indexes(table)}
+        assert "_".join((table, *columns)) in names and old not in names
+    assert [(e.action, e.object_label) for e in AuditEvent.select()] == [("user.create", str(boss))]
+    assert models.init_schema() == (CURRENT_VERSION, CURRENT_VERSION)

@@ -6,7 +6,7 @@ from math import ceil
 from flask import abort, current_app, make_response, render_template, request, send_file
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from peewee import Field, Ordering
+from peewee import SQL, Ordering, fn
 from werkzeug.routing import IntegerConverter
 
 from models.job import Job
@@ -125,26 +125,23 @@ PAGE_SIZES = (20, 50, 100, 200)
 
 
 class Page:
-    """One page of a query's results (or of a list already read), with what a pager needs. `size` is the
-    list's usual page size: a URL that asks for it carries no `per_page`."""
+    """One page of a query's results (or of a list already read), with what a pager needs. `size` is the list's usual page size: a
+    URL that asks for it carries no `per_page`. `total` is the number of results when the caller has
+    counted them already (e.g. in its counts per status). With `count_limit` the results are counted up to
+    that many only (`more` says there are more), unless the page asked for lies beyond."""
 
-    def __init__(self, query, page, per_page=50, size=None):
-        self.total = len(query) if isinstance(query, list) else query.count()
+    def __init__(self, query, page, per_page=50, size=None, total=None, count_limit=None):
+        bounded = count_limit is not None and page * per_page <= count_limit
+        if total is None:
+            total = len(query) if isinstance(query, list) else count_rows(query, count_limit + 1 if bounded else None)
+        self.more = bounded and total > count_limit
+        self.total = count_limit if self.more else total
         self.per_page = per_page
         self.size = size or per_page
         self.pages = max(1, ceil(self.total / per_page))
         self.page = min(max(1, page), self.pages)
-        offset = (self.page - 1) * per_page
-        backwards = None if isinstance(query, list) or offset <= self.total / 2 else _reversed(query)
-        if isinstance(query, list):
-            self.items = query[offset:offset + per_page]
-        elif backwards is None:
-            self.items = list(query.paginate(self.page, per_page))
-        else:
-            # A page past the middle is read from the other end: skipping 99,950 rows of 100,000 to reach
-            # the last page walks them all (~0.2 s on PostgreSQL), skipping none costs nothing.
-            count = min(per_page, self.total - offset)
-            self.items = list(backwards.limit(count).offset(self.total - offset - count))[::-1]
+        # Counted only up to the limit, the end is not known: no reading from it.
+        self.items = _page_items(query, self.page, per_page, None if self.more else self.total)
 
     @property
     def has_prev(self):
@@ -152,7 +149,7 @@ class Page:
 
     @property
     def has_next(self):
-        return self.page < self.pages
+        return self.page < self.pages or self.more
 
     @property
     def sizes(self):
@@ -164,22 +161,45 @@ class Page:
         return {} if self.per_page == self.size else {"per_page": self.per_page}
 
 
-def paged(query, size=50):
+def paged(query, size=50, **counted):
     """The page of `query` that the URL's `page` and `per_page` ask for; a page size not offered, or a page
-    that is not a number, falls back to the list's size and page 1 (a page past the end shows the last)."""
+    that is not a number, falls back to the list's size and page 1 (a page past the end shows the last).
+    `counted`: Page's total or count_limit."""
     per_page = request.args.get("per_page", size, type=int)
-    return Page(query, page_arg(), per_page if per_page in PAGE_SIZES else size, size)
+    return Page(query, page_arg(), per_page if per_page in PAGE_SIZES else size, size, **counted)
 
 
-def _reversed(query):
-    """The query in the opposite order, or None when its order is not columns and directions alone."""
-    terms = query._order_by or []
-    if not terms or not all(isinstance(t, Field) or (isinstance(t, Ordering) and not t.nulls) for t in terms):
-        return None
-    return query.clone().order_by(*[
-        term.desc() if isinstance(term, Field)
-        else Ordering(term.node, "ASC" if term.direction == "DESC" else "DESC", collation=term.collation)
-        for term in terms])
+def count_rows(query, limit=None):
+    """The number of rows a query gives (at most `limit`), as a plain COUNT(*) over its conditions: peewee's
+    count() wraps the whole select in a subquery, which made SQLite count 1,000,000 rows one by one where
+    COUNT(*) of a table or an index range is read from the b-tree (0.1 ms instead of 22 ms)."""
+    query = query.clone().order_by()
+    if limit is not None:
+        return query.model.select(fn.COUNT(SQL("*"))).from_(query.select(SQL("1")).limit(limit).alias("n")).scalar()
+    if query._group_by or query._distinct or query._limit is not None or query._offset:
+        return query.count()
+    return query.select(fn.COUNT(SQL("*"))).scalar()
+
+
+def _page_items(query, page, per_page, total):
+    """A page's rows. A page in the second half is read in the reverse order from the end, so the last page
+    of 1,000,000 rows skips 0 rows instead of 999,950 (each list's order ends with its unique id)."""
+    if isinstance(query, list):
+        return query[(page - 1) * per_page:page * per_page]
+    if total is None or (page - 1) * per_page <= total // 2 or not query._order_by:
+        return list(query.paginate(page, per_page))
+    start, end = (page - 1) * per_page, min(page * per_page, total)
+    backwards = query.clone().order_by(*map(_reverse, query._order_by)).limit(end - start).offset(total - end)
+    return list(backwards)[::-1]
+
+
+def _reverse(order):
+    """ORDER BY a DESC ↔ a ASC: the exact reverse order (each database puts NULL at the same end in both
+    directions unless NULLS FIRST/LAST says otherwise, which flips too)."""
+    if not isinstance(order, Ordering):
+        return Ordering(order, "DESC")
+    nulls = {"FIRST": "LAST", "LAST": "FIRST"}.get((order.nulls or "").upper())
+    return Ordering(order.node, "ASC" if order.direction.upper() == "DESC" else "DESC", order.collation, nulls)
 
 
 def page_arg():

@@ -11,6 +11,9 @@ from models.user import ADMIN, User
 from . import list_filters, me, paged, render, roles
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+# 审计日志 counts its events up to this many ("共 100000 条记录以上"): counting 1,000,000 events took PostgreSQL
+# ~60 ms a page; a page beyond it (only by URL: the pager steps one page at a time) counts them all.
+AUDIT_COUNT_LIMIT = 100000
 
 
 @bp.route("/")
@@ -34,7 +37,7 @@ def audit_log():
         query = query.where(AuditEvent.at >= day)
     if day := day_or_none(filters["date_to"]):
         query = query.where(AuditEvent.at < day + timedelta(days=1))
-    return render("admin/audit.html", block="results", page=paged(query),
+    return render("admin/audit.html", block="results", page=paged(query, count_limit=AUDIT_COUNT_LIMIT),
                   filters=filters, actions=ACTION_LABELS)
 
 

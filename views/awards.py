@@ -40,9 +40,10 @@ def index():
     sites = list(Site.filtered(me(), certificate=filters["certificate"]).order_by(Site.name))
     if filters["site"] not in {str(s.id) for s in sites}:
         filters["site"] = ""  # a site of another certificate than the one just chosen
+    counts = AwardRecord.filtered_counts(me(), **filters)
     return render("awards/list.html", block="results", filters=filters,
-                  page=paged(AwardRecord.filtered(me(), **filters)),
-                  counts=AwardRecord.status_counts(AwardRecord.filtered(me(), **dict(filters, status=""))),
+                  page=paged(AwardRecord.filtered(me(), **filters), total=_total(counts, filters["status"])),
+                  counts=counts,
                   certificates=Certificate.ordered(), sites=sites, site_oob=wants_partial(),
                   statuses=STATUSES, levels=LEVELS, summary=_summary(filters))
 
@@ -208,6 +209,11 @@ def _asked(args):
     return given({"院系": args["department"], "班级": args["class_name"],
                    "范围": readiness.Readiness.group_label(args["show"]),
                    "勾选考生": f"{len(args['ids'])} 名" if args["ids"] else ""})
+
+
+def _total(counts, status):
+    """The records the list shows: its status's count, or every status's (one grouped count for both)."""
+    return counts[status] if status in counts else sum(counts.values())
 
 
 def _summary(filters):

@@ -1,0 +1,257 @@
+"""Benchmark: every list's server time at 100,000 candidates, 100,000 records and 1,000,000 audit events.
+
+    python bench/lists.py [--requests 20] [--only sites,awards,...]
+    python bench/lists.py --database-url postgresql://postgres@127.0.0.1:5432/scratch
+
+With --database-url the bench DROPS AND RECREATES every CertDesk table there: give it a scratch database.
+Without it a fresh SQLite file in a temporary directory is used.
+
+Seeds, through bulk inserts: 5 certificates of 5 organisations, 60 sites, 100,000 candidates (all four
+statuses, 6 院系, 240 班级) imported in 100 batches, one 待颁证记录 each (100,000, in another 100 batches),
+a few batches in other states, and 1,000,000 audit events over two years. Then times, in-process with
+Flask's test client (routing, session, queries, template: the server's share of a request), REQUESTS
+requests of each list — page 1, the last page, each filter, sort and search — for each role where
+what it sees differs (a reviewer sees only its organisation's sites and records), and prints p50 / p95 /
+max in milliseconds and the statements one request runs.
+"""
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import models  # noqa: E402
+from app import create_app  # noqa: E402
+from models.audit import AuditEvent  # noqa: E402
+from models.award import ISSUED, RETURNED, SUBMITTED, AwardRecord  # noqa: E402
+from models.candidate import ACCURATE, PENDING, REJECTED, VERIFIED, Candidate  # noqa: E402
+from models.catalog import LEVELS, Certificate, Organisation  # noqa: E402
+from models.db import bulk_insert, db  # noqa: E402
+from models.import_batch import IMPORTED, REFUSED, REVIEW, UNDONE, ImportBatch  # noqa: E402
+from models.pilot import PilotCertificate  # noqa: E402
+from models.quota import Quota  # noqa: E402
+from models.site import APPROVED, DISABLED, ENABLED, INACTIVE, PENDING as SITE_PENDING, REJECTED as SITE_REJECTED, Site  # noqa: E402
+from models.user import ADMIN, REVIEWER, STAFF, User  # noqa: E402
+
+CERTIFICATES = [("Web前端开发", "工业和信息化部教育与考试中心", "WEB"), ("物流管理", "北京中物联物流采购培训中心", "WL"),
+                ("汽车运用与维修", "北京中车行高新技术有限公司", "QC"),
+                ("云计算平台运维与开发", "南京第五十五所技术开发有限公司", "YJS"), ("智能财税", "中联集团教育科技有限公司", "ZNCS")]
+DEPARTMENTS = ["信息工程学院", "经济管理学院", "汽车工程学院", "机电工程学院", "艺术设计学院", "建筑工程学院"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华"
+STATUSES = [s for s, weight in ((PENDING, 20), (REJECTED, 5), (VERIFIED, 25), (ACCURATE, 50)) for _ in range(weight)]
+ACTIONS = ["candidate.create", "candidate.authenticate", "candidate.confirm", "candidate.update", "candidate.photo",
+           "award.create", "award.issue", "award.return", "auth.login", "auth.logout", "site.create"]
+BATCH_SIZE = 1000
+USERS = ((ADMIN, "admin", "院校管理员"), (STAFF, "staff", "李老师"), (STAFF, "staff2", "王老师"), (REVIEWER, "reviewer", "赵审核"))
+
+
+def seed(n, records, events, rng):
+    """The college; returns {username: User}."""
+    today = date.today()
+    certificates = []
+    for name, org_name, code in CERTIFICATES:
+        certificate = Certificate.create(name=name, organisation=Organisation.create(name=org_name), code=code)
+        certificates.append(certificate)
+        for level in LEVELS:
+            PilotCertificate.create(certificate=certificate, level=level, since=date(2020, 9, 1))
+            Quota.create(certificate=certificate, level=level, year=today.year, document_no="豫教职成〔2026〕1号",
+                         amount=n)
+    users = {username: User.create(username=username, display_name=shown, role=role, password_hash="x",
+                                   organisation=certificates[0].organisation if role == REVIEWER else None)
+             for role, username, shown in USERS}
+    sites = [Site.create(name=f"考核站点{i:02d}", certificate=certificates[i % 5], levels=",".join(LEVELS),
+                         region=("郑州", "洛阳", "开封")[i % 3], address="文化路", contact="王老师", phone="13800000000",
+                         seats=60, review_status=APPROVED if i < 30 else (SITE_PENDING, SITE_REJECTED, APPROVED)[i % 3],
+                         site_status=ENABLED if i < 30 else (INACTIVE, INACTIVE, DISABLED)[i % 3])
+             for i in range(60)]
+    # Batches: n / 1000 of candidates and records / 1000 of records (all 已导入), then a few in other states.
+    started = datetime.now() - timedelta(days=400)
+    batch_rows = [{"kind": kind, "file_name": f"{kind}-{i}.xlsx", "status": IMPORTED, "total": BATCH_SIZE,
+                   "valid": BATCH_SIZE, "imported": BATCH_SIZE, "created_by": users["staff"].id,
+                   "created_at": started + timedelta(days=i * 2), "saved_at": started + timedelta(days=i * 2),
+                   "details": json.dumps({"notes": ["x" * 200]}), "undone_at": None}
+                  for kind, count in (("candidates", n), ("awards", records)) for i in range(count // BATCH_SIZE)]
+    batch_rows += [dict(batch_rows[0], file_name=f"late-{i}.xlsx", status=(REVIEW, REFUSED, UNDONE)[i % 3],
+                        imported=0, created_at=datetime.now() - timedelta(hours=i), saved_at=None,
+                        undone_at=datetime.now() if i % 3 == 2 else None)
+                   for i in range(12)]
+    bulk_insert(ImportBatch, batch_rows)
+    batch_ids = {kind: [i for (i,) in ImportBatch.select(ImportBatch.id).where(
+        (ImportBatch.kind == kind) & (ImportBatch.status == IMPORTED)).order_by(ImportBatch.id).tuples()]
+        for kind in ("candidates", "awards")}
+    bulk_insert(Candidate, ({
+        "name": SURNAMES[i % 20] + GIVEN[(i // 20) % 25] + GIVEN[(i // 500) % 25],
+        "id_type": "居民身份证", "id_number": f"4101022000{i:08d}", "gender": "男女"[i % 2], "phone": "13812345678",
+        "student_no": f"S{i:07d}", "department": DEPARTMENTS[i % 6],
+        "class_name": f"{DEPARTMENTS[i % 6][:2]}{21 + i % 4}{(i // 24) % 10:02d}", "status": rng.choice(STATUSES),
+        "photo": f"ab/{i}.jpg" if rng.random() < 0.7 else None, "batch_id": batch_ids["candidates"][i // BATCH_SIZE],
+        "created_at": started + timedelta(minutes=i)} for i in range(n)))
+    usable = [s for s in sites if s.review_status == APPROVED and s.site_status == ENABLED]
+    candidate_ids = [i for (i,) in Candidate.select(Candidate.id).order_by(Candidate.id).tuples()]
+
+    def record(number):
+        site = usable[number % len(usable)]
+        status = (ISSUED, ISSUED, SUBMITTED, RETURNED)[number % 4]
+        at = started + timedelta(minutes=number * 5)
+        return {"candidate": candidate_ids[number % len(candidate_ids)], "certificate": site.certificate_id,
+                "level": LEVELS[(number // 4) % 3], "site": site.id,
+                "exam_date": (at - timedelta(days=10)).date(), "theory_score": 80.0, "practical_score": 75.5,
+                "status": status, "certificate_number": f"N{number:08d}" if status == ISSUED else None,
+                "issued_at": at + timedelta(days=20) if status == ISSUED else None,
+                "issued_by": users["reviewer"].id if status == ISSUED else None,
+                "return_reason": "照片不合格" if status == RETURNED else "",
+                "batch_id": batch_ids["awards"][number // BATCH_SIZE], "created_at": at, "updated_at": at}
+    bulk_insert(AwardRecord, (record(number) for number in range(records)))
+
+    actors = list(users.values())
+    span = (datetime.now() - started).total_seconds()
+
+    def event(i):
+        user = actors[i % len(actors)]
+        action = ACTIONS[i % len(ACTIONS)]
+        return {"at": started + timedelta(seconds=int(span * i / events)), "user_id": user.id,
+                "username": user.username, "action": action,
+                "object_type": "awardrecord" if action.startswith("award") else "candidate",
+                "object_id": str(candidate_ids[i % len(candidate_ids)]), "object_label": "张三 410102********1234",
+                "changes": '{"状态": ["待认证", "认证通过"], "原因": [null, "批量认证"]}', "ip": "10.0.0.8"}
+    bulk_insert(AuditEvent, (event(i) for i in range(events)), chunk=5000)
+    return users, certificates, sites
+
+
+def urls(certificates, sites, users):
+    """(role, label, url, htmx) of every list measurement."""
+    cert, site = certificates[0].id, sites[0].id
+    out = []
+    for username in ("staff", "reviewer"):
+        out += [(username, "考核站点 page 1", "/sites/", False),
+                (username, "考核站点 last page", "/sites/?page=9999", True),
+                (username, "考核站点 审核状态", f"/sites/?review_status={APPROVED}", True),
+                (username, "考核站点 站点状态", f"/sites/?site_status={ENABLED}", True),
+                (username, "考核站点 证书", f"/sites/?certificate={cert}", True),
+                (username, "考核站点 search", "/sites/?q=郑州", True)]
+    for username in ("staff", "reviewer"):
+        out += [(username, "待颁证记录 page 1", "/awards/", False),
+                (username, "待颁证记录 last page", "/awards/?page=99999", True)]
+        out += [(username, f"待颁证记录 状态 {s}", f"/awards/?status={s}", True) for s in (SUBMITTED, ISSUED, RETURNED)]
+        out += [(username, "待颁证记录 证书", f"/awards/?certificate={cert}", True),
+                (username, "待颁证记录 等级", f"/awards/?level={LEVELS[1]}", True),
+                (username, "待颁证记录 站点", f"/awards/?site={site}", True),
+                (username, "待颁证记录 考核日期", f"/awards/?date_from={date.today() - timedelta(days=120)}", True),
+                (username, "待颁证记录 颁证日期", f"/awards/?issued_from={date.today() - timedelta(days=120)}", True),
+                (username, "待颁证记录 search name", "/awards/?q=王伟", True),
+                (username, "待颁证记录 search ID", "/awards/?q=410102200000012345", True),
+                (username, "待颁证记录 search number", "/awards/?q=N0000123", True)]
+    out += [("staff", "待颁证记录 证书+等级 (summary)", f"/awards/?certificate={cert}&level={LEVELS[1]}", True),
+            ("staff", "导入记录 page 1", "/imports/", False),
+            ("staff", "导入记录 last page", "/imports/?page=999", True),
+            ("staff", "导入记录 candidates", "/imports/?kind=candidates", True),
+            ("staff", "导入记录 awards", "/imports/?kind=awards", True),
+            ("staff", "导入记录 待确认", f"/imports/?status={REVIEW}", True),
+            ("admin", "审计日志 page 1", "/admin/audit", False),
+            ("admin", "审计日志 last page", "/admin/audit?page=999999", True),
+            ("admin", "审计日志 action", "/admin/audit?action=award.issue", True),
+            ("admin", "审计日志 rare action", "/admin/audit?action=user.create", True),
+            ("admin", "审计日志 user", "/admin/audit?user=王老师", True),
+            ("admin", "审计日志 date", f"/admin/audit?date_from={date.today() - timedelta(days=7)}", True),
+            ("admin", "审计日志 date+action", f"/admin/audit?date_from={date.today() - timedelta(days=30)}"
+                                          "&action=candidate.confirm", True),
+            ("staff", "首页", "/", False),
+            ("reviewer", "首页", "/", False),
+            ("staff", "首页 navigation counts", "/home/waiting", True),
+            ("staff", "颁证前检查", f"/awards/readiness?pair={cert}|{LEVELS[1]}", False),
+            ("staff", "颁证前检查 院系", f"/awards/readiness?pair={cert}|{LEVELS[1]}&department={DEPARTMENTS[0]}", True),
+            ("staff", "颁证名单 page 1", "/awards/roster/", False),
+            ("staff", "颁证名单 证书+等级", f"/awards/roster/?certificate={cert}&level={LEVELS[1]}", True),
+            ("staff", "颁证名单 院系", f"/awards/roster/?department={DEPARTMENTS[0]}", True)]
+    return out
+
+
+class StatementCounter:
+    """Counts the statements the database runs (wraps execute_sql): an N+1 shows as a count that grows."""
+
+    def __init__(self, database):
+        self.count = 0
+        original = database.execute_sql
+
+        def counted(*args, **kwargs):
+            self.count += 1
+            return original(*args, **kwargs)
+        database.execute_sql = counted
+
+
+def timed(client, url, headers, requests, counter):
+    """(p50, p95, max of the wall time, median CPU time of this process, statements of one request)."""
+    times, cpu, statements = [], [], 0
+    for _ in range(requests):
+        counter.count = 0
+        started, cpu_started = time.perf_counter(), time.process_time()
+        response = client.get(url, headers=headers)
+        times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
+        statements = counter.count
+        assert response.status_code == 200, (url, response.status_code, response.get_data(as_text=True)[:300])
+    times.sort()
+    return (statistics.median(times), times[max(0, int(len(times) * 0.95 + 0.5) - 1)], times[-1],
+            statistics.median(cpu), statements)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--candidates", type=int, default=100000)
+    parser.add_argument("--records", type=int, default=100000)
+    parser.add_argument("--events", type=int, default=1000000)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database between runs: seed it only when it holds no users (for trying changes)")
+    parser.add_argument("--only", default="", help="only the lists whose label starts with one of these (comma-separated)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"DATA_DIR": tmp, "DATABASE_URL": args.database_url, "SECRET_KEY": "bench"})
+        with db.connection_context():
+            if args.reuse and User.select().exists():
+                users = {user.username: user for user in User.select()}
+                certificates, sites = list(Certificate.select().order_by(Certificate.id)), list(Site.select().order_by(Site.id))
+                print(f"reusing {Candidate.select().count()} candidates, {AwardRecord.select().count()} records, "
+                      f"{AuditEvent.select().count()} audit events ({db.obj.__class__.__name__})")
+            else:
+                if not models.is_sqlite() or args.reuse:
+                    models.drop_all()
+                    models.init_schema()
+                started = time.perf_counter()
+                with db.atomic():
+                    users, certificates, sites = seed(args.candidates, args.records, args.events, random.Random(1))
+                # What autovacuum (PostgreSQL) or a periodic ANALYZE does soon after a bulk load.
+                db.execute_sql("ANALYZE" if models.is_sqlite() else "VACUUM ANALYZE")
+                print(f"{args.candidates} candidates, {args.records} records, {args.events} audit events seeded in "
+                      f"{time.perf_counter() - started:.1f} s ({db.obj.__class__.__name__})")
+        print(f"load average {os.getloadavg()[0]:.1f} (2 cores shared)")
+        counter = StatementCounter(db.obj)
+        clients = {}
+        only = [o for o in args.only.split(",") if o]
+        # cpu: this process's CPU time (the app and, on SQLite, the database): steadier than the wall time
+        # on a shared machine, but without PostgreSQL's own work.
+        print(f"{'role':<9}{'list':<34}{'p50':>8}{'p95':>8}{'max':>8}{'cpu':>8}  statements")
+        for username, label, url, htmx in urls(certificates, sites, users):
+            if only and not any(label.startswith(o) for o in only):
+                continue
+            if username not in clients:
+                client = clients[username] = app.test_client()
+                with client.session_transaction() as session:
+                    session["_user_id"] = users[username].get_id()
+                client.get("/")  # the first request of a session notes its start
+            p50, p95, worst, cpu, statements = timed(clients[username], url, {"HX-Request": "true"} if htmx else {},
+                                                     args.requests, counter)
+            print(f"{username:<9}{label:<34}{p50:8.1f}{p95:8.1f}{worst:8.1f}{cpu:8.1f}  {statements}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

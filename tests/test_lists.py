@@ -1,0 +1,176 @@
+"""The lists made fast for 1,000,000 audit events and 100,000 records (issue 16) show what they showed before:
+each compared, through the test client, with the plain query it replaced."""
+import re
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from models import award as award_model
+from models.audit import AuditEvent
+from models.award import ISSUED, RETURNED, STATUSES, SUBMITTED, AwardRecord
+from models.candidate import ACCURATE, Candidate
+from models.catalog import Certificate, Organisation
+from models.db import bulk_insert
+from models.site import APPROVED, ENABLED, Site
+from models.user import ADMIN, REVIEWER, STAFF, User
+from tests.test_identity import make_id
+from views import admin as admin_views
+
+ROW = re.compile(r'<tr id="award-(\d+)"')
+COUNT = re.compile(r'badge-\w+">(待审核|已颁证|已退回) (\d+)<')
+
+
+@pytest.fixture
+def records(world):
+    """30 records of 10 candidates over two organisations' certificates, in every status."""
+    other_org = Organisation.create(name="北京中物联物流采购培训中心")
+    other = Certificate.create(name="物流管理", organisation=other_org, code="WL")
+    other_site = Site.create(name="物流实训室", certificate=other, levels="中级", region="郑州", address="文化路",
+                             contact="王老师", phone="13800000000", seats=60, review_status=APPROVED,
+                             site_status=ENABLED)
+    names = ["王伟", "王伟华", "李娜", "张伟", "刘洋", "陈静", "杨帆", "黄伟", "赵敏", "周杰"]
+    candidates = [Candidate.create(name=name, id_type="居民身份证", id_number=make_id(seq=f"{i + 60:02d}"),
+                                   gender="男", phone="13812345678", status=ACCURATE) for i, name in enumerate(names)]
+    for i in range(30):
+        mine = i % 3 != 0
+        status = STATUSES[i % 3]
+        AwardRecord.create(candidate=candidates[i % 10], certificate=world["cert"] if mine else other,
+                           level=("初级", "中级", "高级")[i % 3], site=world["site"] if mine else other_site,
+                           exam_date=date(2026, 1, 1) + timedelta(days=i), status=status,
+                           certificate_number=f"WEB26{i:04d}" if status == ISSUED else None,
+                           issued_at=datetime(2026, 3, 1) + timedelta(days=i) if status == ISSUED else None,
+                           created_at=datetime(2026, 1, 1) + timedelta(hours=i % 7))  # ties: the id decides
+    return candidates
+
+
+def reference(user, q="", status="", level=""):
+    """The list's query as it was: every join, one OR across the tables, newest first."""
+    query = AwardRecord.visible_to(user)
+    if q:
+        number = q.upper()
+        id_match = (Candidate.id_number == number if user.role == REVIEWER
+                    else Candidate.id_number.startswith(number) | Candidate.id_number.endswith(number))
+        query = query.where(Candidate.name.contains(q) | AwardRecord.certificate_number.startswith(q) | id_match)
+    if level:
+        query = query.where(AwardRecord.level == level)
+    if status:
+        query = query.where(AwardRecord.status == status)
+    return [r.id for r in query.order_by(AwardRecord.created_at.desc(), AwardRecord.id.desc())]
+
+
+def shown(client, url):
+    """(every row id over every page, the counts per status) of 待颁证记录 at `url`."""
+    ids, page, counts = [], 1, None
+    while True:
+        body = client.get(f"{url}&page={page}&per_page=5", headers={"HX-Request": "true"}).get_data(as_text=True)
+        ids += [int(i) for i in ROW.findall(body)]
+        counts = counts or {status: int(n) for status, n in COUNT.findall(body)}
+        if "下一页" not in body:
+            return ids, counts
+        page += 1
+
+
+SEARCHES = ["", "王伟", "伟", "WEB26", "web2600", "0003", "nobody"]
+
+
+@pytest.mark.parametrize("role", [STAFF, REVIEWER])
+@pytest.mark.parametrize("broad", [False, True])
+def test_award_list_shows_the_same_rows_and_counts_as_the_plain_query(client, login, records, role, broad,
+                                                                       monkeypatch):
+    if broad:  # the search hands on a subquery instead of a list of ids
+        monkeypatch.setattr(award_model, "SEARCH_LIST", 2)
+    user = login(role)
+    monkeypatch.setattr("views.PAGE_SIZES", (5, 20, 50, 100, 200))  # 5 a page: many pages
+    searches = SEARCHES + [records[3].id_number, records[3].id_number[:6], records[3].id_number[-4:]]
+    for q in searches:
+        for status in ("", SUBMITTED, ISSUED, RETURNED):
+            ids, counts = shown(client, f"/awards/?q={q}&status={status}")
+            assert ids == reference(user, q, status), (q, status)
+            assert counts == {s: len(reference(user, q, s)) for s in STATUSES}, q
+    ids, _ = shown(client, "/awards/?level=中级")
+    assert ids == reference(user, level="中级")
+    # A reviewer's search finds an ID number only whole; staff by its first or last digits too.
+    assert bool(shown(client, f"/awards/?q={records[3].id_number[:6]}")[0]) == (role == STAFF)
+
+
+def test_the_last_pages_read_from_the_end_are_the_tail_of_the_list(client, login, records, monkeypatch):
+    user = login(STAFF)
+    monkeypatch.setattr("views.PAGE_SIZES", (4, 20, 50, 100, 200))
+    everything = reference(user)
+    pages = [[int(i) for i in ROW.findall(client.get(f"/awards/?page={p}&per_page=4", headers={"HX-Request": "true"})
+                                         .get_data(as_text=True))] for p in range(1, 9)]
+    assert [i for page in pages for i in page] == everything and len(pages[-1]) == 2
+    last = client.get("/awards/?page=999&per_page=4", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert [int(i) for i in ROW.findall(last)] == everything[-2:] and "第 8 / 8 页" in last
+
+
+@pytest.fixture
+def events(app, make_user):
+    """Events by two users (one found by display name), a user deleted since, and the system."""
+    admin, staff = make_user(ADMIN, username="boss"), make_user(STAFF, username="clerk")
+    staff.display_name = "李老师"
+    staff.save()
+    start = datetime(2026, 1, 1)
+    rows = [{"at": start + timedelta(minutes=i % 40), "user_id": user_id, "username": username,
+             "action": ("auth.login", "user.update", "user.create")[i % 3], "object_type": "user",
+             "object_id": "1", "object_label": f"事件{i}", "changes": "", "ip": ""}
+            for i, (user_id, username) in enumerate([(admin.id, "boss"), (staff.id, "clerk"), (None, "system"),
+                                                     (9999, "ghost")] * 15)]
+    bulk_insert(AuditEvent, rows)
+    return admin
+
+
+def audit_reference(name="", action=""):
+    """The log's filters as they were: the logged login name compared in every event."""
+    query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if name:
+        named = User.select(User.id).where(User.display_name.contains(name))
+        query = query.where(AuditEvent.username.contains(name) | AuditEvent.user_id.in_(named))
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return [e.object_label for e in query]
+
+
+def audit_shown(client, url):
+    labels, page = [], 1
+    while True:
+        body = client.get(f"{url}&page={page}", headers={"HX-Request": "true"}).get_data(as_text=True)
+        labels += re.findall(r"<td>(事件\d+)</td>", body)
+        if "下一页" not in body:
+            return labels, body
+        page += 1
+
+
+@pytest.mark.parametrize("name", ["boss", "OSS", "李老师", "老师", "clerk", "sys", "ghost", "gho", "nobody", "s"])
+def test_audit_log_by_user_shows_the_same_events_as_matching_each_logged_name(client, events, name):
+    with client.session_transaction() as session:
+        session["_user_id"] = events.get_id()
+    for action in ("", "user.update"):
+        labels, _ = audit_shown(client, f"/admin/audit?user={name}&action={action}")
+        assert labels == audit_reference(name, action), (name, action)
+
+
+def test_audit_log_counts_up_to_its_limit_and_exactly_beyond(client, events, monkeypatch):
+    monkeypatch.setattr(admin_views, "AUDIT_COUNT_LIMIT", 100)
+    with client.session_transaction() as session:
+        session["_user_id"] = events.get_id()
+    first = client.get("/admin/audit?page=1").get_data(as_text=True)
+    assert "共 60 条记录，第 1 / 2 页" in first  # under the limit: exact
+    monkeypatch.setattr(admin_views, "AUDIT_COUNT_LIMIT", 50)
+    first = client.get("/admin/audit?page=1").get_data(as_text=True)
+    assert "共 50 条记录以上，第 1 页" in first and "下一页" in first
+    # Beyond the limit the events are counted all, and the last page is the log's oldest events.
+    last = client.get("/admin/audit?page=999").get_data(as_text=True)
+    assert "共 60 条记录，第 2 / 2 页" in last
+    assert re.findall(r"<td>(事件\d+)</td>", last) == audit_reference()[50:]
+
+
+def test_a_page_within_the_audit_count_limit_is_never_read_from_the_end(client, events, monkeypatch):
+    """Counted only up to the limit, the list's end is unknown: page 3 of 60 at 20 a page, with a limit of
+    50, is the third 20, not the oldest 20."""
+    monkeypatch.setattr(admin_views, "AUDIT_COUNT_LIMIT", 60 - 10)
+    with client.session_transaction() as session:
+        session["_user_id"] = events.get_id()
+    body = client.get("/admin/audit?page=2&per_page=20").get_data(as_text=True)
+    assert "共 50 条记录以上，第 2 页" in body
+    assert re.findall(r"<td>(事件\d+)</td>", body) == audit_reference()[20:40]
