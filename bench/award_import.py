@@ -22,7 +22,7 @@ from models.award_fields import AWARD_SHEET as AWARDS  # noqa: E402
 from models.candidate import ACCURATE, Candidate  # noqa: E402
 from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES  # noqa: E402
 from models.catalog import Certificate, Organisation  # noqa: E402
-from models.db import bulk_insert, db  # noqa: E402
+from models.db import db  # noqa: E402
 from models.importers import AwardImporter, CandidateImporter  # noqa: E402
 from models.pilot import PilotCertificate  # noqa: E402
 from models.quota import Quota  # noqa: E402
@@ -69,7 +69,7 @@ def main():
             people = [{"name": "张三", "id_type": "居民身份证", "id_number": id_number(i), "gender": "男" if int(id_number(i)[16]) % 2 else "女",
                        "phone": "13812345678"} for i in range(n)]
             with db.atomic():
-                bulk_insert(Candidate, [dict(p, status=ACCURATE, photo="ab/x.jpg") for p in people])
+                Candidate.bulk_add([dict(p, status=ACCURATE, photo="ab/x.jpg") for p in people])
             candidates_file, awards_file = Path(tmp) / "c.xlsx", Path(tmp) / "a.xlsx"
             xlsx(CANDIDATES, [dict(p, id_number=id_number(i + n)) for i, p in enumerate(people)], candidates_file)
             exam = (date.today() - timedelta(days=30)).isoformat()

@@ -59,7 +59,7 @@ def seed(n, rng):
                          site_status=ENABLED if i < 10 or i % 3 == 0 else "未启用")
              for i in range(30)]
     statuses = [s for s, w in STATUS_WEIGHTS for _ in range(w)]
-    bulk_insert(Candidate, ({"name": "张三", "id_type": "居民身份证", "id_number": f"4101022000{i:08d}", "gender": "男",
+    Candidate.bulk_add(({"name": "张三", "id_type": "居民身份证", "id_number": f"4101022000{i:08d}", "gender": "男",
                              "phone": "13812345678", "department": DEPARTMENTS[i % 6],
                              "class_name": f"{DEPARTMENTS[i % 6][:2]}{21 + i % 4}{(i // 24) % 10:02d}",
                              "status": rng.choice(statuses),

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import models  # noqa: E402
 from app import create_app  # noqa: E402
 from models.candidate import Candidate  # noqa: E402
-from models.db import bulk_insert, db  # noqa: E402
+from models.db import db  # noqa: E402
 from models.user import STAFF, User  # noqa: E402
 
 DEPARTMENTS = ["信息工程学院", "经济管理学院", "汽车工程学院", "机电工程学院", "艺术设计学院", "建筑工程学院"]
@@ -36,7 +36,7 @@ def seed(n):
             major = f"{department[:2]}专业{(i // 6) % 4}"
             yield {"name": "张三", "id_type": "居民身份证", "id_number": f"4101022000{i:08d}", "gender": "男",
                    "department": department, "major": major, "class_name": f"{major}{(i // 24) % 10:02d}班"}
-    bulk_insert(Candidate, rows())
+    Candidate.bulk_add(rows())
     return User.create(username="staff", role=STAFF, password_hash="x")
 
 

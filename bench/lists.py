@@ -87,7 +87,7 @@ def seed(n, records, events, rng):
     batch_ids = {kind: [i for (i,) in ImportBatch.select(ImportBatch.id).where(
         (ImportBatch.kind == kind) & (ImportBatch.status == IMPORTED)).order_by(ImportBatch.id).tuples()]
         for kind in ("candidates", "awards")}
-    bulk_insert(Candidate, ({
+    Candidate.bulk_add(({
         "name": SURNAMES[i % 20] + GIVEN[(i // 20) % 25] + GIVEN[(i // 500) % 25],
         "id_type": "居民身份证", "id_number": f"4101022000{i:08d}", "gender": "男女"[i % 2], "phone": "13812345678",
         "student_no": f"S{i:07d}", "department": DEPARTMENTS[i % 6],

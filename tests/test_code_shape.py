@@ -84,3 +84,15 @@ def test_the_checks_find_an_import_in_a_method_and_a_cycle():
     assert imports_inside_functions(method) == ["4: from .user import User"]
     assert find_cycles({"models.a": {"models.b"}, "models.b": {"models.c"}, "models.c": {"models.a"}}) == [
         "models.a → models.b → models.c → models.a"]
+
+
+def test_candidates_are_added_only_where_the_name_index_is_kept():
+    """A bare INSERT into candidate leaves the row out of SQLite's name index, and deleting it later corrupts
+    that index ("database disk image is malformed"): candidates are added by Candidate.save() or
+    Candidate.bulk_add() only (models/name_index.py)."""
+    bare = ("Candidate.insert(", "Candidate.insert_many(", "bulk_insert(Candidate")
+    offenders = [f"{path.relative_to(ROOT)}: {needle}"
+                 for package in CHECKED + ("bench",) for path in sorted((ROOT / package).rglob("*.py"))
+                 if path != ROOT / "models" / "candidate.py"
+                 for needle in bare if needle in path.read_text(encoding="utf-8")]
+    assert offenders == []
