@@ -155,7 +155,7 @@
         parts.push(field.type === "radio" ? text : (labelOf(field) + " " + text).trim());
       });
     });
-    var pager = document.querySelector(".content .pager .muted");
+    var pager = document.querySelector(".content .pager-total");
     var filter = filtered ? "筛选：" + (parts.length ? parts.join("；") : "全部") : "";
     out.textContent = [filter, pager ? pager.textContent.trim() : ""].filter(Boolean).join("。");
     var today = new Date();

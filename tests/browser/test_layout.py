@@ -83,6 +83,7 @@ def test_a_list_prints_its_whole_table_under_a_header_with_its_filter_and_date(p
     expect(head).to_be_visible()
     expect(head).to_contain_text("考生管理")
     expect(head).to_contain_text("筛选：院系 信息工程学院")
+    expect(head).to_contain_text("第 1 / 1 页")  # the pager's total: a page of a longer list says so
     expect(head).to_contain_text(f"打印日期 {date.today().isoformat()}")
     for hidden in (page.get_by_role("navigation", name="主导航"), page.locator("#filters"),
                    page.get_by_role("button", name="新增学生信息"), page.get_by_role("columnheader", name="操作"),
