@@ -20,7 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import models
 from models import backup, demo, move, setting
 from models.catalog import Organisation
-from models.db import db, open_database
+from models.db import close_all_connections, db, open_database
 from models.job import start_dispatcher
 from models.privacy import mask_id, mask_ids_in_text, mask_phone
 from models.user import ROLE_LABELS, REVIEWER, User, UserError
@@ -367,6 +367,7 @@ def serve_processes(app, listener, workers, threads):
     children, stopping = set(), []
 
     def spawn():
+        close_all_connections()
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)

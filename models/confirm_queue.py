@@ -20,9 +20,10 @@ from .db import is_sqlite, now
 from .normalise import whole_number
 
 QUEUE_FILTERS = ("q", "department", "major", "class_name", "has_photo", "sort")
+MAX_PER_PAGE = 200  # the largest page size a list offers (views.PAGE_SIZES)
 # Everything a queue's URL holds: its filters, the list's status tab and page it came from (for 返回考生管理;
-# `list_page`, as the grid has pages of its own), its start and its total.
-QUEUE_ARGS = QUEUE_FILTERS + ("status", "list_page", "since", "total")
+# `list_page`, as the grid has pages of its own, and its page size), its start and its total.
+QUEUE_ARGS = QUEUE_FILTERS + ("status", "list_page", "per_page", "since", "total")
 
 
 def parse_since(text):
@@ -51,15 +52,16 @@ class ConfirmQueue:
         self.field, self.descending = Candidate.sort_key(self.sort)
         self.total = total
         came_from = came_from or {}
-        page = whole_number(came_from.get("page"))
+        page, per_page = whole_number(came_from.get("page")), whole_number(came_from.get("per_page"))
         self.came_from = {"status": came_from.get("status") if came_from.get("status") in STATUSES else "",
-                          "page": str(page) if page and page > 1 else ""}
+                          "page": str(page) if page and page > 1 else "",
+                          "per_page": str(per_page) if per_page and per_page <= MAX_PER_PAGE else ""}
 
     @classmethod
     def from_args(cls, args):
         """The queue a URL names (its filters, start, total and the list it came from); None without a start."""
         since = parse_since(args.get("since"))
-        came_from = {"status": args.get("status"), "page": args.get("list_page")}
+        came_from = {"status": args.get("status"), "page": args.get("list_page"), "per_page": args.get("per_page")}
         return cls(args, since, whole_number(args.get("total")), came_from) if since else None
 
     @property
@@ -72,7 +74,8 @@ class ConfirmQueue:
     def args(self):
         """The queue in URL arguments: the list it came from, its start and its total."""
         args = {k: v for k, v in self.filters.items() if v}
-        args.update(status=self.came_from["status"], list_page=self.came_from["page"], since=self.since.isoformat(),
+        args.update(status=self.came_from["status"], list_page=self.came_from["page"],
+                    per_page=self.came_from["per_page"], since=self.since.isoformat(),
                     total=self.total if self.total is not None else "")
         return {k: v for k, v in args.items() if v != ""}
 

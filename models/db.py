@@ -77,6 +77,15 @@ def open_database(url):
     return database
 
 
+def close_all_connections():
+    """Close every connection of the pool, not only return it: before a fork, so that no server process
+    inherits a socket another one also talks through (their answers would cross)."""
+    if isinstance(db.obj, PooledDatabase):
+        db.obj.close_all()
+    elif db.obj is not None and not db.is_closed():
+        db.close()
+
+
 # No limit on connections (each thread holds one at most, as before the pool); a connection is replaced
 # once it is ten minutes old (PostgreSQL server processes do not grow forever).
 POOL = {"max_connections": None, "stale_timeout": 600}

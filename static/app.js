@@ -125,6 +125,15 @@
     }
   });
 
+  // Esc folds the open 菜单 again and gives the focus back to its button (an open dialog takes Esc first).
+  document.addEventListener("keydown", function (event) {
+    var open = document.querySelector('[data-nav-toggle][aria-expanded="true"]');
+    if (event.key === "Escape" && open && !document.querySelector("dialog[open]")) {
+      open.setAttribute("aria-expanded", "false");
+      open.focus();
+    }
+  });
+
   // 考生管理: a <details class="menu"> closes when an item is chosen or the user clicks elsewhere.
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {

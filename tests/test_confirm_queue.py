@@ -92,9 +92,9 @@ def test_start_redirects_to_the_first_candidate_with_the_filter_start_and_total_
 
 
 def test_leaving_the_queue_returns_to_the_list_filter_status_tab_and_page_it_came_from(client, staff, waiting):
-    url = client.get("/candidates/queue/start?q=计应2301&sort=name&status=认证通过&page=3",
+    url = client.get("/candidates/queue/start?q=计应2301&sort=name&status=认证通过&page=3&per_page=20",
                      headers=HX).headers["HX-Redirect"]
-    back = '/candidates/?q=%E8%AE%A1%E5%BA%942301&amp;sort=name&amp;status=%E8%AE%A4%E8%AF%81%E9%80%9A%E8%BF%87&amp;page=3'
+    back = '/candidates/?q=%E8%AE%A1%E5%BA%942301&amp;sort=name&amp;status=%E8%AE%A4%E8%AF%81%E9%80%9A%E8%BF%87&amp;page=3&amp;per_page=20'
     assert f'data-key="leave" href="{back}"' in client.get(url).text
     grid = client.get(url.replace("/queue/?", "/queue/grid?"))
     assert f'href="{back}"' in grid.text

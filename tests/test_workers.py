@@ -88,7 +88,7 @@ def test_two_worker_processes_run_twenty_jobs_each_exactly_once(server, queue_on
     while ImportBatch.select().where(ImportBatch.status == CHECKING).exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     jobs = list(Job.select().order_by(Job.id))
-    assert [job.status for job in jobs] == [DONE] * 20
+    assert [job.status for job in jobs] == [DONE] * 20, [(job.id, job.message[:300]) for job in jobs if job.status != DONE]
     assert {batch.status for batch in ImportBatch.select()} == {REVIEW}
     # Each check ran once: one audit event per batch, none lost, none doubled.
     checked = [event.object_id for event in AuditEvent.select().where(AuditEvent.action == "import.check")]

@@ -26,7 +26,7 @@ def columns():
 def start():
     """批量人工确认 from 考生管理: a queue over the list's current filter, starting now at its first member;
     the list's status tab and page are kept for 返回考生管理."""
-    args = list_filters(QUEUE_FILTERS + ("status", "page"))
+    args = list_filters(QUEUE_FILTERS + ("status", "page", "per_page"))
     queue = ConfirmQueue(args, came_from=args)
     first = queue.start()
     if first is None:
@@ -94,7 +94,7 @@ def grid():
     # The grid counts its cards for the pager anyway: its total is exact.
     queue.total = done + page.total
     return render("confirm_queue/grid.html", block="grid", queue=queue, page=page, done=done, total=queue.total,
-                  headers=hx_events(notice=notice) if notice else None)
+                  headers=hx_events(notice=notice, candidatesChanged=True) if notice else None)
 
 
 def _queue():
@@ -113,7 +113,8 @@ def _stage(queue, step, status=200, push=False, notice=None, photo_error=None, f
         step.candidate.record_full_id_view(by=me())
     at = step.candidate.id if step.candidate else None
     url = url_for(".show", **queue.args, **({"at": at} if at else {}))
-    headers = hx_events(notice=notice) if notice else {}
+    # A notice says a candidate changed (confirmed, edited, a photo stored): the navigation's counts follow.
+    headers = hx_events(notice=notice, candidatesChanged=True) if notice else {}
     if request.htmx and (push or step.left):
         headers["HX-Push-Url" if push else "HX-Replace-Url"] = url
     return render("confirm_queue/queue.html", block="stage", status=status, headers=headers, queue=queue,

@@ -67,10 +67,13 @@ def test_queue_by_keyboard_confirm_three_edit_in_place_skip_one(app, page, login
     expect(stage.get_by_role("img", name="学生甲的照片")).to_be_visible()
     expect(stage).to_contain_text(made[4].id_number)
     screenshot(page, "confirm-queue")
+    badge = page.locator("#nav-badge-candidates")
+    expect(badge).to_have_text("6 待人工确认")
 
     page.keyboard.press("Enter")
     expect(stage.get_by_role("heading", name="学生乙")).to_be_visible()
     expect(progress(page)).to_have_text("已确认 1 / 5")
+    expect(badge).to_have_text("5 待人工确认")  # the navigation follows each confirmation
     page.keyboard.press("Enter")
     expect(stage.get_by_role("heading", name="学生丙")).to_be_visible()
     expect(progress(page)).to_have_text("已确认 2 / 5")

@@ -63,6 +63,10 @@ def test_on_a_phone_the_table_scrolls_in_its_box_and_the_navigation_folds_behind
     expect(page.get_by_role("button", name="退出")).to_be_visible()
     assert page_scroll(page) == 0
     screenshot(page, "layout-menu-400")
+    page.keyboard.press("Escape")  # folds it again, the focus back on 菜单
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_focused()
+    menu.click()
     nav.get_by_role("link", name="考核站点").click()
     expect(page.get_by_role("heading", name="考核站点", exact=True)).to_be_visible()
     expect(page.get_by_role("navigation", name="主导航")).to_be_hidden()
@@ -110,6 +114,8 @@ def test_every_list_prints_without_navigation_filters_or_buttons(page, login_as,
     expect(page.locator(".topbar")).to_be_hidden()
     expect(page.locator("main .btn:visible")).to_have_count(0)
     expect(page.locator("main select:visible, main input:visible")).to_have_count(0)
+    # What steers the screen (status counts, hints for choosing a filter) is not printed either.
+    expect(page.locator("main .status-line:visible, main .screen-only:visible")).to_have_count(0)
     expect(page.locator("main table.table").first).to_be_visible()
 
 
