@@ -16,7 +16,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import models  # noqa: E402
-from app import create_app  # noqa: E402
+from scratch import scratch_app  # noqa: E402
 from models.candidate import ACCURATE, PENDING, REJECTED, VERIFIED, Candidate  # noqa: E402
 from models.db import db, now  # noqa: E402
 from models.demo.candidates import GIVEN, SURNAMES  # noqa: E402
@@ -101,12 +100,8 @@ def timed(client, query, headers, requests):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     requests = int(sys.argv[2]) if len(sys.argv) > 2 else 20
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATA_DIR": tmp, "DATABASE_URL": os.environ.get("DATABASE_URL", ""), "SECRET_KEY": "bench"})
+    with scratch_app() as app:
         with db.connection_context():
-            if not models.is_sqlite():
-                models.drop_all()
-                models.init_schema()
             started = time.perf_counter()
             with db.atomic():
                 Candidate.bulk_add(rows(n, random.Random(1)))

@@ -11,11 +11,9 @@ their sites, quotas and a few import batches, all through bulk inserts. Then tim
 Flask's test client, REQUESTS (default 200) requests of 首页 and of each panel it loads, for staff and
 for a reviewer, and prints p50 / p95 / max in milliseconds.
 """
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import models  # noqa: E402
-from app import create_app  # noqa: E402
+from scratch import scratch_app  # noqa: E402
 from models.award import AwardRecord, ISSUED, RETURNED, SUBMITTED  # noqa: E402
 from models.import_batch import IMPORTED, REVIEW, ImportBatch  # noqa: E402
 from models.candidate import ACCURATE, PENDING, REJECTED, VERIFIED, Candidate  # noqa: E402
@@ -99,12 +97,8 @@ def timed(client, url, headers, requests):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
     requests = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATA_DIR": tmp, "DATABASE_URL": os.environ.get("DATABASE_URL", ""), "SECRET_KEY": "bench"})
+    with scratch_app() as app:
         with db.connection_context():
-            if not models.is_sqlite():
-                models.drop_all()
-                models.init_schema()
             started = time.perf_counter()
             with db.atomic():
                 staff, reviewer = seed(n, random.Random(1))

@@ -11,17 +11,15 @@ a loose index scan where an index leads with the chosen columns), the same lists
 for comparison, and the list page itself (full page and the htmx partial) through Flask's test client.
 Prints the median and p95 in milliseconds.
 """
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import models  # noqa: E402
-from app import create_app  # noqa: E402
+from scratch import scratch_app  # noqa: E402
 from models.candidate import Candidate  # noqa: E402
 from models.db import db  # noqa: E402
 from models.user import STAFF, User  # noqa: E402
@@ -65,12 +63,8 @@ def main():
              ("专业 | 院系", Candidate.major, {"department": department}),
              ("班级 | 院系, 专业", Candidate.class_name, {"department": department, "major": major}),
              ("班级 | 院系 (no index: DISTINCT)", Candidate.class_name, {"department": department})]
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATA_DIR": tmp, "DATABASE_URL": os.environ.get("DATABASE_URL", ""), "SECRET_KEY": "bench"})
+    with scratch_app() as app:
         with db.connection_context():
-            if not models.is_sqlite():
-                models.drop_all()
-                models.init_schema()
             with db.atomic():
                 staff = seed(n)
             if not models.is_sqlite():
