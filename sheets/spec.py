@@ -28,6 +28,12 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+def without_control(text):
+    """`text` with its control characters dropped: for what is searched, never stored (a NUL in a search
+    is refused by PostgreSQL's driver with an error)."""
+    return _CONTROL.sub("", text)
+
+
 class FieldError(ValueError):
     """A value that cannot be stored: `problem` says what is wrong, `fix` how to correct it.
 

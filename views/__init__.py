@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from models.job import Job
 from models.normalise import MAX_INTEGER, FieldError, whole_number
+from sheets.spec import without_control
 
 
 def roles(*allowed):
@@ -75,9 +76,9 @@ class Filters(dict):
 
 def list_filters(names, args=None):
     """A list page's filters from the query string (or `args`): each named one trimmed, "" when absent, and
-    cut to MAX_SEARCH characters."""
+    cut to MAX_SEARCH characters; control characters, which no list holds, are dropped."""
     args = request.args if args is None else args
-    filters = Filters((name, args.get(name, "").strip()) for name in names)
+    filters = Filters((name, without_control(args.get(name, "")).strip()) for name in names)
     filters.cut = [name for name, value in filters.items() if len(value) > MAX_SEARCH]
     for name in filters.cut:
         filters[name] = filters[name][:MAX_SEARCH]
