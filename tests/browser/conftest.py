@@ -8,6 +8,10 @@ from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD
 
+# Assertions wait as long as actions do: on a shared, loaded CI machine an htmx partial (a select's
+# dependent choices) can take longer than Playwright's default of 5 s.
+expect.set_options(timeout=10_000)
+
 CHROMIUM = os.environ.get("CERTDESK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
