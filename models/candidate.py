@@ -9,7 +9,7 @@ from operator import or_
 from peewee import (SQL, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError,
                     TextField, fn)
 
-from . import audit, name_index, setting
+from . import audit, name_index, setting, status_tally
 from .candidate_fields import CANDIDATE_SHEET, KEY_FIELDS
 from .db import BaseModel, TimestampField, bulk_insert, db, is_sqlite, now, refresh_statistics, select_in, update_rows
 from .identity import VERIFIERS
@@ -343,15 +343,18 @@ class Candidate(BaseModel):
 
     @classmethod
     def status_counts(cls, query=None):
-        """{status: count} over a query (all candidates by default), every status present."""
-        # Not `query or ...`: truth-testing a peewee query runs it and fetches every row.
-        base = (query if query is not None else cls.select()).clone()
-        rows = (base
+        """{status: count} over a query (all candidates by default: kept by the database, models/status_tally.py),
+        every status present."""
+        counts = dict.fromkeys(STATUSES, 0)
+        # Not `if query`: truth-testing a peewee query runs it and fetches every row.
+        if query is None:
+            counts.update(status_tally.counts())
+            return counts
+        rows = (query.clone()
                 .select(cls.status, fn.COUNT(SQL("*")).alias("n"))  # not COUNT(id): an index alone answers
                 .order_by()
                 .group_by(cls.status)
                 .tuples())
-        counts = dict.fromkeys(STATUSES, 0)
         counts.update(dict(rows))
         return counts
 

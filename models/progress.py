@@ -30,16 +30,14 @@ def college_todo(today=None):
     keep_days = setting.get("import_keep_days")
     # A batch older than import_keep_days expires when 导入记录 opens (ImportBatch.reconcile): not counted.
     fresh = datetime.combine(today or date.today(), datetime.min.time()) - timedelta(days=keep_days)
-    return one_row(
-        pending=count_of(Candidate.select().where(Candidate.status == PENDING)),
-        rejected=count_of(Candidate.select().where(Candidate.status == REJECTED)),
-        verified=count_of(Candidate.select().where(Candidate.status == VERIFIED)),
+    statuses = Candidate.status_counts()
+    return dict(pending=statuses[PENDING], rejected=statuses[REJECTED], verified=statuses[VERIFIED], **one_row(
         without_photo=count_of(Candidate.without_photo()),
         returned=count_of(AwardRecord.select().where(AwardRecord.status == RETURNED)),
         rejected_sites=count_of(Site.select().where(Site.review_status == SITE_REJECTED)),
         waiting_imports=count_of(ImportBatch.select().where((ImportBatch.status == REVIEW)
                                                           & (ImportBatch.created_at >= fresh))),
-    )
+    ))
 
 
 def reviewer_queue(user, today=None):
@@ -55,15 +53,14 @@ def reviewer_queue(user, today=None):
 
 
 def waiting_for(user):
-    """The navigation's counts: {nav endpoint: (count, what waits)}, one statement per page view."""
+    """The navigation's counts: {nav endpoint: (count, what waits)}, two statements per page view."""
     if user.role == REVIEWER:
         counts = one_row(sites=count_of(_org_sites(user).where(Site.review_status == SITE_PENDING)),
                           awards=count_of(_org_records(user).where(AwardRecord.status == SUBMITTED)))
         return {"sites.index": (counts["sites"], SITE_PENDING), "awards.index": (counts["awards"], SUBMITTED)}
-    counts = one_row(candidates=count_of(Candidate.select().where(Candidate.status == VERIFIED)),
-                      sites=count_of(Site.select().where(Site.review_status == SITE_REJECTED)),
-                      awards=count_of(AwardRecord.select().where(AwardRecord.status == RETURNED)))
-    return {"candidates.index": (counts["candidates"], "待人工确认"),
+    counts = one_row(sites=count_of(Site.select().where(Site.review_status == SITE_REJECTED)),
+                     awards=count_of(AwardRecord.select().where(AwardRecord.status == RETURNED)))
+    return {"candidates.index": (Candidate.status_counts()[VERIFIED], "待人工确认"),
             "sites.index": (counts["sites"], SITE_REJECTED),
             "awards.index": (counts["awards"], RETURNED)}
 

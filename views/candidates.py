@@ -202,17 +202,20 @@ def _filters_and_choices(args):
 
 
 def _counts(filters):
-    """Counts per status over the current search and filters, ignoring the status filter itself."""
-    return Candidate.status_counts(Candidate.filtered(**dict(filters, status="")))
+    """Counts per status over the current search and filters, ignoring the status filter itself (without any,
+    the counts the database keeps)."""
+    narrowed = any(filters.get(key) for key in LIST_FILTERS if key not in ("status", "sort"))
+    return Candidate.status_counts(Candidate.filtered(**dict(filters, status="")) if narrowed else None)
 
 
 def _list_context(filters):
     """What the list page shows: `chosen` the filters set (what 导出 carries), `args` those and the page size
     (what the sort links keep)."""
     chosen = {k: v for k, v in filters.items() if v and not (k == "sort" and v == DEFAULT_SORT)}
-    page = paged(Candidate.filtered(**filters))
-    return dict(filters=filters, chosen=chosen, args=dict(chosen, **page.size_arg), page=page,
-                counts=_counts(filters))
+    counts = _counts(filters)
+    status = filters.get("status")
+    page = paged(Candidate.filtered(**filters), total=counts[status] if status in counts else sum(counts.values()))
+    return dict(filters=filters, chosen=chosen, args=dict(chosen, **page.size_arg), page=page, counts=counts)
 
 
 def _row(candidate, notice):
