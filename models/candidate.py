@@ -11,7 +11,8 @@ from peewee import (SQL, CharField, DateField, DateTimeField, ForeignKeyField, I
 
 from . import audit, name_index, setting, status_tally
 from .candidate_fields import CANDIDATE_SHEET, KEY_FIELDS
-from .db import BaseModel, TimestampField, bulk_insert, db, is_sqlite, now, refresh_statistics, select_in, update_rows
+from .db import (BaseModel, TimestampField, bulk_insert, db, is_sqlite, now, refresh_statistics, select_in, unindexed,
+                 update_rows)
 from .identity import VERIFIERS
 from .pinyin import name_keys
 from .privacy import mask_id
@@ -363,8 +364,11 @@ class Candidate(BaseModel):
         return cls.select().where(cls.photo.is_null())
 
     @classmethod
-    def filtered(cls, q="", status="", department="", major="", class_name="", has_photo="", sort=DEFAULT_SORT):
-        """The list of 考生管理: search by 姓名/证件号码/学号/班级, filters, and one sort column."""
+    def filtered(cls, q="", status="", department="", major="", class_name="", has_photo="", sort=DEFAULT_SORT,
+                 walk=False):
+        """The list of 考生管理: search by 姓名/证件号码/学号/班级, filters, and one sort column; with `walk`, the
+        filters are tested row by row along the sort's index (walks_sort)."""
+        column = unindexed if walk else (lambda field: field)
         query = cls.select()
         q = (q or "").strip()
         if q:
@@ -372,19 +376,26 @@ class Candidate(BaseModel):
             # unites them (MULTI-INDEX OR) instead of walking the sort's index through all rows.
             query = query.where(cls.id.in_(cls.select(cls.id).where(cls.matching(q))))
         if status in STATUSES:
-            query = query.where(cls.status == status)
-        if department:
-            query = query.where(cls.department == department)
-        if major:
-            query = query.where(cls.major == major)
-        if class_name:
-            query = query.where(cls.class_name == class_name)
-        if has_photo == "1":
-            query = query.where(cls.photo.is_null(False))
-        elif has_photo == "0":
-            query = query.where(cls.photo.is_null())
+            query = query.where(column(cls.status) == status)
+        for name, value in (("department", department), ("major", major), ("class_name", class_name)):
+            if value:
+                query = query.where(column(getattr(cls, name)) == value)
+        if has_photo in ("0", "1"):
+            query = query.where(column(cls.photo).is_null(has_photo == "0"))
         field, descending = cls.sort_key(sort)
         return query.order_by(field.desc() if descending else field.asc(), cls.id.desc() if descending else cls.id)
+
+    @classmethod
+    def walks_sort(cls, q, matching, through):
+        """Whether a page of the list, read `through` rows into the order of its `matching` candidates, is found
+        quicker by walking the sort's index and testing each row (about through × all / matching rows read)
+        than by reading the matching rows through a filter's index and sorting them all. SQLite's planner
+        takes the filter's index whenever its statistics call it selective, whatever the LIMIT: a page of the
+        5,556 candidates of one 专业 read and sorted all of them (30 ms at 100,000), where the walk reads ~900
+        rows. PostgreSQL weighs the LIMIT itself; a search keeps its own plan (its matches come first)."""
+        if q or not is_sqlite():
+            return False
+        return through * sum(status_tally.counts().values()) < matching * matching
 
     @classmethod
     def matching(cls, q):

@@ -112,6 +112,14 @@ def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
 
 
+def unindexed(field):
+    """On SQLite, a column through an expression, so that its index is not picked: SQLite then walks the
+    sort's index and tests each row, where it would read every row matching the column through its index
+    and sort them (models/confirm_queue.py, Candidate.filtered). PostgreSQL chooses so from its statistics
+    and a LIMIT; an expression would only hide them."""
+    return field.concat("") if is_sqlite() else field
+
+
 def refresh_statistics(models):
     """Let SQLite's planner know how selective each index is (PostgreSQL's autovacuum does this itself):
     ANALYZE each table of `models` that has grown or shrunk twofold since it was last analysed.

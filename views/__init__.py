@@ -131,7 +131,7 @@ class Page:
     counted them already (e.g. in its counts per status). With `count_limit` the results are counted up to
     that many only (`more` says there are more), unless the page asked for lies beyond."""
 
-    def __init__(self, query, page, per_page=50, size=None, total=None, count_limit=None):
+    def __init__(self, query, page, per_page=50, size=None, total=None, count_limit=None, plan=None):
         bounded = count_limit is not None and page * per_page <= count_limit
         if total is None:
             total = len(query) if isinstance(query, list) else count_rows(query, count_limit + 1 if bounded else None)
@@ -142,7 +142,10 @@ class Page:
         self.pages = max(1, ceil(self.total / per_page))
         self.page = min(max(1, page), self.pages)
         # Counted only up to the limit, the end is not known: no reading from it.
-        self.items = _page_items(query, self.page, per_page, None if self.more else self.total)
+        end = None if self.more else self.total
+        if plan is not None:
+            query = plan(_rows_through(self.page, per_page, end))
+        self.items = _page_items(query, self.page, per_page, end)
 
     @property
     def has_prev(self):
@@ -165,7 +168,8 @@ class Page:
 def paged(query, size=50, **counted):
     """The page of `query` that the URL's `page` and `per_page` ask for; a page size not offered, or a page
     that is not a number, falls back to the list's size and page 1 (a page past the end shows the last).
-    `counted`: Page's total or count_limit."""
+    `counted`: Page's total or count_limit, and its `plan`: a function of how many rows of the order the page
+    is read through (from whichever end) that gives the query to read it with."""
     per_page = request.args.get("per_page", size, type=int)
     return Page(query, page_arg(), per_page if per_page in PAGE_SIZES else size, size, **counted)
 
@@ -182,12 +186,21 @@ def count_rows(query, limit=None):
     return query.select(fn.COUNT(SQL("*"))).scalar()
 
 
+def _from_start(page, per_page, total):
+    return total is None or (page - 1) * per_page <= total // 2
+
+
+def _rows_through(page, per_page, total):
+    """How many rows of the list's order reading a page goes through, from the end it is read from."""
+    return page * per_page if _from_start(page, per_page, total) else total - (page - 1) * per_page
+
+
 def _page_items(query, page, per_page, total):
     """A page's rows. A page in the second half is read in the reverse order from the end, so the last page
     of 1,000,000 rows skips 0 rows instead of 999,950 (each list's order ends with its unique id)."""
     if isinstance(query, list):
         return query[(page - 1) * per_page:page * per_page]
-    if total is None or (page - 1) * per_page <= total // 2 or not query._order_by:
+    if _from_start(page, per_page, total) or not query._order_by:
         return list(query.paginate(page, per_page))
     start, end = (page - 1) * per_page, min(page * per_page, total)
     backwards = query.clone().order_by(*map(_reverse, query._order_by)).limit(end - start).offset(total - end)

@@ -214,7 +214,9 @@ def _list_context(filters):
     chosen = {k: v for k, v in filters.items() if v and not (k == "sort" and v == DEFAULT_SORT)}
     counts = _counts(filters)
     status = filters.get("status")
-    page = paged(Candidate.filtered(**filters), total=counts[status] if status in counts else sum(counts.values()))
+    total = counts[status] if status in counts else sum(counts.values())
+    page = paged(Candidate.filtered(**filters), total=total, plan=lambda through: Candidate.filtered(
+        **filters, walk=Candidate.walks_sort(filters["q"], total, through)))
     return dict(filters=filters, chosen=chosen, args=dict(chosen, **page.size_arg), page=page, counts=counts)
 
 
