@@ -12,7 +12,7 @@ from peewee import (SQL, CharField, DateField, DateTimeField, ForeignKeyField, I
 from . import audit, name_index, setting, status_tally
 from .candidate_fields import CANDIDATE_SHEET, KEY_FIELDS
 from .db import (BaseModel, TimestampField, bulk_insert, db, is_sqlite, now, refresh_statistics, select_in, unindexed,
-                 update_rows)
+                 unordered, update_rows)
 from .identity import VERIFIERS
 from .pinyin import name_keys
 from .privacy import mask_id
@@ -65,6 +65,7 @@ WITH RECURSIVE seen (department, major, class_name) AS (
         ORDER BY department, major, class_name LIMIT 1))
 SELECT * FROM seen LIMIT %s"""
 DEFAULT_SORT = "-created_at"  # newest first
+WALK, SORT = "walk", "sort"  # Candidate.page_plan
 
 
 def search_keys(name, id_number):
@@ -365,10 +366,11 @@ class Candidate(BaseModel):
 
     @classmethod
     def filtered(cls, q="", status="", department="", major="", class_name="", has_photo="", sort=DEFAULT_SORT,
-                 walk=False):
-        """The list of 考生管理: search by 姓名/证件号码/学号/班级, filters, and one sort column; with `walk`, the
-        filters are tested row by row along the sort's index (walks_sort)."""
-        column = unindexed if walk else (lambda field: field)
+                 plan=None):
+        """The list of 考生管理: search by 姓名/证件号码/学号/班级, filters, and one sort column. `plan` (page_plan):
+        WALK tests the filters row by row along the sort's index, SORT reads the matching rows and sorts them,
+        None leaves it to the database."""
+        column = unindexed if plan == WALK else (lambda field: field)
         query = cls.select()
         q = (q or "").strip()
         if q:
@@ -382,20 +384,26 @@ class Candidate(BaseModel):
                 query = query.where(column(getattr(cls, name)) == value)
         if has_photo in ("0", "1"):
             query = query.where(column(cls.photo).is_null(has_photo == "0"))
-        field, descending = cls.sort_key(sort)
-        return query.order_by(field.desc() if descending else field.asc(), cls.id.desc() if descending else cls.id)
+        field, tie = cls.sort_key(sort)[0], cls.id
+        if plan == SORT:
+            field, tie = unordered(field), unordered(tie)
+        if cls.sort_key(sort)[1]:
+            return query.order_by(field.desc(), tie.desc())
+        return query.order_by(field.asc(), tie.asc())
 
     @classmethod
-    def walks_sort(cls, q, matching, through):
-        """Whether a page of the list, read `through` rows into the order of its `matching` candidates, is found
-        quicker by walking the sort's index and testing each row (about through × all / matching rows read)
-        than by reading the matching rows through a filter's index and sorting them all. SQLite's planner
-        takes the filter's index whenever its statistics call it selective, whatever the LIMIT: a page of the
-        5,556 candidates of one 专业 read and sorted all of them (30 ms at 100,000), where the walk reads ~900
-        rows. PostgreSQL weighs the LIMIT itself; a search keeps its own plan (its matches come first)."""
-        if q or not is_sqlite():
-            return False
-        return through * sum(status_tally.counts().values()) < matching * matching
+    def page_plan(cls, q, matching, through):
+        """How a page of the list is best read, `through` rows into the order of its `matching` candidates: by
+        walking the sort's index and testing each row (about through × all / matching rows read) or by
+        reading the matching rows and sorting them (`matching` rows). Each planner errs one way here:
+        SQLite takes a filter's index whenever its statistics call it selective, whatever the LIMIT (a page
+        of the 5,556 candidates of one 专业 read and sorted them all: 30 ms at 100,000, where the walk reads
+        ~900 rows); PostgreSQL cannot estimate how many a search matches and walked 37,000 rows for the
+        1,300 matching a pinyin search (75 ms). A search keeps SQLite's plan (its matches are read first)."""
+        walk = through * sum(status_tally.counts().values()) < matching * matching
+        if is_sqlite():
+            return WALK if walk and not q else None
+        return None if walk else SORT
 
     @classmethod
     def matching(cls, q):

@@ -4,7 +4,8 @@ import io
 import itertools
 from datetime import date, datetime
 
-from peewee import CharField, DatabaseProxy, DateTimeField, Model, Select, SqliteDatabase, TextField, fn
+from peewee import (SQL, CharField, DatabaseProxy, DateTimeField, IntegerField, Model, Select, SqliteDatabase, TextField,
+                    fn)
 from playhouse.db_url import connect
 from playhouse.pool import PooledDatabase
 from psycopg2.extras import execute_batch
@@ -118,6 +119,16 @@ def unindexed(field):
     and sort them (models/confirm_queue.py, Candidate.filtered). PostgreSQL chooses so from its statistics
     and a LIMIT; an expression would only hide them."""
     return field.concat("") if is_sqlite() else field
+
+
+def unordered(field):
+    """A column through an expression that keeps its order but that no index has, so that ORDER BY … LIMIT
+    reads the rows matching the conditions and sorts them instead of walking the column's index."""
+    if isinstance(field, IntegerField):
+        return field + 0
+    if isinstance(field, DateTimeField) and not is_sqlite():
+        return field + SQL("INTERVAL '0 seconds'")
+    return field.concat("")  # text, and SQLite's dates (stored as ISO text)
 
 
 def refresh_statistics(models):

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from models.audit import AuditEvent
-from models.candidate import ACCURATE, PENDING, REJECTED, VERIFIED, Candidate
+from models.candidate import ACCURATE, PENDING, REJECTED, SORT, VERIFIED, WALK, Candidate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.db import is_sqlite
 from tests.test_identity import make_id
@@ -90,33 +90,35 @@ def mixed(college):
                                      dict(status=VERIFIED, has_photo="0"), dict(class_name="计应2301", status=PENDING),
                                      dict(department="经济管理学院", major="会计", class_name="会计2301")])
 @pytest.mark.parametrize("sort", ["-created_at", "name", "-status", "department"])
-def test_walking_the_sort_finds_the_same_candidates_in_the_same_order(app, mixed, filters, sort):
-    def ids(walk):
-        return [c.id for c in Candidate.filtered(**filters, sort=sort, walk=walk)]
-    assert ids(walk=True) == ids(walk=False) and ids(walk=True)
+def test_every_plan_finds_the_same_candidates_in_the_same_order(app, mixed, filters, sort):
+    def ids(plan):
+        return [c.id for c in Candidate.filtered(**filters, sort=sort, plan=plan)]
+    assert ids(WALK) == ids(SORT) == ids(None) and ids(None)
 
 
-def test_the_sort_is_walked_when_that_reads_fewer_rows(app, college):
+def test_a_page_is_read_the_way_that_reads_fewer_rows(app, college):
     # 12 candidates: a page 2 rows in, of 6 matching, reads ~4 rows walking the sort, 6 through the filter.
-    assert Candidate.walks_sort("", matching=6, through=2) == is_sqlite()
-    assert not Candidate.walks_sort("", matching=3, through=2)  # the walk would read ~8 rows, the filter 3
-    assert not Candidate.walks_sort("", matching=0, through=50)
-    assert not Candidate.walks_sort("学生", matching=12, through=2)  # a search keeps its own plan
+    assert Candidate.page_plan("", matching=6, through=2) == (WALK if is_sqlite() else None)
+    # Of 3 matching, the walk would read ~8 rows: SQLite plans that itself, PostgreSQL is told to sort.
+    assert Candidate.page_plan("", matching=3, through=2) == (None if is_sqlite() else SORT)
+    assert Candidate.page_plan("学生", matching=3, through=2) == (None if is_sqlite() else SORT)
+    assert Candidate.page_plan("学生", matching=12, through=2) is None  # a search keeps SQLite's own plan
 
 
-def test_every_page_of_a_walked_filter_is_the_next_part_of_the_list(client, staff, mixed, monkeypatch):
+def test_every_page_of_a_planned_filter_is_the_next_part_of_the_list(client, staff, mixed, monkeypatch):
     monkeypatch.setattr("views.PAGE_SIZES", (2, 20, 50, 100, 200))
-    monkeypatch.setattr(Candidate, "walks_sort", classmethod(lambda cls, q, matching, through: walked.append(
-        (matching, through)) or True))
-    walked = []
     reference = [c.name for c in Candidate.filtered(department="信息工程学院", sort="name")]
-    shown = []
-    for page in (1, 2, 3, 4):
-        body = client.get(f"/candidates/?department=信息工程学院&sort=name&per_page=2&page={page}", headers=HX)
-        shown += re.findall(r'class="cand-name">([^<]+)</a>', body.get_data(as_text=True))
-    assert shown == reference and len(reference) == 7
-    # Pages 1 and 2 read from the start (2 and 4 rows in), 3 and 4 from the end (3 and 1 rows in).
-    assert walked == [(7, 2), (7, 4), (7, 3), (7, 1)]
+    for plan in (WALK, SORT):
+        asked = []
+        monkeypatch.setattr(Candidate, "page_plan", classmethod(
+            lambda cls, q, matching, through: asked.append((matching, through)) or plan))
+        shown = []
+        for page in (1, 2, 3, 4):
+            body = client.get(f"/candidates/?department=信息工程学院&sort=name&per_page=2&page={page}", headers=HX)
+            shown += re.findall(r'class="cand-name">([^<]+)</a>', body.get_data(as_text=True))
+        assert shown == reference and len(reference) == 7
+        # Pages 1 and 2 read from the start (2 and 4 rows in), 3 and 4 from the end (3 and 1 rows in).
+        assert asked == [(7, 2), (7, 4), (7, 3), (7, 1)]
 
 
 def test_a_major_or_class_of_another_department_is_dropped_when_the_department_changes(client, staff, college):

@@ -216,7 +216,7 @@ def _list_context(filters):
     status = filters.get("status")
     total = counts[status] if status in counts else sum(counts.values())
     page = paged(Candidate.filtered(**filters), total=total, plan=lambda through: Candidate.filtered(
-        **filters, walk=Candidate.walks_sort(filters["q"], total, through)))
+        **filters, plan=Candidate.page_plan(filters["q"], total, through)))
     return dict(filters=filters, chosen=chosen, args=dict(chosen, **page.size_arg), page=page, counts=counts)
 
 
