@@ -361,6 +361,19 @@ class Candidate(BaseModel):
         return counts
 
     @classmethod
+    def list_counts(cls, filters):
+        """Counts per status, every status present, over 考生管理's search and filters, its status filter aside:
+        kept by the database (models/status_tally.py) unless there is a search."""
+        if (filters.get("q") or "").strip():
+            return cls.status_counts(cls.filtered(**dict(filters, status="")))
+        narrowed = {name: filters.get(name) or "" for name in status_tally.FILTERS}
+        if narrowed["has_photo"] not in ("0", "1"):
+            narrowed["has_photo"] = ""  # as filtered() ignores it
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update(status_tally.counts(**narrowed))
+        return counts
+
+    @classmethod
     def without_photo(cls):
         return cls.select().where(cls.photo.is_null())
 

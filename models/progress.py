@@ -31,8 +31,8 @@ def college_todo(today=None):
     # A batch older than import_keep_days expires when 导入记录 opens (ImportBatch.reconcile): not counted.
     fresh = datetime.combine(today or date.today(), datetime.min.time()) - timedelta(days=keep_days)
     statuses = Candidate.status_counts()
-    return dict(pending=statuses[PENDING], rejected=statuses[REJECTED], verified=statuses[VERIFIED], **one_row(
-        without_photo=count_of(Candidate.without_photo()),
+    return dict(pending=statuses[PENDING], rejected=statuses[REJECTED], verified=statuses[VERIFIED],
+                without_photo=sum(Candidate.list_counts({"has_photo": "0"}).values()), **one_row(
         returned=count_of(AwardRecord.select().where(AwardRecord.status == RETURNED)),
         rejected_sites=count_of(Site.select().where(Site.review_status == SITE_REJECTED)),
         waiting_imports=count_of(ImportBatch.select().where((ImportBatch.status == REVIEW)

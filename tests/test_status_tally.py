@@ -1,48 +1,88 @@
-"""The counts per status the database keeps (models/status_tally.py): right after every kind of write, after
-many statements on PostgreSQL (folded), and rebuilt on start when they disagree with the table."""
+"""The counts the database keeps per status, class and photo (models/status_tally.py): right after every
+kind of write, after many statements on PostgreSQL (folded), rebuilt on start when they disagree with the
+table, and the same as counting the list's filter."""
+import itertools
+from collections import Counter
+
+import pytest
+
 import models
 from models import status_tally
 from models.candidate import ACCURATE, PENDING, REJECTED, STATUSES, VERIFIED, Candidate
-from models.db import db
+from models.db import db, is_sqlite
 from tests.conftest import make_id
+
+COLUMNS = ("status", "department", "major", "class_name")
+
+
+def kept():
+    """{key: n} as the tally has it."""
+    rows = db.execute_sql(f"SELECT {', '.join(status_tally.KEY)}, SUM(n) FROM {status_tally.TABLE} "
+                          f"GROUP BY {', '.join(status_tally.KEY)}").fetchall()
+    return {tuple(row[:-1]): int(row[-1]) for row in rows if row[-1]}
 
 
 def counted():
-    """The counts as a GROUP BY over the table gives them, every status present."""
+    """{key: n} counted from the candidates."""
+    return Counter((c.status, c.department, c.major, c.class_name, int(c.photo is not None))
+                   for c in Candidate.select())
+
+
+def by_status():
     counts = dict.fromkeys(STATUSES, 0)
     counts.update(db.execute_sql("SELECT status, COUNT(*) FROM candidate GROUP BY status").fetchall())
     return counts
 
 
-def person(i, status=PENDING):
-    return {"name": f"考生{i}", "id_type": "居民身份证", "id_number": make_id(born=f"{1990 + i // 100}0105", seq=f"{i % 100:02d}"),
-            "gender": "男", "phone": "13812345678", "status": status}
+def person(i, status=PENDING, **fields):
+    return {"name": f"考生{i}", "id_type": "居民身份证", "id_number": make_id(born=f"{1990 + i // 100}0105",
+                                                                         seq=f"{i % 100:02d}"),
+            "gender": "男", "phone": "13812345678", "status": status, "department": ("信息工程学院", "经济管理学院")[i % 2],
+            "major": ("软件技术", "会计", "计算机应用")[i % 3], "class_name": f"班{i % 5}",
+            "photo": f"ab/{i}.jpg" if i % 3 else None, **fields}
 
 
 def test_counts_follow_every_kind_of_write(app):
     with db.connection_context():
-        assert Candidate.status_counts() == dict.fromkeys(STATUSES, 0)
+        assert Candidate.status_counts() == dict.fromkeys(STATUSES, 0) and kept() == {}
         Candidate(**person(0)).save()
         with db.atomic():
             Candidate.bulk_add(person(i, status=(PENDING, VERIFIED, ACCURATE)[i % 3]) for i in range(1, 31))
-        assert Candidate.status_counts() == counted() == {PENDING: 11, VERIFIED: 10, ACCURATE: 10, REJECTED: 0}
+        assert kept() == counted() and Candidate.status_counts() == by_status()
+        assert by_status() == {PENDING: 11, VERIFIED: 10, ACCURATE: 10, REJECTED: 0}
 
         one = Candidate.get(Candidate.status == PENDING)
-        one.status = REJECTED
+        one.status, one.class_name, one.photo = REJECTED, "新班", None
         one.save()
         Candidate.update(status=ACCURATE).where(Candidate.status == VERIFIED).execute()
-        Candidate.update(phone="13900000000").execute()  # no status changes: nothing moves
-        assert Candidate.status_counts() == counted() == {PENDING: 10, VERIFIED: 0, ACCURATE: 20, REJECTED: 1}
+        Candidate.update(phone="13900000000").execute()  # no key changes: nothing moves
+        Candidate.update(photo="cd/new.jpg").where(Candidate.photo.is_null()).execute()
+        Candidate.update(department="机电学院").where(Candidate.id <= 5).execute()
+        assert kept() == counted() and Candidate.status_counts() == by_status()
+        assert by_status() == {PENDING: 10, VERIFIED: 0, ACCURATE: 20, REJECTED: 1}
 
         Candidate.get(Candidate.status == REJECTED).delete_instance()
         Candidate.delete().where(Candidate.id.in_(Candidate.select(Candidate.id).where(Candidate.status == ACCURATE)
                                                   .limit(5))).execute()
-        assert Candidate.status_counts() == counted() == {PENDING: 10, VERIFIED: 0, ACCURATE: 15, REJECTED: 0}
+        assert kept() == counted() and by_status() == {PENDING: 10, VERIFIED: 0, ACCURATE: 15, REJECTED: 0}
 
         with db.atomic() as transaction:  # a rolled-back write leaves no count behind
             Candidate.delete().execute()
             transaction.rollback()
-        assert Candidate.status_counts() == counted()
+        assert kept() == counted() and Candidate.status_counts() == by_status()
+
+
+def test_the_lists_counts_are_those_of_its_filter(app):
+    with db.connection_context():
+        with db.atomic():
+            Candidate.bulk_add(person(i, status=STATUSES[i % 4]) for i in range(60))
+        choices = {"department": ["", "信息工程学院", "无此院系"], "major": ["", "会计"], "class_name": ["", "班2"],
+                   "has_photo": ["", "0", "1", "2", "x"]}
+        for values in itertools.product(*choices.values()):
+            filters = dict(zip(choices, values))
+            assert Candidate.list_counts(filters) == Candidate.status_counts(Candidate.filtered(**filters)), filters
+        with_search = {"q": "考生1", "has_photo": "1"}
+        assert Candidate.list_counts(with_search) == Candidate.status_counts(Candidate.filtered(**with_search))
 
 
 def test_many_statements_are_folded_and_still_counted_once(app):
@@ -52,28 +92,26 @@ def test_many_statements_are_folded_and_still_counted_once(app):
             if i % 2:
                 Candidate.update(status=VERIFIED).where(Candidate.id == Candidate.select(Candidate.id)
                                                         .order_by(Candidate.id.desc()).limit(1)).execute()
-        assert Candidate.status_counts() == counted()
-        # The read that found too many rows folded them: one per status now (SQLite keeps one per status anyway).
-        assert Candidate.status_counts() == counted()
-        assert db.execute_sql(f"SELECT COUNT(*) FROM {status_tally.TABLE}").fetchone()[0] <= len(STATUSES)
+        assert Candidate.status_counts() == by_status()
+        # The read that found many rows folded them: one per key now.
+        assert Candidate.status_counts() == by_status() and kept() == counted()
+        # (SQLite keeps a key whose count went back to 0; its primary key allows one row per key.)
+        rows = db.execute_sql(f"SELECT COUNT(*) FROM {status_tally.TABLE}" + (" WHERE n <> 0" if is_sqlite() else "")
+                              ).fetchone()[0]
+        assert rows == len(counted())
 
 
-def test_a_start_rebuilds_counts_that_disagree_with_the_table(app):
+@pytest.mark.parametrize("damage", ["wrong", "dropped"])
+def test_a_start_rebuilds_counts_that_disagree_with_the_table(app, damage):
     with db.connection_context():
         with db.atomic():
             Candidate.bulk_add(person(i) for i in range(12))
-        db.execute_sql(f"DELETE FROM {status_tally.TABLE}")
-        db.execute_sql(f"INSERT INTO {status_tally.TABLE} (status, n) VALUES ('{VERIFIED}', 99)")
-        assert Candidate.status_counts()[VERIFIED] == 99
+        if damage == "wrong":
+            db.execute_sql(f"UPDATE {status_tally.TABLE} SET n = n + 7")
+            assert Candidate.status_counts() != by_status()
+        else:
+            status_tally.drop()
         models.init_schema()
-        assert Candidate.status_counts() == counted() == {PENDING: 12, VERIFIED: 0, ACCURATE: 0, REJECTED: 0}
-
-
-def test_a_dropped_table_comes_back_with_its_counts(app):
-    with db.connection_context():
-        with db.atomic():
-            Candidate.bulk_add(person(i, status=ACCURATE) for i in range(7))
-        status_tally.drop()
-        models.init_schema()
-        Candidate(**person(50)).save()  # the triggers write into the table again
-        assert Candidate.status_counts() == counted() == {PENDING: 1, VERIFIED: 0, ACCURATE: 7, REJECTED: 0}
+        Candidate(**person(50, status=ACCURATE)).save()  # the triggers write into the table again
+        assert kept() == counted() and Candidate.status_counts() == by_status()
+        assert by_status() == {PENDING: 12, VERIFIED: 0, ACCURATE: 1, REJECTED: 0}

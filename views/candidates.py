@@ -48,7 +48,7 @@ def counts():
     filters = _filters(request.args)
     if not request.htmx:
         return redirect(url_for(".index", **request.args), 303)
-    return render("candidates/list.html", block="counts", filters=filters, counts=_counts(filters))
+    return render("candidates/list.html", block="counts", filters=filters, counts=Candidate.list_counts(filters))
 
 
 # ---- 新增学生信息 and edit -----------------------------------------------------------------------
@@ -201,18 +201,11 @@ def _filters_and_choices(args):
     return filters, choices
 
 
-def _counts(filters):
-    """Counts per status over the current search and filters, ignoring the status filter itself (without any,
-    the counts the database keeps)."""
-    narrowed = any(filters.get(key) for key in LIST_FILTERS if key not in ("status", "sort"))
-    return Candidate.status_counts(Candidate.filtered(**dict(filters, status="")) if narrowed else None)
-
-
 def _list_context(filters):
     """What the list page shows: `chosen` the filters set (what 导出 carries), `args` those and the page size
     (what the sort links keep)."""
     chosen = {k: v for k, v in filters.items() if v and not (k == "sort" and v == DEFAULT_SORT)}
-    counts = _counts(filters)
+    counts = Candidate.list_counts(filters)
     status = filters.get("status")
     total = counts[status] if status in counts else sum(counts.values())
     page = paged(Candidate.filtered(**filters), total=total, plan=lambda through: Candidate.filtered(
