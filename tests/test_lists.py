@@ -4,6 +4,7 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
+from flask import url_for
 
 from models import award as award_model
 from models.audit import AuditEvent
@@ -15,6 +16,7 @@ from models.site import APPROVED, ENABLED, Site
 from models.user import ADMIN, REVIEWER, STAFF, User
 from tests.test_identity import make_id
 from views import admin as admin_views
+from views import row_url
 
 ROW = re.compile(r'<tr id="award-(\d+)"')
 COUNT = re.compile(r'badge-\w+">(待审核|已颁证|已退回) (\d+)<')
@@ -174,3 +176,13 @@ def test_a_page_within_the_audit_count_limit_is_never_read_from_the_end(client, 
     body = client.get("/admin/audit?page=2&per_page=20").get_data(as_text=True)
     assert "共 50 条记录以上，第 2 页" in body
     assert re.findall(r"<td>(事件\d+)</td>", body) == audit_reference()[20:40]
+
+
+def test_a_row_url_is_the_url_url_for_builds(app):
+    with app.test_request_context("/candidates/"):
+        for ident in (1, 42, 8_765_432_109, 2 ** 63 - 1):
+            for endpoint, values in (("candidates.detail", {}), ("photos.image", {"size": "thumb", "v": "ab&c d"})):
+                assert row_url(endpoint, candidate_id=ident, **values) == url_for(endpoint, candidate_id=ident, **values)
+        # Not exactly one id: url_for itself.
+        assert row_url("candidates.index", q="张") == url_for("candidates.index", q="张")
+        assert row_url("candidates.index", page=2, per_page=20) == url_for("candidates.index", page=2, per_page=20)
