@@ -9,10 +9,10 @@ from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyFi
 
 from sheets.spec import Column, Form
 
-from . import audit, numbering
+from . import audit, name_index, numbering
 from .candidate import Candidate
 from .catalog import Certificate
-from .db import BaseModel, TimestampField, count_of, db, now, one_row, select_in, where_all
+from .db import BaseModel, TimestampField, count_of, db, now, one_row, select_in, starts, where_all
 from .normalise import FieldError, day_or_none, whole_number
 from .site import Site
 from .user import REVIEWER, User
@@ -308,12 +308,14 @@ class AwardRecord(BaseModel):
         # A reviewer sees ID numbers masked, so it finds a record only by the whole number: prefix and
         # suffix probes would let it recover the hidden digits one search at a time.
         id_numbers = ([Candidate.id_number == number] if user.role == REVIEWER
-                      else [Candidate.id_number.startswith(number), Candidate.id_number.endswith(number)])
-        named = Candidate.select(Candidate.id).where(Candidate.name.contains(q))
+                      else [starts(Candidate.id_number, number), starts(Candidate.id_number_reversed, number[::-1])])
+        # The name through its full-text index, as 考生管理 searches it (models/name_index.py).
+        named = Candidate.select(Candidate.id).where(name_index.name_contains(Candidate, q))
         for condition in id_numbers:
             named = named | Candidate.select(Candidate.id).where(condition)
-        found = (cls.select(cls.id).where(cls.candidate.in_(named))
-                 | cls.select(cls.id).where(cls.certificate_number.startswith(q)))
+        found = cls.select(cls.id).where(cls.candidate.in_(named))
+        for prefix in {q, number}:  # as typed, and in capitals as numbers are made (web26 finds WEB26…)
+            found = found | cls.select(cls.id).where(starts(cls.certificate_number, prefix))
         ids = [record_id for (record_id,) in found.limit(SEARCH_LIST + 1).tuples()]
         return cls.id.in_(ids) if len(ids) <= SEARCH_LIST else cls.id.in_(found)
 

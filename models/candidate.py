@@ -11,7 +11,7 @@ from peewee import (SQL, CharField, DateField, DateTimeField, ForeignKeyField, I
 
 from . import audit, name_index, setting, status_tally
 from .candidate_fields import CANDIDATE_SHEET, KEY_FIELDS
-from .db import (BaseModel, TimestampField, bulk_insert, db, is_sqlite, now, refresh_statistics, select_in, unindexed,
+from .db import (BaseModel, TimestampField, bulk_insert, db, is_sqlite, now, refresh_statistics, select_in, starts, unindexed,
                  unordered, update_rows)
 from .identity import VERIFIERS
 from .pinyin import name_keys
@@ -428,10 +428,10 @@ class Candidate(BaseModel):
         if q.isascii():
             term = q.upper()
             letters = "".join(name_index.words(q))
-            conditions += [_starts(cls.id_number, term), _starts(cls.id_number_reversed, term[::-1]),
-                           _starts(cls.student_no, q)]
+            conditions += [starts(cls.id_number, term), starts(cls.id_number_reversed, term[::-1]),
+                           starts(cls.student_no, q)]
             if letters.isalpha():
-                conditions += [_starts(cls.name_initials, letters), _starts(cls.name_pinyin, letters)]
+                conditions += [starts(cls.name_initials, letters), starts(cls.name_pinyin, letters)]
         classes = [c for c in cls.distinct_values(cls.class_name) if q.lower() in c.lower()]
         if classes:
             conditions.append(cls.class_name.in_(classes))
@@ -479,12 +479,6 @@ def _values_among(classes, name, chosen):
     at = CASCADE.index(name)
     wanted = [(CASCADE.index(key), value) for key, value in chosen.items() if value]
     return sorted({row[at] for row in classes if row[at] and all(row[i] == value for i, value in wanted)})
-
-
-def _starts(field, prefix):
-    """`field` starts with `prefix`, as a range both databases read from the field's index (SQLite's LIKE
-    uses an index only when it is case-insensitive, PostgreSQL's only under the C collation)."""
-    return (field >= prefix) & (field < prefix + "\U0010ffff")
 
 
 SORTABLE = {

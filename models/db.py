@@ -121,6 +121,12 @@ def unindexed(field):
     return field.concat("") if is_sqlite() else field
 
 
+def starts(field, prefix):
+    """`field` starts with `prefix`, as a range both databases read from the field's index (SQLite's LIKE
+    uses an index only when it is case-insensitive, PostgreSQL's only under the C collation)."""
+    return (field >= prefix) & (field < prefix + "\U0010ffff")
+
+
 def unordered(field):
     """A column through an expression that keeps its order but that no index has, so that ORDER BY … LIMIT
     reads the rows matching the conditions and sorts them instead of walking the column's index."""
