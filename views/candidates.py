@@ -5,7 +5,7 @@ from models import photo as photos
 from models.photo_fix import attach_or_offer
 from models.audit import AuditEvent
 from models.award import AwardRecord
-from models.candidate import (AUTHENTICABLE, CASCADE, DEFAULT_SORT, LIST_FILTERS, PENDING, STATUSES, Candidate,
+from models.candidate import (AUTHENTICABLE, CASCADE, DEFAULT_SORT, LIST_FILTERS, LISTED, PENDING, STATUSES, Candidate,
                               TransitionError)
 from models.candidate_fields import CANDIDATE_SHEET
 from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue
@@ -209,7 +209,7 @@ def _list_context(filters):
     status = filters.get("status")
     total = counts[status] if status in counts else sum(counts.values())
     page = paged(Candidate.filtered(**filters), total=total, plan=lambda through: Candidate.filtered(
-        **filters, plan=Candidate.page_plan(filters["q"], total, through)))
+        **filters, plan=Candidate.page_plan(filters["q"], total, through)).select(*LISTED))
     return dict(filters=filters, chosen=chosen, args=dict(chosen, **page.size_arg), page=page, counts=counts)
 
 
