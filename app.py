@@ -3,10 +3,12 @@ import argparse
 import contextlib
 import logging
 import os
+import queue
 import secrets
 import signal
 import socket
 import time
+from logging.handlers import QueueHandler, QueueListener
 from pathlib import Path
 
 import click
@@ -354,10 +356,26 @@ def main(argv=None):
     click.echo("按 Ctrl+C 停止。")
     if args.workers == 1:
         start_dispatcher(app)
-        serve(app, host=args.host, port=args.port, threads=args.threads, ident="CertDesk")
+        writer = log_from_one_thread()
+        try:
+            serve(app, host=args.host, port=args.port, threads=args.threads, ident="CertDesk")
+        finally:
+            writer.stop()
     else:
         serve_processes(app, socket.create_server((args.host, args.port), backlog=1024), args.workers,
                         args.threads)
+
+
+def log_from_one_thread():
+    """Let the server's threads queue their log records for one thread that writes them, and return that
+    writer (stop() it to write what is left). Each waitress thread writing its request line under the
+    handler's lock cost ~3 ms of CPU a request under load (threads queueing on the lock and the GIL, 71
+    requests/s where 109 without the line); queueing a record costs microseconds."""
+    root, records = logging.getLogger(), queue.SimpleQueue()
+    writer = QueueListener(records, *root.handlers, respect_handler_level=True)
+    root.handlers = [QueueHandler(records)]
+    writer.start()
+    return writer
 
 
 def serve_processes(app, listener, workers, threads):
@@ -371,7 +389,7 @@ def serve_processes(app, listener, workers, threads):
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            code = 0
+            code, writer = 0, log_from_one_thread()
             try:
                 start_dispatcher(app)
                 serve(app, sockets=[listener], threads=threads, ident="CertDesk")
@@ -381,6 +399,7 @@ def serve_processes(app, listener, workers, threads):
                 logging.getLogger("certdesk").exception("服务进程异常退出")
                 code = 1
             finally:
+                writer.stop()  # writes what is queued
                 os._exit(code)
         children.add(pid)
 

@@ -11,7 +11,8 @@ loopback port, and runs the load generator in a process of its own: USERS thread
 through the real login form with its own session, each on one keep-alive http.client connection,
 sending requests back to back for SECONDS (after a 3 s warm-up) in the mix staff use 考生管理: the full page,
 the next page, a status filter, a 院系 filter and a name search as htmx partials. Prints requests/s,
-p50 / p95 / max per kind and overall, and every error; then stops the server. Only 127.0.0.1 is contacted.
+p50 / p95 / max per kind and overall, every error, and the CPU time a request cost the server processes
+and the load generator (Linux: from /proc); then stops the server. Only 127.0.0.1 is contacted.
 """
 import argparse
 import http.client
@@ -115,13 +116,17 @@ def generate(port, users, seconds, pages, queue):
     sessions = [Session(port) for _ in range(users)]
     for i, session in enumerate(sessions):
         session.login(f"load{i}")
+    queue.put("logged in")  # the server's CPU is read from here on (a login hashes a password on purpose)
+    logged_in = time.process_time()
     kinds = [entry for entry in MIX for _ in range(entry[3])]
     samples, lock = [], threading.Lock()
     warm_until = time.perf_counter() + 3
     stop_at = warm_until + seconds
 
+    counted = []  # every request, warm-up included: the server's CPU time is divided by these
+
     def user(session, rng):
-        mine = []
+        mine, sent = [], 0
         while (started := time.perf_counter()) < stop_at:
             kind, url, htmx, _ = rng.choice(kinds)
             error = None
@@ -131,17 +136,32 @@ def generate(port, users, seconds, pages, queue):
                     error = f"HTTP {status}"
             except (OSError, http.client.HTTPException) as exc:
                 error = type(exc).__name__
+            sent += 1
             if started >= warm_until:
                 mine.append((kind, (time.perf_counter() - started) * 1000, error))
         with lock:
             samples.extend(mine)
+            counted.append(sent)
 
     threads = [threading.Thread(target=user, args=(s, random.Random(i))) for i, s in enumerate(sessions)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    queue.put(samples)
+    queue.put((samples, sum(counted), time.process_time() - logged_in))
+
+
+def cpu_seconds(pid):
+    """CPU time used so far by a process and its living children (the server's worker processes)."""
+    total = 0.0
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for each in [pid] + [int(c) for c in (children.read_text().split() if children.exists() else [])]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def wait_for(port, server, timeout=300):
@@ -203,16 +223,23 @@ def main():
             generator = multiprocessing.Process(target=generate, args=(port, args.users, args.seconds,
                                                                        args.candidates // 50, queue))
             generator.start()
-            samples = None
-            while samples is None and (generator.is_alive() or not queue.empty()):
+            result = server_cpu = None
+            while result is None and (generator.is_alive() or not queue.empty()):
                 try:
-                    samples = queue.get(timeout=1)
+                    result = queue.get(timeout=1)
                 except Empty:
-                    pass
+                    continue
+                if result == "logged in":
+                    result, server_cpu = None, cpu_seconds(server.pid)
             generator.join()
-            if samples is None:
+            if result is None or server_cpu is None:
                 raise SystemExit("the load generator failed (above)")
+            samples, sent, generator_cpu = result
             report(samples, args.seconds)
+            # CPU time a request costs, whatever else ran on the machine: what requests/s would be on idle cores.
+            server_cpu = cpu_seconds(server.pid) - server_cpu
+            print(f"server CPU {server_cpu * 1000 / sent:.2f} ms a request, load generator "
+                  f"{generator_cpu * 1000 / sent:.2f} ms ({sent} requests after the logins, warm-up included)")
         finally:
             server.terminate()
             server.wait(timeout=30)
