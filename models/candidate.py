@@ -132,15 +132,17 @@ class Candidate(BaseModel):
             saved = super().save(*args, **kwargs)
             if new:
                 name_index.index_new(self.id)
+                status_tally.count_new(self.id)
         return saved
 
     @classmethod
     def bulk_add(cls, rows):
         """Insert many candidates (dicts of field values) through bulk_insert, their search columns filled
-        and the name index told; inside the caller's transaction. Returns the number of rows."""
+        and the name index and counts told; inside the caller's transaction. Returns the number of rows."""
         first = (cls.select(fn.MAX(cls.id)).scalar() or 0) + 1
         count = bulk_insert(cls, (dict(row, **search_keys(row["name"], row["id_number"])) for row in rows))
         name_index.index_new(first)
+        status_tally.count_new(first)
         refresh_statistics([cls])
         return count
 

@@ -6,15 +6,19 @@ database) and a filter's candidates row by row (25 ms for 无照片), more than 
 Triggers on the candidate table keep the counts instead, one per (status, 院系, 专业, 班级, has a photo), a
 few per class, whatever writes the rows (a form, an import, an undo, a move between databases):
 
-- SQLite: row triggers add 1 to the new key and take 1 from the old one, one row per key. SQLite has one
-  writer at a time, so nothing waits on these rows that would not wait anyway.
+- SQLite: row triggers take 1 from a deleted row's key and move an updated row's 1 from its old key to its
+  new one, one row per key (SQLite has one writer at a time: nothing waits on these rows that would not wait
+  anyway). New rows are counted by count_new() (Candidate.save() and bulk_add(), as the name index is
+  told): an insert trigger made each row of an import's executemany a statement that writes two tables,
+  with a statement journal of its own, 65 µs a row (an import of 10,000 rows 0.65 s slower), where one
+  INSERT … SELECT … GROUP BY of the new rows costs a few ms.
 - PostgreSQL: statement triggers append one row per key a statement changed (from its transition tables:
   an import's COPY of 1,000 rows is one trigger call), never updating a shared row: a counter updated in
   place would make every transaction that writes candidates wait for the one holding it, an import for its
   whole length. The rows are summed when read and folded together once they have doubled.
 
 Every start compares the counts with the table and rebuilds them if they differ (a database restored from a
-backup taken before this table existed, say).
+backup taken before this table existed, or a row inserted on SQLite some other way).
 """
 from .db import db, is_sqlite
 
@@ -40,7 +44,6 @@ _TAKE = f"UPDATE {TABLE} SET n = n - 1 WHERE ({_KEY}) = ({_key_of('old')});"
 _SQLITE = [
     f"CREATE TABLE IF NOT EXISTS {TABLE} ({_COLUMNS}, PRIMARY KEY ({_KEY}))",
     f"DROP TRIGGER IF EXISTS {TABLE}_insert",
-    f"CREATE TRIGGER {TABLE}_insert AFTER INSERT ON candidate BEGIN {_ADD} END",
     f"DROP TRIGGER IF EXISTS {TABLE}_delete",
     f"CREATE TRIGGER {TABLE}_delete AFTER DELETE ON candidate BEGIN {_TAKE} END",
     f"DROP TRIGGER IF EXISTS {TABLE}_update",
@@ -116,6 +119,14 @@ def _fold():
         db.execute_sql(f"WITH gone AS (DELETE FROM {TABLE} RETURNING {_KEY}, n) INSERT INTO {TABLE} ({_KEY}, n) "
                        f"SELECT {_KEY}, SUM(n) FROM gone GROUP BY {_KEY} HAVING SUM(n) <> 0")
         _folded["rows"] = db.execute_sql(f"SELECT COUNT(*) FROM {TABLE}").fetchone()[0]
+
+
+def count_new(first_id):
+    """Count the candidates inserted from id `first_id` on (SQLite; PostgreSQL's insert trigger counts them)."""
+    if is_sqlite():
+        db.execute_sql(f"INSERT INTO {TABLE} ({_KEY}, n) SELECT {_key_of('candidate')}, COUNT(*) FROM candidate "
+                       f"WHERE id >= ? GROUP BY 1, 2, 3, 4, 5 ON CONFLICT ({_KEY}) DO UPDATE SET n = n + excluded.n",
+                       [first_id])
 
 
 def drop():

@@ -120,7 +120,7 @@ def test_counts_per_status_follow_the_search_and_clicking_a_count_filters(client
 def test_list_pages_fifty_rows_and_keeps_filters_in_the_pager_links(client, staff, make_candidate):
     rows = [dict(name="学生甲", id_type="护照", id_number=f"E{i:08d}", gender="男", phone="13900001111",
                  department="信息工程学院") for i in range(55)]
-    Candidate.insert_many(rows).execute()
+    Candidate.bulk_add(rows)
     body = client.get("/candidates/?department=信息工程学院").get_data(as_text=True)
     assert "共 55 名考生，第 1 / 2 页" in body
     assert "/candidates/?department=%E4%BF%A1%E6%81%AF%E5%B7%A5%E7%A8%8B%E5%AD%A6%E9%99%A2&amp;page=2" in body

@@ -31,7 +31,7 @@ def college(app):
             rows.append(dict(name=f"学生{seq}", id_type="居民身份证", id_number=make_id(seq=f"{seq:02d}"), gender="男",
                              phone="13812345678", department=department, major=major, class_name=class_name,
                              status=PENDING))
-    Candidate.insert_many(rows).execute()
+    Candidate.bulk_add(rows)
     return rows
 
 
@@ -204,7 +204,7 @@ def test_bulk_confirm_queue_starts_on_the_class_filter(client, staff, college):
 def many(app):
     rows = [dict(name=f"学生{i:03d}", id_type="护照", id_number=f"E{i:08d}", gender="男", phone="13900001111",
                  department="信息工程学院") for i in range(230)]
-    Candidate.insert_many(rows).execute()
+    Candidate.bulk_add(rows)
 
 
 @pytest.mark.parametrize("per_page, shown, pages", [("20", 20, 12), ("50", 50, 5), ("100", 100, 3), ("200", 200, 2)])

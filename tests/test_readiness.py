@@ -32,7 +32,7 @@ def college(size, world):
              "gender": "男", "phone": "13812345678", "department": DEPARTMENT, "class_name": f"计应{i // 50:02d}班",
              "status": statuses.get(i % 10, ACCURATE), "photo": "ab/x.jpg"} for i in range(size)]
     with db.atomic():
-        bulk_insert(Candidate, rows)
+        Candidate.bulk_add(rows)
     ids = {c.id_number: c.id for c in Candidate.select().where(Candidate.department == DEPARTMENT)}
     groups = {READY: set(), ACCURATE_INFO.key: set(), ONCE.key: set()}
     records = []
