@@ -130,4 +130,7 @@ def count_new(first_id):
 
 
 def drop():
+    """Drop the table (and PostgreSQL's trigger function with its triggers: a restored dump creates its own)."""
     db.execute_sql(f"DROP TABLE IF EXISTS {TABLE}")
+    if not is_sqlite():
+        db.execute_sql(f"DROP FUNCTION IF EXISTS {TABLE}_count() CASCADE")
