@@ -76,7 +76,7 @@ _POSTGRES = [
     for event, tables in (("INSERT", "NEW TABLE AS new_rows"), ("DELETE", "OLD TABLE AS old_rows"),
                           ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"))
 ]
-_folded = {"rows": 0}  # PostgreSQL: the rows the last fold in this process left
+_folded = {"rows": 0}  # PostgreSQL: the rows the last fold (or the start) in this process left
 
 
 def create():
@@ -93,6 +93,7 @@ def create():
         if _sums(f"SELECT {_KEY}, SUM(n) FROM {TABLE} GROUP BY {_KEY}") != _sums(counted):
             db.execute_sql(f"DELETE FROM {TABLE}")
             db.execute_sql(f"INSERT INTO {TABLE} ({_KEY}, n) {counted}")
+        _folded["rows"] = db.execute_sql(f"SELECT COUNT(*) FROM {TABLE}").fetchone()[0]
 
 
 def _sums(sql):
