@@ -151,12 +151,13 @@ def history():
     继续 / 放弃 while it waits and 撤销本次导入."""
     ImportBatch.reconcile()
     kind = request.args.get("kind") if request.args.get("kind") in IMPORTERS else None
-    state = list_filters(("status",))["status"]
+    filters = list_filters(("status",), known={"status": ("状态", STATUS_COLORS)})
+    state = filters["status"]
     page = paged(ImportBatch.history(kind, status=state), 30)
     ImportBatch.read_undo_blockers(page.items)
     args = {key: value for key, value in (("kind", kind), ("status", state)) if value}
     return render("imports/history.html", block="results", page=page, kind=kind, state=state, args=args,
-                  states=STATUS_COLORS, importer=IMPORTERS.get(kind), importers=IMPORTERS)
+                  filters=filters, states=STATUS_COLORS, importer=IMPORTERS.get(kind), importers=IMPORTERS)
 
 
 @bp.route("/<int:batch_id>/undo", methods=["POST"])

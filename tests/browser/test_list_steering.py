@@ -74,6 +74,26 @@ def test_cascade_narrows_the_choices_and_the_list_and_the_url_keeps_them(page, l
     assert page.js_errors == []
 
 
+def test_a_bookmark_with_values_the_list_no_longer_has_says_so_and_is_cleared_from_its_selects(page, login_as, demo):
+    login_as("staff")
+    page.goto("/candidates/?department=已撤销学院&status=乱写")
+    results = page.locator("#results")
+    # The status is none of the list's: said, and the tabs show 全部. The 院系 is kept: nobody is in it.
+    expect(results.get_by_role("status")).to_have_text("筛选条件“状态：乱写”无效，已改为“全部”。")
+    expect(page.locator(".status-tab.active")).to_contain_text("全部")
+    expect(page.get_by_label("院系")).to_have_value("已撤销学院")
+    expect(results).to_contain_text("没有符合条件的考生")
+    expect(rows(page)).to_have_count(0)
+    screenshot(page, "candidates-unknown-filter")
+
+    page.get_by_label("院系").select_option("")
+    expect(rows(page)).to_have_count(50)
+    expect(page.locator(".pager-total")).to_contain_text(f"共 {Candidate.select().count()} 名考生")
+    expect(results.get_by_role("status")).to_have_count(0)
+    assert "department" not in query(page) and "status" not in query(page)
+    assert page.js_errors == []
+
+
 def test_page_size_and_jump_keep_the_filter_and_survive_a_filter_change(page, login_as, demo):
     login_as("staff")
     page.goto("/candidates/?department=信息工程学院")
