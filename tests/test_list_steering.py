@@ -312,6 +312,15 @@ def test_hostile_values_give_page_one_or_the_last_page_at_the_lists_size(client,
     assert "第 1 / 2 页" in body and rows_shown(body) == 200
 
 
+def test_jump_past_the_last_page_shows_the_last_and_says_so_without_the_browsers_check(client, staff, many):
+    body = client.get("/candidates/?page=9&per_page=100").get_data(as_text=True)
+    assert "共 230 名考生，第 3 / 3 页" in body and rows_shown(body) == 30
+    assert "没有第 9 页，已显示最后一页" in body
+    # The browser would refuse 9 with its own bubble (max="3"): the form leaves the check to the server.
+    assert re.search(r'<form class="pager-form"[^>]* novalidate>', body)
+    assert "没有第" not in client.get("/candidates/?page=3&per_page=100").get_data(as_text=True)
+
+
 def test_other_lists_offer_the_same_page_sizes_and_total(client, login):
     login("admin")
     for i in range(25):

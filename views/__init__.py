@@ -175,6 +175,8 @@ class Page:
         self.size = size or per_page
         self.pages = max(1, ceil(self.total / per_page))
         self.page = min(max(1, page), self.pages)
+        # 跳转 past the end shows the last page, and the pager says so (the browser's own check is off).
+        self.beyond = page if page > self.pages and not self.more else None
         # Counted only up to the limit, the end is not known: no reading from it.
         end = None if self.more else self.total
         if plan is not None:

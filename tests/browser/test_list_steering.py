@@ -127,6 +127,25 @@ def test_page_size_and_jump_keep_the_filter_and_survive_a_filter_change(page, lo
     assert page.js_errors == []
 
 
+def test_jump_past_the_last_page_goes_to_the_last_page_without_a_native_bubble(page, login_as, demo):
+    login_as("staff")
+    page.goto("/candidates/?per_page=20")
+    total = Candidate.select().count()
+    pages = -(-total // 20)
+    pager = page.get_by_role("navigation", name="分页")
+    pager.get_by_label("第").fill(str(pages + 5))
+    pager.get_by_role("button", name="跳转").click()
+    expect(pager).to_contain_text(f"第 {pages} / {pages} 页")
+    expect(pager.get_by_role("status")).to_have_text(f"没有第 {pages + 5} 页，已显示最后一页")
+    expect(rows(page)).to_have_count(total - (pages - 1) * 20)
+    screenshot(page, "candidates-pager-beyond")
+    # A page number with a fraction is not the browser's to refuse either: the first page.
+    pager.get_by_label("第").fill("1.5")
+    pager.get_by_label("第").press("Enter")
+    expect(pager).to_contain_text(f"第 1 / {pages} 页")
+    assert page.js_errors == []
+
+
 def test_audit_log_has_the_same_pager(page, login_as, demo):
     login_as("admin")
     page.goto("/admin/audit")
