@@ -71,3 +71,19 @@ def test_without_htmx_the_form_page_redirects_home_after_saving(client, make_use
     assert "当前密码" in client.get("/account/password").get_data(as_text=True)
     response = change(client, headers={})
     assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_opened_directly_it_is_a_page_posting_to_itself_and_an_error_stays_on_it(client, make_user):
+    make_user(STAFF, username="li")
+    log_in(client, "li")
+    body = client.get("/account/password").get_data(as_text=True)
+    # A page of its own: a heading, a plain form, no dialog title bar or 取消 that closes nothing.
+    assert "<h1>修改密码</h1>" in body and 'id="dialog-title"' not in body and "data-close-dialog" not in body
+    form = body[body.index('<form class="panel page-form password-page"'):]
+    assert 'hx-post' not in form[:form.index(">")] and 'action="/account/password"' in form[:form.index(">")]
+    response = change(client, current="wrong-password", headers={})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<h1>修改密码</h1>" in body and "当前密码不正确" in body
+    # Through the header's dialog, the error comes back as the dialog's content alone.
+    dialog = change(client, current="wrong-password").get_data(as_text=True)
+    assert "<html" not in dialog and 'id="dialog-title"' in dialog and "当前密码不正确" in dialog
