@@ -97,6 +97,13 @@ def test_change_password_from_the_header_keeps_this_session(page, make_user):
     expect(dialog.get_by_role("alert")).to_contain_text("有 1 项需要修改")
     expect(dialog.locator("#msg-current")).to_contain_text("当前密码不正确")
     expect(page.get_by_role("dialog")).to_have_count(1)  # the error in the same dialog, not a second one
+    # The rule of every password: not only digits (a birthday, a phone number).
+    dialog.get_by_label("当前密码").fill(PASSWORD)
+    dialog.get_by_label("新密码", exact=True).fill("13812345678")
+    dialog.get_by_label("再次输入新密码").fill("13812345678")
+    dialog.get_by_role("button", name="保存").click()
+    expect(dialog.locator("#msg-password")).to_contain_text("密码不能全是数字")
+    expect(dialog.locator("#msg-current")).not_to_contain_text("当前密码不正确")
     dialog.get_by_label("当前密码").fill(PASSWORD)
     dialog.get_by_label("新密码", exact=True).fill("a-new-password-7")
     dialog.get_by_label("再次输入新密码").fill("a-new-password-7")
