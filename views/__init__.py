@@ -265,6 +265,12 @@ def hx_events(**events):
     return {"HX-Trigger": json.dumps(events)}
 
 
+def polling():
+    """Whether the request is a status block's polling request, which waits for its job: `wait=1`. The
+    photo status named it `poll=1` before; a page loaded then still sends that, so it is accepted too."""
+    return request.args.get("wait") == "1" or request.args.get("poll") == "1"
+
+
 def wait_for_job(job_id):
     """Hold a status block's polling request until its job ends or moves (Job.wait, bounded), so a result
     shows as soon as it exists; returns the hx-trigger of the block rendered next: ask again at once, or

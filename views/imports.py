@@ -14,8 +14,8 @@ from sheets.export import build_export
 from sheets.template import build_template
 from sheets.validate import WARNING
 
-from . import (xlsx_response, Page, get_or_404, given, hx_events, list_filters, me, page_arg, paged, refused, render,
-               roles, wait_for_job)
+from . import (xlsx_response, Page, get_or_404, given, hx_events, list_filters, me, page_arg, paged, polling, refused,
+               render, roles, wait_for_job)
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 ISSUES_PER_PAGE = 50  # lines of the error (or 提示) table in the import dialog
@@ -71,7 +71,7 @@ def status(batch_id):
     """The status block of a batch: progress while it runs, then the summary and the error table. Its
     polling request (`wait=1`) is answered when the job ends or moves."""
     batch, poll = get_or_404(ImportBatch, batch_id), "load"
-    if request.args.get("wait") == "1" and batch.busy and batch.job_id:
+    if polling() and batch.busy and batch.job_id:
         poll = wait_for_job(batch.job_id)
         batch = ImportBatch.get_by_id(batch.id)
     return _status(batch, poll=poll)
