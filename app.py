@@ -262,7 +262,7 @@ def _init_cli(app):
             try:
                 user = User.create_user(username, password, role, organisation, display_name)
             except UserError as exc:
-                raise click.ClickException(str(exc))
+                raise click.ClickException(f"{exc.problem}：{exc.fix}" if exc.fix else exc.problem)
         click.echo(f"已创建用户 {user.username}（{user.role_label}）")
 
     @app.cli.command("seed-demo")

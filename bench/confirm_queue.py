@@ -61,18 +61,21 @@ def walk(client, filters, label):
     started = time.perf_counter()
     at = queue.start()  # the one count of the queue's members, as 批量人工确认 starts (…/start)
     start_ms = (time.perf_counter() - started) * 1000
-    state = {"at": at}
+    # The place (第 k 位) is carried from step to step, as the page's links and buttons carry it.
+    state = {"at": at, "pos": 1}
 
     def confirm():
-        response = client.post(f"/candidates/queue/{state['at'].id}/confirm", query_string=queue.args, headers=HX)
+        response = client.post(f"/candidates/queue/{state['at'].id}/confirm",
+                               query_string={**queue.args, "pos": state["pos"]}, headers=HX)
         assert response.status_code == 200, response.text[:200]
-        state["at"] = queue.after(state["at"])
+        state.update(at=queue.after(state["at"]), pos=state["pos"] + 1)
 
     def forward():
         following = queue.after(state["at"])
-        response = client.get("/candidates/queue/", query_string={**queue.args, "at": following.id}, headers=HX)
+        response = client.get("/candidates/queue/", query_string={**queue.args, "at": following.id,
+                                                                   "pos": state["pos"] + 1}, headers=HX)
         assert response.status_code == 200
-        state["at"] = following
+        state.update(at=following, pos=state["pos"] + 1)
 
     enter = timed(confirm, STEPS)
     right = timed(forward, STEPS)

@@ -466,11 +466,13 @@ class Candidate(BaseModel):
     @classmethod
     def cascade_choices(cls, filters):
         """The choices of 院系 → 专业 → 班级, each narrowed by those chosen before it. A chosen value that is not
-        among its choices (a 专业 of another 院系 than the one just chosen) is cleared in `filters`."""
+        among its choices (a 专业 of another 院系 than the one just chosen) is cleared in `filters`; one that no
+        candidate has (an old bookmark's 院系) is kept, so the list is empty rather than everyone."""
         classes, choices = cls.classes(), {}
         for depth, name in enumerate(CASCADE):
             choices[name] = _values_among(classes, name, {key: filters.get(key, "") for key in CASCADE[:depth]})
-            if filters.get(name) and filters[name] not in choices[name]:
+            value = filters.get(name)
+            if value and value not in choices[name] and value in _values_among(classes, name, {}):
                 filters[name] = ""
         return choices
 

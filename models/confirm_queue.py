@@ -9,6 +9,9 @@ A step costs a few index look-ups whatever the size of the filter: the next and 
 keyset walk on the list's sort index from the position (no OFFSET), 已确认 is read from confirmed_at's
 index (only those confirmed since the start), and the total is counted once, when the queue starts, then
 carried in the URL and adjusted by what the walk sees leave. It is counted again only at the end.
+The position (第 k / N 位) is carried the same way: a step to the next member is one more, to the previous
+one less, and a member seen leaving hands its place to the one after it. Only a URL without it (an old
+bookmark) has it counted, once: the members before the candidate's place, a walk of the sort's index.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -146,29 +149,41 @@ class ConfirmQueue:
         """The members still to confirm, in order (the grid's cards): counted through the status index."""
         return Candidate.filtered(**dict(self.filters, status=VERIFIED, sort=self.sort))
 
-    def step(self, candidate_id):
-        """What the queue shows at a position: the candidate there, or the next one if it left the queue."""
+    def position_of(self, candidate):
+        """A member's place in the queue, 1 for the first: the members before it, counted."""
+        mine, its = self._key(candidate)
+        return self.members().where(mine > its if self.descending else mine < its).count() + 1
+
+    def step(self, candidate_id, position=None):
+        """What the queue shows at a position (a candidate id, and its place when the URL carries it): the
+        candidate there, or the next one if it left the queue."""
         at = Candidate.get_or_none(Candidate.id == candidate_id) if candidate_id else None
         if at is None:
             first = self.first()
-            return self._at(first) if first else self._end(None)
+            return self._at(first, position=1) if first else self._end(None)
         if self.is_member(at):
-            return self._at(at)
+            return self._at(at, position=position)
         if self.in_filter(at):
             # It was counted when the queue started (its place was in the URL): the total goes down by one.
             if self.total:
                 self.total -= 1
-            return self.step_after(at, left=at)
+            return self.step_after(at, left=at, position=position)
         return self.step_after(at)
 
-    def step_after(self, candidate, left=None):
-        """The step that follows a candidate (just confirmed, skipped or left): the next one, or the end."""
+    def step_after(self, candidate, left=None, position=None):
+        """The step that follows a candidate (just confirmed, skipped or left): the next one, or the end.
+        `position` is the candidate's own place, when known: the next one is one further on, or takes the
+        place of a candidate that left."""
         following = self.after(candidate)
-        return self._at(following, left) if following else self._end(self.before(candidate), left)
+        if following is None:
+            return self._end(self.before(candidate), left)
+        return self._at(following, left, position + (0 if left else 1) if position else None)
 
-    def _at(self, candidate, left=None):
+    def _at(self, candidate, left=None, position=None):
         done, total = self.progress()
-        return Step(candidate, left, self.before(candidate), self.after(candidate), done, total)
+        # Carried, the place can drift when others change the queue meanwhile: never past either end.
+        position = min(max(1, position or self.position_of(candidate)), max(1, total))
+        return Step(candidate, left, self.before(candidate), self.after(candidate), done, total, position)
 
     def _end(self, last, left=None):
         # The end is reached once a queue: the one place where the members are counted again, exactly.
@@ -184,3 +199,4 @@ class Step:
     following: Candidate
     done: int
     total: int
+    position: int = None  # the candidate's place, 1 for the first (第 k / N 位)

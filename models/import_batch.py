@@ -85,6 +85,7 @@ class ImportBatch(BaseModel):
     undone_at = DateTimeField(null=True)
 
     _undo_blockers = None  # read for a page of batches at once by read_undo_blockers()
+    _undo_left = 0  # with them: the rows the batch created that are still there
     _found = None  # {level: Findings} as read by findings()
 
     def __str__(self):
@@ -511,6 +512,12 @@ class ImportBatch(BaseModel):
             ImportBatch.read_undo_blockers([self])
         return self._undo_blockers
 
+    def undo_count(self):
+        """How many rows 撤销本次导入 would delete now: those the batch created that are still there (rows
+        deleted one by one since are not, so `imported` would overstate it)."""
+        self.undo_blockers()
+        return self._undo_left
+
     @classmethod
     def read_undo_blockers(cls, batches):
         """Work out what keeps each batch from being undone, for a whole page at once: one grouped query
@@ -522,9 +529,9 @@ class ImportBatch(BaseModel):
             else:
                 batch._undo_blockers = [f"批次状态为「{batch.status}」，只有已导入的批次可以撤销"]
         for kind, group in saved.items():
-            blockers = IMPORTERS[kind].undo_blockers(group)
+            found = IMPORTERS[kind].undo_blockers(group)
             for batch in group:
-                batch._undo_blockers = blockers[batch.id]
+                batch._undo_left, batch._undo_blockers = found[batch.id]
         return batches
 
     def undo(self, by):

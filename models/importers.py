@@ -140,7 +140,8 @@ class CandidateImporter:
         return count, len(plan.update)
 
     def undo_blockers(self, batches):
-        """{batch id: why it cannot be undone} for saved batches, in one grouped query for all of them."""
+        """{batch id: (its candidates still there, why it cannot be undone)} for saved batches, in one grouped
+        query for all of them."""
         counts = _counted(Candidate, batches, Candidate.status != PENDING,
                           Candidate.updated_at != Candidate.created_at, Candidate.photo.is_null(False))
         blockers = {}
@@ -155,7 +156,7 @@ class CandidateImporter:
                                                                    (edited, "导入后被修改过"),
                                                                    (photographed, "已上传照片")) if count]
                 blockers[batch.id] = ["本批次中" + "，".join(reasons) + "，不能整体撤销"] if reasons else []
-        return blockers
+        return {batch.id: (counts.get(batch.id, (0,))[0], blockers[batch.id]) for batch in batches}
 
     def undo(self, batch, by):
         """Delete the batch's candidates, audited; undo_blockers has made sure each is still untouched."""
@@ -262,7 +263,8 @@ class AwardImporter:
         return created, 0
 
     def undo_blockers(self, batches):
-        """{batch id: why it cannot be undone} for saved batches, in one grouped query for all of them."""
+        """{batch id: (its records still there, why it cannot be undone)} for saved batches, in one grouped
+        query for all of them."""
         counts = _counted(AwardRecord, batches,
                           (AwardRecord.status != SUBMITTED) | (AwardRecord.updated_at != AwardRecord.created_at))
         blockers = {}
@@ -272,7 +274,7 @@ class AwardImporter:
                 blockers[batch.id] = ["本批次没有导入的记录（或已全部删除）"]
             else:
                 blockers[batch.id] = [f"本批次中 {touched} 条记录已颁证、已退回或被修改，不能整体撤销"] if touched else []
-        return blockers
+        return {batch.id: (counts.get(batch.id, (0,))[0], blockers[batch.id]) for batch in batches}
 
     def undo(self, batch, by):
         """Delete the batch's records, audited; undo_blockers has made sure each is still 待审核."""

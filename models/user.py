@@ -30,11 +30,32 @@ class UserError(FieldError):
     """A refused user change, with a message for the user."""
 
 
+PASSWORD_RULE = f"至少 {MIN_PASSWORD_LENGTH} 位，不能全是数字或与用户名相同"
+
+
+def password_problem(password, username=""):
+    """Why a new password is too easy to guess, as (problem, how to fix it), or None. The rule of every
+    account (修改密码, 新增用户, 重置密码, the first-run setup and create-user): at least
+    MIN_PASSWORD_LENGTH characters, not only digits (a birthday, a phone number, a student number), not one
+    character repeated, not the user name. Checked when a password is set, never at login: an account whose
+    older password breaks it still logs in."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"密码至少 {MIN_PASSWORD_LENGTH} 位", "请换一个更长的密码"
+    if password.isdigit():
+        return "密码不能全是数字", "请加入字母或符号（生日、手机号、学号容易被猜中）"
+    if len(set(password)) == 1:
+        return "密码不能是同一个字符重复", "请换一个不易猜到的密码"
+    if username and password.strip().casefold() == username.strip().casefold():
+        return "密码不能与用户名相同", "请换一个与用户名无关的密码"
+    return None
+
+
 def _password(raw):
-    """A new password as typed (never trimmed: spaces count), at least MIN_PASSWORD_LENGTH characters."""
+    """A new password as typed (never trimmed: spaces count), by the rule of password_problem (the user
+    name, where the form has none, is compared when the password is set)."""
     password = raw or ""
-    if password and len(password) < MIN_PASSWORD_LENGTH:
-        raise FieldError(f"密码至少 {MIN_PASSWORD_LENGTH} 位", "请换一个更长的密码")
+    if password and (problem := password_problem(password)):
+        raise FieldError(*problem)
     return password
 
 
@@ -59,7 +80,7 @@ def password_form(label="新密码", again="再次输入新密码", before=()):
     return Form((
         *before,
         Column("password", label, _password, required=True, max_length=128, input="password",
-               help=f"至少 {MIN_PASSWORD_LENGTH} 位"),
+               help=PASSWORD_RULE),
         Column("password2", again, _typed, required=True, max_length=128, input="password"),
     ), check=same)
 
@@ -112,8 +133,9 @@ class User(UserMixin, BaseModel):
         return self.role in roles
 
     def set_password(self, password):
-        if len(password or "") < MIN_PASSWORD_LENGTH:
-            raise UserError(f"密码至少 {MIN_PASSWORD_LENGTH} 位", key="password")
+        """Hash a new password that passes password_problem (this user's name included)."""
+        if problem := password_problem(password or "", self.username or ""):
+            raise UserError(*problem, key="password")
         self.password_hash = generate_password_hash(password)
 
     def is_locked(self, at=None):

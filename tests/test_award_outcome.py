@@ -149,6 +149,15 @@ def test_the_roster_print_view_has_full_ids_no_navigation_and_is_audited(client,
     assert AuditEvent.select().where(AuditEvent.action == "award.roster_print").count() == 1
 
 
+def test_an_empty_roster_marks_its_message_as_the_empty_row_that_prints_without_the_header(client, login, world):
+    login(STAFF)
+    page = client.get("/awards/roster/print?department=没有这个院系").get_data(as_text=True)
+    assert 'class="empty">没有符合条件的已颁证记录</td>' in page
+    # The print stylesheet hides the header row of a table holding only that row.
+    css = client.get("/static/app.css").get_data(as_text=True)
+    assert ":is(.table, .roster):has(> tbody > tr > td.empty) > thead { display: none; }" in css
+
+
 def issued_in_classes(world, make_user):
     """Four certificates issued, numbered 1-4 in an order that is not the classes' order."""
     reviewer = make_user(REVIEWER, username="shenhe")

@@ -166,6 +166,21 @@ def test_a_reviewer_without_organisation_or_a_short_password_is_refused(client, 
     body = client.post("/admin/users/new", headers=HX, data=dict(data, role="staff", password="short",
                                                                  password2="short")).get_data(as_text=True)
     assert "密码至少 8 位" in body
+    for password, problem in (("12345678", "密码不能全是数字"), ("zzzzzzzz", "密码不能是同一个字符重复")):
+        body = client.post("/admin/users/new", headers=HX, data=dict(data, role="staff", password=password,
+                                                                     password2=password)).get_data(as_text=True)
+        assert problem in body
+    body = client.post("/admin/users/new", headers=HX, data=dict(data, username="zhaolaoshi", role="staff",
+                                                                 password="ZhaoLaoShi", password2="ZhaoLaoShi"))
+    assert body.status_code == 422 and "密码不能与用户名相同" in body.get_data(as_text=True)
+    assert User.by_username("zhao") is None and User.by_username("zhaolaoshi") is None
+
+
+def test_an_administrators_reset_follows_the_password_rule(client, admin, make_user):
+    user = make_user("staff", username="li")
+    response = client.post(f"/admin/users/{user.id}/password", headers=HX,
+                           data={"password": "88888888", "password2": "88888888"})
+    assert response.status_code == 422 and "密码不能全是数字" in response.get_data(as_text=True)
 
 
 def test_admin_changes_a_role_disables_and_resets_a_password(client, admin, make_user, org):

@@ -1,10 +1,10 @@
 """修改密码 from the header: the current password, the new one twice, the rules of 用户管理; the user's
 other sessions end and this one stays logged in; both outcomes are audited."""
 import pytest
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.audit import AuditEvent
-from models.user import MIN_PASSWORD_LENGTH, REVIEWER, STAFF, User
+from models.user import MIN_PASSWORD_LENGTH, REVIEWER, STAFF, User, password_problem
 from tests.conftest import PASSWORD
 
 HX = {"HX-Request": "true"}
@@ -34,14 +34,17 @@ def test_every_role_finds_the_dialog_in_the_header(client, login, role):
     (PASSWORD, NEW, NEW + "x", "两次输入的新密码不一致"),
     (PASSWORD, "short", "short", f"密码至少 {MIN_PASSWORD_LENGTH} 位"),
     (PASSWORD, PASSWORD, PASSWORD, "新密码不能与当前密码相同"),
+    (PASSWORD, "20030105123", "20030105123", "密码不能全是数字"),
+    (PASSWORD, "aaaaaaaaaa", "aaaaaaaaaa", "密码不能是同一个字符重复"),
+    (PASSWORD, "LiXiaoMing", "LiXiaoMing", "密码不能与用户名相同"),
 ])
 def test_a_refused_change_says_why_and_keeps_the_old_password(app, client, make_user, current, password, again,
                                                               message):
-    make_user(STAFF, username="li")
-    log_in(client, "li")
+    make_user(STAFF, username="lixiaoming")
+    log_in(client, "lixiaoming")
     response = change(client, current, password, again)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
-    assert check_password_hash(User.by_username("li").password_hash, PASSWORD)
+    assert check_password_hash(User.by_username("lixiaoming").password_hash, PASSWORD)
 
 
 def test_a_wrong_current_password_is_audited(client, make_user):
@@ -71,3 +74,39 @@ def test_without_htmx_the_form_page_redirects_home_after_saving(client, make_use
     assert "当前密码" in client.get("/account/password").get_data(as_text=True)
     response = change(client, headers={})
     assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_opened_directly_it_is_a_page_posting_to_itself_and_an_error_stays_on_it(client, make_user):
+    make_user(STAFF, username="li")
+    log_in(client, "li")
+    body = client.get("/account/password").get_data(as_text=True)
+    # A page of its own: a heading, a plain form, no dialog title bar or 取消 that closes nothing.
+    assert "<h1>修改密码</h1>" in body and 'id="dialog-title"' not in body and "data-close-dialog" not in body
+    form = body[body.index('<form class="panel page-form password-page"'):]
+    assert 'hx-post' not in form[:form.index(">")] and 'action="/account/password"' in form[:form.index(">")]
+    response = change(client, current="wrong-password", headers={})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<h1>修改密码</h1>" in body and "当前密码不正确" in body
+    # Through the header's dialog, the error comes back as the dialog's content alone.
+    dialog = change(client, current="wrong-password").get_data(as_text=True)
+    assert "<html" not in dialog and 'id="dialog-title"' in dialog and "当前密码不正确" in dialog
+
+
+@pytest.mark.parametrize("password, problem", [
+    ("short1", "密码至少 8 位"), ("13812345678", "密码不能全是数字"), ("--------", "密码不能是同一个字符重复"),
+    (" Wang.Fang ", "密码不能与用户名相同"), ("wang.fang", "密码不能与用户名相同")])
+def test_the_password_rule_names_the_problem_and_the_fix(password, problem):
+    found = password_problem(password, "wang.fang")
+    assert found[0] == problem and found[1].startswith("请")
+
+
+@pytest.mark.parametrize("password", ["correct-horse-42", "2003abcd", "wang.fang1", "１２３４５６７８a", "        x"])
+def test_the_password_rule_accepts_a_password_hard_enough_to_guess(password):
+    assert password_problem(password, "wang.fang") is None
+
+
+def test_an_account_whose_older_password_breaks_the_rule_still_logs_in(client, make_user):
+    user = make_user(STAFF, username="old")
+    User.update(password_hash=generate_password_hash("12345678")).where(User.id == user.id).execute()
+    log_in(client, "old", "12345678")
+    assert client.get("/candidates/").status_code == 200

@@ -46,6 +46,11 @@ def test_create_user_refuses_duplicates_and_short_passwords(runner):
     assert again.exit_code != 0 and "已存在" in again.output
     short = runner.invoke(args=["create-user", "tiny", "--role", "admin", "--password", "short"])
     assert short.exit_code != 0 and "至少 8 位" in short.output
+    digits = runner.invoke(args=["create-user", "tiny", "--role", "admin", "--password", "20240901"])
+    assert digits.exit_code != 0 and "密码不能全是数字：请加入字母或符号" in digits.output
+    named = runner.invoke(args=["create-user", "tinyuser", "--role", "admin", "--password", "TinyUser"])
+    assert named.exit_code != 0 and "密码不能与用户名相同" in named.output
+    assert User.by_username("tiny") is None and User.by_username("tinyuser") is None
 
 
 def test_seed_demo_twice_duplicates_nothing(runner, app):

@@ -138,6 +138,37 @@ def test_the_total_is_counted_at_the_start_and_goes_down_when_a_member_is_seen_l
     assert q.step_after(last).total == 4
 
 
+def test_the_position_is_carried_step_by_step_and_counted_only_without_one(waiting, make_user):
+    q = queue()
+    ordered = list(q.members())
+    step = q.step(None)
+    assert (step.candidate, step.position) == (ordered[0], 1)
+    step = q.step_after(step.candidate, position=step.position)
+    assert (step.candidate, step.position) == (ordered[1], 2)
+    # A URL without a position (an old bookmark) has the members before the candidate counted.
+    assert q.step(ordered[3].id).position == 4
+    assert q.step(ordered[3].id, position=4).position == 4
+    # A member seen leaving hands its place to the one after it.
+    ordered[2].edit({"name": "学生改"}, by=make_user("staff"))
+    step = q.step(ordered[2].id, position=3)
+    assert (step.left, step.candidate, step.position) == (ordered[2], ordered[3], 3)
+    # A carried place that drifted past the end (others changed the queue meanwhile) stays inside it.
+    assert q.step(ordered[4].id, position=99).position == step.total
+
+
+def test_the_stage_shows_the_place_and_its_links_carry_it(client, staff, waiting):
+    url = client.get("/candidates/queue/start?q=计应2301&sort=name", headers=HX).headers["HX-Redirect"]
+    assert "pos=1" in url
+    ordered = list(queue().members())
+    page = client.get(url)
+    assert "第 1 / 5 位" in page.text and f"at={ordered[1].id}&amp;pos=2" in page.text
+    nxt = client.get(url.replace(f"at={ordered[0].id}&pos=1", f"at={ordered[1].id}&pos=2"), headers=HX)
+    assert "第 2 / 5 位" in nxt.text and f"at={ordered[0].id}&amp;pos=1" in nxt.text
+    args = url.split("?")[1].replace("pos=1", "pos=2")
+    response = client.post(f"/candidates/queue/{ordered[1].id}/confirm?{args}", headers=HX)
+    assert "第 3 / 5 位" in response.text and "pos=3" in response.headers["HX-Push-Url"]
+
+
 def test_start_with_nothing_to_confirm_says_so(client, staff, waiting):
     response = client.get("/candidates/queue/start?q=没有这个班", headers=HX)
     assert response.status_code == 409 and "没有认证通过、待人工确认的考生" in response.text

@@ -403,6 +403,20 @@ def test_export_of_the_filtered_list_reimports_unchanged_and_is_audited(client, 
     assert Candidate.get(Candidate.class_name == "=1+2")
 
 
+def test_undo_asks_about_the_candidates_still_there_not_those_once_imported(client, staff):
+    upload(client, sf.xlsx([sf.person(1), sf.person(2), sf.person(3)]))
+    batch = last_batch()
+    assert "将删除批次 #%d 导入的 3 名考生" % batch.id in text(client.get("/imports/"))
+    # One deleted by hand since: the question counts the two the undo will really delete.
+    client.delete(f"/candidates/{Candidate.by_identity('居民身份证', sf.person(2)['id_number']).id}",
+                  headers={"HX-Request": "true"})
+    assert batch.imported == 3 and Candidate.select().count() == 2
+    page = text(client.get("/imports/"))
+    assert "将删除批次 #%d 导入的 2 名考生" % batch.id in page and "导入的 3 名考生" not in page
+    response = client.post(f"/imports/{batch.id}/undo", headers={"HX-Request": "true"})
+    assert "删除 2 名考生" in json.loads(response.headers["HX-Trigger"])["notice"]["value"]
+
+
 def test_a_file_imported_before_is_recognised_before_anything_is_written(client, staff):
     data = sf.xlsx([sf.person(1)])
     upload(client, data)

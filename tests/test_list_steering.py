@@ -157,6 +157,59 @@ def test_choices_leave_out_empty_values(app, college):
     assert "" not in Candidate.distinct_values(Candidate.class_name, department="")
 
 
+# ---- a filter value the list does not have (an old bookmark, a typed URL) -----------------------------
+@pytest.mark.parametrize("query, notice", [("status=乱写", "筛选条件“状态：乱写”无效，已改为“全部”"),
+                                           ("has_photo=2", "筛选条件“照片：2”无效，已改为“全部”")])
+def test_a_status_or_photo_value_outside_the_known_ones_says_so_and_shows_all(client, staff, college, query, notice):
+    for headers in ({}, HX):
+        body = client.get(f"/candidates/?{query}", headers=headers).get_data(as_text=True)
+        assert notice in body and rows_shown(body) == 12
+        assert re.search(r'class="status-tab active">\s*<input type="radio" name="status" value="" checked>', body)
+        # Not carried on by the sort links, the pager or 导出.
+        assert query.split("=")[0] + "=" not in unescape(re.search(r'id="export-link"[^>]*href="([^"]+)"', body).group(1))
+
+
+@pytest.mark.parametrize("query", ["department=已撤销学院", "major=无此专业", "class_name=旧班2001",
+                                   "department=信息工程学院&class_name=无此班"])
+def test_a_department_major_or_class_no_candidate_has_shows_an_empty_list_with_the_filter_chosen(
+        client, staff, college, query):
+    name, value = query.split("&")[-1].split("=")
+    for headers in ({}, HX):
+        body = client.get(f"/candidates/?{query}", headers=headers).get_data(as_text=True)
+        assert rows_shown(body) == 0 and "没有符合条件的考生" in body
+        assert selected(body, f"filter-{name}") == value
+
+
+def test_export_and_bulk_authenticate_of_an_unknown_department_take_nobody(client, staff, college):
+    response = client.get("/imports/candidates/export?department=已撤销学院")
+    assert load_workbook(io.BytesIO(response.data))["考生信息"].max_row == 1
+    dialog = client.get("/candidates/bulk-authenticate?department=已撤销学院", headers=HX).get_data(as_text=True)
+    assert "<strong>0</strong>" in dialog
+    client.post("/candidates/bulk-authenticate", data={"department": "已撤销学院", "scope": "all"}, headers=HX)
+    assert Candidate.select().where(Candidate.status != PENDING).count() == 0
+
+
+@pytest.mark.parametrize("url, notice", [
+    ("/sites/?review_status=乱写", "筛选条件“审核状态：乱写”无效"),
+    ("/sites/?site_status=x", "筛选条件“站点状态：x”无效"),
+    ("/awards/?status=乱写", "筛选条件“状态：乱写”无效"),
+    ("/awards/?level=特级", "筛选条件“等级：特级”无效"),
+    ("/awards/roster/?level=特级", "筛选条件“等级：特级”无效"),
+    ("/awards/roster/?sort=zzz", "筛选条件“排序：zzz”无效"),
+    ("/imports/?status=乱写", "筛选条件“状态：乱写”无效")])
+def test_other_lists_say_when_a_status_or_level_is_not_one_they_have(client, login, url, notice):
+    login("admin")
+    for headers in ({}, HX):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200 and notice in response.get_data(as_text=True)
+
+
+def test_a_roster_department_no_candidate_has_stays_chosen(client, login):
+    login("admin")
+    body = client.get("/awards/roster/?department=已撤销学院").get_data(as_text=True)
+    assert re.search(r'<option value="已撤销学院" selected>已撤销学院</option>', body)
+
+
 # ---- acting on the filter: 导出, 批量认证, 批量人工确认 --------------------------------------------------
 def test_export_link_carries_the_filter_and_exports_exactly_the_filtered_list(client, staff, college):
     body = client.get("/candidates/?department=信息工程学院&major=计算机应用&class_name=计应2302&per_page=100"
@@ -257,6 +310,15 @@ def test_hostile_values_give_page_one_or_the_last_page_at_the_lists_size(client,
     assert "共 230 名考生，第 5 / 5 页" in body and rows_shown(body) == 30
     body = client.get("/candidates/?page=junk&per_page=200").get_data(as_text=True)
     assert "第 1 / 2 页" in body and rows_shown(body) == 200
+
+
+def test_jump_past_the_last_page_shows_the_last_and_says_so_without_the_browsers_check(client, staff, many):
+    body = client.get("/candidates/?page=9&per_page=100").get_data(as_text=True)
+    assert "共 230 名考生，第 3 / 3 页" in body and rows_shown(body) == 30
+    assert "没有第 9 页，已显示最后一页" in body
+    # The browser would refuse 9 with its own bubble (max="3"): the form leaves the check to the server.
+    assert re.search(r'<form class="pager-form"[^>]* novalidate>', body)
+    assert "没有第" not in client.get("/candidates/?page=3&per_page=100").get_data(as_text=True)
 
 
 def test_other_lists_offer_the_same_page_sizes_and_total(client, login):

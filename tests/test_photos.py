@@ -391,7 +391,8 @@ def test_the_status_block_polls_while_the_job_runs(client, login):
     response = client.get(f"/photos/jobs/{job.id}", headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
     assert 'hx-trigger="load"' in body and '<progress value="40" max="100"' in body
-    assert f'hx-get="/photos/jobs/{job.id}?poll=1&amp;progress=40"' in body
+    # The same long-poll argument as an import's status (wait=1).
+    assert f'hx-get="/photos/jobs/{job.id}?wait=1&amp;progress=40"' in body
     assert "HX-Trigger" not in response.headers
 
 
@@ -399,14 +400,25 @@ def test_the_polling_request_waits_for_the_job_unless_too_many_wait_already(app,
     login("staff")
     job = Job.create(kind="photos.zip", status=RUNNING, progress=40, total=100, message="照片.zip")
     app.config["JOBS_MAX_WAITERS"] = 0
-    body = client.get(f"/photos/jobs/{job.id}?poll=1&progress=40", headers={"HX-Request": "true"}).get_data(as_text=True)
+    body = client.get(f"/photos/jobs/{job.id}?wait=1&progress=40", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'hx-trigger="load delay:1s"' in body
     app.config["JOBS_MAX_WAITERS"] = 4
     # Another process finishes the job while the request waits: it answers with the result.
     threading.Timer(0.3, lambda: Job.update(status=FAILED, message="压缩包已损坏").where(Job.id == job.id)
                     .execute()).start()
-    body = client.get(f"/photos/jobs/{job.id}?poll=1&progress=40", headers={"HX-Request": "true"}).get_data(as_text=True)
+    body = client.get(f"/photos/jobs/{job.id}?wait=1&progress=40", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "hx-trigger" not in body.split("photo-job", 1)[1].split(">", 1)[0] and "压缩包已损坏" in body
+
+
+def test_a_page_loaded_before_the_rename_still_long_polls_with_poll_1(app, client, login):
+    login("staff")
+    job = Job.create(kind="photos.zip", status=RUNNING, progress=40, total=100, message="照片.zip")
+    threading.Timer(0.3, lambda: Job.update(status=FAILED, message="压缩包已损坏").where(Job.id == job.id)
+                    .execute()).start()
+    response = client.get(f"/photos/jobs/{job.id}?poll=1&progress=40", headers={"HX-Request": "true"})
+    # It waited for the job, and told the page the job ended (the candidate list reloads).
+    assert "压缩包已损坏" in response.get_data(as_text=True)
+    assert "candidatesReload" in response.headers["HX-Trigger"]
 
 
 def test_an_interrupted_job_is_marked_failed_on_restart(app):

@@ -94,19 +94,28 @@ MAX_SEARCH = 100
 
 class Filters(dict):
     """A list page's filters by name; `cut` names those that were longer than MAX_SEARCH characters and are
-    searched by their first MAX_SEARCH (the list says so: search_cut() in templates/_widget.html)."""
+    searched by their first MAX_SEARCH; `invalid` holds (label, value) of each value a filter with a fixed
+    set of values does not have, dropped. The list says both (filter_notes() in templates/_widget.html)."""
     limit = MAX_SEARCH
     cut = ()
+    invalid = ()
 
 
-def list_filters(names, args=None):
+def list_filters(names, args=None, known=None):
     """A list page's filters from the query string (or `args`): each named one trimmed, "" when absent, and
-    cut to MAX_SEARCH characters; control characters, which no list holds, are dropped."""
+    cut to MAX_SEARCH characters; control characters, which no list holds, are dropped. `known` maps a
+    filter with a fixed set of values (a status, 有/无照片) to (its label, those values): another value,
+    from an old bookmark or a typed URL, is dropped and named in `invalid` rather than ignored unsaid."""
     args = request.args if args is None else args
     filters = Filters((name, without_control(args.get(name, "")).strip()) for name in names)
     filters.cut = [name for name, value in filters.items() if len(value) > MAX_SEARCH]
     for name in filters.cut:
         filters[name] = filters[name][:MAX_SEARCH]
+    filters.invalid = []
+    for name, (label, values) in (known or {}).items():
+        if filters[name] and filters[name] not in values:
+            filters.invalid.append((label, filters[name]))
+            filters[name] = ""
     return filters
 
 
@@ -166,6 +175,8 @@ class Page:
         self.size = size or per_page
         self.pages = max(1, ceil(self.total / per_page))
         self.page = min(max(1, page), self.pages)
+        # 跳转 past the end shows the last page, and the pager says so (the browser's own check is off).
+        self.beyond = page if page > self.pages and not self.more else None
         # Counted only up to the limit, the end is not known: no reading from it.
         end = None if self.more else self.total
         if plan is not None:
@@ -252,6 +263,12 @@ def hx_events(**events):
         events["notice"] = {"value": text, "kind": kind}
     # Header values must be ASCII: json.dumps escapes the Chinese text.
     return {"HX-Trigger": json.dumps(events)}
+
+
+def polling():
+    """Whether the request is a status block's polling request, which waits for its job: `wait=1`. The
+    photo status named it `poll=1` before; a page loaded then still sends that, so it is accepted too."""
+    return request.args.get("wait") == "1" or request.args.get("poll") == "1"
 
 
 def wait_for_job(job_id):

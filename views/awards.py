@@ -25,6 +25,8 @@ from .photos import photo_response
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
 FILTERS = ("q", "certificate", "level", "site", "status", "date_from", "date_to", "issued_from", "issued_to")
+# The filters with a fixed set of values: another one is dropped, and the list says so.
+KNOWN = {"level": ("等级", LEVELS), "status": ("状态", STATUSES)}
 
 
 @bp.context_processor
@@ -36,7 +38,7 @@ def statuses():
 @roles(ADMIN, STAFF, REVIEWER)
 def index():
     """待颁证记录: filters in the URL; htmx gets only the results block."""
-    filters = list_filters(FILTERS)
+    filters = list_filters(FILTERS, known=KNOWN)
     sites = list(Site.filtered(me(), certificate=filters["certificate"]).order_by(Site.name))
     if filters["site"] not in {str(s.id) for s in sites}:
         filters["site"] = ""  # a site of another certificate than the one just chosen
@@ -52,7 +54,7 @@ def index():
 @roles(ADMIN, STAFF)
 def export():
     """导出: the filtered records in the import template's layout (full ID numbers; audited)."""
-    filters = list_filters(FILTERS)
+    filters = list_filters(FILTERS, known=KNOWN)
     query = AwardRecord.filtered(me(), **filters)
     body = build_export(AWARD_SHEET, (r.export_values() for r in query.iterator()))
     audit.record_download("award.export", query.count(), filters=given(filters), by=me(), full_ids=True)

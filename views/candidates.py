@@ -18,6 +18,8 @@ from . import get_or_404, hx_events, id_list, list_filters, me, paged, refused, 
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 SKIPPED_NOTE = "（状态不是待认证或认证未通过）"
+# The list's filters with a fixed set of values: another one is dropped, and the list says so.
+KNOWN = {"status": ("状态", STATUSES), "has_photo": ("照片", ("1", "0"))}
 
 
 @bp.context_processor
@@ -195,7 +197,7 @@ def _filters(args):
 def _filters_and_choices(args):
     """The list's filters from `args`, a 专业 or 班级 that the chosen 院系 does not have dropped, and the
     院系 → 专业 → 班级 choices."""
-    filters = list_filters(LIST_FILTERS, args)
+    filters = list_filters(LIST_FILTERS, args, KNOWN)
     filters["sort"] = filters["sort"] or DEFAULT_SORT
     choices = Candidate.cascade_choices(filters)
     return filters, choices

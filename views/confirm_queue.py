@@ -31,7 +31,7 @@ def start():
     first = queue.start()
     if first is None:
         return refused(EMPTY)
-    url = url_for(".show", **queue.args, at=first.id)
+    url = url_for(".show", **queue.args, at=first.id, pos=1)
     return ("", 204, {"HX-Redirect": url}) if request.htmx else redirect(url, 303)
 
 
@@ -42,7 +42,7 @@ def show():
     queue = _queue()
     if queue is None:
         return redirect(url_for(".start", **request.args), 303)
-    return _stage(queue, queue.step(whole_number(request.args.get("at"))))
+    return _stage(queue, queue.step(whole_number(request.args.get("at")), _position()))
 
 
 @bp.route("/<int:candidate_id>/confirm", methods=["POST"])
@@ -52,12 +52,12 @@ def confirm(candidate_id):
     queue, candidate = _queue_or_now(), get_or_404(Candidate, candidate_id)
     if candidate.can_confirm and not candidate.photo:
         # Said where the photo goes, and the upload is focused: Enter must never do nothing silently.
-        return _stage(queue, queue.step(candidate.id), status=422, photo_error=NO_PHOTO)
+        return _stage(queue, queue.step(candidate.id, _position()), status=422, photo_error=NO_PHOTO)
     try:
         candidate.confirm(by=me())
     except TransitionError as exc:
         return refused(exc)
-    return _stage(queue, queue.step_after(candidate), push=True, notice=(f"{candidate.name} 已人工确认，状态为信息准确", "ok"))
+    return _stage(queue, queue.step_after(candidate, position=_position()), push=True, notice=(f"{candidate.name} 已人工确认，状态为信息准确", "ok"))
 
 
 @bp.route("/<int:candidate_id>/photo", methods=["POST"])
@@ -71,7 +71,7 @@ def photo(candidate_id):
     else:
         ok, message, fix = attach_or_offer(candidate, upload.read(), current_app.config["DATA_DIR"], me())
     # Once the photo is in, the focus moves to 信息准确, so Enter confirms (not the file chooser again).
-    return _stage(queue, queue.step(candidate.id), status=200 if ok else 422, photo_error=None if ok else message,
+    return _stage(queue, queue.step(candidate.id, _position()), status=200 if ok else 422, photo_error=None if ok else message,
                   notice=(f"{candidate.name}：{message}", "ok") if ok else None, focus_confirm=ok, photo_fix=fix)
 
 
@@ -108,11 +108,16 @@ def _queue_or_now():
     return ConfirmQueue.from_args(args) or ConfirmQueue(args, came_from=dict(args, page=args["list_page"]))
 
 
+def _position():
+    """The candidate's place in the queue that the URL carries (第 k 位), or None to count it."""
+    return whole_number(request.args.get("pos"))
+
+
 def _stage(queue, step, status=200, push=False, notice=None, photo_error=None, focus_confirm=False, photo_fix=None):
     if step.candidate is not None:
         step.candidate.record_full_id_view(by=me())
-    at = step.candidate.id if step.candidate else None
-    url = url_for(".show", **queue.args, **({"at": at} if at else {}))
+    at = {"at": step.candidate.id, "pos": step.position} if step.candidate else {}
+    url = url_for(".show", **queue.args, **at)
     # A notice says a candidate changed (confirmed, edited, a photo stored): the navigation's counts follow.
     headers = hx_events(notice=notice, candidatesChanged=True) if notice else {}
     if request.htmx and (push or step.left):

@@ -14,8 +14,8 @@ from sheets.export import build_export
 from sheets.template import build_template
 from sheets.validate import WARNING
 
-from . import (xlsx_response, Page, get_or_404, given, hx_events, list_filters, me, page_arg, paged, refused, render,
-               roles, wait_for_job)
+from . import (xlsx_response, Page, get_or_404, given, hx_events, list_filters, me, page_arg, paged, polling, refused,
+               render, roles, wait_for_job)
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 ISSUES_PER_PAGE = 50  # lines of the error (or 提示) table in the import dialog
@@ -71,7 +71,7 @@ def status(batch_id):
     """The status block of a batch: progress while it runs, then the summary and the error table. Its
     polling request (`wait=1`) is answered when the job ends or moves."""
     batch, poll = get_or_404(ImportBatch, batch_id), "load"
-    if request.args.get("wait") == "1" and batch.busy and batch.job_id:
+    if polling() and batch.busy and batch.job_id:
         poll = wait_for_job(batch.job_id)
         batch = ImportBatch.get_by_id(batch.id)
     return _status(batch, poll=poll)
@@ -151,12 +151,13 @@ def history():
     继续 / 放弃 while it waits and 撤销本次导入."""
     ImportBatch.reconcile()
     kind = request.args.get("kind") if request.args.get("kind") in IMPORTERS else None
-    state = list_filters(("status",))["status"]
+    filters = list_filters(("status",), known={"status": ("状态", STATUS_COLORS)})
+    state = filters["status"]
     page = paged(ImportBatch.history(kind, status=state), 30)
     ImportBatch.read_undo_blockers(page.items)
     args = {key: value for key, value in (("kind", kind), ("status", state)) if value}
     return render("imports/history.html", block="results", page=page, kind=kind, state=state, args=args,
-                  states=STATUS_COLORS, importer=IMPORTERS.get(kind), importers=IMPORTERS)
+                  filters=filters, states=STATUS_COLORS, importer=IMPORTERS.get(kind), importers=IMPORTERS)
 
 
 @bp.route("/<int:batch_id>/undo", methods=["POST"])

@@ -13,7 +13,7 @@ from models.photo_zip import (FIXABLE, KIND, PROBLEMS, RESULT_COLORS, RESULTS, a
                               ZIP_FIELD, save_upload, start_zip_job, still_without_photo, what_to_do)
 from models.user import ADMIN, STAFF
 
-from . import xlsx_response, get_or_404, hx_events, me, refused, render, roles, wait_for_job
+from . import xlsx_response, get_or_404, hx_events, me, polling, refused, render, roles, wait_for_job
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 ROWS_SHOWN = 500
@@ -68,9 +68,9 @@ def upload():
 @roles(ADMIN, STAFF)
 def job_status(job_id):
     """The job's status block: a progress bar while it runs, the result table when it is done. Its
-    polling request (`poll=1`) is answered when the job ends or moves."""
+    polling request (`wait=1`, as an import's) is answered when the job ends or moves."""
     job, poll = get_or_404(Job.select().where(Job.kind == KIND), job_id), "load"
-    if request.args.get("poll") == "1" and not job.finished:
+    if polling() and not job.finished:
         poll = wait_for_job(job.id)
         job = Job.get_by_id(job.id)
     return _status(job, poll=poll)
@@ -146,7 +146,7 @@ def _status(job, headers=None, said=None, poll="load"):
     data = job.data
     rows = _rows(job)
     headers = headers or {}
-    if job.finished and (request.method == "POST" or request.args.get("poll") == "1"):
+    if job.finished and (request.method == "POST" or polling()):
         # Only the response that first shows the finished job tells the page; the filter toggle does not.
         headers.update(hx_events(candidatesChanged=True, candidatesReload=True))
     return render("photos/upload.html", block="status", headers=headers, job=job, data=data, poll=poll,

@@ -13,13 +13,14 @@ from sheets.export import build_export
 from . import xlsx_response, given, list_filters, me, paged, render, roles
 
 bp = Blueprint("roster", __name__, url_prefix="/awards/roster")
+KNOWN = {"level": ("等级", LEVELS), "sort": ("排序", [sort["value"] for sort in roster.SORTS])}
 
 
 @bp.route("/")
 @roles(ADMIN, STAFF)
 def index():
     """颁证名单 on screen: filters in the URL, ID numbers masked; htmx gets only the results block."""
-    filters = list_filters(roster.FILTERS)
+    filters = list_filters(roster.FILTERS, known=KNOWN)
     page = paged(roster.issued(me(), **filters))
     return render("roster/index.html", block="results", filters=filters, given=given(filters), page=page,
                   rows=list(roster.rows(page.items, start=(page.page - 1) * page.per_page + 1)),
@@ -32,7 +33,7 @@ def index():
 @roles(ADMIN, STAFF)
 def export():
     """颁证名单 as .xlsx, with full ID numbers (audited)."""
-    filters = list_filters(roster.FILTERS)
+    filters = list_filters(roster.FILTERS, known=KNOWN)
     query = roster.issued(me(), **filters)
     body = build_export(roster.ROSTER_SHEET, roster.rows(query.iterator()))
     audit.record_download("award.roster_export", query.count(), filters=given(filters), by=me(), full_ids=True)
@@ -43,7 +44,7 @@ def export():
 @roles(ADMIN, STAFF)
 def print_view():
     """颁证名单 for paper: A4 landscape, the header row on every page, full ID numbers (audited), no navigation."""
-    filters = list_filters(roster.FILTERS)
+    filters = list_filters(roster.FILTERS, known=KNOWN)
     rows = list(roster.rows(roster.issued(me(), **filters).iterator()))
     audit.record_download("award.roster_print", len(rows), filters=given(filters), by=me(), full_ids=True)
     by_class = filters["sort"] == roster.BY_CLASS

@@ -20,7 +20,8 @@ def statuses():
 @roles(ADMIN, STAFF, REVIEWER)
 def index():
     """考核站点: the sites the user may see, filtered by 审核状态 and 站点状态; htmx gets only the results."""
-    filters = list_filters(FILTERS)
+    filters = list_filters(FILTERS, known={"review_status": ("审核状态", REVIEW_STATUSES),
+                                           "site_status": ("站点状态", SITE_STATUSES)})
     args = {k: v for k, v in filters.items() if v}
     return render("sites/list.html", block="results", filters=filters, args=args,
                   page=paged(Site.filtered(me(), **filters)),

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from ..catalog import Certificate, Organisation
 from ..db import db
-from ..user import ADMIN, REVIEWER, STAFF, User
+from ..user import ADMIN, REVIEWER, STAFF, User, password_problem
 from .awards import seed_awards
 from .candidates import seed_candidates
 from .photos import seed_photos
@@ -44,6 +44,8 @@ def seed_users():
             continue
         organisation = Organisation.get(Organisation.name == org_name) if org_name else None
         password = secrets.token_urlsafe(9)
+        while password_problem(password, username):  # all digits: about one in 10^10, but never refused
+            password = secrets.token_urlsafe(9)
         User.create_user(username, password, role, organisation, display_name)
         created.append((username, role, password))
     return created

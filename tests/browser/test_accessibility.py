@@ -12,7 +12,9 @@ AXE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text(encodin
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 STAFF_PAGES = ["/", "/candidates/", "/candidates/?status=认证未通过",
-               "/candidates/?department=信息工程学院&major=软件技术&per_page=20&page=2", "/sites/", "/awards/", "/awards/readiness",
+               "/candidates/?department=信息工程学院&major=软件技术&per_page=20&page=2",
+               "/candidates/?department=已撤销学院&status=乱写", "/candidates/?per_page=20&page=999", "/account/password",
+               "/sites/", "/awards/", "/awards/readiness",
                "/imports/", "/imports/?kind=awards", "/awards/roster/", "/awards/roster/print",
                "/awards/roster/?sort=class", "/awards/roster/print?sort=class"]
 ADMIN_PAGES = ["/", "/admin/", "/admin/audit", "/admin/audit?per_page=20&page=3", "/admin/settings", "/admin/certificates", "/admin/pilots",

@@ -56,6 +56,10 @@ def progress(page):
     return page.locator("#queue-count")
 
 
+def place(page):
+    return page.locator("#queue-position")
+
+
 def test_queue_by_keyboard_confirm_three_edit_in_place_skip_one(app, page, login_as):
     login_as("staff")
     made = waiting(app, ["学生戊", "学生丁", "学生丙", "学生乙", "学生甲"])
@@ -63,6 +67,7 @@ def test_queue_by_keyboard_confirm_three_edit_in_place_skip_one(app, page, login
     open_queue(page, status="认证通过")
     stage = page.locator("#queue-stage")
     expect(progress(page)).to_have_text("已确认 0 / 5")
+    expect(place(page)).to_have_text("第 1 / 5 位")
     expect(stage.get_by_role("heading", name="学生甲")).to_be_visible()  # newest first, as the list
     expect(stage.get_by_role("img", name="学生甲的照片")).to_be_visible()
     expect(stage).to_contain_text(made[4].id_number)
@@ -73,12 +78,14 @@ def test_queue_by_keyboard_confirm_three_edit_in_place_skip_one(app, page, login
     page.keyboard.press("Enter")
     expect(stage.get_by_role("heading", name="学生乙")).to_be_visible()
     expect(progress(page)).to_have_text("已确认 1 / 5")
+    expect(place(page)).to_have_text("第 2 / 5 位")
     expect(badge).to_have_text("5 待人工确认")  # the navigation follows each confirmation
     page.keyboard.press("Enter")
     expect(stage.get_by_role("heading", name="学生丙")).to_be_visible()
     expect(progress(page)).to_have_text("已确认 2 / 5")
     page.keyboard.press("ArrowRight")  # skip 学生丙
     expect(stage.get_by_role("heading", name="学生丁")).to_be_visible()
+    expect(place(page)).to_have_text("第 4 / 5 位")
 
     # E edits in place; a field that 认证 did not check keeps the queue on this candidate.
     page.keyboard.press("e")
@@ -95,8 +102,10 @@ def test_queue_by_keyboard_confirm_three_edit_in_place_skip_one(app, page, login
     # The place is in the URL: reload and back keep it.
     page.reload()
     expect(stage.get_by_role("heading", name="学生戊")).to_be_visible()
+    expect(place(page)).to_have_text("第 5 / 5 位")
     page.keyboard.press("k")
     expect(stage.get_by_role("heading", name="学生丁")).to_be_visible()
+    expect(place(page)).to_have_text("第 4 / 5 位")
     expect(stage.get_by_text("已确认", exact=True)).to_be_visible()  # just confirmed, no 信息准确 button
     page.go_back()
     expect(stage.get_by_role("heading", name="学生戊")).to_be_visible()

@@ -96,6 +96,14 @@ def test_change_password_from_the_header_keeps_this_session(page, make_user):
     dialog.get_by_role("button", name="保存").click()
     expect(dialog.get_by_role("alert")).to_contain_text("有 1 项需要修改")
     expect(dialog.locator("#msg-current")).to_contain_text("当前密码不正确")
+    expect(page.get_by_role("dialog")).to_have_count(1)  # the error in the same dialog, not a second one
+    # The rule of every password: not only digits (a birthday, a phone number).
+    dialog.get_by_label("当前密码").fill(PASSWORD)
+    dialog.get_by_label("新密码", exact=True).fill("13812345678")
+    dialog.get_by_label("再次输入新密码").fill("13812345678")
+    dialog.get_by_role("button", name="保存").click()
+    expect(dialog.locator("#msg-password")).to_contain_text("密码不能全是数字")
+    expect(dialog.locator("#msg-current")).not_to_contain_text("当前密码不正确")
     dialog.get_by_label("当前密码").fill(PASSWORD)
     dialog.get_by_label("新密码", exact=True).fill("a-new-password-7")
     dialog.get_by_label("再次输入新密码").fill("a-new-password-7")
@@ -109,6 +117,29 @@ def test_change_password_from_the_header_keeps_this_session(page, make_user):
     page.get_by_label("密码").fill("a-new-password-7")
     page.get_by_role("button", name="登录").click()
     expect(nav_link(page, "首页")).to_be_visible()
+    assert page.js_errors == []
+
+
+def test_change_password_opened_directly_is_a_page_that_keeps_its_errors_on_it(page, make_user):
+    make_user(STAFF, username="li")
+    log_in(page, "li")
+    page.goto("/account/password")
+    expect(page.get_by_role("heading", name="修改密码", level=1)).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_role("button", name="取消")).to_have_count(0)  # nothing to close: it is not a dialog
+    page.get_by_label("当前密码").fill("wrong-password")
+    page.get_by_label("新密码", exact=True).fill("a-new-password-7")
+    page.get_by_label("再次输入新密码").fill("a-new-password-7")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#msg-current")).to_contain_text("当前密码不正确")
+    expect(page.get_by_role("heading", name="修改密码", level=1)).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)  # the error is on the page, not in a modal over it
+    screenshot(page, "password-page-error")
+    page.get_by_label("当前密码").fill(PASSWORD)
+    page.get_by_label("新密码", exact=True).fill("a-new-password-7")
+    page.get_by_label("再次输入新密码").fill("a-new-password-7")
+    page.get_by_role("button", name="保存").click()
+    expect(nav_link(page, "首页")).to_have_attribute("aria-current", "page")
     assert page.js_errors == []
 
 

@@ -119,6 +119,23 @@ def test_every_list_prints_without_navigation_filters_or_buttons(page, login_as,
     expect(page.locator("main table.table").first).to_be_visible()
 
 
+@pytest.mark.parametrize("path, empty", [("/candidates/?q=没有这个人", "没有符合条件的考生"),
+                                         ("/sites/?q=没有这个站点", "没有符合条件的考核站点"),
+                                         ("/awards/?q=没有这个人", "没有符合条件的待颁证记录"),
+                                         ("/imports/?status=已撤销", "没有已撤销的导入记录"),
+                                         ("/awards/roster/?department=没有这个院系", "没有符合条件的已颁证记录"),
+                                         ("/awards/roster/print?department=没有这个院系", "没有符合条件的已颁证记录")])
+def test_an_empty_list_prints_its_message_without_a_header_row(page, login_as, college, path, empty):
+    login_as(STAFF)
+    page.goto(path)
+    table = page.locator("main table").first
+    expect(table.locator("thead")).to_be_visible()  # on screen the columns still say what the list holds
+    page.emulate_media(media="print")
+    expect(table.locator("thead")).to_be_hidden()
+    expect(table.get_by_role("cell", name=empty)).to_be_visible()
+    screenshot(page, "layout-empty-print-" + path.split("?")[0].strip("/").replace("/", "-"))
+
+
 def test_the_roster_print_view_is_styled_on_screen(page, login_as, college):
     """颁证名单's print view once rendered unstyled on screen: its rules sat inside an unclosed @media print."""
     login_as(STAFF)

@@ -74,6 +74,26 @@ def test_cascade_narrows_the_choices_and_the_list_and_the_url_keeps_them(page, l
     assert page.js_errors == []
 
 
+def test_a_bookmark_with_values_the_list_no_longer_has_says_so_and_is_cleared_from_its_selects(page, login_as, demo):
+    login_as("staff")
+    page.goto("/candidates/?department=已撤销学院&status=乱写")
+    results = page.locator("#results")
+    # The status is none of the list's: said, and the tabs show 全部. The 院系 is kept: nobody is in it.
+    expect(results.get_by_role("status")).to_have_text("筛选条件“状态：乱写”无效，已改为“全部”。")
+    expect(page.locator(".status-tab.active")).to_contain_text("全部")
+    expect(page.get_by_label("院系")).to_have_value("已撤销学院")
+    expect(results).to_contain_text("没有符合条件的考生")
+    expect(rows(page)).to_have_count(0)
+    screenshot(page, "candidates-unknown-filter")
+
+    page.get_by_label("院系").select_option("")
+    expect(rows(page)).to_have_count(50)
+    expect(page.locator(".pager-total")).to_contain_text(f"共 {Candidate.select().count()} 名考生")
+    expect(results.get_by_role("status")).to_have_count(0)
+    assert "department" not in query(page) and "status" not in query(page)
+    assert page.js_errors == []
+
+
 def test_page_size_and_jump_keep_the_filter_and_survive_a_filter_change(page, login_as, demo):
     login_as("staff")
     page.goto("/candidates/?department=信息工程学院")
@@ -104,6 +124,25 @@ def test_page_size_and_jump_keep_the_filter_and_survive_a_filter_change(page, lo
     assert query(page)["per_page"] == "20" and "page" not in query(page)
     page.go_back()
     expect(pager).to_contain_text(f"第 4 / {pages} 页")
+    assert page.js_errors == []
+
+
+def test_jump_past_the_last_page_goes_to_the_last_page_without_a_native_bubble(page, login_as, demo):
+    login_as("staff")
+    page.goto("/candidates/?per_page=20")
+    total = Candidate.select().count()
+    pages = -(-total // 20)
+    pager = page.get_by_role("navigation", name="分页")
+    pager.get_by_label("第").fill(str(pages + 5))
+    pager.get_by_role("button", name="跳转").click()
+    expect(pager).to_contain_text(f"第 {pages} / {pages} 页")
+    expect(pager.get_by_role("status")).to_have_text(f"没有第 {pages + 5} 页，已显示最后一页")
+    expect(rows(page)).to_have_count(total - (pages - 1) * 20)
+    screenshot(page, "candidates-pager-beyond")
+    # A page number with a fraction is not the browser's to refuse either: the first page.
+    pager.get_by_label("第").fill("1.5")
+    pager.get_by_label("第").press("Enter")
+    expect(pager).to_contain_text(f"第 1 / {pages} 页")
     assert page.js_errors == []
 
 

@@ -38,6 +38,8 @@ def test_staff_uploads_a_photo_zip_and_watches_it_reach_the_result_table(page, l
     expect(dialog.get_by_text("高 ÷ 宽在 1.2–1.5 之间")).to_be_visible()
     screenshot(page, "photos-dialog")
 
+    polls = []
+    page.on("request", lambda request: "/photos/jobs/" in request.url and polls.append(request.url))
     dialog.get_by_label("照片压缩包").set_input_files(
         {"name": "2023级照片.zip", "mimeType": "application/zip", "buffer": make_zip(numbers)})
     dialog.get_by_role("button", name="保存").click()
@@ -49,6 +51,8 @@ def test_staff_uploads_a_photo_zip_and_watches_it_reach_the_result_table(page, l
     expect(dialog.locator(".photo-count").filter(has_text="已更新")).to_contain_text(str(PHOTOS))
     expect(dialog.get_by_text("还有 2 名考生没有照片")).to_be_visible()
     screenshot(page, "photos-result")
+    # The progress bar long-polls with the same argument as an import's (wait=1).
+    assert polls and all("wait=1" in url and "poll=" not in url for url in polls)
 
     dialog.get_by_role("button", name="只看未通过（2）").click()
     expect(table.locator("tbody tr")).to_have_count(2)
