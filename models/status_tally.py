@@ -93,7 +93,8 @@ def create():
         if _sums(f"SELECT {_KEY}, SUM(n) FROM {TABLE} GROUP BY {_KEY}") != _sums(counted):
             db.execute_sql(f"DELETE FROM {TABLE}")
             db.execute_sql(f"INSERT INTO {TABLE} ({_KEY}, n) {counted}")
-        _folded["rows"] = db.execute_sql(f"SELECT COUNT(*) FROM {TABLE}").fetchone()[0]
+        if not is_sqlite():
+            _fold()  # and the threshold starts from what is left
 
 
 def _sums(sql):

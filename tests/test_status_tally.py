@@ -115,3 +115,13 @@ def test_a_start_rebuilds_counts_that_disagree_with_the_table(app, damage):
         Candidate(**person(50, status=ACCURATE)).save()  # the triggers write into the table again
         assert kept() == counted() and Candidate.status_counts() == by_status()
         assert by_status() == {PENDING: 12, VERIFIED: 0, ACCURATE: 1, REJECTED: 0}
+
+
+def test_a_start_folds_the_rows_an_earlier_process_left(app):
+    with db.connection_context():
+        for i in range(3 * status_tally.FOLD_ABOVE):  # e.g. an import's COPY in chunks, in another process
+            Candidate(**person(i)).save()
+        models.init_schema()
+        rows = db.execute_sql(f"SELECT COUNT(*) FROM {status_tally.TABLE}" + (" WHERE n <> 0" if is_sqlite() else "")
+                              ).fetchone()[0]
+        assert rows == len(counted()) and Candidate.status_counts() == by_status()
