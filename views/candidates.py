@@ -46,11 +46,14 @@ def index():
 @bp.route("/counts")
 @roles(ADMIN, STAFF)
 def counts():
-    """The counts per status above the table, re-fetched after a row action changed them."""
+    """The counts per status above the table, re-fetched after a row action changed them, and the pager's
+    total (the page the list shows stays as it is)."""
     filters = _filters(request.args)
     if not request.htmx:
         return redirect(url_for(".index", **request.args), 303)
-    return render("candidates/list.html", block="counts", filters=filters, counts=Candidate.list_counts(filters))
+    counts = Candidate.list_counts(filters)
+    return render("candidates/list.html", block="counts", filters=filters, counts=counts,
+                  page_total=paged([], total=_total(counts, filters)))
 
 
 # ---- 新增学生信息 and edit -----------------------------------------------------------------------
@@ -208,11 +211,15 @@ def _list_context(filters):
     (what the sort links keep)."""
     chosen = {k: v for k, v in filters.items() if v and not (k == "sort" and v == DEFAULT_SORT)}
     counts = Candidate.list_counts(filters)
-    status = filters.get("status")
-    total = counts[status] if status in counts else sum(counts.values())
+    total = _total(counts, filters)
     page = paged(Candidate.filtered(**filters), total=total, plan=lambda through: Candidate.filtered(
         **filters, plan=Candidate.page_plan(filters["q"], total, through)).select(*LISTED))
     return dict(filters=filters, chosen=chosen, args=dict(chosen, **page.size_arg), page=page, counts=counts)
+
+
+def _total(counts, filters):
+    """How many candidates the list shows: its status tab's count, or all of them."""
+    return counts.get(filters.get("status"), sum(counts.values()))
 
 
 def _row(candidate, notice):

@@ -4,7 +4,7 @@ from stdnum.cn import ric
 
 from models.candidate import Candidate
 from models.photo import demo_jpeg
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import confirm_action, screenshot
 
 
 def valid_id(body):
@@ -153,4 +153,25 @@ def test_search_by_pinyin_initials_and_sort_by_name_in_pinyin(page, login_as):
     expect(page.locator(".cand-name")).to_have_text(["张三"])
     assert "q=zhangs" in page.url and "sort=name" in page.url
     screenshot(page, "candidates-pinyin-search")
+    assert page.js_errors == []
+
+
+def test_the_pager_total_follows_a_row_action_on_a_status_tab(page, login_as):
+    for seq, name in (("123", "赵一"), ("133", "钱二")):
+        Candidate.create(name=name, id_type="居民身份证", id_number=valid_id(f"41010220030105{seq}"), gender="男",
+                         phone="13812345678", birth_date="2003-01-05")
+    login_as("staff")
+    page.goto("/candidates/?status=待认证")
+    expect(page.locator("#pager-total")).to_have_text("共 2 名考生，第 1 / 1 页")
+    row = page.locator("#results").get_by_role("row").filter(has_text="赵一")
+    row.get_by_role("button", name="认证").click()
+    # The row stays to show its outcome; the tab and the total say it has left 待认证.
+    expect(row.locator(".badge")).to_have_text("认证通过")
+    expect(page.locator("#pager-total")).to_have_text("共 1 名考生，第 1 / 1 页")
+    expect(page.locator("#counts")).to_contain_text("待认证 1")
+    other = page.locator("#results").get_by_role("row").filter(has_text="钱二")
+    other.get_by_role("button", name="删除").click()
+    confirm_action(page, "删除", "钱二")
+    expect(other).to_have_count(0)
+    expect(page.locator("#pager-total")).to_have_text("共 0 名考生，第 1 / 1 页")
     assert page.js_errors == []
