@@ -172,6 +172,18 @@ def test_the_stage_shows_the_place_and_its_links_carry_it(client, staff, waiting
 def test_start_with_nothing_to_confirm_says_so(client, staff, waiting):
     response = client.get("/candidates/queue/start?q=没有这个班", headers=HX)
     assert response.status_code == 409 and "没有认证通过、待人工确认的考生" in response.text
+    # Opened directly (a bookmark, a typed address, followed from /candidates/queue/): CertDesk's own page,
+    # with the way back to the list's filter.
+    for url in ("/candidates/queue/start?department=不存在学院", "/candidates/queue/?department=" + "院" * 10000):
+        response = client.get(url, follow_redirects=True)
+        assert response.status_code == 409 and response.mimetype == "text/html"
+        assert "没有认证通过、待人工确认的考生" in response.text and "返回考生管理" in response.text
+        assert "考生管理</a>" in response.text  # the navigation is there
+    assert 'href="/candidates/?department=%E4%B8%8D%E5%AD%98%E5%9C%A8%E5%AD%A6%E9%99%A2"' in client.get(
+        "/candidates/queue/start?department=不存在学院").text
+    # A hostile address is not sent back whole in the redirect: the filter as the list reads it.
+    for url in ("/candidates/queue/?department=", "/candidates/counts?department="):
+        assert len(client.get(url + "院" * 10000).headers["Location"]) < 1500
 
 
 def test_show_without_a_start_redirects_to_start(client, staff, waiting):

@@ -285,9 +285,13 @@ def wait_for_job(job_id):
     return "load" if Job.wait(job_id, shown, limit=current_app.config.get("JOBS_MAX_WAITERS", 4)) else "load delay:1s"
 
 
-def refused(message):
-    """A refused action (409): htmx shows the plain-text message as a notice (static/app.js)."""
-    return str(message), 409, {"Content-Type": "text/plain; charset=utf-8"}
+def refused(message, back=None):
+    """A refused action (409): htmx shows the plain-text message as a notice (static/app.js); an address
+    opened directly (a bookmark, a link in a new tab) gets CertDesk's page saying it, with a way `back`
+    ((url, label); 首页 by default)."""
+    if request.htmx:
+        return str(message), 409, {"Content-Type": "text/plain; charset=utf-8"}
+    return render("errors/error.html", status=409, message=str(message), back=back)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -14,7 +14,7 @@ from models.normalise import FieldError
 from models.setting import SettingError
 from models.user import ADMIN, STAFF
 
-from . import get_or_404, hx_events, id_list, list_filters, me, paged, refused, render, roles, wants_partial
+from . import get_or_404, given, hx_events, id_list, list_filters, me, paged, refused, render, roles, wants_partial
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 SKIPPED_NOTE = "（状态不是待认证或认证未通过）"
@@ -50,7 +50,7 @@ def counts():
     total (the page the list shows stays as it is)."""
     filters = _filters(request.args)
     if not request.htmx:
-        return redirect(url_for(".index", **request.args), 303)
+        return redirect(url_for(".index", **given(filters)), 303)
     counts = Candidate.list_counts(filters)
     return render("candidates/list.html", block="counts", filters=filters, counts=counts,
                   page_total=paged([], total=_total(counts, filters)))

@@ -9,7 +9,7 @@ from models.confirm_queue import QUEUE_ARGS, QUEUE_FILTERS, ConfirmQueue
 from models.normalise import whole_number
 from models.user import ADMIN, STAFF
 
-from . import Page, get_or_404, hx_events, id_list, list_filters, me, page_arg, refused, render, roles
+from . import Page, get_or_404, given, hx_events, id_list, list_filters, me, page_arg, refused, render, roles
 
 bp = Blueprint("confirm_queue", __name__, url_prefix="/candidates/queue")
 EMPTY = "当前筛选条件下没有认证通过、待人工确认的考生"
@@ -30,7 +30,7 @@ def start():
     queue = ConfirmQueue(args, came_from=args)
     first = queue.start()
     if first is None:
-        return refused(EMPTY)
+        return refused(EMPTY, back=(url_for("candidates.index", **queue.list_args), "返回考生管理"))
     url = url_for(".show", **queue.args, at=first.id, pos=1)
     return ("", 204, {"HX-Redirect": url}) if request.htmx else redirect(url, 303)
 
@@ -41,7 +41,8 @@ def show():
     """The queue at a position (in the URL, so reload and back keep it); htmx gets only the stage."""
     queue = _queue()
     if queue is None:
-        return redirect(url_for(".start", **request.args), 303)
+        # The filters as the list reads them (each cut to 100 characters), not the address as it came.
+        return redirect(url_for(".start", **given(list_filters(QUEUE_ARGS))), 303)
     return _stage(queue, queue.step(whole_number(request.args.get("at")), _position()))
 
 
