@@ -33,20 +33,35 @@ class UserError(FieldError):
 PASSWORD_RULE = f"至少 {MIN_PASSWORD_LENGTH} 位，不能全是数字或与用户名相同"
 
 
+# The passwords tried first by anyone guessing (leaked-password lists' top entries of 8 characters or more,
+# letters first), compared ignoring case.
+COMMON_PASSWORDS = frozenset("""
+password passw0rd password1 password123 p@ssw0rd p@ssword qwertyui qwerty123 qwertyuiop 1qaz2wsx 1q2w3e4r
+1q2w3e4r5t qazwsxedc zaq12wsx abc12345 abcd1234 abcdefgh a1234567 a12345678 aa123456 aa12345678
+iloveyou 5201314a woaini1314 admin123 admin1234 administrator welcome1 welcome123 letmein1 changeme
+sunshine princess football baseball superman trustno1 whatever starwars dragon123 monkey123
+asdfghjkl asdf1234 zxcvbnm1 zxcvbnm123 11111111a 123456abc 123qweasd qweasdzxc computer internet
+""".split())
+
+
 def password_problem(password, username=""):
     """Why a new password is too easy to guess, as (problem, how to fix it), or None. The rule of every
     account (修改密码, 新增用户, 重置密码, the first-run setup and create-user): at least
     MIN_PASSWORD_LENGTH characters, not only digits (a birthday, a phone number, a student number), not one
-    character repeated, not the user name. Checked when a password is set, never at login: an account whose
-    older password breaks it still logs in."""
+    character repeated, not containing the user name (3 characters or more), not one of the commonest
+    passwords nor two characters repeated. Checked when a password is set, never at login: an account
+    whose older password breaks it still logs in."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"密码至少 {MIN_PASSWORD_LENGTH} 位", "请换一个更长的密码"
     if password.isdigit():
         return "密码不能全是数字", "请加入字母或符号（生日、手机号、学号容易被猜中）"
     if len(set(password)) == 1:
         return "密码不能是同一个字符重复", "请换一个不易猜到的密码"
-    if username and password.strip().casefold() == username.strip().casefold():
-        return "密码不能与用户名相同", "请换一个与用户名无关的密码"
+    name = username.strip().casefold()
+    if name and (password.strip().casefold() == name or (len(name) >= 3 and name in password.casefold())):
+        return "密码不能包含用户名", "请换一个与用户名无关的密码"
+    if password.casefold() in COMMON_PASSWORDS or len(set(password)) <= 2:
+        return "这个密码太常见，容易被猜中", "请换一个不常见的密码，例如几个词和数字、符号的组合"
     return None
 
 

@@ -59,6 +59,9 @@ def logout():
     return redirect(url_for("auth.login"), 303)
 
 
+PASSWORD_CHANGED = "密码已修改；在其他浏览器或设备上的登录已退出"
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @roles(*ROLE_LABELS)
 def password():
@@ -70,9 +73,10 @@ def password():
         if not errors:
             login_user(user)  # this session again, under the new session version
             if not request.htmx:
-                return redirect(url_for("dashboard.index"), 303)
-            return "", 204, hx_events(closeDialog=True, notice=("密码已修改；在其他浏览器或设备上的登录已退出", "ok"))
+                return redirect(url_for("auth.password", changed=1), 303)  # the page says so, once reloaded too
+            return "", 204, hx_events(closeDialog=True, notice=(PASSWORD_CHANGED, "ok"))
     return render("auth/password.html", block="dialog", form=CHANGE_PASSWORD_FORM, errors=errors,
+                  changed=PASSWORD_CHANGED if request.args.get("changed") and not errors else None,
                   status=422 if errors else 200)
 
 
