@@ -186,3 +186,11 @@ def test_a_row_url_is_the_url_url_for_builds(app):
         # Not exactly one id: url_for itself.
         assert row_url("candidates.index", q="张") == url_for("candidates.index", q="张")
         assert row_url("candidates.index", page=2, per_page=20) == url_for("candidates.index", page=2, per_page=20)
+
+
+def test_an_action_the_log_does_not_have_is_named_and_the_log_shown_whole(client, events):
+    with client.session_transaction() as session:
+        session["_user_id"] = events.get_id()
+    body = client.get("/admin/audit?action=乱写", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "筛选条件“操作：乱写”无效，已改为“全部”。" in body and "没有符合条件的记录" not in body
+    assert "共 60 条记录" in body

@@ -27,7 +27,7 @@ def index():
 @roles(ADMIN)
 def audit_log():
     """审计日志: every state change, filterable by action, user and date."""
-    filters = list_filters(("action", "user", "date_from", "date_to"))
+    filters = list_filters(("action", "user", "date_from", "date_to"), known={"action": ("操作", ACTION_LABELS)})
     query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if filters["action"]:
         query = query.where(AuditEvent.action == filters["action"])
