@@ -30,7 +30,7 @@ class UserError(FieldError):
     """A refused user change, with a message for the user."""
 
 
-PASSWORD_RULE = f"至少 {MIN_PASSWORD_LENGTH} 位，不能全是数字或与用户名相同"
+PASSWORD_RULE = f"至少 {MIN_PASSWORD_LENGTH} 位，不能全是数字、不能包含用户名，也不能是常见密码"
 
 
 # The passwords tried first by anyone guessing (leaked-password lists' top entries of 8 characters or more,

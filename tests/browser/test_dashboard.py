@@ -139,6 +139,9 @@ def test_change_password_opened_directly_is_a_page_that_keeps_its_errors_on_it(p
     page.get_by_label("新密码", exact=True).fill("a-new-password-7")
     page.get_by_label("再次输入新密码").fill("a-new-password-7")
     page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("status")).to_have_text("密码已修改；在其他浏览器或设备上的登录已退出")
+    screenshot(page, "password-page-changed")
+    page.get_by_role("link", name="返回首页").click()
     expect(nav_link(page, "首页")).to_have_attribute("aria-current", "page")
     assert page.js_errors == []
 
