@@ -399,12 +399,11 @@ class Candidate(BaseModel):
                 query = query.where(column(getattr(cls, name)) == value)
         if has_photo in ("0", "1"):
             query = query.where(column(cls.photo).is_null(has_photo == "0"))
-        field, tie = cls.sort_key(sort)[0], cls.id
+        fields, descending = cls.sort_key(sort)
+        fields += (cls.id,)
         if plan == SORT:
-            field, tie = unordered(field), unordered(tie)
-        if cls.sort_key(sort)[1]:
-            return query.order_by(field.desc(), tie.desc())
-        return query.order_by(field.asc(), tie.asc())
+            fields = tuple(map(unordered, fields))
+        return query.order_by(*(field.desc() if descending else field.asc() for field in fields))
 
     @classmethod
     def page_plan(cls, q, matching, through):
@@ -441,8 +440,8 @@ class Candidate(BaseModel):
 
     @classmethod
     def sort_key(cls, sort):
-        """The list's sort as (field, descending); the id breaks ties in the same direction."""
-        return SORTABLE.get(sort.lstrip("-"), cls.created_at), sort.startswith("-")
+        """The list's sort as (fields, descending); the id breaks ties in the same direction."""
+        return SORTABLE.get(sort.lstrip("-"), SORTABLE["created_at"]), sort.startswith("-")
 
     @classmethod
     def distinct_values(cls, field, **chosen):
@@ -489,11 +488,13 @@ def _values_among(classes, name, chosen):
 LISTED = (Candidate.id, Candidate.name, Candidate.student_no, Candidate.id_type, Candidate.id_number, Candidate.gender,
           Candidate.department, Candidate.major, Candidate.class_name, Candidate.photo, Candidate.status,
           Candidate.status_reasons)
+# Each sort's columns, in order (the id breaks the remaining ties). 状态 and 院系 go on by 院系/班级 and
+# 专业/班级 along their indexes: ordered by the status or 院系 alone, PostgreSQL sorted 25,000 ties by id.
 SORTABLE = {
-    "name": Candidate.name_sort,
-    "status": Candidate.status,
-    "class_name": Candidate.class_name,
-    "department": Candidate.department,
-    "student_no": Candidate.student_no,
-    "created_at": Candidate.created_at,
+    "name": (Candidate.name_sort,),
+    "status": (Candidate.status, Candidate.department, Candidate.class_name),
+    "class_name": (Candidate.class_name,),
+    "department": tuple(getattr(Candidate, name) for name in CASCADE),
+    "student_no": (Candidate.student_no,),
+    "created_at": (Candidate.created_at,),
 }

@@ -42,7 +42,7 @@ class ConfirmQueue:
         self.filters = {key: filters.get(key, "") for key in QUEUE_FILTERS}
         self.since = since or now()
         self.sort = self.filters["sort"] or DEFAULT_SORT
-        self.field, self.descending = Candidate.sort_key(self.sort)
+        self.fields, self.descending = Candidate.sort_key(self.sort)
         self.total = total
         came_from = came_from or {}
         page, per_page = whole_number(came_from.get("page")), whole_number(came_from.get("per_page"))
@@ -95,8 +95,8 @@ class ConfirmQueue:
         return self.members().first()
 
     def _key(self, candidate):
-        value = self.field.db_value(getattr(candidate, self.field.name))
-        return Tuple(self.field, Candidate.id), Tuple(value, candidate.id)
+        fields = (*self.fields, Candidate.id)
+        return Tuple(*fields), Tuple(*(field.db_value(getattr(candidate, field.name)) for field in fields))
 
     def after(self, candidate, among=None):
         """The member (or one of `among`) that follows the candidate's place in the list's order."""
@@ -110,8 +110,7 @@ class ConfirmQueue:
 
     def before(self, candidate):
         mine, its = self._key(candidate)
-        ordered = (self.field.asc() if self.descending else self.field.desc(),
-                   Candidate.id.asc() if self.descending else Candidate.id.desc())
+        ordered = [field.asc() if self.descending else field.desc() for field in (*self.fields, Candidate.id)]
         return (self.members()
                 .where(mine > its if self.descending else mine < its)
                 .order_by(*ordered)

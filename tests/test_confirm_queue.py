@@ -302,3 +302,22 @@ def test_a_fixable_photo_in_the_queue_is_offered_a_fix_and_stored_only_on_accept
     assert Candidate.get_by_id(candidate.id).photo is None
     assert client.post(f"/photos/fixes/{token}/accept", headers=HX).status_code == 204
     assert Candidate.get_by_id(candidate.id).photo is not None
+
+
+@pytest.mark.parametrize("sort", ["department", "-department", "-status"])
+def test_the_queue_follows_a_sort_on_several_columns(make_candidate, sort):
+    classes = [("经济管理学院", "会计", "会计2301"), ("信息工程学院", "软件技术", "软件2301"),
+               ("信息工程学院", "计算机应用", "计应2302"), ("信息工程学院", "计算机应用", "计应2301"),
+               ("经济管理学院", "会计", "会计2301")]
+    for i, (department, major, class_name) in enumerate(classes):
+        make_candidate(status=VERIFIED, photo=f"ab/{i}.jpg", name=f"学生{'甲乙丙丁戊'[i]}",
+                       id_number=valid_id(BODIES[i]), department=department, major=major, class_name=class_name)
+    ordered = list(Candidate.filtered(sort=sort))
+    q = ConfirmQueue({"sort": sort}, None)
+    step, walked = q.step(None), []
+    while step.candidate:
+        walked.append(step.candidate)
+        step = q.step_after(step.candidate)
+    assert walked == ordered and [c.name for c in ordered] != [f"学生{n}" for n in "甲乙丙丁戊"]
+    step = q.step(ordered[2].id)
+    assert (step.previous, step.candidate, step.following) == (ordered[1], ordered[2], ordered[3])

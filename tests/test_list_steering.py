@@ -331,3 +331,24 @@ def test_other_lists_offer_the_same_page_sizes_and_total(client, login):
     assert [int(v) for v in re.findall(r'<option value="(\d+)"', re.search(
         r'<select name="per_page".*?</select>', body, re.S).group(0))] == [20, 50, 100, 200]
     assert 'form="audit-filters"' in body
+
+
+def test_sorting_by_department_goes_on_by_major_and_class_and_by_status_on_by_department_and_class(client, staff):
+    # Inserted with the classes in reverse, so the id order is none of the sorts'.
+    rows, seq = [], 0
+    for department, major, class_name, n in reversed(COLLEGE):
+        for _ in range(n):
+            seq += 1
+            rows.append(dict(name=f"学生{seq}", id_type="居民身份证", id_number=make_id(seq=f"{seq:02d}"), gender="男",
+                             phone="13812345678", department=department, major=major, class_name=class_name,
+                             status=(PENDING, VERIFIED)[seq % 2]))
+    Candidate.bulk_add(rows)
+
+    def shown(sort):
+        body = client.get("/candidates/", query_string={"sort": sort}, headers=HX).get_data(as_text=True)
+        return re.findall(r'class="cand-name">([^<]+)</a>', body)
+    by_class = sorted(range(len(rows)), key=lambda i: (rows[i]["department"], rows[i]["major"], rows[i]["class_name"], i))
+    assert shown("department") == [rows[i]["name"] for i in by_class]
+    assert shown("-department") == [rows[i]["name"] for i in reversed(by_class)]
+    by_status = sorted(range(len(rows)), key=lambda i: (rows[i]["status"], rows[i]["department"], rows[i]["class_name"], i))
+    assert shown("status") == [rows[i]["name"] for i in by_status]
