@@ -225,7 +225,7 @@ def _total(counts, filters):
 def _row(candidate, notice):
     if not request.htmx:
         return redirect(url_for(".index"), 303)
-    return render("candidates/list.html", block="row", c=candidate,
+    return render("candidates/_row.html", c=candidate,
                   headers=hx_events(candidatesChanged=True, notice=notice))
 
 

@@ -1,0 +1,62 @@
+"""考生管理's rows kept rendered by their content (views/list_rows.py): a row kept is never stale, differs by
+what can() answers, and the rows kept are bounded."""
+import re
+
+import pytest
+
+from models.candidate import Candidate
+from tests.test_candidate_search import add  # noqa: F401 (a fixture)
+from tests.test_candidates import staff  # noqa: F401 (a fixture)
+from views import list_rows
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture(autouse=True)
+def nothing_kept():
+    list_rows._rendered.clear()
+    yield
+    list_rows._rendered.clear()
+
+
+def rows(client, **query):
+    body = client.get("/candidates/", query_string=query, headers=HX).get_data(as_text=True)
+    return re.findall(r'<tr id="candidate-\d+">.*?</tr>', body, re.S)
+
+
+def test_a_row_kept_rendered_shows_the_candidate_as_it_is_now(client, staff, add):
+    candidate = add("张三")
+    assert "张三" in rows(client)[0] and "待认证" in rows(client)[0]
+    Candidate.update(name="张四", status="认证通过").where(Candidate.id == candidate.id).execute()
+    [row] = rows(client)
+    assert "张四" in row and "张三" not in row
+    assert "认证通过" in row and "人工确认" in row and ">认证</button>" not in row
+
+
+def test_rows_kept_are_the_rows_rendered_afresh(client, staff, add):
+    for i in range(30):
+        add(f"学生{i}", department="信息工程学院" if i % 2 else "机电工程学院", photo="ab/x.jpg" if i % 3 else "")
+    fresh = rows(client, per_page=50)
+    assert len(fresh) == 30 and list_rows._rendered
+    assert rows(client, per_page=50) == fresh  # every row from what was kept
+    kept = rows(client, department="信息工程学院")
+    list_rows._rendered.clear()
+    assert rows(client, department="信息工程学院") == kept
+
+
+def test_a_row_kept_for_one_role_is_not_shown_to_another(client, staff, add, login, monkeypatch):
+    add("张三", photo="ab/x.jpg")
+    # Were staff not allowed the photos, they would see 有 where an administrator sees the thumbnail.
+    monkeypatch.setattr("views.photos.image.allowed_roles", frozenset({"admin"}))
+    assert 'class="thumb"' not in rows(client)[0] and ">有</span>" in rows(client)[0]
+    login("admin")
+    assert 'class="thumb"' in rows(client)[0]
+
+
+def test_the_rows_kept_are_bounded(client, staff, add, monkeypatch):
+    monkeypatch.setattr(list_rows, "LIMIT", 5)
+    for i in range(12):
+        add(f"学生{i}")
+    assert len(rows(client)) == 12
+    assert len(list_rows._rendered) == 5
+    assert len(rows(client)) == 12  # the rows no longer kept are rendered again
