@@ -20,6 +20,9 @@ COLLEGE = [("信息工程学院", "计算机应用", "计应2301", 3), ("信息�
            ("信息工程学院", "软件技术", "软件2301", 2), ("经济管理学院", "会计", "会计2301", 4),
            ("经济管理学院", "计算机应用", "经管计应2301", 1)]
 
+COLLEGE_ROW = dict(name="学生", id_type="居民身份证", id_number=make_id(seq="99"), gender="男", phone="13812345678",
+                   status=PENDING)
+
 
 @pytest.fixture
 def college(app):
@@ -352,3 +355,16 @@ def test_sorting_by_department_goes_on_by_major_and_class_and_by_status_on_by_de
     assert shown("-department") == [rows[i]["name"] for i in reversed(by_class)]
     by_status = sorted(range(len(rows)), key=lambda i: (rows[i]["status"], rows[i]["department"], rows[i]["class_name"], i))
     assert shown("status") == [rows[i]["name"] for i in by_status]
+
+
+def test_a_request_reads_the_classes_once_and_again_after_a_candidate_is_written(app, client, staff, college,
+                                                                                monkeypatch):
+    reads = []
+    read = Candidate._read_classes
+    monkeypatch.setattr(Candidate, "_read_classes", staticmethod(lambda: reads.append(1) or read()))
+    body = client.get("/candidates/?q=计应&department=信息工程学院&sort=name", headers=HX).get_data(as_text=True)
+    assert rows_shown(body) == 5 and len(reads) == 1
+    with app.test_request_context():
+        assert ("新学院", "新专业", "新2301") not in Candidate.classes()
+        Candidate.bulk_add([dict(COLLEGE_ROW, department="新学院", major="新专业", class_name="新2301")])
+        assert ("新学院", "新专业", "新2301") in Candidate.classes()
