@@ -31,7 +31,7 @@ from models.db import db  # noqa: E402
 from models.photo import attach_photo, demo_jpeg  # noqa: E402
 from models.user import STAFF, User  # noqa: E402
 
-PASSWORD = "Bench-2026-queue"
+PASSWORD = "Queue-2026-confirm"
 CHROMIUM = "/usr/bin/chromium"
 
 # Presses Enter and resolves with the milliseconds until the stage shows a new name and its photo is drawn.

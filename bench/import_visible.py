@@ -27,7 +27,7 @@ from bench.candidate_import import bare_parse, make_rows, write_xlsx  # noqa: E4
 
 SRC = Path(os.environ.get("CERTDESK_SRC", Path(__file__).resolve().parent.parent))
 CHROMIUM = os.environ.get("CERTDESK_CHROMIUM", "/usr/bin/chromium")
-PASSWORD = "bench-password-42"
+PASSWORD = "Visible-2026-import"
 
 
 def free_port():
