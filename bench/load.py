@@ -1,6 +1,7 @@
 """Loopback load test: 考生管理 served by the production server, hit by a separate load-generating process.
 
     python bench/load.py [--users 32] [--seconds 20] [--workers 1] [--threads 8] [--candidates 100000]
+    python bench/load.py --rate 150      (requests sent at 150 a second in all, not back to back)
     python bench/load.py --database-url postgresql://postgres@127.0.0.1:5432/scratch
 
 With --database-url the bench DROPS AND RECREATES every CertDesk table there: give it a scratch database.
@@ -10,7 +11,9 @@ It seeds a college (bench/lists.py's, with fewer audit events) into a temporary 
 loopback port, and runs the load generator in a process of its own: USERS threads, each logged in
 through the real login form with its own session, each on one keep-alive http.client connection,
 sending requests back to back for SECONDS (after a 3 s warm-up) in the mix staff use 考生管理: the full page,
-the next page, a status filter, a 院系 filter and a name search as htmx partials. Prints requests/s,
+the next page, a status filter, a 院系 filter and a name search as htmx partials. With --rate R the users
+send on a schedule instead, R requests a second in all (each user every USERS/R s), and a request's
+time counts from when it was due, so a server that falls behind shows it in the times. Prints requests/s,
 p50 / p95 / max per kind and overall, every error, and the CPU time a request cost the server processes
 and the load generator (Linux: from /proc); then stops the server. Only 127.0.0.1 is contacted.
 """
@@ -111,7 +114,7 @@ class Session:
             raise RuntimeError(f"login of {username} answered {status}")
 
 
-def generate(port, users, seconds, pages, queue):
+def generate(port, users, seconds, pages, queue, rate=None):
     """The load generator's process: USERS threads for SECONDS; puts (kind, ms, error) samples on the queue."""
     sessions = [Session(port) for _ in range(users)]
     for i, session in enumerate(sessions):
@@ -125,9 +128,15 @@ def generate(port, users, seconds, pages, queue):
 
     counted = []  # every request, warm-up included: the server's CPU time is divided by these
 
-    def user(session, rng):
+    def user(session, rng, offset):
         mine, sent = [], 0
+        due = time.perf_counter() + offset
         while (started := time.perf_counter()) < stop_at:
+            if rate:
+                # Back to back with 32 users, a request waits for the 31 sent before it (Little's law: at
+                # 300/s that is 107 ms on average); on a schedule it is timed from when it was due.
+                time.sleep(max(0.0, due - started))
+                started, due = due, due + users / rate
             kind, url, htmx, _ = rng.choice(kinds)
             error = None
             try:
@@ -143,7 +152,8 @@ def generate(port, users, seconds, pages, queue):
             samples.extend(mine)
             counted.append(sent)
 
-    threads = [threading.Thread(target=user, args=(s, random.Random(i))) for i, s in enumerate(sessions)]
+    threads = [threading.Thread(target=user, args=(s, random.Random(i), i / rate if rate else 0))
+               for i, s in enumerate(sessions)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -200,6 +210,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--threads", type=int, default=None, help="waitress threads (the app's default when not given)")
     parser.add_argument("--workers", type=int, default=None, help="server processes (python app.py --workers N)")
+    parser.add_argument("--rate", type=float, default=None, help="requests a second in all, on a schedule")
     parser.add_argument("--data-dir", help="reuse a data directory seeded by an earlier run (SQLite only)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -217,11 +228,12 @@ def main():
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         try:
             wait_for(port, server)
-            print(f"{' '.join(command[1:])}: {args.users} users for {args.seconds:.0f} s; "
+            pace = f", {args.rate:g} requests/s on a schedule" if args.rate else ", back to back"
+            print(f"{' '.join(command[1:])}: {args.users} users{pace} for {args.seconds:.0f} s; "
                   f"load average before {os.getloadavg()[0]:.1f}")
             queue = multiprocessing.Queue()
             generator = multiprocessing.Process(target=generate, args=(port, args.users, args.seconds,
-                                                                       args.candidates // 50, queue))
+                                                                       args.candidates // 50, queue, args.rate))
             generator.start()
             result = server_cpu = None
             while result is None and (generator.is_alive() or not queue.empty()):
