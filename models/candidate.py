@@ -391,10 +391,14 @@ class Candidate(BaseModel):
         column = unindexed if plan == WALK else (lambda field: field)
         query = cls.select()
         q = (q or "").strip()
-        if q:
+        if q and is_sqlite():
             # The matching ids first, in a subquery, so that SQLite reads each condition's own index and
             # unites them (MULTI-INDEX OR) instead of walking the sort's index through all rows.
             query = query.where(cls.id.in_(cls.select(cls.id).where(cls.matching(q))))
+        elif q:
+            # PostgreSQL unites the conditions' indexes and intersects them with the filters' (BitmapOr,
+            # BitmapAnd): as a subquery, a search's 1,000 matches were joined with the 16,000 rows of a 院系.
+            query = query.where(cls.matching(q))
         if status in STATUSES:
             query = query.where(column(cls.status) == status)
         for name, value in (("department", department), ("major", major), ("class_name", class_name)):
