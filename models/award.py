@@ -5,6 +5,7 @@ A returned record can be corrected by staff and resubmitted (back to 待审核).
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import g, has_request_context
 from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField, fn
 
 from sheets.spec import Column, Form
@@ -303,7 +304,18 @@ class AwardRecord(BaseModel):
         """The search box: records whose candidate's name contains `q` or whose ID number starts or ends with it,
         or whose certificate number starts with it. Each part is its own SELECT (a UNION) that can scan one
         index, where their OR read every row; and the ids found are handed on as a list, so the three counts
-        and the page do not search again (unless the search is so broad that a list would be long)."""
+        and the page do not search again (unless the search is so broad that a list would be long). Found
+        once a request: the counts and the page ask for the same search."""
+        if not has_request_context():
+            return cls._find(user, q)
+        found = g.setdefault("award_searches", {})
+        key = (user.id, user.role, q)
+        if key not in found:
+            found[key] = cls._find(user, q)
+        return found[key]
+
+    @classmethod
+    def _find(cls, user, q):
         number = q.upper()
         # A reviewer sees ID numbers masked, so it finds a record only by the whole number: prefix and
         # suffix probes would let it recover the hidden digits one search at a time.

@@ -163,6 +163,15 @@ def test_staff_may_search_by_part_of_the_id_number(client, login, record):
     assert record.candidate.name in body
 
 
+def test_a_search_is_found_once_for_the_counts_and_the_page(client, login, record, monkeypatch):
+    login(STAFF)
+    searched, find = [], AwardRecord._find.__func__
+    monkeypatch.setattr(AwardRecord, "_find", classmethod(lambda cls, user, q: searched.append(q) or find(cls, user, q)))
+    body = client.get("/awards/", query_string={"q": record.candidate.name}).get_data(as_text=True)
+    assert record.candidate.id_number[-4:] in body and "共 1 条" in body
+    assert searched == [record.candidate.name]
+
+
 def _zhang_record(world, level="中级"):
     """A second pending record, 张三's, beside the fixture's (李四's)."""
     return AwardRecord.create(candidate=world["candidate"], certificate=world["cert"], level=level,
