@@ -60,3 +60,39 @@ def test_the_rows_kept_are_bounded(client, staff, add, monkeypatch):
     assert len(rows(client)) == 12
     assert len(list_rows._rendered) == 5
     assert len(rows(client)) == 12  # the rows no longer kept are rendered again
+
+
+def test_rows_kept_stay_bounded_when_many_threads_render_at_once(app, monkeypatch):
+    import sys
+    import threading
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(list_rows, "LIMIT", 50)
+    monkeypatch.setattr(list_rows, "current_user", SimpleNamespace(role="staff"))
+    class Template:
+        def render(self, c):
+            return f"<tr>{c.__data__['id']}</tr>"
+    template = Template()
+    monkeypatch.setattr(list_rows, "current_app", SimpleNamespace(jinja_env=SimpleNamespace(
+        get_template=lambda name: template)))
+    errors, interval = [], sys.getswitchinterval()
+
+    def show(start):
+        try:
+            with app.test_request_context():
+                for i in range(200):
+                    rows = [SimpleNamespace(__data__={"id": (start + i + j) % 120}) for j in range(5)]
+                    assert [str(html) for html in list_rows.list_rows("row", rows)] == \
+                        [f"<tr>{row.__data__['id']}</tr>" for row in rows]
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can
+    try:
+        threads = [threading.Thread(target=show, args=(n * 15,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == [] and len(list_rows._rendered) <= 50

@@ -1,12 +1,17 @@
 """A list's rows rendered once per content: the same candidate shows on the first page, its status tab, its 院系
 and every search that finds it, and rendering 50 rows was a third of a list request's CPU time."""
+import threading
+
 from flask import current_app, request
 from flask_login import current_user
 from markupsafe import Markup
 
-# Rows kept per server process: ~2 KB each with their key, so ~10 MB at most.
-LIMIT = 5000
+# Rows kept per server process: ~5 KB each with their key (the HTML is Chinese text), so ~10 MB at most.
+LIMIT = 2000
 _rendered = {}
+# Waitress's threads share the rows kept: taking the oldest out while another thread adds one raised
+# "dictionary changed size during iteration", and two threads evicting the same row let the dict grow.
+_lock = threading.Lock()
 
 
 def list_rows(template_name, rows):
@@ -19,12 +24,15 @@ def list_rows(template_name, rows):
     shown = []
     for row in rows:
         key = (*asked, *row.__data__.items())
-        html = _rendered.pop(key, None)
+        with _lock:
+            html = _rendered.pop(key, None)
+            if html is not None:
+                _rendered[key] = html  # put last: the rows shown most recently are the last to go
         if html is None:
-            html = Markup(template.render(c=row))
-            if len(_rendered) >= LIMIT:
-                # The row shown longest ago goes (dicts keep their order); another thread may have taken it.
-                _rendered.pop(next(iter(_rendered), None), None)
-        _rendered[key] = html  # put last: the rows shown most recently are the last to go
+            html = Markup(template.render(c=row))  # rendered outside the lock
+            with _lock:
+                _rendered[key] = html
+                while len(_rendered) > LIMIT:
+                    del _rendered[next(iter(_rendered))]  # the row shown longest ago
         shown.append(html)
     return shown
