@@ -96,7 +96,13 @@ class ConfirmQueue:
 
     def _key(self, candidate):
         fields = (*self.fields, Candidate.id)
-        return Tuple(*fields), Tuple(*(field.db_value(getattr(candidate, field.name)) for field in fields))
+        # Sorted by 状态, a candidate just confirmed (信息准确) is taken from where it waited (认证通过): its new
+        # status would put it in another part of the list, and the next one after it there. (Fields compare
+        # by `is`: a peewee field's == builds an expression.)
+        moved = candidate.status == ACCURATE and self.is_member(candidate)
+        values = [VERIFIED if moved and field is Candidate.status else getattr(candidate, field.name)
+                  for field in fields]
+        return Tuple(*fields), Tuple(*(field.db_value(value) for field, value in zip(fields, values)))
 
     def after(self, candidate, among=None):
         """The member (or one of `among`) that follows the candidate's place in the list's order."""

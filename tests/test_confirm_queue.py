@@ -321,3 +321,17 @@ def test_the_queue_follows_a_sort_on_several_columns(make_candidate, sort):
     assert walked == ordered and [c.name for c in ordered] != [f"学生{n}" for n in "甲乙丙丁戊"]
     step = q.step(ordered[2].id)
     assert (step.previous, step.candidate, step.following) == (ordered[1], ordered[2], ordered[3])
+
+
+@pytest.mark.parametrize("sort", ["status", "-status"])
+def test_save_and_confirm_next_sorted_by_status_opens_the_next_waiting(client, staff, make_candidate, sort):
+    for i, department in enumerate(("机电工程学院", "信息工程学院", "经济管理学院")):
+        make_candidate(status=VERIFIED, photo=f"ab/{i}.jpg", name=f"学生{'甲乙丙'[i]}", id_number=valid_id(BODIES[i]),
+                       department=department)
+    ordered = list(Candidate.filtered(sort=sort))
+    response = client.post(f"/candidates/{ordered[0].id}/confirm", data={"next": "1", "sort": sort}, headers=HX)
+    assert response.status_code == 200 and f"人工确认：{ordered[1].name}" in response.text
+    # In the queue too: confirming the second goes on to the third, not back or to the end.
+    queue = ConfirmQueue({"sort": sort}, now() - timedelta(seconds=5))
+    Candidate.get_by_id(ordered[1].id).confirm(by=staff)
+    assert queue.step_after(Candidate.get_by_id(ordered[1].id)).candidate == ordered[2]

@@ -350,10 +350,12 @@ def test_sorting_by_department_goes_on_by_major_and_class_and_by_status_on_by_de
     def shown(sort):
         body = client.get("/candidates/", query_string={"sort": sort}, headers=HX).get_data(as_text=True)
         return re.findall(r'class="cand-name">([^<]+)</a>', body)
-    by_class = sorted(range(len(rows)), key=lambda i: (rows[i]["department"], rows[i]["major"], rows[i]["class_name"], i))
+    def order(*columns):
+        return sorted(range(len(rows)), key=lambda i: (*(rows[i][column] for column in columns), i))
+    by_class = order("department", "major", "class_name")
     assert shown("department") == [rows[i]["name"] for i in by_class]
     assert shown("-department") == [rows[i]["name"] for i in reversed(by_class)]
-    by_status = sorted(range(len(rows)), key=lambda i: (rows[i]["status"], rows[i]["department"], rows[i]["class_name"], i))
+    by_status = order("status", "department", "class_name")
     assert shown("status") == [rows[i]["name"] for i in by_status]
 
 
