@@ -79,7 +79,8 @@ def create_app(config=None):
     _init_hooks(app)
     _init_errors(app)
     _init_cli(app)
-    app.jinja_env.globals.update(can=can, row_url=row_url, list_rows=list_rows, actor=User.actor, ROLE_LABELS=ROLE_LABELS, NAV=NAV)
+    app.jinja_env.globals.update(can=can, row_url=row_url, list_rows=list_rows, actor=User.actor,
+                                 ROLE_LABELS=ROLE_LABELS, NAV=NAV)
     app.jinja_env.filters.update(mask_id=mask_id, mask_phone=mask_phone)
     if os.environ.get("CERTDESK_PROXY", "") == "1":
         # Behind nginx every request comes from 127.0.0.1: the client's address (for the login throttle
