@@ -5,7 +5,6 @@ A returned record can be corrected by staff and resubmitted (back to 待审核).
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import g, has_request_context
 from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField, fn
 
 from sheets.spec import Column, Form
@@ -13,7 +12,7 @@ from sheets.spec import Column, Form
 from . import audit, name_index, numbering
 from .candidate import Candidate
 from .catalog import Certificate
-from .db import BaseModel, TimestampField, count_of, db, now, one_row, select_in, starts, where_all
+from .db import BaseModel, TimestampField, count_of, db, now, one_row, read_once, select_in, starts, where_all
 from .normalise import FieldError, day_or_none, whole_number
 from .site import Site
 from .user import REVIEWER, User
@@ -306,13 +305,7 @@ class AwardRecord(BaseModel):
         index, where their OR read every row; and the ids found are handed on as a list, so the three counts
         and the page do not search again (unless the search is so broad that a list would be long). Found
         once a request: the counts and the page ask for the same search."""
-        if not has_request_context():
-            return cls._find(user, q)
-        found = g.setdefault("award_searches", {})
-        key = (user.id, user.role, q)
-        if key not in found:
-            found[key] = cls._find(user, q)
-        return found[key]
+        return read_once(("award search", user.id, user.role, q), lambda: cls._find(user, q))
 
     @classmethod
     def _find(cls, user, q):

@@ -6,14 +6,13 @@ audit event in one transaction. Views never assign a status.
 from functools import reduce
 from operator import or_
 
-from flask import g, has_request_context
 from peewee import (SQL, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError,
                     TextField, fn)
 
 from . import audit, name_index, setting, status_tally
 from .candidate_fields import CANDIDATE_SHEET, KEY_FIELDS
-from .db import (BaseModel, TimestampField, bulk_insert, db, is_sqlite, now, refresh_statistics, select_in, starts, unindexed,
-                 unordered, update_rows)
+from .db import (BaseModel, TimestampField, bulk_insert, db, forget_read, is_sqlite, now, read_once,
+                 refresh_statistics, select_in, starts, unindexed, unordered, update_rows)
 from .identity import VERIFIERS
 from .pinyin import name_keys
 from .privacy import mask_id
@@ -67,6 +66,7 @@ WITH RECURSIVE seen (department, major, class_name) AS (
 SELECT * FROM seen LIMIT %s"""
 DEFAULT_SORT = "-created_at"  # newest first
 WALK, SORT = "walk", "sort"  # Candidate.page_plan
+CLASSES = "candidate classes"  # Candidate.classes(), read once a request
 
 
 def search_keys(name, id_number):
@@ -134,7 +134,7 @@ class Candidate(BaseModel):
             if new:
                 name_index.index_new(self.id)
                 status_tally.count_new(self.id)
-        _forget_classes()
+        forget_read(CLASSES)  # a class it adds is offered at once
         return saved
 
     @classmethod
@@ -146,7 +146,7 @@ class Candidate(BaseModel):
         name_index.index_new(first)
         status_tally.count_new(first)
         refresh_statistics([cls])
-        _forget_classes()
+        forget_read(CLASSES)  # a class it adds is offered at once
         return count
 
     @property
@@ -463,11 +463,7 @@ class Candidate(BaseModel):
         the index by itself (0.3 ms at 100,000 candidates, where any filtered DISTINCT read the 院系's rows:
         150 ms); PostgreSQL's reads every entry (9 ms), so there each row is sought after the last (1 ms for
         108 classes), and past MAX_SOUGHT classes a plain DISTINCT is the quicker."""
-        if not has_request_context():
-            return cls._read_classes()
-        if "candidate_classes" not in g:
-            g.candidate_classes = cls._read_classes()
-        return g.candidate_classes
+        return read_once(CLASSES, cls._read_classes)
 
     @staticmethod
     def _read_classes():
@@ -489,12 +485,6 @@ class Candidate(BaseModel):
             if value and value not in choices[name] and value in _values_among(classes, name, {}):
                 filters[name] = ""
         return choices
-
-
-def _forget_classes():
-    """A candidate written in a request: the classes read earlier in it may have one fewer."""
-    if has_request_context():
-        g.pop("candidate_classes", None)
 
 
 def _values_among(classes, name, chosen):

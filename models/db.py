@@ -4,6 +4,7 @@ import io
 import itertools
 from datetime import date, datetime
 
+from flask import g, has_request_context
 from peewee import (SQL, CharField, DatabaseProxy, DateTimeField, IntegerField, Model, Select, SqliteDatabase, TextField,
                     fn)
 from playhouse.db_url import connect
@@ -135,6 +136,23 @@ def unordered(field):
     if isinstance(field, DateTimeField) and not is_sqlite():
         return field + SQL("INTERVAL '0 seconds'")
     return field.concat("")  # text, and SQLite's dates (stored as ISO text)
+
+
+def read_once(key, read):
+    """What `read()` returns, read once a request when several parts of it ask (kept in flask.g under `key`),
+    and afresh outside a request (jobs, the CLI)."""
+    if not has_request_context():
+        return read()
+    kept = g.setdefault("read_once", {})
+    if key not in kept:
+        kept[key] = read()
+    return kept[key]
+
+
+def forget_read(key):
+    """Something `key` was read from was written in this request: the next read_once(key) reads again."""
+    if has_request_context():
+        g.get("read_once", {}).pop(key, None)
 
 
 def refresh_statistics(models):
