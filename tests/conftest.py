@@ -1,5 +1,6 @@
 """Fixtures every test shares: a fresh app and database, a client, the CLI runner and login by role."""
 import os
+import shutil
 from datetime import date
 
 import pytest
@@ -9,7 +10,7 @@ import models
 from app import create_app
 from models.candidate import ACCURATE, Candidate
 from models.catalog import Certificate, Organisation
-from models.db import db, open_database
+from models.db import close_all_connections, db, open_database
 from models.job import stop_dispatcher
 from models.pilot import PilotCertificate
 from models.quota import Quota
@@ -17,9 +18,24 @@ from models.site import APPROVED, ENABLED, Site
 from models.user import REVIEWER, User
 from tests.test_identity import make_id
 
-# Set TEST_DATABASE_URL=postgresql://... to run the whole suite on PostgreSQL (a clean schema per test).
+# Set TEST_DATABASE_URL=postgresql://... to run the whole suite on PostgreSQL (emptied before each test).
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 PASSWORD = "correct-horse-42"
+# Each test starts on an empty database with the current schema. Creating that schema cost ~0.2 s a test on
+# PostgreSQL (dropping and creating 16 tables, their indexes and triggers) and ~40 ms on SQLite: instead
+# PostgreSQL's is emptied when its schema is still the one created (a test that migrates or drops something
+# changes it: then it is dropped and created again), and SQLite's is a copy of a file made once a run.
+# What the schema looks like on PostgreSQL: every column, index, trigger and function, and the version.
+PG_SCHEMA = """SELECT md5(string_agg(part, ',' ORDER BY part)) FROM (
+    SELECT c.relname || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod) || a.attnotnull
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = current_schema() AND a.attnum > 0 AND NOT a.attisdropped
+    UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()
+    UNION ALL SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+    UNION ALL SELECT p.proname || md5(p.prosrc) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = current_schema()
+    UNION ALL SELECT 'version ' || version FROM schema_version) AS parts(part)"""
+_created = {}  # "postgresql": PG_SCHEMA's answer right after the schema was created
 
 
 @pytest.fixture(scope="session")
@@ -28,15 +44,46 @@ def password_hash():
     return generate_password_hash(PASSWORD)
 
 
+def _schema():
+    try:
+        with db.atomic():
+            return db.execute_sql(PG_SCHEMA).fetchone()[0]
+    except Exception:  # schema_version dropped, say
+        return None
+
+
 def _clean_database():
+    """PostgreSQL: empty every table (ids start at 1 again) if the schema is the one created, else drop it."""
     open_database(TEST_DATABASE_URL)
     with db.connection_context():
-        models.drop_all()
+        if _created.get("postgresql") and _schema() == _created["postgresql"]:
+            tables = [model._meta.table_name for model in models.ALL_MODELS[::-1]]
+            tables += sorted(set(db.get_tables()) - set(tables) - {"schema_version"})
+            with db.atomic():
+                db.execute_sql("; ".join(f'DELETE FROM "{table}"' for table in tables))
+                db.execute_sql("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n "
+                               "ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = current_schema()")
+        else:
+            models.drop_all()
+            _created.clear()
+
+
+@pytest.fixture(scope="session")
+def sqlite_schema(tmp_path_factory):
+    """A SQLite file with the current schema and nothing in it, for each test to copy."""
+    folder = tmp_path_factory.mktemp("schema")
+    create_app({"TESTING": True, "SECRET_KEY": "schema", "DATA_DIR": str(folder / "data"),
+                "DATABASE_URL": f"sqlite:///{folder / 'schema.db'}"})
+    stop_dispatcher()
+    close_all_connections()  # the last connection closed writes the WAL into the file
+    return folder / "schema.db"
 
 
 @pytest.fixture
-def app_config(tmp_path):
+def app_config(tmp_path, request):
     """The config a test app gets; a test module may override this fixture to change it."""
+    if not TEST_DATABASE_URL:
+        shutil.copyfile(request.getfixturevalue("sqlite_schema"), tmp_path / "test.db")
     return {
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
@@ -51,6 +98,9 @@ def app(app_config):
     if TEST_DATABASE_URL:
         _clean_database()
     app = create_app(app_config)
+    if TEST_DATABASE_URL and not _created:
+        with db.connection_context():
+            _created["postgresql"] = _schema()
     yield app
     stop_dispatcher()  # a later test's database is not this one's: its jobs are not for this thread
     if not db.is_closed():
