@@ -340,3 +340,11 @@ class AwardRecord(BaseModel):
                     .tuples())
             used.update({(certificate_id, level, year): n for certificate_id, level, n in rows})
         return used
+
+
+# What a row of 待颁证记录 shows (templates/awards/_row.html), its candidate's, certificate's and site's too:
+# every column of the four tables made ~110 attributes a row to convert and set, half the list's CPU time.
+LISTED = (AwardRecord.id, AwardRecord.candidate, AwardRecord.certificate, AwardRecord.site, AwardRecord.level,
+          AwardRecord.exam_date, AwardRecord.theory_score, AwardRecord.practical_score, AwardRecord.status,
+          AwardRecord.return_reason, AwardRecord.certificate_number,
+          Candidate.id, Candidate.name, Candidate.id_number, Certificate.id, Certificate.name, Site.id, Site.name)

@@ -1,10 +1,16 @@
-"""考生管理's rows kept rendered by their content (views/list_rows.py): a row kept is never stale, differs by
-what can() answers, and the rows kept are bounded."""
+"""The rows of 考生管理 and 待颁证记录 kept rendered by their content (views/list_rows.py): a row kept is never
+stale (待颁证记录's neither when its candidate, certificate or site changes), differs by what can() answers,
+and the rows kept are bounded."""
 import re
 
 import pytest
 
+from models.award import AwardRecord
 from models.candidate import Candidate
+from models.catalog import Certificate
+from models.site import Site
+from models.user import REVIEWER, STAFF
+from tests.test_awards import record  # noqa: F401 (a fixture)
 from tests.test_candidate_search import add  # noqa: F401 (a fixture)
 from tests.test_candidates import staff  # noqa: F401 (a fixture)
 from views import list_rows
@@ -53,6 +59,34 @@ def test_a_row_kept_for_one_role_is_not_shown_to_another(client, staff, add, log
     assert 'class="thumb"' in rows(client)[0]
 
 
+def award_rows(client):
+    body = client.get("/awards/", headers=HX).get_data(as_text=True)
+    return re.findall(r'<tr id="award-\d+">.*?</tr>', body, re.S)
+
+
+def test_a_record_kept_rendered_shows_its_candidate_certificate_and_site_as_they_are_now(client, login, record):
+    login(STAFF)
+    [row] = award_rows(client)
+    assert "李四" in row and "Web前端开发" in row and "信息楼机房" in row and "待审核" in row
+    assert award_rows(client) == [row] and list_rows._rendered  # kept
+    Candidate.update(name="李五").where(Candidate.id == record.candidate_id).execute()
+    Certificate.update(name="Web前端开发（新版）").where(Certificate.id == record.certificate_id).execute()
+    Site.update(name="实训楼机房").where(Site.id == record.site_id).execute()
+    [row] = award_rows(client)
+    assert "李五" in row and "Web前端开发（新版）" in row and "实训楼机房" in row
+    AwardRecord.update(status="已颁证", certificate_number="WEB2026000001").where(AwardRecord.id == record.id).execute()
+    [row] = award_rows(client)
+    assert "已颁证" in row and "WEB2026000001" in row
+
+
+def test_a_record_kept_for_staff_is_not_shown_to_a_reviewer(client, login, record):
+    login(STAFF)
+    assert "颁证</button>" not in award_rows(client)[0] and "candidates/" in award_rows(client)[0]
+    login(REVIEWER)
+    [row] = award_rows(client)
+    assert "颁证</button>" in row and "退回</button>" in row and "candidates/" not in row
+
+
 def test_the_rows_kept_are_bounded(client, staff, add, monkeypatch):
     monkeypatch.setattr(list_rows, "LIMIT", 5)
     for i in range(12):
@@ -70,8 +104,8 @@ def test_rows_kept_stay_bounded_when_many_threads_render_at_once(app, monkeypatc
     monkeypatch.setattr(list_rows, "LIMIT", 50)
     monkeypatch.setattr(list_rows, "current_user", SimpleNamespace(role="staff"))
     class Template:
-        def render(self, c):
-            return f"<tr>{c.__data__['id']}</tr>"
+        def render(self, values):
+            return f"<tr>{values['c'].__data__['id']}</tr>"
     template = Template()
     monkeypatch.setattr(list_rows, "current_app", SimpleNamespace(jinja_env=SimpleNamespace(
         get_template=lambda name: template)))
@@ -81,7 +115,7 @@ def test_rows_kept_stay_bounded_when_many_threads_render_at_once(app, monkeypatc
         try:
             with app.test_request_context():
                 for i in range(200):
-                    rows = [SimpleNamespace(__data__={"id": (start + i + j) % 120}) for j in range(5)]
+                    rows = [SimpleNamespace(__data__={"id": (start + i + j) % 120}, __rel__={}) for j in range(5)]
                     assert [str(html) for html in list_rows.list_rows("row", rows)] == \
                         [f"<tr>{row.__data__['id']}</tr>" for row in rows]
         except Exception as exc:  # noqa: BLE001 (reported below)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, redirect, request, url_for
 
 from models import audit, award_checks, readiness
 from models.audit import AuditEvent
-from models.award import RETURN_FORM, STATUSES, STATUS_COLORS, AwardError, AwardRecord
+from models.award import LISTED, RETURN_FORM, STATUSES, STATUS_COLORS, AwardError, AwardRecord
 from models.award_fields import AWARD_SHEET
 from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
@@ -39,12 +39,13 @@ def statuses():
 def index():
     """待颁证记录: filters in the URL; htmx gets only the results block."""
     filters = list_filters(FILTERS, known=KNOWN)
-    sites = list(Site.filtered(me(), certificate=filters["certificate"]).order_by(Site.name))
+    sites = list(Site.filtered(me(), certificate=filters["certificate"]).order_by(Site.name).select(Site.id, Site.name))
     if filters["site"] not in {str(s.id) for s in sites}:
         filters["site"] = ""  # a site of another certificate than the one just chosen
     counts = AwardRecord.filtered_counts(me(), **filters)
     return render("awards/list.html", block="results", filters=filters,
-                  page=paged(AwardRecord.filtered(me(), **filters), total=_total(counts, filters["status"])),
+                  page=paged(AwardRecord.filtered(me(), **filters).select(*LISTED),
+                             total=_total(counts, filters["status"])),
                   counts=counts,
                   certificates=Certificate.ordered(), sites=sites, site_oob=wants_partial(),
                   statuses=STATUSES, levels=LEVELS, summary=_summary(filters))

@@ -14,22 +14,23 @@ _rendered = {}
 _lock = threading.Lock()
 
 
-def list_rows(template_name, rows):
-    """`template_name` rendered for each of `rows` (models read with a list's columns) as `c`. The key is
-    everything a row template may read: the row's values as read, the user's role (what can() answers)
-    and where the app is mounted (what row_url() answers). A changed row has another key, so a row shown is
-    never stale."""
+def list_rows(template_name, rows, name="c"):
+    """`template_name` rendered for each of `rows` (models read with a list's columns, and the rows joined
+    to them) as `name`. The key is everything a row template may read: the row's values as read and those
+    of the rows joined, the user's role (what can() answers) and where the app is mounted (what row_url()
+    answers). A changed row has another key, so a row shown is never stale."""
     template = current_app.jinja_env.get_template(template_name)
     asked = (template, current_user.role, request.script_root)
     shown = []
     for row in rows:
-        key = (*asked, *row.__data__.items())
+        key = (*asked, *row.__data__.items(),
+               *((joined, *other.__data__.items()) for joined, other in row.__rel__.items()))
         with _lock:
             html = _rendered.pop(key, None)
             if html is not None:
                 _rendered[key] = html  # put last: the rows shown most recently are the last to go
         if html is None:
-            html = Markup(template.render(c=row))  # rendered outside the lock
+            html = Markup(template.render({name: row}))  # rendered outside the lock
             with _lock:
                 _rendered[key] = html
                 while len(_rendered) > LIMIT:
