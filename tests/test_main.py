@@ -9,6 +9,7 @@ from models.user import User
 
 def test_first_start_prints_url_and_how_to_begin(monkeypatch, tmp_path, capsys):
     served = {}
+    monkeypatch.setenv("CERTDESK_WORKERS", "1")
     monkeypatch.setenv("CERTDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setattr(app_module, "serve", lambda app, **kw: served.update(kw))
@@ -21,6 +22,7 @@ def test_first_start_prints_url_and_how_to_begin(monkeypatch, tmp_path, capsys):
 
 
 def test_demo_start_seeds_once_and_prints_logins_every_time(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("CERTDESK_WORKERS", "1")
     monkeypatch.setenv("CERTDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setattr(app_module, "serve", lambda app, **kw: None)
@@ -40,3 +42,38 @@ def test_workers_are_refused_where_processes_cannot_be_forked(monkeypatch, tmp_p
     with pytest.raises(SystemExit):
         app_module.main(["--workers", "2"])
     assert "docs/deployment.md" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cores, can_fork, processes", [(2, True, 2), (16, True, 4), (None, True, 1), (8, False, 1)])
+def test_by_default_one_process_per_core_where_processes_can_be_forked(monkeypatch, tmp_path, capsys, cores,
+                                                                        can_fork, processes):
+    started = {}
+    monkeypatch.delenv("CERTDESK_WORKERS", raising=False)
+    monkeypatch.setenv("CERTDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setattr(app_module.os, "cpu_count", lambda: cores)
+    if can_fork:
+        monkeypatch.setattr(app_module.os, "fork", lambda: pytest.fail("forked"), raising=False)
+    else:
+        monkeypatch.delattr(app_module.os, "fork", raising=False)
+    monkeypatch.setattr(app_module, "serve", lambda app, **kw: started.update(processes=1, **kw))
+    monkeypatch.setattr(app_module, "serve_processes",
+                        lambda app, listener, workers, threads: started.update(processes=workers, listener=listener))
+    app_module.main(["--port", "0"])
+    assert started["processes"] == processes
+    if processes > 1:
+        started["listener"].close()
+        assert f"{processes} 个服务进程" in capsys.readouterr().out
+    stop_dispatcher()
+
+
+def test_an_explicit_number_of_processes_wins_over_the_cores(monkeypatch, tmp_path):
+    started = {}
+    monkeypatch.setenv("CERTDESK_WORKERS", "1")
+    monkeypatch.setenv("CERTDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setattr(app_module.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(app_module, "serve", lambda app, **kw: started.update(processes=1))
+    app_module.main([])
+    assert started == {"processes": 1}
+    stop_dispatcher()
