@@ -7,6 +7,7 @@ import queue
 import secrets
 import signal
 import socket
+import sys
 import time
 from logging.handlers import QueueHandler, QueueListener
 from pathlib import Path
@@ -324,10 +325,14 @@ def _print_logins(logins):
 
 
 def default_workers():
-    """Server processes when none are asked for: one per core, at most MAX_DEFAULT_WORKERS, where processes can
-    be forked; one elsewhere (Windows). One process of 8 threads uses about one core, and under load spent a
-    third of its CPU handing Python's lock between threads (89 requests/s on 2 cores, 2 processes 242)."""
-    return min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS) if hasattr(os, "fork") else 1
+    """Server processes when none are asked for: on Linux one per core the process may run on, at most
+    MAX_DEFAULT_WORKERS; one elsewhere (Windows has no fork; macOS's fork without exec is fragile). One
+    process of 8 threads uses about one core, and under load spent a third of its CPU handing Python's lock
+    between threads (89 requests/s on 2 cores, 2 processes 242)."""
+    if not (sys.platform.startswith("linux") and hasattr(os, "fork")):
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_DEFAULT_WORKERS))
 
 
 MAX_DEFAULT_WORKERS = 4  # a college's office is served by a few; more cores are asked for with --workers

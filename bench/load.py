@@ -1,13 +1,13 @@
 """Loopback load test: 考生管理 served by the production server, hit by a separate load-generating process.
 
-    python bench/load.py [--users 32] [--seconds 20] [--workers 1] [--threads 8] [--candidates 100000]
+    python bench/load.py [--users 32] [--seconds 20] [--workers N] [--threads 8] [--candidates 100000]
     python bench/load.py --rate 150      (requests sent at 150 a second in all, not back to back)
     python bench/load.py --database-url postgresql://postgres@127.0.0.1:5432/scratch
 
 With --database-url the bench DROPS AND RECREATES every CertDesk table there: give it a scratch database.
 
 It seeds a college (bench/lists.py's, with fewer audit events) into a temporary data directory, starts
-`python app.py` (waitress, the production server; `--workers N` when the app has that option) on a free
+`python app.py` (waitress, the production server; its processes the app's default unless `--workers N`) on a free
 loopback port, and runs the load generator in a process of its own: USERS threads, each logged in
 through the real login form with its own session, each on one keep-alive http.client connection,
 sending requests back to back for SECONDS (after a 3 s warm-up) in the mix staff use 考生管理: the full page,

@@ -44,18 +44,21 @@ def test_workers_are_refused_where_processes_cannot_be_forked(monkeypatch, tmp_p
     assert "docs/deployment.md" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("cores, can_fork, processes", [(2, True, 2), (16, True, 4), (None, True, 1), (8, False, 1)])
-def test_by_default_one_process_per_core_where_processes_can_be_forked(monkeypatch, tmp_path, capsys, cores,
-                                                                        can_fork, processes):
+@pytest.mark.parametrize("platform, cores, processes", [("linux", 2, 2), ("linux", 16, 4), ("linux", 0, 1),
+                                                         ("win32", 8, 1), ("darwin", 8, 1)])
+def test_by_default_one_process_per_core_on_linux(monkeypatch, tmp_path, capsys, platform, cores, processes):
     started = {}
     monkeypatch.delenv("CERTDESK_WORKERS", raising=False)
     monkeypatch.setenv("CERTDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setattr(app_module.os, "cpu_count", lambda: cores)
-    if can_fork:
-        monkeypatch.setattr(app_module.os, "fork", lambda: pytest.fail("forked"), raising=False)
-    else:
+    monkeypatch.setattr(app_module.sys, "platform", platform)
+    # The cores this process may run on (taskset, a container's limit), not all the machine has.
+    monkeypatch.setattr(app_module.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(app_module.os, "cpu_count", lambda: 64)
+    if platform == "win32":
         monkeypatch.delattr(app_module.os, "fork", raising=False)
+    else:
+        monkeypatch.setattr(app_module.os, "fork", lambda: pytest.fail("forked"), raising=False)
     monkeypatch.setattr(app_module, "serve", lambda app, **kw: started.update(processes=1, **kw))
     monkeypatch.setattr(app_module, "serve_processes",
                         lambda app, listener, workers, threads: started.update(processes=workers, listener=listener))
