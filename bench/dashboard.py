@@ -26,7 +26,7 @@ from models.award import AwardRecord, ISSUED, RETURNED, SUBMITTED  # noqa: E402
 from models.import_batch import IMPORTED, REVIEW, ImportBatch  # noqa: E402
 from models.candidate import ACCURATE, PENDING, REJECTED, VERIFIED, Candidate  # noqa: E402
 from models.catalog import LEVELS, Certificate, Organisation  # noqa: E402
-from models.db import bulk_insert, db  # noqa: E402
+from models.db import db  # noqa: E402
 from models.pilot import PilotCertificate  # noqa: E402
 from models.quota import Quota  # noqa: E402
 from models.site import APPROVED, ENABLED, PENDING as SITE_PENDING, REJECTED as SITE_REJECTED, Site  # noqa: E402
@@ -74,7 +74,7 @@ def seed(n, rng):
                         "site": site.id, "exam_date": today - timedelta(days=rng.randint(0, 300)), "status": status,
                         "certificate_number": f"N{number}" if status == ISSUED else None,
                         "issued_at": issued if status == ISSUED else None})
-    bulk_insert(AwardRecord, records)
+    AwardRecord.bulk_add(records)
     for i in range(20):
         ImportBatch.create(kind="candidates", file_name=f"考生{i}.xlsx", status=REVIEW if i % 5 == 0 else IMPORTED)
     staff = User.create(username="staff", role=STAFF, password_hash="x")

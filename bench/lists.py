@@ -109,7 +109,7 @@ def seed(n, records, events, rng):
                 "issued_by": users["reviewer"].id if status == ISSUED else None,
                 "return_reason": "照片不合格" if status == RETURNED else "",
                 "batch_id": batch_ids["awards"][number // BATCH_SIZE], "created_at": at, "updated_at": at}
-    bulk_insert(AwardRecord, (record(number) for number in range(records)))
+    AwardRecord.bulk_add((record(number) for number in range(records)))
 
     actors = list(users.values())
     span = (datetime.now() - started).total_seconds()

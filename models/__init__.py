@@ -13,8 +13,8 @@ from .numbering import NumberSequence
 from .pilot import PilotCertificate
 from .quota import Quota
 from .setting import Setting
-from .status_tally import drop as drop_status_tally
 from .site import Site
+from .tally import drop_all as drop_tallies
 from .user import User
 
 # Creation order respects foreign keys.
@@ -36,4 +36,4 @@ def drop_all():
     """Drop every table (tests use this to give each test a clean PostgreSQL schema)."""
     drop_name_index()
     db.drop_tables([SchemaVersion] + ALL_MODELS[::-1], safe=True, cascade=not is_sqlite())
-    drop_status_tally()
+    drop_tallies()

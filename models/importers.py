@@ -21,7 +21,7 @@ from .award_fields import AWARD_SHEET
 from .candidate import PENDING, Candidate
 from .candidate_fields import CANDIDATE_SHEET
 from .catalog import Certificate
-from .db import bulk_insert, db, now, select_in
+from .db import db, now, select_in
 from .identity import AREA_FIX, identity_findings, identity_notes
 from .site import Site
 
@@ -256,7 +256,7 @@ class AwardImporter:
                        "level": v["level"], "exam_date": v["exam_date"], "theory_score": v.get("theory_score"),
                        "practical_score": v.get("practical_score"), "result": v["result"], "status": SUBMITTED,
                        "batch_id": batch.id, "created_at": at, "updated_at": at}
-        bulk_insert(AwardRecord, records())
+        AwardRecord.bulk_add(records())
         created = audit.record_same("award.create", AwardRecord,
                                     _labelled(AwardRecord.select().where(AwardRecord.batch_id == batch.id)),
                                     {"状态": (None, SUBMITTED), "导入批次": (None, f"#{batch.id}")}, user=by)

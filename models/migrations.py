@@ -7,7 +7,7 @@ is a function of a playhouse.migrate migrator; add new steps at the end and neve
 from peewee import CharField, DateTimeField, IntegerField, TextField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
-from . import name_index, status_tally
+from . import name_index, tally
 from .candidate import search_keys
 from .db import BaseModel, db, is_sqlite, update_rows
 
@@ -122,7 +122,7 @@ def upgrade(models):
         if before is None:
             db.create_tables(models, safe=True)
             name_index.create()
-            status_tally.create()
+            tally.create_all()
             SchemaVersion.create(version=CURRENT_VERSION)
             return None, CURRENT_VERSION
         migrator = SqliteMigrator(db) if is_sqlite() else PostgresqlMigrator(db)
@@ -131,6 +131,6 @@ def upgrade(models):
         # Tables new in this version are created whole; existing ones were altered by the steps above.
         db.create_tables(models, safe=True)
         name_index.create()
-        status_tally.create()
+        tally.create_all()
         SchemaVersion.update(version=CURRENT_VERSION).execute()
         return before, CURRENT_VERSION

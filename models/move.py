@@ -15,7 +15,7 @@ import psycopg2
 from peewee import CharField, DatabaseError, ForeignKeyField, IntegerField, InterfaceError, SqliteDatabase, TextField
 from playhouse.db_url import connect
 
-from . import ALL_MODELS, init_schema, status_tally
+from . import ALL_MODELS, init_schema, tally
 from .db import bulk_insert, db, is_sqlite
 
 CHUNK = 5000
@@ -68,7 +68,7 @@ def copy_database(source, target):
 
 def refuse_non_empty(target):
     """Refuse a target holding tables other than CertDesk's, or CertDesk tables with rows."""
-    ours = {model._meta.table_name for model in ALL_MODELS} | {"schema_version", status_tally.TABLE}
+    ours = {model._meta.table_name for model in ALL_MODELS} | {"schema_version", *(kept.table for kept in tally.ALL)}
     others = sorted(set(target.get_tables()) - ours)
     if others:
         raise MoveError(f"目标数据库不是空的，已有其他表：{'、'.join(others[:5])}。请新建一个空数据库再迁移")

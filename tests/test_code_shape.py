@@ -86,6 +86,18 @@ def test_the_checks_find_an_import_in_a_method_and_a_cycle():
         "models.a → models.b → models.c → models.a"]
 
 
+def test_records_are_added_only_where_they_are_counted():
+    """A bare INSERT into award_record on SQLite is not counted by its tally (models/tally.py): 待颁证记录's
+    status line and the navigation would be wrong until the next start. Records are added by
+    AwardRecord.save() or AwardRecord.bulk_add() only."""
+    bare = ("AwardRecord.insert(", "AwardRecord.insert_many(", "bulk_insert(AwardRecord")
+    offenders = [f"{path.relative_to(ROOT)}: {needle}"
+                 for package in CHECKED + ("bench", "tests") for path in sorted((ROOT / package).rglob("*.py"))
+                 if path != ROOT / "tests" / "test_code_shape.py"
+                 for needle in bare if needle in path.read_text(encoding="utf-8")]
+    assert offenders == []
+
+
 def test_candidates_are_added_only_where_the_name_index_is_kept():
     """A bare INSERT into candidate leaves the row out of SQLite's name index, and deleting it later corrupts
     that index ("database disk image is malformed"): candidates are added by Candidate.save() or

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from models.audit import AuditEvent
 from models.award import RETURNED, SUBMITTED, AwardRecord
 from models.candidate import ACCURATE, PENDING, VERIFIED, Candidate
-from models.db import bulk_insert, db
+from models.db import db
 from models.quota import Quota
 from models.pilot import PilotCertificate
 from models.readiness import (ACCURATE_INFO, CONDITIONS, NOT_READY, ONCE, PILOT, QUOTA_LEFT, READY, SITE_USABLE,
@@ -47,7 +47,7 @@ def college(size, world):
                             "site": world["site"].id, "exam_date": date(2026, 3, 1), "status": held})
         groups[ONCE.key if held == SUBMITTED else READY].add(candidate_id)
     with db.atomic():
-        bulk_insert(AwardRecord, records)
+        AwardRecord.bulk_add(records)
     Quota.update(amount=1000).execute()
     return groups
 

@@ -8,6 +8,7 @@ import pytest
 
 import models
 from models import status_tally
+from models.tally import FOLD_ABOVE
 from models.candidate import ACCURATE, PENDING, REJECTED, STATUSES, VERIFIED, Candidate
 from models.db import db, is_sqlite
 from tests.conftest import make_id
@@ -87,7 +88,7 @@ def test_the_lists_counts_are_those_of_its_filter(app):
 
 def test_many_statements_are_folded_and_still_counted_once(app):
     with db.connection_context():
-        for i in range(status_tally.FOLD_ABOVE + 20):
+        for i in range(FOLD_ABOVE + 20):
             Candidate(**person(i)).save()
             if i % 2:
                 Candidate.update(status=VERIFIED).where(Candidate.id == Candidate.select(Candidate.id)
@@ -119,7 +120,7 @@ def test_a_start_rebuilds_counts_that_disagree_with_the_table(app, damage):
 
 def test_a_start_folds_the_rows_an_earlier_process_left(app):
     with db.connection_context():
-        for i in range(3 * status_tally.FOLD_ABOVE):  # e.g. an import's COPY in chunks, in another process
+        for i in range(3 * FOLD_ABOVE):  # e.g. an import's COPY in chunks, in another process
             Candidate(**person(i)).save()
         models.init_schema()
         rows = db.execute_sql(f"SELECT COUNT(*) FROM {status_tally.TABLE}" + (" WHERE n <> 0" if is_sqlite() else "")
