@@ -324,6 +324,9 @@ def _print_logins(logins):
         click.echo(f"  {ROLE_LABELS[role]:<8} 用户名 {username:<12} 密码 {password}")
 
 
+MAX_DEFAULT_WORKERS = 4  # a college's office is served by a few; more cores are asked for with --workers
+
+
 def default_workers():
     """Server processes when none are asked for: on Linux one per core the process may run on, at most
     MAX_DEFAULT_WORKERS; one elsewhere (Windows has no fork; macOS's fork without exec is fragile). One
@@ -333,9 +336,6 @@ def default_workers():
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(cores or 1, MAX_DEFAULT_WORKERS))
-
-
-MAX_DEFAULT_WORKERS = 4  # a college's office is served by a few; more cores are asked for with --workers
 
 
 def main(argv=None):

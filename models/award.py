@@ -308,10 +308,12 @@ class AwardRecord(BaseModel):
 
     @staticmethod
     def _certificates_of(user):
-        """The ids of a reviewer's organisation's few certificates."""
-        return [certificate_id for (certificate_id,) in (Certificate.select(Certificate.id)
-                                                         .where(Certificate.organisation == user.organisation_id)
-                                                         .tuples())]
+        """The ids of a reviewer's organisation's few certificates (read once a request: the list's counts,
+        its page and the navigation ask)."""
+        return read_once(("organisation certificates", user.organisation_id), lambda: [
+            certificate_id for (certificate_id,) in (Certificate.select(Certificate.id)
+                                                     .where(Certificate.organisation == user.organisation_id)
+                                                     .tuples())])
 
     @classmethod
     def _conditions(cls, user, q="", certificate="", level="", site="", status="", date_from="", date_to="",

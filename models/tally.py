@@ -35,7 +35,8 @@ def drop_all():
 
 
 class Tally:
-    """The rows of `source` counted per `key` (column names, each with its SQL type). `key_of(row, sqlite)`
+    """The rows of `source` counted per `key` (column names, each with its SQL type; the first is "status").
+    `key_of(row, sqlite)`
     is the key of a row (an alias: new, old, the table) in SQL; `watched` are the source's columns it reads,
     whose update may move a row to another key."""
 
@@ -113,19 +114,19 @@ class Tally:
     def _sums(sql):
         return {tuple(row[:-1]): int(row[-1]) for row in db.execute_sql(sql).fetchall() if row[-1]}
 
-    def counts(self, by="status", **filters):
-        """{value of `by`: number of rows} among those whose key columns equal the `filters` given (a list or
-        tuple: one of its values), for every value that has any."""
+    def counts(self, **filters):
+        """{status: number of rows} among those whose key columns equal the `filters` given (a list or tuple:
+        one of its values), for every status that has any."""
         where, params = [], []
         for name, value in filters.items():
             values = list(value) if isinstance(value, (list, tuple)) else [value]
             where.append(f"{name} IN ({', '.join([db.param] * len(values))})" if values else "FALSE")
             params += values
-        rows = db.execute_sql(f"SELECT {by}, SUM(n), COUNT(*) FROM {self.table} WHERE {' AND '.join(where) or 'TRUE'} "
-                              f"GROUP BY {by}", params).fetchall()
+        rows = db.execute_sql(f"SELECT status, SUM(n), COUNT(*) FROM {self.table} "
+                              f"WHERE {' AND '.join(where) or 'TRUE'} GROUP BY status", params).fetchall()
         if not is_sqlite() and not filters and sum(parts for _, _, parts in rows) > self._folded + FOLD_ABOVE:
             self._fold()
-        return {value: int(n) for value, n, _ in rows if n}
+        return {status: int(n) for status, n, _ in rows if n}
 
     def _fold(self):
         """Replace the rows a statement can see by their sum per key. Rows of transactions not yet committed are
