@@ -2,7 +2,9 @@
 import os
 import shutil
 from datetime import date
+from urllib.parse import urlsplit
 
+import psycopg2
 import pytest
 from werkzeug.security import generate_password_hash
 
@@ -19,7 +21,15 @@ from models.user import REVIEWER, User
 from tests.test_identity import make_id
 
 # Set TEST_DATABASE_URL=postgresql://... to run the whole suite on PostgreSQL (emptied before each test).
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+# The suite runs in one process per core (pytest-xdist): each worker uses a database of its own beside the
+# one named, test_gw0, test_gw1, ... on the same server, created when missing.
+SHARED_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if SHARED_DATABASE_URL and WORKER:
+    _parts = urlsplit(SHARED_DATABASE_URL)
+    TEST_DATABASE_URL = _parts._replace(path=f"{_parts.path}_{WORKER}").geturl()
+else:
+    TEST_DATABASE_URL = SHARED_DATABASE_URL
 PASSWORD = "correct-horse-42"
 # Each test starts on an empty database with the current schema. Creating that schema cost ~0.2 s a test on
 # PostgreSQL (dropping and creating 16 tables, their indexes and triggers) and ~25 ms on SQLite: instead
@@ -41,6 +51,20 @@ PG_SCHEMA = """SELECT md5(string_agg(part, ',' ORDER BY part)) FROM (
     WHERE n.nspname = current_schema()
     UNION ALL SELECT 'version ' || version FROM schema_version) AS parts(part)"""
 _created = {}  # "postgresql": PG_SCHEMA's answer right after the schema was created
+
+
+def pytest_configure(config):
+    if TEST_DATABASE_URL != SHARED_DATABASE_URL:
+        name = urlsplit(TEST_DATABASE_URL).path.lstrip("/")
+        connection = psycopg2.connect(SHARED_DATABASE_URL, connect_timeout=5)
+        connection.autocommit = True  # CREATE DATABASE cannot run inside a transaction
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if not cursor.fetchone():
+                cursor.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            connection.close()
 
 
 @pytest.fixture(scope="session")
