@@ -12,8 +12,8 @@ from sheets.spec import Column, Form
 from . import audit, name_index, numbering
 from .candidate import Candidate
 from .catalog import Certificate
-from .db import (BaseModel, TimestampField, bulk_insert, count_of, db, now, one_row, read_once, select_in, starts,
-                 where_all)
+from .db import (BaseModel, TimestampField, bulk_insert, count_of, db, in_ids, now, one_row, read_once, select_in,
+                 starts, where_all)
 from .normalise import FieldError, day_or_none, whole_number
 from .site import Site
 from .tally import Tally
@@ -368,7 +368,7 @@ class AwardRecord(BaseModel):
         for prefix in {q, number}:  # as typed, and in capitals as numbers are made (web26 finds WEB26…)
             found = found | cls.select(cls.id).where(starts(cls.certificate_number, prefix))
         ids = [record_id for (record_id,) in found.limit(SEARCH_LIST + 1).tuples()]
-        return cls.id.in_(ids) if len(ids) <= SEARCH_LIST else cls.id.in_(found)
+        return in_ids(cls.id, ids) if len(ids) <= SEARCH_LIST else cls.id.in_(found)
 
     @classmethod
     def used_by_quota(cls, years):

@@ -5,8 +5,8 @@ import itertools
 from datetime import date, datetime
 
 from flask import g, has_request_context
-from peewee import (SQL, CharField, DatabaseProxy, DateTimeField, IntegerField, Model, Select, SqliteDatabase, TextField,
-                    fn)
+from peewee import (SQL, CharField, DatabaseProxy, DateTimeField, IntegerField, Model, NodeList, Select, SqliteDatabase,
+                    TextField, fn)
 from playhouse.db_url import connect
 from playhouse.pool import PooledDatabase
 from psycopg2.extras import execute_batch
@@ -126,6 +126,16 @@ def starts(field, prefix):
     """`field` starts with `prefix`, as a range both databases read from the field's index (SQLite's LIKE
     uses an index only when it is case-insensitive, PostgreSQL's only under the C collation)."""
     return (field >= prefix) & (field < prefix + "\U0010ffff")
+
+
+def in_ids(field, ids):
+    """`field IN (ids)` with the ids written into the statement. peewee builds a node for each value of an
+    in_() list, and renders the list twice (once to see whether it is empty): for the 200 record ids a search
+    by name hands on, that cost ~10 ms of CPU a request. int() lets nothing but a number in."""
+    ids = [int(i) for i in ids]
+    if not ids:
+        return field.in_([])
+    return NodeList((field, SQL(f"IN ({', '.join(map(str, ids))})")))
 
 
 def unordered(field):
