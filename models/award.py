@@ -283,7 +283,14 @@ class AwardRecord(BaseModel):
         records."""
         if not filters.get("q") and all(day_or_none(filters.get(name, "")) is None for name in DATE_FILTERS):
             return cls.counts_seen_by(user, **{name: filters.get(name, "") for name in ("certificate", "level", "site")})
-        chosen = where_all(cls.select(), cls._conditions(user, **dict(filters, status="")))
+        conditions = cls._conditions(user, **dict(filters, status=""))
+        if cls._found_few(user, filters.get("q", "")):
+            # The records a search found, looked up once and grouped by status: a COUNT per status looked each
+            # up three times (200 records on PostgreSQL: 1.8 ms, grouped 0.5 ms).
+            grouped = where_all(cls.select(cls.status, fn.COUNT(cls.id)), conditions).group_by(cls.status)
+            counted = dict(grouped.tuples())
+            return {status: counted.get(status, 0) for status in STATUSES}
+        chosen = where_all(cls.select(), conditions)
         # One COUNT per status in one statement: grouped by status, SQLite walked the status index whole
         # and looked up each row for the other filters instead of counting the certificate's index range.
         counts = one_row(**{f"s{i}": count_of(chosen.where(cls.status == status)) for i, status in enumerate(STATUSES)})
@@ -348,10 +355,22 @@ class AwardRecord(BaseModel):
     def _search(cls, user, q):
         """The search box: records whose candidate's name contains `q` or whose ID number starts or ends with it,
         or whose certificate number starts with it. Each part is its own SELECT (a UNION) that can scan one
-        index, where their OR read every row; and the ids found are handed on as a list, so the three counts
-        and the page do not search again (unless the search is so broad that a list would be long). Found
-        once a request: the counts and the page ask for the same search."""
+        index, where their OR read every row; and the ids found are handed on as a list, so the counts
+        and the page do not search again (unless the search is so broad that a list would be long)."""
+        found = cls._found(user, q)
+        return in_ids(cls.id, found) if isinstance(found, list) else cls.id.in_(found)
+
+    @classmethod
+    def _found(cls, user, q):
+        """The ids of the records a search finds, or the query that finds them when they are more than
+        SEARCH_LIST. Found once a request: the counts and the page ask for the same search."""
         return read_once(("award search", user.id, user.role, q), lambda: cls._find(user, q))
+
+    @classmethod
+    def _found_few(cls, user, q, most=SEARCH_LIST):
+        """Whether there is a search and it found at most `most` records (handed on as a list of ids)."""
+        found = cls._found(user, q) if q else None
+        return isinstance(found, list) and len(found) <= most
 
     @classmethod
     def _find(cls, user, q):
@@ -368,7 +387,7 @@ class AwardRecord(BaseModel):
         for prefix in {q, number}:  # as typed, and in capitals as numbers are made (web26 finds WEB26…)
             found = found | cls.select(cls.id).where(starts(cls.certificate_number, prefix))
         ids = [record_id for (record_id,) in found.limit(SEARCH_LIST + 1).tuples()]
-        return in_ids(cls.id, ids) if len(ids) <= SEARCH_LIST else cls.id.in_(found)
+        return ids if len(ids) <= SEARCH_LIST else found
 
     @classmethod
     def used_by_quota(cls, years):
