@@ -13,7 +13,7 @@ from . import audit, name_index, numbering
 from .candidate import Candidate
 from .catalog import Certificate
 from .db import (BaseModel, TimestampField, bulk_insert, count_of, db, in_ids, now, one_row, read_once, select_in,
-                 starts, where_all)
+                 starts, unordered, where_all)
 from .normalise import FieldError, day_or_none, whole_number
 from .site import Site
 from .tally import Tally
@@ -24,6 +24,10 @@ STATUSES = (SUBMITTED, ISSUED, RETURNED)
 STATUS_COLORS = {SUBMITTED: "orange", ISSUED: "green", RETURNED: "red"}
 # Records a search hands on by id; a broader search stays a subquery.
 SEARCH_LIST = 1000
+# A search that found at most this many has its page read by id and sorted: PostgreSQL walked 25,000 entries of
+# the created_at index to find the newest 50 of 200 records found (5 ms; sorted, 2 ms). More lie closer together
+# along the index than sorting them costs (1,000 spread evenly: 2 ms walked, 12 ms sorted).
+SORTED_SEARCH = 250
 # A candidate may hold one record per certificate and level while it is pending or issued.
 HOLDING = (SUBMITTED, ISSUED)
 DATE_FILTERS = ("date_from", "date_to", "issued_from", "issued_to")  # 待颁证记录's filters by a day
@@ -271,8 +275,10 @@ class AwardRecord(BaseModel):
     def filtered(cls, user, **filters):
         """待颁证记录's list: filters by 证书, 等级, 站点, 状态, 考核日期 and 颁证日期 (an unreadable date is left
         out), search by name or ID."""
-        return where_all(cls.visible_to(user), cls._conditions(user, **filters)).order_by(cls.created_at.desc(),
-                                                                                          cls.id.desc())
+        newest = cls.created_at
+        if cls._found_few(user, filters.get("q", ""), SORTED_SEARCH):
+            newest = unordered(newest)  # the records found are sorted, not looked for along the index
+        return where_all(cls.visible_to(user), cls._conditions(user, **filters)).order_by(newest.desc(), cls.id.desc())
 
     @classmethod
     def filtered_counts(cls, user, **filters):
