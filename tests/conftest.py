@@ -1,7 +1,10 @@
 """Fixtures every test shares: a fresh app and database, a client, the CLI runner and login by role."""
+import io
 import os
 import shutil
+import sqlite3
 from datetime import date
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg2
@@ -12,7 +15,7 @@ import models
 from app import create_app
 from models.candidate import ACCURATE, Candidate
 from models.catalog import Certificate, Organisation
-from models.db import close_all_connections, db, open_database
+from models.db import close_all_connections, db, is_sqlite, open_database
 from models.job import stop_dispatcher
 from models.pilot import PilotCertificate
 from models.quota import Quota
@@ -144,6 +147,69 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+_demo = {}  # this process's demo college as seed-demo left it: "rows" (the database's) and "files"
+
+
+@pytest.fixture
+def demo(app, tmp_path_factory):
+    """The demo college of `seed-demo`. Its ~550 saves through the models took 2–4 s a test: the first test of
+    a process seeds it and keeps its rows and files, each later one gets a copy (when its database is still
+    empty, as a fresh test's is)."""
+    data_dir = Path(app.config["DATA_DIR"])
+    if _demo and _empty():
+        _restore_rows(_demo["rows"])
+        shutil.copytree(_demo["files"], data_dir, dirs_exist_ok=True)
+        return
+    fresh = not _demo and _empty()
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    if fresh:
+        _demo["rows"] = _saved_rows()
+        _demo["files"] = tmp_path_factory.mktemp("demo") / "data"
+        shutil.copytree(data_dir, _demo["files"])
+
+
+def _tables():
+    return [table for table in db.get_tables() if table != "schema_version"]
+
+
+def _empty():
+    return not any(model.select().exists() for model in models.ALL_MODELS)
+
+
+def _saved_rows():
+    """SQLite: a copy of the database in memory. PostgreSQL: each table's rows (COPY) and each sequence's place."""
+    if is_sqlite():
+        copy = sqlite3.connect(":memory:", check_same_thread=False)
+        db.connection().backup(copy)
+        return copy
+    cursor = db.connection().cursor()
+    tables = {}
+    for table in _tables():
+        tables[table] = io.BytesIO()
+        cursor.copy_expert(f'COPY "{table}" TO STDOUT', tables[table])
+    sequences = db.execute_sql("SELECT sequencename, last_value FROM pg_sequences "
+                               "WHERE schemaname = current_schema()").fetchall()
+    return tables, sequences
+
+
+def _restore_rows(rows):
+    if is_sqlite():
+        rows.backup(db.connection())
+        return
+    tables, sequences = rows
+    with db.atomic():
+        # Triggers off while copying (superuser only, as the test login is): the counts they keep and the name
+        # index are copied with the rest.
+        db.execute_sql("SET LOCAL session_replication_role = replica")
+        cursor = db.connection().cursor()
+        for table, data in tables.items():
+            data.seek(0)
+            cursor.copy_expert(f'COPY "{table}" FROM STDIN', data)
+        for name, last in sequences:
+            db.execute_sql("SELECT setval(%s, %s, %s)", (name, last or 1, last is not None))
 
 
 @pytest.fixture

@@ -23,12 +23,6 @@ TODO = re.compile(r'<a class="todo-link" href="([^"]+)"><span class="todo-count"
                   r'<span class="todo-label">([^<]+)</span>')
 
 
-@pytest.fixture
-def demo(app, runner):
-    result = runner.invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-
-
 def todo_lines(client):
     """(label, count, url) of each to-do line on 首页."""
     page = client.get("/").get_data(as_text=True)

@@ -22,12 +22,6 @@ ADMIN_PAGES = ["/", "/admin/", "/admin/audit", "/admin/audit?per_page=20&page=3"
 REVIEWER_PAGES = ["/", "/sites/", "/awards/"]
 
 
-@pytest.fixture
-def demo(app):
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-
-
 def violations(page):
     """axe's WCAG 2 A/AA violations on the page as it is now, one line each."""
     page.evaluate(AXE)  # evaluate, not a <script> tag: the app's CSP refuses inline scripts, as it should

@@ -14,12 +14,6 @@ from tests.conftest import PASSWORD, other_candidates
 SIZES = [(1366, 768), (1024, 768), (400, 800)]
 
 
-@pytest.fixture
-def demo(app):
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-
-
 def nav_link(page, label):
     return page.get_by_role("navigation", name="主导航").get_by_role("link", name=label)
 

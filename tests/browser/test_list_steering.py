@@ -3,18 +3,11 @@ the same pager on 审计日志; without JavaScript the filter form still narrows
 import re
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 from playwright.sync_api import expect
 
 from models.audit import AuditEvent
 from models.candidate import DEFAULT_SORT, Candidate
 from tests.browser.conftest import screenshot
-
-
-@pytest.fixture
-def demo(app):
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
 
 
 def query(page):
