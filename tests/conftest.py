@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg2
+import psycopg2.sql
 import pytest
 from werkzeug.security import generate_password_hash
 
@@ -27,12 +28,16 @@ from tests.test_identity import make_id
 # The suite runs in one process per core (pytest-xdist): each worker uses a database of its own beside the
 # one named, test_gw0, test_gw1, ... on the same server, created when missing.
 SHARED_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def worker_database_url(worker):
+    """One xdist worker's database: the one named with _<worker> added, on the same server and login."""
+    parts = urlsplit(SHARED_DATABASE_URL)
+    return parts._replace(path=f"{parts.path}_{worker}").geturl()
+
+
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if SHARED_DATABASE_URL and WORKER:
-    _parts = urlsplit(SHARED_DATABASE_URL)
-    TEST_DATABASE_URL = _parts._replace(path=f"{_parts.path}_{WORKER}").geturl()
-else:
-    TEST_DATABASE_URL = SHARED_DATABASE_URL
+TEST_DATABASE_URL = worker_database_url(WORKER) if SHARED_DATABASE_URL and WORKER else SHARED_DATABASE_URL
 PASSWORD = "correct-horse-42"
 # Each test starts on an empty database with the current schema. Creating that schema cost ~0.2 s a test on
 # PostgreSQL (dropping and creating 16 tables, their indexes and triggers) and ~25 ms on SQLite: instead
@@ -56,18 +61,28 @@ PG_SCHEMA = """SELECT md5(string_agg(part, ',' ORDER BY part)) FROM (
 _created = {}  # "postgresql": PG_SCHEMA's answer right after the schema was created
 
 
-def pytest_configure(config):
-    if TEST_DATABASE_URL != SHARED_DATABASE_URL:
-        name = urlsplit(TEST_DATABASE_URL).path.lstrip("/")
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """In the controlling process, before a worker starts: create its PostgreSQL database when missing (a
+    failure said once here; inside the worker, xdist would start it again and again)."""
+    if not SHARED_DATABASE_URL:
+        return
+    name = urlsplit(worker_database_url(node.gateway.id)).path.lstrip("/")
+    if len(name.encode()) > 63:  # PostgreSQL would cut it, and two workers would share one database
+        pytest.exit(f"{name}: longer than PostgreSQL's 63 bytes; name a shorter TEST_DATABASE_URL", returncode=4)
+    try:
         connection = psycopg2.connect(SHARED_DATABASE_URL, connect_timeout=5)
         connection.autocommit = True  # CREATE DATABASE cannot run inside a transaction
         try:
             cursor = connection.cursor()
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
             if not cursor.fetchone():
-                cursor.execute(f'CREATE DATABASE "{name}"')
+                cursor.execute(psycopg2.sql.SQL("CREATE DATABASE {}").format(psycopg2.sql.Identifier(name)))
         finally:
             connection.close()
+    except psycopg2.Error as exc:
+        pytest.exit(f"cannot create {name} for test worker {node.gateway.id}: {str(exc).strip()}. Give the login "
+                    "CREATEDB, create the databases yourself, or run in one process with -n 0", returncode=4)
 
 
 @pytest.fixture(scope="session")
