@@ -1,4 +1,5 @@
 """待颁证记录 routes: reviewer scoping, 颁证, 退回, resubmission and 颁证前检查."""
+import re
 from datetime import date
 
 import pytest
@@ -185,6 +186,18 @@ def test_a_search_reads_the_records_three_times_the_search_one_grouped_count_and
     assert counted.count("COUNT(") == 1 and "GROUP BY" in counted
     # The ids found are written into the statements: a peewee node each cost ~15 µs.
     assert f"IN ({record.id})" in counted and f"IN ({record.id})" in page
+    # So few found are sorted, not looked for along the created_at index (an expression no index has).
+    assert re.search(r'ORDER BY \("t1"\."created_at" (\|\||\+) ', page), page
+
+
+def test_a_search_that_found_more_than_a_few_walks_the_created_at_index(client, login, record, monkeypatch):
+    login(STAFF)
+    monkeypatch.setattr("models.award.SORTED_SEARCH", 0)
+    executed, real = [], db.obj.execute_sql
+    monkeypatch.setattr(db.obj, "execute_sql", lambda sql, *a, **kw: executed.append(sql) or real(sql, *a, **kw))
+    client.get("/awards/", query_string={"q": record.candidate.name}, headers={"HX-Request": "true"})
+    page = [sql for sql in executed if '"award_record"' in sql][-1]
+    assert 'ORDER BY "t1"."created_at" DESC' in page, page
 
 
 def _zhang_record(world, level="中级"):
