@@ -95,7 +95,7 @@ class Tally:
     def create(self):
         """Create the table and its triggers if missing (every start: it is cheap) and make the counts right."""
         with db.atomic():
-            if db.table_exists(self.table) and {c.name for c in db.get_columns(self.table)} - {"id", "n"} != set(self.key):
+            if db.table_exists(self.table) and set(self._columns_now()) - {"id", "n"} != set(self.key):
                 self.drop()  # kept by an older CertDesk by other keys: rebuilt below
             for statement in self._sqlite() if is_sqlite() else self._postgres():
                 db.execute_sql(statement)
@@ -109,6 +109,10 @@ class Tally:
                 db.execute_sql(f"INSERT INTO {self.table} ({self._names}, n) {counted}")
             if not is_sqlite():
                 self._fold()  # and the threshold starts from what is left
+
+    def _columns_now(self):
+        """The table's column names as it is (peewee's get_columns asks PostgreSQL's information_schema: ~12 ms)."""
+        return [column[0] for column in db.execute_sql(f"SELECT * FROM {self.table} LIMIT 0").description]
 
     @staticmethod
     def _sums(sql):
