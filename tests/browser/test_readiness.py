@@ -92,6 +92,7 @@ def test_the_award_list_banner_generates_the_import_file(page, login_as, world):
     people(("钱七", "计应2302", ACCURATE), ("周九", "计应2301", VERIFIED))
     login_as("staff")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="待颁证记录").click()
+    page.wait_for_url("**/awards/")  # loaded, htmx listening: a choice made before would change nothing
     page.get_by_label("证书").select_option(label="Web前端开发")
     expect(page).to_have_url(re.compile(r"certificate=\d+"))  # one change at a time: a newer one cancels the older
     page.get_by_label("等级").select_option("中级")
@@ -107,6 +108,7 @@ def test_the_award_list_readiness_button_checks_the_chosen_certificate_and_level
     people(("钱七", "计应2302", ACCURATE), ("周九", "计应2301", VERIFIED))
     login_as("staff")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="待颁证记录").click()
+    page.wait_for_url("**/awards/")  # loaded, htmx listening: a choice made before would change nothing
     page.get_by_label("证书").select_option(label="Web前端开发")
     expect(page).to_have_url(re.compile(r"certificate=\d+"))
     page.get_by_label("等级").select_option("中级")
