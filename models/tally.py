@@ -36,9 +36,8 @@ def drop_all():
 
 class Tally:
     """The rows of `source` counted per `key` (column names, each with its SQL type; the first is "status").
-    `key_of(row, sqlite)`
-    is the key of a row (an alias: new, old, the table) in SQL; `watched` are the source's columns it reads,
-    whose update may move a row to another key."""
+    `key_of(row, sqlite)` is the key of a row (an alias: new, old, the table) in SQL; `watched` are the source's
+    columns it reads, whose update may move a row to another key."""
 
     def __init__(self, table, source, key, key_of, watched):
         self.table, self.source, self.key_of, self.watched = table, source, key_of, watched

@@ -32,10 +32,14 @@ from tests.test_identity import make_id
 SHARED_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
+def with_database(url, name):
+    """The same server and login as `url`, another database."""
+    return urlsplit(url)._replace(path=f"/{name}").geturl()
+
+
 def worker_database_url(worker):
     """One xdist worker's database: the one named with _<worker> added, on the same server and login."""
-    parts = urlsplit(SHARED_DATABASE_URL)
-    return parts._replace(path=f"{parts.path}_{worker}").geturl()
+    return with_database(SHARED_DATABASE_URL, f"{urlsplit(SHARED_DATABASE_URL).path.lstrip('/')}_{worker}")
 
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")

@@ -11,12 +11,7 @@ from urllib.parse import urlsplit
 import psycopg2
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL
-
-
-def with_database(url, name):
-    """The same server and login as `url`, another database."""
-    return urlsplit(url)._replace(path=f"/{name}").geturl()
+from tests.conftest import TEST_DATABASE_URL, with_database
 
 
 def admin_urls():

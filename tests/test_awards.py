@@ -174,15 +174,20 @@ def test_a_search_is_found_once_for_the_counts_and_the_page(client, login, recor
     assert searched == [record.candidate.name]
 
 
+def search_statements(client, monkeypatch, q):
+    """(body, statements on the record table) of 待颁证记录's partial for a search."""
+    executed, real = [], db.obj.execute_sql
+    monkeypatch.setattr(db.obj, "execute_sql", lambda sql, *a, **kw: executed.append(sql) or real(sql, *a, **kw))
+    body = client.get("/awards/", query_string={"q": q}, headers={"HX-Request": "true"}).get_data(as_text=True)
+    return body, [sql for sql in executed if '"award_record"' in sql]
+
+
 def test_a_search_reads_the_records_three_times_the_search_one_grouped_count_and_the_page(client, login, record,
                                                                                           monkeypatch):
     login(STAFF)
-    executed, real = [], db.obj.execute_sql
-    monkeypatch.setattr(db.obj, "execute_sql", lambda sql, *a, **kw: executed.append(sql) or real(sql, *a, **kw))
-    body = client.get("/awards/", query_string={"q": record.candidate.name},
-                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    body, executed = search_statements(client, monkeypatch, record.candidate.name)
     assert "待审核 1<" in body and "已颁证 0<" in body
-    searched, counted, page = [sql for sql in executed if '"award_record"' in sql]
+    searched, counted, page = executed
     assert counted.count("COUNT(") == 1 and "GROUP BY" in counted
     # The ids found are written into the statements: a peewee node each cost ~15 µs.
     assert f"IN ({record.id})" in counted and f"IN ({record.id})" in page
@@ -193,10 +198,7 @@ def test_a_search_reads_the_records_three_times_the_search_one_grouped_count_and
 def test_a_search_that_found_more_than_a_few_walks_the_created_at_index(client, login, record, monkeypatch):
     login(STAFF)
     monkeypatch.setattr("models.award.SORTED_SEARCH", 0)
-    executed, real = [], db.obj.execute_sql
-    monkeypatch.setattr(db.obj, "execute_sql", lambda sql, *a, **kw: executed.append(sql) or real(sql, *a, **kw))
-    client.get("/awards/", query_string={"q": record.candidate.name}, headers={"HX-Request": "true"})
-    page = [sql for sql in executed if '"award_record"' in sql][-1]
+    page = search_statements(client, monkeypatch, record.candidate.name)[1][-1]
     assert 'ORDER BY "t1"."created_at" DESC' in page, page
 
 
