@@ -68,12 +68,11 @@ def server(queue_only, app_config, tmp_path):
 
 def queue_checks(app, user, count):
     """`count` uploads checked by jobs this process only queues; each file has one bad row, so each
-    check ends 待确认 with one audit event. Each has 300 rows: a check of a few rows ended before the other
-    process's dispatcher looked again (every second), and one process could run all of them."""
+    check ends 待确认 with one audit event."""
     batches = []
     with app.test_request_context():
         for n in range(count):
-            rows = [sf.person(1000 * n + i) for i in range(299)] + [sf.person(1000 * n + 999, phone="12345")]
+            rows = [sf.person(100 * n + i) for i in range(5)] + [sf.person(100 * n + 9, phone="12345")]
             batch = ImportBatch.receive("candidates", io.BytesIO(sf.csv_file(rows)), f"名单{n}.csv", False, by=user)
             batches.append(batch.check())
     return batches
