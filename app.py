@@ -1,6 +1,7 @@
 """CertDesk (颁证工作台): the application factory, its command line, and `python app.py` to serve it."""
 import argparse
 import contextlib
+import ctypes
 import logging
 import os
 import queue
@@ -32,6 +33,7 @@ from views.list_rows import list_rows
 
 ROOT = Path(__file__).resolve().parent
 request_log = logging.getLogger("certdesk.request")
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -398,14 +400,15 @@ def log_from_one_thread():
 def serve_processes(app, listener, workers, threads):
     """Serve `listener` from `workers` forked processes, each with waitress's threads and its own job
     dispatcher (jobs are claimed once across them). A process that dies is replaced; Ctrl+C or SIGTERM
-    stops them all."""
-    children, stopping = set(), []
+    stops them all, and a child whose parent is gone stops too."""
+    children, stopping, parent = set(), [], os.getpid()
 
     def spawn():
         close_all_connections()
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            die_with_parent(parent)
             code, writer = 0, log_from_one_thread()
             try:
                 start_dispatcher(app)
@@ -426,9 +429,9 @@ def serve_processes(app, listener, workers, threads):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
+    signal.signal(signal.SIGTERM, stop)  # before the first fork: a SIGTERM then must not orphan a child
     for _ in range(workers):
         spawn()
-    signal.signal(signal.SIGTERM, stop)
     try:
         while children:
             pid, status = os.wait()
@@ -436,13 +439,23 @@ def serve_processes(app, listener, workers, threads):
             if not stopping:
                 logging.getLogger("certdesk").warning("服务进程 %s 已退出（状态 %s），1 秒后重新启动", pid, status)
                 time.sleep(1)
-                spawn()
+                if not stopping:  # a SIGTERM during that second: nothing to replace, and no one would stop it
+                    spawn()
     except KeyboardInterrupt:
         stop()
         for pid in list(children):
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
 
+
+def die_with_parent(parent):
+    """Linux: have the kernel stop this forked child when `parent` dies, even by SIGKILL. An orphan would
+    keep the port and go on claiming jobs with settings its parent's successor no longer has."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # died before prctl took effect
+        os._exit(0)
 
 if __name__ == "__main__":
     main()

@@ -32,6 +32,27 @@ def children(pid):
     return {int(child) for child in path.read_text().split()} if path.exists() else set()
 
 
+def serving(port):
+    """Every live process started as `app.py ... --port <port>`, whoever its parent is now."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if b"--port" in args and args[args.index(b"--port") + 1:][:1] == [str(port).encode()] and state != "Z":
+            found.add(int(proc.name))
+    return found
+
+
+def wait_for(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
 @pytest.fixture
 def queue_only(app):
     # This test process only queues: the server processes started below run every job.
@@ -41,7 +62,9 @@ def queue_only(app):
 
 @pytest.fixture
 def server(queue_only, app_config, tmp_path):
-    """`python app.py --workers 2` on the test's database and data directory; yields (pid, base url)."""
+    """`python app.py --workers 2` on the test's database and data directory; yields (process, base url,
+    log file). Whatever the test did, no process of it outlives the test: one left claiming jobs from this
+    database with a data directory that is gone fails every later test's jobs (上传的文件已不在服务器上)."""
     port = free_port()
     env = dict(os.environ, CERTDESK_DATA_DIR=app_config["DATA_DIR"], DATABASE_URL=app_config["DATABASE_URL"],
                SECRET_KEY="test-secret")
@@ -56,7 +79,7 @@ def server(queue_only, app_config, tmp_path):
                 break
             except OSError:
                 time.sleep(0.1)
-        yield process.pid, base
+        yield process, base, tmp_path / "server.log"
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -64,6 +87,8 @@ def server(queue_only, app_config, tmp_path):
         finally:
             process.kill()
             log.close()
+            for pid in serving(port):
+                os.kill(pid, signal.SIGKILL)
 
 
 def queue_checks(app, user, count):
@@ -79,7 +104,8 @@ def queue_checks(app, user, count):
 
 
 def test_two_worker_processes_run_twenty_jobs_each_exactly_once(server, queue_only, make_user):
-    pid, base = server
+    process, base, _ = server
+    pid = process.pid
     assert len(children(pid)) == 2
     user = make_user("staff")
     batches = queue_checks(queue_only, user, 20)
@@ -102,7 +128,8 @@ def test_two_worker_processes_run_twenty_jobs_each_exactly_once(server, queue_on
 
 
 def test_a_server_process_that_dies_is_replaced(server):
-    pid, base = server
+    process, base, _ = server
+    pid = process.pid
     first = children(pid)
     os.kill(min(first), signal.SIGKILL)
     deadline = time.monotonic() + 30
@@ -110,3 +137,23 @@ def test_a_server_process_that_dies_is_replaced(server):
         time.sleep(0.2)
     assert len(children(pid)) == 2 and min(first) not in children(pid)
     assert urllib.request.urlopen(base + "/login", timeout=5).status == 200
+
+
+def test_a_sigterm_while_a_dead_process_is_being_replaced_stops_them_all(server):
+    process, base, log = server
+    port = int(base.rsplit(":", 1)[1])
+    os.kill(min(children(process.pid)), signal.SIGKILL)
+    # The parent logs the death, then waits a second before replacing it: stop it inside that second.
+    assert wait_for(lambda: "1 秒后重新启动" in log.read_text(encoding="utf-8"), 30)
+    process.send_signal(signal.SIGTERM)
+    process.wait(20)  # used to replace the child after the SIGTERM, then wait for it forever
+    assert wait_for(lambda: not serving(port), 10), serving(port)
+
+
+def test_server_processes_stop_when_their_parent_is_killed(server):
+    process, base, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    assert len(serving(port)) == 3
+    process.kill()  # SIGKILL: the parent cannot pass anything on
+    process.wait(5)
+    assert wait_for(lambda: not serving(port), 10), serving(port)
