@@ -2,6 +2,7 @@
 import csv
 import io
 import zipfile
+from datetime import date, timedelta
 
 from openpyxl import Workbook
 from stdnum.cn import ric
@@ -10,7 +11,9 @@ from models.candidate_fields import CANDIDATE_SHEET as CANDIDATES
 
 
 def id_number(i, born="20030105", area="410102"):
-    """A valid 居民身份证 number, different for each i."""
+    """A valid 居民身份证 number, different for each i: from 1,000 on, born a day later per thousand."""
+    if i >= 1000:
+        born = (date(int(born[:4]), int(born[4:6]), int(born[6:])) + timedelta(days=i // 1000)).strftime("%Y%m%d")
     body = f"{area}{born}{i % 1000:03d}"
     return body + ric.calc_check_digit(body + "0")
 
@@ -23,7 +26,7 @@ def person(i, **changes):
         "id_type": "居民身份证",
         "id_number": number,
         "gender": "男" if int(number[16]) % 2 else "女",
-        "birth_date": "2003-01-05",
+        "birth_date": f"{number[6:10]}-{number[10:12]}-{number[12:14]}",
         "ethnicity": "汉族",
         "phone": f"138{i:08d}",
         "student_no": f"2023{i:06d}",

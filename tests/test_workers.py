@@ -93,23 +93,24 @@ def server(queue_only, app_config, tmp_path):
 
 def queue_checks(app, user, count):
     """`count` uploads checked by jobs this process only queues; each file has one bad row, so each
-    check ends 待确认 with one audit event."""
+    check ends 待确认 with one audit event. 300 rows each, so that one process cannot run all twenty before the
+    other's dispatcher has looked."""
     batches = []
     with app.test_request_context():
         for n in range(count):
-            rows = [sf.person(100 * n + i) for i in range(5)] + [sf.person(100 * n + 9, phone="12345")]
+            rows = [sf.person(1000 * n + i) for i in range(299)] + [sf.person(1000 * n + 999, phone="12345")]
             batch = ImportBatch.receive("candidates", io.BytesIO(sf.csv_file(rows)), f"名单{n}.csv", False, by=user)
             batches.append(batch.check())
     return batches
 
 
-def test_two_worker_processes_run_twenty_jobs_each_exactly_once(server, queue_only, make_user):
-    process, base, _ = server
+def test_two_worker_processes_run_twenty_jobs_each_exactly_once(request, queue_only, make_user):
+    batches = queue_checks(queue_only, make_user("staff"), 20)
+    assert all(batch.status == CHECKING for batch in batches)
+    # Started once all twenty wait: both processes' dispatchers look at once, not one only after a second's poll.
+    process, base, _ = request.getfixturevalue("server")
     pid = process.pid
     assert len(children(pid)) == 2
-    user = make_user("staff")
-    batches = queue_checks(queue_only, user, 20)
-    assert all(batch.status == CHECKING for batch in batches)
     deadline = time.monotonic() + 120
     while ImportBatch.select().where(ImportBatch.status == CHECKING).exists() and time.monotonic() < deadline:
         time.sleep(0.2)
