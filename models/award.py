@@ -5,14 +5,14 @@ A returned record can be corrected by staff and resubmitted (back to 待审核).
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from peewee import CharField, DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField, fn
+from peewee import Case, CharField, DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField, fn
 
 from sheets.spec import Column, Form
 
 from . import audit, name_index, numbering
 from .candidate import Candidate
 from .catalog import Certificate
-from .db import (BaseModel, TimestampField, bulk_insert, count_of, db, in_ids, now, one_row, read_once, select_in,
+from .db import (BaseModel, TimestampField, bulk_insert, db, in_ids, now, read_once, select_in,
                  starts, unordered, where_all)
 from .normalise import FieldError, day_or_none, whole_number
 from .site import Site
@@ -296,11 +296,11 @@ class AwardRecord(BaseModel):
             grouped = where_all(cls.select(cls.status, fn.COUNT(cls.id)), conditions).group_by(cls.status)
             counted = dict(grouped.tuples())
             return {status: counted.get(status, 0) for status in STATUSES}
-        chosen = where_all(cls.select(), conditions)
-        # One COUNT per status in one statement: grouped by status, SQLite walked the status index whole
-        # and looked up each row for the other filters instead of counting the certificate's index range.
-        counts = one_row(**{f"s{i}": count_of(chosen.where(cls.status == status)) for i, status in enumerate(STATUSES)})
-        return dict(zip(STATUSES, counts.values()))
+        # Every status counted in one pass over the records the conditions leave (a COUNT of a CASE each). Grouped
+        # by status, SQLite walked the status index whole; a COUNT per status walked them three times (a
+        # reviewer's date filter: 20,000 index entries looked up three times, 29 ms; once, 9 ms).
+        per_status = [fn.COUNT(Case(None, [(cls.status == status, 1)])) for status in STATUSES]
+        return dict(zip(STATUSES, where_all(cls.select(*per_status), conditions).tuples().get()))
 
     @classmethod
     def counts_seen_by(cls, user, certificate="", level="", site=""):

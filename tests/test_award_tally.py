@@ -85,8 +85,10 @@ def test_the_list_counts_are_those_of_its_filters_for_staff_and_a_reviewer(colle
         assert sum(AwardRecord.filtered_counts(college["reviewer"], certificate=logistics).values()) == 0
         assert sum(AwardRecord.filtered_counts(college["reviewer"]).values()) == 12
         # A search or a date counts on the table (the tally knows neither).
-        for filters in ({"q": "李四"}, {"date_from": "2026-06-10"}, {"issued_to": "2026-12-31"}):
-            assert AwardRecord.filtered_counts(college["staff"], **filters) == by_table(college["staff"], **filters)
+        for user, filters in itertools.product((college["staff"], college["reviewer"]), (
+                {"q": "李四"}, {"date_from": "2026-06-10"}, {"issued_to": "2026-12-31"},
+                {"date_from": "2026-06-10", "certificate": cert, "status": RETURNED})):
+            assert AwardRecord.filtered_counts(user, **filters) == by_table(user, **filters), (user.role, filters)
         assert AwardRecord.filtered_counts(college["staff"], date_from="2026-13-45") == by_table(college["staff"])
 
 
