@@ -122,7 +122,7 @@ def seed(n, records, events, rng):
                 "object_type": "awardrecord" if action.startswith("award") else "candidate",
                 "object_id": str(candidate_ids[i % len(candidate_ids)]), "object_label": "张三 410102********1234",
                 "changes": '{"状态": ["待认证", "认证通过"], "原因": [null, "批量认证"]}', "ip": "10.0.0.8"}
-    bulk_insert(AuditEvent, (event(i) for i in range(events)), chunk=5000)
+    AuditEvent.bulk_add(event(i) for i in range(events))
     return users, certificates, sites
 
 

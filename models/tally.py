@@ -1,5 +1,5 @@
 """Counts of a table's rows per key, kept by the database so that no page counts them (models/status_tally.py
-for the candidates, models/award_tally.py for the 待颁证记录).
+for the candidates, TALLY in models/award.py for the 待颁证记录 and in models/audit.py for the audit log).
 
 Triggers on the table keep one count per key, whatever writes the rows (a form, an import, an undo, a move
 between databases):
@@ -35,7 +35,8 @@ def drop_all():
 
 
 class Tally:
-    """The rows of `source` counted per `key` (column names, each with its SQL type; the first is "status").
+    """The rows of `source` counted per `key` (column names, each with its SQL type; counts() answers per the
+    first, e.g. the status).
     `key_of(row, sqlite)` is the key of a row (an alias: new, old, the table) in SQL; `watched` are the source's
     columns it reads, whose update may move a row to another key."""
 
@@ -118,18 +119,18 @@ class Tally:
         return {tuple(row[:-1]): int(row[-1]) for row in db.execute_sql(sql).fetchall() if row[-1]}
 
     def counts(self, **filters):
-        """{status: number of rows} among those whose key columns equal the `filters` given (a list or tuple:
-        one of its values), for every status that has any."""
+        """{first key column's value (a status, say): number of rows} among those whose key columns equal the
+        `filters` given (a list or tuple: one of its values), for every value that has any."""
         where, params = [], []
         for name, value in filters.items():
             values = list(value) if isinstance(value, (list, tuple)) else [value]
             where.append(f"{name} IN ({', '.join([db.param] * len(values))})" if values else "FALSE")
             params += values
-        rows = db.execute_sql(f"SELECT status, SUM(n), COUNT(*) FROM {self.table} "
-                              f"WHERE {' AND '.join(where) or 'TRUE'} GROUP BY status", params).fetchall()
+        rows = db.execute_sql(f"SELECT {self.key[0]}, SUM(n), COUNT(*) FROM {self.table} "
+                              f"WHERE {' AND '.join(where) or 'TRUE'} GROUP BY {self.key[0]}", params).fetchall()
         if not is_sqlite() and not filters and sum(parts for _, _, parts in rows) > self._folded + FOLD_ABOVE:
             self._fold()
-        return {status: int(n) for status, n, _ in rows if n}
+        return {value: int(n) for value, n, _ in rows if n}
 
     def _fold(self):
         """Replace the rows a statement can see by their sum per key. Rows of transactions not yet committed are

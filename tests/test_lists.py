@@ -6,12 +6,13 @@ from datetime import date, datetime, timedelta
 import pytest
 from flask import url_for
 
+from models import audit
 from models import award as award_model
 from models.audit import AuditEvent
 from models.award import ISSUED, RETURNED, STATUSES, SUBMITTED, AwardRecord
 from models.candidate import ACCURATE, Candidate
 from models.catalog import Certificate, Organisation
-from models.db import bulk_insert
+from models.db import db
 from models.site import APPROVED, ENABLED, Site
 from models.user import ADMIN, REVIEWER, STAFF, User
 from tests.test_identity import make_id
@@ -120,7 +121,7 @@ def events(app, make_user):
              "object_id": "1", "object_label": f"事件{i}", "changes": "", "ip": ""}
             for i, (user_id, username) in enumerate([(admin.id, "boss"), (staff.id, "clerk"), (None, "system"),
                                                      (9999, "ghost")] * 15)]
-    bulk_insert(AuditEvent, rows)
+    AuditEvent.bulk_add(rows)
     return admin
 
 
@@ -154,19 +155,48 @@ def test_audit_log_by_user_shows_the_same_events_as_matching_each_logged_name(cl
         assert labels == audit_reference(name, action), (name, action)
 
 
-def test_audit_log_counts_up_to_its_limit_and_exactly_beyond(client, events, monkeypatch):
+# Every event of the fixture is on or after this day: a date filter that keeps them all, counted on the table.
+SINCE = "date_from=2025-12-31"
+
+
+def test_audit_log_by_user_or_date_counts_up_to_its_limit_and_exactly_beyond(client, events, monkeypatch):
     monkeypatch.setattr(admin_views, "AUDIT_COUNT_LIMIT", 100)
     with client.session_transaction() as session:
         session["_user_id"] = events.get_id()
-    first = client.get("/admin/audit?page=1").get_data(as_text=True)
+    first = client.get(f"/admin/audit?{SINCE}&page=1").get_data(as_text=True)
     assert "共 60 条记录，第 1 / 2 页" in first  # under the limit: exact
     monkeypatch.setattr(admin_views, "AUDIT_COUNT_LIMIT", 50)
-    first = client.get("/admin/audit?page=1").get_data(as_text=True)
+    first = client.get(f"/admin/audit?{SINCE}&page=1").get_data(as_text=True)
     assert "共 50 条记录以上，第 1 页" in first and "下一页" in first
     # Beyond the limit the events are counted all, and the last page is the log's oldest events.
-    last = client.get("/admin/audit?page=999").get_data(as_text=True)
+    last = client.get(f"/admin/audit?{SINCE}&page=999").get_data(as_text=True)
     assert "共 60 条记录，第 2 / 2 页" in last
     assert re.findall(r"<td>(事件\d+)</td>", last) == audit_reference()[50:]
+
+
+def test_audit_log_whole_or_by_action_knows_its_exact_count_past_the_limit(client, events, monkeypatch):
+    """The database keeps the events per action (AuditEvent.counts): no page counts them, and the pager
+    knows its last page however long the log."""
+    monkeypatch.setattr(admin_views, "AUDIT_COUNT_LIMIT", 50)  # counted on the table: "共 50 条记录以上"
+    with client.session_transaction() as session:
+        session["_user_id"] = events.get_id()
+    first = client.get("/admin/audit?page=1&per_page=20").get_data(as_text=True)
+    assert "共 60 条记录，第 1 / 3 页" in first
+    last = client.get("/admin/audit?page=3&per_page=20").get_data(as_text=True)
+    assert re.findall(r"<td>(事件\d+)</td>", last) == audit_reference()[40:]
+    # Events written by each of the log's ways (one, several, the same change for many) are counted at once.
+    with db.connection_context():
+        audit.record("user.update", events, {"显示名": ("a", "b")}, user=events)
+        audit.record_many("user.update", [(events, {"显示名": ("b", "c")})] * 3, user=events)
+        audit.record_same("user.create", User, [(1, "一"), (2, "二")], {}, user=events)
+        assert AuditEvent.counts() == AuditEvent.select().count() == 66
+        assert AuditEvent.counts("user.update") == 24 and AuditEvent.counts("user.create") == 22
+        assert AuditEvent.counts("auth.logout") == 0
+    assert "共 66 条记录，第 1 / 4 页" in client.get("/admin/audit?per_page=20").get_data(as_text=True)
+    monkeypatch.setattr(admin_views, "AUDIT_COUNT_LIMIT", 20)
+    updates = client.get("/admin/audit?action=user.update&per_page=20").get_data(as_text=True)
+    assert "共 24 条记录，第 1 / 2 页" in updates
+    assert re.findall(r"<td>(事件\d+)</td>", updates)[-16:] == audit_reference(action="user.update")[4:20]
 
 
 def test_a_page_within_the_audit_count_limit_is_never_read_from_the_end(client, events, monkeypatch):
@@ -175,7 +205,7 @@ def test_a_page_within_the_audit_count_limit_is_never_read_from_the_end(client, 
     monkeypatch.setattr(admin_views, "AUDIT_COUNT_LIMIT", 60 - 10)
     with client.session_transaction() as session:
         session["_user_id"] = events.get_id()
-    body = client.get("/admin/audit?page=2&per_page=20").get_data(as_text=True)
+    body = client.get(f"/admin/audit?{SINCE}&page=2&per_page=20").get_data(as_text=True)
     assert "共 50 条记录以上，第 2 页" in body
     assert re.findall(r"<td>(事件\d+)</td>", body) == audit_reference()[20:40]
 
