@@ -1,19 +1,21 @@
 """The outcome of 颁证 wherever it belongs: the exports, the candidate page and the 颁证名单."""
 import io
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
 from models.audit import AuditEvent
-from models.award import ISSUED, RETURNED, AwardRecord
+from models.award import ISSUED, RETURNED, SUBMITTED, AwardRecord
 from models.award_fields import AWARD_SHEET
 from models.candidate import REJECTED, Candidate
+from models.catalog import Certificate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.import_batch import ImportBatch
 from models.privacy import mask_id
 from models.user import REVIEWER, STAFF
+import tests.sheetfiles as sf
 from tests.conftest import other_candidates
 from tests.test_import_awards import filled_template, row, upload
 
@@ -187,6 +189,47 @@ def test_the_roster_lists_class_by_class_for_the_class_teachers(client, login, w
     headings = re.findall(r'<tr class="roster-group"><th[^>]*>(.*?)</th>', printed)
     assert headings == ["信息工程学院 · 计应2301（2 张）", "信息工程学院 · 计应2302（2 张）"]
     assert 'class="roster-group"' not in client.get("/awards/roster/print").get_data(as_text=True)
+
+
+def roster_screen(client, **args):
+    """(序号, 证书编号) of each row of a 颁证名单 page, and the count it says."""
+    body = client.get("/awards/roster/", query_string=args, headers={"HX-Request": "true"}).get_data(as_text=True)
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(<td.*?)</tr>", body)]
+    listed = [(int(cells[0]), cells[8]) for cells in rows if len(cells) > 8]  # not the empty list's one cell
+    return listed, int(re.search(r"共 (\d+) 张证书", body).group(1))
+
+
+def test_each_roster_page_is_the_next_of_the_export_and_counts_what_it_lists(client, login, world):
+    """45 certificates of two certificates, two levels and two 院系, numbered out of order: every page (the
+    last read from the end) lists the export's next rows, numbered on, and says the export's count, for
+    each filter (a certificate and level alone are counted by the database, the rest on the table)."""
+    other = Certificate.create(name="云计算平台运维与开发", organisation=world["cert"].organisation, code="YUN")
+    rows = []
+    for i in range(45):
+        candidate = Candidate.create(name=f"考生{i:02d}", id_type="居民身份证", id_number=sf.id_number(i, area="410107"),
+                                     gender="男", department=("信息工程学院", "机电学院")[i % 2])
+        rows.append({"candidate": candidate.id, "certificate": (world["cert"], other)[i % 3 == 0].id,
+                     "level": ("中级", "初级")[i % 4 == 0], "site": world["site"].id, "exam_date": date(2026, 6, 1),
+                     "status": ISSUED, "certificate_number": f"N{(i * 7) % 45:03d}",
+                     "issued_at": datetime(2026, 7, 1 + i % 20)})
+    # And records not issued, which no roster lists or counts.
+    waiting = [dict(row, status=SUBMITTED, certificate_number=None, issued_at=None) for row in rows[:5]]
+    AwardRecord.bulk_add(rows + waiting)
+    login(STAFF)
+    cert = world["cert"].id
+    for filters, expected in (({}, 45), ({"certificate": other.id}, 15), ({"certificate": cert, "level": "中级"}, 22),
+                              ({"department": "机电学院"}, 22), ({"date_from": "2026-07-10"}, 22),
+                              ({"sort": "class"}, 45)):
+        exported = [row[8] for row in sheet_rows(client.get("/awards/roster/export", query_string=filters).data,
+                                                 "颁证名单")[1:]]
+        assert len(exported) == expected, filters
+        shown = []
+        for page in range(1, max(1, -(-len(exported) // 20)) + 1):
+            listed, count = roster_screen(client, page=page, per_page=20, **filters)
+            assert count == len(exported), filters
+            shown += listed
+        assert shown == list(enumerate(exported, start=1)), filters
+    assert roster_screen(client, level="高级")[1] == 0
 
 
 def test_a_reviewer_gets_no_roster(client, login, world, make_user):

@@ -21,9 +21,10 @@ KNOWN = {"level": ("等级", LEVELS), "sort": ("排序", [sort["value"] for sort
 def index():
     """颁证名单 on screen: filters in the URL, ID numbers masked; htmx gets only the results block."""
     filters = list_filters(roster.FILTERS, known=KNOWN)
-    page = paged(roster.issued(me(), **filters))
+    page = paged(roster.page_query(me(), **filters), total=roster.total(me(), **filters))
+    records = roster.records(me(), [record.id for record in page.items])
     return render("roster/index.html", block="results", filters=filters, given=given(filters), page=page,
-                  rows=list(roster.rows(page.items, start=(page.page - 1) * page.per_page + 1)),
+                  rows=list(roster.rows(records, start=(page.page - 1) * page.per_page + 1)),
                   columns=roster.ROSTER_SHEET.columns, certificates=Certificate.ordered(), levels=LEVELS,
                   departments=Candidate.distinct_values(Candidate.department),
                   classes=Candidate.distinct_values(Candidate.class_name), sorts=roster.SORTS)
