@@ -66,7 +66,8 @@ class Quota(BaseModel):
         """How many of this quota are taken: pending and issued 待颁证记录 of this level, by exam year."""
         if getattr(self, "_used", None) is not None:  # counted for a whole list by Quota.listed
             return self._used
-        return AwardRecord.used_by_quota([self.year]).get((self.certificate_id, self.level, self.year), 0)
+        return AwardRecord.used_by_quota([self.year], self.certificate_id, self.level).get(
+            (self.certificate_id, self.level, self.year), 0)
 
     def remaining(self):
         return self.amount - self.used()

@@ -14,7 +14,7 @@ from peewee import Value
 
 from sheets.spec import Column, SheetSpec
 
-from . import audit
+from . import audit, status_tally
 from .award import HOLDING, AwardRecord
 from .award_checks import (Context, Problem, Row, check_accurate, check_not_duplicate, check_pilot, check_quota,
                            site_problem)
@@ -49,10 +49,16 @@ CONDITIONS = (ACCURATE_INFO, SITE_USABLE, QUOTA_LEFT, PILOT, ONCE)
 PASSED = Condition("passed", "考核通过", "导入时检查：考核结果须为「通过」，成绩不低于合格分数")
 READY, NOT_READY = "ready", "not_ready"
 SHOWN = (READY, NOT_READY) + tuple(c.key for c in CONDITIONS)
-# The order of the table and of the pre-filled file.
-ORDER = (Candidate.department, Candidate.class_name, Candidate.name, Candidate.id)
+# The order of the table and of the pre-filled file: 院系 → 专业 → 班级 as everywhere, then the name. Along the
+# (院系, 专业, 班级) index a page sorts only its classes' candidates; without the 专业, 100,000 (24 ms).
+ORDER = (Candidate.department, Candidate.major, Candidate.class_name, Candidate.name, Candidate.id)
 # A group no candidate can be in (the college's checks pass, or an earlier one fails for everyone).
 NOBODY = Value(False)
+
+
+def selection_counts(ids=(), department="", class_name=""):
+    """{status: candidates} of the selection when the database keeps that count (no ticked ids), else None."""
+    return None if ids else status_tally.counts(department=department, class_name=class_name)
 
 
 def selection(ids=(), department="", class_name=""):
@@ -95,6 +101,11 @@ class Summary:
     def not_ready(self):
         return self.total - self.ready
 
+    def of(self, show):
+        """How many candidates Readiness.where(show) lists."""
+        groups = {READY: self.ready, NOT_READY: self.not_ready, **{c.key: n for c, n in self.reasons.items()}}
+        return self.total if show not in SHOWN else groups.get(show, 0)
+
     @property
     def left(self):
         """Places left in this year's 省厅指标; None without one."""
@@ -109,13 +120,15 @@ class Summary:
 class Readiness:
     """颁证前检查 of a selection of candidates (a query) for one certificate level."""
 
-    def __init__(self, candidates, certificate, level, today=None):
-        self.certificate, self.level = certificate, level
+    def __init__(self, candidates, certificate, level, today=None, counts=None):
+        """`counts`: {status: candidates} of the selection when known (selection_counts), else counted."""
+        self.certificate, self.level, self.counts = certificate, level, counts
         self.today = today or date.today()
         self.candidates = candidates.order_by(*ORDER)
         year = self.today.year
         self.quota = Quota.for_year(certificate, level, year)
-        self.used = AwardRecord.used_by_quota([year]).get((certificate.id, level, year), 0)
+        used = AwardRecord.used_by_quota([year], certificate.id, level)
+        self.used = used.get((certificate.id, level, year), 0)
         self.sites = Site.usable_names(certificate, level)
         self._ctx = Context(today=self.today, pilot=PilotCertificate.pairs(),
                             quotas={(certificate.id, level, year): (self.quota.amount, self.used)} if self.quota else {})
@@ -177,9 +190,21 @@ class Readiness:
     def summary(self):
         """The counts of the summary, each the number of candidates where(its group) lists."""
         groups = self._groups()
-        reasons = {c: self.candidates.where(groups[c.key]).count() for c in CONDITIONS if c.key in groups}
-        return Summary(total=self.candidates.count(), ready=self.candidates.where(groups[READY]).count(),
-                       reasons={c: n for c, n in reasons.items() if n}, quota=self.quota, used=self.used)
+        if self.counts is None:
+            reasons = {c: self.candidates.where(groups[c.key]).count() for c in CONDITIONS if c.key in groups}
+            total, ready = self.candidates.count(), self.candidates.where(groups[READY]).count()
+        else:
+            # The selection's counts per status are the database's (models/status_tally.py): only the 信息准确
+            # candidates who hold a record of the level are counted here (each COUNT over 100,000 candidates
+            # took 3–18 ms).
+            total, accurate = sum(self.counts.values()), self.counts.get(ACCURATE, 0)
+            if self.blocked_by:
+                ready, reasons = 0, {ACCURATE_INFO: total - accurate, self.blocked_by: accurate}
+            else:
+                held = self.candidates.where(groups[ONCE.key]).count()
+                ready, reasons = accurate - held, {ACCURATE_INFO: total - accurate, ONCE: held}
+        return Summary(total=total, ready=ready, reasons={c: n for c, n in reasons.items() if n}, quota=self.quota,
+                       used=self.used)
 
     # ---- rows ------------------------------------------------------------------------------------
     def check(self, candidates):

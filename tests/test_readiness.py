@@ -14,7 +14,7 @@ from models.db import db
 from models.quota import Quota
 from models.pilot import PilotCertificate
 from models.readiness import (ACCURATE_INFO, CONDITIONS, NOT_READY, ONCE, PILOT, QUOTA_LEFT, READY, SITE_USABLE,
-                              Readiness, readiness_summary, selection)
+                              Readiness, readiness_summary, selection, selection_counts)
 from models.site import INACTIVE, Site
 from models.user import REVIEWER, STAFF
 from tests import sheetfiles as sf
@@ -179,6 +179,11 @@ def test_every_candidate_is_listed_in_the_group_of_its_first_cross(world, state)
     summary = check.summary()
     assert summary.ready == len(by_first.get(READY, ()))
     assert {c.key: n for c, n in summary.reasons.items()} == {k: len(v) for k, v in by_first.items() if k != READY}
+    # From the database's counts per status (no ids ticked), the same summary, for the whole college and a 院系.
+    assert Readiness(selection(), world["cert"], level, TODAY, counts=selection_counts()).summary() == summary
+    in_department = Readiness(selection(department=DEPARTMENT), world["cert"], level, TODAY)
+    assert Readiness(selection(department=DEPARTMENT), world["cert"], level, TODAY,
+                     counts=selection_counts(department=DEPARTMENT)).summary() == in_department.summary()
     first_of_the_college = {"site off": SITE_USABLE, "quota full": QUOTA_LEFT, "no quota": QUOTA_LEFT,
                             "not a pilot level": SITE_USABLE}.get(state)
     assert check.blocked_by == first_of_the_college

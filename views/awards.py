@@ -146,10 +146,11 @@ def readiness_check():
     """颁证前检查: for a certificate level and a selection, the summary and a page of candidates, ✓ or ✗ each."""
     pairs = _pairs()
     args, check = _readiness(pairs)
-    page = paged(check.where(args["show"])) if check else None
+    summary = check.summary() if check else None
+    page = paged(check.where(args["show"]), total=summary.of(args["show"])) if check else None
     here = given(dict(args, show=""))  # what the page's links keep
     return render("awards/readiness.html", block="checks", args=args, here=here, check=check, page=page,
-                  summary=check.summary() if check else None, rows=check.check(page.items) if check else [],
+                  summary=summary, rows=check.check(page.items) if check else [],
                   pairs=pairs, conditions=readiness.CONDITIONS, passed=readiness.PASSED,
                   departments=Candidate.distinct_values(Candidate.department),
                   classes=Candidate.distinct_values(Candidate.class_name))
@@ -190,8 +191,9 @@ def _readiness(pairs):
     certificate, level = next(((c, lv) for c, lv in pairs if f"{c.id}|{lv}" == args["pair"]), (None, None))
     if certificate is None:
         return args, None
-    candidates = readiness.selection(args["ids"], args["department"], args["class_name"])
-    return args, readiness.Readiness(candidates, certificate, level)
+    chosen = (args["ids"], args["department"], args["class_name"])
+    return args, readiness.Readiness(readiness.selection(*chosen), certificate, level,
+                                     counts=readiness.selection_counts(*chosen))
 
 
 def _download_of():
