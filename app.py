@@ -404,10 +404,17 @@ def serve_processes(app, listener, workers, threads):
     children, stopping, parent = set(), [], os.getpid()
 
     def spawn():
+        # SIGTERM held back from the check to the child's being known: stop() arriving in between would miss the
+        # new child, and a child would run its inherited stop() instead of ending.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        if stopping:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+            return
         close_all_connections()
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
             die_with_parent(parent)
             code, writer = 0, log_from_one_thread()
             try:
@@ -422,6 +429,7 @@ def serve_processes(app, listener, workers, threads):
                 writer.stop()  # writes what is queued
                 os._exit(code)
         children.add(pid)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
     def stop(signum=None, frame=None):
         stopping.append(True)
@@ -439,8 +447,7 @@ def serve_processes(app, listener, workers, threads):
             if not stopping:
                 logging.getLogger("certdesk").warning("服务进程 %s 已退出（状态 %s），1 秒后重新启动", pid, status)
                 time.sleep(1)
-                if not stopping:  # a SIGTERM during that second: nothing to replace, and no one would stop it
-                    spawn()
+                spawn()  # unless a SIGTERM came meanwhile: no one would stop the new one
     except KeyboardInterrupt:
         stop()
         for pid in list(children):
@@ -453,9 +460,11 @@ def die_with_parent(parent):
     keep the port and go on claiming jobs with settings its parent's successor no longer has."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+            logging.getLogger("certdesk").warning("prctl(PR_SET_PDEATHSIG) failed: %s", os.strerror(ctypes.get_errno()))
     if os.getppid() != parent:  # died before prctl took effect
         os._exit(0)
+
 
 if __name__ == "__main__":
     main()

@@ -38,10 +38,12 @@ class Tally:
     """The rows of `source` counted per `key` (column names, each with its SQL type; counts() answers per the
     first, e.g. the status).
     `key_of(row, sqlite)` is the key of a row (an alias: new, old, the table) in SQL; `watched` are the source's
-    columns it reads, whose update may move a row to another key."""
+    columns it reads, whose update may move a row to another key. `compare_on_start=False`: the counts are
+    made from the table only when the tally is new, for a table too long to count at every start."""
 
-    def __init__(self, table, source, key, key_of, watched):
+    def __init__(self, table, source, key, key_of, watched, compare_on_start=True):
         self.table, self.source, self.key_of, self.watched = table, source, key_of, watched
+        self.compare_on_start = compare_on_start
         self.key = tuple(key)
         self._columns = ", ".join(f'"{name}" {kind} NOT NULL' for name, kind in key.items()) + ', "n" BIGINT NOT NULL'
         self._names = ", ".join(self.key)
@@ -93,12 +95,17 @@ class Tally:
         ]
 
     def create(self):
-        """Create the table and its triggers if missing (every start: it is cheap) and make the counts right."""
+        """Create the table and its triggers if missing (every start: it is cheap) and make the counts right (unless
+        they are kept already and not compared on start)."""
         with db.atomic():
-            if db.table_exists(self.table) and set(self._columns_now()) - {"id", "n"} != set(self.key):
+            existed = db.table_exists(self.table)
+            if existed and set(self._columns_now()) - {"id", "n"} != set(self.key):
                 self.drop()  # kept by an older CertDesk by other keys: rebuilt below
+                existed = False
             for statement in self._sqlite() if is_sqlite() else self._postgres():
                 db.execute_sql(statement)
+            if existed and not self.compare_on_start:
+                return
             if not is_sqlite():
                 # No row is written, and no other starting process compares, until this one has committed.
                 db.execute_sql(f"LOCK TABLE {self.source} IN SHARE ROW EXCLUSIVE MODE")

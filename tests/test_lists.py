@@ -175,7 +175,7 @@ def test_audit_log_by_user_or_date_counts_up_to_its_limit_and_exactly_beyond(cli
 
 
 def test_audit_log_whole_or_by_action_knows_its_exact_count_past_the_limit(client, events, monkeypatch):
-    """The database keeps the events per action (AuditEvent.counts): no page counts them, and the pager
+    """The database keeps the events per action (AuditEvent.kept_count): no page counts them, and the pager
     knows its last page however long the log."""
     monkeypatch.setattr(admin_views, "AUDIT_COUNT_LIMIT", 50)  # counted on the table: "共 50 条记录以上"
     with client.session_transaction() as session:
@@ -189,14 +189,23 @@ def test_audit_log_whole_or_by_action_knows_its_exact_count_past_the_limit(clien
         audit.record("user.update", events, {"显示名": ("a", "b")}, user=events)
         audit.record_many("user.update", [(events, {"显示名": ("b", "c")})] * 3, user=events)
         audit.record_same("user.create", User, [(1, "一"), (2, "二")], {}, user=events)
-        assert AuditEvent.counts() == AuditEvent.select().count() == 66
-        assert AuditEvent.counts("user.update") == 24 and AuditEvent.counts("user.create") == 22
-        assert AuditEvent.counts("auth.logout") == 0
+        assert AuditEvent.kept_count() == AuditEvent.select().count() == 66
+        assert AuditEvent.kept_count("user.update") == 24 and AuditEvent.kept_count("user.create") == 22
+        assert AuditEvent.kept_count("auth.logout") == 0 and AuditEvent.kept_count(user="boss") is None
     assert "共 66 条记录，第 1 / 4 页" in client.get("/admin/audit?per_page=20").get_data(as_text=True)
     monkeypatch.setattr(admin_views, "AUDIT_COUNT_LIMIT", 20)
     updates = client.get("/admin/audit?action=user.update&per_page=20").get_data(as_text=True)
     assert "共 24 条记录，第 1 / 2 页" in updates
     assert re.findall(r"<td>(事件\d+)</td>", updates)[-16:] == audit_reference(action="user.update")[4:20]
+
+
+def test_a_new_audit_tally_is_counted_from_the_log(app, events):
+    """Counted from the table when it is new (an older CertDesk's database), and kept as it is at every later
+    start (each write is counted)."""
+    with db.connection_context():
+        audit.TALLY.drop()
+        audit.TALLY.create()
+        assert AuditEvent.kept_count() == 60 and AuditEvent.kept_count("user.update") == 20
 
 
 def test_a_page_within_the_audit_count_limit_is_never_read_from_the_end(client, events, monkeypatch):
