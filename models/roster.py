@@ -16,6 +16,7 @@ from .award import ISSUED, AwardRecord
 from .candidate import Candidate
 from .catalog import Certificate
 from .normalise import day_or_none, whole_number
+from .pilot import level_rank
 from .privacy import mask_id
 from .user import REVIEWER
 
@@ -112,7 +113,8 @@ def _ordered(query, sort):
     if sort == BY_CLASS:
         return query.order_by(Candidate.department, Candidate.class_name, Candidate.name,
                               AwardRecord.certificate_number, AwardRecord.id)
-    return query.order_by(Certificate.name, AwardRecord.level, AwardRecord.certificate_number, AwardRecord.id)
+    return query.order_by(Certificate.name, level_rank(AwardRecord.level), AwardRecord.certificate_number,
+                          AwardRecord.id)
 
 
 def rows(records, start=1):

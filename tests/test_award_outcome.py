@@ -230,6 +230,10 @@ def test_each_roster_page_is_the_next_of_the_export_and_counts_what_it_lists(cli
             shown += listed
         assert shown == list(enumerate(exported, start=1)), filters
     assert roster_screen(client, level="高级")[1] == 0
+    # By certificate, then 初级 before 中级 (not by code point: 中 sorts before 初), then number.
+    listed = [(row[6], row[7], row[8]) for row in sheet_rows(client.get("/awards/roster/export").data, "颁证名单")[1:]]
+    assert listed == sorted(listed, key=lambda r: (r[0], ("初级", "中级").index(r[1]), r[2]))
+    assert [level for _, level, _ in listed[:2]] == ["初级", "初级"]
 
 
 def test_a_reviewer_gets_no_roster(client, login, world, make_user):

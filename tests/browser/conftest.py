@@ -110,6 +110,15 @@ def log_in(page, username):
     page.wait_for_url("**/")
 
 
+def open_from_nav(page, label):
+    """Open a page from the main navigation and wait until it has loaded: htmx listens from then on, and a
+    choice or click made before would do nothing (the parallel suite once chose a 证书 that early)."""
+    link = page.get_by_role("navigation", name="主导航").get_by_role("link", name=label)
+    href = link.get_attribute("href")
+    link.click()
+    page.wait_for_url(f"**{href}")
+
+
 @pytest.fixture
 def login_as(page, make_user):
     """login_as(role, **kw) -> User: create a user and log in through the real form."""

@@ -13,7 +13,7 @@ from models.award_fields import AWARD_SHEET
 from models.candidate import Candidate
 from models.catalog import Organisation
 from models.user import REVIEWER, STAFF
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import log_in, open_from_nav, screenshot
 from tests.conftest import other_candidates
 
 
@@ -23,7 +23,7 @@ def log_out(page):
 
 
 def open_awards(page):
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="待颁证记录").click()
+    open_from_nav(page, "待颁证记录")
     return page.locator("#award-results")
 
 

@@ -9,7 +9,7 @@ from models.candidate import VERIFIED
 from models.catalog import Organisation
 from models.photo import demo_jpeg, store_photo
 from models.user import REVIEWER
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import log_in, open_from_nav, screenshot
 from tests.conftest import other_candidates
 from tests.test_import_awards import filled_template, row
 from tests.test_import_counts import accurate_people, records, set_quota
@@ -18,7 +18,7 @@ from tests.test_import_counts import accurate_people, records, set_quota
 def test_import_a_record_then_the_reviewer_issues_the_certificate(page, login_as, make_user, world, tmp_path):
     make_user(REVIEWER, username="shenhe", organisation=Organisation.get(Organisation.name == "工业和信息化部教育与考试中心"))
     login_as("staff")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="待颁证记录").click()
+    open_from_nav(page, "待颁证记录")
     page.get_by_role("button", name="导入待颁证记录").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", name="导入待颁证记录")).to_be_visible()
@@ -34,7 +34,7 @@ def test_import_a_record_then_the_reviewer_issues_the_certificate(page, login_as
     page.get_by_role("button", name="退出").click()
 
     log_in(page, "shenhe")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="待颁证记录").click()
+    open_from_nav(page, "待颁证记录")
     record_row = page.locator("#award-results").get_by_role("row").filter(has_text="张三")
     record_row.get_by_role("checkbox").check()
     page.get_by_role("button", name="为勾选的记录颁证").click()
@@ -136,7 +136,7 @@ def test_import_dialog_counts_each_row_of_a_20_row_file_once(page, login_as, wor
     path = tmp_path / "待颁证记录.xlsx"
     path.write_bytes(filled_template(rows))
     login_as("staff")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="待颁证记录").click()
+    open_from_nav(page, "待颁证记录")
     page.get_by_role("button", name="导入待颁证记录").click()
     dialog = page.get_by_role("dialog")
     dialog.locator("input[type=file]").set_input_files(str(path))

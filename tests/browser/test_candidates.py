@@ -4,7 +4,7 @@ from stdnum.cn import ric
 
 from models.candidate import Candidate
 from models.photo import demo_jpeg
-from tests.browser.conftest import confirm_action, screenshot
+from tests.browser.conftest import confirm_action, open_from_nav, screenshot
 
 
 def valid_id(body):
@@ -12,7 +12,7 @@ def valid_id(body):
 
 
 def open_candidates(page):
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="考生管理").click()
+    open_from_nav(page, "考生管理")
     expect(page.get_by_role("heading", name="考生管理")).to_be_visible()
 
 

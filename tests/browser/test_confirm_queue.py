@@ -10,7 +10,7 @@ from models.identity import implied_by_number
 from models.candidate import ACCURATE, PENDING, VERIFIED, Candidate
 from models.photo import attach_photo, demo_jpeg
 from models.user import User
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import open_from_nav, screenshot
 
 BODIES = ["41010220030105123", "41010520040203456", "41030220020304567", "41130220010101234",
           "41010220020202345", "41010220010303456"]
@@ -37,7 +37,7 @@ def waiting(app, names, photos=True, class_name="计应2301", first=0):
 
 
 def open_queue(page, search="计应2301", status=None):
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="考生管理").click()
+    open_from_nav(page, "考生管理")
     if status:
         page.locator(".status-tab", has_text=status).click()
         expect(page).to_have_url(re.compile("status="))

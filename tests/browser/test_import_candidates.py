@@ -9,12 +9,12 @@ from models.import_batch import ImportBatch
 from models.job import RUNNING, Job
 from models.user import User
 from tests import sheetfiles as sf
-from tests.browser.conftest import cancel_action, confirm_action, screenshot
+from tests.browser.conftest import cancel_action, confirm_action, open_from_nav, screenshot
 
 
 def test_upload_with_errors_then_import_only_the_valid_rows(page, login_as, tmp_path):
     login_as("staff")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="考生管理").click()
+    open_from_nav(page, "考生管理")
     page.get_by_text("批量导入", exact=True).click()
     page.get_by_role("button", name="批量导入学生信息").click()
     dialog = page.get_by_role("dialog")
@@ -78,7 +78,7 @@ def test_a_check_whose_server_process_died_shows_why_in_the_dialog_and_the_file_
         app, page, login_as, tmp_path):
     app.config["JOBS_DISPATCH"] = False  # the job waits in the queue: the process to run it is "killed"
     login_as("staff")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="考生管理").click()
+    open_from_nav(page, "考生管理")
     page.get_by_text("批量导入", exact=True).click()
     page.get_by_role("button", name="批量导入学生信息").click()
     dialog = page.get_by_role("dialog")

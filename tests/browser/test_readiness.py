@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from models.award_fields import AWARD_SHEET
 from models.candidate import ACCURATE, VERIFIED, Candidate
 from tests import sheetfiles as sf
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import open_from_nav, screenshot
 
 
 def people(*rows):
@@ -31,7 +31,7 @@ def test_tick_candidates_then_readiness_then_the_prefilled_file(page, login_as, 
     made = people(("钱七", "计应2302", ACCURATE), ("孙八", "计应2301", ACCURATE), ("周九", "计应2301", VERIFIED),
                   ("吴十", "计应2301", ACCURATE))
     login_as("staff")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="考生管理").click()
+    open_from_nav(page, "考生管理")
     for name in ("钱七", "孙八", "周九"):
         page.get_by_label(f"选择 {name}").check()
     page.get_by_role("button", name="颁证前检查").click()
@@ -91,8 +91,7 @@ def test_a_count_lists_its_candidates_and_only_not_ready_filters_the_table(page,
 def test_the_award_list_banner_generates_the_import_file(page, login_as, world):
     people(("钱七", "计应2302", ACCURATE), ("周九", "计应2301", VERIFIED))
     login_as("staff")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="待颁证记录").click()
-    page.wait_for_url("**/awards/")  # loaded, htmx listening: a choice made before would change nothing
+    open_from_nav(page, "待颁证记录")
     page.get_by_label("证书").select_option(label="Web前端开发")
     expect(page).to_have_url(re.compile(r"certificate=\d+"))  # one change at a time: a newer one cancels the older
     page.get_by_label("等级").select_option("中级")
@@ -107,8 +106,7 @@ def test_the_award_list_banner_generates_the_import_file(page, login_as, world):
 def test_the_award_list_readiness_button_checks_the_chosen_certificate_and_level(page, login_as, world):
     people(("钱七", "计应2302", ACCURATE), ("周九", "计应2301", VERIFIED))
     login_as("staff")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="待颁证记录").click()
-    page.wait_for_url("**/awards/")  # loaded, htmx listening: a choice made before would change nothing
+    open_from_nav(page, "待颁证记录")
     page.get_by_label("证书").select_option(label="Web前端开发")
     expect(page).to_have_url(re.compile(r"certificate=\d+"))
     page.get_by_label("等级").select_option("中级")
