@@ -7,11 +7,11 @@ import json
 
 from flask import has_request_context, request
 from flask_login import current_user
-from peewee import CharField, IntegerField, TextField, fn
+from peewee import CharField, IntegerField, TextField
 
-from .db import BaseModel, TimestampField, bulk_insert, db, now
+from .db import BaseModel, TimestampField, db, now
 from .privacy import mask_ids_in_text
-from .tally import Tally
+from .tally import Counted, Tally
 
 # What each action code means to a reader of the log. Each area adds its own codes.
 ACTION_LABELS = {
@@ -28,7 +28,17 @@ ACTION_LABELS = {
 }
 
 
-class AuditEvent(BaseModel):
+# The events per action, kept by the database (models/tally.py): 审计日志's pager counted up to 100,000 of
+# 1,000,000 events (a page beyond that, counting them all, took PostgreSQL ~50 ms) and knew no last page.
+# Counted from the table only when the tally is new: the log grows without end, is never changed, and each
+# of its writes is counted; comparing 1,000,000 events took ~300 ms a start on PostgreSQL, holding every
+# audited write.
+TALLY = Tally("audit_tally", "audit_event", {"action": "VARCHAR(255)"}, lambda row, sqlite: f"{row}.action",
+              watched=("action",), compare_on_start=False)
+
+
+class AuditEvent(Counted, BaseModel):
+    tally = TALLY
     at = TimestampField(index=True)
     # The actor is kept by id and name without a foreign key so the log outlives deleted users.
     user_id = IntegerField(null=True)
@@ -44,23 +54,6 @@ class AuditEvent(BaseModel):
         # 审计日志 filtered by action or user, newest first: the index gives the page's 50 events in order
         # (on the time index alone, an action with no event read all 1,000,000 to find none).
         indexes = ((("action", "at", "id"), False), (("user_id", "at", "id"), False))
-
-    def save(self, *args, **kwargs):
-        new = self.id is None
-        with db.atomic():
-            saved = super().save(*args, **kwargs)
-            if new:
-                TALLY.count_new(self.id)
-        return saved
-
-    @classmethod
-    def bulk_add(cls, rows):
-        """Write many events (dicts of field values) in a few statements and count them (TALLY); returns how many."""
-        with db.atomic():  # SQLite: BEGIN IMMEDIATE, so no other writer's rows come after `first` too
-            first = (cls.select(fn.MAX(cls.id)).scalar() or 0) + 1
-            count = bulk_insert(cls, rows)
-            TALLY.count_new(first)
-        return count
 
     @classmethod
     def kept_count(cls, action="", user="", since=None, until=None):
@@ -183,12 +176,3 @@ def record_download(action, count, *, by, filters=None, facts=None, obj=None, ab
 def diff(before, after):
     """The (before, after) pairs of the keys whose values differ."""
     return {k: (before.get(k), after.get(k)) for k in after if before.get(k) != after.get(k)}
-
-
-# The events per action, kept by the database (models/tally.py): 审计日志's pager counted up to 100,000 of
-# 1,000,000 events (a page beyond that, counting them all, took PostgreSQL ~50 ms) and knew no last page.
-# Counted from the table only when the tally is new: the log grows without end, is never changed, and each
-# of its writes is counted; comparing 1,000,000 events took ~300 ms a start on PostgreSQL, holding every
-# audited write.
-TALLY = Tally("audit_tally", "audit_event", {"action": "VARCHAR(255)"}, lambda row, sqlite: f"{row}.action",
-              watched=("action",), compare_on_start=False)

@@ -13,11 +13,11 @@ from sheets.spec import Column, Form
 from . import audit, name_index, numbering
 from .candidate import Candidate
 from .catalog import Certificate
-from .db import (BaseModel, TimestampField, bulk_insert, db, in_ids, now, read_once, select_in,
+from .db import (BaseModel, TimestampField, db, in_ids, now, read_once, select_in,
                  starts, unindexed, unordered, where_all)
 from .normalise import FieldError, day_or_none, whole_number
 from .site import Site
-from .tally import Tally
+from .tally import Counted, Tally
 from .user import REVIEWER, User
 
 SUBMITTED, ISSUED, RETURNED = "待审核", "已颁证", "已退回"
@@ -70,7 +70,17 @@ def typed_score(value):
     return "" if value is None else f"{value:g}"
 
 
-class AwardRecord(BaseModel):
+# The records per (status, certificate, level, site), kept by the database (models/tally.py): 待颁证记录's status
+# line and the navigation counted a third of 100,000 records' index entries for each status (11.6 ms of a
+# page on PostgreSQL).
+TALLY = Tally("award_tally", "award_record",
+              {"status": "VARCHAR(255)", "certificate_id": "INTEGER", "level": "VARCHAR(255)", "site_id": "INTEGER"},
+              lambda row, sqlite: f"{row}.status, {row}.certificate_id, {row}.level, {row}.site_id",
+              watched=("status", "certificate_id", "level", "site_id"))
+
+
+class AwardRecord(Counted, BaseModel):
+    tally = TALLY
     candidate = ForeignKeyField(Candidate, backref="awards", on_delete="RESTRICT")
     certificate = ForeignKeyField(Certificate, on_delete="RESTRICT")
     level = CharField()
@@ -98,23 +108,6 @@ class AwardRecord(BaseModel):
 
     def __str__(self):
         return self.label(self.candidate.name, self.certificate.name, self.level)
-
-    def save(self, *args, **kwargs):
-        new = self.id is None
-        with db.atomic():
-            saved = super().save(*args, **kwargs)
-            if new:
-                TALLY.count_new(self.id)
-        return saved
-
-    @classmethod
-    def bulk_add(cls, rows):
-        """Insert many records (dicts of field values) through bulk_insert and count them (TALLY); inside the
-        caller's transaction. Returns the number of rows."""
-        first = (cls.select(fn.MAX(cls.id)).scalar() or 0) + 1
-        count = bulk_insert(cls, rows)
-        TALLY.count_new(first)
-        return count
 
     @staticmethod
     def label(candidate_name, certificate_name, level):
@@ -423,13 +416,6 @@ class AwardRecord(BaseModel):
         return used
 
 
-# The records per (status, certificate, level, site), kept by the database (models/tally.py): 待颁证记录's status
-# line and the navigation counted a third of 100,000 records' index entries for each status (11.6 ms of a
-# page on PostgreSQL).
-TALLY = Tally("award_tally", "award_record",
-              {"status": "VARCHAR(255)", "certificate_id": "INTEGER", "level": "VARCHAR(255)", "site_id": "INTEGER"},
-              lambda row, sqlite: f"{row}.status, {row}.certificate_id, {row}.level, {row}.site_id",
-              watched=("status", "certificate_id", "level", "site_id"))
 # What a row of 待颁证记录 shows (templates/awards/_row.html), its candidate's, certificate's and site's too:
 # every column of the four tables made ~110 attributes a row to convert and set, half the list's CPU time.
 LISTED = (AwardRecord.id, AwardRecord.candidate, AwardRecord.certificate, AwardRecord.site, AwardRecord.level,

@@ -18,7 +18,9 @@ between databases):
 Every start compares the counts with the table and rebuilds them if they differ (a database restored from a
 backup taken before the tally existed, or a row inserted on SQLite some other way).
 """
-from .db import db, is_sqlite
+from peewee import fn
+
+from .db import bulk_insert, db, is_sqlite
 
 FOLD_ABOVE = 200  # PostgreSQL: rows beyond those left by the last fold before the next one
 ALL = []  # every Tally made (one per module that keeps one): created on each start, dropped with the schema
@@ -161,3 +163,27 @@ class Tally:
         db.execute_sql(f"DROP TABLE IF EXISTS {self.table}")
         if not is_sqlite():
             db.execute_sql(f"DROP FUNCTION IF EXISTS {self.table}_count() CASCADE")
+
+
+class Counted:
+    """Mixed into a model whose rows a Tally counts (the class's `tally`): on SQLite no trigger counts a new
+    row, so save() and bulk_add() do (PostgreSQL's insert trigger counts them whatever writes them)."""
+    tally = None
+
+    def save(self, *args, **kwargs):
+        new = self.id is None
+        with db.atomic():
+            saved = super().save(*args, **kwargs)
+            if new:
+                self.tally.count_new(self.id)
+        return saved
+
+    @classmethod
+    def bulk_add(cls, rows):
+        """Insert many rows (dicts of field values) through bulk_insert and count them; returns how many."""
+        with db.atomic():  # SQLite: BEGIN IMMEDIATE, so no other writer's rows come after `first` too
+            first = (cls.select(fn.MAX(cls.id)).scalar() or 0) + 1 if is_sqlite() else None
+            count = bulk_insert(cls, rows)
+            if first is not None:
+                cls.tally.count_new(first)
+        return count
