@@ -407,29 +407,36 @@ def serve_processes(app, listener, workers, threads):
         # SIGTERM held back from the check to the child's being known: stop() arriving in between would miss the
         # new child, and a child would run its inherited stop() instead of ending.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-        if stopping:
+        try:
+            if stopping:
+                return
+            close_all_connections()
+            pid = os.fork()
+            if pid == 0:
+                serve_child()  # never returns
+            children.add(pid)
+        finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-            return
-        close_all_connections()
-        pid = os.fork()
-        if pid == 0:
+
+    def serve_child():
+        code = 1
+        try:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
             die_with_parent(parent)
-            code, writer = 0, log_from_one_thread()
+            writer = log_from_one_thread()
             try:
                 start_dispatcher(app)
                 serve(app, sockets=[listener], threads=threads, ident="CertDesk")
+                code = 0
             except KeyboardInterrupt:
-                pass
+                code = 0
             except BaseException:
                 logging.getLogger("certdesk").exception("服务进程异常退出")
-                code = 1
             finally:
                 writer.stop()  # writes what is queued
-                os._exit(code)
-        children.add(pid)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        finally:
+            os._exit(code)
 
     def stop(signum=None, frame=None):
         stopping.append(True)
@@ -461,7 +468,7 @@ def die_with_parent(parent):
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
-            logging.getLogger("certdesk").warning("prctl(PR_SET_PDEATHSIG) failed: %s", os.strerror(ctypes.get_errno()))
+            logging.getLogger("certdesk").warning("无法设置服务进程随主进程退出（prctl）：%s", os.strerror(ctypes.get_errno()))
     if os.getppid() != parent:  # died before prctl took effect
         os._exit(0)
 

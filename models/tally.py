@@ -16,7 +16,9 @@ between databases):
   whole length. The rows are summed when read and folded together once they have doubled.
 
 Every start compares the counts with the table and rebuilds them if they differ (a database restored from a
-backup taken before the tally existed, or a row inserted on SQLite some other way).
+backup taken before the tally existed, or a row inserted on SQLite some other way); for a table too long to
+group at every start (the audit log), its total only. New rows are counted by the models' save() and
+bulk_add() (Counted, below).
 """
 from peewee import fn
 
@@ -40,8 +42,8 @@ class Tally:
     """The rows of `source` counted per `key` (column names, each with its SQL type; counts() answers per the
     first, e.g. the status).
     `key_of(row, sqlite)` is the key of a row (an alias: new, old, the table) in SQL; `watched` are the source's
-    columns it reads, whose update may move a row to another key. `compare_on_start=False`: the counts are
-    made from the table only when the tally is new, for a table too long to count at every start."""
+    columns it reads, whose update may move a row to another key. `compare_on_start=False`: for a long table,
+    a start compares only the total, and makes the counts again when it differs or the tally is new."""
 
     def __init__(self, table, source, key, key_of, watched, compare_on_start=True):
         self.table, self.source, self.key_of, self.watched = table, source, key_of, watched
@@ -97,8 +99,7 @@ class Tally:
         ]
 
     def create(self):
-        """Create the table and its triggers if missing (every start: it is cheap) and make the counts right (unless
-        they are kept already and not compared on start)."""
+        """Create the table and its triggers if missing (every start: it is cheap) and make the counts right."""
         with db.atomic():
             existed = db.table_exists(self.table)
             if existed and set(self._columns_now()) - {"id", "n"} != set(self.key):
@@ -106,11 +107,11 @@ class Tally:
                 existed = False
             for statement in self._sqlite() if is_sqlite() else self._postgres():
                 db.execute_sql(statement)
-            if existed and not self.compare_on_start:
-                return
             if not is_sqlite():
                 # No row is written, and no other starting process compares, until this one has committed.
                 db.execute_sql(f"LOCK TABLE {self.source} IN SHARE ROW EXCLUSIVE MODE")
+            if existed and not self.compare_on_start and self._total_agrees():
+                return
             counted = (f"SELECT {self.key_of(self.source, is_sqlite())}, COUNT(*) FROM {self.source} "
                        f"GROUP BY {self._groups}")
             if self._sums(f"SELECT {self._names}, SUM(n) FROM {self.table} GROUP BY {self._names}") != self._sums(counted):
@@ -118,6 +119,12 @@ class Tally:
                 db.execute_sql(f"INSERT INTO {self.table} ({self._names}, n) {counted}")
             if not is_sqlite():
                 self._fold()  # and the threshold starts from what is left
+
+    def _total_agrees(self):
+        """Whether the counts add up to the table's rows: a long table's COUNT(*) is quick where grouping it is
+        not, and a row inserted uncounted (by an older CertDesk, another tool) shows."""
+        kept = db.execute_sql(f"SELECT COALESCE(SUM(n), 0) FROM {self.table}").fetchone()[0]
+        return int(kept) == db.execute_sql(f"SELECT COUNT(*) FROM {self.source}").fetchone()[0]
 
     def _columns_now(self):
         """The table's column names as it is (peewee's get_columns asks PostgreSQL's information_schema: ~12 ms)."""

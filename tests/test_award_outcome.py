@@ -15,7 +15,7 @@ from models.candidate_fields import CANDIDATE_SHEET
 from models.import_batch import ImportBatch
 from models.privacy import mask_id
 from models.user import REVIEWER, STAFF
-import tests.sheetfiles as sf
+from tests import sheetfiles as sf
 from tests.conftest import other_candidates
 from tests.test_import_awards import filled_template, row, upload
 
@@ -207,7 +207,8 @@ def test_each_roster_page_is_the_next_of_the_export_and_counts_what_it_lists(cli
     rows = []
     for i in range(45):
         candidate = Candidate.create(name=f"考生{i:02d}", id_type="居民身份证", id_number=sf.id_number(i, area="410107"),
-                                     gender="男", department=("信息工程学院", "机电学院")[i % 2])
+                                     gender="男", department=("信息工程学院", "机电学院")[i % 2],
+                                     class_name=f"计应230{i % 3}")
         rows.append({"candidate": candidate.id, "certificate": (world["cert"], other)[i % 3 == 0].id,
                      "level": ("中级", "初级")[i % 4 == 0], "site": world["site"].id, "exam_date": date(2026, 6, 1),
                      "status": ISSUED, "certificate_number": f"N{(i * 7) % 45:03d}",
@@ -218,7 +219,8 @@ def test_each_roster_page_is_the_next_of_the_export_and_counts_what_it_lists(cli
     login(STAFF)
     cert = world["cert"].id
     for filters, expected in (({}, 45), ({"certificate": other.id}, 15), ({"certificate": cert, "level": "中级"}, 22),
-                              ({"department": "机电学院"}, 22), ({"date_from": "2026-07-10"}, 22),
+                              ({"department": "机电学院"}, 22), ({"class_name": "计应2301"}, 15),
+                              ({"date_from": "2026-07-10"}, 22), ({"department": "机电学院", "class_name": "计应2301"}, 8),
                               ({"sort": "class"}, 45)):
         exported = [row[8] for row in sheet_rows(client.get("/awards/roster/export", query_string=filters).data,
                                                  "颁证名单")[1:]]

@@ -97,6 +97,23 @@ def test_quota_page_counts_pending_and_issued_records(client, login, record):
     assert quota.used() == 0
 
 
+def test_a_certificate_levels_quota_use_counts_its_own_records_of_the_exam_year(world):
+    """Counted for one certificate level (颁证前检查, a quota's page) as for all: pending and issued, by the year
+    of the exam date, the year's last day in it and the next year's first out."""
+    candidates = [world["candidate"], *other_candidates(5)]
+    for candidate, level, day, status in zip(candidates, ["中级", "中级", "初级", "中级", "中级", "中级"],
+                                             ["2026-12-31", "2026-01-01", "2026-06-01", "2027-01-01", "2025-12-31",
+                                              "2026-07-01"], [SUBMITTED, SUBMITTED, SUBMITTED, SUBMITTED, SUBMITTED,
+                                                              RETURNED]):
+        AwardRecord.create(candidate=candidate, certificate=world["cert"], level=level, site=world["site"],
+                           exam_date=day, status=status)
+    cert = world["cert"].id
+    for year, used in ((2025, 1), (2026, 2), (2027, 1)):
+        assert AwardRecord.used_by_quota([year], cert, "中级") == {(cert, "中级", year): used}
+        assert AwardRecord.used_by_quota([year]).get((cert, "中级", year)) == used
+    assert AwardRecord.used_by_quota([2026], cert, "初级") == {(cert, "初级", 2026): 1}
+
+
 def test_export_is_the_import_layout_with_full_ids_and_audited(client, login, record):
     import io
 

@@ -192,6 +192,8 @@ def test_audit_log_whole_or_by_action_knows_its_exact_count_past_the_limit(clien
         assert AuditEvent.kept_count() == AuditEvent.select().count() == 66
         assert AuditEvent.kept_count("user.update") == 24 and AuditEvent.kept_count("user.create") == 22
         assert AuditEvent.kept_count("auth.logout") == 0 and AuditEvent.kept_count(user="boss") is None
+        assert AuditEvent.kept_count(since=date(2026, 1, 1)) is None
+        assert AuditEvent.kept_count(until=date(2026, 1, 1)) is None
     assert "共 66 条记录，第 1 / 4 页" in client.get("/admin/audit?per_page=20").get_data(as_text=True)
     monkeypatch.setattr(admin_views, "AUDIT_COUNT_LIMIT", 20)
     updates = client.get("/admin/audit?action=user.update&per_page=20").get_data(as_text=True)
@@ -199,13 +201,16 @@ def test_audit_log_whole_or_by_action_knows_its_exact_count_past_the_limit(clien
     assert re.findall(r"<td>(事件\d+)</td>", updates)[-16:] == audit_reference(action="user.update")[4:20]
 
 
-def test_a_new_audit_tally_is_counted_from_the_log(app, events):
-    """Counted from the table when it is new (an older CertDesk's database), and kept as it is at every later
-    start (each write is counted)."""
+def test_a_start_counts_the_audit_log_anew_when_its_tally_is_new_or_its_total_is_off(app, events):
+    """Counted from the table when the tally is new (an older CertDesk's database), or when its total is not the
+    table's (events written uncounted, by an older CertDesk or another tool); else kept as it is."""
     with db.connection_context():
         audit.TALLY.drop()
         audit.TALLY.create()
         assert AuditEvent.kept_count() == 60 and AuditEvent.kept_count("user.update") == 20
+        AuditEvent.insert_many([{"action": "user.update", "object_label": f"外来{i}"} for i in range(5)]).execute()
+        audit.TALLY.create()
+        assert AuditEvent.kept_count() == 65 and AuditEvent.kept_count("user.update") == 25
 
 
 def test_a_page_within_the_audit_count_limit_is_never_read_from_the_end(client, events, monkeypatch):

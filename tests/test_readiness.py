@@ -181,9 +181,13 @@ def test_every_candidate_is_listed_in_the_group_of_its_first_cross(world, state)
     assert {c.key: n for c, n in summary.reasons.items()} == {k: len(v) for k, v in by_first.items() if k != READY}
     # From the database's counts per status (no ids ticked), the same summary, for the whole college and a 院系.
     assert Readiness(selection(), world["cert"], level, TODAY, counts=selection_counts()).summary() == summary
-    in_department = Readiness(selection(department=DEPARTMENT), world["cert"], level, TODAY)
-    assert Readiness(selection(department=DEPARTMENT), world["cert"], level, TODAY,
-                     counts=selection_counts(department=DEPARTMENT)).summary() == in_department.summary()
+    for chosen in ({"department": DEPARTMENT}, {"class_name": "计应00班"}, {"department": "机电学院"}):
+        by_table = Readiness(selection(**chosen), world["cert"], level, TODAY).summary()
+        assert Readiness(selection(**chosen), world["cert"], level, TODAY,
+                         counts=selection_counts(**chosen)).summary() == by_table, chosen
+    # The page's total for each group is the number it lists.
+    for show in ("", "bogus", READY, NOT_READY, *(c.key for c in CONDITIONS)):
+        assert summary.of(show) == check.where(show).count(), show
     first_of_the_college = {"site off": SITE_USABLE, "quota full": QUOTA_LEFT, "no quota": QUOTA_LEFT,
                             "not a pilot level": SITE_USABLE}.get(state)
     assert check.blocked_by == first_of_the_college
