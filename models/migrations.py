@@ -103,8 +103,20 @@ def _list_indexes(migrator):
     return operations
 
 
+def _class_order_index(migrator):
+    """v8: the candidates' 院系 index becomes (院系, 班级), the order 颁证前检查 lists them in (kept if there)."""
+    names = {index.name for index in db.get_indexes("candidate")}
+    operations = []
+    if "candidate_department_class_name" not in names:
+        operations.append(migrator.add_index("candidate", ("department", "class_name"), False))
+    if "candidate_department" in names:
+        operations.append(migrator.drop_index("candidate", "candidate_department"))
+    return operations
+
+
 # STEPS[i] upgrades a database from version i+1 to version i+2. Version 1 is the first released schema.
-STEPS = [_session_version, _progress_index, _cascade_index, _search_columns, _job_heartbeat, _list_indexes]
+STEPS = [_session_version, _progress_index, _cascade_index, _search_columns, _job_heartbeat, _list_indexes,
+         _class_order_index]
 
 CURRENT_VERSION = 1 + len(STEPS)
 

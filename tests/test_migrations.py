@@ -44,14 +44,18 @@ def test_a_version_1_database_gains_the_session_version_and_keeps_its_users(app,
 @pytest.mark.parametrize("version, index", [
     (2, "candidate_status_department_class_name"),  # 首页's counts per 院系 and 班级
     (3, "candidate_department_major_class_name"),  # the candidate list's 院系 → 专业 → 班级 choices
+    (7, "candidate_department_class_name"),  # 颁证前检查's order
 ])
 def test_an_older_database_gains_the_candidate_index_of_the_next_version(app, version, index):
     from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
     migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
     migrate(migrator.drop_index("candidate", index))
+    if version == 7:
+        migrate(migrator.add_index("candidate", ("department",), False))  # the 院系 index it replaces
     SchemaVersion.update(version=version).execute()
     assert models.init_schema() == (version, CURRENT_VERSION)
     assert index in {i.name for i in models.db.get_indexes("candidate")}
+    assert "candidate_department" not in {i.name for i in models.db.get_indexes("candidate")}  # replaced in v8
 
 
 def test_a_version_3_database_gains_job_heartbeats_and_fails_the_jobs_it_cannot_resume(app):
@@ -72,7 +76,7 @@ def test_the_list_indexes_step_replaces_single_column_indexes_and_keeps_the_even
     """The step of issue 16's list indexes (v7; the step before it is the previous version)."""
     from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
     from models.audit import AuditEvent, record
-    from models.migrations import LIST_INDEXES
+    from models.migrations import LIST_INDEXES, STEPS, _list_indexes
     boss = make_user("admin", username="boss")
     record("user.create", boss, {"角色": (None, "admin")}, user=boss)
     migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
@@ -80,7 +84,7 @@ def test_the_list_indexes_step_replaces_single_column_indexes_and_keeps_the_even
         migrate(migrator.drop_index(table, "_".join((table, *columns))))
         if old:
             migrate(migrator.add_index(table, (old.removeprefix(table + "_"),), False))
-    previous = CURRENT_VERSION - 1
+    previous = STEPS.index(_list_indexes) + 1
     SchemaVersion.update(version=previous).execute()
     assert models.init_schema() == (previous, CURRENT_VERSION)
     for table, old, columns in LIST_INDEXES:
