@@ -50,6 +50,8 @@ def open_queue(page, search="计应2301", status=None):
     expect(page.locator(".htmx-request")).to_have_count(0)
     page.get_by_role("button", name="批量人工确认").click()
     expect(page.get_by_role("heading", name="批量人工确认")).to_be_visible()
+    # Loaded, so app.js listens for the keys: an Enter pressed as the heading showed once did nothing.
+    page.wait_for_url("**/candidates/queue/**")
 
 
 def progress(page):
