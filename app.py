@@ -468,7 +468,8 @@ def die_with_parent(parent):
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
-            logging.getLogger("certdesk").warning("无法设置服务进程随主进程退出（prctl）：%s", os.strerror(ctypes.get_errno()))
+            failed = os.strerror(ctypes.get_errno())
+            logging.getLogger("certdesk").warning("无法设置服务进程随主进程退出（prctl）：%s", failed)
     if os.getppid() != parent:  # died before prctl took effect
         os._exit(0)
 
