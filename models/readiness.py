@@ -49,8 +49,9 @@ CONDITIONS = (ACCURATE_INFO, SITE_USABLE, QUOTA_LEFT, PILOT, ONCE)
 PASSED = Condition("passed", "考核通过", "导入时检查：考核结果须为「通过」，成绩不低于合格分数")
 READY, NOT_READY = "ready", "not_ready"
 SHOWN = (READY, NOT_READY) + tuple(c.key for c in CONDITIONS)
-# The order of the table and of the pre-filled file (DOMAIN.md: 院系, 班级, 姓名).
-ORDER = (Candidate.department, Candidate.class_name, Candidate.name, Candidate.id)
+# The order of the table and of the pre-filled file (DOMAIN.md: 院系, 班级, 姓名; the name in pinyin order, as
+# 考生管理 sorts it: by code point 张 came before 吴).
+ORDER = (Candidate.department, Candidate.class_name, Candidate.name_sort, Candidate.id)
 # A group no candidate can be in (the college's checks pass, or an earlier one fails for everyone).
 NOBODY = Value(False)
 

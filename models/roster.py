@@ -108,10 +108,10 @@ def _conditions(user, certificate="", level="", department="", class_name="", da
 
 
 def _ordered(query, sort):
-    """By certificate, level and number, or (`sort=class`) by 院系, 班级 and 姓名; the id last, so that a page
-    read from the end is the exact reverse."""
+    """By certificate, level and number, or (`sort=class`) by 院系, 班级 and 姓名 (in pinyin order, as 考生管理
+    sorts names); the id last, so that a page read from the end is the exact reverse."""
     if sort == BY_CLASS:
-        return query.order_by(Candidate.department, Candidate.class_name, Candidate.name,
+        return query.order_by(Candidate.department, Candidate.class_name, Candidate.name_sort,
                               AwardRecord.certificate_number, AwardRecord.id)
     return query.order_by(Certificate.name, level_rank(AwardRecord.level), AwardRecord.certificate_number,
                           AwardRecord.id)

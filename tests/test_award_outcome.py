@@ -1,5 +1,6 @@
 """The outcome of 颁证 wherever it belongs: the exports, the candidate page and the 颁证名单."""
 import io
+import json
 import re
 from datetime import date, datetime, timedelta
 
@@ -9,7 +10,7 @@ from openpyxl import load_workbook
 from models.audit import AuditEvent
 from models.award import ISSUED, RETURNED, SUBMITTED, AwardRecord
 from models.award_fields import AWARD_SHEET
-from models.candidate import REJECTED, Candidate
+from models.candidate import REJECTED, Candidate, search_keys
 from models.catalog import Certificate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.import_batch import ImportBatch
@@ -139,7 +140,12 @@ def test_the_roster_xlsx_carries_full_ids_and_is_audited(client, login, world, m
                      issued.candidate.class_name or None, "Web前端开发", "中级",
                      issued.certificate_number, "2026-06-01", date.today().isoformat(), "信息楼机房")]
     event = AuditEvent.get(AuditEvent.action == "award.roster_export")
-    assert "中级" in event.changes and "含完整证件号码" in event.object_label
+    assert "含完整证件号码" in event.object_label
+    # What it covered, in words (not the URL's names and ids).
+    assert json.loads(event.changes)["筛选条件"] == [None, "全部证书 中级"]
+    client.get("/awards/roster/print", query_string={"certificate": world["cert"].id, "sort": "class"})
+    printed = AuditEvent.get(AuditEvent.action == "award.roster_print")
+    assert json.loads(printed.changes)["筛选条件"] == [None, "Web前端开发，按院系、班级、姓名排列"]
 
 
 def test_the_roster_print_view_has_full_ids_no_navigation_and_is_audited(client, login, world, make_user):
@@ -179,7 +185,9 @@ def test_the_roster_lists_class_by_class_for_the_class_teachers(client, login, w
     login(STAFF)
     by_number = [row[1] for row in sheet_rows(client.get("/awards/roster/export").data, "颁证名单")[1:]]
     assert by_number == [name for _, _, name in people]
-    expected = sorted(people, key=lambda p: (p[1], p[2]))
+    # Class by class, names in pinyin order as 考生管理 sorts them: 李四 before 张三 (by code point 张 is first).
+    expected = sorted(people, key=lambda p: (p[1], search_keys(p[2], "")["name_sort"]))
+    assert [name for class_name, name in [(p[1], p[2]) for p in expected] if class_name == "计应2302"] == ["李四", "张三"]
     header, *rows = sheet_rows(client.get("/awards/roster/export?sort=class").data, "颁证名单")
     assert [(row[5], row[1]) for row in rows] == [(class_name, name) for _, class_name, name in expected]
     page = client.get("/awards/roster/?sort=class").get_data(as_text=True)

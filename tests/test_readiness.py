@@ -193,6 +193,18 @@ def test_every_candidate_is_listed_in_the_group_of_its_first_cross(world, state)
     assert check.blocked_by == first_of_the_college
 
 
+def test_candidates_are_listed_by_class_then_name_in_pinyin_order(world):
+    """By 院系, 班级, 姓名 (DOMAIN.md), the name as 考生管理 sorts it: 李四, 吴六, 张三 (by code point 吴 came first)."""
+    rows = [{"name": name, "id_type": "居民身份证", "id_number": sf.id_number(i, area="410108"), "gender": "男",
+             "department": DEPARTMENT, "class_name": class_name, "status": ACCURATE}
+            for i, (name, class_name) in enumerate([("张三", "计应01班"), ("吴六", "计应01班"), ("李四", "计应01班"),
+                                                    ("安七", "计应02班")])]
+    with db.atomic():
+        Candidate.bulk_add(rows)
+    check = Readiness(selection(department=DEPARTMENT), world["cert"], "中级", TODAY)
+    assert [c.name for c in check.where()] == ["李四", "吴六", "张三", "安七"]
+
+
 def test_a_pilot_level_without_its_pilot_is_the_last_college_check(world):
     PilotCertificate.delete().execute()
     check = Readiness(selection(), world["cert"], "中级", TODAY)
