@@ -129,6 +129,19 @@ def test_the_roster_lists_issued_certificates_with_ids_masked_on_screen(client, 
     assert issued.certificate_number not in narrowed(department="商学院")
 
 
+def test_an_export_is_logged_with_its_filters_in_the_pages_words(client, login, world, make_user):
+    issued_and_returned(world, make_user)
+    login(STAFF)
+    client.get("/awards/export", query_string={"certificate": world["cert"].id, "site": world["site"].id,
+                                               "status": ISSUED, "issued_from": "2026-01-01"})
+    client.get("/imports/candidates/export", query_string={"status": REJECTED, "has_photo": "0", "q": "李"})
+    client.get("/imports/candidates/export")
+    logged = [json.loads(event.changes)["筛选条件"][1] for event in AuditEvent.select().where(
+        AuditEvent.action.in_(["award.export", "candidate.export"])).order_by(AuditEvent.id)]
+    assert logged == ["证书：Web前端开发；考核站点：信息楼机房；状态：已颁证；颁证日期从：2026-01-01",
+                      "搜索：李；状态：认证未通过；照片：无照片", "全部"]
+
+
 def test_the_roster_xlsx_carries_full_ids_and_is_audited(client, login, world, make_user):
     issued, _ = issued_and_returned(world, make_user)
     login(STAFF)

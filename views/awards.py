@@ -19,12 +19,15 @@ from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
 
-from . import (xlsx_response, get_or_404, given, hx_events, id_list, list_filters, me, paged, posted, refused, render,
-               roles, wants_partial)
+from . import (xlsx_response, get_or_404, given, hx_events, id_list, in_words, list_filters, me, paged, posted, refused,
+               render, roles, wants_partial)
 from .photos import photo_response
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
 FILTERS = ("q", "certificate", "level", "site", "status", "date_from", "date_to", "issued_from", "issued_to")
+# Each filter as the page names it (the audit log names an export's filters so).
+LABELS = {"q": "搜索", "certificate": "证书", "level": "等级", "site": "考核站点", "status": "状态", "date_from": "考核日期从",
+          "date_to": "考核日期到", "issued_from": "颁证日期从", "issued_to": "颁证日期到"}
 # The filters with a fixed set of values: another one is dropped, and the list says so.
 KNOWN = {"level": ("等级", LEVELS), "status": ("状态", STATUSES)}
 
@@ -58,7 +61,8 @@ def export():
     filters = list_filters(FILTERS, known=KNOWN)
     query = AwardRecord.filtered(me(), **filters)
     body = build_export(AWARD_SHEET, (r.export_values() for r in query.iterator()))
-    audit.record_download("award.export", query.count(), filters=given(filters), by=me(), full_ids=True)
+    audit.record_download("award.export", query.count(), by=me(), full_ids=True, filters=in_words(filters, LABELS, {
+        "certificate": lambda value: _name_of(Certificate, value), "site": lambda value: _name_of(Site, value)}))
     return xlsx_response(body, f"待颁证记录-{date.today():%Y%m%d}.xlsx")
 
 
@@ -207,6 +211,12 @@ def _download_of():
 def _pairs():
     """The certificate levels 颁证前检查 offers: the college's 试点证书."""
     return [(pilot.certificate, pilot.level) for pilot in PilotCertificate.ordered()]
+
+
+def _name_of(model, value):
+    """The name of the certificate or site a filter's id names (the id itself if none has it)."""
+    found = model.get_or_none(model.id == whole_number(value)) if whole_number(value) is not None else None
+    return found.name if found else value
 
 
 def _asked(args):
