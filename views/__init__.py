@@ -130,13 +130,10 @@ def given(args):
     return {key: value for key, value in args.items() if value}
 
 
-def in_words(filters, labels, shown=None):
-    """A list's filters as the audit log names a download of it: 状态：认证通过；院系：信息工程学院 ("" for none).
-    `labels` {filter: its label on the page}; `shown` {filter: value → what the page showed}, e.g. a name
-    for an id."""
-    shown = shown or {}
-    return "；".join(f"{label}：{shown.get(name, str)(filters[name])}"
-                    for name, label in labels.items() if filters.get(name))
+def in_words(words):
+    """A list's filters, as (label, value) pairs of those set, the way the audit log names a download of it:
+    状态：认证通过；院系：信息工程学院 ("" for none)."""
+    return "；".join(f"{label}：{value}" for label, value in words)
 
 
 def id_list(values):

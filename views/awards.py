@@ -61,8 +61,8 @@ def export():
     filters = list_filters(FILTERS, known=KNOWN)
     query = AwardRecord.filtered(me(), **filters)
     body = build_export(AWARD_SHEET, (r.export_values() for r in query.iterator()))
-    audit.record_download("award.export", query.count(), by=me(), full_ids=True, filters=in_words(filters, LABELS, {
-        "certificate": lambda value: _name_of(Certificate, value), "site": lambda value: _name_of(Site, value)}))
+    audit.record_download("award.export", query.count(), filters=in_words(_filter_words(filters)), by=me(),
+                          full_ids=True)
     return xlsx_response(body, f"待颁证记录-{date.today():%Y%m%d}.xlsx")
 
 
@@ -213,9 +213,17 @@ def _pairs():
     return [(pilot.certificate, pilot.level) for pilot in PilotCertificate.ordered()]
 
 
+def _filter_words(filters):
+    """The list's filter in words, [(label, value)] of those set, a certificate and a site by name."""
+    named = {"certificate": Certificate, "site": Site}
+    return [(label, _name_of(named[name], filters[name]) if name in named else filters[name])
+            for name, label in LABELS.items() if filters.get(name)]
+
+
 def _name_of(model, value):
     """The name of the certificate or site a filter's id names (the id itself if none has it)."""
-    found = model.get_or_none(model.id == whole_number(value)) if whole_number(value) is not None else None
+    number = whole_number(value)
+    found = model.get_or_none(model.id == number) if number is not None else None
     return found.name if found else value
 
 

@@ -20,6 +20,15 @@ bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 SKIPPED_NOTE = "（状态不是待认证或认证未通过）"
 # The list's filters with a fixed set of values: another one is dropped, and the list says so.
 KNOWN = {"status": ("状态", STATUSES), "has_photo": ("照片", ("1", "0"))}
+PHOTO_WORDS = {"1": "有照片", "0": "无照片"}
+
+
+def filter_words(filters):
+    """The list's filter in words, [(label, value)] of those set: 批量认证's dialog and the export's audit event."""
+    words = (("搜索", filters.get("q")), ("状态", filters.get("status")), ("院系", filters.get("department")),
+             ("专业", filters.get("major")), ("班级", filters.get("class_name")),
+             ("照片", PHOTO_WORDS.get(filters.get("has_photo"), "")))
+    return [(label, value) for label, value in words if value]
 
 
 @bp.context_processor
@@ -114,8 +123,8 @@ def bulk_authenticate():
     scope = request.values.get("scope") or ("selected" if ids else "all")
     if request.method == "GET":
         matching = Candidate.filtered(**filters)
-        return render("candidates/bulk.html", block="dialog", filters=filters, ids=ids, scope=scope,
-                      matching=matching.count(), todo=matching.where(Candidate.status.in_(AUTHENTICABLE)).count())
+        return render("candidates/bulk.html", block="dialog", filters=filters, words=filter_words(filters), ids=ids,
+                      scope=scope, matching=matching.count(), todo=matching.where(Candidate.status.in_(AUTHENTICABLE)).count())
     query = Candidate.select().where(Candidate.id.in_(ids)) if scope == "selected" else Candidate.filtered(**filters)
     try:
         passed, failed, skipped = Candidate.authenticate_many(list(query), by=me())

@@ -16,6 +16,7 @@ from sheets.validate import WARNING
 
 from . import (xlsx_response, Page, get_or_404, hx_events, in_words, list_filters, me, page_arg, paged, polling,
                refused, render, roles, wait_for_job)
+from .candidates import filter_words
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 ISSUES_PER_PAGE = 50  # lines of the error (or 提示) table in the import dialog
@@ -182,17 +183,12 @@ def export_candidates():
     Candidate.cascade_choices(filters)  # drops a 专业 or 班级 the chosen 院系 does not have, as the list does
     query = Candidate.filtered(**dict(filters, sort=filters["sort"] or DEFAULT_SORT))
     body = build_export(CANDIDATE_SHEET, query.iterator())
-    audit.record_download("candidate.export", query.count(), filters=in_words(filters, CANDIDATE_LABELS, {
-        "has_photo": lambda value: {"1": "有照片", "0": "无照片"}.get(value, value)}), by=me(), full_ids=True)
+    audit.record_download("candidate.export", query.count(), filters=in_words(filter_words(filters)), by=me(),
+                          full_ids=True)
     return xlsx_response(body, f"考生信息-{datetime.now():%Y%m%d-%H%M}.xlsx")
 
 
 # ---- helpers -------------------------------------------------------------------------------------
-# 考生管理's filters as the page names them (the audit log names an export's filters so).
-CANDIDATE_LABELS = {"q": "搜索", "status": "状态", "department": "院系", "major": "专业", "class_name": "班级",
-                    "has_photo": "照片"}
-
-
 def _changed(kind):
     """The events after an import of `kind` was saved or undone: its list (candidatesChanged and
     candidatesReload on the candidate list, awardsChanged on the pending-certificate list) refreshes."""
