@@ -129,6 +129,14 @@ def test_the_roster_lists_issued_certificates_with_ids_masked_on_screen(client, 
     assert issued.certificate_number not in narrowed(department="商学院")
 
 
+def test_the_lists_export_link_follows_each_filter_out_of_band(client, login, world):
+    login(STAFF)
+    partial = client.get("/awards/", query_string={"certificate": world["cert"].id, "status": ISSUED},
+                         headers={"HX-Request": "true"}).get_data(as_text=True)
+    link = re.search(r'<a class="btn" id="export-link" hx-swap-oob="true"\s+href="([^"]+)">导出</a>', partial)
+    assert link and f"certificate={world['cert'].id}" in link.group(1) and "status=" in link.group(1)
+
+
 def test_an_export_is_logged_with_its_filters_in_the_pages_words(client, login, world, make_user):
     issued_and_returned(world, make_user)
     login(STAFF)

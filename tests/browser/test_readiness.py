@@ -97,6 +97,10 @@ def test_the_award_list_banner_generates_the_import_file(page, login_as, world):
     page.get_by_label("等级").select_option("中级")
     banner = page.locator(".readiness-summary")
     expect(banner).to_contain_text("2 名考生可导入")
+    # 导出 follows the filter too (it exported every record after a filter chosen on the page).
+    export = page.get_by_role("link", name="导出", exact=True)
+    expect(export).to_have_attribute("href", re.compile(r"certificate=\d+"))
+    expect(export).to_have_attribute("href", re.compile("level="))
     with page.expect_download() as download:
         banner.get_by_role("link", name="生成导入文件").click()
     assert downloaded_names(download.value) == ["张三", "钱七"]
