@@ -29,7 +29,7 @@ from models.job import start_dispatcher
 from models.privacy import mask_id, mask_ids_in_text, mask_phone
 from models.user import ROLE_LABELS, REVIEWER, User, UserError
 from views import IdConverter, allowed_roles, can, render, row_url
-from views.list_rows import list_rows
+from views.list_rows import kept, list_rows
 
 ROOT = Path(__file__).resolve().parent
 request_log = logging.getLogger("certdesk.request")
@@ -82,7 +82,7 @@ def create_app(config=None):
     _init_hooks(app)
     _init_errors(app)
     _init_cli(app)
-    app.jinja_env.globals.update(can=can, row_url=row_url, list_rows=list_rows, actor=User.actor,
+    app.jinja_env.globals.update(can=can, row_url=row_url, list_rows=list_rows, kept=kept, actor=User.actor,
                                  ROLE_LABELS=ROLE_LABELS, NAV=NAV)
     app.jinja_env.filters.update(mask_id=mask_id, mask_phone=mask_phone)
     if os.environ.get("CERTDESK_PROXY", "") == "1":

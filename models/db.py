@@ -160,6 +160,19 @@ def read_once(key, read):
     return kept[key]
 
 
+_built = {}
+
+
+def built_once(name, build):
+    """The SQL of the query `build()` returns, built once per process and kind of database and run with other
+    values in its parameters' places: building a Peewee query can cost more than running it (0.3 ms of the
+    0.4 ms that reading the logged-in user took on every page)."""
+    key = (name, type(db.obj))
+    if key not in _built:
+        _built[key] = build().sql()[0]
+    return _built[key]
+
+
 def forget_read(key):
     """Something `key` was read from was written in this request: the next read_once(key) reads again."""
     if has_request_context():

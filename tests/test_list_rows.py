@@ -20,9 +20,11 @@ HX = {"HX-Request": "true"}
 
 @pytest.fixture(autouse=True)
 def nothing_kept():
-    list_rows._rendered.clear()
+    for kept in (list_rows.ROWS, list_rows.SELECTS):
+        kept.rendered.clear()
     yield
-    list_rows._rendered.clear()
+    for kept in (list_rows.ROWS, list_rows.SELECTS):
+        kept.rendered.clear()
 
 
 def rows(client, **query):
@@ -43,10 +45,10 @@ def test_rows_kept_are_the_rows_rendered_afresh(client, staff, add):
     for i in range(30):
         add(f"学生{i}", department="信息工程学院" if i % 2 else "机电工程学院", photo="ab/x.jpg" if i % 3 else "")
     fresh = rows(client, per_page=50)
-    assert len(fresh) == 30 and list_rows._rendered
+    assert len(fresh) == 30 and list_rows.ROWS.rendered
     assert rows(client, per_page=50) == fresh  # every row from what was kept
     kept = rows(client, department="信息工程学院")
-    list_rows._rendered.clear()
+    list_rows.ROWS.rendered.clear()
     assert rows(client, department="信息工程学院") == kept
 
 
@@ -68,7 +70,7 @@ def test_a_record_kept_rendered_shows_its_candidate_certificate_and_site_as_they
     login(STAFF)
     [row] = award_rows(client)
     assert "李四" in row and "Web前端开发" in row and "信息楼机房" in row and "待审核" in row
-    assert award_rows(client) == [row] and list_rows._rendered  # kept
+    assert award_rows(client) == [row] and list_rows.ROWS.rendered  # kept
     Candidate.update(name="李五").where(Candidate.id == record.candidate_id).execute()
     Certificate.update(name="Web前端开发（新版）").where(Certificate.id == record.certificate_id).execute()
     Site.update(name="实训楼机房").where(Site.id == record.site_id).execute()
@@ -88,11 +90,11 @@ def test_a_record_kept_for_staff_is_not_shown_to_a_reviewer(client, login, recor
 
 
 def test_the_rows_kept_are_bounded(client, staff, add, monkeypatch):
-    monkeypatch.setattr(list_rows, "LIMIT", 5)
+    monkeypatch.setattr(list_rows.ROWS, "limit", 5)
     for i in range(12):
         add(f"学生{i}")
     assert len(rows(client)) == 12
-    assert len(list_rows._rendered) == 5
+    assert len(list_rows.ROWS.rendered) == 5
     assert len(rows(client)) == 12  # the rows no longer kept are rendered again
 
 
@@ -101,14 +103,11 @@ def test_rows_kept_stay_bounded_when_many_threads_render_at_once(app, monkeypatc
     import threading
     from types import SimpleNamespace
 
-    monkeypatch.setattr(list_rows, "LIMIT", 50)
+    monkeypatch.setattr(list_rows.ROWS, "limit", 50)
     monkeypatch.setattr(list_rows, "current_user", SimpleNamespace(role="staff"))
-    class Template:
-        def render(self, values):
-            return f"<tr>{values['c'].__data__['id']}</tr>"
-    template = Template()
     monkeypatch.setattr(list_rows, "current_app", SimpleNamespace(jinja_env=SimpleNamespace(
-        get_template=lambda name: template)))
+        get_template=lambda name: "row")))
+    monkeypatch.setattr(list_rows, "render_row", lambda template, names: f"<tr>{names['c'].__data__['id']}</tr>")
     errors, interval = [], sys.getswitchinterval()
 
     def show(start):
@@ -129,4 +128,49 @@ def test_rows_kept_stay_bounded_when_many_threads_render_at_once(app, monkeypatc
             thread.join()
     finally:
         sys.setswitchinterval(interval)
-    assert errors == [] and len(list_rows._rendered) <= 50
+    assert errors == [] and len(list_rows.ROWS.rendered) <= 50
+
+
+def selects(client, hx=True, **query):
+    body = client.get("/candidates/", query_string=query, headers=HX if hx else {}).get_data(as_text=True)
+    return {name: re.search(rf'<select name="{name}".*?</select>', body, re.S).group(0)
+            for name in ("department", "major", "class_name")}
+
+
+def test_filter_selects_kept_show_the_choices_as_they_are_now(client, staff, add):
+    add("张三", department="信息工程学院", major="软件技术", class_name="软件2301")
+    add("李四", department="机电工程学院", major="机电一体化", class_name="机电2301")
+    for hx in (True, False):  # out of band with each page turned, and in the full page
+        first = selects(client, hx, department="信息工程学院")
+        assert "软件2301" in first["class_name"] and "机电2301" not in first["class_name"]
+        assert 'value="信息工程学院" selected' in first["department"]
+        assert selects(client, hx, department="信息工程学院") == first and list_rows.SELECTS.rendered
+        list_rows.SELECTS.rendered.clear()
+        assert selects(client, hx, department="信息工程学院") == first  # kept == rendered afresh
+    add("王五", department="信息工程学院", major="软件技术", class_name="软件2302")
+    assert "软件2302" in selects(client, department="信息工程学院")["class_name"]
+    chosen = selects(client, department="信息工程学院", class_name="软件2302")["class_name"]
+    assert 'value="软件2302" selected' in chosen and 'value="软件2301" selected' not in chosen
+    assert 'value="" selected' in selects(client, department="信息工程学院")["class_name"]
+
+
+def test_kept_renders_a_macro_once_for_the_same_arguments(app):
+    calls = []
+
+    class Macro:  # what kept() reads of Jinja's Macro: its function
+        def _func(self):
+            pass
+
+        def __call__(self, *args, **kwargs):
+            calls.append(args)
+            return f"<select>{args}{kwargs}</select>"
+    macro = Macro()
+    macro._func = Macro._func
+    assert list_rows.kept(macro, "class_name", ["软件2301"], "", oob=True) == \
+        list_rows.kept(macro, "class_name", ("软件2301",), "", oob=True)
+    assert len(calls) == 1
+    list_rows.kept(macro, "class_name", ["软件2301", "软件2302"], "", oob=True)
+    list_rows.kept(macro, "class_name", ["软件2301"], "软件2301", oob=True)
+    list_rows.kept(macro, {"a": 1})  # not a key: rendered each time
+    list_rows.kept(macro, {"a": 1})
+    assert len(calls) == 5

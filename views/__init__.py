@@ -37,7 +37,10 @@ def allowed_roles(endpoint):
 def can(endpoint):
     """Whether the current user may open an endpoint: templates use it to show only usable buttons (remembered
     for the request: a list asks once a row)."""
-    known = g.setdefault("can", {})
+    return _can(g.setdefault("can", {}), endpoint)
+
+
+def _can(known, endpoint):
     if endpoint not in known:
         known[endpoint] = (current_user.is_authenticated
                            and endpoint in current_app.view_functions
@@ -52,6 +55,18 @@ def row_url(endpoint, **values):
     """url_for(endpoint, **values) for one row of a list, where exactly one value is the row's id (an int).
     A page of 200 rows asks for ~1,000 URLs that differ by the id alone, and url_for costs ~10 µs: each
     endpoint's URL is built once a request around a placeholder id, and each row's id put in its place."""
+    return _row_url(g.setdefault("row_urls", {}), endpoint, values)
+
+
+def row_helpers():
+    """can() and row_url() bound to this request's answers, for rendering a list's rows: looking `g` up was
+    over half of what each of a row's six calls cost."""
+    known, built = g.setdefault("can", {}), g.setdefault("row_urls", {})
+    return {"can": lambda endpoint: _can(known, endpoint),
+            "row_url": lambda endpoint, **values: _row_url(built, endpoint, values)}
+
+
+def _row_url(built, endpoint, values):
     key, ident, id_name = [endpoint], None, None
     for name, value in values.items():
         if type(value) is not int:
@@ -63,7 +78,6 @@ def row_url(endpoint, **values):
             return url_for(endpoint, **values)  # two ids: no placeholder
     if ident is None:
         return url_for(endpoint, **values)
-    built = g.setdefault("row_urls", {})
     parts = built.get(key := tuple(key))
     if parts is None:
         parts = built[key] = url_for(endpoint, **dict(values, **{id_name: ROW_ID})).split(str(ROW_ID))
