@@ -67,6 +67,7 @@ SELECT * FROM seen LIMIT %s"""
 DEFAULT_SORT = "-created_at"  # newest first
 WALK, SORT = "walk", "sort"  # Candidate.page_plan
 CLASSES = "candidate classes"  # Candidate.classes(), read once a request
+POPULATION = "candidate population"  # Candidate.population(), read once a request
 
 
 def search_keys(name, id_number):
@@ -378,7 +379,15 @@ class Candidate(BaseModel):
             narrowed["has_photo"] = ""  # as filtered() ignores it
         counts = dict.fromkeys(STATUSES, 0)
         counts.update(status_tally.counts(**narrowed))
+        if not any(narrowed.values()):
+            read_once(POPULATION, lambda: sum(counts.values()))  # what page_plan() asks next
         return counts
+
+    @classmethod
+    def population(cls):
+        """How many candidates there are, for planning a page's read: read once a request (that the list's
+        counts found it already saves a query; a write later in the request changes a plan, not a count)."""
+        return read_once(POPULATION, lambda: sum(status_tally.counts().values()))
 
     @classmethod
     def without_photo(cls):
@@ -423,7 +432,7 @@ class Candidate(BaseModel):
         of the 5,556 candidates of one 专业 read and sorted them all: 30 ms at 100,000, where the walk reads
         ~900 rows); PostgreSQL cannot estimate how many a search matches and walked 37,000 rows for the
         1,300 matching a pinyin search (75 ms). A search keeps SQLite's plan (its matches are read first)."""
-        walk = through * sum(status_tally.counts().values()) < matching * matching
+        walk = through * cls.population() < matching * matching
         if is_sqlite():
             return WALK if walk and not q else None
         return None if walk else SORT

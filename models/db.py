@@ -33,6 +33,14 @@ class BaseModel(Model):
         legacy_table_names = False
 
     @classmethod
+    def as_read(cls, **values):
+        """A row of this model as a query of its own columns read it, for `query.objects(Model.as_read)`: made
+        without Model.__init__, which sets each value through its field (half of reading a list's page)."""
+        row = cls.__new__(cls)
+        row.__data__, row._dirty, row.__rel__ = values, set(), {}
+        return row
+
+    @classmethod
     def chosen(cls, raw, problem, fix, query=None):
         """The row a form's select names by its id (among `query`'s rows when given); None when nothing is
         chosen, FieldError(problem, fix) when the id names no row (deleted since the form was shown)."""

@@ -54,3 +54,21 @@ def test_bulk_insert_keeps_awkward_text_exactly(app):
         assert nulls == 1 and AuditEvent.get(AuditEvent.action == "y").user_id is None
     assert stored == [(text, text) for text in awkward]
 
+
+
+def test_a_row_made_as_read_is_the_row_peewee_makes(app):
+    at = datetime(2026, 11, 29, 9, 30, 5)
+    with app.app_context(), db.connection_context():
+        with db.atomic():
+            bulk_insert(Candidate, _people(3, at))
+        columns = (Candidate.id, Candidate.name, Candidate.birth_date, Candidate.created_at, Candidate.photo)
+        made = list(Candidate.select(*columns).order_by(Candidate.id).objects(Candidate.as_read))
+        usual = list(Candidate.select(*columns).order_by(Candidate.id))
+        assert [row.__data__ for row in made] == [row.__data__ for row in usual]
+        assert isinstance(made[1].birth_date, date) and made[1].created_at == at and made[0].photo is None
+        assert [type(row) for row in made] == [Candidate] * 3
+        assert not made[0].is_dirty() and made[0].__rel__ == {}
+        made[0].name = "改名"
+        assert made[0].dirty_fields == [Candidate.name]
+        made[0].save(only=made[0].dirty_fields)
+        assert Candidate.get_by_id(made[0].id).name == "改名"

@@ -222,7 +222,7 @@ def _list_context(filters):
     counts = Candidate.list_counts(filters)
     total = _total(counts, filters)
     page = paged(Candidate.filtered(**filters), total=total, plan=lambda through: Candidate.filtered(
-        **filters, plan=Candidate.page_plan(filters["q"], total, through)).select(*LISTED))
+        **filters, plan=Candidate.page_plan(filters["q"], total, through)).select(*LISTED).objects(Candidate.as_read))
     return dict(filters=filters, chosen=chosen, args=dict(chosen, **page.size_arg), page=page, counts=counts)
 
 
