@@ -8,9 +8,11 @@ import pytest
 from openpyxl import load_workbook
 
 from models.audit import AuditEvent
+from models.award import AwardRecord
 from models.candidate import ACCURATE, PENDING, REJECTED, SORT, VERIFIED, WALK, Candidate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.db import is_sqlite
+from models.user import REVIEWER
 from tests.test_identity import make_id
 
 HX = {"HX-Request": "true"}
@@ -158,6 +160,58 @@ def test_choices_leave_out_empty_values(app, college):
     Candidate.create(name="无院系", id_type="护照", id_number="E1", gender="男")
     assert "" not in Candidate.distinct_values(Candidate.department)
     assert "" not in Candidate.distinct_values(Candidate.class_name, department="")
+
+
+# ---- 颁证名单 and 颁证前检查 share the cascade ------------------------------------------------------------
+@pytest.fixture
+def issued_to_college(request, world, make_user):
+    """The college's 12 candidates each with a 中级 certificate of the world's certificate issued."""
+    # The world's 张三 has the ID number of the college's twelfth candidate: give him another.
+    Candidate.update(id_number=make_id(seq="98")).where(Candidate.id == world["candidate"].id).execute()
+    request.getfixturevalue("college")
+    records = [AwardRecord.create(candidate=c, certificate=world["cert"], level="中级", site=world["site"],
+                                  exam_date="2026-06-01") for c in Candidate.select().where(Candidate.department != "")]
+    AwardRecord.issue_many(records, make_user(REVIEWER, username="shenhe"))
+    return world
+
+
+def cascading_pages(world):
+    """颁证名单 and 颁证前检查 (of the world's certificate level), and how each says how many it lists."""
+    return [("/awards/roster/?", "共 {} 张证书"), (f"/awards/readiness?pair={world['cert'].id}|中级&", "共 {} 名考生")]
+
+
+def test_roster_and_readiness_offer_only_the_chosen_departments_classes(client, staff, issued_to_college):
+    for url, _ in cascading_pages(issued_to_college):
+        body = client.get(url + "department=经济管理学院").get_data(as_text=True)
+        assert options(body, "filter-department") == ["信息工程学院", "经济管理学院"], url
+        assert options(body, "filter-class_name") == ["会计2301", "经管计应2301"], url
+        body = client.get(url).get_data(as_text=True)
+        assert len(options(body, "filter-class_name")) == 5, url
+
+
+def test_roster_and_readiness_drop_a_class_of_another_department_and_replace_the_selects_out_of_band(
+        client, staff, issued_to_college):
+    for url, count in cascading_pages(issued_to_college):
+        response = client.get(url + "department=经济管理学院&class_name=计应2301", headers=HX)
+        body = response.get_data(as_text=True)
+        # The 院系's list (not an empty one), its 班级 select saying 全部班级, and the address without the 班级.
+        assert "<html" not in body and count.format(5) in body, url
+        assert 'id="filter-class_name" hx-swap-oob="true"' in body, url
+        assert 'id="filter-department" hx-swap-oob="true"' in body, url
+        assert selected(body, "filter-class_name") == "" and selected(body, "filter-department") == "经济管理学院"
+        assert sorted(options(body, "filter-class_name")) == ["会计2301", "经管计应2301"], url
+        pushed = unescape(response.headers["HX-Push-Url"])
+        assert "department=" in pushed and "class_name" not in pushed, url
+        # A 班级 of the 院系 stays chosen, and nothing is pushed in its place.
+        response = client.get(url + "department=经济管理学院&class_name=会计2301", headers=HX)
+        assert count.format(4) in response.get_data(as_text=True) and "HX-Push-Url" not in response.headers, url
+
+
+def test_roster_export_and_print_drop_a_class_of_another_department_as_the_list_does(client, staff, issued_to_college):
+    response = client.get("/awards/roster/export?department=经济管理学院&class_name=计应2301")
+    assert load_workbook(io.BytesIO(response.data))["颁证名单"].max_row == 1 + 5
+    printed = client.get("/awards/roster/print?department=经济管理学院&class_name=计应2301").get_data(as_text=True)
+    assert printed.count("经济管理学院</td>") == 5
 
 
 # ---- a filter value the list does not have (an old bookmark, a typed URL) -----------------------------

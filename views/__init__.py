@@ -9,6 +9,7 @@ from jinja2_fragments.flask import render_block
 from peewee import SQL, Ordering, fn
 from werkzeug.routing import IntegerConverter
 
+from models.candidate import CASCADE, Candidate
 from models.job import Job
 from models.normalise import MAX_INTEGER, FieldError, whole_number
 from sheets.spec import without_control
@@ -137,6 +138,16 @@ def list_filters(names, args=None, known=None):
             filters.invalid.append((label, filters[name]))
             filters[name] = ""
     return filters
+
+
+def cascade(filters):
+    """The 院系 → 专业 → 班级 choices a list's `filters` allow, each narrowed by those chosen before it, and
+    whether a 专业 or 班级 the request named was cleared in `filters` as one the chosen 院系 lacks
+    (Candidate.cascade_choices): then the address htmx is about to push still names it, and the list
+    pushes the one it shows instead. 考生管理, 颁证名单 and 颁证前检查 share it."""
+    choices = Candidate.cascade_choices(filters)
+    cleared = any(request.args.get(name, "").strip() and not filters[name] for name in CASCADE if name in filters)
+    return choices, cleared
 
 
 def given(args):

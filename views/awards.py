@@ -19,8 +19,8 @@ from models.site import Site
 from models.user import ADMIN, REVIEWER, STAFF
 from sheets.export import build_export
 
-from . import (xlsx_response, get_or_404, given, hx_events, id_list, in_words, list_filters, me, paged, posted, refused,
-               render, roles, wants_partial)
+from . import (cascade, xlsx_response, get_or_404, given, hx_events, id_list, in_words, list_filters, me, paged,
+               posted, refused, render, roles, wants_partial)
 from .photos import photo_response
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
@@ -149,15 +149,15 @@ def resubmit(record_id):
 def readiness_check():
     """颁证前检查: for a certificate level and a selection, the summary and a page of candidates, ✓ or ✗ each."""
     pairs = _pairs()
-    args, check = _readiness(pairs)
+    args, check, (choices, cleared) = _readiness(pairs)
     summary = check.summary() if check else None
     page = paged(check.where(args["show"]), total=summary.of(args["show"])) if check else None
     here = given(dict(args, show=""))  # what the page's links keep
-    return render("awards/readiness.html", block="checks", args=args, here=here, check=check, page=page,
-                  summary=summary, rows=check.check(page.items) if check else [],
-                  pairs=pairs, conditions=readiness.CONDITIONS, passed=readiness.PASSED,
-                  departments=Candidate.distinct_values(Candidate.department),
-                  classes=Candidate.distinct_values(Candidate.class_name))
+    headers = {"HX-Push-Url": url_for("awards.readiness_check", **given(args))} if cleared else None
+    return render("awards/readiness.html", block="checks", headers=headers, args=args, here=here, check=check,
+                  page=page, summary=summary, rows=check.check(page.items) if check else [],
+                  pairs=pairs, conditions=readiness.CONDITIONS, passed=readiness.PASSED, choices=choices,
+                  partial=wants_partial())
 
 
 def _chosen():
@@ -189,20 +189,22 @@ def readiness_export():
 
 
 def _readiness(pairs):
-    """The 颁证前检查 the URL asks for: (its arguments, a Readiness, or None before one of `pairs` is chosen)."""
+    """The 颁证前检查 the URL asks for: (its arguments, a Readiness, or None before one of `pairs` is chosen,
+    and cascade()'s 院系/班级 choices: a 班级 the chosen 院系 lacks is dropped, as on 考生管理)."""
     args = dict(list_filters(("pair", "department", "class_name", "show")),
                 ids=id_list(request.args.getlist("ids") + request.args.getlist("candidate_id")))
+    choices = cascade(args)
     certificate, level = next(((c, lv) for c, lv in pairs if f"{c.id}|{lv}" == args["pair"]), (None, None))
     if certificate is None:
-        return args, None
+        return args, None, choices
     chosen = (args["ids"], args["department"], args["class_name"])
     return args, readiness.Readiness(readiness.selection(*chosen), certificate, level,
-                                     counts=readiness.selection_counts(*chosen))
+                                     counts=readiness.selection_counts(*chosen)), choices
 
 
 def _download_of():
     """The 颁证前检查 a download is of; without a chosen level, back to the page that asks for one."""
-    args, check = _readiness(_pairs())
+    args, check, _ = _readiness(_pairs())
     if check is None:
         abort(redirect(url_for("awards.readiness_check", **given(args))))
     return args, check

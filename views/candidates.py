@@ -5,7 +5,7 @@ from models import photo as photos
 from models.photo_fix import attach_or_offer
 from models.audit import AuditEvent
 from models.award import AwardRecord
-from models.candidate import (AUTHENTICABLE, CASCADE, DEFAULT_SORT, LIST_FILTERS, LISTED, PENDING, STATUSES, Candidate,
+from models.candidate import (AUTHENTICABLE, DEFAULT_SORT, LIST_FILTERS, LISTED, PENDING, STATUSES, Candidate,
                               TransitionError)
 from models.candidate_fields import CANDIDATE_SHEET
 from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue
@@ -14,7 +14,8 @@ from models.normalise import FieldError
 from models.setting import SettingError
 from models.user import ADMIN, STAFF
 
-from . import get_or_404, given, hx_events, id_list, list_filters, me, paged, refused, render, roles, wants_partial
+from . import (cascade, get_or_404, given, hx_events, id_list, list_filters, me, paged, refused, render, roles,
+               wants_partial)
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 SKIPPED_NOTE = "（状态不是待认证或认证未通过）"
@@ -43,11 +44,9 @@ def statuses():
 def index():
     """考生管理: search, filters, sorting and paging kept in the URL; htmx gets only the results block (and
     the 专业 / 班级 choices the 院系 chosen allows, out of band)."""
-    filters, choices = _filters_and_choices(request.args)
+    filters, (choices, cleared) = _filters_and_choices(request.args)
     context = _list_context(filters)
-    # A 专业 or 班级 dropped by the cascade leaves the address htmx is about to push: push the one shown.
-    dropped = any(request.args.get(name, "").strip() and not filters[name] for name in CASCADE)
-    headers = {"HX-Push-Url": url_for(".index", **context["args"])} if dropped else None
+    headers = {"HX-Push-Url": url_for(".index", **context["args"])} if cleared else None
     return render("candidates/list.html", block="results", partial=wants_partial(), choices=choices,
                   headers=headers, **context)
 
@@ -207,12 +206,11 @@ def _filters(args):
 
 
 def _filters_and_choices(args):
-    """The list's filters from `args`, a 专业 or 班级 that the chosen 院系 does not have dropped, and the
-    院系 → 专业 → 班级 choices."""
+    """The list's filters from `args`, a 专业 or 班级 that the chosen 院系 does not have dropped, and
+    cascade()'s choices and whether one was dropped."""
     filters = list_filters(LIST_FILTERS, args, KNOWN)
     filters["sort"] = filters["sort"] or DEFAULT_SORT
-    choices = Candidate.cascade_choices(filters)
-    return filters, choices
+    return filters, cascade(filters)
 
 
 def _list_context(filters):

@@ -2,15 +2,14 @@
 masked), as .xlsx and as an A4 print view (full ID numbers, audited). For the college's staff only."""
 from datetime import date
 
-from flask import Blueprint
+from flask import Blueprint, url_for
 
 from models import audit, roster, setting
-from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
 from models.user import ADMIN, STAFF
 from sheets.export import build_export
 
-from . import xlsx_response, given, list_filters, me, paged, render, roles
+from . import cascade, given, list_filters, me, paged, render, roles, wants_partial, xlsx_response
 
 bp = Blueprint("roster", __name__, url_prefix="/awards/roster")
 KNOWN = {"level": ("等级", LEVELS), "sort": ("排序", [sort["value"] for sort in roster.SORTS])}
@@ -19,22 +18,24 @@ KNOWN = {"level": ("等级", LEVELS), "sort": ("排序", [sort["value"] for sort
 @bp.route("/")
 @roles(ADMIN, STAFF)
 def index():
-    """颁证名单 on screen: filters in the URL, ID numbers masked; htmx gets only the results block."""
+    """颁证名单 on screen: filters in the URL, ID numbers masked; htmx gets only the results block (and the
+    班级 choices the 院系 chosen allows, out of band)."""
     filters = list_filters(roster.FILTERS, known=KNOWN)
+    choices, cleared = cascade(filters)
     page = paged(roster.page_query(me(), **filters), total=roster.total(me(), **filters))
     records = roster.records(me(), [record.id for record in page.items])
-    return render("roster/index.html", block="results", filters=filters, given=given(filters), page=page,
-                  rows=list(roster.rows(records, start=(page.page - 1) * page.per_page + 1)),
+    headers = {"HX-Push-Url": url_for(".index", **given(filters), **page.size_arg)} if cleared else None
+    return render("roster/index.html", block="results", headers=headers, filters=filters, given=given(filters),
+                  page=page, rows=list(roster.rows(records, start=(page.page - 1) * page.per_page + 1)),
                   columns=roster.ROSTER_SHEET.columns, certificates=Certificate.ordered(), levels=LEVELS,
-                  departments=Candidate.distinct_values(Candidate.department),
-                  classes=Candidate.distinct_values(Candidate.class_name), sorts=roster.SORTS)
+                  choices=choices, partial=wants_partial(), sorts=roster.SORTS)
 
 
 @bp.route("/export")
 @roles(ADMIN, STAFF)
 def export():
     """颁证名单 as .xlsx, with full ID numbers (audited)."""
-    filters = list_filters(roster.FILTERS, known=KNOWN)
+    filters = _filters()
     query = roster.issued(me(), **filters)
     body = build_export(roster.ROSTER_SHEET, roster.rows(query.iterator()))
     audit.record_download("award.roster_export", query.count(), filters=_asked(filters), by=me(), full_ids=True)
@@ -45,13 +46,20 @@ def export():
 @roles(ADMIN, STAFF)
 def print_view():
     """颁证名单 for paper: A4 landscape, the header row on every page, full ID numbers (audited), no navigation."""
-    filters = list_filters(roster.FILTERS, known=KNOWN)
+    filters = _filters()
     rows = list(roster.rows(roster.issued(me(), **filters).iterator()))
     audit.record_download("award.roster_print", len(rows), filters=_asked(filters), by=me(), full_ids=True)
     by_class = filters["sort"] == roster.BY_CLASS
     return render("roster/print.html", given=given(filters), rows=rows, columns=roster.ROSTER_SHEET.columns,
                   covers=roster.describe(filters), printed=date.today(), college=setting.get("college_name"),
                   class_sizes=roster.class_sizes(rows) if by_class else None)
+
+
+def _filters():
+    """The roster's filters from the URL, a 班级 the chosen 院系 lacks dropped as the list on screen does."""
+    filters = list_filters(roster.FILTERS, known=KNOWN)
+    cascade(filters)
+    return filters
 
 
 def _asked(filters):

@@ -3,11 +3,13 @@ the same pager on 审计日志; without JavaScript the filter form still narrows
 import re
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 from playwright.sync_api import expect
 
 from models.audit import AuditEvent
 from models.candidate import DEFAULT_SORT, Candidate
 from tests.browser.conftest import screenshot
+from tests.test_list_steering import college, issued_to_college  # noqa: F401 (fixtures)
 
 
 def query(page):
@@ -20,6 +22,10 @@ def query(page):
 
 def choices(page, select_id):
     return [v for v in page.locator(f"#{select_id} option").evaluate_all("os => os.map(o => o.value)") if v]
+
+
+def offered(select):
+    return [v for v in select.locator("option").evaluate_all("os => os.map(o => o.value)") if v]
 
 
 def rows(page):
@@ -64,6 +70,41 @@ def test_cascade_narrows_the_choices_and_the_list_and_the_url_keeps_them(page, l
     assert query(page) == {"department": "汽车工程学院"}
     page.reload()
     expect(page.get_by_label("院系")).to_have_value("汽车工程学院")
+    assert page.js_errors == []
+
+
+@pytest.mark.parametrize("pick_level", [False, True], ids=["roster", "readiness"])
+def test_roster_and_readiness_narrow_the_classes_to_the_department_and_drop_one_it_lacks(
+        page, login_as, issued_to_college, pick_level):
+    login_as("staff")
+    if pick_level:
+        page.goto("/awards/readiness")
+        page.get_by_label("证书和等级").select_option(label="Web前端开发 中级")
+        results, count = page.locator("#checks"), "共 {} 名考生"
+    else:
+        page.goto("/awards/roster/")
+        results, count = page.locator("#roster-results"), "共 {} 张证书"
+    # 颁证前检查 also checks the world's 张三, who has no 院系 and no certificate yet.
+    expect(results).to_contain_text(count.format(13 if pick_level else 12))
+    # The selects are found by name: 排序's label names its choice 按院系、班级、姓名.
+    department, class_name = page.locator("select[name=department]"), page.locator("select[name=class_name]")
+    expect(class_name.locator("option")).to_have_count(1 + 5)
+
+    department.select_option("经济管理学院")
+    expect(class_name.locator("option")).to_have_count(1 + 2)
+    assert offered(class_name) == ["会计2301", "经管计应2301"]
+    class_name.select_option("会计2301")
+    expect(results).to_contain_text(count.format(4))
+    assert query(page)["class_name"] == "会计2301"
+
+    # Another 院系: its list, not an empty one, and the 班级 of the first is dropped from the select and the URL.
+    department.select_option("信息工程学院")
+    expect(results).to_contain_text(count.format(7))
+    expect(class_name).to_have_value("")
+    assert offered(class_name) == ["计应2301", "计应2302", "软件2301"]
+    expect(page).not_to_have_url(re.compile(r"class_name="))
+    assert query(page)["department"] == "信息工程学院"
+    screenshot(page, f"cascade-{'readiness' if pick_level else 'roster'}")
     assert page.js_errors == []
 
 
