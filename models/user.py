@@ -20,6 +20,8 @@ ROLE_LABELS = {
     STAFF: "院校工作人员",
     REVIEWER: "评价组织审核员",
 }
+# What pages call the actor of an event the system recorded itself (no user): 审计日志, timelines.
+SYSTEM = "系统"
 MIN_PASSWORD_LENGTH = 8
 # Checked when there is no password to check (unknown name, disabled or locked account), so that every
 # failed login costs the same time and nobody can tell a real user name from the answer.
@@ -356,7 +358,7 @@ class User(UserMixin, BaseModel):
         """Who did an audited action, named as pages name people: the display name (李老师), 系统, or the
         login name the log kept for a user deleted since."""
         if event.user_id is None:
-            return "系统"
+            return SYSTEM
         return cls.display_names().get(event.user_id, event.username)
 
     @classmethod
@@ -365,7 +367,8 @@ class User(UserMixin, BaseModel):
         list of user ids, so the log is read newest first through its (user_id, at, id) index instead of
         testing the login name of 1,000,000 events. The same events as matching each event's logged login
         name: a login name never changes, an event carries its user's id and name, and one without a user
-        is "system"'s. Users deleted from the table (none are, today) are found by their logged name."""
+        is "system"'s, and 系统's too, the name the log shows it by (User.actor). Users deleted from the table
+        (none are, today) are found by their logged name."""
         ids = [user_id for (user_id,) in cls.select(cls.id)
                .where(cls.username.contains(name) | cls.display_name.contains(name)).tuples()]
         gone = sorted(set(AuditEvent.user_ids()) - {user_id for (user_id,) in cls.select(cls.id).tuples()})
@@ -373,7 +376,7 @@ class User(UserMixin, BaseModel):
             ids += [user_id for (user_id,) in AuditEvent.select(AuditEvent.user_id).distinct()
                     .where(AuditEvent.user_id.in_(gone) & AuditEvent.username.contains(name)).tuples()]
         condition = AuditEvent.user_id.in_(ids)
-        if Select(columns=[Value("system").contains(name)]).bind(db).scalar():
+        if Select(columns=[Value("system").contains(name) | Value(SYSTEM).contains(name)]).bind(db).scalar():
             condition |= AuditEvent.user_id.is_null()
         return condition
 

@@ -103,6 +103,11 @@ def test_the_log_and_timelines_name_people_by_display_name(app, client, login):
     for name in ("测试adm", admin.username):  # the filter finds a person by either name
         found = client.get("/admin/audit", query_string={"user": name}).get_data(as_text=True)
         assert "修改用户" in found and "former-clerk" not in found
+    # The system's events by the name the log shows them by, as by the name it keeps.
+    for name in ("系统", "system"):
+        found = client.get("/admin/audit", query_string={"user": name}, headers={"HX-Request": "true"}).text
+        assert "<td>系统</td>" in found and "former-clerk" not in found, name
+        assert '"audit-action">修改用户' not in found and found.count('"audit-action">') == 1, name
     assert gone.id
 
 

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
+from models import audit
 from models.audit import AuditEvent
 from models.candidate import DEFAULT_SORT, Candidate
 from tests.browser.conftest import screenshot
@@ -193,6 +194,22 @@ def test_audit_log_has_the_same_pager(page, login_as, demo):
     expect(pager).to_contain_text(f"第 2 / {-(-total // 100)} 页")
     assert query(page) == {"per_page": "100", "page": "2"}
     screenshot(page, "audit-pager-1366")
+    assert page.js_errors == []
+
+
+def test_audit_log_finds_the_systems_events_by_the_name_it_shows(page, login_as):
+    admin = login_as("admin")  # its login is an event of its own
+    audit.record("auth.login", None, user=None)
+    audit.record("user.update", admin, {"显示名": ("a", "b")}, user=admin)
+    page.goto("/admin/audit")
+    table = page.locator(".audit-table tbody")
+    expect(table.locator("tr")).to_have_count(3)
+    page.get_by_role("textbox", name="用户").fill("系统")
+    page.get_by_role("textbox", name="用户").press("Enter")
+    expect(table.locator("tr")).to_have_count(1)
+    expect(table.locator("tr td").nth(1)).to_have_text("系统")
+    assert query(page) == {"user": "系统"}
+    screenshot(page, "audit-system")
     assert page.js_errors == []
 
 
