@@ -116,6 +116,11 @@ class Summary:
         """Fewer places left than ready candidates: the import refuses the rows beyond the quota."""
         return self.left is not None and self.ready > self.left
 
+    @property
+    def over_quota(self):
+        """The ready candidates beyond the places left, whose rows the import will refuse (0 when none)."""
+        return self.ready - self.left if self.short else 0
+
 
 class Readiness:
     """颁证前检查 of a selection of candidates (a query) for one certificate level."""
@@ -232,12 +237,13 @@ class Readiness:
 
 
 def readiness_summary(candidates, certificate, level, today=None):
-    """{ready, not_ready, reasons: {label: count}, quota, used} over a query of candidates: the banner of
-    待颁证记录."""
+    """{ready, not_ready, reasons: {label: count}, quota, used, left, over_quota} over a query of candidates:
+    the banner of 待颁证记录."""
     summary = Readiness(candidates, certificate, level, today).summary()
     return {"ready": summary.ready, "not_ready": summary.not_ready,
             "reasons": {c.label: n for c, n in summary.reasons.items()},
-            "quota": summary.quota.amount if summary.quota else None, "used": summary.used}
+            "quota": summary.quota.amount if summary.quota else None, "used": summary.used, "left": summary.left,
+            "over_quota": summary.over_quota}
 
 
 # ---- 导出检查结果 ---------------------------------------------------------------------------------------

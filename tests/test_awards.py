@@ -9,6 +9,7 @@ from models.award import ISSUED, RETURNED, SUBMITTED, AwardRecord
 from models.catalog import Certificate, Organisation
 from models.db import db
 from models.numbering import NumberSequence
+from models.quota import Quota
 from models.site import Site
 from models.user import REVIEWER, STAFF
 from tests.conftest import other_candidates
@@ -87,6 +88,22 @@ def test_list_summary_counts_ready_candidates_for_the_chosen_level(client, login
     cert = Certificate.get(Certificate.name == "Web前端开发")
     page = client.get(f"/awards/?certificate={cert.id}&level=中级").get_data(as_text=True)
     assert "名考生可导入" in page
+
+
+def test_list_summary_says_how_many_ready_candidates_exceed_the_quota_as_readiness_does(client, login, world):
+    login(STAFF)
+    other_candidates(4)  # five ready candidates, and this year's quota has 3 places
+    Quota.update(year=date.today().year).execute()
+    cert = world["cert"]
+    said = "剩余指标只有 3 名，少于 5 名可导入的考生：导入时超出指标的 2 行将被拒绝。"
+    banner = client.get(f"/awards/?certificate={cert.id}&level=中级", headers={"HX-Request": "true"}).text
+    assert "<strong>5</strong> 名考生可导入" in banner and said in banner
+    assert 'class="alert alert-warn readiness-summary"' in banner
+    assert said in client.get(f"/awards/readiness?pair={cert.id}|中级").text
+    # With room for all of them, neither says it.
+    Quota.update(amount=5).execute()
+    assert "剩余指标只有" not in client.get(f"/awards/?certificate={cert.id}&level=中级").text
+    assert "剩余指标只有" not in client.get(f"/awards/readiness?pair={cert.id}|中级").text
 
 
 def test_quota_page_counts_pending_and_issued_records(client, login, record):

@@ -2,6 +2,7 @@
 summary and table → the pre-filled file; and 待颁证记录's banner → 生成导入文件."""
 import io
 import re
+from datetime import date
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -9,6 +10,7 @@ from playwright.sync_api import expect
 
 from models.award_fields import AWARD_SHEET
 from models.candidate import ACCURATE, VERIFIED, Candidate
+from models.quota import Quota
 from tests import sheetfiles as sf
 from tests.browser.conftest import open_from_nav, screenshot
 
@@ -104,6 +106,24 @@ def test_the_award_list_banner_generates_the_import_file(page, login_as, world):
     with page.expect_download() as download:
         banner.get_by_role("link", name="生成导入文件").click()
     assert downloaded_names(download.value) == ["张三", "钱七"]
+    assert page.js_errors == []
+
+
+def test_the_award_list_banner_says_how_many_exceed_the_quota_in_readinesss_words(page, login_as, world):
+    people(("钱七", "计应2302", ACCURATE), ("孙八", "计应2301", ACCURATE), ("吴十", "计应2301", ACCURATE))
+    Quota.update(year=date.today().year).execute()  # 3 places for the world's 张三 and these three
+    said = "剩余指标只有 3 名，少于 4 名可导入的考生：导入时超出指标的 1 行将被拒绝。"
+    login_as("staff")
+    open_from_nav(page, "待颁证记录")
+    page.get_by_label("证书").select_option(label="Web前端开发")
+    expect(page).to_have_url(re.compile(r"certificate=\d+"))
+    page.get_by_label("等级").select_option("中级")
+    banner = page.locator(".readiness-summary")
+    expect(banner).to_contain_text("4 名考生可导入")
+    expect(banner).to_contain_text(said)
+    screenshot(page, "award-list-banner-over-quota")
+    page.get_by_role("link", name="颁证前检查").click()
+    expect(page.locator("#checks .readiness-panel")).to_contain_text(said)
     assert page.js_errors == []
 
 
