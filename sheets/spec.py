@@ -28,6 +28,12 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+def display_width(text):
+    """How wide `text` shows in a spreadsheet, in Excel's unit (a digit's width): a CJK or full-width
+    character takes about two, from U+2E80 (CJK radicals) up."""
+    return len(text) + sum(ch >= "\u2e80" for ch in text)
+
+
 def without_control(text):
     """`text` with its control characters dropped: for what is searched, never stored (a NUL in a search
     is refused by PostgreSQL's driver with an error)."""
@@ -137,8 +143,8 @@ class Column:
     @property
     def width(self):
         """A column width (in Excel's character units) that fits the header, the example and the choices."""
-        longest = max([len(self.header) * 2 + 4, len(self.example) + 4]
-                      + [len(c) * 2 + 4 for c in self.choices if len(self.choices) <= 10])
+        longest = max([display_width(self.header) + 4, display_width(self.example) + 4]
+                      + [display_width(c) + 4 for c in self.choices if len(self.choices) <= 10])
         return min(max(longest, 10), 30)
 
     @property

@@ -45,9 +45,10 @@ def safe(value):
     return value
 
 
-def start_sheet(workbook, spec, extra_headers=(), comments=False, note="", columns=None):
+def start_sheet(workbook, spec, extra_headers=(), comments=False, note="", columns=None, widths=None):
     """Create the spec's data sheet in a write-only workbook and write its header row: the spec's columns
-    (or `columns`, which start with them), then `extra_headers`.
+    (or `columns`, which start with them), then `extra_headers`. Each column is as wide as it declares, or
+    as `widths` says (one for each column).
 
     A `note` (lines of text) goes in one merged row above the header: the reader looks for the header
     in the first rows, so the sheet imports as it is.
@@ -59,7 +60,7 @@ def start_sheet(workbook, spec, extra_headers=(), comments=False, note="", colum
     columns = spec.columns if columns is None else columns
     for position, column in enumerate(columns, start=1):
         letter = get_column_letter(position)
-        ws.column_dimensions[letter].width = column.width
+        ws.column_dimensions[letter].width = widths[position - 1] if widths else column.width
         if column.as_text:
             ws.column_dimensions[letter].number_format = "@"
         if column.choices:

@@ -2,6 +2,7 @@
 import io
 import json
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from models.catalog import Certificate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.import_batch import ImportBatch
 from models.privacy import mask_id
+from models.site import Site
 from models.user import REVIEWER, STAFF
 from tests import sheetfiles as sf
 from tests.conftest import other_candidates
@@ -167,6 +169,20 @@ def test_the_roster_xlsx_carries_full_ids_and_is_audited(client, login, world, m
     client.get("/awards/roster/print", query_string={"certificate": world["cert"].id, "sort": "class"})
     printed = AuditEvent.get(AuditEvent.action == "award.roster_print")
     assert json.loads(printed.changes)["筛选条件"] == [None, "Web前端开发，按院系、班级、姓名排列"]
+
+
+def test_each_roster_xlsx_column_is_wide_enough_for_what_it_holds(client, login, world, make_user):
+    Site.update(name="信息工程学院Web前端开发考核站点").execute()
+    issued_and_returned(world, make_user)
+    login(STAFF)
+    sheet = load_workbook(io.BytesIO(client.get("/awards/roster/export").data))["颁证名单"]
+    wide = lambda text: sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+    for column in sheet.iter_cols():
+        width = sheet.column_dimensions[column[0].column_letter].width
+        assert all(width >= wide(cell.value) + 1 for cell in column if cell.value is not None), column[0].value
+    widths = {cell.value: sheet.column_dimensions[cell.column_letter].width for cell in sheet[1]}
+    assert widths["证件号码"] >= 19 and widths["考核站点"] >= 32 and widths["证书编号"] > 12
+    assert widths["序号"] < 12  # and no wider than it needs
 
 
 def test_the_roster_print_view_has_full_ids_no_navigation_and_is_audited(client, login, world, make_user):

@@ -12,6 +12,7 @@ from models.candidate import Candidate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.user import STAFF
 from sheets import readers
+from sheets.export import build_export
 from sheets.spec import Column, SheetSpec
 from sheets.template import build_template
 from tests import sheetfiles as sf
@@ -45,6 +46,20 @@ def test_choices_given_as_a_callable_are_read_each_time_a_template_is_built(tmp_
     second = load_workbook(io.BytesIO(build_template(spec)))
     assert [c.value for c in first["_certdesk"]["B"]] == ["Web前端开发"]
     assert [c.value for c in second["_certdesk"]["B"]] == ["Web前端开发", "物流管理"]
+
+
+def test_an_export_sizes_each_column_to_its_values_counting_cjk_double_and_writes_every_row():
+    spec = SheetSpec(kind="demo", title="名单", template_name="名单", noun="人", unit="名",
+                     columns=(Column("seq", "序号"), Column("id_number", "证件号码", as_text=True),
+                              Column("site", "考核站点"), Column("note", "备注")))
+    rows = [{"seq": i, "id_number": "41010220030105123X", "site": "信息楼机房", "note": ""} for i in range(1, 301)]
+    rows[3]["site"] = "信息工程学院Web前端开发考核站点"  # 14 CJK characters and 3 letters: 31 wide
+    rows[5]["note"] = "很" * 100
+    rows[-1]["site"] = "只有第三百行才有的更长的考核站点名称" * 2  # beyond the rows read ahead
+    sheet = load_workbook(io.BytesIO(build_export(spec, iter(rows))))["名单"]
+    widths = [sheet.column_dimensions[letter].width for letter in "ABCD"]
+    assert widths == [10, 20, 33, 50]  # 序号 as its header needs; a long 备注 stops at 50
+    assert sheet.max_row == 1 + 300 and sheet["A301"].value == 300
 
 
 def test_a_header_only_file_names_its_own_kind_of_rows(tmp_path):
