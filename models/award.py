@@ -100,7 +100,9 @@ class AwardRecord(Counted, BaseModel):
 
     class Meta:
         indexes = ((("candidate", "certificate", "level"), False),
-                   (("certificate", "level", "status"), False),
+                   # The exam date and candidate: 颁证前检查 counts a year's 省厅指标 use and who holds a record of
+                   # a level from the index alone.
+                   (("certificate", "level", "status", "exam_date", "candidate"), False),
                    # 导入记录 counts each batch's touched records (undo_blockers) from the index alone.
                    (("batch_id", "status", "created_at", "updated_at"), False),
                    # A site's records newest first and counted per status without reading the table.

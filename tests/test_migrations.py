@@ -42,7 +42,7 @@ def test_a_version_1_database_gains_the_session_version_and_keeps_its_users(app,
 
 
 @pytest.mark.parametrize("version, index", [
-    (2, "candidate_status_department_class_name"),  # 首页's counts per 院系 and 班级
+    (2, "candidate_status_department_class_name_id"),  # 首页's counts per 院系 and 班级 (with the id since v9)
     (3, "candidate_department_major_class_name"),  # the candidate list's 院系 → 专业 → 班级 choices
     (7, "candidate_department_class_name"),  # 颁证前检查's order
 ])
@@ -56,6 +56,24 @@ def test_an_older_database_gains_the_candidate_index_of_the_next_version(app, ve
     assert models.init_schema() == (version, CURRENT_VERSION)
     assert index in {i.name for i in models.db.get_indexes("candidate")}
     assert "candidate_department" not in {i.name for i in models.db.get_indexes("candidate")}  # replaced in v8
+
+
+def test_a_version_8_database_gains_the_indexes_that_count_who_holds_a_record_from_the_index_alone(app):
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+    migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
+    migrate(migrator.drop_index("candidate", "candidate_status_department_class_name_id"),
+            migrator.add_index("candidate", ("status", "department", "class_name"), False),
+            migrator.drop_index("award_record", "award_record_certificate_id_level_status_exam_date_candidate_id"),
+            migrator.add_index("award_record", ("certificate_id", "level", "status"), False))
+    SchemaVersion.update(version=8).execute()
+    assert models.init_schema() == (8, CURRENT_VERSION)
+    candidate = {i.name: i.columns for i in models.db.get_indexes("candidate")}
+    award = {i.name: i.columns for i in models.db.get_indexes("award_record")}
+    assert candidate["candidate_status_department_class_name_id"] == ["status", "department", "class_name", "id"]
+    assert award["award_record_certificate_id_level_status_exam_date_candidate_id"] == [
+        "certificate_id", "level", "status", "exam_date", "candidate_id"]
+    assert "candidate_status_department_class_name" not in candidate  # replaced, not kept beside
+    assert "award_record_certificate_id_level_status" not in award
 
 
 def test_a_version_3_database_gains_job_heartbeats_and_fails_the_jobs_it_cannot_resume(app):
