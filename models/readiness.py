@@ -15,11 +15,11 @@ from peewee import Value
 from sheets.spec import Column, SheetSpec
 
 from . import audit, status_tally
-from .award import HOLDING, AwardRecord
+from .award import HOLDING, TALLY, AwardRecord
 from .award_checks import (Context, Problem, Row, check_accurate, check_not_duplicate, check_pilot, check_quota,
                            site_problem)
 from .candidate import ACCURATE, Candidate
-from .db import select_in
+from .db import is_sqlite, select_in
 from .pilot import PilotCertificate
 from .privacy import mask_id
 from .quota import Quota
@@ -166,11 +166,7 @@ class Readiness:
     def _groups(self):
         """{group: expression}: ready, not_ready, and each condition that is someone's first ✗."""
         accurate = Candidate.status == ACCURATE
-        held = Candidate.id.in_(AwardRecord
-                                .select(AwardRecord.candidate)
-                                .where((AwardRecord.certificate == self.certificate)
-                                       & (AwardRecord.level == self.level)
-                                       & AwardRecord.status.in_(HOLDING)))
+        held = self._held()
         firsts = {ACCURATE_INFO.key: Candidate.status != ACCURATE}
         if self.blocked_by:
             ready = NOBODY
@@ -179,6 +175,21 @@ class Readiness:
             ready = accurate & ~held
             firsts[ONCE.key] = accurate & held
         return {READY: ready, NOT_READY: ~ready, **firsts}
+
+    def _held(self):
+        """The candidates who hold a record of the level, as a condition. SQLite looks each record's candidate
+        up (5 ms for 5,000 records among 50,000 信息准确 candidates), also for a 院系's selection, where reading
+        the selection's 8,000 index entries and finding each among the records is quicker (3 ms instead of 10):
+        so it is told to, when the selection's 信息准确 candidates are under five times the records."""
+        records = AwardRecord.select(AwardRecord.candidate).where(
+            (AwardRecord.certificate == self.certificate) & (AwardRecord.level == self.level)
+            & AwardRecord.status.in_(HOLDING))
+        candidate = Candidate.id
+        if is_sqlite() and self.counts is not None:
+            held = TALLY.counts(certificate_id=self.certificate.id, level=self.level)
+            if self.counts.get(ACCURATE, 0) < 5 * sum(held.get(status, 0) for status in HOLDING):
+                candidate = Candidate.id + 0  # not the id's index: read along the selection's
+        return candidate.in_(records)
 
     def where(self, show=""):
         """The selection, or only one group of it: READY, NOT_READY or a condition's key."""
