@@ -99,6 +99,9 @@ def test_list_summary_says_how_many_ready_candidates_exceed_the_quota_as_readine
     banner = client.get(f"/awards/?certificate={cert.id}&level=中级", headers={"HX-Request": "true"}).text
     assert "<strong>5</strong> 名考生可导入" in banner and said in banner
     assert 'class="alert alert-warn readiness-summary"' in banner
+    sentence = re.sub(r"<[^>]+>", "", re.search(r'readiness-summary">(.*?)<a |readiness-summary">(.*?)</div>', banner,
+                                                 re.S).group(0))
+    assert "人。剩余指标只有" in sentence and " 。" not in sentence and "未就绪 " not in sentence  # no stray space
     assert said in client.get(f"/awards/readiness?pair={cert.id}|中级").text
     # With room for all of them, neither says it.
     Quota.update(amount=5).execute()
