@@ -12,10 +12,15 @@ def test_first_start_prints_url_and_how_to_begin(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("CERTDESK_WORKERS", "1")
     monkeypatch.setenv("CERTDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setattr(app_module, "serve", lambda app, **kw: served.update(kw))
+    monkeypatch.setattr(app_module, "serve", lambda app, **kw: served.update(kw, app=app))
     app_module.main(["--port", "5055"])
     out = capsys.readouterr().out
     assert served["host"] == "127.0.0.1" and served["port"] == 5055
+    # Every page's template is compiled before the first request asks for it.
+    environment = served["app"].jinja_env
+    compiled = {template.name for template in environment.cache.values()}
+    assert {"candidates/list.html", "imports/dialog.html", "base.html"} <= compiled
+    assert compiled >= set(environment.list_templates(extensions=["html"]))
     assert "http://127.0.0.1:5055/" in out and "创建第一个院校管理员" in out
     assert (tmp_path / "data" / "secret_key").exists() and (tmp_path / "data" / "certdesk.db").exists()
     stop_dispatcher()
