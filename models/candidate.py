@@ -116,7 +116,8 @@ class Candidate(BaseModel):
         # candidates (undo_blockers) from the index alone. (department, class_name): 颁证前检查 lists by 院系,
         # 班级, 姓名, and a page sorts one class's candidates instead of a 院系's (the 院系 alone was indexed).
         indexes = ((("id_type", "id_number"), True),
-                   (("status", "department", "class_name", "id"), False),  # the id: 颁证前检查 counts from it
+                   # The id: 颁证前检查 counts from the index alone on PostgreSQL (SQLite's indexes carry it anyway).
+                   (("status", "department", "class_name", "id"), False),
                    (("department", "class_name"), False),
                    (CASCADE, False),
                    (("batch_id", "status", "photo", "created_at", "updated_at"), False))

@@ -34,8 +34,9 @@ class BaseModel(Model):
 
     @classmethod
     def as_read(cls, **values):
-        """A row of this model as a query of its own columns read it, for `query.objects(Model.as_read)`: made
-        without Model.__init__, which sets each value through its field (half of reading a list's page)."""
+        """A row of this model as a query of its own plain columns read it (no aliases, no joins), for
+        `query.objects(Model.as_read)`: made without Model.__init__, which sets each value through its field
+        (half of reading a list's page)."""
         row = cls.__new__(cls)
         row.__data__, row._dirty, row.__rel__ = values, set(), {}
         return row

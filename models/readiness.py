@@ -8,6 +8,7 @@ queries, and each candidate falls in exactly one group: ready, or the FIRST prec
 problems are the import's own (models/award_checks.py): 颁证前检查 and the import never disagree.
 """
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 
 from peewee import Value
@@ -184,12 +185,15 @@ class Readiness:
         records = AwardRecord.select(AwardRecord.candidate).where(
             (AwardRecord.certificate == self.certificate) & (AwardRecord.level == self.level)
             & AwardRecord.status.in_(HOLDING))
-        candidate = Candidate.id
-        if is_sqlite() and self.counts is not None:
-            held = TALLY.counts(certificate_id=self.certificate.id, level=self.level)
-            if self.counts.get(ACCURATE, 0) < 5 * sum(held.get(status, 0) for status in HOLDING):
-                candidate = Candidate.id + 0  # not the id's index: read along the selection's
-        return candidate.in_(records)
+        return (Candidate.id + 0 if self._read_along_selection else Candidate.id).in_(records)
+
+    @cached_property
+    def _read_along_selection(self):
+        """Whether SQLite is to read the selection along its index and not look each record's candidate up."""
+        if not is_sqlite() or self.counts is None:
+            return False
+        held = TALLY.counts(certificate_id=self.certificate.id, level=self.level)
+        return self.counts.get(ACCURATE, 0) < 5 * sum(held.get(status, 0) for status in HOLDING)
 
     def where(self, show=""):
         """The selection, or only one group of it: READY, NOT_READY or a condition's key."""

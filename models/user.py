@@ -168,10 +168,14 @@ class User(UserMixin, BaseModel):
         user_id, _, version = (token or "").partition(".")
         if not (user_id.isdecimal() and version.isdecimal() and len(user_id) < 19 and len(version) < 19):
             return None
-        sql = built_once("user by id", lambda: cls.select().where(cls.id == 0))
+        # With its organisation's name: every page names a reviewer's organisation in the header.
+        sql = built_once("user by id", lambda: (cls.select(cls, Organisation.name.alias("organisation_name"))
+                                                .join(Organisation, JOIN.LEFT_OUTER).where(cls.id == 0)))
         user = next(iter(cls.raw(sql, int(user_id))), None)
         if user is None or not user.active or user.session_version != int(version):
             return None
+        if user.organisation_id is not None:
+            user.__rel__["organisation"] = Organisation(id=user.organisation_id, name=user.organisation_name)
         return user
 
     def end_sessions(self):

@@ -13,7 +13,7 @@ from itertools import chain, islice
 from openpyxl import Workbook
 
 from .spec import display_width
-from .template import finish, save, start_sheet, write_rows
+from .template import exported, finish, save, start_sheet, write_rows
 
 # Rows read ahead to size the columns: an export's values of one column are of a kind (ID numbers,
 # certificate numbers of one pattern, site names), so a few hundred show how wide they run.
@@ -41,9 +41,7 @@ def fitted_widths(columns, records):
     `records` as the export writes them, a little spare, up to WIDEST."""
     widths = [column.width for column in columns]
     for record in records:
-        get = record.get if isinstance(record, dict) else lambda key: getattr(record, key)
-        for i, column in enumerate(columns):
-            value = column.export(get(column.key))
+        for i, value in enumerate(exported(record, columns)):
             if value is not None and value != "":
                 widths[i] = max(widths[i], min(display_width(str(value)) + 2, WIDEST))
     return widths

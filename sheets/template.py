@@ -110,10 +110,9 @@ def write_rows(ws, spec, records, columns=None):
     columns = spec.columns if columns is None else columns
     text_columns = [column.as_text for column in columns]
     for record in records:
-        get = record.get if isinstance(record, dict) else lambda key: getattr(record, key)
         row = []
-        for column, as_text in zip(columns, text_columns):
-            value = safe(column.export(get(column.key)))
+        for value, as_text in zip(exported(record, columns), text_columns):
+            value = safe(value)
             if as_text:
                 cell = WriteOnlyCell(ws, value=value)
                 cell.number_format = "@"
@@ -121,6 +120,12 @@ def write_rows(ws, spec, records, columns=None):
             else:
                 row.append(value)
         ws.append(row)
+
+
+def exported(record, columns):
+    """The values of `record` (an object or a dict with the columns' keys) as each of `columns` exports them."""
+    get = record.get if isinstance(record, dict) else lambda key: getattr(record, key)
+    return [column.export(get(column.key)) for column in columns]
 
 
 def finish(workbook, spec):

@@ -139,3 +139,34 @@ def test_reviewer_home_has_its_queue_and_no_candidate_counts(client, login):
     login("reviewer")
     page = client.get("/").get_data(as_text=True)
     assert "待我审核" in page and "认证未通过" not in page and "待办事项" not in page
+
+
+
+def test_the_user_a_session_names_is_read_as_a_plain_select_reads_it(app, make_user):
+    import logging
+
+    from models.catalog import Organisation
+    from models.user import REVIEWER
+    reviewer = make_user(REVIEWER, username="shen", organisation=Organisation.create(name="工信部教育与考试中心"))
+    staff = make_user(STAFF, username="li")
+    for user in (reviewer, staff):
+        read, plain = User.from_token(user.get_id()), User.get_by_id(user.id)
+        assert read.__data__ == plain.__data__ and type(read.created_at) is type(plain.created_at)
+        assert type(read.active) is bool
+    queries = []
+
+    class Count(logging.Handler):
+        def emit(self, record):
+            queries.append(str(record.msg))
+    read = User.from_token(reviewer.get_id())
+    peewee_log = logging.getLogger("peewee")
+    peewee_log.addHandler(handler := Count())
+    level = peewee_log.level
+    peewee_log.setLevel(logging.DEBUG)
+    try:
+        assert read.organisation.name == "工信部教育与考试中心"  # read with the user: the header asks on every page
+    finally:
+        peewee_log.removeHandler(handler)
+        peewee_log.setLevel(level)
+    assert queries == []
+    assert User.from_token(staff.get_id()).organisation is None

@@ -58,16 +58,22 @@ def render_row(template, names):
     """The template rendered with these names alone (a shared context): a full one copies every global of
     the app, which was a third of what a row cost."""
     context = template.new_context(names, shared=True)
-    return Markup(template.environment.concat(template.root_render_func(context)))
+    try:
+        return Markup(template.environment.concat(template.root_render_func(context)))
+    except Exception:  # noqa: BLE001 (re-raised with the template's lines, as Template.render does)
+        template.environment.handle_exception()
 
 
 def kept(macro, *args, **kwargs):
     """`macro(*args, **kwargs)` for a macro whose output depends on its arguments alone (plain values, and
-    lists or tuples of them), rendered once per process for the same arguments."""
+    lists or tuples of them), rendered once per process for the same arguments. A URL's filter values are
+    among them: at most SELECTS' limit are kept, whatever is asked."""
     try:
-        key = (macro._func.__code__, _frozen(args), _frozen(sorted(kwargs.items())))  # Jinja's Macro keeps its function there
+        # The macro's code (Jinja's Macro keeps its function in _func): the same macro of a reloaded template
+        # is another one.
+        key = (macro._func.__code__, _frozen(args), _frozen(sorted(kwargs.items())))
         hash(key)
-    except TypeError:  # an argument that cannot be a key (a dict): rendered each time
+    except (TypeError, AttributeError):  # an argument that cannot be a key (a dict), another Jinja: not kept
         return macro(*args, **kwargs)
     return SELECTS.get(key, lambda: macro(*args, **kwargs))
 
