@@ -169,6 +169,8 @@ def urls(certificates, sites, users):
             ("staff", "颁证前检查", f"/awards/readiness?pair={cert}|{LEVELS[1]}", False),
             ("staff", "颁证前检查 院系", f"/awards/readiness?pair={cert}|{LEVELS[1]}&department={DEPARTMENTS[0]}", True),
             ("staff", "颁证名单 page 1", "/awards/roster/", False),
+            ("staff", "颁证名单 middle page", "/awards/roster/?page=500", True),
+            ("staff", "颁证名单 last page", "/awards/roster/?page=99999", True),
             ("staff", "颁证名单 证书+等级", f"/awards/roster/?certificate={cert}&level={LEVELS[1]}", True),
             ("staff", "颁证名单 院系", f"/awards/roster/?department={DEPARTMENTS[0]}", True)]
     return out
