@@ -302,6 +302,18 @@ class AwardRecord(Counted, BaseModel):
     def counts_seen_by(cls, user, certificate="", level="", site=""):
         """{status: records} a user may see (a reviewer: its organisation's), of one certificate, level and
         site if given, from TALLY."""
+        counted = TALLY.counts(**cls._seen(user, certificate, level, site))
+        return {status: counted.get(status, 0) for status in STATUSES}
+
+    @classmethod
+    def issued_counts_seen_by(cls, user, certificate="", level=""):
+        """{(certificate id, level): issued records} a user may see, of one certificate and level if given,
+        from TALLY."""
+        return TALLY.counts(by=("certificate_id", "level"), status=ISSUED, **cls._seen(user, certificate, level))
+
+    @classmethod
+    def _seen(cls, user, certificate="", level="", site=""):
+        """The TALLY key values of the records a user may see of one certificate, level and site if given."""
         chosen = {}
         seen = cls._certificates_of(user) if user.role == REVIEWER else None
         if (certificate_id := whole_number(certificate)) is not None:
@@ -312,8 +324,7 @@ class AwardRecord(Counted, BaseModel):
             chosen["level"] = level
         if (site_id := whole_number(site)) is not None:
             chosen["site_id"] = site_id
-        counted = TALLY.counts(**chosen)
-        return {status: counted.get(status, 0) for status in STATUSES}
+        return chosen
 
     @staticmethod
     def _certificates_of(user):

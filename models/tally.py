@@ -40,7 +40,7 @@ def drop_all():
 
 class Tally:
     """The rows of `source` counted per `key` (column names, each with its SQL type; counts() answers per the
-    first, e.g. the status).
+    first, e.g. the status, or per those it is asked by).
     `key_of(row, sqlite)` is the key of a row (an alias: new, old, the table) in SQL; `watched` are the source's
     columns it reads, whose update may move a row to another key. `compare_on_start=False`: for a long table,
     a start compares only the total, and makes the counts again when it differs or the tally is new."""
@@ -134,19 +134,25 @@ class Tally:
     def _sums(sql):
         return {tuple(row[:-1]): int(row[-1]) for row in db.execute_sql(sql).fetchall() if row[-1]}
 
-    def counts(self, **filters):
+    def counts(self, by=None, **filters):
         """{first key column's value (a status, say): number of rows} among those whose key columns equal the
-        `filters` given (a list or tuple: one of its values), for every value that has any."""
+        `filters` given (a list or tuple: one of its values), for every value that has any. `by`, a tuple of
+        key column names, counts per those instead: {(their values): number of rows}."""
+        names = by or self.key[:1]
+        # The names go into the SQL as they are: only the key's columns are.
+        if set(names) - set(self.key) or set(filters) - set(self.key):
+            raise ValueError(f"{self.table} counts by {', '.join(self.key)} only")
         where, params = [], []
         for name, value in filters.items():
             values = list(value) if isinstance(value, (list, tuple)) else [value]
             where.append(f"{name} IN ({', '.join([db.param] * len(values))})" if values else "FALSE")
             params += values
-        rows = db.execute_sql(f"SELECT {self.key[0]}, SUM(n), COUNT(*) FROM {self.table} "
-                              f"WHERE {' AND '.join(where) or 'TRUE'} GROUP BY {self.key[0]}", params).fetchall()
-        if not is_sqlite() and not filters and sum(parts for _, _, parts in rows) > self._folded + FOLD_ABOVE:
+        grouped = ", ".join(names)
+        rows = db.execute_sql(f"SELECT {grouped}, SUM(n), COUNT(*) FROM {self.table} "
+                              f"WHERE {' AND '.join(where) or 'TRUE'} GROUP BY {grouped}", params).fetchall()
+        if not is_sqlite() and not filters and sum(row[-1] for row in rows) > self._folded + FOLD_ABOVE:
             self._fold()
-        return {value: int(n) for value, n, _ in rows if n}
+        return {(row[:-2] if by else row[0]): int(row[-2]) for row in rows if row[-2]}
 
     def _fold(self):
         """Replace the rows a statement can see by their sum per key. Rows of transactions not yet committed are

@@ -92,6 +92,22 @@ def test_the_list_counts_are_those_of_its_filters_for_staff_and_a_reviewer(colle
         assert AwardRecord.filtered_counts(college["staff"], date_from="2026-13-45") == by_table(college["staff"])
 
 
+def test_the_issued_records_are_counted_per_certificate_and_level_a_user_may_see(college):
+    """颁证名单 reads its pages group by group by these counts (models/roster.py Groups)."""
+    issued = AwardRecord.select().where(AwardRecord.status == ISSUED)
+    for user in (college["staff"], college["reviewer"]):
+        seen = issued.where(AwardRecord.certificate.in_([college["cert"].id] if user.role == REVIEWER else
+                                                        [college["cert"].id, college["logistics"].id]))
+        for certificate, level in itertools.product(["", str(college["logistics"].id)], ["", "中级"]):
+            chosen = seen.where(AwardRecord.certificate == certificate) if certificate else seen
+            chosen = chosen.where(AwardRecord.level == level) if level else chosen
+            assert (AwardRecord.issued_counts_seen_by(user, certificate=certificate, level=level)
+                    == Counter((r.certificate_id, r.level) for r in chosen)), (user.role, certificate, level)
+    assert TALLY.counts() == Counter(r.status for r in AwardRecord.select())  # by the first key column, as before
+    with pytest.raises(ValueError):
+        TALLY.counts(by=("candidate_id",))
+
+
 @pytest.mark.parametrize("damage", ["wrong", "dropped"])
 def test_a_start_rebuilds_record_counts_that_disagree_with_the_table(college, damage):
     with db.connection_context():
