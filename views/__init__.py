@@ -197,10 +197,11 @@ PAGE_SIZES = (20, 50, 100, 200)
 
 
 class Page:
-    """One page of a query's results (or of a list already read), with what a pager needs. `size` is the list's usual page size: a
-    URL that asks for it carries no `per_page`. `total` is the number of results when the caller has
-    counted them already (e.g. in its counts per status). With `count_limit` the results are counted up to
-    that many only (`more` says there are more), unless the page asked for lies beyond."""
+    """One page of a query's results (or of a list already read, or of a reader of rows by position given
+    their `total`), with what a pager needs. `size` is the list's usual page size: a URL that asks for it
+    carries no `per_page`. `total` is the number of results when the caller has counted them already (e.g.
+    in its counts per status). With `count_limit` the results are counted up to that many only (`more`
+    says there are more), unless the page asked for lies beyond."""
 
     def __init__(self, query, page, per_page=50, size=None, total=None, count_limit=None, plan=None):
         bounded = count_limit is not None and page * per_page <= count_limit
@@ -270,9 +271,12 @@ def _rows_through(page, per_page, total):
 
 def _page_items(query, page, per_page, total):
     """A page's rows. A page in the second half is read in the reverse order from the end, so the last page
-    of 1,000,000 rows skips 0 rows instead of 999,950 (each list's order ends with its unique id)."""
+    of 1,000,000 rows skips 0 rows instead of 999,950 (each list's order ends with its unique id). A list
+    is sliced, and a reader of rows by position (with `rows(start, stop)`, e.g. the roster's) asked."""
     if isinstance(query, list):
         return query[(page - 1) * per_page:page * per_page]
+    if hasattr(query, "rows"):
+        return query.rows((page - 1) * per_page, page * per_page)
     if _from_start(page, per_page, total) or not query._order_by:
         return list(query.paginate(page, per_page))
     start, end = (page - 1) * per_page, min(page * per_page, total)
