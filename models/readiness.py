@@ -251,10 +251,11 @@ class Readiness:
                 yield _export_values(row)
 
 
-def readiness_summary(candidates, certificate, level, today=None):
-    """{ready, not_ready, reasons: {label: count}, quota, used, left, over_quota} over a query of candidates:
-    the banner of 待颁证记录."""
-    summary = Readiness(candidates, certificate, level, today).summary()
+def readiness_summary(certificate, level, today=None):
+    """{ready, not_ready, reasons: {label: count}, quota, used, left, over_quota} over every candidate: the
+    banner of 待颁证记录. From the candidate tally and one count, as 颁证前检查's (counting four groups of
+    100,000 candidates took 75–90 ms on SQLite)."""
+    summary = Readiness(selection(), certificate, level, today, counts=selection_counts()).summary()
     return {"ready": summary.ready, "not_ready": summary.not_ready,
             "reasons": {c.label: n for c, n in summary.reasons.items()},
             "quota": summary.quota.amount if summary.quota else None, "used": summary.used, "left": summary.left,

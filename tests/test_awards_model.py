@@ -7,7 +7,7 @@ import pytest
 from models.audit import AuditEvent
 from models.award import ISSUED, RETURNED, SUBMITTED, AwardError, AwardRecord
 from models.candidate import Candidate
-from models.db import db
+from models.db import db, is_sqlite
 from models.user import REVIEWER
 from tests.conftest import other_candidates
 
@@ -126,3 +126,27 @@ def test_return_many_changes_nothing_when_one_record_is_not_waiting(records):
     with pytest.raises(AwardError, match="只有待审核的记录可以退回"):
         AwardRecord.return_many([made[0], made[1], AwardRecord.get_by_id(made[2].id)], "成绩有误", reviewer)
     assert AwardRecord.select().where(AwardRecord.status == RETURNED).count() == 0
+
+
+def test_a_page_found_by_walking_the_newest_first_index_is_the_page_found_through_the_filters(world, make_user):
+    from datetime import datetime, timedelta
+
+    from models.catalog import Certificate
+    other = Certificate.create(name="物联网安装调试与运维", organisation=world["cert"].organisation)
+    start = datetime(2026, 6, 1, 8)
+    for i, candidate in enumerate(other_candidates(24)):
+        # Interleaved certificates and levels, some records created in the same second.
+        AwardRecord.create(candidate=candidate, certificate=world["cert"] if i % 3 else other,
+                           level="中级" if i % 2 else "初级", site=world["site"], exam_date=date(2026, 6, 1),
+                           created_at=start + timedelta(seconds=i // 2))
+    staff = make_user("staff")
+    for filters in ({"certificate": str(world["cert"].id), "level": "中级"}, {"certificate": str(other.id)},
+                    {"level": "初级", "status": SUBMITTED}, {}):
+        walked = [r.id for r in AwardRecord.filtered(staff, walk=True, **filters)]
+        found = [r.id for r in AwardRecord.filtered(staff, **filters)]
+        assert walked == found and found
+        for page in (1, 2, 3):
+            assert ([r.id for r in AwardRecord.filtered(staff, walk=True, **filters).paginate(page, 4)]
+                    == found[(page - 1) * 4:page * 4])
+    assert AwardRecord.walks(staff, "", 5000, 50) is is_sqlite()
+    assert not AwardRecord.walks(staff, "", 24, 50) and not AwardRecord.walks(staff, "李", 5000, 50)

@@ -213,7 +213,7 @@ def test_a_pilot_level_without_its_pilot_is_the_last_college_check(world):
 
 def test_the_award_list_banner_counts_by_the_first_missing_precondition(world):
     college(20, world)
-    assert readiness_summary(Candidate.select(), world["cert"], "中级", TODAY) == {
+    assert readiness_summary(world["cert"], "中级", TODAY) == {
         "ready": 16, "not_ready": 5, "reasons": {"信息准确": 4, "无重复记录": 1}, "quota": 1000, "used": 1,
         "left": 999, "over_quota": 0}
 

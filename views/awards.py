@@ -8,7 +8,6 @@ from models import audit, award_checks, readiness
 from models.audit import AuditEvent
 from models.award import LISTED, RETURN_FORM, STATUSES, STATUS_COLORS, AwardError, AwardRecord
 from models.award_fields import AWARD_SHEET
-from models.candidate import Candidate
 from models.catalog import LEVELS, Certificate
 from models.normalise import whole_number
 from models.pending_file import pending_file
@@ -46,9 +45,12 @@ def index():
     if filters["site"] not in {str(s.id) for s in sites}:
         filters["site"] = ""  # a site of another certificate than the one just chosen
     counts = AwardRecord.filtered_counts(me(), **filters)
+    total = _total(counts, filters["status"])
     return render("awards/list.html", block="results", filters=filters,
-                  page=paged(AwardRecord.filtered(me(), **filters).select(*LISTED),
-                             total=_total(counts, filters["status"])),
+                  page=paged(AwardRecord.filtered(me(), **filters).select(*LISTED), total=total,
+                             plan=lambda through: AwardRecord.filtered(
+                                 me(), walk=AwardRecord.walks(me(), filters["q"], total, through), **filters
+                             ).select(*LISTED)),
                   counts=counts,
                   certificates=Certificate.ordered(), sites=sites, site_oob=wants_partial(),
                   statuses=STATUSES, levels=LEVELS, summary=_summary(filters))
@@ -248,4 +250,4 @@ def _summary(filters):
     certificate = Certificate.get_or_none(Certificate.id == whole_number(filters["certificate"]))
     if certificate is None or not PilotCertificate.is_pilot(certificate, filters["level"]):
         return None
-    return readiness.readiness_summary(Candidate.select(), certificate, filters["level"])
+    return readiness.readiness_summary(certificate, filters["level"])
