@@ -101,8 +101,13 @@ def test_list_summary_says_how_many_ready_candidates_exceed_the_quota_as_readine
     assert 'class="alert alert-warn readiness-summary"' in banner
     sentence = re.sub(r"<[^>]+>", "", re.search(r'readiness-summary">(.*?)<a |readiness-summary">(.*?)</div>', banner,
                                                  re.S).group(0))
-    assert "人。剩余指标只有" in sentence and " 。" not in sentence and "未就绪 " not in sentence  # no stray space
+    assert "本年度省厅指标 3 名，已用 0 名，还可导入 3 名。剩余指标只有" in sentence
+    assert " 。" not in sentence and "未就绪 " not in sentence  # no stray space
     assert said in client.get(f"/awards/readiness?pair={cert.id}|中级").text
+    # A level the college does not pilot: the banner says why it counts nobody.
+    page = client.get(f"/awards/?certificate={cert.id}&level=高级", headers={"HX-Request": "true"}).text
+    assert "不是本院校的试点证书" in page and "选择证书和等级后" not in page and "名考生可导入" not in page
+    assert "选择证书和等级后" in client.get("/awards/").text
     # With room for all of them, neither says it.
     Quota.update(amount=5).execute()
     assert "剩余指标只有" not in client.get(f"/awards/?certificate={cert.id}&level=中级").text

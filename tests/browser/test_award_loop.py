@@ -179,6 +179,6 @@ def test_the_roster_lists_class_by_class_and_prints_each_class_under_its_heading
     page.get_by_role("link", name="打印").click()
     headings = page.locator(".roster .roster-group")
     expect(headings).to_have_text(["信息工程学院 · 计应2301（2 张）", "信息工程学院 · 计应2302（2 张）"])
-    expect(page.locator(".roster-covers")).to_contain_text("按院系、班级排列")
+    expect(page.locator(".roster-covers")).to_contain_text("按院系、班级、姓名排列")
     screenshot(page, "roster-print-by-class")
     assert page.js_errors == []

@@ -6,7 +6,10 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from models.user import STAFF
+from models.award import RETURNED, SUBMITTED, AwardRecord
+from models.candidate import Candidate
+from models.site import Site
+from models.user import REVIEWER, STAFF
 from tests.browser.conftest import load_every_panel, screenshot
 from tests.conftest import other_candidates
 
@@ -43,6 +46,27 @@ def test_home_and_candidates_never_scroll_sideways(page, login_as, college, widt
     expect(page.locator("#dialog").get_by_label("姓名")).to_be_visible()
     assert page_scroll(page) == 0
     screenshot(page, f"layout-candidates-new-{width}")
+
+
+@pytest.mark.parametrize("role", [STAFF, REVIEWER])
+def test_the_record_list_fits_an_office_screen_with_its_row_buttons(page, login_as, college, role):
+    """A long site name kept on one line pushed 操作 (颁证, 退回, 修改后重新提交) off a 1366 px screen."""
+    from datetime import date as day
+    Site.update(name="信息工程学院Web前端开发职业技能等级证书考核站点（实训楼三层机房）").execute()
+    for i, candidate in enumerate(Candidate.select().where(Candidate.id != college["candidate"].id).limit(3)):
+        AwardRecord.create(candidate=candidate, certificate=college["cert"], level="中级", site=college["site"],
+                           exam_date=day(2026, 6, 1), theory_score=80, practical_score=70,
+                           status=RETURNED if i == 0 else SUBMITTED, return_reason="成绩与考核站点上报的不一致" * 2)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login_as(role)
+    page.goto("/awards/")
+    table = page.locator(".award-table")
+    expect(table.get_by_role("row").nth(1)).to_be_visible()
+    assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth"), "the table is wider than its box"
+    button = table.get_by_role("button", name="退回" if role == REVIEWER else "修改后重新提交").first
+    box, width = button.bounding_box(), page.evaluate("window.innerWidth")
+    assert box["x"] + box["width"] <= width
+    screenshot(page, f"layout-awards-{role}-1366")
 
 
 def test_on_a_phone_the_table_scrolls_in_its_box_and_the_navigation_folds_behind_a_menu(page, login_as, college):
