@@ -116,6 +116,8 @@ class Groups:
     def rows(self, start, stop):
         """The records from position `start` to `stop` (not included), each with its id alone."""
         found = []
+        if stop <= start:
+            return found  # PostgreSQL refuses a negative LIMIT
         for (certificate_id, level), count in self.counts:
             if start < count and stop > 0:
                 first = max(start, 0)

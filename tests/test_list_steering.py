@@ -207,11 +207,17 @@ def test_roster_and_readiness_drop_a_class_of_another_department_and_replace_the
         assert count.format(4) in response.get_data(as_text=True) and "HX-Push-Url" not in response.headers, url
 
 
-def test_roster_export_and_print_drop_a_class_of_another_department_as_the_list_does(client, staff, issued_to_college):
+def test_roster_export_and_print_of_a_class_of_another_department_give_nobody(client, staff, issued_to_college):
+    # Full ID numbers: an old or typed link naming one class never hands out a whole 院系's.
     response = client.get("/awards/roster/export?department=经济管理学院&class_name=计应2301")
-    assert load_workbook(io.BytesIO(response.data))["颁证名单"].max_row == 1 + 5
+    assert load_workbook(io.BytesIO(response.data))["颁证名单"].max_row == 1
     printed = client.get("/awards/roster/print?department=经济管理学院&class_name=计应2301").get_data(as_text=True)
-    assert printed.count("经济管理学院</td>") == 5
+    assert printed.count("经济管理学院</td>") == 0
+    # The list on screen shows the 院系 with the 班级 cleared, and its links carry what it shows.
+    page = client.get("/awards/roster/?department=经济管理学院&class_name=计应2301").get_data(as_text=True)
+    assert "/awards/roster/export?department=" in page and "class_name=%E8%AE%A1" not in page
+    response = client.get("/awards/roster/export?department=经济管理学院")
+    assert load_workbook(io.BytesIO(response.data))["颁证名单"].max_row == 1 + 5
 
 
 # ---- a filter value the list does not have (an old bookmark, a typed URL) -----------------------------

@@ -56,10 +56,10 @@ def print_view():
 
 
 def _filters():
-    """The roster's filters from the URL, a 班级 the chosen 院系 lacks dropped as the list on screen does."""
-    filters = list_filters(roster.FILTERS, known=KNOWN)
-    cascade(filters)
-    return filters
+    """The roster's filters from the URL, as they are: a download carries full ID numbers, so a 院系 with a
+    班级 of another (an old or typed link) gives nobody, not the whole 院系 as the list on screen shows it
+    with the 班级 cleared (its 导出 and 打印 links carry what it shows)."""
+    return list_filters(roster.FILTERS, known=KNOWN)
 
 
 def _asked(filters):
