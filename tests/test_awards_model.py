@@ -149,4 +149,4 @@ def test_a_page_found_by_walking_the_newest_first_index_is_the_page_found_throug
             assert ([r.id for r in AwardRecord.filtered(staff, walk=True, **filters).paginate(page, 4)]
                     == found[(page - 1) * 4:page * 4])
     assert AwardRecord.walks(staff, "", 5000, 50) is is_sqlite()
-    assert not AwardRecord.walks(staff, "", 24, 50) and not AwardRecord.walks(staff, "李", 5000, 50)
+    assert not AwardRecord.walks(staff, "", 10, 50) and not AwardRecord.walks(staff, "李", 5000, 50)
