@@ -341,6 +341,14 @@ class AwardRecord(Counted, BaseModel):
         return chosen
 
     @staticmethod
+    def certificates_seen_by(user):
+        """The certificates 待颁证记录's 证书 filter offers a user: a reviewer's organisation's, or every one."""
+        certificates = Certificate.ordered()
+        if user.role == REVIEWER:
+            return certificates.where(Certificate.organisation == user.organisation_id)
+        return certificates
+
+    @staticmethod
     def _certificates_of(user):
         """The ids of a reviewer's organisation's few certificates (read once a request: the list's counts,
         its page and the navigation ask)."""

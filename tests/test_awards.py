@@ -31,8 +31,12 @@ def test_staff_sees_records_with_masked_ids(client, login, record):
 
 def test_reviewer_of_another_organisation_sees_nothing_and_gets_404(client, login, record):
     other = Organisation.create(name="北京中物联物流采购培训中心")
+    Certificate.create(name="物流管理", organisation=other, code="WL")
     login(REVIEWER, organisation=other)
-    assert "李四" not in client.get("/awards/").get_data(as_text=True)
+    page = client.get("/awards/").get_data(as_text=True)
+    assert "李四" not in page
+    # Its 证书 filter offers its organisation's certificates, not the others'.
+    assert ">物流管理</option>" in page and ">Web前端开发</option>" not in page
     assert client.get(f"/awards/{record.id}").status_code == 404
     assert client.post("/awards/issue", data={"ids": [record.id]}).status_code == 409
     assert AwardRecord.get_by_id(record.id).status == SUBMITTED

@@ -52,7 +52,7 @@ def index():
                                  me(), walk=AwardRecord.walks(me(), filters["q"], total, through), **filters
                              ).select(*LISTED)),
                   counts=counts,
-                  certificates=Certificate.ordered(), sites=sites, site_oob=wants_partial(),
+                  certificates=AwardRecord.certificates_seen_by(me()), sites=sites, site_oob=wants_partial(),
                   statuses=STATUSES, levels=LEVELS, summary=_summary(filters))
 
 
