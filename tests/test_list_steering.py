@@ -218,6 +218,10 @@ def test_roster_export_and_print_of_a_class_of_another_department_give_nobody(cl
     assert "/awards/roster/export?department=" in page and "class_name=%E8%AE%A1" not in page
     response = client.get("/awards/roster/export?department=经济管理学院")
     assert load_workbook(io.BytesIO(response.data))["颁证名单"].max_row == 1 + 5
+    # 颁证前检查's downloads alike (its pre-filled file carries full ID numbers too).
+    check = f"/awards/readiness/export?pair={issued_to_college['cert'].id}|中级&department=经济管理学院"
+    assert load_workbook(io.BytesIO(client.get(check + "&class_name=计应2301").data))["颁证前检查"].max_row == 1
+    assert load_workbook(io.BytesIO(client.get(check).data))["颁证前检查"].max_row == 1 + 5
 
 
 # ---- a filter value the list does not have (an old bookmark, a typed URL) -----------------------------

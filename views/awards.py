@@ -150,8 +150,9 @@ def resubmit(record_id):
 @roles(ADMIN, STAFF)
 def readiness_check():
     """颁证前检查: for a certificate level and a selection, the summary and a page of candidates, ✓ or ✗ each."""
-    pairs = _pairs()
-    args, check, (choices, cleared) = _readiness(pairs)
+    pairs, args = _pairs(), _readiness_args()
+    choices, cleared = cascade(args)  # a 班级 the chosen 院系 lacks is dropped, as on 考生管理
+    check = _readiness(pairs, args)
     summary = check.summary() if check else None
     page = paged(check.where(args["show"]), total=summary.of(args["show"])) if check else None
     here = given(dict(args, show=""))  # what the page's links keep
@@ -190,23 +191,28 @@ def readiness_export():
     return xlsx_response(body, f"颁证前检查-{check.certificate.name}{check.level}-{date.today():%Y%m%d}.xlsx")
 
 
-def _readiness(pairs):
-    """The 颁证前检查 the URL asks for: (its arguments, a Readiness, or None before one of `pairs` is chosen,
-    and cascade()'s 院系/班级 choices: a 班级 the chosen 院系 lacks is dropped, as on 考生管理)."""
-    args = dict(list_filters(("pair", "department", "class_name", "show")),
+def _readiness_args():
+    """颁证前检查's arguments in the URL: the certificate level (`pair`), the selection and the group shown."""
+    return dict(list_filters(("pair", "department", "class_name", "show")),
                 ids=id_list(request.args.getlist("ids") + request.args.getlist("candidate_id")))
-    choices = cascade(args)
+
+
+def _readiness(pairs, args):
+    """The Readiness `args` ask for, or None before one of `pairs` is chosen."""
     certificate, level = next(((c, lv) for c, lv in pairs if f"{c.id}|{lv}" == args["pair"]), (None, None))
     if certificate is None:
-        return args, None, choices
+        return None
     chosen = (args["ids"], args["department"], args["class_name"])
-    return args, readiness.Readiness(readiness.selection(*chosen), certificate, level,
-                                     counts=readiness.selection_counts(*chosen)), choices
+    return readiness.Readiness(readiness.selection(*chosen), certificate, level,
+                               counts=readiness.selection_counts(*chosen))
 
 
 def _download_of():
-    """The 颁证前检查 a download is of; without a chosen level, back to the page that asks for one."""
-    args, check, _ = _readiness(_pairs())
+    """The 颁证前检查 a download is of, its 院系 and 班级 as given (the pre-filled file carries full ID numbers:
+    an old or typed link naming a class of another 院系 gives nobody, not the whole 院系); without a chosen
+    level, back to the page that asks for one."""
+    args = _readiness_args()
+    check = _readiness(_pairs(), args)
     if check is None:
         abort(redirect(url_for("awards.readiness_check", **given(args))))
     return args, check
