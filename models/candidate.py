@@ -9,7 +9,7 @@ from operator import or_
 from peewee import (SQL, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError,
                     TextField, fn)
 
-from . import audit, name_index, setting, status_tally
+from . import audit, name_index, setting, status_tally, unchanged
 from .candidate_fields import CANDIDATE_SHEET, KEY_FIELDS
 from .db import (BaseModel, TimestampField, bulk_insert, db, forget_read, is_sqlite, now, read_once,
                  refresh_statistics, select_in, starts, unindexed, unordered, update_rows)
@@ -372,14 +372,17 @@ class Candidate(BaseModel):
     @classmethod
     def list_counts(cls, filters):
         """Counts per status, every status present, over 考生管理's search and filters, its status filter aside:
-        kept by the database (models/status_tally.py) unless there is a search."""
+        kept by the database (models/status_tally.py) unless there is a search, and by the process until the
+        database changes (a copy: the caller may change it)."""
         if (filters.get("q") or "").strip():
-            return cls.status_counts(cls.filtered(**dict(filters, status="")))
+            searched = dict(filters, status="")  # its sort, whichever it is, orders nothing counted
+            return dict(unchanged.kept("searched counts", tuple(searched.get(name) for name in LIST_FILTERS[:-1]),
+                                       lambda: cls.status_counts(cls.filtered(**searched))))
         narrowed = {name: filters.get(name) or "" for name in status_tally.FILTERS}
         if narrowed["has_photo"] not in ("0", "1"):
             narrowed["has_photo"] = ""  # as filtered() ignores it
         counts = dict.fromkeys(STATUSES, 0)
-        counts.update(status_tally.counts(**narrowed))
+        counts.update(unchanged.kept("counts", tuple(narrowed.values()), lambda: status_tally.counts(**narrowed)))
         if not any(narrowed.values()):
             read_once(POPULATION, lambda: sum(counts.values()))  # what page_plan() asks next
         return counts
@@ -489,14 +492,25 @@ class Candidate(BaseModel):
     def cascade_choices(cls, filters):
         """The choices of 院系 → 专业 → 班级, each narrowed by those chosen before it. A chosen value that is not
         among its choices (a 专业 of another 院系 than the one just chosen) is cleared in `filters`; one that no
-        candidate has (an old bookmark's 院系) is kept, so the list is empty rather than everyone."""
-        classes, choices = cls.classes(), {}
-        for depth, name in enumerate(CASCADE):
-            choices[name] = _values_among(classes, name, {key: filters.get(key, "") for key in CASCADE[:depth]})
-            value = filters.get(name)
-            if value and value not in choices[name] and value in _values_among(classes, name, {}):
-                filters[name] = ""
+        candidate has (an old bookmark's 院系) is kept, so the list is empty rather than everyone. Kept by the
+        process until the database changes: the same few choices are asked on every page turned."""
+        asked = tuple(filters.get(name) or "" for name in CASCADE)
+        choices, cleared = unchanged.kept("cascade choices", asked, lambda: _cascade(cls.classes(), asked))
+        for name in cleared:
+            filters[name] = ""
         return choices
+
+
+def _cascade(classes, asked):
+    """cascade_choices() of the cascade's values `asked`: (choices, the names of those cleared)."""
+    chosen, choices, cleared = dict(zip(CASCADE, asked)), {}, []
+    for depth, name in enumerate(CASCADE):
+        choices[name] = _values_among(classes, name, {key: chosen[key] for key in CASCADE[:depth]})
+        value = chosen[name]
+        if value and value not in choices[name] and value in _values_among(classes, name, {}):
+            chosen[name] = ""
+            cleared.append(name)
+    return choices, tuple(cleared)
 
 
 def _values_among(classes, name, chosen):

@@ -1,0 +1,117 @@
+"""What a server process keeps until the database changes (models/unchanged.py): given again while nothing
+changed; read again after any write, whether by this connection, another one or another server process; never
+kept within a transaction; at most `limit` keys a name."""
+import re
+import subprocess
+import sys
+from html import unescape
+
+import pytest
+
+from models import unchanged
+from models.candidate import Candidate
+from models.db import db
+from tests.test_list_steering import COLLEGE, HX, college  # noqa: F401 (a fixture)
+
+
+@pytest.fixture
+def staff(login):
+    return login("staff")
+
+
+def counted():
+    """A read that says how many times it has been called."""
+    calls = []
+    return lambda: calls.append(1) or len(calls)
+
+
+def write_elsewhere(app, sql):
+    """Run `sql` in another process with a connection of its own, as another server process would."""
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite"):
+        script = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()")
+        target = url.removeprefix("sqlite:///")
+    else:
+        script = ("import psycopg2, sys; c = psycopg2.connect(sys.argv[1]); c.cursor().execute(sys.argv[2]); "
+                  "c.commit()")
+        target = url
+    subprocess.run([sys.executable, "-c", script, target, sql], check=True, timeout=60)
+
+
+def test_a_value_is_kept_until_this_connection_writes(app, college):  # noqa: F811
+    read = counted()
+    with app.test_request_context():
+        db.connect(reuse_if_open=True)
+        assert [unchanged.kept("test", "k", read) for _ in range(3)] == [1, 1, 1]
+        assert unchanged.kept("test", "other key", read) == 2
+        Candidate.update(class_name="改名2301").where(Candidate.class_name == "计应2301").execute()
+        assert unchanged.kept("test", "k", read) == 3
+        assert unchanged.kept("test", "k", read) == 3
+
+
+def test_a_value_is_read_again_after_another_connection_commits(app, college):  # noqa: F811
+    read = counted()
+    with app.test_request_context():
+        db.connect(reuse_if_open=True)
+        assert unchanged.kept("test", "k", read) == 1
+        write_elsewhere(app, "UPDATE candidate SET class_name = '改名2301' WHERE class_name = '计应2301'")
+        assert unchanged.kept("test", "k", read) == 2
+        assert unchanged.kept("test", "k", read) == 2
+
+
+def test_nothing_is_kept_within_a_transaction_or_outside_a_request(app, college):  # noqa: F811
+    read = counted()
+    with app.test_request_context():
+        db.connect(reuse_if_open=True)
+        with db.atomic():
+            assert [unchanged.kept("test", "k", read) for _ in range(2)] == [1, 2]
+        assert unchanged.kept("test", "k", read) == 3  # what the transaction read was not kept
+        assert unchanged.kept("test", "k", read) == 3
+    assert unchanged.kept("test", "k", read) == 4  # a job or the command line reads afresh
+
+
+def test_a_rolled_back_change_is_never_given_out(app, college):  # noqa: F811
+    with app.test_request_context():
+        db.connect(reuse_if_open=True)
+        shown = lambda: unchanged.kept("test", "k", Candidate._read_classes)  # noqa: E731
+        assert ("信息工程学院", "计算机应用", "改名2301") not in shown()
+        with pytest.raises(ZeroDivisionError), db.atomic():
+            Candidate.update(class_name="改名2301").where(Candidate.class_name == "计应2301").execute()
+            assert ("信息工程学院", "计算机应用", "改名2301") in shown()
+            1 / 0
+        assert ("信息工程学院", "计算机应用", "改名2301") not in shown()
+
+
+def test_at_most_limit_keys_a_name_are_kept(app, college):  # noqa: F811
+    with app.test_request_context():
+        db.connect(reuse_if_open=True)
+        for key in range(50):
+            unchanged.kept("test", key, lambda: "x" * 1000, limit=8)
+        assert len(unchanged._kept["test"][1]) <= 8
+
+
+def classes_offered(client):
+    body = client.get("/candidates/", headers=HX).get_data(as_text=True)
+    select = re.search(r'<select name="class_name".*?</select>', body, re.S).group(0)
+    return [unescape(value) for value in re.findall(r'<option value="([^"]+)"', select)]
+
+
+def test_the_list_offers_a_class_another_server_process_wrote_and_counts_it(app, client, staff, college):  # noqa: F811
+    assert "改名2301" not in classes_offered(client)
+    assert classes_offered(client) == sorted({row[2] for row in COLLEGE})  # kept: the same again
+    write_elsewhere(app, "UPDATE candidate SET class_name = '改名2301' WHERE class_name = '计应2301'")
+    assert "改名2301" in classes_offered(client) and "计应2301" not in classes_offered(client)
+    body = client.get("/candidates/?department=信息工程学院&major=计算机应用&class_name=改名2301",
+                      headers=HX).get_data(as_text=True)
+    assert body.count('<tr id="candidate-') == 3
+
+
+def test_a_new_connection_counts_as_a_change(app, college):  # noqa: F811
+    read = counted()
+    with app.test_request_context():
+        db.connect(reuse_if_open=True)
+        assert unchanged.kept("test", "k", read) == 1
+        db.close()
+        db.obj.close_all()
+        db.connect()
+        assert unchanged.kept("test", "k", read) == 2
