@@ -139,7 +139,8 @@ def urls(certificates, sites, users):
                 (username, "考核站点 search", "/sites/?q=郑州", True)]
     for username in ("staff", "reviewer"):
         out += [(username, "待颁证记录 page 1", "/awards/", False),
-                (username, "待颁证记录 last page", "/awards/?page=99999", True)]
+                (username, "待颁证记录 last page", "/awards/?page=99999", True),
+                (username, "待颁证记录 middle page", "/awards/?page=1000", True)]
         out += [(username, f"待颁证记录 状态 {s}", f"/awards/?status={s}", True) for s in (SUBMITTED, ISSUED, RETURNED)]
         out += [(username, "待颁证记录 证书", f"/awards/?certificate={cert}", True),
                 (username, "待颁证记录 等级", f"/awards/?level={LEVELS[1]}", True),
@@ -157,6 +158,7 @@ def urls(certificates, sites, users):
             ("staff", "导入记录 待确认", f"/imports/?status={REVIEW}", True),
             ("admin", "审计日志 page 1", "/admin/audit", False),
             ("admin", "审计日志 last page", "/admin/audit?page=999999", True),
+            ("admin", "审计日志 middle page", "/admin/audit?page=10000", True),
             ("admin", "审计日志 action", "/admin/audit?action=award.issue", True),
             ("admin", "审计日志 rare action", "/admin/audit?action=user.create", True),
             ("admin", "审计日志 user", "/admin/audit?user=王老师", True),
