@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from sheets.spec import Column, FieldError, Form
 
-from . import audit, setting
+from . import audit, setting, unchanged
 from .audit import AuditEvent
 from .catalog import Organisation
 from .db import BaseModel, TimestampField, built_once, db, now
@@ -168,15 +168,28 @@ class User(UserMixin, BaseModel):
         user_id, _, version = (token or "").partition(".")
         if not (user_id.isdecimal() and version.isdecimal() and len(user_id) < 19 and len(version) < 19):
             return None
-        # With its organisation's name: every page names a reviewer's organisation in the header.
-        sql = built_once("user by id", lambda: (cls.select(cls, Organisation.name.alias("organisation_name"))
-                                                .join(Organisation, JOIN.LEFT_OUTER).where(cls.id == 0)))
-        user = next(iter(cls.raw(sql, int(user_id))), None)
-        if user is None or not user.active or user.session_version != int(version):
+        # Kept by the process until the database changes (every request asks); each request gets its own copy.
+        kept = unchanged.kept("users", int(user_id), lambda: cls._read_by_id(int(user_id)), limit=256)
+        if kept is None:
+            return None
+        values, organisation_name = kept
+        user = cls.as_read(**values)
+        if not user.active or user.session_version != int(version):
             return None
         if user.organisation_id is not None:
-            user.__rel__["organisation"] = Organisation(id=user.organisation_id, name=user.organisation_name)
+            user.__rel__["organisation"] = Organisation(id=user.organisation_id, name=organisation_name)
         return user
+
+    @classmethod
+    def _read_by_id(cls, user_id):
+        """(a user's values, its organisation's name) or None. With the name: every page names a reviewer's
+        organisation in the header."""
+        sql = built_once("user by id", lambda: (cls.select(cls, Organisation.name.alias("organisation_name"))
+                                                .join(Organisation, JOIN.LEFT_OUTER).where(cls.id == 0)))
+        user = next(iter(cls.raw(sql, user_id)), None)
+        if user is None:
+            return None
+        return dict(user.__data__), user.organisation_name
 
     def end_sessions(self):
         """End every session of this user, on every browser; call inside the change's transaction."""

@@ -138,3 +138,11 @@ def test_a_new_connection_counts_as_a_change(app, college):  # noqa: F811
         db.obj.close_all()
         db.connect()
         assert unchanged.kept("test", "k", read) == 2
+
+
+def test_a_session_ended_by_another_server_process_ends_here_at_once(app, client, staff):
+    assert client.get("/candidates/").status_code == 200
+    assert client.get("/candidates/").status_code == 200  # the user now kept by this process
+    write_elsewhere(app, f'UPDATE "user" SET session_version = session_version + 1 WHERE id = {staff.id}')
+    response = client.get("/candidates/")
+    assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
