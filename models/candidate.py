@@ -469,7 +469,8 @@ class Candidate(BaseModel):
     def distinct_values(cls, field, **chosen):
         """The values a filter select offers (院系, 专业, 班级), in order, among the candidates whose fields
         equal `chosen` (empty ones ignored)."""
-        return _values_among(cls.classes(), field.name, chosen)
+        return unchanged.kept("distinct values", (field.name, *sorted(chosen.items())),
+                              lambda: _values_among(cls.classes(), field.name, chosen))
 
     @classmethod
     def classes(cls):
@@ -477,8 +478,9 @@ class Candidate(BaseModel):
         (a search with a 院系 asks four times) off the cascade's index. SQLite's DISTINCT skips ahead through
         the index by itself (0.3 ms at 100,000 candidates, where any filtered DISTINCT read the 院系's rows:
         150 ms); PostgreSQL's reads every entry (9 ms), so there each row is sought after the last (1 ms for
-        108 classes), and past MAX_SOUGHT classes a plain DISTINCT is the quicker."""
-        return read_once(CLASSES, cls._read_classes)
+        108 classes), and past MAX_SOUGHT classes a plain DISTINCT is the quicker. Kept by the process until
+        the database changes."""
+        return read_once(CLASSES, lambda: unchanged.kept("classes", None, cls._read_classes))
 
     @staticmethod
     def _read_classes():

@@ -12,9 +12,11 @@ A connection seen for the first time counts as a change. Within a transaction no
 what it wrote may yet be rolled back, and what others wrote is not yet seen."""
 import threading
 
-from flask import has_request_context
+from flask import has_request_context, request
 
-from .db import db, is_sqlite
+from .db import db, is_sqlite, read_once
+
+GENERATION = "database generation"  # generation(), looked up once a GET on PostgreSQL
 
 _lock = threading.Lock()
 _generation = 0
@@ -25,12 +27,19 @@ _kept = {}  # name -> (generation, {key: value})
 
 def generation():
     """This process's count of the database's changes, after asking this thread's connection whether it has
-    changed since it last asked; None within a transaction."""
+    changed since it last asked; None within a transaction. On PostgreSQL, where asking is a round trip, a
+    GET asks once (it reads; the few GETs that write, an export's audit event, change nothing kept)."""
+    if _in_transaction(db.connection()):
+        return None
+    if not is_sqlite() and has_request_context() and request.method in ("GET", "HEAD"):
+        return read_once(GENERATION, _looked)
+    return _looked()
+
+
+def _looked():
     global _generation
     connection = db.connection()
     state = _state_of(connection)
-    if state is None:
-        return None
     last = _seen.get(id(connection))
     if last is None or last[0] is not connection or last[1] != state:
         with _lock:
@@ -58,13 +67,15 @@ def kept(name, key, read, limit=64):
     return values[key]
 
 
+def _in_transaction(connection):
+    if is_sqlite():
+        return connection.in_transaction
+    return connection.info.transaction_status != 0  # not idle: in a transaction (or a failed one)
+
+
 def _state_of(connection):
     if is_sqlite():
-        if connection.in_transaction:
-            return None
         return connection.execute("PRAGMA data_version").fetchone()[0], connection.total_changes
-    if connection.info.transaction_status != 0:  # not idle: in a transaction (or a failed one)
-        return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT txid_current_snapshot()::text")
         return cursor.fetchone()[0]

@@ -51,7 +51,7 @@ def test_a_value_is_kept_until_this_connection_writes(app, college):  # noqa: F8
     if not is_sqlite():
         pytest.skip("PostgreSQL's snapshot moves with any database of the server: the suite's other workers'")
     read = counted()
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):  # a request that may write
         db.connect(reuse_if_open=True)
         assert [unchanged.kept("test", "k", read) for _ in range(3)] == [1, 1, 1]
         assert unchanged.kept("test", "other key", read) == 2
@@ -62,7 +62,7 @@ def test_a_value_is_kept_until_this_connection_writes(app, college):  # noqa: F8
 
 def test_a_value_is_read_again_after_this_connection_writes(app, college):  # noqa: F811
     read = counted()
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):  # a request that may write
         db.connect(reuse_if_open=True)
         first = unchanged.kept("test", "k", read)
         Candidate.update(class_name="改名2301").where(Candidate.class_name == "计应2301").execute()
@@ -71,7 +71,7 @@ def test_a_value_is_read_again_after_this_connection_writes(app, college):  # no
 
 def test_a_value_is_read_again_after_another_connection_commits(app, college):  # noqa: F811
     read = counted()
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):  # a request that may write
         db.connect(reuse_if_open=True)
         first = unchanged.kept("test", "k", read)
         write_elsewhere(app, "UPDATE candidate SET class_name = '改名2301' WHERE class_name = '计应2301'")
@@ -82,7 +82,7 @@ def test_a_value_is_read_again_after_another_connection_commits(app, college):  
 
 def test_nothing_is_kept_within_a_transaction_or_outside_a_request(app, college):  # noqa: F811
     read = counted()
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):  # a request that may write
         db.connect(reuse_if_open=True)
         with db.atomic():
             assert [unchanged.kept("test", "k", read) for _ in range(2)] == [1, 2]
@@ -94,7 +94,7 @@ def test_nothing_is_kept_within_a_transaction_or_outside_a_request(app, college)
 
 
 def test_a_rolled_back_change_is_never_given_out(app, college):  # noqa: F811
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):  # a request that may write
         db.connect(reuse_if_open=True)
         shown = lambda: unchanged.kept("test", "k", Candidate._read_classes)  # noqa: E731
         assert ("信息工程学院", "计算机应用", "改名2301") not in shown()
@@ -106,7 +106,7 @@ def test_a_rolled_back_change_is_never_given_out(app, college):  # noqa: F811
 
 
 def test_at_most_limit_keys_a_name_are_kept(app, college):  # noqa: F811
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):  # a request that may write
         db.connect(reuse_if_open=True)
         for key in range(50):
             unchanged.kept("test", key, lambda: "x" * 1000, limit=8)
@@ -131,7 +131,7 @@ def test_the_list_offers_a_class_another_server_process_wrote_and_counts_it(app,
 
 def test_a_new_connection_counts_as_a_change(app, college):  # noqa: F811
     read = counted()
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):  # a request that may write
         db.connect(reuse_if_open=True)
         assert unchanged.kept("test", "k", read) == 1
         db.close()
@@ -146,3 +146,18 @@ def test_a_session_ended_by_another_server_process_ends_here_at_once(app, client
     write_elsewhere(app, f'UPDATE "user" SET session_version = session_version + 1 WHERE id = {staff.id}')
     response = client.get("/candidates/")
     assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+
+
+def test_postgresql_asks_once_a_get_and_sqlite_at_every_look(app, college, monkeypatch):  # noqa: F811
+    looks = []
+    state_of = unchanged._state_of
+    monkeypatch.setattr(unchanged, "_state_of", lambda connection: looks.append(1) or state_of(connection))
+    with app.test_request_context():
+        db.connect(reuse_if_open=True)
+        for _ in range(3):
+            unchanged.generation()
+    assert len(looks) == (3 if is_sqlite() else 1)
+    with app.test_request_context(method="POST"):
+        for _ in range(3):
+            unchanged.generation()
+    assert len(looks) == (6 if is_sqlite() else 4)
