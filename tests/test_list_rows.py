@@ -174,3 +174,13 @@ def test_kept_renders_a_macro_once_for_the_same_arguments(app):
     list_rows.kept(macro, {"a": 1})  # not a key: rendered each time
     list_rows.kept(macro, {"a": 1})
     assert len(calls) == 5
+
+
+def test_a_rows_links_follow_where_the_app_is_mounted(client, staff, add):  # noqa: F811
+    add("张三")
+    mounted = client.get("/candidates/", headers=HX, environ_overrides={"SCRIPT_NAME": "/certdesk"})
+    [row] = re.findall(r'<tr id="candidate-\d+">.*?</tr>', mounted.get_data(as_text=True), re.S)
+    assert re.findall(r'(?:href|hx-get|hx-post|hx-delete)="([^"]+)"', row)
+    assert all(url.startswith("/certdesk/") for url in re.findall(r'(?:href|hx-get|hx-post|hx-delete)="([^"]+)"', row))
+    [row] = rows(client)
+    assert not any(url.startswith("/certdesk") for url in re.findall(r'(?:href|hx-get|hx-post|hx-delete)="([^"]+)"', row))

@@ -55,14 +55,24 @@ ROW_ID = 8_765_432_109  # an id no row has, the placeholder of row_url()
 def row_url(endpoint, **values):
     """url_for(endpoint, **values) for one row of a list, where exactly one value is the row's id (an int).
     A page of 200 rows asks for ~1,000 URLs that differ by the id alone, and url_for costs ~10 µs: each
-    endpoint's URL is built once a request around a placeholder id, and each row's id put in its place."""
-    return _row_url(g.setdefault("row_urls", {}), endpoint, values)
+    endpoint's URL is built once per process (and place the app is mounted at) around a placeholder id, and
+    each row's id put in its place."""
+    return _row_url(_built_row_urls(), endpoint, values)
+
+
+_ROW_URLS = {}  # script root -> {key: the URL's parts around the placeholder id}; keys come from templates
+
+
+def _built_row_urls():
+    if len(_ROW_URLS) > 8:  # the app is mounted at one place or two; never more kept than that
+        _ROW_URLS.clear()
+    return _ROW_URLS.setdefault(request.script_root, {})
 
 
 def row_helpers():
     """can() and row_url() bound to this request's answers, for rendering a list's rows: looking `g` up was
     over half of what each of a row's six calls cost."""
-    known, built = g.setdefault("can", {}), g.setdefault("row_urls", {})
+    known, built = g.setdefault("can", {}), _built_row_urls()
     return {"can": lambda endpoint: _can(known, endpoint),
             "row_url": lambda endpoint, **values: _row_url(built, endpoint, values)}
 
