@@ -50,6 +50,7 @@ STATUSES = [s for s, weight in ((PENDING, 20), (REJECTED, 5), (VERIFIED, 25), (A
 ACTIONS = ["candidate.create", "candidate.authenticate", "candidate.confirm", "candidate.update", "candidate.photo",
            "award.create", "award.issue", "award.return", "auth.login", "auth.logout", "site.create"]
 BATCH_SIZE = 1000
+CLASS = "信息2100"  # a class of DEPARTMENTS[0] holding issued records
 USERS = ((ADMIN, "admin", "院校管理员"), (STAFF, "staff", "李老师"), (STAFF, "staff2", "王老师"), (REVIEWER, "reviewer", "赵审核"))
 
 
@@ -174,7 +175,17 @@ def urls(certificates, sites, users):
             ("staff", "颁证名单 middle page", "/awards/roster/?page=500", True),
             ("staff", "颁证名单 last page", "/awards/roster/?page=99999", True),
             ("staff", "颁证名单 证书+等级", f"/awards/roster/?certificate={cert}&level={LEVELS[1]}", True),
-            ("staff", "颁证名单 院系", f"/awards/roster/?department={DEPARTMENTS[0]}", True)]
+            ("staff", "颁证名单 院系", f"/awards/roster/?department={DEPARTMENTS[0]}", True),
+            ("staff", "颁证名单 院系 last page", f"/awards/roster/?department={DEPARTMENTS[0]}&page=99999", True),
+            ("staff", "颁证名单 院系+班级", f"/awards/roster/?department={DEPARTMENTS[0]}&class_name={CLASS}", True),
+            # The seed gives the first 院系 the first certificate's 初级 alone.
+            ("staff", "颁证名单 院系+证书+等级",
+             f"/awards/roster/?department={DEPARTMENTS[0]}&certificate={cert}&level={LEVELS[0]}", True),
+            ("staff", "颁证名单 院系 按班级", f"/awards/roster/?department={DEPARTMENTS[0]}&sort=class", True),
+            ("staff", "颁证名单 院系 按班级 last page",
+             f"/awards/roster/?department={DEPARTMENTS[0]}&sort=class&page=99999", True),
+            ("staff", "颁证名单 按班级", "/awards/roster/?sort=class", True),
+            ("staff", "颁证名单 按班级 middle page", "/awards/roster/?sort=class&page=500", True)]
     return out
 
 
