@@ -1,6 +1,7 @@
 """CertDesk's data: one module per aggregate, each state machine inside its model."""
 from .audit import AuditEvent
 from .award import AwardRecord
+from .award_class import drop as drop_award_classes
 from .candidate import Candidate
 from .catalog import Certificate, Organisation
 from .db import db, is_sqlite, refresh_statistics
@@ -37,3 +38,4 @@ def drop_all():
     drop_name_index()
     db.drop_tables([SchemaVersion] + ALL_MODELS[::-1], safe=True, cascade=not is_sqlite())
     drop_tallies()
+    drop_award_classes()

@@ -10,7 +10,7 @@ from peewee import (SQL, Case, CharField, DateField, DateTimeField, FloatField, 
 
 from sheets.spec import Column, Form
 
-from . import audit, name_index, numbering
+from . import audit, award_class, name_index, numbering
 from .candidate import Candidate
 from .catalog import Certificate
 from .db import (BaseModel, TimestampField, db, in_ids, is_sqlite, now, read_once, select_in,
@@ -97,6 +97,10 @@ class AwardRecord(Counted, BaseModel):
     batch_id = IntegerField(null=True)
     created_at = TimestampField(index=True)
     updated_at = TimestampField()
+    # The candidate's 院系 and 班级, copied by the database (models/award_class.py) for 颁证名单 to read along
+    # the indexes below.
+    department = CharField(default="")
+    class_name = CharField(default="")
 
     class Meta:
         indexes = ((("candidate", "certificate", "level"), False),
@@ -106,7 +110,16 @@ class AwardRecord(Counted, BaseModel):
                    # 导入记录 counts each batch's touched records (undo_blockers) from the index alone.
                    (("batch_id", "status", "created_at", "updated_at"), False),
                    # A site's records newest first and counted per status without reading the table.
-                   (("site", "created_at", "status"), False))
+                   (("site", "created_at", "status"), False),
+                   # 颁证名单 of a 院系 or 班级: its classes and its (certificate, level) groups counted from the index
+                   # alone, and (ROSTER_ORDER, below) a group's page read from it in the order of the numbers.
+                   (("status", "department", "class_name", "certificate", "level"), False))
+
+    @classmethod
+    def added(cls, first_id):
+        """Rows inserted from id `first_id` on: counted (Counted) and given their candidate's 院系 and 班级."""
+        super().added(first_id)
+        award_class.place_new(first_id)
 
     def __str__(self):
         return self.label(self.candidate.name, self.certificate.name, self.level)
@@ -452,6 +465,13 @@ class AwardRecord(Counted, BaseModel):
                     .tuples())
             used.update({(certificate_id, level, year): n for certificate_id, level, n in rows})
         return used
+
+
+# 颁证名单 of a 院系 in its default order: a (certificate, level) group's page read from the index alone, in the
+# order of the numbers. Named: its columns' names make a name longer than PostgreSQL keeps.
+ROSTER_ORDER = "award_record_roster_order"
+AwardRecord.add_index(AwardRecord.index(AwardRecord.status, AwardRecord.department, AwardRecord.certificate,
+                                        AwardRecord.level, AwardRecord.certificate_number, name=ROSTER_ORDER))
 
 
 # What a row of 待颁证记录 shows (templates/awards/_row.html), its candidate's, certificate's and site's too:

@@ -7,7 +7,7 @@ is a function of a playhouse.migrate migrator; add new steps at the end and neve
 from peewee import CharField, DateTimeField, IntegerField, TextField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
-from . import name_index, tally
+from . import award_class, name_index, tally
 from .candidate import search_keys
 from .db import BaseModel, db, is_sqlite, update_rows
 
@@ -116,6 +116,20 @@ def _holding_indexes(migrator):
     return _replace_indexes(migrator, HOLDING_INDEXES)
 
 
+def _award_classes(migrator):
+    """v10: each 待颁证记录 carries its candidate's 院系 and 班级 (models/award_class.py), filled here, and the two
+    indexes 颁证名单 of a 院系 or 班级 is read along (columns and indexes kept if there)."""
+    have = {column.name for column in db.get_columns("award_record")}
+    migrate(*[migrator.add_column("award_record", name, CharField(default=""))
+              for name in ("department", "class_name") if name not in have])
+    award_class.place_all()
+    # Named: its columns' names make a name longer than PostgreSQL keeps.
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "award_record_roster_order" ON "award_record" '
+                   '("status", "department", "certificate_id", "level", "certificate_number")')
+    return _replace_indexes(migrator, [
+        ("award_record", None, ("status", "department", "class_name", "certificate_id", "level"))])
+
+
 def _replace_indexes(migrator, replacements):
     """Each (table, index to drop or None, columns of the new one): the new index added unless there, the old
     one dropped if there."""
@@ -131,7 +145,7 @@ def _replace_indexes(migrator, replacements):
 
 # STEPS[i] upgrades a database from version i+1 to version i+2. Version 1 is the first released schema.
 STEPS = [_session_version, _progress_index, _cascade_index, _search_columns, _job_heartbeat, _list_indexes,
-         _class_order_index, _holding_indexes]
+         _class_order_index, _holding_indexes, _award_classes]
 
 CURRENT_VERSION = 1 + len(STEPS)
 
@@ -150,6 +164,7 @@ def upgrade(models):
             db.create_tables(models, safe=True)
             name_index.create()
             tally.create_all()
+            award_class.create()
             SchemaVersion.create(version=CURRENT_VERSION)
             return None, CURRENT_VERSION
         migrator = SqliteMigrator(db) if is_sqlite() else PostgresqlMigrator(db)
@@ -162,5 +177,6 @@ def upgrade(models):
         db.create_tables([model for model in models if model._meta.table_name not in existing], safe=True)
         name_index.create()
         tally.create_all()
+        award_class.create()
         SchemaVersion.update(version=CURRENT_VERSION).execute()
         return before, CURRENT_VERSION

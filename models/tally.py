@@ -188,7 +188,7 @@ class Counted:
         with db.atomic():
             saved = super().save(*args, **kwargs)
             if new:
-                self.tally.count_new(self.id)
+                self.added(self.id)
         return saved
 
     @classmethod
@@ -198,5 +198,10 @@ class Counted:
             first = (cls.select(fn.MAX(cls.id)).scalar() or 0) + 1 if is_sqlite() else None
             count = bulk_insert(cls, rows)
             if first is not None:
-                cls.tally.count_new(first)
+                cls.added(first)
         return count
+
+    @classmethod
+    def added(cls, first_id):
+        """The rows inserted from id `first_id` on, told to what keeps them (here: counted, on SQLite)."""
+        cls.tally.count_new(first_id)
