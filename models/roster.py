@@ -60,8 +60,8 @@ def issued(user, **filters):
 def page_query(user, **filters):
     """The ids of the same records in the same order, joined only to what the order reads: a page of
     33,000 certificates joined to their candidates and sites made the database join all of them to sort
-    them (PostgreSQL 79 ms; joined to the certificate alone, 14 ms). In the default order, of a certificate
-    and level alone, a reader of them group by group instead (Groups). Read a page's records with records()."""
+    them (PostgreSQL 79 ms; joined to the certificate alone, 14 ms). Without a date filter, a reader of them
+    group by group instead (Groups). Read a page's records with records()."""
     if (groups := Groups.of(user, **filters)) is not None:
         return groups
     query = AwardRecord.select(AwardRecord.id)
@@ -77,7 +77,7 @@ def records(user, ids):
 
 def total(user, **filters):
     """How many records the roster lists: of a certificate and level alone, the database's count (TALLY);
-    else counted on the record table, without the joins the rows need."""
+    else counted on the record table (a 院系 and 班级 along its index), without the joins the rows need."""
     if not _narrowed(filters):
         counts = AwardRecord.counts_seen_by(user, certificate=filters.get("certificate", ""),
                                             level=filters.get("level", ""))
@@ -86,50 +86,86 @@ def total(user, **filters):
 
 
 class Groups:
-    """The ids of the roster in its default order, read a (certificate, level) group at a time: the whole
-    order joined and sorted every issued record to list a page (of 50,000: page 1 took SQLite 26–36 ms a
-    request, the middle page 57–91 ms; PostgreSQL 27–41 and 131–138 ms), where a group's records are found
-    along the (certificate, level, status) index and only its few thousand sorted by number (SQLite 3 ms,
-    PostgreSQL 5; any page 11–15 ms a request). `counts`: the groups in the roster's order, each with its
-    issued records (from TALLY)."""
+    """The ids of the roster read a group at a time: the whole order joined and sorted every record it lists
+    to give a page of it (of 50,000: page 1 took SQLite 26–36 ms a request, the middle page 57–91 ms;
+    PostgreSQL 27–41 and 131–138 ms; a 院系's 8,300 class by class 70–220 ms), where a group's records are
+    found along an index and only its few hundred or thousand sorted (any page 11–15 ms a request).
 
-    def __init__(self, counts):
-        self.counts = counts
+    In the default order a group is a (certificate, level), its records sorted by number; 按院系、班级、姓名 it
+    is a (院系, 班级), its records sorted by name. `counts`: the groups in the roster's order, each with its
+    records; `read(key)`: the query of a group's ids in the roster's order."""
+
+    def __init__(self, counts, read):
+        self.counts, self.read = counts, read
 
     @classmethod
     def of(cls, user, **filters):
-        """The groups of the roster of a certificate and level alone in its default order; None for any
-        other roster, or when the groups would not list it in that order: a level not in LEVELS, which
-        level_rank sorts together with every other such level, number by number."""
-        if filters.get("sort") == BY_CLASS or _narrowed(filters):
+        """The groups of the roster; None for a roster narrowed by a date (read whole), or when the groups
+        would not list it in its order: a level not in LEVELS, which level_rank sorts together with every
+        other such level, number by number."""
+        if any(filters.get(name) for name in ("date_from", "date_to")):
             return None
-        counted = AwardRecord.issued_counts_seen_by(user, certificate=filters.get("certificate", ""),
-                                                    level=filters.get("level", ""))
+        if filters.get("sort") == BY_CLASS:
+            return cls._by_class(user, filters)
+        if _narrowed(filters):
+            counted = _counted(user, filters, AwardRecord.certificate, AwardRecord.level)
+        else:
+            counted = AwardRecord.issued_counts_seen_by(user, certificate=filters.get("certificate", ""),
+                                                        level=filters.get("level", ""))
         if any(level not in LEVELS for _, level in counted):
             return None
         # In the database's order of the names, as the roster's ORDER BY has it: PostgreSQL's collation is
         # not Python's.
         by_name = Certificate.select(Certificate.id).order_by(Certificate.name).tuples()
+        placed = _placed(filters)
+
+        def read(key):
+            certificate_id, level = key
+            return (AwardRecord
+                    .select(AwardRecord.id)
+                    .where(AwardRecord.status == ISSUED, AwardRecord.certificate == certificate_id,
+                           AwardRecord.level == level, *placed)
+                    .order_by(AwardRecord.certificate_number, AwardRecord.id))
         return cls([((certificate_id, level), counted[certificate_id, level])
-                    for (certificate_id,) in by_name for level in LEVELS if (certificate_id, level) in counted])
+                    for (certificate_id,) in by_name for level in LEVELS if (certificate_id, level) in counted], read)
+
+    @classmethod
+    def _by_class(cls, user, filters):
+        """The roster 按院系、班级、姓名, a class at a time: the classes in the database's order, as the whole order
+        sorts them, each class's records by name."""
+        conditions = _conditions(user, **filters)
+        counted = _counted(user, filters, AwardRecord.department, AwardRecord.class_name)
+
+        def read(key):
+            department, class_name = key
+            return (AwardRecord
+                    .select(AwardRecord.id)
+                    .join(Candidate)
+                    .where(*conditions, AwardRecord.department == department, AwardRecord.class_name == class_name)
+                    .order_by(Candidate.name_sort, AwardRecord.certificate_number, AwardRecord.id))
+        return cls(list(counted.items()), read)
 
     def rows(self, start, stop):
         """The records from position `start` to `stop` (not included), each with its id alone."""
         found = []
         if stop <= start:
             return found  # PostgreSQL refuses a negative LIMIT
-        for (certificate_id, level), count in self.counts:
+        for key, count in self.counts:
             if start < count and stop > 0:
                 first = max(start, 0)
-                found.extend(AwardRecord
-                             .select(AwardRecord.id)
-                             .where(AwardRecord.status == ISSUED, AwardRecord.certificate == certificate_id,
-                                    AwardRecord.level == level)
-                             .order_by(AwardRecord.certificate_number, AwardRecord.id)
-                             .limit(min(stop, count) - first)
-                             .offset(first))
+                found.extend(self.read(key).limit(min(stop, count) - first).offset(first))
             start, stop = start - count, stop - count
         return found
+
+
+def _counted(user, filters, *by):
+    """{(values of `by`): records} of the roster's filters, in the order of `by` (the database's)."""
+    query = (AwardRecord
+             .select(*by, fn.COUNT(SQL("*")))
+             .where(*_conditions(user, **filters))
+             .group_by(*by)
+             .order_by(*by))
+    return {tuple(row[:-1]): row[-1] for row in query.tuples()}
 
 
 def _narrowed(filters):
@@ -137,8 +173,14 @@ def _narrowed(filters):
     return any(filters.get(name) for name in FILTERS if name not in ("certificate", "level", "sort"))
 
 
+def _placed(filters):
+    """The 院系 and 班级 filters as conditions on the record's own copy of them (models/award_class.py)."""
+    return [getattr(AwardRecord, name) == filters[name] for name in ("department", "class_name")
+            if filters.get(name)]
+
+
 def _conditions(user, certificate="", level="", department="", class_name="", date_from="", date_to="", sort=""):
-    """The filters as conditions on the record table alone (a candidate's 院系 and 班级 by subquery)."""
+    """The filters as conditions on the record table alone (the 院系 and 班级 its copy of the candidate's)."""
     conditions = [AwardRecord.status == ISSUED]
     if user.role == REVIEWER:
         conditions.append(AwardRecord.certificate.in_(
@@ -147,13 +189,7 @@ def _conditions(user, certificate="", level="", department="", class_name="", da
         conditions.append(AwardRecord.certificate == certificate_id)
     if level:
         conditions.append(AwardRecord.level == level)
-    if department or class_name:
-        people = Candidate.select(Candidate.id)
-        if department:
-            people = people.where(Candidate.department == department)
-        if class_name:
-            people = people.where(Candidate.class_name == class_name)
-        conditions.append(AwardRecord.candidate.in_(people))
+    conditions += _placed({"department": department, "class_name": class_name})
     if (first := day_or_none(date_from)) is not None:
         conditions.append(AwardRecord.issued_at >= first)
     if (last := day_or_none(date_to)) is not None:
@@ -165,7 +201,7 @@ def _ordered(query, sort):
     """By certificate, level and number, or (`sort=class`) by 院系, 班级 and 姓名 (in pinyin order, as 考生管理
     sorts names); the id last, so that a page read from the end is the exact reverse."""
     if sort == BY_CLASS:
-        return query.order_by(Candidate.department, Candidate.class_name, Candidate.name_sort,
+        return query.order_by(AwardRecord.department, AwardRecord.class_name, Candidate.name_sort,
                               AwardRecord.certificate_number, AwardRecord.id)
     return query.order_by(Certificate.name, level_rank(AwardRecord.level), AwardRecord.certificate_number,
                           AwardRecord.id)

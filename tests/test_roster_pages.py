@@ -1,6 +1,7 @@
-"""颁证名单's pages in its default order, read a (certificate, level) group at a time: row for row the pages of
-the whole order (the export's), for staff and a reviewer, each filter, page size and page, and the whole
-order read as before wherever the groups would not give it."""
+"""颁证名单's pages read a group at a time — a (certificate, level) in its default order, a (院系, 班级) in
+按院系、班级、姓名 — row for row the pages of the whole order (the export's), for staff and a reviewer, each
+filter, page size and page; the records of a 院系 or 班级 exactly its candidates' (their copy of it,
+models/award_class.py); and the whole order read as before wherever the groups would not give it."""
 import re
 from datetime import date, datetime
 
@@ -18,6 +19,9 @@ from tests import sheetfiles as sf
 # sort otherwise than in pinyin, which a PostgreSQL database of zh_CN sorts them by (see `pinyin`).
 NAMES = ("物流管理", "智能财税", "汽车运用与维修")
 LEVELS_BY_CODE_POINT = ("中级", "初级", "高级")  # not LEVELS' order 初级, 中级, 高级
+# The eight candidates' 院系 and 班级: a class name in two 院系, and neither 院系 nor 班级, or one alone.
+PLACES = [("信息工程学院", "计应2302"), ("信息工程学院", "计应2301"), ("机电学院", "计应2301"), ("", ""),
+          ("信息工程学院", "计应2301"), ("机电学院", "机电2301"), ("", "计应2301"), ("信息工程学院", "")]
 
 
 @pytest.fixture
@@ -40,7 +44,8 @@ def issued(world, org, pinyin):
     certificates = [world["cert"]] + [Certificate.create(name=name, organisation=(other, org)[i % 2], code=f"C{i}")
                                       for i, name in enumerate(NAMES)]
     people = [Candidate.create(name=f"考生{i}", id_type="居民身份证", id_number=sf.id_number(i, area="410107"),
-                               gender="男") for i in range(8)]
+                               gender="男", department=department, class_name=class_name)
+              for i, (department, class_name) in enumerate(PLACES)]
     rows, number = [], 0
     for c, certificate in enumerate(certificates):
         for v, level in enumerate(LEVELS_BY_CODE_POINT):
@@ -62,13 +67,31 @@ def order_of(user, **filters):
 
 # A certificate given by its place in the fixture's list (9: an id no certificate has).
 FILTERS = [{}, {"level": "中级"}, {"level": "初级"}, {"certificate": 1}, {"certificate": 2},
-           {"certificate": 2, "level": "高级"}, {"certificate": 9}]
+           {"certificate": 2, "level": "高级"}, {"certificate": 9},
+           {"department": "信息工程学院"}, {"department": "机电学院", "level": "中级"},
+           {"department": "信息工程学院", "certificate": 2, "level": "高级"},
+           {"department": "信息工程学院", "class_name": "计应2301"}, {"class_name": "计应2301"},
+           {"department": "没有这个院系"},
+           {"sort": "class"}, {"sort": "class", "department": "信息工程学院"}, {"sort": "class", "certificate": 1},
+           {"sort": "class", "class_name": "计应2301"}, {"sort": "class", "department": "机电学院", "level": "初级"}]
+
+
+def listed_by_candidates(user, certificate=None, level="", department="", class_name="", sort=""):
+    """The ids of the issued records the roster is to list, chosen in Python by their candidates' 院系 and 班级."""
+    seen = {record.id for record in AwardRecord.visible_to(user)}
+    return {record.id for record in AwardRecord.select().join(Candidate).switch(AwardRecord)
+            if record.id in seen and record.status == ISSUED
+            and certificate in (None, record.certificate_id) and level in ("", record.level)
+            and department in ("", record.candidate.department) and class_name in ("", record.candidate.class_name)}
 
 
 @pytest.mark.parametrize("role", [STAFF, REVIEWER])
 def test_each_page_read_group_by_group_is_that_page_of_the_whole_order(issued, make_user, role):
     user = make_user(role)
-    certificate_of = dict(AwardRecord.select(AwardRecord.id, AwardRecord.certificate).tuples())
+    certificates = dict(AwardRecord.select(AwardRecord.id, AwardRecord.certificate).tuples())
+    classes = {record_id: (department, class_name) for record_id, department, class_name in AwardRecord.select(
+        AwardRecord.id, Candidate.department, Candidate.class_name).join(Candidate).tuples()}
+    group_of = lambda record_id, filters: (classes if filters.get("sort") else certificates)[record_id]
     spans_groups = 0
     for filters in FILTERS:
         if "certificate" in filters:
@@ -77,11 +100,12 @@ def test_each_page_read_group_by_group_is_that_page_of_the_whole_order(issued, m
         whole, groups = order_of(user, **filters), roster.page_query(user, **filters)
         assert isinstance(groups, roster.Groups), filters
         assert sum(count for _, count in groups.counts) == len(whole) == roster.total(user, **filters), filters
+        assert set(whole) == listed_by_candidates(user, **filters), filters
         for per_page in (1, 4, 7, 20, 50):
             for start in range(0, len(whole) + 2 * per_page, per_page):  # and two pages past the end
                 page = [record.id for record in groups.rows(start, start + per_page)]
                 assert page == whole[start:start + per_page], (filters, per_page, start)
-                spans_groups += len({certificate_of[record_id] for record_id in page}) > 1
+                spans_groups += len({group_of(record_id, filters) for record_id in page}) > 1
     assert spans_groups
 
 
@@ -140,8 +164,35 @@ def test_a_level_outside_the_levels_reads_the_whole_order_as_before(client, logi
     assert shown == whole
 
 
-def test_other_filters_and_the_class_order_read_the_whole_order(issued, make_user):
+def test_a_date_filter_reads_the_whole_order(issued, make_user):
     user = make_user(STAFF)
-    for filters in ({"sort": "class"}, {"department": "信息工程学院"}, {"class_name": "计应2301"},
-                    {"date_from": "2026-01-01"}, {"date_to": "2026-12-31"}):
+    for filters in ({"date_from": "2026-01-01"}, {"date_to": "2026-12-31"},
+                    {"date_from": "2026-01-01", "department": "信息工程学院", "sort": "class"}):
         assert roster.Groups.of(user, **filters) is None, filters
+
+
+def test_the_classes_follow_the_databases_order_and_a_class_lists_its_names_in_pinyin_order(issued, make_user):
+    groups = roster.page_query(make_user(STAFF), sort="class")
+    keys = [key for key, _ in groups.counts]
+    in_order = [key for key in AwardRecord.select(AwardRecord.department, AwardRecord.class_name)
+                .where(AwardRecord.status == ISSUED).distinct()
+                .order_by(AwardRecord.department, AwardRecord.class_name).tuples()]
+    assert keys == in_order and ("", "") in keys and ("信息工程学院", "计应2301") in keys
+    assert ("机电学院", "计应2301") in keys  # the same class name in another 院系 is another group
+
+
+def test_a_candidate_moved_to_another_department_moves_its_certificates_on_screen_and_in_the_export(
+        client, login, issued):
+    user = login(STAFF)
+    moved = Candidate.get(Candidate.name == "考生1")  # 信息工程学院 计应2301
+    theirs = {record.certificate_number for record in AwardRecord.select().where(
+        AwardRecord.candidate == moved, AwardRecord.status == ISSUED)}
+    assert theirs
+    shown = lambda **args: {number for _, number in roster_page(client, per_page=200, **args)}
+    assert theirs <= shown(department="信息工程学院") and not theirs & shown(department="机电学院")
+    moved.edit({"department": "机电学院", "class_name": "机电2301"}, user)
+    for args in ({"department": "机电学院"}, {"department": "机电学院", "class_name": "机电2301"},
+                 {"department": "机电学院", "sort": "class"}):
+        assert theirs <= shown(**args), args
+        assert theirs <= {number for _, number in exported_numbers(user, **args)}, args
+    assert not theirs & shown(department="信息工程学院") and not theirs & shown(class_name="计应2301")
