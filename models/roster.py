@@ -4,6 +4,7 @@ Declared once (ROSTER_SHEET) like the import sheets, so the .xlsx, the screen an
 same columns. The screen masks the ID numbers; the .xlsx and the print view carry them in full and are
 audited, like every other hand-out of full numbers.
 """
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -221,12 +222,35 @@ def class_sizes(rows):
 
 def describe(filters):
     """What a roster covers, in words, for its title: Web前端开发 中级 · 信息工程学院 · 颁证日期 2026-01-01 至 2026-06-30."""
-    certificate = Certificate.get_or_none(Certificate.id == whole_number(filters.get("certificate")))
-    first, last = day_or_none(filters.get("date_from")), day_or_none(filters.get("date_to"))
+    certificate, first, last = _covered(filters)
     period = ""
     if first or last:
         period = f"颁证日期 {first or '…'} 至 {last or '…'}"
     parts = [" ".join(p for p in (certificate.name if certificate else "全部证书", filters.get("level")) if p),
              " ".join(p for p in (filters.get("department"), filters.get("class_name")) if p), period]
     return " · ".join(p for p in parts if p)
+
+
+# What Windows refuses in a file name (and control characters): a 院系 or 班级 typed into a link may hold any.
+NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+FILE_NAME_FILTERS = 150  # characters at most for the filters' part, well within Windows' 255 for a name
+
+
+def file_name(filters, today):
+    """The .xlsx's name after what it covers, safe for Windows:
+    颁证名单-Web前端开发-中级-信息工程学院-计应2301-颁证日期2026-01-01至2026-06-30-2026-11-30.xlsx (the last date the
+    day it is made); 颁证名单-2026-11-30.xlsx for every certificate."""
+    certificate, first, last = _covered(filters)
+    period = (f"颁证日期{first}至{last}" if first and last else f"颁证日期{first}起" if first
+              else f"颁证日期至{last}" if last else "")
+    parts = [certificate.name if certificate else "", filters.get("level"), filters.get("department"),
+             filters.get("class_name"), period]
+    named = "-".join(part for part in (NOT_IN_FILE_NAMES.sub("", (p or "")).strip() for p in parts) if part)
+    return "-".join(part for part in ("颁证名单", named[:FILE_NAME_FILTERS], today.isoformat()) if part) + ".xlsx"
+
+
+def _covered(filters):
+    """The certificate (or None) and the first and last 颁证日期 (or None) a roster's filters name."""
+    certificate = Certificate.get_or_none(Certificate.id == whole_number(filters.get("certificate")))
+    return certificate, day_or_none(filters.get("date_from")), day_or_none(filters.get("date_to"))
 

@@ -4,6 +4,7 @@ import json
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
+from urllib.parse import unquote
 
 import pytest
 from openpyxl import load_workbook
@@ -169,6 +170,28 @@ def test_the_roster_xlsx_carries_full_ids_and_is_audited(client, login, world, m
     client.get("/awards/roster/print", query_string={"certificate": world["cert"].id, "sort": "class"})
     printed = AuditEvent.get(AuditEvent.action == "award.roster_print")
     assert json.loads(printed.changes)["筛选条件"] == [None, "Web前端开发，按院系、班级、姓名排列"]
+
+
+def download_name(response):
+    """The name a download is saved under (Content-Disposition's UTF-8 filename*)."""
+    return unquote(re.search(r"filename\*=UTF-8''(\S+)", response.headers["Content-Disposition"]).group(1))
+
+
+def test_the_roster_xlsx_is_named_after_its_filters_and_safe_for_windows(client, login, world):
+    login(STAFF)
+    today = date.today().isoformat()
+    name = lambda **args: download_name(client.get("/awards/roster/export", query_string=args))
+    assert name() == f"颁证名单-{today}.xlsx"
+    assert name(department="信息工程学院") == f"颁证名单-信息工程学院-{today}.xlsx"
+    assert name(certificate=world["cert"].id, level="中级", department="信息工程学院", class_name="计应2301",
+                date_from="2026-01-01", date_to="2026-06-30") == (
+        f"颁证名单-Web前端开发-中级-信息工程学院-计应2301-颁证日期2026-01-01至2026-06-30-{today}.xlsx")
+    assert name(date_from="2026-01-01", sort="class") == f"颁证名单-颁证日期2026-01-01起-{today}.xlsx"
+    assert name(date_to="2026-06-30") == f"颁证名单-颁证日期至2026-06-30-{today}.xlsx"
+    # A 院系 or 班级 typed into a link: what Windows refuses in a file name is left out, and the name stays short.
+    hostile = name(department='信息/工程\\学院:*?"<>|', class_name="计应\t2301 ")
+    assert hostile == f"颁证名单-信息工程学院-计应2301-{today}.xlsx"
+    assert len(name(department="院" * 1000)) < 200
 
 
 def test_each_roster_xlsx_column_is_wide_enough_for_what_it_holds(client, login, world, make_user):

@@ -39,7 +39,7 @@ def export():
     query = roster.issued(me(), **filters)
     body = build_export(roster.ROSTER_SHEET, roster.rows(query.iterator()))
     audit.record_download("award.roster_export", query.count(), filters=_asked(filters), by=me(), full_ids=True)
-    return xlsx_response(body, f"颁证名单-{date.today():%Y%m%d}.xlsx")
+    return xlsx_response(body, roster.file_name(filters, date.today()))
 
 
 @bp.route("/print")
