@@ -87,8 +87,9 @@ def test_the_checks_find_an_import_in_a_method_and_a_cycle():
 
 
 def test_records_are_added_only_where_they_are_counted():
-    """A bare INSERT into award_record on SQLite is not counted by its tally (models/tally.py): 待颁证记录's
-    status line and the navigation would be wrong until the next start. Records are added by
+    """A bare INSERT into award_record on SQLite is not counted by its tally (models/tally.py) nor given its
+    candidate's 院系 and 班级 (models/award_class.py): 待颁证记录's status line and the navigation would be wrong,
+    and 颁证名单 of a 院系 would miss the record, until the next start. Records are added by
     AwardRecord.save() or AwardRecord.bulk_add() only."""
     bare = ("AwardRecord.insert(", "AwardRecord.insert_many(", "bulk_insert(AwardRecord")
     offenders = [f"{path.relative_to(ROOT)}: {needle}"
