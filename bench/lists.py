@@ -178,6 +178,7 @@ def urls(certificates, sites, users):
             ("staff", "颁证名单 院系", f"/awards/roster/?department={DEPARTMENTS[0]}", True),
             ("staff", "颁证名单 院系 last page", f"/awards/roster/?department={DEPARTMENTS[0]}&page=99999", True),
             ("staff", "颁证名单 院系+班级", f"/awards/roster/?department={DEPARTMENTS[0]}&class_name={CLASS}", True),
+            ("staff", "颁证名单 班级", f"/awards/roster/?class_name={CLASS}", True),
             # The seed gives the first 院系 the first certificate's 初级 alone.
             ("staff", "颁证名单 院系+证书+等级",
              f"/awards/roster/?department={DEPARTMENTS[0]}&certificate={cert}&level={LEVELS[0]}", True),

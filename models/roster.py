@@ -176,8 +176,16 @@ def _narrowed(filters):
 
 def _placed(filters):
     """The 院系 and 班级 filters as conditions on the record's own copy of them (models/award_class.py)."""
-    return [getattr(AwardRecord, name) == filters[name] for name in ("department", "class_name")
-            if filters.get(name)]
+    department, class_name = filters.get("department"), filters.get("class_name")
+    conditions = [AwardRecord.class_name == class_name] if class_name else []
+    if department:
+        conditions.append(AwardRecord.department == department)
+    elif class_name:
+        # A 班级 alone: the 院系 of its candidates (their records' too) lead the search along the (状态, 院系, 班级)
+        # index, which SQLite otherwise read whole for the class's 400 records (counted in 3 ms, grouped in 23).
+        conditions.append(AwardRecord.department.in_(
+            Candidate.select(Candidate.department).where(Candidate.class_name == class_name).distinct()))
+    return conditions
 
 
 def _conditions(user, certificate="", level="", department="", class_name="", date_from="", date_to="", sort=""):
