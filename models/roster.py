@@ -183,8 +183,10 @@ def _placed(filters):
     elif class_name:
         # A 班级 alone: the 院系 of its candidates (their records' too) lead the search along the (状态, 院系, 班级)
         # index, which SQLite otherwise read whole for the class's 400 records (counted in 3 ms, grouped in 23).
-        conditions.append(AwardRecord.department.in_(
-            Candidate.select(Candidate.department).where(Candidate.class_name == class_name).distinct()))
+        # As values, not a subquery, whose size SQLite cannot tell: it grouped and sorted along other indexes
+        # instead (170 and 25 ms).
+        departments = Candidate.select(Candidate.department).where(Candidate.class_name == class_name).distinct()
+        conditions.append(AwardRecord.department.in_([department for (department,) in departments.tuples()]))
     return conditions
 
 
