@@ -70,6 +70,12 @@ def page_query(user, **filters):
     return _ordered(query.where(*_conditions(user, **filters)), filters.get("sort"))
 
 
+def listed(user, **filters):
+    """(page_query(), total()) of a roster; one read group by group is counted by its groups (no COUNT more)."""
+    query = page_query(user, **filters)
+    return query, sum(count for _, count in query.counts) if isinstance(query, Groups) else total(user, **filters)
+
+
 def records(user, ids):
     """The records of `ids` (a page of page_query()) with their candidate, certificate and site, in that order."""
     found = {record.id: record for record in AwardRecord.visible_to(user).where(AwardRecord.id.in_(ids))}

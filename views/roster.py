@@ -22,7 +22,8 @@ def index():
     班级 choices the 院系 chosen allows, out of band)."""
     filters = list_filters(roster.FILTERS, known=KNOWN)
     choices, cleared = cascade(filters)
-    page = paged(roster.page_query(me(), **filters), total=roster.total(me(), **filters))
+    query, total = roster.listed(me(), **filters)
+    page = paged(query, total=total)
     records = roster.records(me(), [record.id for record in page.items])
     headers = {"HX-Push-Url": url_for(".index", **given(filters), **page.size_arg)} if cleared else None
     return render("roster/index.html", block="results", headers=headers, filters=filters, given=given(filters),
