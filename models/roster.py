@@ -95,8 +95,9 @@ def total(user, **filters):
 class Groups:
     """The ids of the roster read a group at a time: the whole order joined and sorted every record it lists
     to give a page of it (of 50,000: page 1 took SQLite 26–36 ms a request, the middle page 57–91 ms;
-    PostgreSQL 27–41 and 131–138 ms; a 院系's 8,300 class by class 70–220 ms), where a group's records are
-    found along an index and only its few hundred or thousand sorted (any page 11–15 ms a request).
+    PostgreSQL 27–41 and 131–138 ms; a 院系's 8,300 50–70 ms, class by class 70–220 ms), where a group's
+    records are found along an index and only its few hundred or thousand sorted (any page 9–20 ms a
+    request, docs/benchmarks.md).
 
     In the default order a group is a (certificate, level), its records sorted by number; 按院系、班级、姓名 it
     is a (院系, 班级), its records sorted by name. `counts`: the groups in the roster's order, each with its
