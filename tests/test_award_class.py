@@ -162,6 +162,7 @@ def test_a_version_9_database_gains_the_records_department_and_class_filled_from
         "status", "department", "class_name", "certificate_id", "level"]
     if is_sqlite():  # without statistics SQLite took the new indexes for 待颁证记录 of a 状态 (75–315 ms)
         analysed = {name for (name,) in db.execute_sql("SELECT idx FROM sqlite_stat1 WHERE tbl = 'award_record'")}
-        assert {"award_record_roster_order", "award_record_status_department_class_name_certificate_id_level"} <= analysed
+        assert {"award_record_roster_order",
+                "award_record_status_department_class_name_certificate_id_level"} <= analysed
     Candidate.update(department="经济管理学院").where(Candidate.id == placed[0].id).execute()  # and kept from then on
     assert_placed()
