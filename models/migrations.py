@@ -179,6 +179,10 @@ def upgrade(models):
             SchemaVersion.create(version=CURRENT_VERSION)
             return None, CURRENT_VERSION
         migrator = SqliteMigrator(db) if is_sqlite() else PostgresqlMigrator(db)
+        if before < CURRENT_VERSION:
+            # Made again below. A step that rebuilds the candidate table (SQLite's migrator copies it under
+            # another name) fails while a trigger of the record table reads it: "no such table: main.candidate".
+            award_class.drop()
         for version in range(before, CURRENT_VERSION):
             migrate(*STEPS[version - 1](migrator))
         # Tables new in this version are created whole; existing ones were altered by the steps above (and get
