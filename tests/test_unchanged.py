@@ -7,6 +7,7 @@ import sys
 from html import unescape
 
 import pytest
+from flask import current_app
 
 from models import unchanged
 from models.candidate import Candidate
@@ -161,3 +162,38 @@ def test_postgresql_asks_once_a_get_and_sqlite_at_every_look(app, college, monke
         for _ in range(3):
             unchanged.generation()
     assert len(looks) == (6 if is_sqlite() else 4)
+
+
+def offered_classes():
+    """The 班级 the list's filter and a search's 班级 matches offer, in a request of its own."""
+    with current_app.test_request_context(method="POST"):  # a request that may write: it looks every time
+        db.connect(reuse_if_open=True)
+        return Candidate.cascade_choices({})["class_name"], Candidate.distinct_values(Candidate.class_name)
+
+
+def test_a_class_committed_while_a_request_reads_is_offered_to_the_next_request(app, college):  # noqa: F811
+    # 考生管理 reads the classes for its cascade first and matches a search's 班级 later in the same request:
+    # another server process may commit in between. What the later part keeps must not be the earlier classes.
+    with app.test_request_context(method="POST"):
+        db.connect(reuse_if_open=True)
+        Candidate.classes()
+        write_elsewhere(app, "UPDATE candidate SET class_name = '改名2301' WHERE class_name = '计应2301'")
+        Candidate.cascade_choices({})
+        Candidate.distinct_values(Candidate.class_name)
+    with app.app_context():
+        for offered in offered_classes():
+            assert "改名2301" in offered and "计应2301" not in offered
+
+
+def test_classes_read_within_a_rolled_back_transaction_are_never_given_out(app, college):  # noqa: F811
+    with app.test_request_context(method="POST"):
+        db.connect(reuse_if_open=True)
+        with pytest.raises(ZeroDivisionError), db.atomic():
+            Candidate.update(class_name="改名2301").where(Candidate.class_name == "计应2301").execute()
+            assert "改名2301" in [row[2] for row in Candidate.classes()]
+            1 / 0
+        Candidate.cascade_choices({})
+        Candidate.distinct_values(Candidate.class_name)
+    with app.app_context():
+        for offered in offered_classes():
+            assert "改名2301" not in offered and "计应2301" in offered
