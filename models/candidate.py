@@ -11,7 +11,7 @@ from peewee import (SQL, CharField, DateField, DateTimeField, ForeignKeyField, I
 
 from . import audit, name_index, setting, status_tally, unchanged
 from .candidate_fields import CANDIDATE_SHEET, KEY_FIELDS
-from .db import (BaseModel, TimestampField, bulk_insert, db, forget_read, is_sqlite, now, read_once,
+from .db import (BaseModel, TimestampField, bulk_insert, db, is_sqlite, now, read_once,
                  refresh_statistics, select_in, starts, unindexed, unordered, update_rows)
 from .identity import VERIFIERS
 from .pinyin import name_keys
@@ -66,7 +66,6 @@ WITH RECURSIVE seen (department, major, class_name) AS (
 SELECT * FROM seen LIMIT %s"""
 DEFAULT_SORT = "-created_at"  # newest first
 WALK, SORT = "walk", "sort"  # Candidate.page_plan
-CLASSES = "candidate classes"  # Candidate.classes(), read once a request
 POPULATION = "candidate population"  # Candidate.population(), read once a request
 
 
@@ -138,7 +137,6 @@ class Candidate(BaseModel):
             if new:
                 name_index.index_new(self.id)
                 status_tally.count_new(self.id)
-        forget_read(CLASSES)  # a class it adds is offered at once
         return saved
 
     @classmethod
@@ -150,7 +148,6 @@ class Candidate(BaseModel):
         name_index.index_new(first)
         status_tally.count_new(first)
         refresh_statistics([cls])
-        forget_read(CLASSES)  # a class it adds is offered at once
         return count
 
     @property
@@ -474,13 +471,15 @@ class Candidate(BaseModel):
 
     @classmethod
     def classes(cls):
-        """Every distinct (院系, 专业, 班级): one row per class, a few hundred at a college, read once a request
-        (a search with a 院系 asks four times) off the cascade's index. SQLite's DISTINCT skips ahead through
+        """Every distinct (院系, 专业, 班级): one row per class, a few hundred at a college (a search with
+        a 院系 asks four times), read off the cascade's index. SQLite's DISTINCT skips ahead through
         the index by itself (0.3 ms at 100,000 candidates, where any filtered DISTINCT read the 院系's rows:
         150 ms); PostgreSQL's reads every entry (9 ms), so there each row is sought after the last (1 ms for
         108 classes), and past MAX_SOUGHT classes a plain DISTINCT is the quicker. Kept by the process until
-        the database changes."""
-        return read_once(CLASSES, lambda: unchanged.kept("classes", None, cls._read_classes))
+        the database changes, and not also once a request: what the cascade and a search's 班级 keep is read
+        from these classes, and classes read before another process's commit, or within a transaction rolled
+        back since, would be kept with the generation looked up after it."""
+        return unchanged.kept("classes", None, cls._read_classes)
 
     @staticmethod
     def _read_classes():
