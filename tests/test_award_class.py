@@ -166,3 +166,74 @@ def test_a_version_9_database_gains_the_records_department_and_class_filled_from
                 "award_record_status_department_class_name_certificate_id_level"} <= analysed
     Candidate.update(department="经济管理学院").where(Candidate.id == placed[0].id).execute()  # and kept from then on
     assert_placed()
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL.startswith("postgres"), reason="two writers at once: PostgreSQL")
+def test_postgresql_an_award_import_and_a_photo_job_over_the_same_candidates_both_commit(placed, world):
+    # A record import (or 颁证, whose save() writes the record's 院系 again) and a photo ZIP job (or 人工确认, an
+    # edit, 批量认证) write the same candidates' rows in their own orders. Neither changes a 院系 or 班级, so
+    # neither needs to wait for the other, and waiting both ways is a deadlock that fails one of them.
+    first, second = placed[0], placed[1]
+    importer, photos = psycopg2.connect(TEST_DATABASE_URL), psycopg2.connect(TEST_DATABASE_URL)
+    insert = ("INSERT INTO award_record (candidate_id, certificate_id, level, site_id, exam_date, result, status, "
+              "return_reason, created_at, updated_at, department, class_name) "
+              "VALUES (%s, %s, '高级', %s, '2026-06-01', '通过', '待审核', '', now(), now(), '', '')")
+    failures = []
+    try:
+        for connection in (importer, photos):
+            connection.cursor().execute("SET lock_timeout = '5s'")
+        importer.cursor().execute(insert, [first.id, world["cert"].id, world["site"].id])
+        photos.cursor().execute("UPDATE candidate SET photo = 'new.jpg' WHERE id = %s", [second.id])
+
+        def import_the_second():
+            try:
+                importer.cursor().execute(insert, [second.id, world["cert"].id, world["site"].id])
+                importer.commit()
+            except psycopg2.Error as exc:
+                failures.append(exc)
+                importer.rollback()
+        thread = threading.Thread(target=import_the_second)
+        thread.start()
+        try:
+            photos.cursor().execute("UPDATE candidate SET photo = 'new.jpg' WHERE id = %s", [first.id])
+            photos.commit()
+        except psycopg2.Error as exc:
+            failures.append(exc)
+            photos.rollback()
+        thread.join(30)
+    finally:
+        importer.close()
+        photos.close()
+    assert failures == []
+    assert AwardRecord.select().where(AwardRecord.level == "高级").count() == 2
+    assert_placed()
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL.startswith("postgres"), reason="two writers at once: PostgreSQL")
+def test_postgresql_a_candidate_moved_while_its_new_record_is_not_yet_committed_takes_that_record_along(
+        placed, world):
+    second = placed[1]
+    inserter, mover = psycopg2.connect(TEST_DATABASE_URL), psycopg2.connect(TEST_DATABASE_URL)
+    try:
+        inserter.cursor().execute(
+            "INSERT INTO award_record (candidate_id, certificate_id, level, site_id, exam_date, result, status, "
+            "return_reason, created_at, updated_at, department, class_name) "
+            "VALUES (%s, %s, '高级', %s, '2026-06-01', '通过', '待审核', '', now(), now(), '', '')",
+            [second.id, world["cert"].id, world["site"].id])
+        done = threading.Event()
+
+        def move():
+            mover.cursor().execute("UPDATE candidate SET department = '经济管理学院' WHERE id = %s", [second.id])
+            mover.commit()
+            done.set()
+        thread = threading.Thread(target=move)
+        thread.start()
+        done.wait(0.5)  # the move may wait for the insert, or not; either way the record must follow it
+        inserter.commit()
+        thread.join(10)
+        assert done.is_set()
+    finally:
+        inserter.close()
+        mover.close()
+    assert_placed()
+    assert AwardRecord.get(AwardRecord.level == "高级").department == "经济管理学院"
