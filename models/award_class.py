@@ -8,9 +8,14 @@ The copy is the database's to keep, never the application's to set:
   statement (so the transaction) that changes it, whatever writes it (a form, an import, an SQL UPDATE);
 - a statement that writes a record's candidate, 院系 or 班级 has them read from the candidate again: peewee's
   save() writes every column, and a record read before its candidate moved would write the old 院系 back;
-- new records: PostgreSQL's trigger reads the candidate as each row is inserted, FOR SHARE, so that a
-  transaction changing that candidate's 院系 and not yet committed is waited for (its own trigger cannot see
-  the new row, and the record would keep the old 院系). SQLite has one writer at a time but no insert trigger
+- new records: PostgreSQL's trigger reads the candidate as each row is inserted. A transaction changing a
+  candidate's 院系 or 班级 and one writing records must not overlap (the mover's trigger cannot see an
+  uncommitted record, nor the record's trigger an uncommitted 院系): the mover's trigger takes SHARE on
+  award_record, which waits for every transaction writing records and holds off new ones until it ends.
+  Not a row lock on the candidate (FOR SHARE) in the record's trigger: that made every record written wait
+  for any UPDATE of its candidate (a photo, 人工确认, 批量认证), and an award import and a photo job over the
+  same candidates in other orders deadlocked. Moves are rare (a new school year), record writes are not.
+  SQLite has one writer at a time but no insert trigger
   here: any made an import's executemany write a statement journal per row (10,000 records 0.6 s slower, as
   models/tally.py says of its own). AwardRecord.save() and bulk_add() copy their new rows with one UPDATE
   (place_new), tests/test_code_shape.py keeps other inserts out, and every start copies any record that
@@ -43,7 +48,7 @@ _POSTGRES = [
         found_class VARCHAR;
     BEGIN
         SELECT department, class_name INTO found_department, found_class
-        FROM candidate WHERE id = NEW.candidate_id FOR SHARE;
+        FROM candidate WHERE id = NEW.candidate_id;
         IF FOUND THEN  -- else the foreign key refuses the row, with its own message
             NEW.department := found_department;
             NEW.class_name := found_class;
@@ -52,6 +57,7 @@ _POSTGRES = [
     END $$""",
     """CREATE OR REPLACE FUNCTION candidate_award_class() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+        LOCK TABLE award_record IN SHARE MODE;
         UPDATE award_record SET department = NEW.department, class_name = NEW.class_name
         WHERE candidate_id = NEW.id;
         RETURN NULL;
