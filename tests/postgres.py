@@ -57,13 +57,23 @@ def _execute(url, sql):
         connection.close()
 
 
+def name_prefix():
+    """Throwaway databases are named after the database the tests were given (TEST_DATABASE_URL's, else
+    TEST_POSTGRES_URL's), so that people sharing a server each create and drop only their own; test_ else."""
+    for url in (TEST_DATABASE_URL, os.environ.get("TEST_POSTGRES_URL", "")):
+        name = urlsplit(url).path.lstrip("/") if url.startswith("postgres") else ""
+        if name and name != "postgres":
+            return name
+    return "test"
+
+
 @pytest.fixture
 def new_postgres_database():
     """new_postgres_database(purpose) -> the URL of a new empty database, dropped after the test."""
     admin, created = _admin_url(), []
 
     def make(purpose):
-        name = f"test_{purpose}_{secrets.token_hex(4)}"
+        name = f"{name_prefix()}_{purpose}_{secrets.token_hex(4)}"
         _execute(admin, f'CREATE DATABASE "{name}"')
         created.append(name)
         return with_database(admin, name)
