@@ -1,5 +1,6 @@
 """flask restore: a backup made by `backup` comes back whole into an empty data directory and database,
 and never over a live one."""
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,43 @@ def test_a_sqlite_backup_restores_into_postgresql_and_stays_as_it_was(app, app_c
     assert college(again) == before
     assert {path: path.read_bytes() for path in backup.iterdir() if path.is_file()} == files  # no -wal beside it
     db.close()
+
+
+def as_written_by_v9(database):
+    """Turn a backup's certdesk.db into what CertDesk at schema v9 wrote: no 院系/班级 on the records."""
+    connection = sqlite3.connect(database)
+    try:
+        for trigger in ("candidate_award_class", "award_record_class"):
+            connection.execute(f"DROP TRIGGER {trigger}")
+        for index in ("award_record_roster_order", "award_record_status_department_class_name_certificate_id_level"):
+            connection.execute(f"DROP INDEX {index}")
+        for column in ("department", "class_name"):
+            connection.execute(f"ALTER TABLE award_record DROP COLUMN {column}")
+        connection.execute("UPDATE schema_version SET version = 9")
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def test_a_sqlite_backup_of_schema_v9_restores_into_postgresql_with_the_records_classes(
+        app, app_config, tmp_path, new_postgres_database):
+    backup, before = demo_backup(app, tmp_path)
+    as_written_by_v9(backup / "certdesk.db")
+    files = {path: path.read_bytes() for path in backup.iterdir() if path.is_file()}
+    data_dir = tmp_path / "new-data"
+    again = restored(dict(app_config, DATA_DIR=str(data_dir), DATABASE_URL=new_postgres_database("restore")), backup)
+    tables, photos = college(again)
+    assert tables == before[0] and photos == before[1]
+    assert len(tables["candidate"]) == 500 and tables["award_record"]
+    assert [name for name in photos if name.startswith("photos/")]
+    with db.connection_context():  # each record's 院系/班级 is its candidate's, filled by the upgrade
+        records = db.execute_sql("SELECT r.department, r.class_name, c.department, c.class_name FROM award_record r "
+                                 "JOIN candidate c ON c.id = r.candidate_id").fetchall()
+    db.close()
+    assert records and all(record[:2] == record[2:] for record in records)
+    assert any(department for department, *_ in records)
+    assert {path: path.read_bytes() for path in backup.iterdir() if path.is_file()} == files  # backup untouched
+    assert sorted(path.name for path in data_dir.iterdir()) == ["imports", "photos"]  # no upgraded copy left
 
 
 def test_restore_refuses_a_database_that_holds_data(app, runner, tmp_path):
