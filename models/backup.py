@@ -5,13 +5,14 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 
 from peewee import SqliteDatabase
 
 from . import drop_all, init_schema
-from .db import db, is_sqlite, now
-from .move import MoveError, copy_database, row_counts
+from .db import SQLITE_PRAGMAS, db, is_sqlite, now
+from .move import MoveError, bound, copy_database, row_counts
 
 # Folders of the data directory that hold user files worth keeping: the photos, and the imports' error
 # reports (导入记录 offers them for download).
@@ -72,13 +73,7 @@ def restore(backup_dir, data_dir):
     if sqlite_copy.is_file() and is_sqlite():
         _restore_sqlite(sqlite_copy)
     elif sqlite_copy.is_file():
-        copy = SqliteDatabase(_read_only(sqlite_copy), uri=True)
-        try:
-            copy_database(copy, db.obj)
-        except MoveError as exc:
-            raise BackupError(str(exc))
-        finally:
-            copy.close()
+        _restore_sqlite_into_postgres(sqlite_copy, data_dir)
     else:
         drop_all()  # the empty tables this start created; the dump creates its own
         _run_pg_tool("psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1",
@@ -106,6 +101,36 @@ def _restore_sqlite(path):
         copy.backup(db.connection())
     finally:
         copy.close()
+
+
+def _restore_sqlite_into_postgres(path, data_dir):
+    # The move copies the columns of the current models, so the backup of an older CertDesk is first
+    # upgraded as a start would upgrade it: read with the old columns, a record of v9 had no 院系 and SQLite
+    # read the unknown "department" as that string, and the checks refused the restore. The upgrade writes,
+    # so it runs on a copy in the data directory, never on the backup, and the copy goes whatever happens.
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="restore-", suffix=".db", dir=data_dir)
+    os.close(handle)
+    work = Path(name)
+    try:
+        source, destination = sqlite3.connect(_read_only(path), uri=True), sqlite3.connect(work)
+        try:
+            source.backup(destination)
+        finally:
+            source.close()
+            destination.close()
+        copy = SqliteDatabase(str(work), pragmas=SQLITE_PRAGMAS)
+        try:
+            with bound(copy):
+                init_schema()
+            copy_database(copy, db.obj)
+        except MoveError as exc:
+            raise BackupError(str(exc))
+        finally:
+            copy.close()
+    finally:
+        for leftover in (work, *(work.with_name(work.name + end) for end in ("-wal", "-shm", "-journal"))):
+            leftover.unlink(missing_ok=True)
 
 
 def _read_only(path):

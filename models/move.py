@@ -54,7 +54,8 @@ def copy_database(source, target):
     refuse_non_empty(target)
     snapshot = source.atomic("DEFERRED") if isinstance(source, SqliteDatabase) else source.atomic()
     with snapshot, bound(target), target.atomic():
-        # The target's schema is the app's own, at the current version (the source was upgraded on start).
+        # The target's schema is the app's own, at the current version, and so must the source's be: the
+        # running database was upgraded on start, a restored backup's copy by restore (models/backup.py).
         init_schema()
         for model in ALL_MODELS:
             names = [field.name for field in model._meta.sorted_fields]
