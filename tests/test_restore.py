@@ -120,6 +120,21 @@ def test_a_sqlite_backup_of_schema_v9_restores_into_postgresql_with_the_records_
     assert sorted(path.name for path in data_dir.iterdir()) == ["imports", "photos"]  # no upgraded copy left
 
 
+@pytest.mark.parametrize("target", ["sqlite", "postgresql"])
+def test_a_damaged_sqlite_backup_is_refused_and_leaves_no_copy_behind(target, app_config, tmp_path,
+                                                                       new_postgres_database):
+    backup = tmp_path / "certdesk-20260101-120000"
+    backup.mkdir()
+    (backup / "certdesk.db").write_bytes(b"not a database " * 100)
+    data_dir = tmp_path / "new-data"
+    url = new_postgres_database("restore") if target == "postgresql" else f"sqlite:///{tmp_path / 'new.db'}"
+    result = create_app(dict(app_config, DATA_DIR=str(data_dir), DATABASE_URL=url)).test_cli_runner().invoke(
+        args=["restore", str(backup)])
+    db.close()
+    assert result.exit_code != 0 and "不是可读的 SQLite 数据库" in result.output and "未恢复任何数据" in result.output
+    assert not [path for path in data_dir.iterdir() if path.is_file()]
+
+
 def test_restore_refuses_a_database_that_holds_data(app, runner, tmp_path):
     backup, before = demo_backup(app, tmp_path)
     result = runner.invoke(args=["restore", str(backup)])
