@@ -96,11 +96,7 @@ def _refuse_live(data_dir):
 
 def _restore_sqlite(path):
     # The backup API writes the copy into the open database page by page, whatever its journal mode.
-    copy = sqlite3.connect(_read_only(path), uri=True)
-    try:
-        copy.backup(db.connection())
-    finally:
-        copy.close()
+    _copy_sqlite(path, db.connection())
 
 
 def _restore_sqlite_into_postgres(path, data_dir):
@@ -113,11 +109,10 @@ def _restore_sqlite_into_postgres(path, data_dir):
     os.close(handle)
     work = Path(name)
     try:
-        source, destination = sqlite3.connect(_read_only(path), uri=True), sqlite3.connect(work)
+        destination = sqlite3.connect(work)
         try:
-            source.backup(destination)
+            _copy_sqlite(path, destination)
         finally:
-            source.close()
             destination.close()
         copy = SqliteDatabase(str(work), pragmas=SQLITE_PRAGMAS)
         try:
@@ -131,6 +126,17 @@ def _restore_sqlite_into_postgres(path, data_dir):
     finally:
         for leftover in (work, *(work.with_name(work.name + end) for end in ("-wal", "-shm", "-journal"))):
             leftover.unlink(missing_ok=True)
+
+
+def _copy_sqlite(path, destination):
+    """Copy the backup's database at `path` into `destination`, an open sqlite3 connection."""
+    source = sqlite3.connect(_read_only(path), uri=True)
+    try:
+        source.backup(destination)
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{path} 不是可读的 SQLite 数据库（{exc}），备份可能已损坏，未恢复任何数据")
+    finally:
+        source.close()
 
 
 def _read_only(path):
