@@ -129,6 +129,12 @@ class AwardRecord(Counted, BaseModel):
         """How a record is named in the audit log: 张三 Web前端开发 中级."""
         return f"{candidate_name} {certificate_name} {level}"
 
+    @classmethod
+    def label_sql(cls):
+        """label() as an SQL expression over the record joined to its candidate and certificate, for audit
+        events the database writes (audit.record_same)."""
+        return Candidate.name.concat(" ").concat(Certificate.name).concat(" ").concat(cls.level)
+
     @property
     def status_color(self):
         return STATUS_COLORS[self.status]

@@ -15,7 +15,7 @@ from .db import (BaseModel, TimestampField, bulk_insert, db, is_sqlite, now, rea
                  refresh_statistics, select_in, starts, unindexed, unordered, update_rows)
 from .identity import VERIFIERS
 from .pinyin import name_keys
-from .privacy import mask_id
+from .privacy import mask_id, mask_id_sql
 from .user import User
 
 PENDING, VERIFIED, REJECTED, ACCURATE = "待认证", "认证通过", "认证未通过", "信息准确"
@@ -128,6 +128,11 @@ class Candidate(BaseModel):
     def label(name, id_number):
         """How a candidate is named in the audit log and messages: the ID masked."""
         return f"{name}（{mask_id(id_number)}）"
+
+    @classmethod
+    def label_sql(cls):
+        """label() of each row as an SQL expression, for audit events the database writes (audit.record_same)."""
+        return cls.name.concat("（").concat(mask_id_sql(cls.id_number)).concat("）")
 
     def save(self, *args, **kwargs):
         self.__data__.update(search_keys(self.name, self.id_number))

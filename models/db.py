@@ -226,7 +226,7 @@ def bulk_insert(model, rows, chunk=1000):
     fields = [model._meta.fields[name] for name in names]
     defaults = [f for f in model._meta.sorted_fields
                 if f.name not in names and f.default is not None and f is not model._meta.primary_key]
-    default_values = [_ready(f, f.default() if callable(f.default) else f.default) for f in defaults]
+    default_values = [driver_value(f, f.default() if callable(f.default) else f.default) for f in defaults]
     columns = ", ".join(f'"{f.column_name}"' for f in fields + defaults)
     insert = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES '
     cursor = db.cursor()
@@ -241,7 +241,7 @@ def bulk_insert(model, rows, chunk=1000):
             if value is not None:
                 ready = seen.get(value)
                 if ready is None:
-                    ready = seen[value] = _ready(field, value)
+                    ready = seen[value] = driver_value(field, value)
                 values[i] = ready
         return values + default_values
 
@@ -282,7 +282,7 @@ def update_rows(model, names, rows):
     fields = [meta.fields[name] for name in names]
     assignments = ", ".join(f'"{f.column_name}" = {db.param}' for f in fields)
     sql = f'UPDATE "{meta.table_name}" SET {assignments} WHERE "{meta.primary_key.column_name}" = {db.param}'
-    values = [[_ready(f, v) for f, v in zip(fields, row)] + [row[-1]] for row in rows]
+    values = [[driver_value(f, v) for f, v in zip(fields, row)] + [row[-1]] for row in rows]
     cursor = db.cursor()
     if is_sqlite():
         cursor.executemany(sql, values)
@@ -290,7 +290,7 @@ def update_rows(model, names, rows):
         execute_batch(cursor, sql, values, page_size=500)
 
 
-def _ready(field, value):
+def driver_value(field, value):
     """A value as the driver takes it. For SQLite dates and timestamps become the text peewee stores
     (what sqlite3's default adapters would write; those are deprecated since Python 3.12)."""
     value = field.db_value(value)

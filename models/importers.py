@@ -21,7 +21,7 @@ from .award_fields import AWARD_SHEET
 from .candidate import PENDING, Candidate
 from .candidate_fields import CANDIDATE_SHEET
 from .catalog import Certificate
-from .db import db, now, select_in
+from .db import now, select_in
 from .identity import AREA_FIX, identity_findings, identity_notes
 from .site import Site
 
@@ -129,14 +129,9 @@ class CandidateImporter:
         at = now()
         Candidate.bulk_add(dict(row.values, status=PENDING, batch_id=batch.id, created_at=at, updated_at=at)
                            for row in plan.create)
-        # The audit rows need only each new candidate's id and label: plain rows from the cursor, not a
-        # model instance (or even peewee's converted tuple) each.
-        created = db.execute(Candidate
-                             .select(Candidate.id, Candidate.name, Candidate.id_number)
-                             .where(Candidate.batch_id == batch.id))
-        count = audit.record_same("candidate.create", Candidate,
-                                  ((id_, Candidate.label(name, number)) for id_, name, number in created),
-                                  {"状态": (None, PENDING), "导入批次": (None, f"#{batch.id}")}, user=by)
+        count = audit.record_same("candidate.create", Candidate.select().where(Candidate.batch_id == batch.id),
+                                  Candidate.label_sql(), {"状态": (None, PENDING), "导入批次": (None, f"#{batch.id}")},
+                                  user=by)
         for _, candidate, changes in plan.update:
             candidate.edit(changes, by)
         return count, len(plan.update)
@@ -162,12 +157,8 @@ class CandidateImporter:
 
     def undo(self, batch, by):
         """Delete the batch's candidates, audited; undo_blockers has made sure each is still untouched."""
-        created = (Candidate
-                   .select(Candidate.id, Candidate.name, Candidate.id_number)
-                   .where(Candidate.batch_id == batch.id)
-                   .tuples())
-        removed = audit.record_same("candidate.delete", Candidate,
-                                    ((id_, Candidate.label(name, number)) for id_, name, number in created),
+        removed = audit.record_same("candidate.delete", Candidate.select().where(Candidate.batch_id == batch.id),
+                                    Candidate.label_sql(),
                                     {"状态": (PENDING, None), "原因": (None, f"撤销导入批次 #{batch.id}")}, user=by)
         Candidate.delete().where(Candidate.batch_id == batch.id).execute()
         return removed
@@ -198,13 +189,12 @@ def _claims(rows):
     return claims
 
 
-def _labelled(query):
-    """(id, label) of award records, in one joined query."""
-    rows = (query
-            .select(AwardRecord.id, Candidate.name, Certificate.name, AwardRecord.level)
+def _records_of(batch):
+    """The batch's award records, joined to what their audit label names (AwardRecord.label_sql)."""
+    return (AwardRecord
+            .select()
             .join(Candidate).switch(AwardRecord).join(Certificate)
-            .tuples())
-    return ((id_, AwardRecord.label(name, certificate, level)) for id_, name, certificate, level in rows)
+            .where(AwardRecord.batch_id == batch.id))
 
 
 class AwardImporter:
@@ -259,8 +249,7 @@ class AwardImporter:
                        "practical_score": v.get("practical_score"), "result": v["result"], "status": SUBMITTED,
                        "batch_id": batch.id, "created_at": at, "updated_at": at}
         AwardRecord.bulk_add(records())
-        created = audit.record_same("award.create", AwardRecord,
-                                    _labelled(AwardRecord.select().where(AwardRecord.batch_id == batch.id)),
+        created = audit.record_same("award.create", _records_of(batch), AwardRecord.label_sql(),
                                     {"状态": (None, SUBMITTED), "导入批次": (None, f"#{batch.id}")}, user=by)
         return created, 0
 
@@ -280,8 +269,7 @@ class AwardImporter:
 
     def undo(self, batch, by):
         """Delete the batch's records, audited; undo_blockers has made sure each is still 待审核."""
-        removed = audit.record_same("award.delete", AwardRecord,
-                                    _labelled(AwardRecord.select().where(AwardRecord.batch_id == batch.id)),
+        removed = audit.record_same("award.delete", _records_of(batch), AwardRecord.label_sql(),
                                     {"状态": (SUBMITTED, None), "原因": (None, f"撤销导入批次 #{batch.id}")}, user=by)
         AwardRecord.delete().where(AwardRecord.batch_id == batch.id).execute()
         return removed

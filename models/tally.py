@@ -194,9 +194,19 @@ class Counted:
     @classmethod
     def bulk_add(cls, rows):
         """Insert many rows (dicts of field values) through bulk_insert and count them; returns how many."""
+        return cls._counting(lambda: bulk_insert(cls, rows))
+
+    @classmethod
+    def add_selected(cls, fields, query):
+        """Insert the rows `query` selects (its columns in the order of `fields`) in one INSERT … SELECT, and
+        count them; returns how many."""
+        return cls._counting(lambda: cls.insert_from(query, fields).as_rowcount().execute())
+
+    @classmethod
+    def _counting(cls, insert):
         with db.atomic():  # SQLite: BEGIN IMMEDIATE, so no other writer's rows come after `first` too
             first = (cls.select(fn.MAX(cls.id)).scalar() or 0) + 1 if is_sqlite() else None
-            count = bulk_insert(cls, rows)
+            count = insert()
             if first is not None:
                 cls.added(first)
         return count

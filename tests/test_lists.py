@@ -193,7 +193,7 @@ def test_audit_log_whole_or_by_action_knows_its_exact_count_past_the_limit(clien
     with db.connection_context():
         audit.record("user.update", events, {"显示名": ("a", "b")}, user=events)
         audit.record_many("user.update", [(events, {"显示名": ("b", "c")})] * 3, user=events)
-        audit.record_same("user.create", User, [(1, "一"), (2, "二")], {}, user=events)
+        assert audit.record_same("user.create", User.select(), User.username, {}, user=events) == 2  # boss, clerk
         assert AuditEvent.kept_count() == AuditEvent.select().count() == 66
         assert AuditEvent.kept_count("user.update") == 24 and AuditEvent.kept_count("user.create") == 22
         assert AuditEvent.kept_count("auth.logout") == 0 and AuditEvent.kept_count(user="boss") is None

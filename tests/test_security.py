@@ -2,11 +2,13 @@
 import logging
 
 import pytest
+from peewee import Select, Value
 
 from app import create_app
 from models import audit
 from models.audit import AuditEvent
-from models.privacy import mask_id, mask_ids_in_text, mask_phone
+from models.db import db
+from models.privacy import mask_id, mask_id_sql, mask_ids_in_text, mask_phone
 from models.user import User
 
 
@@ -59,6 +61,15 @@ def test_id_numbers_are_masked():
     assert mask_id("410102199001011234") == "410102********1234"
     assert mask_phone("13812345678") == "138****5678"
     assert mask_ids_in_text("/candidates?q=41010219900101123X&p=2") == "/candidates?q=410102********123X&p=2"
+
+
+def test_the_database_masks_an_id_number_as_mask_id_does(app):
+    # The audit labels of an import are written by the database (audit.record_same): the same text.
+    numbers = ["", "X", "1234", "12345", "H1234567", "E12345678", "12345678901234", "123456789012345",
+               "410102199001011234", "41010219900101123X", "1" * 20, "香港身份証A123456（7）"]
+    with app.app_context(), db.connection_context():
+        masked = Select(columns=[mask_id_sql(Value(n)) for n in numbers]).bind(db).tuples().get()
+    assert list(masked) == [mask_id(n) for n in numbers]
 
 
 def test_request_log_masks_id_numbers_in_query_strings(client, login, caplog):
