@@ -59,7 +59,7 @@ def test_all_valid_rows_become_pending_records_at_once(client, login, world):
     login(STAFF)
     response = upload(client, filled_template([row(world["candidate"])]))
     body = response.get_data(as_text=True)
-    assert "成功导入 1 条" in body and "awardsChanged" in response.headers["HX-Trigger"]
+    assert "成功导入 1 条" in body and "awardsChanged" in response.headers["HX-Trigger-After-Swap"]
     record = AwardRecord.get()
     assert (record.status, record.level, record.exam_date, record.theory_score) == (SUBMITTED, "中级", date(2026, 6, 15), 85)
     assert ImportBatch.get().status == IMPORTED

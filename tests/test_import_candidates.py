@@ -1,6 +1,7 @@
 """批量导入学生信息: formats, every rejection with its message, the all-valid and partial paths, updates."""
 import io
 import json
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -49,7 +50,7 @@ def test_all_valid_rows_are_saved_at_once_in_pending_and_the_list_refreshes(clie
     body = text(response)
     assert response.status_code == 200 and "<html" not in body
     assert "成功导入 3 条" in body
-    assert "candidatesChanged" in response.headers["HX-Trigger"]
+    assert "candidatesChanged" in response.headers["HX-Trigger-After-Swap"]
     batch = last_batch()
     assert (batch.status, batch.total, batch.imported, batch.errors) == (IMPORTED, 3, 3, 0)
     stored = list(Candidate.select().order_by(Candidate.id))
@@ -232,7 +233,7 @@ def test_with_errors_nothing_is_written_until_only_the_valid_rows_are_confirmed(
     batch = last_batch()
     response = client.post(f"/imports/{batch.id}/confirm", headers={"HX-Request": "true"})
     assert "成功导入 2 条" in text(response) and "2 行未导入" in text(response)
-    assert "candidatesChanged" in response.headers["HX-Trigger"]
+    assert "candidatesChanged" in response.headers["HX-Trigger-After-Swap"]
     assert {c.id_number for c in Candidate.select()} == {rows[0]["id_number"], rows[2]["id_number"]}
     again = client.post(f"/imports/{batch.id}/confirm", headers={"HX-Request": "true"})
     assert again.status_code == 409 and Candidate.select().count() == 2
@@ -532,6 +533,18 @@ def test_a_status_request_over_the_limit_of_waiting_requests_asks_again_after_a_
     batch = ImportBatch.create(kind="candidates", file_name="a.xlsx", status="检查中", created_by=staff, job_id=job.id)
     body = text(client.get(f"/imports/{batch.id}?wait=1&progress=0", headers={"HX-Request": "true"}))
     assert "正在检查" in body and 'hx-trigger="load delay:1s"' in body
+
+
+def test_a_busy_status_block_asks_again_without_htmx_settle_delay(app, client, staff):
+    # A swapped-in block's hx-trigger="load" fires only once htmx has settled it: 20 ms late by default.
+    from models.job import Job
+    batch = ImportBatch.create(kind="candidates", file_name="a.xlsx", status="检查中", created_by=staff,
+                               job_id=Job.queue("import.candidates").id)
+    app.config["JOBS_MAX_WAITERS"] = 0
+    block = text(client.get(f"/imports/{batch.id}?wait=1&progress=0", headers={"HX-Request": "true"}))
+    assert 'hx-swap="outerHTML settle:0ms"' in re.search(r'<div id="import-status"[^>]*>', block).group(0)
+    dialog = text(client.get("/imports/candidates", headers={"HX-Request": "true"}))
+    assert 'hx-swap="outerHTML settle:0ms"' in re.search(r'<form class="import-form"[^>]*>', dialog).group(0)
 
 
 def test_an_interrupted_job_leaves_a_failed_batch_and_writes_nothing(client, staff):

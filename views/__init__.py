@@ -322,13 +322,14 @@ def page_arg():
     return request.args.get("page", 1, type=int) or 1
 
 
-def hx_events(**events):
-    """An HX-Trigger header; a `notice` given as (text, kind) becomes the toast static/app.js shows."""
+def hx_events(after_swap=False, **events):
+    """An HX-Trigger header; a `notice` given as (text, kind) becomes the toast static/app.js shows.
+    `after_swap`: the events fire once the response is on the page (HX-Trigger-After-Swap), not before it."""
     if "notice" in events:
         text, kind = events["notice"]
         events["notice"] = {"value": text, "kind": kind}
     # Header values must be ASCII: json.dumps escapes the Chinese text.
-    return {"HX-Trigger": json.dumps(events)}
+    return {"HX-Trigger-After-Swap" if after_swap else "HX-Trigger": json.dumps(events)}
 
 
 def polling():

@@ -226,7 +226,8 @@ def _upload(kind):
 
 def _status(batch, block="status", poll="load"):
     """Render a batch's status block (or the whole dialog around it); when it has just been saved, its list
-    refreshes. `poll`: the hx-trigger of a busy batch's next status request."""
+    refreshes once the result is on screen (its requests started before the swap held the result back ~10
+    ms). `poll`: the hx-trigger of a busy batch's next status request."""
     batch.settle()
     sort = request.args.get("sort", "row")
     group = request.args.get("group", type=int)
@@ -236,7 +237,7 @@ def _status(batch, block="status", poll="load"):
     return render("imports/dialog.html", block=block, batch=batch, job=batch.job, info=batch.info,
                   issues=issues, warnings=warnings, left_out=batch.left_out(), warnings_left_out=batch.left_out(WARNING),
                   sort=sort, group=group, update_existing=batch.update_existing, poll=poll,
-                  headers=hx_events(**_changed(batch.kind)) if batch.saved else None,
+                  headers=hx_events(after_swap=True, **_changed(batch.kind)) if batch.saved else None,
                   **_dialog_context(batch.kind))
 
 
