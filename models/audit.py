@@ -43,7 +43,7 @@ class AuditEvent(Counted, BaseModel):
     user_id = IntegerField(null=True)
     username = CharField(default="")
     action = CharField()
-    object_type = CharField(default="", index=True)
+    object_type = CharField(default="")  # an object's events are found by its id (indexed), the type checked
     object_id = CharField(default="", index=True)
     object_label = CharField(default="")
     changes = TextField(default="")

@@ -78,7 +78,7 @@ def search_keys(name, id_number):
 class Candidate(BaseModel):
     name = CharField()
     id_type = CharField()
-    id_number = CharField(index=True)
+    id_number = CharField()  # indexed with the 证件类型, unique (Meta)
     # Derived by search_keys(): 姓名 sorts by name_sort (pinyin); the search box finds a name by any part
     # (name_chars, models/name_index.py), its initials or its spelling (from their start), and an ID
     # number by its start or its end (id_number_reversed from its start).
@@ -102,7 +102,7 @@ class Candidate(BaseModel):
     status_reasons = TextField(default="")  # why 认证 failed, one reason a line
     verify_notes = TextField(default="")  # remarks that did not fail 认证
     verified_at = DateTimeField(null=True)
-    confirmed_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    confirmed_by = ForeignKeyField(User, null=True, on_delete="SET NULL", index=False)  # no query reads by it
     confirmed_at = DateTimeField(null=True, index=True)  # 批量人工确认 counts those confirmed since it began
     batch_id = IntegerField(null=True)  # the import batch that created it, if any
     created_at = TimestampField(index=True)
@@ -114,7 +114,8 @@ class Candidate(BaseModel):
         # (batch_id, status, photo, created_at, updated_at): 导入记录 counts what was done to each batch's
         # candidates (undo_blockers) from the index alone. (department, class_name): 颁证前检查 lists by 院系,
         # 班级, 姓名, and a page sorts one class's candidates instead of a 院系's (the 院系 alone was indexed).
-        indexes = ((("id_type", "id_number"), True),
+        # (id_number, id_type): the 证件号码 first, so the same index finds a number, and numbers by their start.
+        indexes = ((("id_number", "id_type"), True),
                    # The id: 颁证前检查 counts from the index alone on PostgreSQL (SQLite's indexes carry it anyway).
                    (("status", "department", "class_name", "id"), False),
                    (("department", "class_name"), False),

@@ -110,3 +110,28 @@ def test_the_list_indexes_step_replaces_single_column_indexes_and_keeps_the_even
         assert "_".join((table, *columns)) in names and old not in names
     assert [(e.action, e.object_label) for e in AuditEvent.select()] == [("user.create", str(boss))]
     assert models.init_schema() == (CURRENT_VERSION, CURRENT_VERSION)
+
+
+def test_a_version_10_database_drops_the_indexes_no_query_reads_and_keeps_each_identity_unique(app, make_user):
+    """v11: the (证件类型, 证件号码) unique index leads with the 证件号码 instead, whose own index goes; so do the
+    indexes on who confirmed a candidate and on an audit event's object type."""
+    from peewee import IntegrityError
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+    from models.candidate import Candidate
+    from models.migrations import UNREAD_INDEXES
+    person = {"name": "张三", "id_type": "居民身份证", "id_number": "410102200301010019", "gender": "男"}
+    Candidate.create(**person)
+    migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
+    migrate(migrator.drop_index("candidate", "candidate_id_number_id_type"),
+            migrator.add_index("candidate", ("id_type", "id_number"), True),
+            *[migrator.add_index(table, (index.removeprefix(table + "_"),), False) for table, index in UNREAD_INDEXES])
+    SchemaVersion.update(version=10).execute()
+    assert models.init_schema() == (10, CURRENT_VERSION)
+    candidate = {index.name: (index.columns, index.unique) for index in models.db.get_indexes("candidate")}
+    assert candidate["candidate_id_number_id_type"] == (["id_number", "id_type"], True)
+    assert "candidate_id_type_id_number" not in candidate
+    for table, index in UNREAD_INDEXES:
+        assert index not in {i.name for i in models.db.get_indexes(table)}
+    with pytest.raises(IntegrityError), models.db.atomic():
+        Candidate.create(**dict(person, name="李四"))
+    assert Candidate.select().count() == 1
