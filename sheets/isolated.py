@@ -4,8 +4,9 @@ python-calamine is Rust: an allocation it cannot make aborts the process (a valu
 for 512 GB) and a panic arrives as pyo3's PanicException, a BaseException. Either used to end the
 whole server. Here the parse runs in a fresh interpreter (`python -c`, not multiprocessing: that would
 import the server's __main__ in the child) whose address space is capped with RLIMIT_AS, and which the
-parent kills after TIME_LIMIT seconds; whatever ends it early becomes a SheetError with a Chinese
-message, and only that one upload fails. The child (sheets/worker.py) checks the file first
+parent kills TIME_LIMIT seconds after handing it the file; whatever ends it early becomes a SheetError
+with a Chinese message, and only that one upload fails. Each worker reads one file; the next file's is
+started as soon as one is done, and waits, so that Python's start is not part of an upload's wait. The child (sheets/worker.py) checks the file first
 (sheets/precheck.py), then streams the rows back through a pipe in pickled chunks, which the parent
 unpickles with only the datetime types allowed: even a child taken over by a hostile file can send
 nothing but data.
@@ -35,7 +36,7 @@ log = logging.getLogger("certdesk.sheets")
 _ROOT = str(Path(__file__).resolve().parent.parent)
 # -I -S: the worker's path is the one given, and no site start-up hook runs (it would cost more than
 # the rest of the start).
-_BOOT = "import json, sys; sys.path[:0] = json.loads(sys.argv[1]); from sheets.worker import main; main(sys.argv[2], int(sys.argv[3]))"
+_BOOT = "import json, sys; sys.path[:0] = json.loads(sys.argv[1]); from sheets.worker import main; main(int(sys.argv[2]))"
 _TYPES = {("datetime", name) for name in ("datetime", "date", "time", "timedelta")}
 
 OUT_OF_TIME = "文件无法读取：{seconds} 秒内未能读完（文件过大或已损坏），请拆分为多个文件，或在 Excel 中打开后另存为 .xlsx 再上传"
@@ -72,17 +73,14 @@ def run(entry, request, seconds=TIME_LIMIT, memory=MEMORY_LIMIT):
     """Run `entry` ("module:function", called as function(request, send)) in a child process and yield
     each frame it sends; SheetError for a refusal it sends, or for whatever ended it early."""
     expired = threading.Event()
-    with tempfile.TemporaryFile() as errors:
-        path = json.dumps([_ROOT] + [p for p in sys.path if isinstance(p, str)])
-        child = subprocess.Popen([sys.executable, "-I", "-S", "-c", _BOOT, path, entry, str(memory)],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
-                                 creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
+    child, errors = _Worker.take(memory)
+    with errors:
         timer = threading.Timer(seconds, lambda: (expired.set(), child.kill()))
         timer.daemon = True  # a server stopping does not wait for it
         timer.start()
         try:
             try:
-                child.stdin.write(json.dumps(request).encode())
+                child.stdin.write(json.dumps({"entry": entry, "request": request}).encode())
                 child.stdin.close()
             except BrokenPipeError:
                 pass  # it died at once: its exit says why
@@ -105,6 +103,52 @@ def run(entry, request, seconds=TIME_LIMIT, memory=MEMORY_LIMIT):
             child.stdout.close()
             with suppress(OSError):  # after a broken pipe, closing flushes into it again
                 child.stdin.close()
+            _Worker.prepare(memory)  # the next file's, while this one's rows are checked
+
+
+class _Worker:
+    """Worker processes started before their work exists, one waiting per memory limit in each web process:
+    starting Python and importing what the worker needs is ~30 ms of every upload's wait (docs/security.md).
+    Each still does the work of one file only, then ends."""
+    waiting = {}  # memory limit -> (process, its stderr file, the pid of the web process that started it)
+    lock = threading.Lock()
+
+    @classmethod
+    def take(cls, memory):
+        """(process, stderr file) of a started worker that waits for its work: the one made ready, or a new one."""
+        with cls.lock:
+            ready = cls.waiting.pop(memory, None)
+        if ready is not None:
+            child, errors, owner = ready
+            # A forked web process does not own its parent's worker; one that died waiting is of no use.
+            if owner == os.getpid() and child.poll() is None:
+                return child, errors
+            cls._discard(child, errors)
+        return cls._start(memory)
+
+    @classmethod
+    def prepare(cls, memory):
+        """Start a worker for the next file, unless one waits already."""
+        with cls.lock:
+            if memory in cls.waiting:
+                return
+            cls.waiting[memory] = (*cls._start(memory), os.getpid())
+
+    @staticmethod
+    def _start(memory):
+        errors = tempfile.TemporaryFile()
+        path = json.dumps([_ROOT] + [p for p in sys.path if isinstance(p, str)])
+        child = subprocess.Popen([sys.executable, "-I", "-S", "-c", _BOOT, path, str(memory)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+                                 creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
+        return child, errors
+
+    @staticmethod
+    def _discard(child, errors):
+        with suppress(OSError):
+            child.kill()
+            child.wait()
+        errors.close()
 
 
 class _Unpickler(pickle.Unpickler):

@@ -1,7 +1,8 @@
 """What the worker process runs: its limits, then the parse, sending frames to the web process.
 
 Started by sheets/isolated.py as `python -I -S -c` with the path it needs, so it imports only what is
-here (no server, no site packages' start-up hooks). Frames are tuples pickled one by one to stdout:
+here (no server, no site packages' start-up hooks), usually before its work exists: it reads the work
+from stdin once it has set its limits. Frames are tuples pickled one by one to stdout:
 ("sheet", name, marker cell), ("rows", [row, ...]) every CHUNK_ROWS rows, then ("end",) or
 ("refused", message). Domain-free: it knows sheets by name, rows as lists of cell values.
 """
@@ -32,9 +33,9 @@ PASSWORD = "文件设置了打开密码，请在 Excel 中取消密码后重新�
 NO_SHEET = "文件中没有可读取的工作表"
 
 
-def main(entry, memory):
-    """Cap the address space at `memory` bytes, run `entry` ("module:function") on the request read
-    from stdin, and end with a frame saying how it went."""
+def main(memory):
+    """Cap the address space at `memory` bytes, then wait for the work on stdin ({"entry": "module:function",
+    "request": ...}), run it and end with a frame saying how it went."""
     if resource is not None:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         memory = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
@@ -50,10 +51,13 @@ def main(entry, memory):
         out.write(pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
         out.flush()
 
+    work = sys.stdin.buffer.read()
+    if not work:
+        return  # started ahead of a request that never came (its web process ended)
     try:
-        request = json.loads(sys.stdin.buffer.read())
-        module, name = entry.split(":")
-        getattr(importlib.import_module(module), name)(request, send)
+        work = json.loads(work)
+        module, name = work["entry"].split(":")
+        getattr(importlib.import_module(module), name)(work["request"], send)
         send(("end",))
     except SheetError as exc:
         send(("refused", str(exc)))

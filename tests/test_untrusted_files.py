@@ -124,6 +124,25 @@ def test_rows_come_back_exactly_frame_after_frame():
     assert list(isolated.run("tests.worker_entries:echo", {"frames": frames})) == frames
 
 
+def test_each_file_is_read_by_a_worker_started_before_it_and_only_by_that_one():
+    list(isolated.run("tests.worker_entries:echo", {"frames": []}))
+    waiting, _, _ = isolated._Worker.waiting[isolated.MEMORY_LIMIT]
+    assert waiting.poll() is None  # started, and waiting for the next file
+    assert list(isolated.run("tests.worker_entries:pid", {})) == [("rows", [[waiting.pid]])]
+    assert waiting.poll() is not None  # one file, then it ended
+    following, _, _ = isolated._Worker.waiting[isolated.MEMORY_LIMIT]
+    assert following.pid != waiting.pid and following.poll() is None
+
+
+def test_a_worker_waiting_in_another_process_is_not_used(monkeypatch):
+    # A web process forked from this one (python app.py --workers N) holds this one's waiting worker too.
+    list(isolated.run("tests.worker_entries:echo", {"frames": []}))
+    parents, _, _ = isolated._Worker.waiting[isolated.MEMORY_LIMIT]
+    monkeypatch.setattr(isolated.os, "getpid", lambda: parents.pid + 1_000_000)
+    assert list(isolated.run("tests.worker_entries:pid", {})) != [("rows", [[parents.pid]])]
+    assert parents.poll() is not None  # ended, not left waiting
+
+
 def test_a_file_of_several_chunks_is_read_exactly(tmp_path):
     rows = [sf.person(i, birth_date="" if i % 2 else "2003-01-05") for i in range(2 * worker.CHUNK_ROWS + 5)]
     path = tmp_path / "名单.xlsx"
