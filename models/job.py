@@ -30,7 +30,7 @@ from datetime import timedelta
 from flask import current_app
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from .db import BaseModel, TimestampField, db, is_sqlite, now
+from .db import BaseModel, TimestampField, checkpoint_after, db, is_sqlite, now
 from .user import User
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -219,26 +219,28 @@ def start(job):
 
 
 def _execute(job):
-    """Run a claimed job and record its outcome; nothing it raises escapes."""
-    try:
-        work = RUNNERS.get(job.kind)
-        if work is None:
-            raise JobError("无法处理这种任务（程序版本不一致？），未写入任何数据；请联系院校管理员")
-        result = work(job)
-    except JobError as exc:
-        _finish(job.id, FAILED, str(exc), None)
-    except BaseException as exc:
-        # Anything else must not leave the job "running" forever: a bug, a MemoryError, or pyo3's
-        # PanicException from a Rust extension, which is a BaseException.
-        log.error("job %s failed\n%s", job.id, traceback.format_exc())
-        _finish(job.id, FAILED, INTERNAL_ERROR, None)
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
-    else:
-        _finish(job.id, DONE, "", result)
-    finally:
-        with _changed:
-            _changed.notify_all()
+    """Run a claimed job and record its outcome; nothing it raises escapes. Its writes reach SQLite's database
+    file once the requests waiting for it have been woken (checkpoint_after)."""
+    with checkpoint_after():
+        try:
+            work = RUNNERS.get(job.kind)
+            if work is None:
+                raise JobError("无法处理这种任务（程序版本不一致？），未写入任何数据；请联系院校管理员")
+            result = work(job)
+        except JobError as exc:
+            _finish(job.id, FAILED, str(exc), None)
+        except BaseException as exc:
+            # Anything else must not leave the job "running" forever: a bug, a MemoryError, or pyo3's
+            # PanicException from a Rust extension, which is a BaseException.
+            log.error("job %s failed\n%s", job.id, traceback.format_exc())
+            _finish(job.id, FAILED, INTERNAL_ERROR, None)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+        else:
+            _finish(job.id, DONE, "", result)
+        finally:
+            with _changed:
+                _changed.notify_all()
 
 
 def _finish(job_id, status, message, result):
