@@ -34,7 +34,7 @@ from sheets.validate import ERROR, WARNING, Findings, check_rows
 from . import audit, setting
 from .db import BaseModel, TimestampField, db, is_sqlite, now
 from .importers import IMPORTERS
-from .job import FAILED, Job, runner, start
+from .job import FAILED, Job, runner, start, stored
 from .user import User
 
 CHECKING, REVIEW, SAVING, IMPORTED, REFUSED, UNDONE, DISCARDED = (
@@ -111,6 +111,10 @@ class ImportBatch(BaseModel):
     @property
     def busy(self):
         return self.status in (CHECKING, SAVING)
+
+    def settled(self):
+        """Whether the stored batch is no longer being checked or saved (read afresh): its outcome can be shown."""
+        return ImportBatch.select(ImportBatch.status).where(ImportBatch.id == self.id).scalar() not in (CHECKING, SAVING)
 
     @property
     def waiting(self):
@@ -331,6 +335,7 @@ class ImportBatch(BaseModel):
                 if not (found or plan.existing or warned or hold):
                     self._save(plan, started, by)
             if self.saved:
+                stored()  # the page shows the result while the upload is deleted and the rows are freed
                 self.discard_upload()
                 return {"batch": self.id}
         # Only the failing rows are kept (for the error table and report); 仅导入正确的 N 行 reads the
@@ -344,6 +349,7 @@ class ImportBatch(BaseModel):
         self._set(status=REVIEW, duration=round(time.perf_counter() - started, 3))
         audit.record("import.check", self, {"总行数": (None, self.total), "有错误": (None, self.errors),
                                             "已存在": (None, self.existing)}, user=by)
+        stored()
         return {"batch": self.id}
 
     # ---- commit ---------------------------------------------------------------------------------
@@ -392,11 +398,13 @@ class ImportBatch(BaseModel):
             with db.atomic():
                 plan = self._plan(good, found)
                 self._count(plan, found, refused=len(before))
+                # Kept before the batch reads 已导入: its page may show the rows not imported from then on.
+                if before or found:
+                    self._keep("-errors.json", before.merged(found))
+                # The report now holds the rows not imported only: those with a 提示 that were imported leave it.
+                self.path("-errors.xlsx").unlink(missing_ok=True)
                 self._save(plan, started, by, extra=self.duration)
-        if before or found:
-            self._keep("-errors.json", before.merged(found))
-        # The report now holds the rows not imported only: those with a 提示 that were imported leave it.
-        self.path("-errors.xlsx").unlink(missing_ok=True)
+        stored()
         self.discard_upload()
         return {"batch": self.id}
 

@@ -176,8 +176,9 @@ class Job(BaseModel):
 
     # ---- the page waiting for a job ----------------------------------------------------------
     @classmethod
-    def wait(cls, job_id, progress_shown, seconds=WAIT_SECONDS, limit=4):
-        """Hold a status request until job `job_id` ends, or its progress moved (redrawn at most every
+    def wait(cls, job_id, progress_shown, seconds=WAIT_SECONDS, limit=4, outcome=None):
+        """Hold a status request until job `job_id` ends, or `outcome()` is true (what the page shows is stored:
+        the job's own last steps need not be waited for), or its progress moved (redrawn at most every
         PROGRESS_EVERY seconds), or `seconds` passed. False, at once, when `limit` requests already wait:
         each holds a server thread, and the page then asks again after a short delay instead."""
         with _waiting_lock:
@@ -190,10 +191,11 @@ class Job(BaseModel):
                 row = cls.select(cls.status, cls.progress).where(cls.id == job_id).first()
                 waited = time.monotonic() - started
                 if (row is None or row.status in (DONE, FAILED) or waited >= seconds
-                        or (row.progress != progress_shown and waited >= PROGRESS_EVERY)):
+                        or (row.progress != progress_shown and waited >= PROGRESS_EVERY)
+                        or (outcome is not None and outcome())):
                     return True
-                # A job of this process wakes the request as it ends; one run by another process is
-                # seen on the next read of its row.
+                # A job of this process wakes the request as it ends (and when it has stored its outcome:
+                # stored()); one run by another process is seen on the next read of its row.
                 with _changed:
                     _changed.wait(RECHECK_SECONDS)
         finally:
@@ -204,6 +206,13 @@ class Job(BaseModel):
 _changed = threading.Condition()
 _waiting_lock = threading.Lock()
 _waiting = [0]
+
+
+def stored():
+    """A job of this process has committed what its page shows (before its last steps: deleting its files,
+    freeing its rows, ~10 ms for 10,000 rows): the requests waiting with an `outcome` look again."""
+    with _changed:
+        _changed.notify_all()
 
 
 def start(job):
@@ -239,8 +248,7 @@ def _execute(job):
         else:
             _finish(job.id, DONE, "", result)
         finally:
-            with _changed:
-                _changed.notify_all()
+            stored()
 
 
 def _finish(job_id, status, message, result):

@@ -535,6 +535,22 @@ def test_a_status_request_over_the_limit_of_waiting_requests_asks_again_after_a_
     assert "正在检查" in body and 'hx-trigger="load delay:1s"' in body
 
 
+def test_a_status_request_waits_for_the_batch_outcome_not_for_the_end_of_its_job(app, client, staff, monkeypatch):
+    from models.job import Job
+    batch = ImportBatch.create(kind="candidates", file_name="a.xlsx", status="检查中", created_by=staff,
+                               job_id=Job.queue("import.candidates").id)
+    answers = []
+
+    def wait(job_id, progress_shown, limit=4, outcome=None):
+        answers.append(outcome())
+        ImportBatch.update(status=IMPORTED, imported=1).where(ImportBatch.id == batch.id).execute()
+        answers.append(outcome())
+        return True
+    monkeypatch.setattr(Job, "wait", wait)
+    body = text(client.get(f"/imports/{batch.id}?wait=1&progress=0", headers={"HX-Request": "true"}))
+    assert answers == [False, True] and "成功导入 1 条" in body
+
+
 def test_a_busy_status_block_asks_again_without_htmx_settle_delay(app, client, staff):
     # A swapped-in block's hx-trigger="load" fires only once htmx has settled it: 20 ms late by default.
     from models.job import Job

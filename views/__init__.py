@@ -338,12 +338,14 @@ def polling():
     return request.args.get("wait") == "1" or request.args.get("poll") == "1"
 
 
-def wait_for_job(job_id):
-    """Hold a status block's polling request until its job ends or moves (Job.wait, bounded), so a result
-    shows as soon as it exists; returns the hx-trigger of the block rendered next: ask again at once, or
-    after a pause when too many requests are waiting already (each holds a server thread)."""
+def wait_for_job(job_id, outcome=None):
+    """Hold a status block's polling request until its job ends or moves, or `outcome()` says what the block
+    shows is stored (Job.wait, bounded), so a result shows as soon as it exists; returns the hx-trigger of the
+    block rendered next: ask again at once, or after a pause when too many requests are waiting already (each
+    holds a server thread)."""
     shown = request.args.get("progress", 0, type=int)
-    return "load" if Job.wait(job_id, shown, limit=current_app.config.get("JOBS_MAX_WAITERS", 4)) else "load delay:1s"
+    waited = Job.wait(job_id, shown, limit=current_app.config.get("JOBS_MAX_WAITERS", 4), outcome=outcome)
+    return "load" if waited else "load delay:1s"
 
 
 def refused(message, back=None):

@@ -70,10 +70,10 @@ def awards_upload():
 @roles(ADMIN, STAFF)
 def status(batch_id):
     """The status block of a batch: progress while it runs, then the summary and the error table. Its
-    polling request (`wait=1`) is answered when the job ends or moves."""
+    polling request (`wait=1`) is answered when the batch's outcome is stored, or the job ends or moves."""
     batch, poll = get_or_404(ImportBatch, batch_id), "load"
     if polling() and batch.busy and batch.job_id:
-        poll = wait_for_job(batch.job_id)
+        poll = wait_for_job(batch.job_id, outcome=batch.settled)
         batch = ImportBatch.get_by_id(batch.id)
     return _status(batch, poll=poll)
 
