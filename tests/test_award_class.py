@@ -17,6 +17,11 @@ from models.migrations import CURRENT_VERSION, SchemaVersion
 from models.user import STAFF
 from tests.conftest import TEST_DATABASE_URL, other_candidates
 
+# A 高级 record of (candidate, certificate, site) written as another tool would (psycopg2): a bare INSERT.
+INSERT_RECORD = ("INSERT INTO award_record (candidate_id, certificate_id, level, site_id, exam_date, result, status, "
+                 "return_reason, created_at, updated_at, department, class_name) "
+                 "VALUES (%s, %s, '高级', %s, '2026-06-01', '通过', '待审核', '', now(), now(), '', '')")
+
 
 def copies():
     """[(record id, its 院系 and 班级, its candidate's)] of every record."""
@@ -123,9 +128,7 @@ def test_postgresql_a_record_inserted_while_its_candidate_moves_waits_for_the_mo
 
         def insert():
             inserter.cursor().execute(
-                "INSERT INTO award_record (candidate_id, certificate_id, level, site_id, exam_date, result, status, "
-                "return_reason, created_at, updated_at, department, class_name) "
-                "VALUES (%s, %s, '高级', %s, '2026-06-01', '通过', '待审核', '', now(), now(), '', '')",
+                INSERT_RECORD,
                 [second.id, world["cert"].id, world["site"].id])
             inserter.commit()
             done.set()
@@ -175,9 +178,7 @@ def test_postgresql_an_award_import_and_a_photo_job_over_the_same_candidates_bot
     # neither needs to wait for the other, and waiting both ways is a deadlock that fails one of them.
     first, second = placed[0], placed[1]
     importer, photos = psycopg2.connect(TEST_DATABASE_URL), psycopg2.connect(TEST_DATABASE_URL)
-    insert = ("INSERT INTO award_record (candidate_id, certificate_id, level, site_id, exam_date, result, status, "
-              "return_reason, created_at, updated_at, department, class_name) "
-              "VALUES (%s, %s, '高级', %s, '2026-06-01', '通过', '待审核', '', now(), now(), '', '')")
+    insert = INSERT_RECORD
     failures = []
     try:
         for connection in (importer, photos):
@@ -216,9 +217,7 @@ def test_postgresql_a_candidate_moved_while_its_new_record_is_not_yet_committed_
     inserter, mover = psycopg2.connect(TEST_DATABASE_URL), psycopg2.connect(TEST_DATABASE_URL)
     try:
         inserter.cursor().execute(
-            "INSERT INTO award_record (candidate_id, certificate_id, level, site_id, exam_date, result, status, "
-            "return_reason, created_at, updated_at, department, class_name) "
-            "VALUES (%s, %s, '高级', %s, '2026-06-01', '通过', '待审核', '', now(), now(), '', '')",
+            INSERT_RECORD,
             [second.id, world["cert"].id, world["site"].id])
         done = threading.Event()
 
