@@ -23,6 +23,7 @@ _generation = 0
 # Per connection (by id; the connection itself is held so that its id is not reused): what it last saw.
 _seen = {}
 _kept = {}  # name -> (generation, {key: value})
+_MISSING = object()
 
 
 def generation():
@@ -60,11 +61,12 @@ def kept(name, key, read, limit=64):
     if kept_at != at:
         values = {}
         _kept[name] = (at, values)
-    if key not in values:
+    value = values.get(key, _MISSING)
+    if value is _MISSING:
         if len(values) >= limit:
             values.clear()
-        values[key] = read()
-    return values[key]
+        value = values[key] = read()  # returned from here: another thread may clear the dict meanwhile
+    return value
 
 
 def _in_transaction(connection):
