@@ -6,7 +6,8 @@ whole server. Here the parse runs in a fresh interpreter (`python -c`, not multi
 import the server's __main__ in the child) whose address space is capped with RLIMIT_AS, and which the
 parent kills TIME_LIMIT seconds after handing it the file; whatever ends it early becomes a SheetError
 with a Chinese message, and only that one upload fails. Each worker reads one file; the next file's is
-started as soon as one is done, and waits, so that Python's start is not part of an upload's wait. The child (sheets/worker.py) checks the file first
+started as soon as one is done, and waits, so that Python's start is not part of an upload's wait. The
+child (sheets/worker.py) checks the file first
 (sheets/precheck.py), then streams the rows back through a pipe in pickled chunks, which the parent
 unpickles with only the datetime types allowed: even a child taken over by a hostile file can send
 nothing but data.
