@@ -16,6 +16,7 @@ from models.user import ADMIN, STAFF
 
 from . import (cascade, get_or_404, given, hx_events, id_list, list_filters, me, paged, refused, render, roles,
                wants_partial)
+from .kept_answers import kept_partial
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 SKIPPED_NOTE = "（状态不是待认证或认证未通过）"
@@ -43,7 +44,11 @@ def statuses():
 @roles(ADMIN, STAFF)
 def index():
     """考生管理: search, filters, sorting and paging kept in the URL; htmx gets only the results block (and
-    the 专业 / 班级 choices the 院系 chosen allows, out of band)."""
+    the 专业 / 班级 choices the 院系 chosen allows, out of band), kept whole until the database changes."""
+    return kept_partial(_index)
+
+
+def _index():
     filters, (choices, cleared) = _filters_and_choices(request.args)
     context = _list_context(filters)
     headers = {"HX-Push-Url": url_for(".index", **context["args"])} if cleared else None
