@@ -26,6 +26,7 @@ from models import backup, demo, move, setting
 from models.catalog import Organisation
 from models.db import close_all_connections, db, open_database
 from models.job import start_dispatcher
+from models.migrations import SchemaTooNew
 from models.privacy import mask_id, mask_ids_in_text, mask_phone
 from models.user import ROLE_LABELS, REVIEWER, User, UserError
 from views import IdConverter, allowed_roles, can, render, row_url
@@ -71,7 +72,10 @@ def create_app(config=None):
 
     open_database(app.config["DATABASE_URL"])
     with db.connection_context():
-        models.init_schema()
+        try:
+            models.init_schema()
+        except SchemaTooNew as exc:
+            raise StartRefused(f"颁证工作台未启动。{exc}。数据库：{move.masked(app.config['DATABASE_URL'])}") from exc
 
     Htmx(app)
     CSRFProtect(app)
@@ -101,6 +105,15 @@ NAV = [
     ("待颁证记录", "awards.index"),
     ("系统管理", "admin.index"),
 ]
+
+
+class StartRefused(click.ClickException):
+    """A start that must not go on, said to the administrator without a traceback: Flask's command line shows
+    a ClickException's message alone, and so does main()."""
+
+    # Not 1: the systemd unit in docs/deployment.md does not restart a service that ends with it, since each
+    # retry would be refused the same way.
+    exit_code = 3
 
 
 def _stored_secret_key(data_dir):
@@ -357,7 +370,11 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     # Created once, before any process is forked: the schema is upgraded by this one process only.
-    app = create_app()
+    try:
+        app = create_app()
+    except StartRefused as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code)
     compile_templates(app)
     # A status request may wait for its job (models/job.py, Job.wait): at most half the threads do.
     app.config["JOBS_MAX_WAITERS"] = max(1, args.threads // 2)

@@ -183,16 +183,39 @@ STEPS = [_session_version, _progress_index, _cascade_index, _search_columns, _jo
 CURRENT_VERSION = 1 + len(STEPS)
 
 
+class SchemaTooNew(RuntimeError):
+    """A database a newer CertDesk has upgraded, which this one must not open: it would write its older version
+    over the newer one (and the newer CertDesk later run its steps again on tables they already changed), and
+    its code would misread or break what the newer one wrote."""
+
+    def __init__(self, found):
+        self.found = found
+        super().__init__(
+            f"数据库的结构版本是 {found}，而此版本的颁证工作台只支持到 {CURRENT_VERSION}：它已被更新版本的颁证工作台升级过，"
+            "为免损坏数据，未做任何改动。请重新安装那个更新的版本；若确要回到此版本，请把用此版本做的备份恢复到"
+            "空的数据目录（和空数据库）中（见 docs/deployment.md 的 Upgrading 一节）")
+
+
 def stored_version():
     row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
     return row.version if row else None
 
 
+def version_in(database):
+    """The schema version recorded in `database` (any open peewee database), None when it has none."""
+    if "schema_version" not in database.get_tables():
+        return None
+    return database.execute_sql('SELECT MAX("version") FROM "schema_version"').fetchone()[0]
+
+
 def upgrade(models):
-    """Create missing tables and run pending steps; returns (version before, version after)."""
+    """Create missing tables and run pending steps; returns (version before, version after). Raises
+    SchemaTooNew, having written nothing, for a database of a newer CertDesk."""
     with db.atomic():
         db.create_tables([SchemaVersion], safe=True)
         before = stored_version()
+        if before is not None and before > CURRENT_VERSION:
+            raise SchemaTooNew(before)
         if before is None:
             db.create_tables(models, safe=True)
             name_index.create()

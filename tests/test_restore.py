@@ -1,5 +1,6 @@
 """flask restore: a backup made by `backup` comes back whole into an empty data directory and database,
 and never over a live one."""
+import re
 import sqlite3
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from app import create_app
 from models import ALL_MODELS
 from models.backup import BackupError, pg_tool, tool_major
 from models.db import db
+from models.migrations import CURRENT_VERSION, version_in
 from tests.conftest import TEST_DATABASE_URL
 from tests.postgres import new_postgres_database  # noqa: F401 (a fixture)
 
@@ -177,3 +179,72 @@ def test_a_client_older_than_the_server_is_refused_with_the_version_to_install()
 def test_the_client_version_is_read_from_its_version_line():
     assert tool_major("pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)\n") == 15
     assert tool_major("psql (PostgreSQL) 17.2\n") == 17
+
+
+def as_written_by_a_newer_certdesk(backup):
+    """Give a backup's database the schema version of a CertDesk newer than this one."""
+    newer = CURRENT_VERSION + 1
+    if (backup / "certdesk.db").is_file():
+        connection = sqlite3.connect(backup / "certdesk.db")
+        connection.execute("UPDATE schema_version SET version = ?", [newer])
+        connection.commit()
+        connection.close()
+    else:  # the table's rows in pg_dump's own output: "1\t11" under its COPY line
+        dump = backup / "certdesk.sql"
+        text, found = re.subn(r"(COPY \S*schema_version \(id, version\) FROM stdin;\n\d+\t)\d+\n",
+                              rf"\g<1>{newer}\n", dump.read_text(encoding="utf-8"))
+        assert found == 1
+        dump.write_text(text, encoding="utf-8")
+    return newer
+
+
+def empty_and_current(app):
+    """Whether `app`'s database is still as its start left it: every table empty, at this CertDesk's version."""
+    with db.connection_context():
+        rows = sum(model.select().count() for model in ALL_MODELS)
+        version = version_in(db.obj)
+    return rows == 0 and version == CURRENT_VERSION
+
+
+@pytest.mark.parametrize("target", ["sqlite", "postgresql"])
+def test_a_sqlite_backup_of_a_newer_certdesk_is_refused_before_anything_is_written(
+        target, app, app_config, tmp_path, new_postgres_database):
+    backup, _ = demo_backup(app, tmp_path)
+    newer = as_written_by_a_newer_certdesk(backup)
+    files = {path: path.read_bytes() for path in backup.iterdir() if path.is_file()}
+    data_dir = tmp_path / "new-data"
+    url = new_postgres_database("restore") if target == "postgresql" else f"sqlite:///{tmp_path / 'new.db'}"
+    empty = create_app(dict(app_config, DATA_DIR=str(data_dir), DATABASE_URL=url))
+    result = empty.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code != 0
+    assert f"这份备份由更新版本的颁证工作台制作（结构版本 {newer}），而此版本的颁证工作台只支持到 {CURRENT_VERSION}" in result.output
+    assert "未恢复任何数据" in result.output and "请安装与备份相同或更新的版本后再恢复" in result.output
+    assert empty_and_current(empty)
+    assert not [path for path in data_dir.iterdir() if path.name != "secret_key"]
+    assert {path: path.read_bytes() for path in backup.iterdir() if path.is_file()} == files
+    db.close()
+
+
+def test_a_postgresql_backup_of_a_newer_certdesk_is_refused_before_the_empty_tables_are_dropped(
+        app_config, tmp_path, new_postgres_database):
+    source = create_app(dict(app_config, DATABASE_URL=new_postgres_database("backup")))
+    backup, _ = demo_backup(source, tmp_path)
+    newer = as_written_by_a_newer_certdesk(backup)
+    empty = create_app(dict(app_config, DATA_DIR=str(tmp_path / "new-data"),
+                            DATABASE_URL=new_postgres_database("restore")))
+    result = empty.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code != 0 and f"（结构版本 {newer}）" in result.output and "未恢复任何数据" in result.output
+    assert empty_and_current(empty)
+    db.close()
+
+
+def test_a_dump_whose_version_cannot_be_read_is_refused(app_config, tmp_path, new_postgres_database):
+    backup = tmp_path / "certdesk-20260101-120000"
+    backup.mkdir()
+    (backup / "certdesk.sql").write_text("COPY public.schema_version (id, version) FROM stdin;\n1\tabc\n\\.\n")
+    empty = create_app(dict(app_config, DATABASE_URL=new_postgres_database("restore")))
+    result = empty.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code != 0 and "中的结构版本无法读取" in result.output and "未恢复任何数据" in result.output
+    assert empty_and_current(empty)
+    db.close()
+
