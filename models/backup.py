@@ -10,7 +10,7 @@ from pathlib import Path
 
 from peewee import SqliteDatabase
 
-from . import drop_all, init_schema
+from . import drop_all, init_schema, restore_lock
 from .db import SQLITE_PRAGMAS, db, is_sqlite, now
 from .migrations import CURRENT_VERSION
 from .move import MoveError, bound, copy_database, row_counts
@@ -72,6 +72,17 @@ def restore(backup_dir, data_dir):
         raise BackupError("这是 PostgreSQL 备份（certdesk.sql），只能恢复到 PostgreSQL："
                           "请先把 DATABASE_URL 设为一个空的 PostgreSQL 数据库")
     _refuse_newer(sqlite_copy if sqlite_copy.is_file() else dump)
+    try:
+        with restore_lock.held(data_dir):
+            return _restore(source, data_dir)
+    except restore_lock.RestoreRunning:
+        raise BackupError(f"另一个恢复正在向数据目录 {data_dir} 恢复（它持有其中的 {restore_lock.LOCK_NAME}），"
+                          "本次未做任何改动。请等它结束，再看是否还需要恢复")
+
+
+def _restore(source, data_dir):
+    """The restore itself, under the data directory's restore lock (two at once would both find it empty)."""
+    sqlite_copy, dump = source / "certdesk.db", source / "certdesk.sql"
     _refuse_live(data_dir)
     if sqlite_copy.is_file() and is_sqlite():
         _restore_sqlite(sqlite_copy)
@@ -160,7 +171,8 @@ def _restore_sqlite_into_postgres(path, data_dir):
     # The move copies the columns of the current models, so the backup of an older CertDesk is first
     # upgraded as a start would upgrade it: read with the old columns, a record of v9 had no 院系 and SQLite
     # read the unknown "department" as that string, and the checks refused the restore. The upgrade writes,
-    # so it runs on a copy in the data directory, never on the backup, and the copy goes whatever happens.
+    # so it runs on a copy in the data directory, never on the backup, and the copy goes whatever happens
+    # (a restore killed outright leaves it, for the next start or restore to remove: models/restore_lock.py).
     data_dir.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix="restore-", suffix=".db", dir=data_dir)
     os.close(handle)
