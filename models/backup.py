@@ -113,7 +113,8 @@ def _sqlite_version(path):
     """The schema version recorded in a backup's certdesk.db, None when it has none."""
     source = sqlite3.connect(_read_only(path), uri=True)
     try:
-        if not source.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone():
+        found = source.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
+        if not found.fetchone():
             return None
         return source.execute('SELECT MAX("version") FROM "schema_version"').fetchone()[0]
     except sqlite3.DatabaseError as exc:
