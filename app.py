@@ -14,8 +14,8 @@ from logging.handlers import QueueHandler, QueueListener
 from pathlib import Path
 
 import click
-from flask import Flask, abort, redirect, request, session, url_for
-from flask_login import LoginManager, current_user, logout_user, user_logged_in
+from flask import Flask, abort, request, session
+from flask_login import LoginManager, current_user, user_logged_in
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 from waitress import serve
@@ -29,7 +29,7 @@ from models.job import start_dispatcher
 from models.migrations import SchemaTooNew
 from models.privacy import mask_id, mask_ids_in_text, mask_phone
 from models.user import ROLE_LABELS, REVIEWER, User, UserError
-from views import IdConverter, allowed_roles, can, render, row_url
+from views import IdConverter, allowed_roles, can, render, row_url, session_end
 from views.list_rows import kept, list_rows
 
 ROOT = Path(__file__).resolve().parent
@@ -130,11 +130,16 @@ def _init_login(app):
     manager = LoginManager(app)
     manager.login_view = "auth.login"
     manager.login_message = "请先登录"
-    user_logged_in.connect(lambda sender, user: session.__setitem__("seen", int(time.time())), app, weak=False)
+    user_logged_in.connect(_session_begins, app, weak=False)
 
     @manager.user_loader
     def load_user(token):
         return User.from_token(token)
+
+
+def _session_begins(sender, user):
+    session["seen"] = int(time.time())
+    session.pop("ended", None)  # why the session before ended: said until this login
 
 
 def _register_blueprints(app):
@@ -167,27 +172,11 @@ def _init_hooks(app):
             # database is down, not fail here with an error page.
             return None
         db.connect(reuse_if_open=True)
-        expired = current_user.is_authenticated and _idle_too_long()
-        if not current_user.is_authenticated or expired:
-            login_url = url_for("auth.login", expired=1) if expired else url_for("auth.login")
-            if request.htmx:
-                return "", 401, {"HX-Redirect": login_url}
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?"), expired=1 if expired else None))
+        if not current_user.is_authenticated or session_end.idle_too_long():
+            return session_end.to_login()
         if current_user.role not in allowed_roles(request.endpoint):
             abort(403)
         return None
-
-    def _idle_too_long():
-        """End a session left idle longer than the `session_idle_minutes` setting; note activity otherwise."""
-        seen, at = session.get("seen"), int(time.time())
-        if isinstance(seen, int) and at - seen <= 60:
-            return False  # seen within the minute: cannot have expired (the setting's minimum is 5 minutes)
-        if isinstance(seen, int) and at - seen > setting.get("session_idle_minutes") * 60:
-            logout_user()
-            session.clear()
-            return True
-        session["seen"] = at  # so written at most once a minute
-        return False
 
     @app.teardown_request
     def close_db(exc):
@@ -249,7 +238,17 @@ def _init_errors(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
+        if _needs_login():
+            # The session ended (in another tab its CSRF secret went with it): the login page says so.
+            return session_end.to_login()
         return error_page(400, "页面已过期（安全校验失败），请刷新页面后重试")
+
+    def _needs_login():
+        view = app.view_functions.get(request.endpoint)
+        if view is None or getattr(view, "public", False):
+            return False
+        db.connect(reuse_if_open=True)
+        return not current_user.is_authenticated
 
 
 def _init_cli(app):
