@@ -195,7 +195,9 @@ def delete(candidate_id):
         return refused(exc)
     if photo:
         photos.delete_photo_file(current_app.config["DATA_DIR"], photo)
-    headers = hx_events(candidatesChanged=True, notice=(f"已删除考生 {candidate.name}", "ok"))
+    # The list part is read again, as after 人工确认 or 保存: the row may have been the page's last (the page then
+    # shows the last one that has rows, or says none match) or its 班级's last (the choice goes with it).
+    headers = hx_events(candidatesReload=True, notice=(f"已删除考生 {candidate.name}", "ok"))
     if request.values.get("from") == "detail":
         headers["HX-Redirect"] = url_for(".index")
     return "", 200, headers
