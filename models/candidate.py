@@ -14,7 +14,7 @@ from .candidate_fields import CANDIDATE_SHEET, KEY_FIELDS
 from .db import (BaseModel, TimestampField, bulk_insert, db, is_sqlite, now, read_once,
                  refresh_statistics, select_in, starts, unindexed, unordered, update_rows)
 from .identity import VERIFIERS
-from .pinyin import name_keys
+from .pinyin import name_keys, text_order
 from .privacy import mask_id, mask_id_sql
 from .user import User
 
@@ -522,10 +522,11 @@ def _cascade(classes, asked):
 
 def _values_among(classes, name, chosen):
     """The distinct non-empty values of the cascade column `name` among `classes` (rows of CASCADE's columns)
-    whose columns equal the non-empty ones of `chosen`, in order."""
+    whose columns equal the non-empty ones of `chosen`, in pinyin order."""
     at = CASCADE.index(name)
     wanted = [(CASCADE.index(key), value) for key, value in chosen.items() if value]
-    return sorted({row[at] for row in classes if row[at] and all(row[i] == value for i, value in wanted)})
+    return sorted({row[at] for row in classes if row[at] and all(row[i] == value for i, value in wanted)},
+                  key=text_order)
 
 
 # What a row of 考生管理 shows: reading only these, a page of 50 converts no dates (each a string parsed on SQLite).

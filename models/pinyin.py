@@ -93,3 +93,10 @@ def name_keys(name):
     chars = [c for c in (name or "").lower() if c.isalnum()]
     return {"name_sort": "-".join(spelled) + " " + (name or ""), "name_pinyin": "".join(spelled),
             "name_initials": "".join(s[0] for s in spelled), "name_chars": " ".join(chars)}
+
+
+@lru_cache(maxsize=4096)
+def text_order(text):
+    """A sort key that puts texts (院系, 专业, 班级) in pinyin order as staff look for them: 电子 before 会计
+    before 信息 (by character code 会 comes first and 电 last), the text itself breaking ties."""
+    return "-".join(_word(text)), text
