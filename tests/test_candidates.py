@@ -1,5 +1,6 @@
 """考生管理 routes: the list and its partials, 新增学生信息, 认证 / 批量认证, 人工确认, detail, delete, roles."""
 import io
+import re
 from datetime import date
 
 import pytest
@@ -146,6 +147,22 @@ def test_new_dialog_has_every_field_with_a_label(client, staff):
         assert f">{label}</label>" in body, label
     assert 'for="f-id_number"' in body and 'class="required"' in body
     assert "保存" in body
+
+
+def test_the_form_offers_the_departments_majors_and_classes_the_college_has(client, staff, make_candidate):
+    make_candidate(department="信息工程学院", major="软件技术", class_name="软件2301", id_number=valid_id("41010220030105124"))
+    make_candidate(department="经济管理学院", major="会计", class_name="会计2301", id_number=valid_id("41010220030105125"))
+    candidate = make_candidate(department="信息工程学院", major="软件技术", class_name="软件2302")
+    for url in ("/candidates/new", f"/candidates/{candidate.id}/edit"):
+        body = client.get(url, headers=HX).get_data(as_text=True)
+        assert 'list="suggest-department"' in body and 'list="suggest-class_name"' in body
+        assert re.findall(r'<datalist id="suggest-department">(.*?)</datalist>', body) == [
+            '<option value="经济管理学院"><option value="信息工程学院">']
+        assert '<datalist id="suggest-class_name"><option value="会计2301"><option value="软件2301"><option value="软件2302">' \
+            in body
+    # A field checked as the user leaves it comes back with its suggestions still attached.
+    body = client.post("/candidates/validate/department", data=form(department="信息"), headers=HX).get_data(as_text=True)
+    assert 'list="suggest-department"' in body
 
 
 def test_the_form_helps_with_the_card_and_the_template_with_excel(client, staff):

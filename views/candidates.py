@@ -5,8 +5,8 @@ from models import photo as photos
 from models.photo_fix import attach_or_offer
 from models.audit import AuditEvent
 from models.award import AwardRecord
-from models.candidate import (AUTHENTICABLE, DEFAULT_SORT, LIST_FILTERS, LISTED, PENDING, STATUSES, Candidate,
-                              TransitionError)
+from models.candidate import (AUTHENTICABLE, CASCADE, DEFAULT_SORT, LIST_FILTERS, LISTED, PENDING, STATUSES,
+                              Candidate, TransitionError)
 from models.candidate_fields import CANDIDATE_SHEET
 from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue
 from models.identity import identity_problems, implied_by_number
@@ -252,7 +252,8 @@ def _display_values(candidate):
 def _form(candidate, raw, errors=None, notes=None, status=200, headers=None, photo_fix=None):
     return render("candidates/form.html", block="dialog", status=status, headers=headers, candidate=candidate,
                   raw=raw, errors=errors or {}, notes=notes or {}, photo_rules=photos.PhotoRules.load(),
-                  photo_fix=photo_fix)
+                  photo_fix=photo_fix, suggested={name: Candidate.distinct_values(getattr(Candidate, name))
+                                                  for name in CASCADE})
 
 
 def _check(raw, candidate):
