@@ -40,8 +40,10 @@ class TransitionError(ValueError):
 
 
 def _photo_changes(old, new, status):
-    """What a new photo changes, for the audit log: a 信息准确 candidate goes back to 认证通过."""
-    changes = {"照片": (old, new)}
+    """What a new photo changes, for the audit log: a 信息准确 candidate goes back to 认证通过. The photo in
+    words, not its file's path in the data directory (which means nothing to staff, and the old file is
+    deleted once replaced)."""
+    changes = {"照片": ("原照片" if old else "无", "新照片")}
     if status == ACCURATE:
         changes.update({"状态": (ACCURATE, VERIFIED), "原因": (None, "更换了照片，需重新人工确认")})
     return changes
