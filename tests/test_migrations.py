@@ -163,3 +163,17 @@ def test_the_app_does_not_start_on_a_database_of_a_newer_certdesk(app, app_confi
     assert f"数据库：{masked(app_config['DATABASE_URL'])}" in str(refused.value)
     models.db.connect(reuse_if_open=True)
     assert stored_version() == CURRENT_VERSION + 1
+
+
+def test_a_version_11_database_gains_the_record_order_index_in_place_of_the_time_index(app):
+    """v12: 待颁证记录's newest-first index carries the columns its filters test, and replaces the time index."""
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+    from models.migrations import ORDER_INDEX
+    table, old, columns = ORDER_INDEX
+    migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
+    migrate(migrator.drop_index(table, "_".join((table, *columns))), migrator.add_index(table, ("created_at",), False))
+    SchemaVersion.update(version=11).execute()
+    assert models.init_schema() == (11, CURRENT_VERSION)
+    award = {i.name: i.columns for i in models.db.get_indexes(table)}
+    assert award["_".join((table, *columns))] == list(columns) and old not in award
+    assert models.init_schema() == (CURRENT_VERSION, CURRENT_VERSION)
