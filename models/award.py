@@ -404,8 +404,8 @@ class AwardRecord(Counted, BaseModel):
         """The list's filters as conditions on the record table alone (subqueries, no joins); with `walk`, the
         证书 and 等级 through expressions, so that SQLite does not pick their index (filtered())."""
         conditions = cls._visible(user)
-        # + 0, not unindexed(): an integer column made text would not equal the integer it is compared with.
-        certificate_of, level_of = (cls.certificate + 0, unindexed(cls.level)) if walk else (cls.certificate, cls.level)
+        certificate_of, level_of = (unindexed(cls.certificate), unindexed(cls.level)) if walk else (cls.certificate,
+                                                                                                   cls.level)
         if q:
             conditions.append(cls._search(user, q))
         if (certificate_id := whole_number(certificate)) is not None:

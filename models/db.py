@@ -130,8 +130,10 @@ def unindexed(field):
     """On SQLite, a column through an expression, so that its index is not picked: SQLite then walks the
     sort's index and tests each row, where it would read every row matching the column through its index
     and sort them (models/confirm_queue.py, Candidate.filtered). PostgreSQL chooses so from its statistics
-    and a LIMIT; an expression would only hide them."""
-    return field.concat("") if is_sqlite() else field
+    and a LIMIT; an expression would only hide them. The expression is SQLite's unary +, which keeps the value
+    and its type (`column || ''` made text of it, and a new string for each row tested: 待颁证记录 of a level
+    walked to the middle, 50,000 index entries, 4.5 ms against 2)."""
+    return NodeList((SQL("+"), field), glue="") if is_sqlite() else field
 
 
 def starts(field, prefix):
