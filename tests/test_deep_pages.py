@@ -5,6 +5,7 @@ import re
 import pytest
 
 import views
+from models.db import db
 
 LISTS = ["/candidates/?sort={sort}", "/candidates/?status=待认证&sort={sort}", "/candidates/?q=zs&sort={sort}",
          "/candidates/?department=信息工程学院&sort={sort}"]
@@ -98,3 +99,45 @@ def test_award_pages_read_by_id_walked_or_sorted_list_every_record_once_in_order
     for walked_per_sorted in (0, 10**9):  # SQLite: sorted, then walked, whatever the page
         monkeypatch.setattr("models.award.WALKED_PER_SORTED", walked_per_sorted)
         assert every_page(client, url) == skipped
+
+
+@pytest.fixture
+def log(app, make_user):
+    """300 audit events over nine days, at times not in the order of their ids, several at the same time, some
+    at a day's first and last second."""
+    from datetime import datetime, timedelta
+
+    from models.audit import AuditEvent
+    admin = make_user("admin")
+    start = datetime(2026, 3, 1)
+    AuditEvent.bulk_add({
+        "at": start + timedelta(days=i * 7 % 9, seconds=(0, 86399, 600, 600, 3600)[i % 5]), "user_id": admin.id,
+        "username": admin.username, "action": "user.update", "object_type": "user", "object_id": "1",
+        "object_label": f"事件{i}"} for i in range(300))
+    return admin
+
+
+@pytest.mark.parametrize("per_page", [20, 50])
+def test_audit_pages_read_from_the_day_they_start_in_list_what_skipping_rows_lists(client, log, per_page):
+    """The whole log (AuditEvent.days places a page in its first day) pages as a plain query lists it, also with
+    events written since the counts were made: by one write, by several, by the database from a query."""
+    from models import audit
+    from models.audit import AuditEvent
+    from models.user import User
+    with client.session_transaction() as session:
+        session["_user_id"] = log.get_id()
+    for write in (None, lambda: audit.record("user.update", log, {"显示名": ("a", "b")}, user=log, label="事件新1"),
+                  lambda: audit.record_each("user.update", User, [(log.id, f"事件新{i}", {}) for i in (2, 3)], user=log),
+                  lambda: audit.record_same("user.update", User.select(), User.username, {}, user=log)):
+        if write:
+            with db.connection_context():
+                write()
+        expected = [e.object_label for e in AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())]
+        shown, page = [], 1
+        while True:
+            body = client.get(f"/admin/audit?per_page={per_page}&page={page}").get_data(as_text=True)
+            shown += re.findall(r"<td>(事件[^<]*|admin-user)</td>", body)
+            if page >= int(re.search(r"第 \d+ / (\d+) 页", body).group(1)):
+                break
+            page += 1
+        assert shown == expected
