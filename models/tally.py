@@ -44,11 +44,13 @@ class Tally:
     first, e.g. the status, or per those it is asked by).
     `key_of(row, sqlite)` is the key of a row (an alias: new, old, the table) in SQL; `watched` are the source's
     columns it reads, whose update may move a row to another key. `compare_on_start=False`: for a long table,
-    a start compares only the total, and makes the counts again when it differs or the tally is new."""
+    a start compares only the total, and makes the counts again when it differs or the tally is new.
+    `folds_with`: another tally of the same table, read seldom, whose PostgreSQL rows are folded with these
+    (they grow together, a row per statement that writes the table)."""
 
-    def __init__(self, table, source, key, key_of, watched, compare_on_start=True):
+    def __init__(self, table, source, key, key_of, watched, compare_on_start=True, folds_with=None):
         self.table, self.source, self.key_of, self.watched = table, source, key_of, watched
-        self.compare_on_start = compare_on_start
+        self.compare_on_start, self.folds_with = compare_on_start, folds_with
         self.key = tuple(key)
         self._columns = ", ".join(f'"{name}" {kind} NOT NULL' for name, kind in key.items()) + ', "n" BIGINT NOT NULL'
         self._names = ", ".join(self.key)
@@ -168,6 +170,8 @@ class Tally:
                            f"INSERT INTO {self.table} ({self._names}, n) SELECT {self._names}, SUM(n) FROM gone "
                            f"GROUP BY {self._names} HAVING SUM(n) <> 0")
             self._folded = db.execute_sql(f"SELECT COUNT(*) FROM {self.table}").fetchone()[0]
+        if self.folds_with is not None:
+            self.folds_with._fold()
 
     def count_new(self, first_id):
         """Count the rows inserted from id `first_id` on (SQLite; PostgreSQL's insert trigger counts them)."""

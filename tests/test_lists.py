@@ -235,6 +235,19 @@ def test_a_start_counts_the_audit_log_per_day_anew_when_new_or_its_total_is_off(
         assert AuditEvent.kept_count() == 65
 
 
+def test_the_events_per_day_are_folded_with_the_events_per_action_when_those_are_read(app, events):
+    """PostgreSQL keeps a row per statement that wrote the log, in each tally; 审计日志 reads the events per action
+    on every page and the events per day only past the first: the read of the first folds both."""
+    from models.tally import FOLD_ABOVE
+    with db.connection_context():
+        for i in range(FOLD_ABOVE + 20):
+            audit.record("user.update", events, {"显示名": (str(i), str(i + 1))}, user=events)
+        assert AuditEvent.kept_count() == 60 + FOLD_ABOVE + 20
+        rows = db.execute_sql(f"SELECT COUNT(*) FROM {audit.DAYS.table}").fetchone()[0]
+        assert rows == len(AuditEvent.days()) == 2
+        assert sum(n for _, n in AuditEvent.days()) == AuditEvent.select().count()
+
+
 def test_a_page_within_the_audit_count_limit_is_never_read_from_the_end(client, events, monkeypatch):
     """Counted only up to the limit, the list's end is unknown: page 3 of 60 at 20 a page, with a limit of
     50, is the third 20, not the oldest 20."""
