@@ -119,16 +119,23 @@ class AuditEvent(Counted, BaseModel):
 
 
 class LogPages:
-    """The whole of 审计日志 as a reader of its events by position, for views.Page: a page past the first starts
-    in the day that the events per day place it in (AuditEvent.days), and skips only that day's events before
-    it. `query`: every event, newest first."""
+    """The whole of 审计日志 (`query`: every event, newest first; `total` of them) as a reader of its events by
+    position, for views.Page. A page within NEAR events of either end is read by skipping them along the time's
+    index, from that end; a page deeper in starts in the day that the events per day place it in
+    (AuditEvent.days), and skips only that day's events before it."""
 
-    def __init__(self, query):
-        self.query = query
+    def __init__(self, query, total):
+        self.query, self.total = query, total
 
     def rows(self, start, stop):
-        if start <= 0:
-            return list(self.query.limit(stop))
+        stop = min(stop, self.total)
+        if start >= stop:
+            return []
+        if start < NEAR:
+            return list(self.query.limit(stop - start).offset(start))
+        if self.total - stop < NEAR:
+            oldest_first = self.query.clone().order_by(AuditEvent.at.asc(), AuditEvent.id.asc())
+            return list(oldest_first.limit(stop - start).offset(self.total - stop))[::-1]
         newer = 0
         for day, n in AuditEvent.days():
             if newer + n > start:
@@ -139,6 +146,10 @@ class LogPages:
                 return list(self.query.where(AuditEvent.id.in_(ids)))
             newer += n
         return []
+
+
+# Events skipped along the time's index rather than placed by day: reading the days cost more (~0.8 ms).
+NEAR = 1000
 
 
 def _show(value):

@@ -117,13 +117,16 @@ def log(app, make_user):
     return admin
 
 
+@pytest.mark.parametrize("near", [0, 45, 10**9])  # every page placed by day; those near an end skipped to; none
 @pytest.mark.parametrize("per_page", [20, 50])
-def test_audit_pages_read_from_the_day_they_start_in_list_what_skipping_rows_lists(client, log, per_page):
+def test_audit_pages_read_from_the_day_they_start_in_list_what_skipping_rows_lists(client, log, monkeypatch, near,
+                                                                                   per_page):
     """The whole log (AuditEvent.days places a page in its first day) pages as a plain query lists it, also with
     events written since the counts were made: by one write, by several, by the database from a query."""
     from models import audit
     from models.audit import AuditEvent
     from models.user import User
+    monkeypatch.setattr(audit, "NEAR", near)
     with client.session_transaction() as session:
         session["_user_id"] = log.get_id()
     for write in (None, lambda: audit.record("user.update", log, {"显示名": ("a", "b")}, user=log, label="事件新1"),

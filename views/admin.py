@@ -42,7 +42,7 @@ def audit_log():
     total = AuditEvent.kept_count(filters["action"], filters["user"], first, last)
     counted = {"count_limit": AUDIT_COUNT_LIMIT} if total is None else {"total": total}
     if not (filters["action"] or filters["user"] or first or last):
-        query = LogPages(query)  # a page deep in the whole log read from the day it starts in
+        query = LogPages(query, total)  # a page deep in the whole log read from the day it starts in
     return render("admin/audit.html", block="results", page=paged(query, **counted), filters=filters,
                   actions=ACTION_LABELS)
 
