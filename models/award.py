@@ -404,8 +404,9 @@ class AwardRecord(Counted, BaseModel):
         """The list's filters as conditions on the record table alone (subqueries, no joins); with `walk`, the
         证书 and 等级 through expressions, so that SQLite does not pick their index (filtered())."""
         conditions = cls._visible(user)
-        certificate_of, level_of = (unindexed(cls.certificate), unindexed(cls.level)) if walk else (cls.certificate,
-                                                                                                   cls.level)
+        certificate_of, level_of = cls.certificate, cls.level
+        if walk:
+            certificate_of, level_of = unindexed(certificate_of), unindexed(level_of)
         if q:
             conditions.append(cls._search(user, q))
         if (certificate_id := whole_number(certificate)) is not None:
