@@ -21,7 +21,7 @@ from .award_fields import AWARD_SHEET
 from .candidate import PENDING, Candidate
 from .candidate_fields import CANDIDATE_SHEET
 from .catalog import Certificate
-from .db import now, select_in
+from .db import analyse_first_rows, now, select_in
 from .identity import AREA_FIX, identity_findings, identity_notes
 from .site import Site
 
@@ -249,6 +249,7 @@ class AwardImporter:
                        "practical_score": v.get("practical_score"), "result": v["result"], "status": SUBMITTED,
                        "batch_id": batch.id, "created_at": at, "updated_at": at}
         AwardRecord.bulk_add(records())
+        analyse_first_rows([AwardRecord, Candidate])  # before the INSERT … SELECT that joins them
         created = audit.record_same("award.create", _records_of(batch), AwardRecord.label_sql(),
                                     {"状态": (None, SUBMITTED), "导入批次": (None, f"#{batch.id}")}, user=by)
         return created, 0
