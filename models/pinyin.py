@@ -39,7 +39,9 @@ def _plain(reading):
     return "".join(c for c in reading if c.isascii())
 
 
-@lru_cache(maxsize=None)
+# Bounded: names and 院系/专业/班级 are typed or imported by staff, and each character of all of Unicode kept
+# would hold ~140 MB a process; the ~20,000 characters of real names and words fit with room to spare.
+@lru_cache(maxsize=1 << 16)
 def _char(c):
     """One character's first reading without tones; a letter or digit as itself; "" for anything else."""
     readings = READINGS.get(str(ord(c)))

@@ -7,6 +7,7 @@ import re
 import pytest
 
 import models
+from models import pinyin
 from models.candidate import Candidate, search_keys
 from models.db import db
 from models.migrations import CURRENT_VERSION, SchemaVersion
@@ -62,6 +63,11 @@ def test_department_major_and_class_names_sort_by_the_reading_of_their_words():
     assert text_order("大数据与会计2301")[0] == "da-shu-ju-yu-kuai-ji-2301"
     assert [text_order(t)[0] for t in ("银行", "音乐表演", "畜牧兽医", "模具设计与制造", "重庆", "长沙")] == [
         "yin-hang", "yin-yue-biao-yan", "xu-mu-shou-yi", "mu-ju-she-ji-yu-zhi-zao", "chong-qing", "chang-sha"]
+
+
+def test_the_readings_kept_are_bounded_whatever_characters_are_typed():
+    text_order("".join(map(chr, range(0x20000, 0x20000 + (1 << 16) + 5000))))  # 70,000 distinct characters
+    assert pinyin._char.cache_info().currsize <= 1 << 16
 
 
 def test_names_sort_by_pinyin_syllable_by_syllable(client, staff, add):
