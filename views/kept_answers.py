@@ -36,6 +36,9 @@ def kept_partial(answer):
         body = response.get_data()
         if len(body) <= MAX_BODY:
             with _lock:
+                if len(_kept) >= LIMIT:  # those of an earlier generation are never given again: they go first
+                    for stale in [k for k, (kept_at, *_) in _kept.items() if kept_at != at]:
+                        del _kept[stale]
                 if len(_kept) >= LIMIT:
                     _kept.clear()
                 # Kept at the generation looked at before reading: a change meanwhile makes it stale at once.
