@@ -197,7 +197,10 @@ def delete(candidate_id):
         photos.delete_photo_file(current_app.config["DATA_DIR"], photo)
     # The list part is read again, as after 人工确认 or 保存: the row may have been the page's last (the page then
     # shows the last one that has rows, or says none match) or its 班级's last (the choice goes with it).
-    headers = hx_events(candidatesReload=True, notice=(f"已删除考生 {candidate.name}", "ok"))
+    # After the swap: htmx then sends the events from the page's body when the clicked button is gone (the
+    # row swapped out, or the list drawn again while the request was out), where before the swap it sent
+    # them from a button no longer on the page, and no one heard them.
+    headers = hx_events(after_swap=True, candidatesReload=True, notice=(f"已删除考生 {candidate.name}", "ok"))
     if request.values.get("from") == "detail":
         headers["HX-Redirect"] = url_for(".index")
     return "", 200, headers

@@ -48,6 +48,28 @@ def test_deleting_right_after_typing_a_search_deletes_when_confirmed(page, login
     assert page.js_errors == []
 
 
+def test_a_delete_answered_after_the_list_was_drawn_again_still_reloads_it(page, login_as, world):
+    # The list is drawn again while the DELETE is out (another search, a reload): its answer's events were
+    # sent from the clicked button, no longer on the page, and nobody heard them (the row stayed, no notice).
+    login_as(STAFF)
+    page.goto("/candidates/")
+
+    def redraw_first(route):
+        if route.request.method != "DELETE":
+            return route.continue_()
+        answer = route.fetch()  # the candidate is deleted; its answer is held back until the list is redrawn
+        page.evaluate("htmx.trigger(document.body, 'candidatesReload')")
+        page.locator("#results.htmx-request").wait_for(state="detached")
+        route.fulfill(response=answer)
+
+    page.route("**/candidates/*", redraw_first)
+    page.locator("#results").get_by_role("row").filter(has_text="张三").get_by_role("button", name="删除").click()
+    confirm_action(page, "删除", "张三")
+    expect(page.locator("#results").get_by_role("cell", name="还没有考生", exact=False)).to_be_visible()
+    expect(page.locator("#notice")).to_contain_text("已删除考生 张三")
+    assert page.js_errors == []
+
+
 def test_reviewer_approves_and_disables_sites_from_the_list_after_confirming(page, login_as, world):
     Site.create(name="新机房", certificate=world["cert"], levels="中级", region="郑州", address="文化路",
                 contact="王", phone="13800000000", seats=30, review_status=PENDING)
