@@ -118,9 +118,11 @@ class CandidateImporter:
         values = row.values
         if "id_type" not in values or "id_number" not in values:
             return []  # the identity did not clean: its error says so
-        wrong = {issue.key for issue in row.issues}
         found = identity_findings(*_identity(values), today=today or date.today()) + [
             ("id_number", note, AREA_FIX) for note in identity_notes(values["id_type"], values["id_number"])]
+        if not found:
+            return []  # nearly every row
+        wrong = {issue.key for issue in row.issues}
         return [Issue(row.row, key, HEADERS[key], row.raw.get(key, ""), problem, fix, WARNING)
                 for key, problem, fix in found if key not in wrong]
 
