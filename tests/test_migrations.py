@@ -135,3 +135,18 @@ def test_a_version_10_database_drops_the_indexes_no_query_reads_and_keeps_each_i
     with pytest.raises(IntegrityError), models.db.atomic():
         Candidate.create(**dict(person, name="李四"))
     assert Candidate.select().count() == 1
+
+
+def test_a_version_11_database_indexes_when_candidates_were_confirmed_for_the_confirmed_ones_only(app):
+    """v12: an import's candidates (none confirmed) are not written to the index 批量人工确认 counts 已确认 from."""
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+    from models.candidate import CONFIRMED_SINCE
+    fresh = {index.name: index.sql for index in models.db.get_indexes("candidate")}
+    assert "IS NOT NULL" in fresh[CONFIRMED_SINCE] and "candidate_confirmed_at" not in fresh
+    migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
+    migrate(migrator.drop_index("candidate", CONFIRMED_SINCE), migrator.add_index("candidate", ("confirmed_at",), False))
+    SchemaVersion.update(version=11).execute()
+    assert models.init_schema() == (11, CURRENT_VERSION)
+    upgraded = {index.name: (index.columns, index.sql) for index in models.db.get_indexes("candidate")}
+    assert "candidate_confirmed_at" not in upgraded
+    assert upgraded[CONFIRMED_SINCE][0] == ["confirmed_at"] and "IS NOT NULL" in upgraded[CONFIRMED_SINCE][1]
