@@ -146,14 +146,17 @@ class Candidate(BaseModel):
         return saved
 
     @classmethod
-    def bulk_add(cls, rows):
+    def bulk_add(cls, rows, analyse=True):
         """Insert many candidates (dicts of field values) through bulk_insert, their search columns filled
-        and the name index and counts told; inside the caller's transaction. Returns the number of rows."""
+        and the name index and counts told; inside the caller's transaction. Returns the number of rows.
+        `analyse`: SQLite's planner learns the table's new size at once (refresh_statistics); an import
+        leaves that until its result is stored (CandidateImporter.after_save)."""
         first = (cls.select(fn.MAX(cls.id)).scalar() or 0) + 1
         count = bulk_insert(cls, (dict(row, **search_keys(row["name"], row["id_number"])) for row in rows))
         name_index.index_new(first)
         status_tally.count_new(first)
-        refresh_statistics([cls])
+        if analyse:
+            refresh_statistics([cls])
         return count
 
     @property

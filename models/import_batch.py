@@ -335,6 +335,7 @@ class ImportBatch(BaseModel):
             if self.saved:
                 stored()  # the page shows the result while the upload is deleted and the rows are freed
                 self.discard_upload()
+                self.importer.after_save()
                 return {"batch": self.id}
         # Only the failing rows are kept (for the error table and report); 仅导入正确的 N 行 reads the
         # stored upload again, so the valid rows' personal data is not copied anywhere else on disk.
@@ -402,6 +403,7 @@ class ImportBatch(BaseModel):
                 self._save(plan, started, by, extra=self.duration)
         stored()
         self.discard_upload()
+        self.importer.after_save()
         return {"batch": self.id}
 
     # ---- a batch left waiting: 继续 or 放弃 ---------------------------------------------------------
