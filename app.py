@@ -14,21 +14,22 @@ from logging.handlers import QueueHandler, QueueListener
 from pathlib import Path
 
 import click
-from flask import Flask, abort, redirect, request, session, url_for
-from flask_login import LoginManager, current_user, logout_user, user_logged_in
+from flask import Flask, abort, request, session
+from flask_login import LoginManager, current_user, user_logged_in
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 from waitress import serve
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
-from models import backup, demo, move, setting
+from models import backup, demo, move, restore_lock, setting
 from models.catalog import Organisation
 from models.db import close_all_connections, db, open_database
 from models.job import start_dispatcher
+from models.migrations import SchemaTooNew
 from models.privacy import mask_id, mask_ids_in_text, mask_phone
 from models.user import ROLE_LABELS, REVIEWER, User, UserError
-from views import IdConverter, allowed_roles, can, render, row_url
+from views import IdConverter, allowed_roles, can, render, row_url, session_end
 from views.list_rows import kept, list_rows
 
 ROOT = Path(__file__).resolve().parent
@@ -71,7 +72,11 @@ def create_app(config=None):
 
     open_database(app.config["DATABASE_URL"])
     with db.connection_context():
-        models.init_schema()
+        try:
+            models.init_schema()
+        except SchemaTooNew as exc:
+            raise StartRefused(f"颁证工作台未启动。{exc}。数据库：{move.masked(app.config['DATABASE_URL'])}") from exc
+    restore_lock.remove_leftovers(data_dir)
 
     Htmx(app)
     CSRFProtect(app)
@@ -103,6 +108,15 @@ NAV = [
 ]
 
 
+class StartRefused(click.ClickException):
+    """A start that must not go on, said to the administrator without a traceback: Flask's command line shows
+    a ClickException's message alone, and so does main()."""
+
+    # Not 1: the systemd unit in docs/deployment.md does not restart a service that ends with it, since each
+    # retry would be refused the same way.
+    exit_code = 3
+
+
 def _stored_secret_key(data_dir):
     """A random key generated once and kept in the data directory, so sessions survive restarts."""
     path = data_dir / "secret_key"
@@ -116,11 +130,16 @@ def _init_login(app):
     manager = LoginManager(app)
     manager.login_view = "auth.login"
     manager.login_message = "请先登录"
-    user_logged_in.connect(lambda sender, user: session.__setitem__("seen", int(time.time())), app, weak=False)
+    user_logged_in.connect(_session_begins, app, weak=False)
 
     @manager.user_loader
     def load_user(token):
         return User.from_token(token)
+
+
+def _session_begins(sender, user):
+    session["seen"] = int(time.time())
+    session.pop("ended", None)  # why the session before ended: said until this login
 
 
 def _register_blueprints(app):
@@ -153,27 +172,11 @@ def _init_hooks(app):
             # database is down, not fail here with an error page.
             return None
         db.connect(reuse_if_open=True)
-        expired = current_user.is_authenticated and _idle_too_long()
-        if not current_user.is_authenticated or expired:
-            login_url = url_for("auth.login", expired=1) if expired else url_for("auth.login")
-            if request.htmx:
-                return "", 401, {"HX-Redirect": login_url}
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?"), expired=1 if expired else None))
+        if not current_user.is_authenticated or session_end.idle_too_long():
+            return session_end.to_login()
         if current_user.role not in allowed_roles(request.endpoint):
             abort(403)
         return None
-
-    def _idle_too_long():
-        """End a session left idle longer than the `session_idle_minutes` setting; note activity otherwise."""
-        seen, at = session.get("seen"), int(time.time())
-        if isinstance(seen, int) and at - seen <= 60:
-            return False  # seen within the minute: cannot have expired (the setting's minimum is 5 minutes)
-        if isinstance(seen, int) and at - seen > setting.get("session_idle_minutes") * 60:
-            logout_user()
-            session.clear()
-            return True
-        session["seen"] = at  # so written at most once a minute
-        return False
 
     @app.teardown_request
     def close_db(exc):
@@ -235,7 +238,17 @@ def _init_errors(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
+        if _needs_login():
+            # The session ended (in another tab its CSRF secret went with it): the login page says so.
+            return session_end.to_login()
         return error_page(400, "页面已过期（安全校验失败），请刷新页面后重试")
+
+    def _needs_login():
+        view = app.view_functions.get(request.endpoint)
+        if view is None or getattr(view, "public", False):
+            return False
+        db.connect(reuse_if_open=True)
+        return not current_user.is_authenticated
 
 
 def _init_cli(app):
@@ -357,7 +370,11 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     # Created once, before any process is forked: the schema is upgraded by this one process only.
-    app = create_app()
+    try:
+        app = create_app()
+    except StartRefused as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code)
     compile_templates(app)
     # A status request may wait for its job (models/job.py, Job.wait): at most half the threads do.
     app.config["JOBS_MAX_WAITERS"] = max(1, args.threads // 2)

@@ -143,6 +143,14 @@ def urls(certificates, sites, users):
                 (username, "待颁证记录 last page", "/awards/?page=99999", True),
                 (username, "待颁证记录 middle page", "/awards/?page=1000", True)]
         out += [(username, f"待颁证记录 状态 {s}", f"/awards/?status={s}", True) for s in (SUBMITTED, ISSUED, RETURNED)]
+        # Deep pages under a filter (the seed's records: a certificate's 20,000, a level's 33,333, 已颁证 50,000;
+        # a reviewer sees one certificate's): the page in the middle, the deepest read from either end.
+        out += [(username, "待颁证记录 middle page of its own", "/awards/?page=200", True)] if username == "reviewer" else []
+        out += [(username, "待颁证记录 已颁证 middle page", f"/awards/?status={ISSUED}&page=500", True),
+                (username, "待颁证记录 证书 middle page", f"/awards/?certificate={cert}&page=200", True),
+                (username, "待颁证记录 等级 middle page", f"/awards/?level={LEVELS[1]}&page=334", True),
+                (username, "待颁证记录 证书+等级 middle page", f"/awards/?certificate={cert}&level={LEVELS[1]}&page=67",
+                 True)]
         out += [(username, "待颁证记录 证书", f"/awards/?certificate={cert}", True),
                 (username, "待颁证记录 等级", f"/awards/?level={LEVELS[1]}", True),
                 (username, "待颁证记录 站点", f"/awards/?site={site}", True),

@@ -4,6 +4,7 @@ The log keeps the actor's user id and login name only, so it outlives deleted us
 them: naming people by display name, and finding their events, is for models/user.py.
 """
 import json
+from datetime import date, timedelta
 
 from flask import has_request_context, request
 from flask_login import current_user
@@ -28,12 +29,19 @@ ACTION_LABELS = {
 }
 
 
+# The events per day, kept by the database as the events per action are (TALLY, below): a page deep in 审计日志
+# starts in the day these counts place it in and skips only that day's newer events (the middle of 1,000,000 events
+# skipped 500,000 index entries one by one: SQLite 11 ms, PostgreSQL 124 ms). SQLite keeps a time as ISO text: its
+# first ten characters are the day (date() would give NULL for text that is no time, which the count refuses).
+DAYS = Tally("audit_day_tally", "audit_event", {"day": "DATE"},
+             lambda row, sqlite: f"substr({row}.at, 1, 10)" if sqlite else f"CAST({row}.at AS DATE)",
+             watched=("at",), compare_on_start=False)
 # The events per action, kept by the database (models/tally.py): 审计日志's pager counted up to 100,000 of
 # 1,000,000 events (a page beyond that, counting them all, took PostgreSQL ~50 ms) and knew no last page.
 # The log grows without end and is never changed: a start compares only the total with the table's COUNT(*)
 # (comparing per action took ~300 ms a start at 1,000,000 events on PostgreSQL, holding every audited write).
 TALLY = Tally("audit_tally", "audit_event", {"action": "VARCHAR(255)"}, lambda row, sqlite: f"{row}.action",
-              watched=("action",), compare_on_start=False)
+              watched=("action",), compare_on_start=False, folds_with=DAYS)
 
 
 class AuditEvent(Counted, BaseModel):
@@ -55,6 +63,12 @@ class AuditEvent(Counted, BaseModel):
         indexes = ((("action", "at", "id"), False), (("user_id", "at", "id"), False))
 
     @classmethod
+    def added(cls, first_id):
+        """Rows inserted from id `first_id` on, counted per action and per day (on SQLite)."""
+        super().added(first_id)
+        DAYS.count_new(first_id)
+
+    @classmethod
     def kept_count(cls, action="", user="", since=None, until=None):
         """How many events the log's filters list when the database keeps that count: all of them or one action's
         (TALLY, exact however long the log). None by user or date: the page counts those."""
@@ -62,6 +76,13 @@ class AuditEvent(Counted, BaseModel):
             return None
         counted = TALLY.counts()  # all actions (a few dozen): a read of them all folds PostgreSQL's rows
         return counted.get(action, 0) if action else sum(counted.values())
+
+    @staticmethod
+    def days():
+        """[(day, events)] of every day with events, the latest first (DAYS)."""
+        counted = ((day if isinstance(day, date) else date.fromisoformat(day), n)
+                   for (day,), n in DAYS.counts(by=("day",)).items())
+        return sorted(counted, reverse=True)
 
     @property
     def action_label(self):
@@ -95,6 +116,40 @@ class AuditEvent(Counted, BaseModel):
             .where((cls.object_type == object_type) & (cls.object_id == str(object_id)))
             .order_by(cls.at.desc(), cls.id.desc())
         )
+
+
+class LogPages:
+    """The whole of 审计日志 (`query`: every event, newest first; `total` of them) as a reader of its events by
+    position, for views.Page. A page within NEAR events of either end is read by skipping them along the time's
+    index, from that end; a page deeper in starts in the day that the events per day place it in
+    (AuditEvent.days), and skips only that day's events before it."""
+
+    def __init__(self, query, total):
+        self.query, self.total = query, total
+
+    def rows(self, start, stop):
+        stop = min(stop, self.total)
+        if start >= stop:
+            return []
+        if start < NEAR:
+            return list(self.query.limit(stop - start).offset(start))
+        if self.total - stop < NEAR:
+            oldest_first = self.query.clone().order_by(AuditEvent.at.asc(), AuditEvent.id.asc())
+            return list(oldest_first.limit(stop - start).offset(self.total - stop))[::-1]
+        newer = 0
+        for day, n in AuditEvent.days():
+            if newer + n > start:
+                # Every event of a later day comes before this day's in the order (time, then id, newest first).
+                # The page's ids first: skipping along the time's index reads no event for nothing.
+                ids = (self.query.where(AuditEvent.at < day + timedelta(days=1)).select(AuditEvent.id)
+                       .limit(stop - start).offset(start - newer))
+                return list(self.query.where(AuditEvent.id.in_(ids)))
+            newer += n
+        return []
+
+
+# Events skipped along the time's index rather than placed by day: reading the days cost more (~0.8 ms).
+NEAR = 1000
 
 
 def _show(value):

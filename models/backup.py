@@ -10,8 +10,9 @@ from pathlib import Path
 
 from peewee import SqliteDatabase
 
-from . import drop_all, init_schema
+from . import drop_all, init_schema, restore_lock
 from .db import SQLITE_PRAGMAS, db, is_sqlite, now
+from .migrations import CURRENT_VERSION
 from .move import MoveError, bound, copy_database, row_counts
 
 # Folders of the data directory that hold user files worth keeping: the photos, and the imports' error
@@ -59,7 +60,8 @@ def restore(backup_dir, data_dir):
     """Restore a folder written by `run` into this app's database and data directory, both empty.
 
     A SQLite backup restores into SQLite or PostgreSQL (through the move's verified copy); a PostgreSQL
-    dump into PostgreSQL. A backup of an older CertDesk is upgraded like on start. Returns [(table, rows)].
+    dump into PostgreSQL. A backup of an older CertDesk is upgraded like on start, one of a newer CertDesk
+    refused. Returns [(table, rows)].
     """
     source, data_dir = Path(backup_dir), Path(data_dir)
     sqlite_copy, dump = source / "certdesk.db", source / "certdesk.sql"
@@ -69,6 +71,18 @@ def restore(backup_dir, data_dir):
     if dump.is_file() and is_sqlite():
         raise BackupError("这是 PostgreSQL 备份（certdesk.sql），只能恢复到 PostgreSQL："
                           "请先把 DATABASE_URL 设为一个空的 PostgreSQL 数据库")
+    _refuse_newer(sqlite_copy if sqlite_copy.is_file() else dump)
+    try:
+        with restore_lock.held(data_dir):
+            return _restore(source, data_dir)
+    except restore_lock.RestoreRunning:
+        raise BackupError(f"另一个恢复正在向数据目录 {data_dir} 恢复（它持有其中的 {restore_lock.LOCK_NAME}），"
+                          "本次未做任何改动。请等它结束，再看是否还需要恢复")
+
+
+def _restore(source, data_dir):
+    """The restore itself, under the data directory's restore lock (two at once would both find it empty)."""
+    sqlite_copy, dump = source / "certdesk.db", source / "certdesk.sql"
     _refuse_live(data_dir)
     if sqlite_copy.is_file() and is_sqlite():
         _restore_sqlite(sqlite_copy)
@@ -83,6 +97,61 @@ def restore(backup_dir, data_dir):
         if (source / folder).is_dir():
             shutil.copytree(source / folder, data_dir / folder, dirs_exist_ok=True)
     return [(model._meta.table_name, rows) for model, rows in row_counts(db.obj)]
+
+
+def _refuse_newer(path):
+    """Refuse, before anything is written, a backup of a newer CertDesk: its schema is one this CertDesk cannot
+    run, and restored it would stop the next start (models/migrations.py SchemaTooNew)."""
+    version = _sqlite_version(path) if path.suffix == ".db" else _dump_version(path)
+    if version is not None and version > CURRENT_VERSION:
+        raise BackupError(f"这份备份由更新版本的颁证工作台制作（结构版本 {version}），而此版本的颁证工作台只支持到 "
+                          f"{CURRENT_VERSION}，恢复后无法运行，未恢复任何数据。请安装与备份相同或更新的版本后再恢复，"
+                          "或选择一份由此版本制作的备份")
+
+
+def _sqlite_version(path):
+    """The schema version recorded in a backup's certdesk.db, None when it has none."""
+    source = sqlite3.connect(_read_only(path), uri=True)
+    try:
+        found = source.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
+        if not found.fetchone():
+            return None
+        return source.execute('SELECT MAX("version") FROM "schema_version"').fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path, exc)
+    finally:
+        source.close()
+
+
+# The line that starts the schema_version table's rows in pg_dump's plain output:
+# COPY public.schema_version (id, version) FROM stdin;
+_COPY_SCHEMA_VERSION = re.compile(rb'COPY (?:[\w"]+\.)?"?schema_version"? \(([^)]*)\) FROM stdin;')
+
+
+def _dump_version(path):
+    """The schema version recorded in a backup's certdesk.sql, None when it has none. Read as bytes a line at
+    a time: the rows of most tables come before it (pg_dump orders them by name), and may be gigabytes."""
+    with open(path, "rb") as dump:
+        for line in dump:
+            match = line.startswith(b"COPY ") and _COPY_SCHEMA_VERSION.fullmatch(line.rstrip(b"\r\n"))
+            if match:
+                return _copied_version(dump, match.group(1), path)
+    return None
+
+
+def _copied_version(dump, columns, path):
+    """The largest version among the rows of a COPY whose column list is `columns`, read up to its end (\\.)."""
+    names = [column.strip().strip(b'"') for column in columns.split(b",")]
+    versions = []
+    for line in dump:
+        row = line.rstrip(b"\r\n")
+        if row == b"\\.":
+            break
+        try:
+            versions.append(int(row.split(b"\t")[names.index(b"version")]))
+        except (IndexError, ValueError):
+            raise BackupError(f"{path} 中的结构版本无法读取（{row[:40]!r}），备份可能已损坏，未恢复任何数据")
+    return max(versions, default=None)
 
 
 def _refuse_live(data_dir):
@@ -103,7 +172,8 @@ def _restore_sqlite_into_postgres(path, data_dir):
     # The move copies the columns of the current models, so the backup of an older CertDesk is first
     # upgraded as a start would upgrade it: read with the old columns, a record of v9 had no 院系 and SQLite
     # read the unknown "department" as that string, and the checks refused the restore. The upgrade writes,
-    # so it runs on a copy in the data directory, never on the backup, and the copy goes whatever happens.
+    # so it runs on a copy in the data directory, never on the backup, and the copy goes whatever happens
+    # (a restore killed outright leaves it, for the next start or restore to remove: models/restore_lock.py).
     data_dir.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix="restore-", suffix=".db", dir=data_dir)
     os.close(handle)
@@ -134,9 +204,13 @@ def _copy_sqlite(path, destination):
     try:
         source.backup(destination)
     except sqlite3.DatabaseError as exc:
-        raise BackupError(f"{path} 不是可读的 SQLite 数据库（{exc}），备份可能已损坏，未恢复任何数据")
+        raise _damaged(path, exc)
     finally:
         source.close()
+
+
+def _damaged(path, exc):
+    return BackupError(f"{path} 不是可读的 SQLite 数据库（{exc}），备份可能已损坏，未恢复任何数据")
 
 
 def _read_only(path):

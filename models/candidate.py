@@ -14,7 +14,7 @@ from .candidate_fields import CANDIDATE_SHEET, KEY_FIELDS
 from .db import (BaseModel, TimestampField, bulk_insert, db, is_sqlite, now, read_once,
                  refresh_statistics, select_in, starts, unindexed, unordered, update_rows)
 from .identity import VERIFIERS
-from .pinyin import name_keys
+from .pinyin import name_keys, text_order
 from .privacy import mask_id, mask_id_sql
 from .user import User
 
@@ -40,8 +40,10 @@ class TransitionError(ValueError):
 
 
 def _photo_changes(old, new, status):
-    """What a new photo changes, for the audit log: a 信息准确 candidate goes back to 认证通过."""
-    changes = {"照片": (old, new)}
+    """What a new photo changes, for the audit log: a 信息准确 candidate goes back to 认证通过. The photo in
+    words, not its file's path in the data directory (which means nothing to staff, and the old file is
+    deleted once replaced)."""
+    changes = {"照片": ("原照片" if old else "无", "新照片")}
     if status == ACCURATE:
         changes.update({"状态": (ACCURATE, VERIFIED), "原因": (None, "更换了照片，需重新人工确认")})
     return changes
@@ -149,8 +151,8 @@ class Candidate(BaseModel):
     def bulk_add(cls, rows, analyse=True):
         """Insert many candidates (dicts of field values) through bulk_insert, their search columns filled
         and the name index and counts told; inside the caller's transaction. Returns the number of rows.
-        `analyse`: SQLite's planner learns the table's new size at once (refresh_statistics); an import
-        leaves that until its result is stored (CandidateImporter.after_save)."""
+        `analyse`: the planner learns the table's new size at once (refresh_statistics); an import leaves
+        that until its result is stored (CandidateImporter.after_save)."""
         first = (cls.select(fn.MAX(cls.id)).scalar() or 0) + 1
         count = bulk_insert(cls, (dict(row, **search_keys(row["name"], row["id_number"])) for row in rows))
         name_index.index_new(first)
@@ -525,10 +527,11 @@ def _cascade(classes, asked):
 
 def _values_among(classes, name, chosen):
     """The distinct non-empty values of the cascade column `name` among `classes` (rows of CASCADE's columns)
-    whose columns equal the non-empty ones of `chosen`, in order."""
+    whose columns equal the non-empty ones of `chosen`, in pinyin order."""
     at = CASCADE.index(name)
     wanted = [(CASCADE.index(key), value) for key, value in chosen.items() if value]
-    return sorted({row[at] for row in classes if row[at] and all(row[i] == value for i, value in wanted)})
+    return sorted({row[at] for row in classes if row[at] and all(row[i] == value for i, value in wanted)},
+                  key=text_order)
 
 
 # What a row of 考生管理 shows: reading only these, a page of 50 converts no dates (each a string parsed on SQLite).

@@ -130,8 +130,10 @@ def unindexed(field):
     """On SQLite, a column through an expression, so that its index is not picked: SQLite then walks the
     sort's index and tests each row, where it would read every row matching the column through its index
     and sort them (models/confirm_queue.py, Candidate.filtered). PostgreSQL chooses so from its statistics
-    and a LIMIT; an expression would only hide them."""
-    return field.concat("") if is_sqlite() else field
+    and a LIMIT; an expression would only hide them. The expression is SQLite's unary +, which keeps the value
+    and its type (`column || ''` made text of it, and a new string for each row tested: 待颁证记录 of a level
+    walked to the middle, 50,000 index entries, 4.5 ms against 2)."""
+    return NodeList((SQL("+"), field), glue="") if is_sqlite() else field
 
 
 def starts(field, prefix):
@@ -214,8 +216,9 @@ WAL_AUTOCHECKPOINT = 1000  # SQLite's default, restored on the connection once t
 
 
 def refresh_statistics(models):
-    """Let SQLite's planner know how selective each index is (PostgreSQL's autovacuum does this itself):
-    ANALYZE each table of `models` that has grown or shrunk twofold since it was last analysed.
+    """Let SQLite's planner know how selective each index is (PostgreSQL's autovacuum does this itself, but
+    for a table's first rows: analyse_first_rows): ANALYZE each table of `models` that has grown or
+    shrunk twofold since it was last analysed.
 
     Without statistics SQLite takes any equality as selective: 考生管理 filtered by 状态 read the 20,000
     candidates of that status through its index and sorted them (~200 ms at 100,000), where walking the
@@ -224,6 +227,7 @@ def refresh_statistics(models):
     reads every index (~0.2 s at 100,000 candidates), hence only when the table's size has changed that much.
     """
     if not is_sqlite():
+        analyse_first_rows(models)
         return
     analysed = dict(db.execute_sql("SELECT tbl, MAX(CAST(stat AS INTEGER)) FROM sqlite_stat1 GROUP BY tbl")
                     if db.table_exists("sqlite_stat1") else [])
@@ -232,6 +236,22 @@ def refresh_statistics(models):
         rows = db.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
         known = analysed.get(table) or 0
         if rows >= 1000 and not known / 2 <= rows <= known * 2:
+            db.execute_sql(f'ANALYZE "{table}"')
+
+
+def analyse_first_rows(models):
+    """PostgreSQL (nothing on SQLite): ANALYZE each table of `models` that holds rows but has never been analysed. Autovacuum
+    analyses a table within a minute or so of its first rows; until then the planner knows nothing of it,
+    and an award import's audit events (an INSERT … SELECT joining the new records to their candidates)
+    scanned the candidates once per record: 10–25 s for 10,000 records, where 0.5 s once analysed. A
+    college just moved or restored into PostgreSQL, or importing its first candidates, hits that gap."""
+    if is_sqlite():
+        return
+    tables = [model._meta.table_name for model in models]
+    never = db.execute_sql("SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
+                           "AND c.relkind = 'r' AND c.relname = ANY(%s) AND c.reltuples < 0", (tables,)).fetchall()
+    for (table,) in never:
+        if db.execute_sql(f'SELECT EXISTS (SELECT 1 FROM "{table}")').fetchone()[0]:
             db.execute_sql(f'ANALYZE "{table}"')
 
 

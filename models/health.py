@@ -1,10 +1,12 @@
-"""What a monitoring system may ask of a running CertDesk: is the database reachable, is there disk space
-left for photos and uploads, are background jobs moving. Counts and states only, never personal data."""
+"""What a monitoring system may ask of a running CertDesk: is the database reachable and at the schema this
+CertDesk runs, is there disk space left for photos and uploads, are background jobs moving. Counts and states
+only, never personal data."""
 import shutil
 from datetime import timedelta
 
 from peewee import DatabaseError, InterfaceError
 
+from . import migrations
 from .db import db, now
 from .job import QUEUED, RUNNING, Job
 
@@ -16,18 +18,21 @@ STUCK_AFTER = timedelta(minutes=30)
 
 
 def check(data_dir, min_free_mb=MIN_FREE_MB):
-    """{status, database, disk_free_mb, jobs_stuck}: fail when the database or the data directory cannot
-    be reached, degraded when disk space runs low or a job is stuck, ok otherwise."""
+    """{status, database, schema, disk_free_mb, jobs_stuck}: fail when the database or the data directory
+    cannot be reached or the schema is not this CertDesk's, degraded when disk space runs low or a job is
+    stuck, ok otherwise."""
     reachable = _database_reachable()
+    schema = _schema_state() if reachable else None
     free_mb = _free_mb(data_dir)
-    stuck = _stuck_jobs() if reachable else None
-    if not reachable or free_mb is None:
+    stuck = _stuck_jobs() if schema == OK else None
+    if schema != OK or free_mb is None:
         status = FAIL
     elif free_mb < min_free_mb or stuck:
         status = DEGRADED
     else:
         status = OK
-    return {"status": status, "database": OK if reachable else FAIL, "disk_free_mb": free_mb, "jobs_stuck": stuck}
+    return {"status": status, "database": OK if reachable else FAIL, "schema": schema, "disk_free_mb": free_mb,
+            "jobs_stuck": stuck}
 
 
 def _database_reachable():
@@ -37,6 +42,17 @@ def _database_reachable():
     except (DatabaseError, InterfaceError):
         return False
     return True
+
+
+def _schema_state():
+    """OK when the database is at the schema version this process upgraded it to on start. Another version
+    means another CertDesk has changed it since (a newer one started on the same database, say): this
+    process's queries may no longer fit its tables, and what it writes may break them."""
+    try:
+        found = migrations.stored_version()
+    except DatabaseError:
+        return FAIL
+    return OK if found == migrations.CURRENT_VERSION else FAIL
 
 
 def _free_mb(data_dir):

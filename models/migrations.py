@@ -176,8 +176,21 @@ def _unread_indexes(migrator):
     return operations
 
 
+# Schema v12: 待颁证记录's newest-first index carries the columns its filters test (models/award.py).
+ORDER_INDEX = ("award_record", "award_record_created_at", ("created_at", "id", "status", "certificate_id", "level"))
+
+
+def _award_order_index(migrator):
+    """v12: ORDER_INDEX replaces the record's created_at index (kept if there)."""
+    migrate(*_replace_indexes(migrator, [ORDER_INDEX]))
+    if is_sqlite():
+        # SQLite takes an index it has no statistics for as selective (as in v10).
+        db.execute_sql('ANALYZE "award_record"')
+    return []
+
+
 def _confirmed_index(migrator):
-    """v12: the index on when candidates were confirmed holds the confirmed ones only (candidate.CONFIRMED_SINCE):
+    """v13: the index on when candidates were confirmed holds the confirmed ones only (candidate.CONFIRMED_SINCE):
     an import writes none of its rows to it (kept if there)."""
     db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{CONFIRMED_SINCE}" ON "candidate" ("confirmed_at") '
                    'WHERE "confirmed_at" IS NOT NULL')
@@ -188,9 +201,23 @@ def _confirmed_index(migrator):
 
 # STEPS[i] upgrades a database from version i+1 to version i+2. Version 1 is the first released schema.
 STEPS = [_session_version, _progress_index, _cascade_index, _search_columns, _job_heartbeat, _list_indexes,
-         _class_order_index, _holding_indexes, _award_classes, _unread_indexes, _confirmed_index]
+         _class_order_index, _holding_indexes, _award_classes, _unread_indexes, _award_order_index,
+         _confirmed_index]
 
 CURRENT_VERSION = 1 + len(STEPS)
+
+
+class SchemaTooNew(RuntimeError):
+    """A database a newer CertDesk has upgraded, which this one must not open: it would write its older version
+    over the newer one (and the newer CertDesk later run its steps again on tables they already changed), and
+    its code would misread or break what the newer one wrote."""
+
+    def __init__(self, found):
+        self.found = found
+        super().__init__(
+            f"数据库的结构版本是 {found}，而此版本的颁证工作台只支持到 {CURRENT_VERSION}：它已被更新版本的颁证工作台升级过，"
+            "为免损坏数据，未做任何改动。请重新安装那个更新的版本；若确要回到此版本，请把用此版本做的备份恢复到"
+            "空的数据目录（和空数据库）中（见 docs/deployment.md 的 Upgrading 一节）")
 
 
 def stored_version():
@@ -198,11 +225,21 @@ def stored_version():
     return row.version if row else None
 
 
+def version_in(database):
+    """The schema version recorded in `database` (any open peewee database), None when it has none."""
+    if "schema_version" not in database.get_tables():
+        return None
+    return database.execute_sql('SELECT MAX("version") FROM "schema_version"').fetchone()[0]
+
+
 def upgrade(models):
-    """Create missing tables and run pending steps; returns (version before, version after)."""
+    """Create missing tables and run pending steps; returns (version before, version after). Raises
+    SchemaTooNew, having written nothing, for a database of a newer CertDesk."""
     with db.atomic():
         db.create_tables([SchemaVersion], safe=True)
         before = stored_version()
+        if before is not None and before > CURRENT_VERSION:
+            raise SchemaTooNew(before)
         if before is None:
             db.create_tables(models, safe=True)
             name_index.create()

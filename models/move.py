@@ -17,6 +17,7 @@ from playhouse.db_url import connect
 
 from . import ALL_MODELS, init_schema, tally
 from .db import bulk_insert, db, is_sqlite
+from .migrations import CURRENT_VERSION, version_in
 
 CHUNK = 5000
 
@@ -68,7 +69,12 @@ def copy_database(source, target):
 
 
 def refuse_non_empty(target):
-    """Refuse a target holding tables other than CertDesk's, or CertDesk tables with rows."""
+    """Refuse a target holding tables other than CertDesk's, CertDesk tables with rows, or the empty schema of
+    a newer CertDesk (this one's copy would not fit it, and its upgrade refuses it: SchemaTooNew)."""
+    version = version_in(target)
+    if version is not None and version > CURRENT_VERSION:
+        raise MoveError(f"目标数据库已有更新版本的颁证工作台建立的表（结构版本 {version}，此版本只支持到 {CURRENT_VERSION}），"
+                        "不会写入。请新建一个空数据库再迁移，或用那个更新的版本迁移")
     ours = {model._meta.table_name for model in ALL_MODELS} | {"schema_version", *(kept.table for kept in tally.ALL)}
     others = sorted(set(target.get_tables()) - ours)
     if others:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from peewee import SQL, fn
 
-from . import setting
+from . import setting, unchanged
 from .award import HOLDING, ISSUED, RETURNED, SUBMITTED, AwardRecord
 from .import_batch import REVIEW, ImportBatch
 from .candidate import ACCURATE, PENDING, REJECTED, STATUSES, VERIFIED, Candidate
@@ -54,7 +54,12 @@ def reviewer_queue(user, today=None):
 
 def waiting_for(user):
     """The navigation's counts: {nav endpoint: (count, what waits)}, each kept by the database but the sites'
-    (a few hundred rows)."""
+    (a few hundred rows); the whole kept by the server process until the database changes (every page
+    draws them). What a user sees depends on its role and, for a reviewer, its organisation."""
+    return unchanged.kept("navigation counts", (user.role, user.organisation_id), lambda: _waiting_for(user))
+
+
+def _waiting_for(user):
     records = AwardRecord.counts_seen_by(user)
     if user.role == REVIEWER:
         sites = _org_sites(user).where(Site.review_status == SITE_PENDING).count()

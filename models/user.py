@@ -26,6 +26,10 @@ MIN_PASSWORD_LENGTH = 8
 # Checked when there is no password to check (unknown name, disabled or locked account), so that every
 # failed login costs the same time and nobody can tell a real user name from the answer.
 _DECOY_HASH = generate_password_hash("decoy password, never a real one")
+# The audited actions that end every session of a user whose account stays usable, by the code the login page
+# names the cause by (User.why_ended).
+ENDED_BY = {"user.password_reset": "password_reset", "user.password_change": "password_change",
+            "auth.logout": "logout"}
 
 
 class UserError(FieldError):
@@ -190,6 +194,32 @@ class User(UserMixin, BaseModel):
         if user is None:
             return None
         return dict(user.__data__), user.organisation_name
+
+    @classmethod
+    def why_ended(cls, token, since):
+        """Why the server ended the session a login token names, as ENDED_BY's codes: "disabled" while the account
+        is 停用; else the password's change (a reset, the user's own) or 退出 on another browser, audited since
+        `since` (the session's last moment known in use: no earlier event can have ended it; a password
+        change goes first, it is what logging in again needs to know); None when no cause can be told."""
+        user_id = (token or "").partition(".")[0]
+        user = cls.get_or_none(cls.id == int(user_id)) if user_id.isdecimal() and len(user_id) < 19 else None
+        if user is None:
+            return None
+        if not user.active:
+            return "disabled"
+        if since is None:
+            return None
+        latest_first = [action for (action,) in AuditEvent
+                        .select(AuditEvent.action)
+                        .where(AuditEvent.action.in_(list(ENDED_BY))
+                               & (AuditEvent.at >= since)
+                               & (AuditEvent.object_type == "user")
+                               & (AuditEvent.object_id == str(user.id)))
+                        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                        .limit(50)
+                        .tuples()]
+        causes = [ENDED_BY[action] for action in latest_first]
+        return next((cause for cause in causes if cause != "logout"), causes[0] if causes else None)
 
     def end_sessions(self):
         """End every session of this user, on every browser; call inside the change's transaction."""

@@ -39,15 +39,44 @@
 
   // Every hx-confirm goes through ask(): the title and the confirming button say what the clicked button
   // does (its label, or data-confirm-action), the question comes from the server-rendered hx-confirm.
+  var answeredFor = null;  // the button pressed for an answer given to its earlier copy (below)
   document.addEventListener("htmx:confirm", function (event) {
     var question = event.detail.question;
     if (!question) { return; }
     event.preventDefault();
     var button = event.detail.elt;
+    if (button === answeredFor) {
+      answeredFor = null;
+      event.detail.issueRequest(true);
+      return;
+    }
     var action = button.getAttribute("data-confirm-action") || button.textContent.trim();
     ask({title: action, question: question, ok: action, danger: !button.classList.contains("btn-primary")},
-        function () { event.detail.issueRequest(true); });
+        function () {
+          if (document.body.contains(button)) { event.detail.issueRequest(true); return; }
+          // The list was drawn again while the question was open (leaving the search box searches once
+          // more), and htmx sends nothing for a button no longer on the page: the same button of the rows
+          // now shown is pressed instead, answered already.
+          var copy = sameButton(button, event.detail.verb, question);
+          if (copy) {
+            answeredFor = copy;
+            copy.click();  // htmx asks (htmx:confirm) within the click
+            answeredFor = null;
+          } else {
+            notify("列表已更新，「" + action + "」未执行，请在新的列表中重新操作", "info");
+          }
+        });
   });
+  function sameButton(button, verb, question) {
+    var attribute = "hx-" + verb, url = button.getAttribute(attribute);
+    var found = null;
+    document.querySelectorAll("[" + attribute + "]").forEach(function (other) {
+      if (!found && other.getAttribute(attribute) === url && other.getAttribute("hx-confirm") === question) {
+        found = other;
+      }
+    });
+    return url ? found : null;
+  }
 
   // The shared dialog remembers typed input until it is saved (a 2xx answer swapped in) or closed; closing
   // it with unsaved input (×, 取消, Esc, a click outside) asks first.

@@ -154,6 +154,8 @@ def test_set_photo_many_is_set_photo_for_each(staff):
     assert events(accurate)[-1] == "candidate.photo" and events(same) == ["candidate.create", "candidate.photo"]
     last = AuditEvent.for_object("candidate", accurate.id).first()
     assert ("状态", ACCURATE, VERIFIED) in last.change_list and last.username == staff.username
+    assert ("照片", "原照片", "新照片") in last.change_list
+    assert ("照片", "无", "新照片") in AuditEvent.for_object("candidate", plain.id).first().change_list
     assert last.object_label == str(again)
 
 

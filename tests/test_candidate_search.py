@@ -7,10 +7,11 @@ import re
 import pytest
 
 import models
+from models import pinyin
 from models.candidate import Candidate, search_keys
 from models.db import db
 from models.migrations import CURRENT_VERSION, SchemaVersion
-from models.pinyin import name_keys, syllables
+from models.pinyin import name_keys, syllables, text_order
 from tests import sheetfiles as sf
 from tests.test_candidates import form, staff, valid_id  # noqa: F401 (staff is a fixture)
 from views import Page
@@ -52,6 +53,21 @@ def test_a_name_has_its_pinyin_with_surnames_read_as_surnames():
     assert name_keys("Tom Lee")["name_initials"] == "tl"
     assert name_keys("张三") == {"name_sort": "zhang-san 张三", "name_pinyin": "zhangsan", "name_initials": "zs",
                                  "name_chars": "张 三"}
+
+
+def test_department_major_and_class_names_sort_by_the_reading_of_their_words():
+    # 会计 is kuai ji (after 科技 ke ji), 银行 yin hang, 音乐 yin yue, 畜牧 xu mu, 模具 mu ju: not their characters'
+    # first readings (hui, xing, le, chu, mo), under which staff would not look for them.
+    assert sorted(["会计学院", "机电学院", "科技学院", "计算机学院"], key=text_order) == [
+        "机电学院", "计算机学院", "科技学院", "会计学院"]
+    assert text_order("大数据与会计2301")[0] == "da-shu-ju-yu-kuai-ji-2301"
+    assert [text_order(t)[0] for t in ("银行", "音乐表演", "畜牧兽医", "模具设计与制造", "重庆", "长沙")] == [
+        "yin-hang", "yin-yue-biao-yan", "xu-mu-shou-yi", "mu-ju-she-ji-yu-zhi-zao", "chong-qing", "chang-sha"]
+
+
+def test_the_readings_kept_are_bounded_whatever_characters_are_typed():
+    text_order("".join(map(chr, range(0x20000, 0x20000 + (1 << 16) + 5000))))  # 70,000 distinct characters
+    assert pinyin._char.cache_info().currsize <= 1 << 16
 
 
 def test_names_sort_by_pinyin_syllable_by_syllable(client, staff, add):

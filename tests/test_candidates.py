@@ -1,5 +1,6 @@
 """考生管理 routes: the list and its partials, 新增学生信息, 认证 / 批量认证, 人工确认, detail, delete, roles."""
 import io
+import re
 from datetime import date
 
 import pytest
@@ -146,6 +147,22 @@ def test_new_dialog_has_every_field_with_a_label(client, staff):
         assert f">{label}</label>" in body, label
     assert 'for="f-id_number"' in body and 'class="required"' in body
     assert "保存" in body
+
+
+def test_the_form_offers_the_departments_majors_and_classes_the_college_has(client, staff, make_candidate):
+    make_candidate(department="信息工程学院", major="软件技术", class_name="软件2301", id_number=valid_id("41010220030105124"))
+    make_candidate(department="经济管理学院", major="会计", class_name="会计2301", id_number=valid_id("41010220030105125"))
+    candidate = make_candidate(department="信息工程学院", major="软件技术", class_name="软件2302")
+    for url in ("/candidates/new", f"/candidates/{candidate.id}/edit"):
+        body = client.get(url, headers=HX).get_data(as_text=True)
+        assert 'list="suggest-department"' in body and 'list="suggest-class_name"' in body
+        assert re.findall(r'<datalist id="suggest-department">(.*?)</datalist>', body) == [
+            '<option value="经济管理学院"><option value="信息工程学院">']
+        assert '<datalist id="suggest-class_name"><option value="会计2301"><option value="软件2301"><option value="软件2302">' \
+            in body
+    # A field checked as the user leaves it comes back with its suggestions still attached.
+    body = client.post("/candidates/validate/department", data=form(department="信息"), headers=HX).get_data(as_text=True)
+    assert 'list="suggest-department"' in body
 
 
 def test_the_form_helps_with_the_card_and_the_template_with_excel(client, staff):
@@ -329,11 +346,45 @@ def test_delete_removes_the_row_and_is_audited(client, staff, make_candidate):
     candidate = make_candidate()
     response = client.delete(f"/candidates/{candidate.id}", headers=HX)
     assert response.status_code == 200 and response.get_data(as_text=True) == ""
-    assert "candidatesChanged" in response.headers["HX-Trigger"]
+    assert "candidatesReload" in response.headers["HX-Trigger"]
     assert Candidate.get_or_none(Candidate.id == candidate.id) is None
     assert AuditEvent.select().where(AuditEvent.action == "candidate.delete").count() == 1
     response = client.delete(f"/candidates/{candidate.id}", query_string={"from": "detail"}, headers=HX)
     assert response.status_code == 404
+
+
+def reloaded_list(client, **shown):
+    """The list part as the page asks for it again on `candidatesReload` (#results: the filter form and the
+    page shown), with the filters and page of `shown`."""
+    args = {"q": "", "status": "", "department": "", "major": "", "class_name": "", "has_photo": "",
+            "sort": "-created_at", **shown}
+    return client.get("/candidates/", query_string=args, headers=HX).get_data(as_text=True)
+
+
+def test_delete_reloads_the_list_part_as_a_reload_would_show_it(client, staff, make_candidate):
+    # 21 of 信息工程学院, 20 a page: the one of 软件2302, added first, is alone on page 2.
+    last = make_candidate(name="王五", id_number=valid_id("41010220030105001"), class_name="软件2302")
+    for n in range(20):
+        make_candidate(name="李四", id_number=valid_id(f"41010220030105{n + 100:03d}"))
+    shown = {"department": "信息工程学院", "per_page": "20", "page": "2"}
+    assert 'value="软件2302"' in reloaded_list(client, **shown)
+    response = client.delete(f"/candidates/{last.id}", headers=HX)
+    # The list part is asked for again (the event every other row action that changes the list sends),
+    # not only the counts: a deleted row can empty the page and take a 班级 with it.
+    assert "candidatesReload" in response.headers["HX-Trigger"]
+    after, reloaded = reloaded_list(client, **shown), client.get("/candidates/", query_string=shown).get_data(as_text=True)
+    for part in (after, reloaded):
+        assert 'value="软件2302"' not in part and 'value="软件2301"' in part  # the 班级 choices
+        assert "共 20 名考生，第 1 / 1 页" in part and "没有第 2 页，已显示最后一页" in part
+        assert 'id="current-page" name="page" value="1"' in part
+        assert part.count('class="row-check"') == 20 and "全部 <span class=\"count\">20</span>" in part
+
+    # The last row of a search deleted: the list says nothing matches, as a reload does.
+    one = Candidate.select().order_by(Candidate.id.desc()).first()
+    assert reloaded_list(client, q=one.id_number).count('class="row-check"') == 1
+    client.delete(f"/candidates/{one.id}", headers=HX)
+    after = reloaded_list(client, q=one.id_number)
+    assert "没有符合条件的考生" in after and 'class="row-check"' not in after and "全部 <span class=\"count\">0</span>" in after
 
 
 def test_delete_from_the_detail_page_goes_back_to_the_list(client, staff, make_candidate):

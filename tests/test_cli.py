@@ -1,10 +1,16 @@
 """The command line: init-db, create-user, seed-demo and backup."""
+import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 from models.catalog import Certificate, Organisation
-from models.migrations import CURRENT_VERSION, stored_version
+from models.migrations import CURRENT_VERSION, SchemaVersion, stored_version
 from models.user import User
 from tests.conftest import TEST_DATABASE_URL
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_init_db_reports_schema_version(runner):
@@ -84,3 +90,14 @@ def test_backup_copies_database_and_photos(runner, app, tmp_path, make_user):
         assert copy.execute("select username from user").fetchall() == [("boss",)]
     else:
         assert "boss" in (target / "certdesk.sql").read_text()
+
+
+def test_a_command_on_the_database_of_a_newer_certdesk_says_what_to_do_without_a_traceback(app, app_config, tmp_path):
+    SchemaVersion.update(version=CURRENT_VERSION + 1).execute()
+    environment = dict(os.environ, CERTDESK_DATA_DIR=app_config["DATA_DIR"], DATABASE_URL=app_config["DATABASE_URL"])
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "backup", str(tmp_path / "backups")],
+                            cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.startswith(f"Error: 颁证工作台未启动。数据库的结构版本是 {CURRENT_VERSION + 1}")
+    assert "Traceback" not in result.stderr and not (tmp_path / "backups").exists()
+    assert stored_version() == CURRENT_VERSION + 1

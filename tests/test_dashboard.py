@@ -215,6 +215,19 @@ def test_navigation_counts_come_back_out_of_band_after_a_reviewer_issues(client,
     assert 'id="nav-badge-sites" hx-swap-oob="true"></span>' in badges  # nothing waits: an empty badge
 
 
+def test_navigation_counts_are_kept_apart_by_role_and_organisation(client, make_user, world):
+    first, second = (record(world, c) for c in people(2))
+    other = Organisation.create(name="另一个评价组织")
+    mine, theirs = make_user(REVIEWER, "reviewer1"), make_user(REVIEWER, "reviewer2", organisation=other)
+    staff = make_user(STAFF)
+    for user, badge in ((mine, "2 待审核"), (theirs, ""), (staff, ""), (mine, "2 待审核")):
+        with client.session_transaction() as session:
+            session["_user_id"], session["_fresh"] = user.get_id(), True
+        assert f'id="nav-badge-awards">{badge}</span>' in client.get("/awards/").get_data(as_text=True)
+    AwardRecord.update(status=ISSUED).where(AwardRecord.id == first.id).execute()
+    assert 'id="nav-badge-awards">1 待审核</span>' in client.get("/awards/").get_data(as_text=True)
+
+
 def test_a_site_review_on_the_list_announces_itself_to_the_navigation(client, login, world):
     site = Site.create(name="新机房", certificate=world["cert"], levels="中级", region="郑州", address="文化路",
                        contact="王", phone="13800000000", seats=30, review_status=SITE_PENDING)

@@ -5,6 +5,7 @@ import re
 import pytest
 
 import views
+from models.db import db
 
 LISTS = ["/candidates/?sort={sort}", "/candidates/?status=待认证&sort={sort}", "/candidates/?q=zs&sort={sort}",
          "/candidates/?department=信息工程学院&sort={sort}"]
@@ -29,9 +30,117 @@ def every_page(client, url):
 def test_pages_read_by_id_list_what_skipping_rows_lists(client, login, demo, monkeypatch, url):
     login("admin")
     monkeypatch.setattr(views, "SKIPPED_BY_ID", 10**9)
+    monkeypatch.setattr(views, "JOINED_SKIPPED_BY_ID", 10**9)
     skipped = every_page(client, url)
     monkeypatch.setattr(views, "SKIPPED_BY_ID", 0)
+    monkeypatch.setattr(views, "JOINED_SKIPPED_BY_ID", 0)
     by_id = every_page(client, url)
     assert by_id == skipped
     if url.startswith("/candidates/?sort"):
         assert len(skipped) >= 5  # the demo college's candidates: pages from the start and from the end
+
+
+# 待颁证记录 beyond the demo's: 300 of every certificate, level and state, ten at a time (the order's ties are
+# broken by id) and the times not in the order of the ids, so that each filter's pages lie deep enough to be read
+# from either end.
+AWARD_LISTS = ["", "level=中级", "status=已颁证", "certificate={cert}", "certificate={cert}&level=中级",
+               "level=初级&status=待审核", "site={site}", "certificate={cert}&status=已退回"]
+
+
+@pytest.fixture
+def records(demo):
+    from datetime import date, datetime, timedelta
+
+    from models.award import STATUSES, AwardRecord
+    from models.candidate import Candidate
+    from models.catalog import LEVELS
+    from models.site import Site
+    candidates = [c.id for c in Candidate.select(Candidate.id).order_by(Candidate.id)]
+    sites = list(Site.select().order_by(Site.id))
+    start = datetime(2026, 3, 1, 8, 0)
+    AwardRecord.bulk_add({
+        "candidate": candidates[i % len(candidates)], "certificate": sites[i % len(sites)].certificate_id,
+        "site": sites[i % len(sites)].id, "level": LEVELS[i // 7 % 3], "exam_date": date(2026, 2, 1),
+        "status": STATUSES[i // 3 % 3], "certificate_number": f"T{i:05d}" if STATUSES[i // 3 % 3] == "已颁证" else None,
+        "created_at": start + timedelta(minutes=i * 37 % 300 // 10), "updated_at": start} for i in range(300))
+    return sites[0]
+
+
+def listed_ids(pages):
+    return [int(i) for page in pages for i in re.findall(r'id="award-(\d+)"', page)]
+
+
+@pytest.mark.parametrize("role", ["staff", "reviewer"])
+@pytest.mark.parametrize("query", AWARD_LISTS)
+def test_award_pages_read_by_id_walked_or_sorted_list_every_record_once_in_order(client, login, records,
+                                                                                 monkeypatch, role, query):
+    """Every page of 待颁证记录, under each filter and for a reviewer (its organisation's records alone), read
+    by skipping rows, by id, along the newest-first index or sorted, lists the records a plain query finds."""
+    from models.award import AwardRecord
+    from models.catalog import Certificate
+    user = login(role)
+    query = query.format(cert=records.certificate_id, site=records.id)
+    filters = dict(part.split("=") for part in query.split("&") if part)
+    expected = AwardRecord.select(AwardRecord.id).join(Certificate).order_by(AwardRecord.created_at.desc(),
+                                                                            AwardRecord.id.desc())
+    if role == "reviewer":
+        expected = expected.where(Certificate.organisation == user.organisation_id)
+    for name, value in filters.items():
+        expected = expected.where(getattr(AwardRecord, name) == value)
+    expected = [record.id for record in expected]
+    assert expected
+    url = f"/awards/?{query}"
+    monkeypatch.setattr(views, "SKIPPED_BY_ID", 10**9)
+    monkeypatch.setattr(views, "JOINED_SKIPPED_BY_ID", 10**9)
+    skipped = every_page(client, url)
+    assert listed_ids(skipped) == expected
+    monkeypatch.setattr(views, "SKIPPED_BY_ID", 0)
+    monkeypatch.setattr(views, "JOINED_SKIPPED_BY_ID", 0)
+    for walked_per_sorted in (0, 10**9):  # SQLite: sorted, then walked, whatever the page
+        monkeypatch.setattr("models.award.WALKED_PER_SORTED", walked_per_sorted)
+        assert every_page(client, url) == skipped
+
+
+@pytest.fixture
+def log(app, make_user):
+    """300 audit events over nine days, at times not in the order of their ids, several at the same time, some
+    at a day's first and last second."""
+    from datetime import datetime, timedelta
+
+    from models.audit import AuditEvent
+    admin = make_user("admin")
+    start = datetime(2026, 3, 1)
+    AuditEvent.bulk_add({
+        "at": start + timedelta(days=i * 7 % 9, seconds=(0, 86399, 600, 600, 3600)[i % 5]), "user_id": admin.id,
+        "username": admin.username, "action": "user.update", "object_type": "user", "object_id": "1",
+        "object_label": f"事件{i}"} for i in range(300))
+    return admin
+
+
+@pytest.mark.parametrize("near", [0, 45, 10**9])  # every page placed by day; those near an end skipped to; none
+@pytest.mark.parametrize("per_page", [20, 50])
+def test_audit_pages_read_from_the_day_they_start_in_list_what_skipping_rows_lists(client, log, monkeypatch, near,
+                                                                                   per_page):
+    """The whole log (AuditEvent.days places a page in its first day) pages as a plain query lists it, also with
+    events written since the counts were made: by one write, by several, by the database from a query."""
+    from models import audit
+    from models.audit import AuditEvent
+    from models.user import User
+    monkeypatch.setattr(audit, "NEAR", near)
+    with client.session_transaction() as session:
+        session["_user_id"] = log.get_id()
+    for write in (None, lambda: audit.record("user.update", log, {"显示名": ("a", "b")}, user=log, label="事件新1"),
+                  lambda: audit.record_each("user.update", User, [(log.id, f"事件新{i}", {}) for i in (2, 3)], user=log),
+                  lambda: audit.record_same("user.update", User.select(), User.username, {}, user=log)):
+        if write:
+            with db.connection_context():
+                write()
+        expected = [e.object_label for e in AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())]
+        shown, page = [], 1
+        while True:
+            body = client.get(f"/admin/audit?per_page={per_page}&page={page}").get_data(as_text=True)
+            shown += re.findall(r"<td>(事件[^<]*|admin-user)</td>", body)
+            if page >= int(re.search(r"第 \d+ / (\d+) 页", body).group(1)):
+                break
+            page += 1
+        assert shown == expected

@@ -7,6 +7,7 @@ import pytest
 
 from models.db import now, open_database
 from models.job import DONE, QUEUED, RUNNING, Job
+from models.migrations import CURRENT_VERSION, SchemaVersion
 
 
 @pytest.fixture
@@ -18,7 +19,8 @@ def test_healthz_answers_anonymous_monitoring_with_counts_only(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     report = response.get_json()
-    assert report == {"status": "ok", "database": "ok", "disk_free_mb": report["disk_free_mb"], "jobs_stuck": 0}
+    assert report == {"status": "ok", "database": "ok", "schema": "ok", "disk_free_mb": report["disk_free_mb"],
+                      "jobs_stuck": 0}
     assert isinstance(report["disk_free_mb"], int) and report["disk_free_mb"] > 0
     assert "Set-Cookie" not in response.headers
 
@@ -52,8 +54,21 @@ def test_healthz_fails_with_503_when_the_database_cannot_be_reached(client, tmp_
     open_database(f"sqlite:///{tmp_path / 'no-such-folder' / 'certdesk.db'}")
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "fail", "database": "fail",
+    assert response.get_json() == {"status": "fail", "database": "fail", "schema": None,
                                    "disk_free_mb": response.get_json()["disk_free_mb"], "jobs_stuck": None}
+
+
+@pytest.mark.parametrize("version", [CURRENT_VERSION + 1, CURRENT_VERSION - 1])
+def test_healthz_fails_with_503_when_another_certdesk_changed_the_schema_under_this_one(client, version):
+    """A newer CertDesk started on the same database (a second service upgraded first, say): this process's
+    queries no longer fit its tables, so nginx and monitoring must stop counting on it."""
+    SchemaVersion.update(version=version).execute()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "fail", "database": "ok", "schema": "fail",
+                                   "disk_free_mb": response.get_json()["disk_free_mb"], "jobs_stuck": None}
+    SchemaVersion.update(version=CURRENT_VERSION).execute()
+    assert client.get("/healthz").status_code == 200
 
 
 def test_healthz_fails_with_503_when_the_data_directory_is_gone(app, client):

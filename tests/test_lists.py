@@ -218,6 +218,36 @@ def test_a_start_counts_the_audit_log_anew_when_its_tally_is_new_or_its_total_is
         assert AuditEvent.kept_count() == 65 and AuditEvent.kept_count("user.update") == 25
 
 
+def test_a_start_counts_the_audit_log_per_day_anew_when_new_or_its_total_is_off(app, events):
+    """The events per day (AuditEvent.days, which 审计日志's deep pages start from) are made when new, and again
+    when they do not add up to the log, also when the count per action (read on the same start) does."""
+    from models import tally
+    with db.connection_context():
+        audit.DAYS.drop()
+        tally.create_all()
+        assert AuditEvent.days() == [(date(2026, 1, 1), 60)]
+        AuditEvent.insert_many([{"action": "user.update", "at": datetime(2026, 1, 3, 23, 59, 59)}] * 5).execute()
+        tally.create_all()
+        assert AuditEvent.days() == [(date(2026, 1, 3), 5), (date(2026, 1, 1), 60)]
+        db.execute_sql(f"DELETE FROM {audit.DAYS.table}")
+        tally.create_all()
+        assert AuditEvent.days() == [(date(2026, 1, 3), 5), (date(2026, 1, 1), 60)]
+        assert AuditEvent.kept_count() == 65
+
+
+def test_the_events_per_day_are_folded_with_the_events_per_action_when_those_are_read(app, events):
+    """PostgreSQL keeps a row per statement that wrote the log, in each tally; 审计日志 reads the events per action
+    on every page and the events per day only past the first: the read of the first folds both."""
+    from models.tally import FOLD_ABOVE
+    with db.connection_context():
+        for i in range(FOLD_ABOVE + 20):
+            audit.record("user.update", events, {"显示名": (str(i), str(i + 1))}, user=events)
+        assert AuditEvent.kept_count() == 60 + FOLD_ABOVE + 20
+        rows = db.execute_sql(f"SELECT COUNT(*) FROM {audit.DAYS.table}").fetchone()[0]
+        assert rows == len(AuditEvent.days()) == 2
+        assert sum(n for _, n in AuditEvent.days()) == AuditEvent.select().count()
+
+
 def test_a_page_within_the_audit_count_limit_is_never_read_from_the_end(client, events, monkeypatch):
     """Counted only up to the limit, the list's end is unknown: page 3 of 60 at 20 a page, with a limit of
     50, is the third 20, not the oldest 20."""

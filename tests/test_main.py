@@ -4,6 +4,7 @@ import pytest
 import app as app_module
 from models.db import db
 from models.job import stop_dispatcher
+from models.migrations import CURRENT_VERSION, SchemaVersion
 from models.user import User
 
 
@@ -85,3 +86,19 @@ def test_an_explicit_number_of_processes_wins_over_the_cores(monkeypatch, tmp_pa
     app_module.main([])
     assert started == {"processes": 1}
     stop_dispatcher()
+
+
+def test_a_start_on_the_database_of_a_newer_certdesk_says_what_to_do_and_serves_nothing(app, app_config, monkeypatch,
+                                                                                         capsys):
+    SchemaVersion.update(version=CURRENT_VERSION + 1).execute()
+    db.close()
+    monkeypatch.setenv("CERTDESK_DATA_DIR", app_config["DATA_DIR"])
+    monkeypatch.setenv("DATABASE_URL", app_config["DATABASE_URL"])
+    monkeypatch.setattr(app_module, "serve", lambda app, **kw: pytest.fail("served"))
+    monkeypatch.setattr(app_module, "serve_processes", lambda *args: pytest.fail("served"))
+    with pytest.raises(SystemExit) as stopped:
+        app_module.main(["--port", "0"])
+    assert stopped.value.code == 3
+    out, err = capsys.readouterr()
+    assert f"颁证工作台未启动。数据库的结构版本是 {CURRENT_VERSION + 1}" in err and "Traceback" not in err
+    assert "已启动" not in out

@@ -2,8 +2,9 @@
 import pytest
 
 import models
-from app import create_app
-from models.migrations import CURRENT_VERSION, SchemaVersion, stored_version
+from app import StartRefused, create_app
+from models.migrations import CURRENT_VERSION, SchemaTooNew, SchemaVersion, stored_version
+from models.move import masked
 from models.user import User
 
 
@@ -137,16 +138,57 @@ def test_a_version_10_database_drops_the_indexes_no_query_reads_and_keeps_each_i
     assert Candidate.select().count() == 1
 
 
-def test_a_version_11_database_indexes_when_candidates_were_confirmed_for_the_confirmed_ones_only(app):
-    """v12: an import's candidates (none confirmed) are not written to the index 批量人工确认 counts 已确认 from."""
+def test_a_database_of_a_newer_certdesk_is_refused_and_left_as_it_was(app, make_user):
+    """Its version is never written over with this CertDesk's, nor a table it lacks made (the newer one would
+    later run its own steps again on tables they already changed)."""
+    make_user("admin", username="boss")
+    models.db.drop_tables([models.Setting])
+    SchemaVersion.update(version=CURRENT_VERSION + 1).execute()
+    with pytest.raises(SchemaTooNew) as refused:
+        models.init_schema()
+    assert stored_version() == CURRENT_VERSION + 1 and SchemaVersion.select().count() == 1
+    assert not models.Setting.table_exists() and User.by_username("boss") is not None
+    message = str(refused.value)
+    assert f"数据库的结构版本是 {CURRENT_VERSION + 1}，而此版本的颁证工作台只支持到 {CURRENT_VERSION}" in message
+    assert "未做任何改动" in message and "重新安装那个更新的版本" in message
+    assert "用此版本做的备份恢复到空的数据目录" in message and "docs/deployment.md" in message
+
+
+def test_the_app_does_not_start_on_a_database_of_a_newer_certdesk(app, app_config):
+    SchemaVersion.update(version=CURRENT_VERSION + 1).execute()
+    with pytest.raises(StartRefused) as refused:
+        create_app(app_config)
+    assert refused.value.exit_code == 3  # the systemd unit does not restart it (docs/deployment.md)
+    assert str(refused.value).startswith(f"颁证工作台未启动。数据库的结构版本是 {CURRENT_VERSION + 1}")
+    assert f"数据库：{masked(app_config['DATABASE_URL'])}" in str(refused.value)
+    models.db.connect(reuse_if_open=True)
+    assert stored_version() == CURRENT_VERSION + 1
+
+
+def test_a_version_11_database_gains_the_record_order_index_in_place_of_the_time_index(app):
+    """v12: 待颁证记录's newest-first index carries the columns its filters test, and replaces the time index."""
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+    from models.migrations import ORDER_INDEX
+    table, old, columns = ORDER_INDEX
+    migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
+    migrate(migrator.drop_index(table, "_".join((table, *columns))), migrator.add_index(table, ("created_at",), False))
+    SchemaVersion.update(version=11).execute()
+    assert models.init_schema() == (11, CURRENT_VERSION)
+    award = {i.name: i.columns for i in models.db.get_indexes(table)}
+    assert award["_".join((table, *columns))] == list(columns) and old not in award
+    assert models.init_schema() == (CURRENT_VERSION, CURRENT_VERSION)
+
+
+def test_a_version_12_database_indexes_when_candidates_were_confirmed_for_the_confirmed_ones_only(app):
+    """v13: an import's candidates (none confirmed) are not written to the index 批量人工确认 counts 已确认 from."""
     from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
     from models.candidate import CONFIRMED_SINCE
     fresh = {index.name: index.sql for index in models.db.get_indexes("candidate")}
     assert "IS NOT NULL" in fresh[CONFIRMED_SINCE] and "candidate_confirmed_at" not in fresh
     migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
     migrate(migrator.drop_index("candidate", CONFIRMED_SINCE), migrator.add_index("candidate", ("confirmed_at",), False))
-    SchemaVersion.update(version=11).execute()
-    assert models.init_schema() == (11, CURRENT_VERSION)
+    SchemaVersion.update(version=12).execute()
+    assert models.init_schema() == (12, CURRENT_VERSION)
     upgraded = {index.name: (index.columns, index.sql) for index in models.db.get_indexes("candidate")}
     assert "candidate_confirmed_at" not in upgraded
     assert upgraded[CONFIRMED_SINCE][0] == ["confirmed_at"] and "IS NOT NULL" in upgraded[CONFIRMED_SINCE][1]

@@ -4,11 +4,12 @@ from pathlib import Path
 import pytest
 from playhouse.db_url import connect
 
-from models import ALL_MODELS
+from models import ALL_MODELS, init_schema
 from models.candidate import Candidate
 from models.catalog import Organisation
 from models.db import db
-from models.move import MoveError, masked, table_digest, verify
+from models.migrations import CURRENT_VERSION, version_in
+from models.move import MoveError, bound, masked, table_digest, verify
 from tests.postgres import new_postgres_database  # noqa: F401 (a fixture)
 
 
@@ -80,6 +81,23 @@ def test_move_refuses_a_database_with_tables_of_another_application(runner, demo
     result = runner.invoke(args=["move-to", url])
     assert result.exit_code != 0 and "已有其他表：ledger" in result.output
     assert target.get_tables() == ["ledger"]
+    target.close()
+
+
+def test_move_refuses_the_empty_schema_of_a_newer_certdesk_and_writes_nothing(runner, demo_college,
+                                                                              new_postgres_database):
+    url = new_postgres_database("move")
+    target = connect(url)
+    with bound(target):
+        init_schema()
+    target.execute_sql("UPDATE schema_version SET version = %s", [CURRENT_VERSION + 1])
+    tables = target.get_tables()
+    result = runner.invoke(args=["move-to", url])
+    assert result.exit_code != 0
+    assert f"目标数据库已有更新版本的颁证工作台建立的表（结构版本 {CURRENT_VERSION + 1}，此版本只支持到 {CURRENT_VERSION}）" \
+        in result.output and "请新建一个空数据库再迁移" in result.output
+    assert version_in(target) == CURRENT_VERSION + 1 and target.get_tables() == tables
+    assert target.execute_sql("SELECT COUNT(*) FROM candidate").fetchone()[0] == 0
     target.close()
 
 

@@ -177,6 +177,7 @@ def test_replacing_the_photo_of_an_accurate_candidate_sends_it_back_and_removes_
     event = AuditEvent.for_object("candidate", candidate.id).first()
     assert event.action == "candidate.photo"
     assert ("原因", "", "更换了照片，需重新人工确认") in event.change_list
+    assert ("照片", "原照片", "新照片") in event.change_list  # in words, not the files' paths
 
 
 def test_a_photo_file_shared_by_two_candidates_is_kept_until_the_last_one_goes(data_dir):

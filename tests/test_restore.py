@@ -1,6 +1,9 @@
 """flask restore: a backup made by `backup` comes back whole into an empty data directory and database,
 and never over a live one."""
+import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,8 +12,11 @@ from app import create_app
 from models import ALL_MODELS
 from models.backup import BackupError, pg_tool, tool_major
 from models.db import db
+from models.migrations import CURRENT_VERSION, version_in
 from tests.conftest import TEST_DATABASE_URL
 from tests.postgres import new_postgres_database  # noqa: F401 (a fixture)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -117,7 +123,9 @@ def test_a_sqlite_backup_of_schema_v9_restores_into_postgresql_with_the_records_
     assert records and all(record[:2] == record[2:] for record in records)
     assert any(department for department, *_ in records)
     assert {path: path.read_bytes() for path in backup.iterdir() if path.is_file()} == files  # backup untouched
-    assert sorted(path.name for path in data_dir.iterdir()) == ["imports", "photos"]  # no upgraded copy left
+    # No upgraded copy left; the lock a restore holds stays, empty (models/restore_lock.py).
+    assert sorted(path.name for path in data_dir.iterdir()) == ["imports", "photos", "restore.lock"]
+    assert (data_dir / "restore.lock").read_bytes() == b""
 
 
 @pytest.mark.parametrize("target", ["sqlite", "postgresql"])
@@ -177,3 +185,133 @@ def test_a_client_older_than_the_server_is_refused_with_the_version_to_install()
 def test_the_client_version_is_read_from_its_version_line():
     assert tool_major("pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)\n") == 15
     assert tool_major("psql (PostgreSQL) 17.2\n") == 17
+
+
+def as_written_by_a_newer_certdesk(backup):
+    """Give a backup's database the schema version of a CertDesk newer than this one."""
+    newer = CURRENT_VERSION + 1
+    if (backup / "certdesk.db").is_file():
+        connection = sqlite3.connect(backup / "certdesk.db")
+        connection.execute("UPDATE schema_version SET version = ?", [newer])
+        connection.commit()
+        connection.close()
+    else:  # the table's rows in pg_dump's own output: "1\t11" under its COPY line
+        dump = backup / "certdesk.sql"
+        text, found = re.subn(r"(COPY \S*schema_version \(id, version\) FROM stdin;\n\d+\t)\d+\n",
+                              rf"\g<1>{newer}\n", dump.read_text(encoding="utf-8"))
+        assert found == 1
+        dump.write_text(text, encoding="utf-8")
+    return newer
+
+
+def empty_and_current(app):
+    """Whether `app`'s database is still as its start left it: every table empty, at this CertDesk's version."""
+    with db.connection_context():
+        rows = sum(model.select().count() for model in ALL_MODELS)
+        version = version_in(db.obj)
+    return rows == 0 and version == CURRENT_VERSION
+
+
+@pytest.mark.parametrize("target", ["sqlite", "postgresql"])
+def test_a_sqlite_backup_of_a_newer_certdesk_is_refused_before_anything_is_written(
+        target, app, app_config, tmp_path, new_postgres_database):
+    backup, _ = demo_backup(app, tmp_path)
+    newer = as_written_by_a_newer_certdesk(backup)
+    files = {path: path.read_bytes() for path in backup.iterdir() if path.is_file()}
+    data_dir = tmp_path / "new-data"
+    url = new_postgres_database("restore") if target == "postgresql" else f"sqlite:///{tmp_path / 'new.db'}"
+    empty = create_app(dict(app_config, DATA_DIR=str(data_dir), DATABASE_URL=url))
+    result = empty.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code != 0
+    assert f"这份备份由更新版本的颁证工作台制作（结构版本 {newer}），而此版本的颁证工作台只支持到 {CURRENT_VERSION}" in result.output
+    assert "未恢复任何数据" in result.output and "请安装与备份相同或更新的版本后再恢复" in result.output
+    assert empty_and_current(empty)
+    assert not [path for path in data_dir.iterdir() if path.name not in ("secret_key", "restore.lock")]
+    assert {path: path.read_bytes() for path in backup.iterdir() if path.is_file()} == files
+    db.close()
+
+
+def test_a_postgresql_backup_of_a_newer_certdesk_is_refused_before_the_empty_tables_are_dropped(
+        app_config, tmp_path, new_postgres_database):
+    source = create_app(dict(app_config, DATABASE_URL=new_postgres_database("backup")))
+    backup, _ = demo_backup(source, tmp_path)
+    newer = as_written_by_a_newer_certdesk(backup)
+    empty = create_app(dict(app_config, DATA_DIR=str(tmp_path / "new-data"),
+                            DATABASE_URL=new_postgres_database("restore")))
+    result = empty.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code != 0 and f"（结构版本 {newer}）" in result.output and "未恢复任何数据" in result.output
+    assert empty_and_current(empty)
+    db.close()
+
+
+def test_a_dump_whose_version_cannot_be_read_is_refused(app_config, tmp_path, new_postgres_database):
+    backup = tmp_path / "certdesk-20260101-120000"
+    backup.mkdir()
+    (backup / "certdesk.sql").write_text("COPY public.schema_version (id, version) FROM stdin;\n1\tabc\n\\.\n")
+    empty = create_app(dict(app_config, DATABASE_URL=new_postgres_database("restore")))
+    result = empty.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code != 0 and "中的结构版本无法读取" in result.output and "未恢复任何数据" in result.output
+    assert empty_and_current(empty)
+    db.close()
+
+
+# A restore into PostgreSQL that stops once its work copy is made, and says so, as a restore the administrator
+# kills outright would be stopped (argv: data directory, database URL, backup).
+PAUSED_RESTORE = """
+import sys, time
+from app import create_app
+from models import backup
+from models.db import db
+
+def copy_database(source, target):
+    print("copying", flush=True)
+    time.sleep(600)
+
+backup.copy_database = copy_database
+create_app({"DATA_DIR": sys.argv[1], "DATABASE_URL": sys.argv[2], "SECRET_KEY": "test"})
+with db.connection_context():
+    backup.restore(sys.argv[3], sys.argv[1])
+"""
+
+
+def test_a_restore_killed_outright_leaves_a_copy_the_next_restore_removes_and_none_running_is_touched(
+        app, app_config, tmp_path, new_postgres_database):
+    backup, before = demo_backup(app, tmp_path)
+    data_dir = tmp_path / "new-data"
+    config = dict(app_config, DATA_DIR=str(data_dir), DATABASE_URL=new_postgres_database("restore"))
+    log = tmp_path / "restore.log"
+    with log.open("wb") as errors:
+        running = subprocess.Popen([sys.executable, "-c", PAUSED_RESTORE, str(data_dir), config["DATABASE_URL"],
+                                    str(backup)], cwd=ROOT, stdout=subprocess.PIPE, stderr=errors)
+    try:
+        assert running.stdout.readline() == b"copying\n", log.read_text()
+        copies = sorted(data_dir.glob("restore-*.db*"))
+        assert copies
+        started = create_app(config)  # a start while the restore runs: its copy is in use
+        assert sorted(data_dir.glob("restore-*.db*")) == copies
+        second = started.test_cli_runner().invoke(args=["restore", str(backup)])
+        assert second.exit_code != 0 and f"另一个恢复正在向数据目录 {data_dir} 恢复" in second.output
+        assert "本次未做任何改动" in second.output
+        assert sorted(data_dir.glob("restore-*.db*")) == copies and empty_and_current(started)
+    finally:
+        running.kill()
+        running.wait()
+    assert sorted(data_dir.glob("restore-*.db*")) == copies  # killed outright: nothing removed it
+    result = started.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code == 0, result.output
+    assert not list(data_dir.glob("restore-*"))
+    assert college(started) == before
+    db.close()
+
+
+def test_a_start_removes_the_copies_of_a_restore_killed_outright_and_nothing_else(app_config, tmp_path):
+    data_dir = Path(app_config["DATA_DIR"])
+    data_dir.mkdir(parents=True)
+    left = [data_dir / f"restore-k3j2h1.db{end}" for end in ("", "-wal", "-shm", "-journal")]
+    kept = [data_dir / "certdesk.db.bak", data_dir / "photos" / "restore-k3j2h1.db"]
+    for path in left + kept:
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"SQLite format 3\x00")
+    create_app(app_config)
+    assert not [path for path in left if path.exists()]
+    assert all(path.read_bytes() == b"SQLite format 3\x00" for path in kept)

@@ -62,9 +62,9 @@ def test_an_idle_session_ends_after_the_setting(app, make_user, monkeypatch):
     later = time.time() + 31 * 60
     monkeypatch.setattr(time, "time", lambda: later)
     response = browser.get("/candidates/")
-    assert response.status_code == 302 and "expired=1" in response.headers["Location"]
+    assert response.status_code == 302 and response.headers["Location"] == "/login?next=/candidates/"
     page = browser.get(response.headers["Location"]).get_data(as_text=True)
-    assert "长时间未操作，已自动退出" in page
+    assert "长时间未操作（超过 30 分钟），登录已过期" in page
     assert browser.get("/candidates/").status_code == 302  # the session is gone, not just refused once
 
 

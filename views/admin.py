@@ -4,7 +4,7 @@ from datetime import timedelta
 from flask import Blueprint, request
 
 from models import numbering, setting
-from models.audit import ACTION_LABELS, AuditEvent
+from models.audit import ACTION_LABELS, AuditEvent, LogPages
 from models.normalise import day_or_none
 from models.user import ADMIN, User
 
@@ -41,6 +41,8 @@ def audit_log():
         query = query.where(AuditEvent.at < last + timedelta(days=1))
     total = AuditEvent.kept_count(filters["action"], filters["user"], first, last)
     counted = {"count_limit": AUDIT_COUNT_LIMIT} if total is None else {"total": total}
+    if not (filters["action"] or filters["user"] or first or last):
+        query = LogPages(query, total)  # a page deep in the whole log read from the day it starts in
     return render("admin/audit.html", block="results", page=paged(query, **counted), filters=filters,
                   actions=ACTION_LABELS)
 

@@ -1,30 +1,27 @@
 """登录, 退出 and the one-time creation of the first administrator."""
-from urllib.parse import urlsplit
-
 from flask import Blueprint, redirect, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user
 
 from models import login_throttle, setting
 from models.user import CHANGE_PASSWORD_FORM, LOGIN_FORM, ROLE_LABELS, SETUP_FORM, User
 
-from . import hx_events, me, posted, public, render, roles
+from . import hx_events, me, posted, public, render, roles, session_end
 
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target):
-    """Only follow a `next` that stays on this server."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("dashboard.index")
+def _next_page():
+    """Where a login goes: the `next` page when it is one of this app (session_end.safe_next), else 首页."""
+    target = session_end.safe_next(request.args.get("next"))
+    return request.script_root + target if target else url_for("dashboard.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
     """The login form; with no user yet it points to the first-run setup."""
-    if current_user.is_authenticated:
-        return redirect(url_for("dashboard.index"))
+    if current_user.is_authenticated:  # logged in again in another tab: on to this tab's page
+        return redirect(_next_page())
     if not User.select().exists():
         return redirect(url_for("auth.setup"))
     error, status, username = None, 200, request.form.get("username", "").strip()
@@ -37,7 +34,7 @@ def login():
             error, status = "登录尝试过于频繁，请一分钟后再试", 429
         elif user is not None and user.active and user.attempt_login(request.form.get("password")):
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")), 303)
+            return redirect(_next_page(), 303)
         else:
             if user is None or not user.active:
                 User.decoy_check(request.form.get("password"))
@@ -45,9 +42,8 @@ def login():
             # One answer for a wrong name, a wrong password and a locked account: no name can be probed.
             error, status = (f"用户名或密码错误。连续输错 {setting.get('login_max_failures')} 次，账号将锁定 "
                              f"{setting.get('login_lock_minutes')} 分钟，请稍后再试或联系院校管理员"), 401
-    if request.args.get("expired") and not error:
-        error = "长时间未操作，已自动退出，请重新登录"
-    return render("auth/login.html", error=error, form=LOGIN_FORM, username=username, status=status)
+    return render("auth/login.html", error=error, ended=None if error else session_end.reason(), form=LOGIN_FORM,
+                  username=username, status=status)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -55,7 +51,7 @@ def login():
 def logout():
     """End the session, and every other session of the same user."""
     me().log_out()
-    logout_user()
+    session_end.ended("logout")  # every other tab of this browser is logged out too: their login page says so
     return redirect(url_for("auth.login"), 303)
 
 

@@ -5,8 +5,8 @@ from models import photo as photos
 from models.photo_fix import attach_or_offer
 from models.audit import AuditEvent
 from models.award import AwardRecord
-from models.candidate import (AUTHENTICABLE, DEFAULT_SORT, LIST_FILTERS, LISTED, PENDING, STATUSES, Candidate,
-                              TransitionError)
+from models.candidate import (AUTHENTICABLE, CASCADE, DEFAULT_SORT, LIST_FILTERS, LISTED, PENDING, STATUSES,
+                              Candidate, TransitionError)
 from models.candidate_fields import CANDIDATE_SHEET
 from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue
 from models.identity import identity_problems, implied_by_number
@@ -16,6 +16,7 @@ from models.user import ADMIN, STAFF
 
 from . import (cascade, get_or_404, given, hx_events, id_list, list_filters, me, paged, refused, render, roles,
                wants_partial)
+from .kept_answers import kept_partial
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 SKIPPED_NOTE = "（状态不是待认证或认证未通过）"
@@ -43,7 +44,11 @@ def statuses():
 @roles(ADMIN, STAFF)
 def index():
     """考生管理: search, filters, sorting and paging kept in the URL; htmx gets only the results block (and
-    the 专业 / 班级 choices the 院系 chosen allows, out of band)."""
+    the 专业 / 班级 choices the 院系 chosen allows, out of band), kept whole until the database changes."""
+    return kept_partial(_index)
+
+
+def _index():
     filters, (choices, cleared) = _filters_and_choices(request.args)
     context = _list_context(filters)
     headers = {"HX-Push-Url": url_for(".index", **context["args"])} if cleared else None
@@ -190,7 +195,9 @@ def delete(candidate_id):
         return refused(exc)
     if photo:
         photos.delete_photo_file(current_app.config["DATA_DIR"], photo)
-    headers = hx_events(candidatesChanged=True, notice=(f"已删除考生 {candidate.name}", "ok"))
+    # The list part is read again, as after 人工确认 or 保存: the row may have been the page's last (the page then
+    # shows the last one that has rows, or says none match) or its 班级's last (the choice goes with it).
+    headers = hx_events(candidatesReload=True, notice=(f"已删除考生 {candidate.name}", "ok"))
     if request.values.get("from") == "detail":
         headers["HX-Redirect"] = url_for(".index")
     return "", 200, headers
@@ -245,7 +252,8 @@ def _display_values(candidate):
 def _form(candidate, raw, errors=None, notes=None, status=200, headers=None, photo_fix=None):
     return render("candidates/form.html", block="dialog", status=status, headers=headers, candidate=candidate,
                   raw=raw, errors=errors or {}, notes=notes or {}, photo_rules=photos.PhotoRules.load(),
-                  photo_fix=photo_fix)
+                  photo_fix=photo_fix, suggested={name: Candidate.distinct_values(getattr(Candidate, name))
+                                                  for name in CASCADE})
 
 
 def _check(raw, candidate):

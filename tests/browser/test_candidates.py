@@ -5,6 +5,7 @@ from stdnum.cn import ric
 from models.candidate import Candidate
 from models.photo import demo_jpeg
 from tests.browser.conftest import confirm_action, open_from_nav, screenshot
+from tests.browser.test_accessibility import violations
 
 
 def valid_id(body):
@@ -175,4 +176,46 @@ def test_the_pager_total_follows_a_row_action_on_a_status_tab(page, login_as):
     expect(other).to_have_count(0)
     expect(page.locator("#pager-total")).to_be_hidden()  # none left in 待认证: no total, as an empty list
     expect(page.locator("#counts")).to_contain_text("待认证 0")
+    assert page.js_errors == []
+
+
+def test_deleting_the_last_row_of_a_page_shows_the_list_as_a_reload_would(page, login_as):
+    # 21 of 信息工程学院, 20 a page: 王五 of 软件2302, added first, is alone on page 2 (newest first).
+    rows = [("001", "王五", "软件2302"), ("002", "赵六", "软件2303")]
+    rows += [(f"{n:03d}", f"李{n}", "软件2301") for n in range(100, 119)]
+    for seq, name, class_name in rows:
+        Candidate.create(name=name, id_type="居民身份证", id_number=valid_id(f"41010220030105{seq}"), gender="男",
+                         phone="13812345678", birth_date="2003-01-05", department="信息工程学院",
+                         major="软件技术", class_name=class_name)
+    login_as("staff")
+    page.goto("/candidates/?department=信息工程学院&per_page=20&page=2")
+    results = page.locator("#results")
+    expect(results.locator(".row-check")).to_have_count(1)
+    expect(page.locator("#filter-class_name option[value='软件2302']")).to_have_count(1)
+
+    results.get_by_role("row").filter(has_text="王五").get_by_role("button", name="删除").click()
+    confirm_action(page, "删除", "王五")
+    # Page 2 is gone: the last page with rows shows, with the counts and the 班级 choices a reload shows.
+    expect(page.locator("#pager-total")).to_have_text("共 20 名考生，第 1 / 1 页")
+    expect(results.locator(".row-check")).to_have_count(20)
+    expect(page.locator("#filter-class_name option[value='软件2302']")).to_have_count(0)
+    expect(page.locator("#counts")).to_contain_text("全部 20")
+    expect(page.locator("#notice")).to_contain_text("已删除考生 王五")
+    screenshot(page, "candidates-after-deleting-the-last-row-of-page-2")
+    found = violations(page)
+
+    # The last row of a 班级: the list says nothing matches, and the filter still names the 班级, as a reload.
+    page.get_by_label("班级").select_option("软件2303")
+    expect(results.locator(".row-check")).to_have_count(1)
+    results.get_by_role("row").filter(has_text="赵六").get_by_role("button", name="删除").click()
+    confirm_action(page, "删除", "赵六")
+    expect(results.get_by_role("cell", name="没有符合条件的考生")).to_be_visible()
+    expect(page.locator("#counts")).to_contain_text("全部 0")
+    expect(page.get_by_label("班级")).to_have_value("软件2303")
+    screenshot(page, "candidates-after-deleting-the-last-row-of-a-class")
+    found += violations(page)
+    page.reload()
+    expect(results.get_by_role("cell", name="没有符合条件的考生")).to_be_visible()
+    expect(page.get_by_label("班级")).to_have_value("软件2303")
+    assert not found, "\n".join(found)
     assert page.js_errors == []

@@ -30,6 +30,24 @@ def test_deleting_a_candidate_from_the_list_asks_first(page, login_as, world):
     assert Candidate.select().count() == 0
 
 
+def test_deleting_right_after_typing_a_search_deletes_when_confirmed(page, login_as, world):
+    # Leaving the search box (the click on 删除) searches once more, and the rows are drawn again while
+    # the question is open: the answer still deletes, through the same button of the rows now shown.
+    login_as(STAFF)
+    page.goto("/candidates/")
+    page.get_by_label("搜索").fill("张三")
+    results = page.locator("#results")
+    expect(page.locator("#pager-total")).to_have_text("共 1 名考生，第 1 / 1 页")
+    results.get_by_role("row").filter(has_text="张三").get_by_role("button", name="删除").click()
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    expect(page.locator("#filters.htmx-request, #results.htmx-request")).to_have_count(0)
+    confirm_action(page, "删除", "张三")
+    expect(results.get_by_role("cell", name="没有符合条件的考生")).to_be_visible()
+    expect(page.locator("#notice")).to_contain_text("已删除考生 张三")
+    assert Candidate.select().count() == 0
+    assert page.js_errors == []
+
+
 def test_reviewer_approves_and_disables_sites_from_the_list_after_confirming(page, login_as, world):
     Site.create(name="新机房", certificate=world["cert"], levels="中级", region="郑州", address="文化路",
                 contact="王", phone="13800000000", seats=30, review_status=PENDING)
