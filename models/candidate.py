@@ -105,7 +105,7 @@ class Candidate(BaseModel):
     verify_notes = TextField(default="")  # remarks that did not fail 认证
     verified_at = DateTimeField(null=True)
     confirmed_by = ForeignKeyField(User, null=True, on_delete="SET NULL", index=False)  # no query reads by it
-    confirmed_at = DateTimeField(null=True, index=True)  # 批量人工确认 counts those confirmed since it began
+    confirmed_at = DateTimeField(null=True)  # 批量人工确认 counts those confirmed since it began (CONFIRMED_SINCE)
     batch_id = IntegerField(null=True)  # the import batch that created it, if any
     created_at = TimestampField(index=True)
     updated_at = TimestampField()
@@ -148,14 +148,17 @@ class Candidate(BaseModel):
         return saved
 
     @classmethod
-    def bulk_add(cls, rows):
+    def bulk_add(cls, rows, analyse=True):
         """Insert many candidates (dicts of field values) through bulk_insert, their search columns filled
-        and the name index and counts told; inside the caller's transaction. Returns the number of rows."""
+        and the name index and counts told; inside the caller's transaction. Returns the number of rows.
+        `analyse`: the planner learns the table's new size at once (refresh_statistics); an import leaves
+        that until its result is stored (CandidateImporter.after_save)."""
         first = (cls.select(fn.MAX(cls.id)).scalar() or 0) + 1
         count = bulk_insert(cls, (dict(row, **search_keys(row["name"], row["id_number"])) for row in rows))
         name_index.index_new(first)
         status_tally.count_new(first)
-        refresh_statistics([cls])
+        if analyse:
+            refresh_statistics([cls])
         return count
 
     @property
@@ -545,3 +548,11 @@ SORTABLE = {
     "student_no": (Candidate.student_no,),
     "created_at": (Candidate.created_at,),
 }
+
+
+# 批量人工确认's 已确认 (confirmed_at >= the queue's start) read from an index of the confirmed candidates only:
+# a new or imported candidate has none, so an import's rows are not written to it (10,000 rows: ~7 ms of SQLite's
+# time, ~20 ms of PostgreSQL's). Both databases use it for a comparison of confirmed_at, which is never NULL.
+CONFIRMED_SINCE = "candidate_confirmed_at_set"
+Candidate.add_index(Candidate.index(Candidate.confirmed_at, name=CONFIRMED_SINCE)
+                    .where(Candidate.confirmed_at.is_null(False)))

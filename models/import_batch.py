@@ -312,18 +312,16 @@ class ImportBatch(BaseModel):
                           message=f"此文件已于 {earlier.created_at.month}月{earlier.created_at.day}日 "
                                   f"{earlier.created_at:%H:%M} 导入，批次 #{earlier.id}")
                 return {"batch": self.id}
-        try:
-            table = self._read(job)
-        except SheetError as exc:
-            self._set(status=REFUSED, message=str(exc), duration=round(time.perf_counter() - started, 3))
-            self.discard_upload()
-            audit.record("import.check", self, {"结果": (None, str(exc))}, user=by)
-            return {"batch": self.id}
-        details = table.describe(self.spec)
-        self.total = len(table.rows)
         with _paused_gc():
-            good, found = self._validate(table, job)
-            del table  # the rows live on in good and found only: a big file is not held twice
+            try:
+                table, good, found = self._check_file(job)
+            except SheetError as exc:
+                self._set(status=REFUSED, message=str(exc), duration=round(time.perf_counter() - started, 3))
+                self.discard_upload()
+                audit.record("import.check", self, {"结果": (None, str(exc))}, user=by)
+                return {"batch": self.id}
+            details = table.describe(self.spec)
+            self.total = table.count
             # What is stored is compared, and an all-valid file written, in one transaction: the plan
             # cannot go stale between the comparison and the write.
             with db.atomic():
@@ -337,6 +335,7 @@ class ImportBatch(BaseModel):
             if self.saved:
                 stored()  # the page shows the result while the upload is deleted and the rows are freed
                 self.discard_upload()
+                self.importer.after_save()
                 return {"batch": self.id}
         # Only the failing rows are kept (for the error table and report); 仅导入正确的 N 行 reads the
         # stored upload again, so the valid rows' personal data is not copied anywhere else on disk.
@@ -382,19 +381,17 @@ class ImportBatch(BaseModel):
             self.path("-warnings.json").unlink(missing_ok=True)
             self._set(details=json.dumps(dict(self.info, warned=0), ensure_ascii=False))
         refused = set(before.numbers)
-        try:
-            # No row limit this time: the file passed the limit in force when it was checked.
-            table = self._read(job, limited=False)
-        except SheetError as exc:
-            # Final: the stored file is gone or damaged, so no later attempt can do better.
-            message = f"无法再次读取上传的文件（{exc}），未写入任何数据，请重新上传"
-            self._set(status=REFUSED, message=message)
-            self.discard_upload()
-            audit.record("import.save", self, {"结果": (None, message)}, user=by)
-            return {"batch": self.id}
         with _paused_gc():
-            good, found = self._validate(table, job, skip=refused)
-            del table
+            try:
+                # No row limit this time: the file passed the limit in force when it was checked.
+                _, good, found = self._check_file(job, limited=False, skip=refused)
+            except SheetError as exc:
+                # Final: the stored file is gone or damaged, so no later attempt can do better.
+                message = f"无法再次读取上传的文件（{exc}），未写入任何数据，请重新上传"
+                self._set(status=REFUSED, message=message)
+                self.discard_upload()
+                audit.record("import.save", self, {"结果": (None, message)}, user=by)
+                return {"batch": self.id}
             with db.atomic():
                 plan = self._plan(good, found)
                 self._count(plan, found, refused=len(before))
@@ -406,6 +403,7 @@ class ImportBatch(BaseModel):
                 self._save(plan, started, by, extra=self.duration)
         stored()
         self.discard_upload()
+        self.importer.after_save()
         return {"batch": self.id}
 
     # ---- a batch left waiting: 继续 or 放弃 ---------------------------------------------------------
@@ -444,27 +442,23 @@ class ImportBatch(BaseModel):
         self.discard_files()
 
     # ---- the steps check and commit share ------------------------------------------------------
-    def _read(self, job, limited=True):
-        """The upload as a Table (SheetError when it cannot be read); the job learns the row count.
-        `limited`: refused over the row limit setting."""
+    def _check_file(self, job, limited=True, skip=()):
+        """The stored upload read, and every row but those numbered in `skip` (the rows refused before
+        仅导入正确的 N 行) validated through the sheet's columns as it arrives: the worker parsing an Excel
+        file sends the next rows meanwhile. Returns (the Table, emptied of its rows; the good Checked rows;
+        the bad ones as Findings); SheetError when the file cannot be read. `limited`: refused over the
+        row limit setting. The job's progress counts the rows."""
         if not self.upload_path.exists():
             raise SheetError("上传的文件已不在服务器上")
         max_rows = limits()[1] if limited else None
-        table = readers.read(self.upload_path, self.spec, filename=self.file_name, max_rows=max_rows,
-                             known=[importer.spec for importer in IMPORTERS.values()])
-        job.report(0, total=len(table.rows))
-        return table
-
-    def _validate(self, table, job, skip=()):
-        """Every row through the sheet's columns: (the good Checked rows, the bad ones as Findings).
-
-        Rows numbered in `skip` are left out altogether (the rows refused before 仅导入正确的 N 行).
-        """
-        found = Findings()
-        # A refused row lists its 提示 beside its errors: fixing the errors should not reveal new problems.
-        good = check_rows(self.spec, table, progress=job.report, skip=skip, found=found,
-                          notes=self.importer.row_warnings)
-        return good, found
+        with readers.opened(self.upload_path, self.spec, filename=self.file_name, max_rows=max_rows,
+                            known=[importer.spec for importer in IMPORTERS.values()]) as table:
+            job.report(0, total=table.expected)
+            found = Findings()
+            # A refused row lists its 提示 beside its errors: fixing the errors should not reveal new problems.
+            good = check_rows(self.spec, table, progress=job.report, skip=skip, found=found,
+                              notes=self.importer.row_warnings)
+        return table, good, found
 
     def _plan(self, good, found):
         """The importer's own checks against the database (the rows they refuse join `found`), then the

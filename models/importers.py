@@ -21,7 +21,7 @@ from .award_fields import AWARD_SHEET
 from .candidate import PENDING, Candidate
 from .candidate_fields import CANDIDATE_SHEET
 from .catalog import Certificate
-from .db import analyse_first_rows, now, select_in
+from .db import analyse_first_rows, now, refresh_statistics, select_in
 from .identity import AREA_FIX, identity_findings, identity_notes
 from .site import Site
 
@@ -118,23 +118,31 @@ class CandidateImporter:
         values = row.values
         if "id_type" not in values or "id_number" not in values:
             return []  # the identity did not clean: its error says so
-        wrong = {issue.key for issue in row.issues}
         found = identity_findings(*_identity(values), today=today or date.today()) + [
             ("id_number", note, AREA_FIX) for note in identity_notes(values["id_type"], values["id_number"])]
+        if not found:
+            return []  # nearly every row
+        wrong = {issue.key for issue in row.issues}
         return [Issue(row.row, key, HEADERS[key], row.raw.get(key, ""), problem, fix, WARNING)
                 for key, problem, fix in found if key not in wrong]
 
     def save(self, batch, plan, by):
         """Insert the new candidates in chunks and update the changed ones; audited. Returns (created, updated)."""
         at = now()
-        Candidate.bulk_add(dict(row.values, status=PENDING, batch_id=batch.id, created_at=at, updated_at=at)
-                           for row in plan.create)
+        Candidate.bulk_add((dict(row.values, status=PENDING, batch_id=batch.id, created_at=at, updated_at=at)
+                            for row in plan.create), analyse=False)
         count = audit.record_same("candidate.create", Candidate.select().where(Candidate.batch_id == batch.id),
                                   Candidate.label_sql(), {"状态": (None, PENDING), "导入批次": (None, f"#{batch.id}")},
                                   user=by)
         for _, candidate, changes in plan.update:
             candidate.edit(changes, by)
         return count, len(plan.update)
+
+    def after_save(self):
+        """Once a saved batch's result is stored, outside its transaction: the planner learns the table's new
+        size (refresh_statistics: on SQLite when it has doubled, an ANALYZE that reads every index, ~0.2 s at
+        100,000 candidates; on PostgreSQL its first rows)."""
+        refresh_statistics([Candidate])
 
     def undo_blockers(self, batches):
         """{batch id: (its candidates still there, why it cannot be undone)} for saved batches, in one grouped
@@ -236,6 +244,9 @@ class AwardImporter:
 
     def row_warnings(self, row):
         return []
+
+    def after_save(self):
+        """Nothing: AwardRecord.bulk_add leaves SQLite's statistics to the next start."""
 
     def save(self, batch, plan, by):
         at = now()

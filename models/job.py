@@ -176,10 +176,10 @@ class Job(BaseModel):
 
     # ---- the page waiting for a job ----------------------------------------------------------
     @classmethod
-    def wait(cls, job_id, progress_shown, seconds=WAIT_SECONDS, limit=4, outcome=None):
+    def wait(cls, job_id, progress_shown, seconds=WAIT_SECONDS, limit=4, outcome=None, redraw=PROGRESS_EVERY):
         """Hold a status request until job `job_id` ends, or `outcome()` is true (what the page shows is stored:
         the job's own last steps need not be waited for), or its progress moved (redrawn at most every
-        PROGRESS_EVERY seconds), or `seconds` passed. False, at once, when `limit` requests already wait:
+        `redraw` seconds), or `seconds` passed. False, at once, when `limit` requests already wait:
         each holds a server thread, and the page then asks again after a short delay instead."""
         with _waiting_lock:
             if _waiting[0] >= limit:
@@ -191,7 +191,7 @@ class Job(BaseModel):
                 row = cls.select(cls.status, cls.progress).where(cls.id == job_id).first()
                 waited = time.monotonic() - started
                 if (row is None or row.status in (DONE, FAILED) or waited >= seconds
-                        or (row.progress != progress_shown and waited >= PROGRESS_EVERY)
+                        or (row.progress != progress_shown and waited >= redraw)
                         or (outcome is not None and outcome())):
                     return True
                 # A job of this process wakes the request as it ends (and when it has stored its outcome:

@@ -8,7 +8,7 @@ from peewee import CharField, DateTimeField, IntegerField, TextField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from . import award_class, name_index, tally
-from .candidate import search_keys
+from .candidate import CONFIRMED_SINCE, search_keys
 from .db import BaseModel, db, is_sqlite, update_rows
 
 
@@ -189,9 +189,20 @@ def _award_order_index(migrator):
     return []
 
 
+def _confirmed_index(migrator):
+    """v13: the index on when candidates were confirmed holds the confirmed ones only (candidate.CONFIRMED_SINCE):
+    an import writes none of its rows to it (kept if there)."""
+    db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{CONFIRMED_SINCE}" ON "candidate" ("confirmed_at") '
+                   'WHERE "confirmed_at" IS NOT NULL')
+    if "candidate_confirmed_at" in {index.name for index in db.get_indexes("candidate")}:
+        return [migrator.drop_index("candidate", "candidate_confirmed_at")]
+    return []
+
+
 # STEPS[i] upgrades a database from version i+1 to version i+2. Version 1 is the first released schema.
 STEPS = [_session_version, _progress_index, _cascade_index, _search_columns, _job_heartbeat, _list_indexes,
-         _class_order_index, _holding_indexes, _award_classes, _unread_indexes, _award_order_index]
+         _class_order_index, _holding_indexes, _award_classes, _unread_indexes, _award_order_index,
+         _confirmed_index]
 
 CURRENT_VERSION = 1 + len(STEPS)
 

@@ -46,7 +46,11 @@ _DECIMAL_ZEROS = re.compile(r"\d+\.0+")
 
 def id_number(raw):
     """An ID number: full-width digits and spaces removed, lowercase x made X; Excel's numeric damage refused."""
-    value = _SEPARATORS.sub("", text(raw)).upper()
+    value = text(raw)
+    if value.isascii() and value.isalnum():
+        # Nearly every cell: no separator to remove, and Excel's damage needs a "." or "E+".
+        return value.upper()
+    value = _SEPARATORS.sub("", value).upper()
     if _EXCEL_NUMBER.match(value) or _DECIMAL_ZEROS.fullmatch(value):
         raise FieldError(f"证件号码被 Excel 当作数字显示为「{text(raw)}」，位数已丢失",
                          "将证件号码列设为「文本」格式后重新输入完整号码（或在号码前加英文单引号 '）")
@@ -110,13 +114,16 @@ _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 
 
 def mobile(raw):
-    value = _SEPARATORS.sub("", text(raw))
-    if value.startswith("+86"):
-        value = value[3:]
-    if not value:
-        return ""
-    if _EXCEL_NUMBER.match(value):
-        raise FieldError("手机号被 Excel 当作数字显示", "将该列设为「文本」格式后重新输入")
+    value = text(raw)
+    # Digits only (nearly every cell): no separator, prefix or Excel notation to look for.
+    if not (value.isascii() and value.isdecimal()):
+        value = _SEPARATORS.sub("", value)
+        if value.startswith("+86"):
+            value = value[3:]
+        if not value:
+            return ""
+        if _EXCEL_NUMBER.match(value):
+            raise FieldError("手机号被 Excel 当作数字显示", "将该列设为「文本」格式后重新输入")
     if not _MOBILE.match(value):
         raise FieldError(f"手机号「{value}」格式不正确", "请填写 11 位手机号码，例如 13812345678")
     return value

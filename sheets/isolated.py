@@ -8,9 +8,9 @@ parent kills TIME_LIMIT seconds after handing it the file; whatever ends it earl
 with a Chinese message, and only that one upload fails. Each worker reads one file; the next file's is
 started as soon as one is done, and waits, so that Python's start is not part of an upload's wait. The
 child (sheets/worker.py) checks the file first
-(sheets/precheck.py), then streams the rows back through a pipe in pickled chunks, which the parent
-unpickles with only the datetime types allowed: even a child taken over by a hostile file can send
-nothing but data.
+(sheets/precheck.py), then streams the rows back as text through a pipe in pickled chunks, which the
+parent unpickles with only the datetime types allowed (even a child taken over by a hostile file can send
+nothing but data) and checks as they come, while the child converts the next ones.
 
 On Windows, which has no `resource` module, the child is still a separate process with the time limit,
 and the pre-checks bound what it is asked to allocate; its memory is not capped.
@@ -46,7 +46,8 @@ OUT_OF_TIME = "文件无法读取：{seconds} 秒内未能读完（文件过大�
 class Sheet:
     name: str
     marker: object  # the first cell of the marker sheet, if the workbook has one
-    rows: object    # an iterator of rows, each a list of cell values as python-calamine gives them
+    height: int     # the rows `rows` will give, blank ones included
+    rows: object    # an iterator of rows, each a list of its cells as text (sheets/cells.py)
 
 
 @contextmanager
@@ -65,7 +66,7 @@ def excel_sheet(path, prefer, skip=(), marker_sheet=None, max_rows=None, header_
         first = next(frames, None)
         if first is None or first[0] != "sheet":
             raise SheetError(CRASHED)
-        yield Sheet(first[1], first[2], (row for _, chunk in frames for row in chunk))
+        yield Sheet(first[1], first[2], first[3], (row for _, chunk in frames for row in chunk))
     finally:
         frames.close()
 

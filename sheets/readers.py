@@ -1,18 +1,23 @@
 """Read an uploaded .xlsx, .xls or .csv into rows of text, with headers matched to a column spec.
 
-Every cell becomes text here, before any validation: an ID that Excel stored as a number comes out in
-the scientific notation Excel shows (4.10102199001011E+17), so the validator refuses it with a message
-instead of the import storing a rounded number. CSVs are decoded strictly: BOM, then UTF-8, then
-GB18030 (what Chinese Excel writes as "CSV"), never with replacement characters.
+Every cell becomes text before any validation (sheets/cells.py: in the worker process for Excel files):
+an ID that Excel stored as a number comes out in the scientific notation Excel shows
+(4.10102199001011E+17), so the validator refuses it with a message instead of the import storing a
+rounded number. CSVs are decoded strictly: BOM, then UTF-8, then GB18030 (what Chinese Excel writes as
+"CSV"), never with replacement characters.
+
+`opened()` hands the rows on as they arrive, so an import checks the first rows while the worker still
+sends the last; `read()` reads them all first.
 """
 import codecs
 import csv
 import io
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from . import isolated, precheck
+from .cells import stripped_text
 from .precheck import SheetError
 from .spec import GUIDE_SHEET, MARKER_SHEET, REPORT_COLUMN, normalise_header, parse_marker
 
@@ -32,11 +37,16 @@ class Table:
     """What a reader found: the matched columns and the non-empty data rows as text."""
     file_kind: str                           # xlsx, xls or csv
     columns: list                            # the spec's Columns present in the file, in file order
-    rows: list = field(default_factory=list)  # (spreadsheet row number, {key: text})
+    # (spreadsheet row number, {key: text}): a list from read(), an iterator inside opened(), which
+    # raises SheetError where the file turns out unreadable (too many rows, the worker's limits).
+    rows: object = field(default_factory=list)
     unknown: list = field(default_factory=list)  # headers that match no column (ignored)
     encoding: str = ""                       # for CSVs: the encoding detected
     marker: tuple = None                     # (kind, version) of a CertDesk template, if any
     sheet: str = ""
+    expected: int = 0                        # rows below the header, blank ones included: for progress
+    count: int = 0                           # data rows handed on so far
+    first: tuple = None                      # the first of them, for describe()
 
     @property
     def keys(self):
@@ -46,8 +56,8 @@ class Table:
         """What the preview says about how the file was read: format, encoding with a sample row (sensitive
         cells masked), the columns ignored and, for an outdated template, what changed since."""
         sample = []
-        if self.rows:
-            number, raw = self.rows[0]
+        if self.first:
+            number, raw = self.first
             sample = [number, [[c.header, _shown(c.mask(raw[c.key]) if c.sensitive else raw[c.key])] for c in self.columns]]
         # Cut to what a person reads: every status poll shows them, and a header row may hold thousands
         # of names of thousands of characters.
@@ -64,9 +74,17 @@ def _shown(text, limit=60):
 
 
 def read(path, spec, filename=None, max_rows=None, known=()):
-    """Read the file at `path` (its name, for the extension, is `filename`) as a Table for `spec`.
+    """Read the file at `path` (its name, for the extension, is `filename`) as a Table for `spec`, every
+    row read. `known`: the other specs, so a workbook made from another CertDesk template is refused by name."""
+    with opened(path, spec, filename, max_rows, known) as table:
+        table.rows = list(table.rows)
+    return table
 
-    `known`: the other specs, so a workbook made from another CertDesk template is refused by name."""
+
+@contextmanager
+def opened(path, spec, filename=None, max_rows=None, known=()):
+    """The file at `path` as a Table for `spec` whose rows are read while they are iterated, inside the
+    `with` (the worker process parsing an Excel file stays until it ends); as read() otherwise."""
     path = Path(path)
     extension = check_extension(filename or path.name, spec)
     with path.open("rb") as handle:
@@ -76,11 +94,13 @@ def read(path, spec, filename=None, max_rows=None, known=()):
     if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
         if extension == ".csv":
             raise SheetError("文件扩展名是 .csv，但内容是 Excel 工作簿：请把扩展名改为 .xlsx 后重新上传")
-        return _read_excel(path, extension, spec, max_rows, known)
+        with _excel(path, extension, spec, max_rows, known) as table:
+            yield table
+        return
     if extension != ".csv":
         raise SheetError(f"文件扩展名是 {extension}，但内容不是 Excel 工作簿（可能已损坏，或是改了扩展名的其他文件）；"
                          "请在 Excel 中打开后「另存为」.xlsx 再上传")
-    return _read_csv(path, spec, max_rows)
+    yield _read_csv(path, spec, max_rows)
 
 
 def check_extension(filename, spec):
@@ -94,42 +114,17 @@ def check_extension(filename, spec):
 
 
 # ---- Excel -----------------------------------------------------------------------------------------
-def _read_excel(path, extension, spec, max_rows, known):
+@contextmanager
+def _excel(path, extension, spec, max_rows, known):
     # Parsed in a child process (sheets/isolated.py): the spec's own sheet when present, else the
     # first visible worksheet that is not the guide.
     with isolated.excel_sheet(path, spec.title, skip=(GUIDE_SHEET, MARKER_SHEET), marker_sheet=MARKER_SHEET,
                               max_rows=max_rows, header_rows=HEADER_SEARCH_ROWS, max_text=MAX_TEXT_CHARS) as sheet:
         marker = parse_marker(sheet.marker) if sheet.marker is not None else None
         _refuse_other_template(marker, spec, known)
-        table = _table(sheet.rows, spec, "xls" if extension == ".xls" else "xlsx", max_rows, marker)
-    table.sheet = sheet.name
-    return table
-
-
-def cell_text(value):
-    """One cell as the text a person sees in it; numbers Excel would have rounded stay recognisable."""
-    if isinstance(value, str):
-        # A leading apostrophe is Excel's "keep as text" prefix (CertDesk's export writes it before = + - @).
-        return value[1:] if value.startswith("'") else value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and not value.is_integer():
-            return format(value, ".15g")
-        if abs(value) >= 10 ** 15:
-            # Excel keeps 15 significant digits: show the number as Excel does, so the ID check refuses it.
-            mantissa, exponent = f"{float(value):.14E}".split("E")
-            return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}"
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return str(value)
-    return str(value)
+        table = _table(sheet.rows, spec, "xls" if extension == ".xls" else "xlsx", max_rows, marker, sheet.height)
+        table.sheet = sheet.name
+        yield table
 
 
 # ---- CSV -------------------------------------------------------------------------------------------
@@ -171,15 +166,17 @@ def _read_csv(path, spec, max_rows):
     first_line = content.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first_line.count) if first_line else ","
     rows = _csv_rows(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter))
-    table = _table(rows, spec, "csv", max_rows)
+    # Lines, not records (a quoted cell may hold a line break): only what the progress is measured against.
+    table = _table(rows, spec, "csv", max_rows, height=content.count("\n") + 1)
     table.encoding = encoding
     return table
 
 
-def _csv_rows(reader):
-    """The records of a CSV reader, a record's number being its row's; SheetError naming the row for a
-    cell longer than Excel allows or a record the csv module cannot read."""
-    number = 0
+def _csv_rows(reader, same_within=1000):
+    """The records of a CSV reader as rows of text, a record's number being its row's; SheetError naming
+    the row for a cell longer than Excel allows or a record the csv module cannot read. Equal texts within
+    `same_within` records are one string, as the worker sends Excel rows."""
+    number, same = 0, {}
     while True:
         number += 1
         try:
@@ -191,17 +188,19 @@ def _csv_rows(reader):
         if row and max(map(len, row)) > precheck.MAX_CELL_CHARS:
             position = next(p for p, cell in enumerate(row) if len(cell) > precheck.MAX_CELL_CHARS)
             raise SheetError(precheck.long_cell(number, position, row[position]))
-        yield row
+        if number % same_within == 0:
+            same = {}
+        yield [same.setdefault(text, text) for text in map(stripped_text, row)]
 
 
 # ---- header matching and rows ----------------------------------------------------------------------
-def _table(rows, spec, file_kind, max_rows, marker=None):
-    """Find the header row, match it to the spec and collect the non-empty rows below it as text."""
+def _table(rows, spec, file_kind, max_rows, marker=None, height=0):
+    """Find the header row among the first `rows` (lists of cell texts; `height` of them, blank ones
+    included) and match it to the spec: a Table whose rows are the non-empty ones below it, as they come."""
     index = spec.header_index()
     rows = iter(rows)
     scanned, header, header_number = [], None, 0
-    for number, row in enumerate(rows, start=1):
-        cells = [cell_text(v).strip() for v in row]
+    for number, cells in enumerate(rows, start=1):
         scanned.append(cells)
         if sum(normalise_header(c) in index for c in cells if c) >= min(2, len(spec.columns)):
             header, header_number = cells, number
@@ -239,29 +238,33 @@ def _table(rows, spec, file_kind, max_rows, marker=None):
         raise SheetError(message + "".join("；" + line for line in outdated(marker, spec)))
 
     ordered = sorted(positions.items())
-    table = Table(file_kind=file_kind, columns=[c for _, c in ordered], unknown=unknown, marker=marker)
-    keys, wanted = [c.key for _, c in ordered], [p for p, _ in ordered]
+    table = Table(file_kind=file_kind, columns=[c for _, c in ordered], unknown=unknown, marker=marker,
+                  expected=max(height - header_number, 0))
+    table.rows = _data_rows(table, rows, header_number + 1, [p for p, _ in ordered], max_rows, spec.noun)
+    return table
+
+
+def _data_rows(table, rows, first_number, wanted, max_rows, noun):
+    """The non-empty `rows` (numbered from `first_number`) as (row number, {key: text}) of the wanted
+    positions, counted on `table`; SheetError beyond `max_rows`, or when there is none."""
+    keys = table.keys
     width, padding = max(wanted) + 1, [""] * (max(wanted) + 1)
     limit = max_rows or float("inf")
-    # A column of few distinct values (汉族, 居民身份证 ...) keeps one copy of each: every cell arrives as
-    # its own string, and 100,000 rows of eight such columns were ~60 MB of copies.
-    shared = [(position, {}) for position, (_, column) in enumerate(ordered) if column.repeats]
-    for number, row in enumerate(rows, start=header_number + 1):
-        if len(row) < width:
-            row = list(row) + padding[len(row):]
-        # Most cells are already text: only the others go through cell_text.
-        texts = [(v if type(v) is str and not v.startswith("'") else cell_text(v)).strip()
-                 for v in map(row.__getitem__, wanted)]
+    for number, cells in enumerate(rows, start=first_number):
+        if len(cells) < width:
+            cells = cells + padding[len(cells):]
+        texts = [cells[position] for position in wanted]
         if not any(texts):
             continue
-        for position, seen in shared:
-            texts[position] = seen.setdefault(texts[position], texts[position])
-        if len(table.rows) >= limit:
+        if table.count >= limit:
             raise SheetError(f"文件超过 {max_rows:,} 行的上限，请拆分为多个文件分批导入")
-        table.rows.append((number, dict(zip(keys, texts))))
-    if not table.rows:
-        raise SheetError(f"文件只有表头，没有{spec.noun}数据：请从第 {header_number + 1} 行开始填写后重新上传")
-    return table
+        row = number, dict(zip(keys, texts))
+        table.count += 1
+        if table.first is None:
+            table.first = row
+        yield row
+    if not table.count:
+        raise SheetError(f"文件只有表头，没有{noun}数据：请从第 {first_number} 行开始填写后重新上传")
 
 
 def _chain(first, rest):

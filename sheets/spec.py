@@ -161,6 +161,9 @@ class Column:
         return replace(self, choices=choices if isinstance(choices, Mapping) else tuple(choices))
 
 
+_UNSEEN = object()  # a text not cleaned yet (None is a cleaned value)
+
+
 @dataclass(eq=False)
 class Form:
     """Fields typed into a page, declared as columns and cleaned by the same rules as a sheet's row."""
@@ -200,9 +203,11 @@ class Form:
                 seen = memo.get(key)
                 if seen is None:
                     seen = memo[key] = {}
-                elif given in seen:
-                    values[key] = seen[given]
-                    continue
+                else:
+                    value = seen.get(given, _UNSEEN)
+                    if value is not _UNSEEN:
+                        values[key] = value
+                        continue
             try:
                 value = column.check(given)
             except FieldError as exc:

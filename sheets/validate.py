@@ -48,8 +48,8 @@ class Checked:
 
 
 def check_rows(spec, table, progress=None, every=2000, skip=(), found=None, notes=None):
-    """Validate every row of `table` except those numbered in `skip`; `progress(done, total)` is called
-    every `every` rows. The table's rows are handed over: it is left empty.
+    """Validate every row of `table` except those numbered in `skip`, as the reader hands them on;
+    `progress(done, total)` is called every `every` rows. The table's rows are handed over: it is left empty.
 
     Returns the Checked rows; with `found` (Findings), the bad rows go there as they are found and only
     the good rows are returned, so a file of mistakes holds no more than Findings keeps. `notes(row)`:
@@ -63,7 +63,7 @@ def check_rows(spec, table, progress=None, every=2000, skip=(), found=None, note
     checked, refused = [], []
     key_column = spec.identity[-1] if spec.identity else None
     rows, table.rows = table.rows, []
-    total = len(rows)
+    total = len(rows) if isinstance(rows, list) else table.expected
     for done, (number, raw) in enumerate(rows, start=1):
         if number in skip:
             continue

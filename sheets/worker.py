@@ -3,8 +3,10 @@
 Started by sheets/isolated.py as `python -I -S -c` with the path it needs, so it imports only what is
 here (no server, no site packages' start-up hooks), usually before its work exists: it reads the work
 from stdin once it has set its limits. Frames are tuples pickled one by one to stdout:
-("sheet", name, marker cell), ("rows", [row, ...]) every CHUNK_ROWS rows, then ("end",) or
-("refused", message). Domain-free: it knows sheets by name, rows as lists of cell values.
+("sheet", name, marker cell, rows it reaches down to), ("rows", [row, ...]) every CHUNK_ROWS rows, then
+("end",) or ("refused", message). Each row is a list of its cells as text (sheets/cells.py): made here,
+beside the web process checking the rows already sent. Domain-free: it knows sheets by name, rows as
+lists of cell texts.
 """
 import importlib
 import json
@@ -17,6 +19,7 @@ import zipfile
 import python_calamine
 
 from . import precheck
+from .cells import stripped_text
 from .precheck import SheetError
 
 try:
@@ -96,16 +99,18 @@ def read_excel(request, send):
             marker = _first_cell(book, archive, request["marker_sheet"])
         if archive is not None:
             precheck.check_sheet(archive, name, request["max_rows"], request["header_rows"])
-        send(("sheet", name, marker))
-        _send_rows(load_rows(book, name), send, request.get("max_text") or float("inf"))
+        sheet = load_sheet(book, name)
+        # iter_rows() starts at the sheet's first row, blank or not, and ends at its range's last one.
+        send(("sheet", name, marker, sheet.end[0] + 1 if sheet.end else 0))
+        _send_rows(sheet.iter_rows(), send, request.get("max_text") or float("inf"))
     finally:
         if archive is not None:
             archive.close()
 
 
-def load_rows(book, name):
+def load_sheet(book, name):
     """The parse itself: calamine reads the whole sheet here."""
-    return book.get_sheet_by_name(name).iter_rows()
+    return book.get_sheet_by_name(name)
 
 
 def _data_sheet(book, prefer, skip):
@@ -123,24 +128,30 @@ def _data_sheet(book, prefer, skip):
 def _first_cell(book, archive, name):
     if archive is not None:
         precheck.check_sheet(archive, name)
-    for row in load_rows(book, name):
+    for row in load_sheet(book, name).iter_rows():
         return row[0] if row else None
     return None
 
 
 def _send_rows(rows, send, max_text):
-    chunk, text = [], 0
+    """Send the rows as text, CHUNK_ROWS at a time, refusing a cell longer than Excel allows or text beyond
+    `max_text` in all, naming the row. Equal texts within a chunk are one string, pickled once: the columns
+    of few values (汉族, 居民身份证 …) cost the web process one string each, not one a cell."""
+    chunk, text, same = [], 0, {}
     for number, row in enumerate(rows, start=1):
+        texts = []
         for position, value in enumerate(row):
             if value.__class__ is str:
                 if len(value) > precheck.MAX_CELL_CHARS:
                     raise SheetError(precheck.long_cell(number, position, value))
                 text += len(value)
+            value = stripped_text(value)
+            texts.append(same.setdefault(value, value))
         if text > max_text:
             raise SheetError(precheck.TOO_MUCH_TEXT.format(limit=max_text, row=number))
-        chunk.append(row)
+        chunk.append(texts)
         if len(chunk) == CHUNK_ROWS:
             send(("rows", chunk))
-            chunk = []
+            chunk, same = [], {}
     if chunk:
         send(("rows", chunk))

@@ -177,3 +177,18 @@ def test_a_version_11_database_gains_the_record_order_index_in_place_of_the_time
     award = {i.name: i.columns for i in models.db.get_indexes(table)}
     assert award["_".join((table, *columns))] == list(columns) and old not in award
     assert models.init_schema() == (CURRENT_VERSION, CURRENT_VERSION)
+
+
+def test_a_version_12_database_indexes_when_candidates_were_confirmed_for_the_confirmed_ones_only(app):
+    """v13: an import's candidates (none confirmed) are not written to the index 批量人工确认 counts 已确认 from."""
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+    from models.candidate import CONFIRMED_SINCE
+    fresh = {index.name: index.sql for index in models.db.get_indexes("candidate")}
+    assert "IS NOT NULL" in fresh[CONFIRMED_SINCE] and "candidate_confirmed_at" not in fresh
+    migrator = SqliteMigrator(models.db) if models.is_sqlite() else PostgresqlMigrator(models.db)
+    migrate(migrator.drop_index("candidate", CONFIRMED_SINCE), migrator.add_index("candidate", ("confirmed_at",), False))
+    SchemaVersion.update(version=12).execute()
+    assert models.init_schema() == (12, CURRENT_VERSION)
+    upgraded = {index.name: (index.columns, index.sql) for index in models.db.get_indexes("candidate")}
+    assert "candidate_confirmed_at" not in upgraded
+    assert upgraded[CONFIRMED_SINCE][0] == ["confirmed_at"] and "IS NOT NULL" in upgraded[CONFIRMED_SINCE][1]

@@ -50,7 +50,7 @@ def test_a_sheet_claiming_three_million_rows_is_refused_before_it_is_parsed(clie
     # The same check in this process, with the parse replaced by one that fails the test.
     path = tmp_path / "claims.xlsx"
     path.write_bytes(sf.claiming_rows_xlsx(3_000_000))
-    monkeypatch.setattr(worker, "load_rows", lambda book, name: pytest.fail("the sheet was parsed"))
+    monkeypatch.setattr(worker, "load_sheet", lambda book, name: pytest.fail("the sheet was parsed"))
     request = {"path": str(path), "prefer": "考生信息", "skip": [], "marker_sheet": None, "max_rows": 100_000,
                "header_rows": 10}
     with pytest.raises(precheck.SheetError, match="超过 100,000 行的上限"):
@@ -149,6 +149,24 @@ def test_a_file_of_several_chunks_is_read_exactly(tmp_path):
     path.write_bytes(sf.xlsx(rows))
     table = readers.read(path, CANDIDATES)
     assert [values for _, values in table.rows] == rows
+
+
+def test_rows_are_handed_on_while_the_worker_still_sends_the_rest(tmp_path, monkeypatch):
+    # An import checks the first rows as they come; the job's progress counts against the rows below the header.
+    frames = []
+    read_frame = isolated._read_frame
+    monkeypatch.setattr(isolated, "_read_frame", lambda stream: frames.append(read_frame(stream)) or frames[-1])
+    rows = [sf.person(i) for i in range(2 * worker.CHUNK_ROWS + 5)]
+    rows[7] = {}  # blank: below the header, but no data
+    path = tmp_path / "名单.xlsx"
+    path.write_bytes(sf.xlsx(rows))
+    with readers.opened(path, CANDIDATES) as table:
+        assert table.expected == len(rows)
+        first = next(table.rows)
+        assert [frame[0] for frame in frames] == ["sheet", "rows"]
+        rest = list(table.rows)
+    assert frames[-1] == ("end",) and table.count == len(rows) - 1
+    assert [first] + rest == [(number, row) for number, row in enumerate(rows, start=2) if row]
 
 
 def test_a_worker_over_its_memory_limit_ends_with_a_message():

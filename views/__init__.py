@@ -10,7 +10,7 @@ from peewee import SQL, Join, Ordering, fn
 from werkzeug.routing import IntegerConverter
 
 from models.candidate import CASCADE, Candidate
-from models.job import Job
+from models.job import PROGRESS_EVERY, WAIT_SECONDS, Job
 from models.normalise import MAX_INTEGER, FieldError, whole_number
 from sheets.spec import without_control
 
@@ -345,13 +345,14 @@ def polling():
     return request.args.get("wait") == "1" or request.args.get("poll") == "1"
 
 
-def wait_for_job(job_id, outcome=None):
-    """Hold a status block's polling request until its job ends or moves, or `outcome()` says what the block
-    shows is stored (Job.wait, bounded), so a result shows as soon as it exists; returns the hx-trigger of the
-    block rendered next: ask again at once, or after a pause when too many requests are waiting already (each
-    holds a server thread)."""
+def wait_for_job(job_id, outcome=None, seconds=WAIT_SECONDS, redraw=PROGRESS_EVERY):
+    """Hold a status block's polling request until its job ends or moves (after `redraw` seconds), or
+    `outcome()` says what the block shows is stored (Job.wait, at most `seconds`), so a result shows as soon as
+    it exists; returns the hx-trigger of the block rendered next: ask again at once, or after a pause when too
+    many requests are waiting already (each holds a server thread)."""
     shown = request.args.get("progress", 0, type=int)
-    waited = Job.wait(job_id, shown, limit=current_app.config.get("JOBS_MAX_WAITERS", 4), outcome=outcome)
+    waited = Job.wait(job_id, shown, seconds=seconds, limit=current_app.config.get("JOBS_MAX_WAITERS", 4),
+                      outcome=outcome, redraw=redraw)
     return "load" if waited else "load delay:1s"
 
 

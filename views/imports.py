@@ -20,6 +20,10 @@ from .candidates import filter_words
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 ISSUES_PER_PAGE = 50  # lines of the error (or 提示) table in the import dialog
+# How long 保存's answer waits for the check's outcome: a file of ten thousand rows is checked (and saved)
+# within it, even on a busy server, and its result comes with that answer, a status request and a swap
+# sooner. A bigger file's answer shows its progress then, and its status block waits on.
+UPLOAD_WAIT_SECONDS = 2
 
 
 # ---- 批量导入学生信息 and 导入待颁证记录: the same dialog for each kind ----------------------------------
@@ -220,8 +224,13 @@ def _upload(kind):
     if upload is None or not upload.filename:
         return render("imports/dialog.html", block="missing", status=422, **_dialog_context(kind))
     batch = ImportBatch.receive(kind, upload.stream, upload.filename, request.form.get("update_existing") == "1",
-                                by=me())
-    return _status(batch.check())
+                                by=me()).check()
+    poll = "load"
+    if batch.busy and batch.job_id:
+        poll = wait_for_job(batch.job_id, outcome=batch.settled, seconds=UPLOAD_WAIT_SECONDS,
+                            redraw=UPLOAD_WAIT_SECONDS)
+        batch = ImportBatch.get_by_id(batch.id)
+    return _status(batch, poll=poll)
 
 
 def _status(batch, block="status", poll="load"):
