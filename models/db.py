@@ -240,11 +240,12 @@ def refresh_statistics(models):
 
 
 def analyse_first_rows(models):
-    """PostgreSQL (nothing on SQLite): ANALYZE each table of `models` that holds rows but has never been analysed. Autovacuum
-    analyses a table within a minute or so of its first rows; until then the planner knows nothing of it,
-    and an award import's audit events (an INSERT … SELECT joining the new records to their candidates)
-    scanned the candidates once per record: 10–25 s for 10,000 records, where 0.5 s once analysed. A
-    college just moved or restored into PostgreSQL, or importing its first candidates, hits that gap."""
+    """PostgreSQL (nothing on SQLite): ANALYZE each table of `models` that holds rows but has never been
+    analysed. Autovacuum analyses a table within a minute or so of its first rows; until then the planner
+    knows nothing of it, and an award import's audit events (an INSERT … SELECT joining the new records to
+    their candidates) scanned the candidates once per record: 10–25 s for 10,000 records, where 0.5 s once
+    analysed. A college just moved or restored into PostgreSQL, or importing its first candidates, hits
+    that gap."""
     if is_sqlite():
         return
     tables = [model._meta.table_name for model in models]
