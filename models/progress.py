@@ -15,6 +15,7 @@ from .candidate import ACCURATE, PENDING, REJECTED, STATUSES, VERIFIED, Candidat
 from .catalog import Certificate
 from .db import count_of, is_sqlite, one_row
 from .pilot import PilotCertificate, level_order
+from .pinyin import text_order
 from .quota import Quota
 from .site import PENDING as SITE_PENDING, REJECTED as SITE_REJECTED, Site
 from .user import REVIEWER
@@ -164,7 +165,8 @@ class GroupProgress:
 
 
 def group_progress(year, department=None):
-    """Per 院系, or per 班级 when a 院系 is given ("" for candidates without one), ordered by name."""
+    """Per 院系, or per 班级 when a 院系 is given ("" for candidates without one), in pinyin order as the
+    filters offer them."""
     column = Candidate.department if department is None else Candidate.class_name
     # Grouped by status first, the order of the (status, department, class_name) index, and counting rows
     # rather than ids: both databases count from the index alone, without hashing or sorting every row.
@@ -188,7 +190,7 @@ def group_progress(year, department=None):
         group.imported += n
         group.issued += n if status == ISSUED else 0
     # Unnamed groups last: they are what staff still have to fill in.
-    return sorted(groups.values(), key=lambda g: (g.name == "", g.name))
+    return sorted(groups.values(), key=lambda g: (not g.name, text_order(g.name or "")))
 
 
 # ---- certificates issued per month ---------------------------------------------------------------

@@ -13,6 +13,7 @@ from models.import_batch import REVIEW, ImportBatch
 from models.candidate import ACCURATE, PENDING, REJECTED, VERIFIED, Candidate
 from models.catalog import Certificate, Organisation
 from models.db import now
+from models.pinyin import text_order
 from models.quota import Quota
 from models.site import PENDING as SITE_PENDING, Site
 from models.user import ADMIN, REVIEWER, STAFF, User
@@ -148,6 +149,10 @@ def test_departments_add_up_to_all_candidates_and_classes_to_their_department(de
     for department in departments:
         classes = progress.group_progress(year, department.name)
         assert progress.GroupProgress.sum_of(department.name, classes) == department
+    # In pinyin order, as the filters offer them (经济 jing before 汽车 qi before 信息 xin), unnamed last.
+    names = [g.name for g in departments]
+    assert names == sorted(names, key=lambda name: (not name, text_order(name))) and names != sorted(names)
+    assert names.index("经济管理学院") < names.index("汽车工程学院") < names.index("信息工程学院")
 
 
 def test_department_row_opens_to_its_classes_and_closes_again(client, login, demo):
