@@ -3,6 +3,7 @@
 import io
 import itertools
 import logging
+import math
 import operator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -256,28 +257,33 @@ def analyse_first_rows(models):
             db.execute_sql(f'ANALYZE "{table}"')
 
 
-def bulk_insert(model, rows, chunk=1000):
+def bulk_insert(model, rows, chunk=1000, same=None):
     """Insert many rows (dicts keyed by field name) fast: the driver's executemany, not peewee's SQL builder.
 
     Building a big INSERT through peewee costs ~0.1 ms a row; the driver's own batch path is several times
     cheaper. `rows` may be a generator: it is consumed a chunk at a time, so the caller need not hold
-    every row. Call it inside the caller's transaction. Defaults of fields missing from the rows apply
-    (evaluated once: every row of one call gets the same created_at). Returns the number of rows.
+    every row. `same` ({field name: value}) holds what every row shares (a batch's status, its id, the
+    time): written into the statement once instead of bound for each row, as are the defaults of fields
+    the rows do not give (evaluated once: every row of one call gets the same created_at). Call it
+    inside the caller's transaction. Returns the number of rows.
     """
     rows = iter(rows)
     first = next(rows, None)
     if first is None:
         return 0
+    meta = model._meta
     names = list(first)
-    fields = [model._meta.fields[name] for name in names]
-    defaults = [f for f in model._meta.sorted_fields
-                if f.name not in names and f.default is not None and f is not model._meta.primary_key]
-    default_values = [driver_value(f, f.default() if callable(f.default) else f.default) for f in defaults]
-    columns = ", ".join(f'"{f.column_name}"' for f in fields + defaults)
-    insert = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES '
+    fields = [meta.fields[name] for name in names]
+    shared = dict(same or {})
+    for f in meta.sorted_fields:
+        if f.name not in names and f.name not in shared and f.default is not None and f is not meta.primary_key:
+            shared[f.name] = f.default() if callable(f.default) else f.default
+    shared_fields = [meta.fields[name] for name in shared]
+    shared_values = [driver_value(f, value) for f, value in zip(shared_fields, shared.values())]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields + shared_fields)
     cursor = db.cursor()
-    # Text values go in as they are. Other values (dates, numbers, timestamps) repeat a lot in a batch
-    # (every row has the same created_at), so each distinct one is converted once.
+    # Text values go in as they are. Other values (dates, numbers) repeat a lot in a batch, so each
+    # distinct one is converted once.
     others = [(i, field, {}) for i, field in enumerate(fields) if not isinstance(field, (CharField, TextField))]
 
     def convert(row):
@@ -289,19 +295,42 @@ def bulk_insert(model, rows, chunk=1000):
                 if ready is None:
                     ready = seen[value] = driver_value(field, value)
                 values[i] = ready
-        return values + default_values
+        return values
 
     sqlite, total, rows = is_sqlite(), 0, itertools.chain([first], rows)
+    if sqlite:
+        literals = [_sql_literal(value) for value in shared_values]
+        if None in literals:  # a value SQL cannot spell safely: bound with each row after all
+            literals, tail = [], shared_values
+        else:
+            tail = []
+        insert = (f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ('
+                  + ", ".join(["?"] * (len(fields) + len(tail)) + literals) + ")")
+    else:
+        suffix = "".join("\t" + _copy_text(value) for value in shared_values) + "\n"
     while batch := [convert(row) for row in itertools.islice(rows, chunk)]:
         total += len(batch)
         if sqlite:
-            cursor.executemany(insert + "(" + ", ".join("?" * len(batch[0])) + ")", batch)
+            cursor.executemany(insert, [values + tail for values in batch] if tail else batch)
         else:
             # COPY: PostgreSQL's bulk path is several times faster than a multi-row INSERT, whose
             # values the driver renders one by one.
-            cursor.copy_expert(f'COPY "{model._meta.table_name}" ({columns}) FROM STDIN', io.StringIO(
-                "".join(["\t".join([_copy_text(value) for value in values]) + "\n" for values in batch])))
+            cursor.copy_expert(f'COPY "{meta.table_name}" ({columns}) FROM STDIN', io.StringIO(
+                "".join(["\t".join([_copy_text(value) for value in values]) + suffix for values in batch])))
     return total
+
+
+def _sql_literal(value):
+    """`value` as an SQLite literal, or None when it is not plain enough to spell (bytes, a NUL)."""
+    if value is None:
+        return "NULL"
+    if type(value) is bool:
+        return "1" if value else "0"
+    if type(value) is int or (type(value) is float and math.isfinite(value)):
+        return repr(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
 
 
 # COPY's text format: a backslash, tab, newline or carriage return inside a value is escaped; \N is NULL.

@@ -129,8 +129,8 @@ class CandidateImporter:
     def save(self, batch, plan, by):
         """Insert the new candidates in chunks and update the changed ones; audited. Returns (created, updated)."""
         at = now()
-        Candidate.bulk_add((dict(row.values, status=PENDING, batch_id=batch.id, created_at=at, updated_at=at)
-                            for row in plan.create), analyse=False)
+        Candidate.bulk_add((row.values for row in plan.create), analyse=False,
+                           same={"status": PENDING, "batch_id": batch.id, "created_at": at, "updated_at": at})
         count = audit.record_same("candidate.create", Candidate.select().where(Candidate.batch_id == batch.id),
                                   Candidate.label_sql(), {"状态": (None, PENDING), "导入批次": (None, f"#{batch.id}")},
                                   user=by)

@@ -1,6 +1,7 @@
 """The set-based helpers every bulk write goes through: bulk_insert and select_in."""
 from datetime import date, datetime
 
+import models
 from app import create_app
 from models.audit import AuditEvent
 from models.candidate import PENDING, Candidate
@@ -55,6 +56,22 @@ def test_bulk_insert_keeps_awkward_text_exactly(app):
         nulls = bulk_insert(AuditEvent, [{"action": "y", "user_id": None}])
         assert nulls == 1 and AuditEvent.get(AuditEvent.action == "y").user_id is None
     assert stored == [(text, text) for text in awkward]
+
+
+def test_values_every_row_shares_are_written_once_and_stored_exactly(app):
+    # `same` is spelled into the statement (SQLite) or the COPY line (PostgreSQL) once, not bound per row:
+    # quotes, SQL, a timestamp, a number and NULL must arrive as given; a NUL, which no SQLite literal
+    # spells, is bound with each row instead.
+    at = datetime(2026, 11, 30, 8, 0, 1)
+    labels = ["'; drop table audit_event; --", "回车\r\t'"] + (["a\x00b"] if models.is_sqlite() else [])
+    for label in labels:  # PostgreSQL refuses a NUL in any text
+        shared = {"action": "y", "object_label": label, "at": at, "user_id": None, "changes": "{}"}
+        with app.app_context(), db.connection_context(), db.atomic():
+            assert bulk_insert(AuditEvent, ({"object_id": str(i)} for i in range(3)), same=shared) == 3
+            stored = list(AuditEvent.select().where(AuditEvent.action == "y"))
+            AuditEvent.delete().where(AuditEvent.action == "y").execute()
+        assert sorted(e.object_id for e in stored) == ["0", "1", "2"]
+        assert {(e.object_label, e.at, e.user_id) for e in stored} == {(label, at, None)}
 
 
 
