@@ -103,6 +103,12 @@ def _refuse_newer(path):
     """Refuse, before anything is written, a backup of a newer CertDesk: its schema is one this CertDesk cannot
     run, and restored it would stop the next start (models/migrations.py SchemaTooNew)."""
     version = _sqlite_version(path) if path.suffix == ".db" else _dump_version(path)
+    if version is None and path.suffix == ".sql":
+        # Every dump of a CertDesk database holds the schema_version rows; without them the upgrade after
+        # psql would refuse a database already restored (a dump of something else, cut short, or made with
+        # pg_dump --inserts rather than by the backup command).
+        raise BackupError(f"{path} 中找不到结构版本（schema_version 表的数据），它不是 backup 命令制作的完整备份"
+                          "（可能被截断，或由其他方式导出），未恢复任何数据。请选择一份由 backup 命令制作的备份")
     if version is not None and version > CURRENT_VERSION:
         raise BackupError(f"这份备份由更新版本的颁证工作台制作（结构版本 {version}），而此版本的颁证工作台只支持到 "
                           f"{CURRENT_VERSION}，恢复后无法运行，未恢复任何数据。请安装与备份相同或更新的版本后再恢复，"

@@ -255,6 +255,21 @@ def test_a_dump_whose_version_cannot_be_read_is_refused(app_config, tmp_path, ne
     db.close()
 
 
+@pytest.mark.parametrize("dump", ["", "-- cut short by a full disk\nCREATE TABLE public.candidate (id integer);\n",
+                                  "INSERT INTO public.schema_version VALUES (1, 11);\n"])
+def test_a_dump_without_its_schema_version_is_refused_before_anything_is_dropped(
+        app_config, tmp_path, new_postgres_database, dump):
+    backup = tmp_path / "certdesk-20260101-120000"
+    backup.mkdir()
+    (backup / "certdesk.sql").write_text(dump)
+    empty = create_app(dict(app_config, DATABASE_URL=new_postgres_database("restore")))
+    result = empty.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit)  # said, not a traceback
+    assert "中找不到结构版本" in result.output and "未恢复任何数据" in result.output
+    assert empty_and_current(empty)
+    db.close()
+
+
 # A restore into PostgreSQL that stops once its work copy is made, and says so, as a restore the administrator
 # kills outright would be stopped (argv: data directory, database URL, backup).
 PAUSED_RESTORE = """
