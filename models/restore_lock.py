@@ -34,6 +34,14 @@ def held(data_dir):
         yield
 
 
+def running(data_dir):
+    """Whether a restore holds `data_dir`'s lock now: a start must not open the database it is filling."""
+    if not (Path(data_dir) / LOCK_NAME).exists():
+        return False  # no restore ever ran here: no lock file made
+    with _locked(data_dir) as taken:
+        return not taken
+
+
 def remove_leftovers(data_dir):
     """Remove the work copies that restores killed outright left in `data_dir`, unless a restore is running
     there now (its copy is in use: it removes its own when it ends)."""

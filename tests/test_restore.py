@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
+from app import StartRefused, create_app
 from models import ALL_MODELS
 from models.backup import BackupError, pg_tool, tool_major
 from models.db import db
@@ -295,6 +295,7 @@ def test_a_restore_killed_outright_leaves_a_copy_the_next_restore_removes_and_no
     data_dir = tmp_path / "new-data"
     config = dict(app_config, DATA_DIR=str(data_dir), DATABASE_URL=new_postgres_database("restore"))
     log = tmp_path / "restore.log"
+    started = create_app(config)  # before the restore: the app the later commands run in
     with log.open("wb") as errors:
         running = subprocess.Popen([sys.executable, "-c", PAUSED_RESTORE, str(data_dir), config["DATABASE_URL"],
                                     str(backup)], cwd=ROOT, stdout=subprocess.PIPE, stderr=errors)
@@ -302,7 +303,9 @@ def test_a_restore_killed_outright_leaves_a_copy_the_next_restore_removes_and_no
         assert running.stdout.readline() == b"copying\n", log.read_text()
         copies = sorted(data_dir.glob("restore-*.db*"))
         assert copies
-        started = create_app(config)  # a start while the restore runs: its copy is in use
+        with pytest.raises(StartRefused, match="restore 命令正在向数据目录 .* 恢复备份") as refused:
+            create_app(config)  # a start while the restore runs: refused before it opens the database
+        assert refused.value.exit_code == 3
         assert sorted(data_dir.glob("restore-*.db*")) == copies
         second = started.test_cli_runner().invoke(args=["restore", str(backup)])
         assert second.exit_code != 0 and f"另一个恢复正在向数据目录 {data_dir} 恢复" in second.output
