@@ -78,6 +78,21 @@
     return url ? found : null;
   }
 
+  // A row action's answer replaces the row it was clicked in. When the list was drawn again while the request
+  // was out (a search typed, a filter changed), that row is no longer on the page, and the row shown now may
+  // have been read before the action was saved: the list is read again (the event its container names in
+  // data-redraw-event), as a reload would show it. htmx announces the swap on the row itself, which is off
+  // the page by then: only a listener on the row hears it.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var row = event.detail.target;
+    var list = row && row.tagName === "TR" && row.closest("[data-redraw-event]");
+    if (!list) { return; }
+    var redraw = list.getAttribute("data-redraw-event");
+    row.addEventListener("htmx:beforeSwap", function () {
+      if (!document.body.contains(row)) { htmx.trigger(document.body, redraw); }
+    }, {once: true});
+  });
+
   // The shared dialog remembers typed input until it is saved (a 2xx answer swapped in) or closed; closing
   // it with unsaved input (×, 取消, Esc, a click outside) asks first.
   var TYPED = "textarea, select, input:not([type=checkbox]):not([type=radio]):not([type=file]):not([type=hidden])";

@@ -242,8 +242,9 @@ def _total(counts, filters):
 def _row(candidate, notice):
     if not request.htmx:
         return redirect(url_for(".index"), 303)
+    # After the swap, as 删除's: the events then go from the page's body when the clicked button is gone.
     return render("candidates/_row.html", c=candidate,
-                  headers=hx_events(candidatesChanged=True, notice=notice))
+                  headers=hx_events(after_swap=True, candidatesChanged=True, notice=notice))
 
 
 def _display_values(candidate):
