@@ -1,5 +1,6 @@
 """考生管理 routes: the list and its partials, 新增学生信息, 认证 / 批量认证, 人工确认, detail, delete, roles."""
 import io
+import json
 import re
 from datetime import date
 
@@ -254,6 +255,39 @@ def test_authenticate_returns_the_updated_row_and_triggers_the_counts(client, st
     assert Candidate.get_by_id(candidate.id).status == VERIFIED
 
 
+def notice_of(response, header="HX-Trigger-After-Swap"):
+    return json.loads(response.headers[header])["notice"]["value"]
+
+
+def test_authenticate_on_a_status_tab_it_leaves_removes_the_row_and_reads_the_list_again(client, staff, make_candidate):
+    passing = make_candidate(name="王五", id_number=valid_id("41010520040203456"))
+    number = valid_id("41030220020304567")
+    failing = make_candidate(name="赵六", id_number=number[:-1] + ("0" if number[-1] != "0" else "1"), gender="男")
+    response = client.post(f"/candidates/{passing.id}/authenticate", data={"status": PENDING}, headers=HX)
+    assert response.status_code == 200 and response.get_data(as_text=True) == ""
+    events = json.loads(response.headers["HX-Trigger-After-Swap"])
+    assert events["candidatesReload"] and "HX-Trigger" not in response.headers
+    assert events["notice"] == {"value": "王五：认证通过，已移出「待认证」列表", "kind": "ok"}
+    response = client.post(f"/candidates/{failing.id}/authenticate", data={"status": PENDING}, headers=HX)
+    assert notice_of(response).startswith("赵六：认证未通过（证件号码校验位不符") and \
+        notice_of(response).endswith("），已移出「待认证」列表")
+    # On the tab it is on after all (认证未通过 again), and on 全部, the row stays and shows its new status.
+    response = client.post(f"/candidates/{failing.id}/authenticate", data={"status": REJECTED}, headers=HX)
+    assert response.get_data(as_text=True).strip().startswith(f'<tr id="candidate-{failing.id}"')
+    assert "已移出" not in notice_of(response)
+    other = make_candidate(name="孙八", id_number=valid_id("41130220010101234"))
+    for tab in ("", "不是状态"):  # 全部, or a value no tab has (an old page): the row stays
+        response = client.post(f"/candidates/{other.id}/authenticate", data={"status": tab}, headers=HX)
+        assert f'<tr id="candidate-{other.id}"' in response.get_data(as_text=True) and "已移出" not in notice_of(response)
+        Candidate.update(status=PENDING).where(Candidate.id == other.id).execute()
+
+
+def test_the_row_sends_the_status_tab_with_authenticate_and_edit(client, staff, make_candidate):
+    make_candidate()
+    body = client.get("/candidates/", query_string={"status": PENDING}, headers=HX).get_data(as_text=True)
+    assert body.count('hx-include="#counts [name=status]:checked"') == 2  # 认证 and 修改
+
+
 def test_authenticate_failure_shows_every_reason_in_the_row(client, staff, make_candidate):
     candidate = make_candidate(gender="女", id_number=valid_id()[:-1] + "0" if valid_id()[-1] != "0" else "1")
     body = client.post(f"/candidates/{candidate.id}/authenticate", headers=HX).get_data(as_text=True)
@@ -299,15 +333,39 @@ def test_bulk_authenticate_all_rows_of_the_filter(client, staff, make_candidate)
     assert Candidate.get_by_id(other.id).status == PENDING
 
 
+def test_an_edit_that_changes_the_status_says_so_and_whether_it_left_the_status_tab(client, staff, make_candidate):
+    candidate = make_candidate(status=VERIFIED, name="李四")
+    body = client.get(f"/candidates/{candidate.id}/edit", query_string={"status": VERIFIED}, headers=HX).get_data(
+        as_text=True)
+    assert f'<input type="hidden" name="status" value="{VERIFIED}">' in body
+    data = form(name="李思", id_number=candidate.id_number, phone="13900001111", status=VERIFIED)
+    response = client.post(f"/candidates/{candidate.id}/edit", data=data, headers=HX)
+    assert notice_of(response, "HX-Trigger") == "已保存 李思 的信息，状态改为待认证，需重新认证，已移出「认证通过」列表"
+    data = form(name="李思", id_number=candidate.id_number, phone="13900002222", status="")
+    response = client.post(f"/candidates/{candidate.id}/edit", data=data, headers=HX)
+    assert notice_of(response, "HX-Trigger") == "已保存 李思 的信息"  # the status as it was
+    # A new photo of one 信息准确 sends it back to 认证通过.
+    from io import BytesIO
+    from models.photo import demo_jpeg
+    confirmed = make_candidate(status=ACCURATE, photo="photos/x.jpg", name="王五", id_number=valid_id("41010520040203456"))
+    data = form(name="王五", id_number=confirmed.id_number, gender=confirmed.gender, status=ACCURATE,
+                photo=(BytesIO(demo_jpeg()), "photo.jpg"))
+    response = client.post(f"/candidates/{confirmed.id}/edit", data=data, headers=HX, content_type="multipart/form-data")
+    assert notice_of(response, "HX-Trigger") == \
+        "已保存 王五 的信息；照片已保存，状态改为认证通过，需重新人工确认，已移出「信息准确」列表"
+
+
 # ---- 人工确认 ------------------------------------------------------------------------------------------
 def test_confirm_dialog_shows_the_full_id_audited_and_save_marks_accurate(client, staff, make_candidate):
     candidate = make_candidate(status=VERIFIED, photo="photos/x.jpg")
     body = client.get(f"/candidates/{candidate.id}/confirm", headers=HX).get_data(as_text=True)
     assert candidate.id_number in body and "保存" in body and "<html" not in body
     assert AuditEvent.select().where(AuditEvent.action == "candidate.view_id").count() == 1
-    response = client.post(f"/candidates/{candidate.id}/confirm", headers=HX)
+    response = client.post(f"/candidates/{candidate.id}/confirm", data={"status": VERIFIED}, headers=HX)
     assert response.status_code == 204
     assert "closeDialog" in response.headers["HX-Trigger"]
+    # Confirmed from the 认证通过 tab, the candidate leaves it (the list is read again).
+    assert notice_of(response, "HX-Trigger") == "李四 已人工确认，状态为信息准确，已移出「认证通过」列表"
     candidate = Candidate.get_by_id(candidate.id)
     assert candidate.status == ACCURATE and candidate.confirmed_by.username == "staff-user"
 

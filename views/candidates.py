@@ -6,7 +6,7 @@ from models.photo_fix import attach_or_offer
 from models.audit import AuditEvent
 from models.award import AwardRecord
 from models.candidate import (AUTHENTICABLE, CASCADE, DEFAULT_SORT, LIST_FILTERS, LISTED, PENDING, STATUSES,
-                              Candidate, TransitionError)
+                              VERIFIED, Candidate, TransitionError)
 from models.candidate_fields import CANDIDATE_SHEET
 from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue
 from models.identity import identity_problems, implied_by_number
@@ -115,7 +115,7 @@ def authenticate(candidate_id):
         notice = (f"{candidate.name}：认证通过", "ok")
     else:
         notice = (f"{candidate.name}：认证未通过（{'；'.join(candidate.reasons)}）", "error")
-    return _row(candidate, notice)
+    return _row(candidate, notice, _tab())
 
 
 @bp.route("/bulk-authenticate", methods=["GET", "POST"])
@@ -158,7 +158,7 @@ def confirm(candidate_id):
         candidate.confirm(by=me())
     except TransitionError as exc:
         return refused(exc)
-    notice = f"{candidate.name} 已人工确认，状态为信息准确"
+    notice = f"{candidate.name} 已人工确认，状态为信息准确" + _left(candidate, _tab())
     if request.form.get("next"):
         following = ConfirmQueue(list_filters(QUEUE_FILTERS, request.form)).next_waiting(candidate)
         if following is not None:
@@ -239,10 +239,26 @@ def _total(counts, filters):
     return counts.get(filters.get("status"), sum(counts.values()))
 
 
-def _row(candidate, notice):
+def _tab():
+    """The status tab the list is on ("" for 全部), as a row action's request names it (`status`)."""
+    return list_filters(("status",), request.values, {"status": KNOWN["status"]})["status"]
+
+
+def _left(candidate, tab):
+    """What a notice adds when a row action took the candidate out of the status tab the list is on: its
+    row leaves the list (the list is read again), where on 全部 it stays and shows its new status."""
+    return f"，已移出「{tab}」列表" if tab and candidate.status != tab else ""
+
+
+def _row(candidate, notice, tab):
+    """A row action's answer: the candidate's row, or, when it has left the status tab `tab`, nothing (the
+    row goes) and the list read again."""
     if not request.htmx:
         return redirect(url_for(".index"), 303)
     # After the swap, as 删除's: the events then go from the page's body when the clicked button is gone.
+    text, kind = notice
+    if _left(candidate, tab):
+        return "", 200, hx_events(after_swap=True, candidatesReload=True, notice=(text + _left(candidate, tab), kind))
     return render("candidates/_row.html", c=candidate,
                   headers=hx_events(after_swap=True, candidatesChanged=True, notice=notice))
 
@@ -255,7 +271,7 @@ def _display_values(candidate):
 
 def _form(candidate, raw, errors=None, notes=None, status=200, headers=None, photo_fix=None):
     return render("candidates/form.html", block="dialog", status=status, headers=headers, candidate=candidate,
-                  raw=raw, errors=errors or {}, notes=notes or {}, photo_rules=photos.PhotoRules.load(),
+                  raw=raw, errors=errors or {}, notes=notes or {}, photo_rules=photos.PhotoRules.load(), tab=_tab(),
                   photo_fix=photo_fix, suggested={name: Candidate.distinct_values(getattr(Candidate, name))
                                                   for name in CASCADE})
 
@@ -298,21 +314,34 @@ def _save(candidate):
     values, errors, notes = _check(raw, candidate)
     if errors:
         return _form(candidate, raw, errors, notes, status=422)
+    before = candidate.status if candidate else None
     if candidate is None:
         candidate = Candidate.register(values, by=me())
         message = f"已新增考生 {candidate.name}，状态为待认证"
     else:
-        changed_key = candidate.status != PENDING
         candidate.edit(values, by=me())
-        message = f"已保存 {candidate.name} 的信息" + ("，需重新认证" if changed_key and candidate.status == PENDING else "")
+        message = f"已保存 {candidate.name} 的信息"
     photo = _attach_photo(candidate)
     if photo and not photo[0]:
+        message += _photo_pending(photo[2]) + _new_status(candidate, before)
         return _form(candidate, _display_values(candidate), {"photo": FieldError(photo[1])}, status=422,
-                     headers=hx_events(candidatesReload=True, notice=(message + _photo_pending(photo[2]), "error")),
-                     photo_fix=photo[2])
+                     headers=hx_events(candidatesReload=True, notice=(message, "error")), photo_fix=photo[2])
     if photo:
         message += "；" + photo[1]
+    message += _new_status(candidate, before)
     return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=(message, "ok"))
+
+
+# What a candidate whose saved change moved it back needs next.
+NEXT_STEP = {PENDING: "，需重新认证", VERIFIED: "，需重新人工确认"}
+
+
+def _new_status(candidate, before):
+    """What 保存's notice adds when 修改 changed the candidate's status (a key field, a new photo of one
+    信息准确): the status and the step it needs again, and whether it left the status tab the list is on."""
+    if before is None or candidate.status == before:
+        return ""
+    return f"，状态改为{candidate.status}{NEXT_STEP.get(candidate.status, '')}" + _left(candidate, _tab())
 
 
 def _photo_pending(fix):
