@@ -62,6 +62,11 @@
             answeredFor = copy;
             copy.click();  // htmx asks (htmx:confirm) within the click
             answeredFor = null;
+          } else if (button.hasAttribute("data-send-if-gone")) {
+            // Its address alone names what the question named (考生管理's 删除: the candidate's id), so what
+            // the user confirmed is sent though its row is no longer shown; the answer's events (a notice,
+            // the list read again) go from the page's frame, which also sends the CSRF token.
+            htmx.ajax(event.detail.verb, event.detail.path, {source: document.querySelector(".app"), swap: "none"});
           } else {
             notify("列表已更新，「" + action + "」未执行，请在新的列表中重新操作", "info");
           }
