@@ -3,6 +3,7 @@ import io
 import json
 import re
 from datetime import date
+from urllib.parse import unquote
 
 import pytest
 from openpyxl import load_workbook
@@ -412,12 +413,16 @@ def test_delete_removes_the_row_and_is_audited(client, staff, make_candidate):
     assert response.status_code == 404
 
 
-def reloaded_list(client, **shown):
-    """The list part as the page asks for it again on `candidatesReload` (#results: the filter form and the
-    page shown), with the filters and page of `shown`."""
+def reread(client, **shown):
+    """The list part as the page asks for it again on `candidatesReload` (#results: the filter form, the
+    page shown and reread=1), with the filters and page of `shown`: the response."""
     args = {"q": "", "status": "", "department": "", "major": "", "class_name": "", "has_photo": "",
-            "sort": "-created_at", **shown}
-    return client.get("/candidates/", query_string=args, headers=HX).get_data(as_text=True)
+            "sort": "-created_at", **shown, "reread": "1"}
+    return client.get("/candidates/", query_string=args, headers=HX)
+
+
+def reloaded_list(client, **shown):
+    return reread(client, **shown).get_data(as_text=True)
 
 
 def test_delete_reloads_the_list_part_as_a_reload_would_show_it(client, staff, make_candidate):
@@ -431,12 +436,21 @@ def test_delete_reloads_the_list_part_as_a_reload_would_show_it(client, staff, m
     # The list part is asked for again (the event every other row action that changes the list sends),
     # not only the counts: a deleted row can empty the page and take a 班级 with it.
     assert "candidatesReload" in response.headers["HX-Trigger-After-Swap"]
-    after, reloaded = reloaded_list(client, **shown), client.get("/candidates/", query_string=shown).get_data(as_text=True)
+    answer = reread(client, **shown)
+    after, reloaded = answer.get_data(as_text=True), client.get("/candidates/", query_string=shown).get_data(as_text=True)
     for part in (after, reloaded):
         assert 'value="软件2302"' not in part and 'value="软件2301"' in part  # the 班级 choices
-        assert "共 20 名考生，第 1 / 1 页" in part and "没有第 2 页，已显示最后一页" in part
+        assert "共 20 名考生，第 1 / 1 页" in part
         assert 'id="current-page" name="page" value="1"' in part
         assert part.count('class="row-check"') == 20 and "全部 <span class=\"count\">20</span>" in part
+    # Read again after the user's own delete, page 2 was nobody's wish: no note, and the address follows the
+    # page shown (replaced: the user went nowhere). Page 2 typed or bookmarked still says it is not there.
+    assert "没有第 2 页" not in after and "没有第 2 页，已显示最后一页" in reloaded
+    assert unquote(answer.headers["HX-Replace-Url"]) == "/candidates/?department=信息工程学院&per_page=20"
+    assert "HX-Push-Url" not in answer.headers
+    assert "HX-Replace-Url" not in reread(client, per_page="20", page="1").headers  # a page with rows: as it is
+    make_candidate(name="王五", id_number=valid_id("41010220030105002"))
+    assert unquote(reread(client, per_page="20", page="3").headers["HX-Replace-Url"]) == "/candidates/?per_page=20&page=2"
 
     # The last row of a search deleted: the list says nothing matches, as a reload does.
     one = Candidate.select().order_by(Candidate.id.desc()).first()

@@ -51,7 +51,17 @@ def index():
 def _index():
     filters, (choices, cleared) = _filters_and_choices(request.args)
     context = _list_context(filters)
-    headers = {"HX-Push-Url": url_for(".index", **context["args"])} if cleared else None
+    page, headers = context["page"], None
+    # The list read again after the user's own action (candidatesReload: `reread`). A delete or a row that left
+    # its status tab can empty the last page: the page before it shows, without 没有第 N 页 (nobody asked for
+    # page N), and the address follows, replaced (the user went nowhere).
+    reread = request.args.get("reread") == "1"
+    moved = reread and page.beyond
+    if moved:
+        page.beyond = None
+    if cleared or moved:
+        shown = url_for(".index", **context["args"], **({"page": page.page} if page.page > 1 else {}))
+        headers = {"HX-Replace-Url" if reread else "HX-Push-Url": shown}
     return render("candidates/list.html", block="results", partial=wants_partial(), choices=choices,
                   headers=headers, **context)
 

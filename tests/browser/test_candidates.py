@@ -1,4 +1,6 @@
 """考生管理 in Chromium, as the manual §2.2 describes it: 新增学生信息 → 认证 → 人工确认 → 信息准确; 批量认证."""
+import re
+
 from playwright.sync_api import expect
 from stdnum.cn import ric
 
@@ -202,8 +204,14 @@ def test_deleting_the_last_row_of_a_page_shows_the_list_as_a_reload_would(page, 
     expect(page.locator("#filter-class_name option[value='软件2302']")).to_have_count(0)
     expect(page.locator("#counts")).to_contain_text("全部 20")
     expect(page.locator("#notice")).to_contain_text("已删除考生 王五")
+    # Nobody asked for page 2: no 没有第 2 页 note, and the address says the page shown.
+    expect(page.locator(".pager-note")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"/candidates/\?department=[^&]+&per_page=20$"))
     screenshot(page, "candidates-after-deleting-the-last-row-of-page-2")
     found = violations(page)
+    page.reload()
+    expect(page.locator("#pager-total")).to_have_text("共 20 名考生，第 1 / 1 页")
+    expect(page.locator(".pager-note")).to_have_count(0)
 
     # The last row of a 班级: the list says nothing matches, and the filter still names the 班级, as a reload.
     page.get_by_label("班级").select_option("软件2303")
