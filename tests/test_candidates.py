@@ -160,11 +160,86 @@ def test_the_form_offers_the_departments_majors_and_classes_the_college_has(clie
         assert 'list="suggest-department"' in body and 'list="suggest-class_name"' in body
         assert re.findall(r'<datalist id="suggest-department">(.*?)</datalist>', body) == [
             '<option value="经济管理学院"><option value="信息工程学院">']
-        assert '<datalist id="suggest-class_name"><option value="会计2301"><option value="软件2301"><option value="软件2302">' \
-            in body
+    # New, nothing typed: the college's classes; the candidate's own: those of its 院系 and 专业.
+    new, edit = (client.get(url, headers=HX).get_data(as_text=True)
+                 for url in ("/candidates/new", f"/candidates/{candidate.id}/edit"))
+    assert datalist(new, "class_name") == ["会计2301", "软件2301", "软件2302"]
+    assert datalist(edit, "major") == ["软件技术"] and datalist(edit, "class_name") == ["软件2301", "软件2302"]
     # A field checked as the user leaves it comes back with its suggestions still attached.
     body = client.post("/candidates/validate/department", data=form(department="信息"), headers=HX).get_data(as_text=True)
     assert 'list="suggest-department"' in body
+
+
+def datalist(body, key):
+    """The values a datalist of the candidate form suggests."""
+    found = re.findall(rf'<datalist id="suggest-{key}"(?: hx-swap-oob="true")?>(.*?)</datalist>', body)
+    assert len(found) == 1, found
+    return re.findall(r'<option value="([^"]*)">', found[0])
+
+
+def test_a_changed_department_or_major_narrows_the_suggestions_after_it(client, staff, make_candidate):
+    for n, (department, major, class_name) in enumerate((("信息工程学院", "软件技术", "软件2301"),
+                                                         ("信息工程学院", "计算机应用技术", "计应2301"),
+                                                         ("经济管理学院", "会计", "会计2301"))):
+        make_candidate(department=department, major=major, class_name=class_name,
+                       id_number=valid_id(f"41010220030105{n + 124}"))
+    body = client.post("/candidates/validate/department", data=form(department="信息工程学院", major="", class_name=""),
+                       headers=HX).get_data(as_text=True)
+    assert datalist(body, "major") == ["计算机应用技术", "软件技术"]
+    assert datalist(body, "class_name") == ["计应2301", "软件2301"]
+    assert "suggest-department" not in body.replace('list="suggest-department"', "")  # its own: as it was
+    body = client.post("/candidates/validate/major", data=form(department="信息工程学院", major="软件技术"),
+                       headers=HX).get_data(as_text=True)
+    assert datalist(body, "class_name") == ["软件2301"] and "suggest-major\"" not in body.replace('list="suggest-major"', "")
+    # The 班级 and every other field say nothing of the suggestions.
+    body = client.post("/candidates/validate/class_name", data=form(), headers=HX).get_data(as_text=True)
+    assert "<datalist" not in body
+
+
+def test_suggestions_are_bounded_and_hostile_values_narrow_to_nothing(client, staff):
+    # 400 classes in one 院系, 5,000 in the college: a few hundred at most, whatever is typed.
+    rows = [dict(name="学生甲", id_type="护照", id_number=f"E{i:08d}", gender="男", phone="13900001111",
+                 department="信息工程学院" if i < 400 else f"学院{i % 20:02d}", major=f"专业{i % 7}",
+                 class_name=f"班{i:04d}") for i in range(5000)]
+    Candidate.bulk_add(rows)
+    new = client.get("/candidates/new", headers=HX)
+    assert len(datalist(new.get_data(as_text=True), "class_name")) == 300 and len(new.data) < 40_000
+    body = client.post("/candidates/validate/department", data=form(department="信息工程学院", major="", class_name=""),
+                       headers=HX).get_data(as_text=True)
+    assert datalist(body, "major") == [f"专业{n}" for n in range(7)]
+    classes = datalist(body, "class_name")
+    assert len(classes) == 300 and all(int(c[1:]) < 400 for c in classes)
+    for hostile in ("信" * 10_000, "信息工程学院\x00", "信息工程学院\x1b[2J", "没有这个学院", "<script>"):
+        response = client.post("/candidates/validate/department", data=form(department=hostile, major="", class_name=""),
+                               headers=HX)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200 and "<script>" not in body, repr(hostile[:20])
+        assert datalist(body, "major") == [] and datalist(body, "class_name") == [], repr(hostile[:20])
+    for hostile in ("专" * 10_000, "专业1\x07"):
+        body = client.post("/candidates/validate/major", data=form(department="信息工程学院", major=hostile),
+                           headers=HX).get_data(as_text=True)
+        assert datalist(body, "class_name") == []
+    # The dialog itself, opened again after a refused 保存 with such values, is as bounded.
+    response = client.post("/candidates/new", data=form(department="信" * 10_000, class_name="班" * 10_000), headers=HX)
+    assert response.status_code == 422 and len(datalist(response.get_data(as_text=True), "department")) == 21
+    assert datalist(response.get_data(as_text=True), "class_name") == []
+
+
+def test_a_class_of_another_department_gets_a_hint_not_an_error(client, staff, make_candidate):
+    make_candidate(department="信息工程学院", major="软件技术", class_name="软件2301", id_number=valid_id("41010220030105124"))
+    data = form(department="经济管理学院", class_name="软件2301")
+    body = client.post("/candidates/validate/class_name", data=data, headers=HX).get_data(as_text=True)
+    assert '<p class="field-hint">提示：已有考生中，班级「软件2301」属于信息工程学院；如是经济管理学院的新班级，可忽略此提示</p>' in body
+    assert "field-error" not in body and 'aria-invalid' not in body
+    # Changing the 院系 says it again, or no longer, in the 班级's message alone (the input is left as it is).
+    body = client.post("/candidates/validate/department", data=data, headers=HX).get_data(as_text=True)
+    assert '<div class="field-msg" id="msg-class_name" aria-live="polite" hx-swap-oob="true">' in body
+    assert "如是经济管理学院的新班级" in body and 'id="f-class_name"' not in body
+    body = client.post("/candidates/validate/department", data=dict(data, department="信息工程学院"),
+                       headers=HX).get_data(as_text=True)
+    assert 'id="msg-class_name"' in body and "提示" not in body
+    # 保存 is not held back by it.
+    assert client.post("/candidates/new", data=data, headers=HX).status_code == 204
 
 
 def test_the_form_helps_with_the_card_and_the_template_with_excel(client, staff):

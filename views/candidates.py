@@ -108,7 +108,12 @@ def validate(key):
     candidate = _get(raw["candidate_id"]) if raw.get("candidate_id") else None
     fills = _implied_fills(raw) if key in ("id_number", "id_type") else []
     _, errors, notes = _check(raw, candidate)
-    return render("candidates/_validate.html", field=field, fills=fills, raw=raw, errors=errors, notes=notes)
+    # A changed 院系 or 专业 narrows the suggestions of those after it, and may make the 班级 typed one of
+    # another 院系 (its 提示 is sent alone: the 班级 input may be being typed in).
+    after = CASCADE[CASCADE.index(key) + 1:] if key in CASCADE[:-1] else ()
+    return render("candidates/_validate.html", field=field, fills=fills, raw=raw, errors=errors, notes=notes,
+                  suggested={name: values for name, values in _suggested(raw).items() if name in after},
+                  class_field=CANDIDATE_SHEET.resolved().column("class_name") if key == "department" else None)
 
 
 # ---- 认证, 批量认证 and 人工确认 --------------------------------------------------------------------
@@ -282,8 +287,36 @@ def _display_values(candidate):
 def _form(candidate, raw, errors=None, notes=None, status=200, headers=None, photo_fix=None):
     return render("candidates/form.html", block="dialog", status=status, headers=headers, candidate=candidate,
                   raw=raw, errors=errors or {}, notes=notes or {}, photo_rules=photos.PhotoRules.load(), tab=_tab(),
-                  photo_fix=photo_fix, suggested={name: Candidate.distinct_values(getattr(Candidate, name))
-                                                  for name in CASCADE})
+                  photo_fix=photo_fix, suggested=_suggested(raw))
+
+
+# How many values each of 院系, 专业 and 班级 suggests at most: all of a college's 5,000 classes made the
+# dialog 271 KB.
+SUGGESTED = 300
+
+
+def _suggested(raw):
+    """The 院系, 专业 and 班级 the form suggests as the user types: the 专业 of the 院系 typed, the 班级 of the
+    院系 and 专业 typed (of the 院系 alone when no class has both: a 专业 left from another 院系, or a new one;
+    those of the college when nothing is typed), at most SUGGESTED each. A value that could not be saved (too
+    long, a control character) is no one's: nothing after it is suggested."""
+    department, major = _typed(raw, "department"), _typed(raw, "major")
+    classes = [] if None in (department, major) else Candidate.distinct_values(
+        Candidate.class_name, department=department, major=major)
+    if not classes and major and department:
+        classes = Candidate.distinct_values(Candidate.class_name, department=department)
+    return {"department": Candidate.distinct_values(Candidate.department)[:SUGGESTED],
+            "major": [] if department is None else
+            Candidate.distinct_values(Candidate.major, department=department)[:SUGGESTED],
+            "class_name": classes[:SUGGESTED]}
+
+
+def _typed(raw, key):
+    """A field's value as 保存 would store it ("" when empty), or None when 保存 would refuse it."""
+    try:
+        return CANDIDATE_SHEET.column(key).check(raw.get(key)) or ""
+    except FieldError:
+        return None
 
 
 def _check(raw, candidate):
@@ -303,6 +336,13 @@ def _check(raw, candidate):
         notes["name"] = [("warn", p) for p in problems if p.startswith("姓名")]
         notes["id_number"] = hints + [("warn", p + "（可以保存，但认证将不通过）")
                                       for p in problems if not p.startswith("姓名")]
+    department, class_name = values.get("department"), values.get("class_name")
+    if department and class_name:
+        homes = Candidate.distinct_values(Candidate.department, class_name=class_name)
+        if homes and department not in homes:
+            # A hint, not an error: a class of the same name may be new in this 院系.
+            notes["class_name"] = [("hint", f"提示：已有考生中，班级「{class_name}」属于{'、'.join(homes[:3])}"
+                                            f"{'等' if len(homes) > 3 else ''}；如是{department}的新班级，可忽略此提示")]
     return values, errors, notes
 
 
