@@ -60,6 +60,8 @@
           var copy = sameButton(button, event.detail.verb, question);
           if (copy) {
             answeredFor = copy;
+            // htmx readies swapped-in rows only once they settle (20 ms on): a click before that did nothing.
+            htmx.process(copy);
             copy.click();  // htmx asks (htmx:confirm) within the click
             answeredFor = null;
           } else if (button.hasAttribute("data-send-if-gone")) {

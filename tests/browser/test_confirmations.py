@@ -49,6 +49,27 @@ def test_deleting_right_after_typing_a_search_deletes_when_confirmed(page, login
     assert page.js_errors == []
 
 
+def test_a_delete_confirmed_while_the_rows_drawn_again_settle_still_deletes(page, login_as, world):
+    # The search's rows are on the page 20 ms before htmx readies them: confirming in between pressed a copy
+    # of 删除 that did nothing (no request, no notice; once in six runs of the test above).
+    login_as(STAFF)
+    page.goto("/candidates/")
+    page.locator("#results").get_by_role("row").filter(has_text="张三").get_by_role("button", name="删除").click()
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.evaluate("""q => {
+        document.addEventListener("htmx:afterSwap", function answer(event) {
+            if (event.detail.target.id !== "results") { return; }
+            document.removeEventListener("htmx:afterSwap", answer);
+            document.querySelector("#confirm-dialog [data-confirm-ok]").click();
+        });
+        q.value = "张三";
+        htmx.trigger(q, "search");
+    }""", page.locator("[name=q]").element_handle())
+    expect(page.locator("#notice")).to_have_text("已删除考生 张三")
+    assert Candidate.select().count() == 0
+    assert page.js_errors == []
+
+
 def test_a_delete_answered_after_the_list_was_drawn_again_still_reloads_it(page, login_as, world):
     # The list is drawn again while the DELETE is out (another search, a reload): its answer's events were
     # sent from the clicked button, no longer on the page, and nobody heard them (the row stayed, no notice).
