@@ -60,8 +60,15 @@
           var copy = sameButton(button, event.detail.verb, question);
           if (copy) {
             answeredFor = copy;
+            // htmx readies swapped-in rows only once they settle (20 ms on): a click before that did nothing.
+            htmx.process(copy);
             copy.click();  // htmx asks (htmx:confirm) within the click
             answeredFor = null;
+          } else if (button.hasAttribute("data-send-if-gone")) {
+            // Its address alone names what the question named (考生管理's 删除: the candidate's id), so what
+            // the user confirmed is sent though its row is no longer shown; the answer's events (a notice,
+            // the list read again) go from the page's frame, which also sends the CSRF token.
+            htmx.ajax(event.detail.verb, event.detail.path, {source: document.querySelector(".app"), swap: "none"});
           } else {
             notify("列表已更新，「" + action + "」未执行，请在新的列表中重新操作", "info");
           }
@@ -77,6 +84,21 @@
     });
     return url ? found : null;
   }
+
+  // A row action's answer replaces the row it was clicked in. When the list was drawn again while the request
+  // was out (a search typed, a filter changed), that row is no longer on the page, and the row shown now may
+  // have been read before the action was saved: the list is read again (the event its container names in
+  // data-redraw-event), as a reload would show it. htmx announces the swap on the row itself, which is off
+  // the page by then: only a listener on the row hears it.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var row = event.detail.target;
+    var list = row && row.tagName === "TR" && row.closest("[data-redraw-event]");
+    if (!list) { return; }
+    var redraw = list.getAttribute("data-redraw-event");
+    row.addEventListener("htmx:beforeSwap", function () {
+      if (!document.body.contains(row)) { htmx.trigger(document.body, redraw); }
+    }, {once: true});
+  });
 
   // The shared dialog remembers typed input until it is saved (a 2xx answer swapped in) or closed; closing
   // it with unsaved input (×, 取消, Esc, a click outside) asks first.

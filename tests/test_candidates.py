@@ -1,7 +1,9 @@
 """考生管理 routes: the list and its partials, 新增学生信息, 认证 / 批量认证, 人工确认, detail, delete, roles."""
 import io
+import json
 import re
 from datetime import date
+from urllib.parse import unquote
 
 import pytest
 from openpyxl import load_workbook
@@ -158,11 +160,86 @@ def test_the_form_offers_the_departments_majors_and_classes_the_college_has(clie
         assert 'list="suggest-department"' in body and 'list="suggest-class_name"' in body
         assert re.findall(r'<datalist id="suggest-department">(.*?)</datalist>', body) == [
             '<option value="经济管理学院"><option value="信息工程学院">']
-        assert '<datalist id="suggest-class_name"><option value="会计2301"><option value="软件2301"><option value="软件2302">' \
-            in body
+    # New, nothing typed: the college's classes; the candidate's own: those of its 院系 and 专业.
+    new, edit = (client.get(url, headers=HX).get_data(as_text=True)
+                 for url in ("/candidates/new", f"/candidates/{candidate.id}/edit"))
+    assert datalist(new, "class_name") == ["会计2301", "软件2301", "软件2302"]
+    assert datalist(edit, "major") == ["软件技术"] and datalist(edit, "class_name") == ["软件2301", "软件2302"]
     # A field checked as the user leaves it comes back with its suggestions still attached.
     body = client.post("/candidates/validate/department", data=form(department="信息"), headers=HX).get_data(as_text=True)
     assert 'list="suggest-department"' in body
+
+
+def datalist(body, key):
+    """The values a datalist of the candidate form suggests."""
+    found = re.findall(rf'<datalist id="suggest-{key}"(?: hx-swap-oob="true")?>(.*?)</datalist>', body)
+    assert len(found) == 1, found
+    return re.findall(r'<option value="([^"]*)">', found[0])
+
+
+def test_a_changed_department_or_major_narrows_the_suggestions_after_it(client, staff, make_candidate):
+    for n, (department, major, class_name) in enumerate((("信息工程学院", "软件技术", "软件2301"),
+                                                         ("信息工程学院", "计算机应用技术", "计应2301"),
+                                                         ("经济管理学院", "会计", "会计2301"))):
+        make_candidate(department=department, major=major, class_name=class_name,
+                       id_number=valid_id(f"41010220030105{n + 124}"))
+    body = client.post("/candidates/validate/department", data=form(department="信息工程学院", major="", class_name=""),
+                       headers=HX).get_data(as_text=True)
+    assert datalist(body, "major") == ["计算机应用技术", "软件技术"]
+    assert datalist(body, "class_name") == ["计应2301", "软件2301"]
+    assert "suggest-department" not in body.replace('list="suggest-department"', "")  # its own: as it was
+    body = client.post("/candidates/validate/major", data=form(department="信息工程学院", major="软件技术"),
+                       headers=HX).get_data(as_text=True)
+    assert datalist(body, "class_name") == ["软件2301"] and "suggest-major\"" not in body.replace('list="suggest-major"', "")
+    # The 班级 and every other field say nothing of the suggestions.
+    body = client.post("/candidates/validate/class_name", data=form(), headers=HX).get_data(as_text=True)
+    assert "<datalist" not in body
+
+
+def test_suggestions_are_bounded_and_hostile_values_narrow_to_nothing(client, staff):
+    # 400 classes in one 院系, 5,000 in the college: a few hundred at most, whatever is typed.
+    rows = [dict(name="学生甲", id_type="护照", id_number=f"E{i:08d}", gender="男", phone="13900001111",
+                 department="信息工程学院" if i < 400 else f"学院{i % 20:02d}", major=f"专业{i % 7}",
+                 class_name=f"班{i:04d}") for i in range(5000)]
+    Candidate.bulk_add(rows)
+    new = client.get("/candidates/new", headers=HX)
+    assert len(datalist(new.get_data(as_text=True), "class_name")) == 300 and len(new.data) < 40_000
+    body = client.post("/candidates/validate/department", data=form(department="信息工程学院", major="", class_name=""),
+                       headers=HX).get_data(as_text=True)
+    assert datalist(body, "major") == [f"专业{n}" for n in range(7)]
+    classes = datalist(body, "class_name")
+    assert len(classes) == 300 and all(int(c[1:]) < 400 for c in classes)
+    for hostile in ("信" * 10_000, "信息工程学院\x00", "信息工程学院\x1b[2J", "没有这个学院", "<script>"):
+        response = client.post("/candidates/validate/department", data=form(department=hostile, major="", class_name=""),
+                               headers=HX)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200 and "<script>" not in body, repr(hostile[:20])
+        assert datalist(body, "major") == [] and datalist(body, "class_name") == [], repr(hostile[:20])
+    for hostile in ("专" * 10_000, "专业1\x07"):
+        body = client.post("/candidates/validate/major", data=form(department="信息工程学院", major=hostile),
+                           headers=HX).get_data(as_text=True)
+        assert datalist(body, "class_name") == []
+    # The dialog itself, opened again after a refused 保存 with such values, is as bounded.
+    response = client.post("/candidates/new", data=form(department="信" * 10_000, class_name="班" * 10_000), headers=HX)
+    assert response.status_code == 422 and len(datalist(response.get_data(as_text=True), "department")) == 21
+    assert datalist(response.get_data(as_text=True), "class_name") == []
+
+
+def test_a_class_of_another_department_gets_a_hint_not_an_error(client, staff, make_candidate):
+    make_candidate(department="信息工程学院", major="软件技术", class_name="软件2301", id_number=valid_id("41010220030105124"))
+    data = form(department="经济管理学院", class_name="软件2301")
+    body = client.post("/candidates/validate/class_name", data=data, headers=HX).get_data(as_text=True)
+    assert '<p class="field-hint">提示：已有考生中，班级「软件2301」属于信息工程学院；如是经济管理学院的新班级，可忽略此提示</p>' in body
+    assert "field-error" not in body and 'aria-invalid' not in body
+    # Changing the 院系 says it again, or no longer, in the 班级's message alone (the input is left as it is).
+    body = client.post("/candidates/validate/department", data=data, headers=HX).get_data(as_text=True)
+    assert '<div class="field-msg" id="msg-class_name" aria-live="polite" hx-swap-oob="true">' in body
+    assert "如是经济管理学院的新班级" in body and 'id="f-class_name"' not in body
+    body = client.post("/candidates/validate/department", data=dict(data, department="信息工程学院"),
+                       headers=HX).get_data(as_text=True)
+    assert 'id="msg-class_name"' in body and "提示" not in body
+    # 保存 is not held back by it.
+    assert client.post("/candidates/new", data=data, headers=HX).status_code == 204
 
 
 def test_the_form_helps_with_the_card_and_the_template_with_excel(client, staff):
@@ -249,8 +326,42 @@ def test_authenticate_returns_the_updated_row_and_triggers_the_counts(client, st
     assert response.status_code == 200
     assert "<html" not in body and body.strip().startswith(f'<tr id="candidate-{candidate.id}"')
     assert "认证通过" in body and "人工确认" in body
-    assert "candidatesChanged" in response.headers["HX-Trigger"]
+    # Sent after the swap, as 删除's: heard even when the list was drawn again while the request was out.
+    assert "candidatesChanged" in response.headers["HX-Trigger-After-Swap"] and "HX-Trigger" not in response.headers
     assert Candidate.get_by_id(candidate.id).status == VERIFIED
+
+
+def notice_of(response, header="HX-Trigger-After-Swap"):
+    return json.loads(response.headers[header])["notice"]["value"]
+
+
+def test_authenticate_on_a_status_tab_it_leaves_removes_the_row_and_reads_the_list_again(client, staff, make_candidate):
+    passing = make_candidate(name="王五", id_number=valid_id("41010520040203456"))
+    number = valid_id("41030220020304567")
+    failing = make_candidate(name="赵六", id_number=number[:-1] + ("0" if number[-1] != "0" else "1"), gender="男")
+    response = client.post(f"/candidates/{passing.id}/authenticate", data={"status": PENDING}, headers=HX)
+    assert response.status_code == 200 and response.get_data(as_text=True) == ""
+    events = json.loads(response.headers["HX-Trigger-After-Swap"])
+    assert events["candidatesReload"] and "HX-Trigger" not in response.headers
+    assert events["notice"] == {"value": "王五：认证通过，已移出「待认证」列表", "kind": "ok"}
+    response = client.post(f"/candidates/{failing.id}/authenticate", data={"status": PENDING}, headers=HX)
+    assert notice_of(response).startswith("赵六：认证未通过（证件号码校验位不符") and \
+        notice_of(response).endswith("），已移出「待认证」列表")
+    # On the tab it is on after all (认证未通过 again), and on 全部, the row stays and shows its new status.
+    response = client.post(f"/candidates/{failing.id}/authenticate", data={"status": REJECTED}, headers=HX)
+    assert response.get_data(as_text=True).strip().startswith(f'<tr id="candidate-{failing.id}"')
+    assert "已移出" not in notice_of(response)
+    other = make_candidate(name="孙八", id_number=valid_id("41130220010101234"))
+    for tab in ("", "不是状态"):  # 全部, or a value no tab has (an old page): the row stays
+        response = client.post(f"/candidates/{other.id}/authenticate", data={"status": tab}, headers=HX)
+        assert f'<tr id="candidate-{other.id}"' in response.get_data(as_text=True) and "已移出" not in notice_of(response)
+        Candidate.update(status=PENDING).where(Candidate.id == other.id).execute()
+
+
+def test_the_row_sends_the_status_tab_with_authenticate_and_edit(client, staff, make_candidate):
+    make_candidate()
+    body = client.get("/candidates/", query_string={"status": PENDING}, headers=HX).get_data(as_text=True)
+    assert body.count('hx-include="#counts [name=status]:checked"') == 2  # 认证 and 修改
 
 
 def test_authenticate_failure_shows_every_reason_in_the_row(client, staff, make_candidate):
@@ -298,15 +409,39 @@ def test_bulk_authenticate_all_rows_of_the_filter(client, staff, make_candidate)
     assert Candidate.get_by_id(other.id).status == PENDING
 
 
+def test_an_edit_that_changes_the_status_says_so_and_whether_it_left_the_status_tab(client, staff, make_candidate):
+    candidate = make_candidate(status=VERIFIED, name="李四")
+    body = client.get(f"/candidates/{candidate.id}/edit", query_string={"status": VERIFIED}, headers=HX).get_data(
+        as_text=True)
+    assert f'<input type="hidden" name="status" value="{VERIFIED}">' in body
+    data = form(name="李思", id_number=candidate.id_number, phone="13900001111", status=VERIFIED)
+    response = client.post(f"/candidates/{candidate.id}/edit", data=data, headers=HX)
+    assert notice_of(response, "HX-Trigger") == "已保存 李思 的信息，状态改为待认证，需重新认证，已移出「认证通过」列表"
+    data = form(name="李思", id_number=candidate.id_number, phone="13900002222", status="")
+    response = client.post(f"/candidates/{candidate.id}/edit", data=data, headers=HX)
+    assert notice_of(response, "HX-Trigger") == "已保存 李思 的信息"  # the status as it was
+    # A new photo of one 信息准确 sends it back to 认证通过.
+    from io import BytesIO
+    from models.photo import demo_jpeg
+    confirmed = make_candidate(status=ACCURATE, photo="photos/x.jpg", name="王五", id_number=valid_id("41010520040203456"))
+    data = form(name="王五", id_number=confirmed.id_number, gender=confirmed.gender, status=ACCURATE,
+                photo=(BytesIO(demo_jpeg()), "photo.jpg"))
+    response = client.post(f"/candidates/{confirmed.id}/edit", data=data, headers=HX, content_type="multipart/form-data")
+    assert notice_of(response, "HX-Trigger") == \
+        "已保存 王五 的信息；照片已保存，状态改为认证通过，需重新人工确认，已移出「信息准确」列表"
+
+
 # ---- 人工确认 ------------------------------------------------------------------------------------------
 def test_confirm_dialog_shows_the_full_id_audited_and_save_marks_accurate(client, staff, make_candidate):
     candidate = make_candidate(status=VERIFIED, photo="photos/x.jpg")
     body = client.get(f"/candidates/{candidate.id}/confirm", headers=HX).get_data(as_text=True)
     assert candidate.id_number in body and "保存" in body and "<html" not in body
     assert AuditEvent.select().where(AuditEvent.action == "candidate.view_id").count() == 1
-    response = client.post(f"/candidates/{candidate.id}/confirm", headers=HX)
+    response = client.post(f"/candidates/{candidate.id}/confirm", data={"status": VERIFIED}, headers=HX)
     assert response.status_code == 204
     assert "closeDialog" in response.headers["HX-Trigger"]
+    # Confirmed from the 认证通过 tab, the candidate leaves it (the list is read again).
+    assert notice_of(response, "HX-Trigger") == "李四 已人工确认，状态为信息准确，已移出「认证通过」列表"
     candidate = Candidate.get_by_id(candidate.id)
     assert candidate.status == ACCURATE and candidate.confirmed_by.username == "staff-user"
 
@@ -353,12 +488,16 @@ def test_delete_removes_the_row_and_is_audited(client, staff, make_candidate):
     assert response.status_code == 404
 
 
-def reloaded_list(client, **shown):
-    """The list part as the page asks for it again on `candidatesReload` (#results: the filter form and the
-    page shown), with the filters and page of `shown`."""
+def reread(client, **shown):
+    """The list part as the page asks for it again on `candidatesReload` (#results: the filter form, the
+    page shown and reread=1), with the filters and page of `shown`: the response."""
     args = {"q": "", "status": "", "department": "", "major": "", "class_name": "", "has_photo": "",
-            "sort": "-created_at", **shown}
-    return client.get("/candidates/", query_string=args, headers=HX).get_data(as_text=True)
+            "sort": "-created_at", **shown, "reread": "1"}
+    return client.get("/candidates/", query_string=args, headers=HX)
+
+
+def reloaded_list(client, **shown):
+    return reread(client, **shown).get_data(as_text=True)
 
 
 def test_delete_reloads_the_list_part_as_a_reload_would_show_it(client, staff, make_candidate):
@@ -372,12 +511,21 @@ def test_delete_reloads_the_list_part_as_a_reload_would_show_it(client, staff, m
     # The list part is asked for again (the event every other row action that changes the list sends),
     # not only the counts: a deleted row can empty the page and take a 班级 with it.
     assert "candidatesReload" in response.headers["HX-Trigger-After-Swap"]
-    after, reloaded = reloaded_list(client, **shown), client.get("/candidates/", query_string=shown).get_data(as_text=True)
+    answer = reread(client, **shown)
+    after, reloaded = answer.get_data(as_text=True), client.get("/candidates/", query_string=shown).get_data(as_text=True)
     for part in (after, reloaded):
         assert 'value="软件2302"' not in part and 'value="软件2301"' in part  # the 班级 choices
-        assert "共 20 名考生，第 1 / 1 页" in part and "没有第 2 页，已显示最后一页" in part
+        assert "共 20 名考生，第 1 / 1 页" in part
         assert 'id="current-page" name="page" value="1"' in part
         assert part.count('class="row-check"') == 20 and "全部 <span class=\"count\">20</span>" in part
+    # Read again after the user's own delete, page 2 was nobody's wish: no note, and the address follows the
+    # page shown (replaced: the user went nowhere). Page 2 typed or bookmarked still says it is not there.
+    assert "没有第 2 页" not in after and "没有第 2 页，已显示最后一页" in reloaded
+    assert unquote(answer.headers["HX-Replace-Url"]) == "/candidates/?department=信息工程学院&per_page=20"
+    assert "HX-Push-Url" not in answer.headers
+    assert "HX-Replace-Url" not in reread(client, per_page="20", page="1").headers  # a page with rows: as it is
+    make_candidate(name="王五", id_number=valid_id("41010220030105002"))
+    assert unquote(reread(client, per_page="20", page="3").headers["HX-Replace-Url"]) == "/candidates/?per_page=20&page=2"
 
     # The last row of a search deleted: the list says nothing matches, as a reload does.
     one = Candidate.select().order_by(Candidate.id.desc()).first()

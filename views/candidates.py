@@ -6,7 +6,7 @@ from models.photo_fix import attach_or_offer
 from models.audit import AuditEvent
 from models.award import AwardRecord
 from models.candidate import (AUTHENTICABLE, CASCADE, DEFAULT_SORT, LIST_FILTERS, LISTED, PENDING, STATUSES,
-                              Candidate, TransitionError)
+                              VERIFIED, Candidate, TransitionError)
 from models.candidate_fields import CANDIDATE_SHEET
 from models.confirm_queue import QUEUE_FILTERS, ConfirmQueue
 from models.identity import identity_problems, implied_by_number
@@ -51,7 +51,17 @@ def index():
 def _index():
     filters, (choices, cleared) = _filters_and_choices(request.args)
     context = _list_context(filters)
-    headers = {"HX-Push-Url": url_for(".index", **context["args"])} if cleared else None
+    page, headers = context["page"], None
+    # The list read again after the user's own action (candidatesReload: `reread`). A delete or a row that left
+    # its status tab can empty the last page: the page before it shows, without 没有第 N 页 (nobody asked for
+    # page N), and the address follows, replaced (the user went nowhere).
+    reread = request.args.get("reread") == "1"
+    moved = reread and page.beyond
+    if moved:
+        page.beyond = None
+    if cleared or moved:
+        shown = url_for(".index", **context["args"], **({"page": page.page} if page.page > 1 else {}))
+        headers = {"HX-Replace-Url" if reread else "HX-Push-Url": shown}
     return render("candidates/list.html", block="results", partial=wants_partial(), choices=choices,
                   headers=headers, **context)
 
@@ -98,7 +108,12 @@ def validate(key):
     candidate = _get(raw["candidate_id"]) if raw.get("candidate_id") else None
     fills = _implied_fills(raw) if key in ("id_number", "id_type") else []
     _, errors, notes = _check(raw, candidate)
-    return render("candidates/_validate.html", field=field, fills=fills, raw=raw, errors=errors, notes=notes)
+    # A changed 院系 or 专业 narrows the suggestions of those after it, and may make the 班级 typed one of
+    # another 院系 (its 提示 is sent alone: the 班级 input may be being typed in).
+    after = CASCADE[CASCADE.index(key) + 1:] if key in CASCADE[:-1] else ()
+    return render("candidates/_validate.html", field=field, fills=fills, raw=raw, errors=errors, notes=notes,
+                  suggested={name: values for name, values in _suggested(raw).items() if name in after},
+                  class_field=CANDIDATE_SHEET.resolved().column("class_name") if key == "department" else None)
 
 
 # ---- 认证, 批量认证 and 人工确认 --------------------------------------------------------------------
@@ -115,7 +130,7 @@ def authenticate(candidate_id):
         notice = (f"{candidate.name}：认证通过", "ok")
     else:
         notice = (f"{candidate.name}：认证未通过（{'；'.join(candidate.reasons)}）", "error")
-    return _row(candidate, notice)
+    return _row(candidate, notice, _tab())
 
 
 @bp.route("/bulk-authenticate", methods=["GET", "POST"])
@@ -158,7 +173,7 @@ def confirm(candidate_id):
         candidate.confirm(by=me())
     except TransitionError as exc:
         return refused(exc)
-    notice = f"{candidate.name} 已人工确认，状态为信息准确"
+    notice = f"{candidate.name} 已人工确认，状态为信息准确" + _left(candidate, _tab())
     if request.form.get("next"):
         following = ConfirmQueue(list_filters(QUEUE_FILTERS, request.form)).next_waiting(candidate)
         if following is not None:
@@ -239,11 +254,28 @@ def _total(counts, filters):
     return counts.get(filters.get("status"), sum(counts.values()))
 
 
-def _row(candidate, notice):
+def _tab():
+    """The status tab the list is on ("" for 全部), as a row action's request names it (`status`)."""
+    return list_filters(("status",), request.values, {"status": KNOWN["status"]})["status"]
+
+
+def _left(candidate, tab):
+    """What a notice adds when a row action took the candidate out of the status tab the list is on: its
+    row leaves the list (the list is read again), where on 全部 it stays and shows its new status."""
+    return f"，已移出「{tab}」列表" if tab and candidate.status != tab else ""
+
+
+def _row(candidate, notice, tab):
+    """A row action's answer: the candidate's row, or, when it has left the status tab `tab`, nothing (the
+    row goes) and the list read again."""
     if not request.htmx:
         return redirect(url_for(".index"), 303)
+    # After the swap, as 删除's: the events then go from the page's body when the clicked button is gone.
+    text, kind = notice
+    if _left(candidate, tab):
+        return "", 200, hx_events(after_swap=True, candidatesReload=True, notice=(text + _left(candidate, tab), kind))
     return render("candidates/_row.html", c=candidate,
-                  headers=hx_events(candidatesChanged=True, notice=notice))
+                  headers=hx_events(after_swap=True, candidatesChanged=True, notice=notice))
 
 
 def _display_values(candidate):
@@ -254,9 +286,37 @@ def _display_values(candidate):
 
 def _form(candidate, raw, errors=None, notes=None, status=200, headers=None, photo_fix=None):
     return render("candidates/form.html", block="dialog", status=status, headers=headers, candidate=candidate,
-                  raw=raw, errors=errors or {}, notes=notes or {}, photo_rules=photos.PhotoRules.load(),
-                  photo_fix=photo_fix, suggested={name: Candidate.distinct_values(getattr(Candidate, name))
-                                                  for name in CASCADE})
+                  raw=raw, errors=errors or {}, notes=notes or {}, photo_rules=photos.PhotoRules.load(), tab=_tab(),
+                  photo_fix=photo_fix, suggested=_suggested(raw))
+
+
+# How many values each of 院系, 专业 and 班级 suggests at most: all of a college's 5,000 classes made the
+# dialog 271 KB.
+SUGGESTED = 300
+
+
+def _suggested(raw):
+    """The 院系, 专业 and 班级 the form suggests as the user types: the 专业 of the 院系 typed, the 班级 of the
+    院系 and 专业 typed (of the 院系 alone when no class has both: a 专业 left from another 院系, or a new one;
+    those of the college when nothing is typed), at most SUGGESTED each. A value that could not be saved (too
+    long, a control character) is no one's: nothing after it is suggested."""
+    department, major = _typed(raw, "department"), _typed(raw, "major")
+    classes = [] if None in (department, major) else Candidate.distinct_values(
+        Candidate.class_name, department=department, major=major)
+    if not classes and major and department:
+        classes = Candidate.distinct_values(Candidate.class_name, department=department)
+    return {"department": Candidate.distinct_values(Candidate.department)[:SUGGESTED],
+            "major": [] if department is None else
+            Candidate.distinct_values(Candidate.major, department=department)[:SUGGESTED],
+            "class_name": classes[:SUGGESTED]}
+
+
+def _typed(raw, key):
+    """A field's value as 保存 would store it ("" when empty), or None when 保存 would refuse it."""
+    try:
+        return CANDIDATE_SHEET.column(key).check(raw.get(key)) or ""
+    except FieldError:
+        return None
 
 
 def _check(raw, candidate):
@@ -276,6 +336,13 @@ def _check(raw, candidate):
         notes["name"] = [("warn", p) for p in problems if p.startswith("姓名")]
         notes["id_number"] = hints + [("warn", p + "（可以保存，但认证将不通过）")
                                       for p in problems if not p.startswith("姓名")]
+    department, class_name = values.get("department"), values.get("class_name")
+    if department and class_name:
+        homes = Candidate.distinct_values(Candidate.department, class_name=class_name)
+        if homes and department not in homes:
+            # A hint, not an error: a class of the same name may be new in this 院系.
+            notes["class_name"] = [("hint", f"提示：已有考生中，班级「{class_name}」属于{'、'.join(homes[:3])}"
+                                            f"{'等' if len(homes) > 3 else ''}；如是{department}的新班级，可忽略此提示")]
     return values, errors, notes
 
 
@@ -297,21 +364,34 @@ def _save(candidate):
     values, errors, notes = _check(raw, candidate)
     if errors:
         return _form(candidate, raw, errors, notes, status=422)
+    before = candidate.status if candidate else None
     if candidate is None:
         candidate = Candidate.register(values, by=me())
         message = f"已新增考生 {candidate.name}，状态为待认证"
     else:
-        changed_key = candidate.status != PENDING
         candidate.edit(values, by=me())
-        message = f"已保存 {candidate.name} 的信息" + ("，需重新认证" if changed_key and candidate.status == PENDING else "")
+        message = f"已保存 {candidate.name} 的信息"
     photo = _attach_photo(candidate)
     if photo and not photo[0]:
+        message += _photo_pending(photo[2]) + _new_status(candidate, before)
         return _form(candidate, _display_values(candidate), {"photo": FieldError(photo[1])}, status=422,
-                     headers=hx_events(candidatesReload=True, notice=(message + _photo_pending(photo[2]), "error")),
-                     photo_fix=photo[2])
+                     headers=hx_events(candidatesReload=True, notice=(message, "error")), photo_fix=photo[2])
     if photo:
         message += "；" + photo[1]
+    message += _new_status(candidate, before)
     return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=(message, "ok"))
+
+
+# What a candidate whose saved change moved it back needs next.
+NEXT_STEP = {PENDING: "，需重新认证", VERIFIED: "，需重新人工确认"}
+
+
+def _new_status(candidate, before):
+    """What 保存's notice adds when 修改 changed the candidate's status (a key field, a new photo of one
+    信息准确): the status and the step it needs again, and whether it left the status tab the list is on."""
+    if before is None or candidate.status == before:
+        return ""
+    return f"，状态改为{candidate.status}{NEXT_STEP.get(candidate.status, '')}" + _left(candidate, _tab())
 
 
 def _photo_pending(fix):

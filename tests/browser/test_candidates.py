@@ -1,4 +1,6 @@
 """考生管理 in Chromium, as the manual §2.2 describes it: 新增学生信息 → 认证 → 人工确认 → 信息准确; 批量认证."""
+import re
+
 from playwright.sync_api import expect
 from stdnum.cn import ric
 
@@ -166,8 +168,9 @@ def test_the_pager_total_follows_a_row_action_on_a_status_tab(page, login_as):
     expect(page.locator("#pager-total")).to_have_text("共 2 名考生，第 1 / 1 页")
     row = page.locator("#results").get_by_role("row").filter(has_text="赵一")
     row.get_by_role("button", name="认证").click()
-    # The row stays to show its outcome; the tab and the total say it has left 待认证.
-    expect(row.locator(".badge")).to_have_text("认证通过")
+    # It has left 待认证: its row leaves the list, the notice says so, the tab and the total follow.
+    expect(row).to_have_count(0)
+    expect(page.locator("#notice")).to_contain_text("赵一：认证通过，已移出「待认证」列表")
     expect(page.locator("#pager-total")).to_have_text("共 1 名考生，第 1 / 1 页")
     expect(page.locator("#counts")).to_contain_text("待认证 1")
     other = page.locator("#results").get_by_role("row").filter(has_text="钱二")
@@ -201,8 +204,14 @@ def test_deleting_the_last_row_of_a_page_shows_the_list_as_a_reload_would(page, 
     expect(page.locator("#filter-class_name option[value='软件2302']")).to_have_count(0)
     expect(page.locator("#counts")).to_contain_text("全部 20")
     expect(page.locator("#notice")).to_contain_text("已删除考生 王五")
+    # Nobody asked for page 2: no 没有第 2 页 note, and the address says the page shown.
+    expect(page.locator(".pager-note")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"/candidates/\?department=[^&]+&per_page=20$"))
     screenshot(page, "candidates-after-deleting-the-last-row-of-page-2")
     found = violations(page)
+    page.reload()
+    expect(page.locator("#pager-total")).to_have_text("共 20 名考生，第 1 / 1 页")
+    expect(page.locator(".pager-note")).to_have_count(0)
 
     # The last row of a 班级: the list says nothing matches, and the filter still names the 班级, as a reload.
     page.get_by_label("班级").select_option("软件2303")
@@ -217,5 +226,52 @@ def test_deleting_the_last_row_of_a_page_shows_the_list_as_a_reload_would(page, 
     page.reload()
     expect(results.get_by_role("cell", name="没有符合条件的考生")).to_be_visible()
     expect(page.get_by_label("班级")).to_have_value("软件2303")
+    assert not found, "\n".join(found)
+    assert page.js_errors == []
+
+
+def test_the_major_and_class_suggestions_follow_the_department_and_major_typed(page, login_as):
+    for n, (department, major, class_name) in enumerate((("信息工程学院", "软件技术", "软件2301"),
+                                                         ("信息工程学院", "计算机应用技术", "计应2301"),
+                                                         ("经济管理学院", "会计", "会计2301"))):
+        Candidate.create(name=f"学生{n}", id_type="居民身份证", id_number=valid_id(f"4101022003010512{n}"), gender="男",
+                         phone="13812345678", department=department, major=major, class_name=class_name)
+    login_as("staff")
+    open_candidates(page)
+    page.get_by_role("button", name="新增学生信息").click()
+    dialog = page.get_by_role("dialog")
+
+    def offered(key, *values):
+        options = page.locator(f"#suggest-{key} option")
+        expect(options).to_have_count(len(values))
+        for value in values:
+            expect(page.locator(f'#suggest-{key} option[value="{value}"]')).to_have_count(1)
+
+    offered("class_name", "会计2301", "计应2301", "软件2301")  # nothing typed: the college's
+    dialog.get_by_label("院系").fill("经济管理学院")
+    dialog.get_by_label("院系").press("Tab")
+    offered("major", "会计")
+    offered("class_name", "会计2301")
+    dialog.get_by_label("院系").fill("信息工程学院")
+    dialog.get_by_label("院系").press("Tab")
+    offered("major", "计算机应用技术", "软件技术")
+    offered("class_name", "计应2301", "软件2301")
+    dialog.get_by_label("专业").fill("软件技术")
+    dialog.get_by_label("专业").press("Tab")
+    offered("class_name", "软件2301")
+
+    # A class of another 院系: a gentle 提示 under it, not an error; it goes when the 院系 is that one.
+    dialog.get_by_label("班级").fill("会计2301")
+    dialog.get_by_label("班级").press("Tab")
+    hint = dialog.locator("#msg-class_name")
+    expect(hint).to_have_text("提示：已有考生中，班级「会计2301」属于经济管理学院；如是信息工程学院的新班级，可忽略此提示")
+    expect(dialog.get_by_label("班级")).not_to_have_attribute("aria-invalid", "true")
+    screenshot(page, "candidates-new-dialog-class-of-another-department")
+    found = violations(page)
+    dialog.get_by_label("院系").fill("经济管理学院")
+    dialog.get_by_label("院系").press("Tab")
+    expect(hint).to_have_text("")
+    expect(dialog.get_by_label("班级")).to_have_value("会计2301")
+    offered("class_name", "会计2301")  # 专业 软件技术 is not one of 经济管理学院's: the 院系's classes
     assert not found, "\n".join(found)
     assert page.js_errors == []

@@ -10,7 +10,8 @@ from models.pilot import PilotCertificate
 from models.quota import Quota
 from models.site import ENABLED, PENDING, Site
 from models.user import ADMIN, REVIEWER, STAFF, User
-from tests.browser.conftest import cancel_action, confirm_action
+from tests.browser.conftest import cancel_action, confirm_action, screenshot
+from tests.test_identity import make_id
 
 
 def test_deleting_a_candidate_from_the_list_asks_first(page, login_as, world):
@@ -48,6 +49,27 @@ def test_deleting_right_after_typing_a_search_deletes_when_confirmed(page, login
     assert page.js_errors == []
 
 
+def test_a_delete_confirmed_while_the_rows_drawn_again_settle_still_deletes(page, login_as, world):
+    # The search's rows are on the page 20 ms before htmx readies them: confirming in between pressed a copy
+    # of 删除 that did nothing (no request, no notice; once in six runs of the test above).
+    login_as(STAFF)
+    page.goto("/candidates/")
+    page.locator("#results").get_by_role("row").filter(has_text="张三").get_by_role("button", name="删除").click()
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.evaluate("""q => {
+        document.addEventListener("htmx:afterSwap", function answer(event) {
+            if (event.detail.target.id !== "results") { return; }
+            document.removeEventListener("htmx:afterSwap", answer);
+            document.querySelector("#confirm-dialog [data-confirm-ok]").click();
+        });
+        q.value = "张三";
+        htmx.trigger(q, "search");
+    }""", page.locator("[name=q]").element_handle())
+    expect(page.locator("#notice")).to_have_text("已删除考生 张三")
+    assert Candidate.select().count() == 0
+    assert page.js_errors == []
+
+
 def test_a_delete_answered_after_the_list_was_drawn_again_still_reloads_it(page, login_as, world):
     # The list is drawn again while the DELETE is out (another search, a reload): its answer's events were
     # sent from the clicked button, no longer on the page, and nobody heard them (the row stayed, no notice).
@@ -67,6 +89,26 @@ def test_a_delete_answered_after_the_list_was_drawn_again_still_reloads_it(page,
     confirm_action(page, "删除", "张三")
     expect(page.locator("#results").get_by_role("cell", name="还没有考生", exact=False)).to_be_visible()
     expect(page.locator("#notice")).to_contain_text("已删除考生 张三")
+    assert page.js_errors == []
+
+
+def test_a_delete_confirmed_after_a_search_took_its_row_away_still_deletes_the_candidate_named(page, login_as, world):
+    # A search typed just before 删除 draws the list again under the open question, without 张三: the user
+    # confirmed deleting 张三, so 张三 (by the id its row's button named) is deleted, not 「删除」未执行.
+    Candidate.create(name="李四", id_type="居民身份证", id_number=make_id(seq="51"), gender="男", phone="13812345678")
+    login_as(STAFF)
+    page.goto("/candidates/")
+    results = page.locator("#results")
+    results.get_by_role("row").filter(has_text="张三").get_by_role("button", name="删除").click()
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.evaluate("(q => { q.value = '李四'; htmx.trigger(q, 'search'); })(document.querySelector('[name=q]'))")
+    expect(page.locator("#pager-total")).to_have_text("共 1 名考生，第 1 / 1 页")
+    expect(results.get_by_role("row").filter(has_text="张三")).to_have_count(0)
+    confirm_action(page, "删除", "确定删除考生「张三」吗？")
+    expect(page.locator("#notice")).to_have_text("已删除考生 张三")
+    expect(results.get_by_role("row").filter(has_text="李四")).to_be_visible()
+    assert [c.name for c in Candidate.select()] == ["李四"]
+    screenshot(page, "candidates-deleted-after-a-search-took-its-row-away")
     assert page.js_errors == []
 
 
