@@ -22,7 +22,7 @@ from waitress import serve
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
-from models import backup, demo, move, restore_lock, setting
+from models import backup, demo, move, photo, restore_lock, setting
 from models.catalog import Organisation
 from models.db import close_all_connections, db, open_database
 from models.job import start_dispatcher
@@ -82,6 +82,7 @@ def create_app(config=None):
         except SchemaTooNew as exc:
             raise StartRefused(f"颁证工作台未启动。{exc}。数据库：{move.masked(app.config['DATABASE_URL'])}") from exc
     restore_lock.remove_leftovers(data_dir)
+    photo.remove_stale_temp_files(data_dir)
 
     Htmx(app)
     CSRFProtect(app)

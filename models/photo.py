@@ -6,9 +6,11 @@ Every photo, whether it comes in a ZIP (models/photo_zip.py) or through the cand
 """
 import hashlib
 import io
+import logging
 import os
 import random
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,13 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 PHOTOS = "photos"
 THUMBS = "thumbs"
+# A photo or thumbnail is written to a temporary file beside its place, then renamed into it (_write_atomic).
+TEMP_PREFIX = ".tmp-"
+# A write takes milliseconds and touches its file as it goes: a temporary file untouched this long was left by
+# a write that was killed (a process stopped outright), never one another server process is making now.
+STALE_TEMP_SECONDS = 3600
+
+log = logging.getLogger("certdesk")
 THUMB_SIZE = (90, 120)
 JPEG_QUALITY = 90
 _ROTATED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
@@ -261,7 +270,7 @@ def store_jpeg(data_dir, encoded):
 
 def _write_atomic(target, data):
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".jpg")
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX, suffix=".jpg")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
@@ -269,6 +278,26 @@ def _write_atomic(target, data):
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temp_files(data_dir, older_than=STALE_TEMP_SECONDS):
+    """Remove the temporary files that photo writes killed mid-way left under photos/ (and photos/thumbs/),
+    those untouched for `older_than` seconds; returns how many were removed. Run at start."""
+    root, removed = photos_dir(data_dir), 0
+    cutoff = time.time() - older_than
+    for folder in (root, root / THUMBS):
+        for path in folder.glob(f"*/{TEMP_PREFIX}*.jpg"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                pass  # renamed into place or removed by another process meanwhile
+            except OSError as exc:  # never a reason not to start; the next start tries again
+                log.warning("无法删除写入中断的照片临时文件 %s：%s", path, exc)
+    if removed:
+        log.info("已删除 %d 个写入中断的照片临时文件", removed)
+    return removed
 
 
 def attach_photo(candidate, data, data_dir, by, rules=None):

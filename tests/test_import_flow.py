@@ -80,9 +80,40 @@ def test_rows_that_will_fail_authentication_are_listed_as_warnings_with_their_ro
     assert warned[3] == CHECK_DIGIT_PROBLEM
     assert "性别与证件号码不符" in warned[4] and "地区码 990102" in warned[5]
     assert "请对照身份证逐位核对整个号码" in body
-    assert "仅导入正确的 4 行" in body and "只导入没有提示的 1 行" in body
+    assert import_buttons(body) == ["导入没有错误的 4 行（含 3 行有提示）", "只导入没有错误和提示的 1 行"]
     # The error is in the error table, not among the warnings.
     assert "手机号「123」格式不正确" in body and 6 not in warned
+
+
+def import_buttons(body):
+    """The words of a status block's buttons that import the batch, in their order."""
+    return [" ".join(words.split()) for words in
+            re.findall(r'<button[^>]*hx-post="/imports/\d+/confirm"[^>]*>(.*?)</button>', body, re.S)]
+
+
+@pytest.mark.parametrize("with_error", [False, True], ids=["new-and-existing", "new-existing-and-errors"])
+def test_each_import_button_says_exactly_which_rows_it_writes(client, staff, with_error):
+    """A row with a 提示 has no error: the first button writes it and says so; 已存在 rows neither writes."""
+    upload(client, sf.xlsx([sf.person(7)]))  # saved at once: no error, no 提示
+    fine, typo = mixed_rows()[:2]
+    rows = [sf.person(7), fine, typo] + ([sf.person(5, phone="123")] if with_error else [])
+    body = upload(client, sf.xlsx(rows)).get_data(as_text=True)
+    batch = last_batch()
+    assert (batch.valid, batch.warned, batch.existing, batch.errors) == (2, 1, 1, int(with_error))
+    assert import_buttons(body) == (["导入新增且没有错误的 2 行（含 1 行有提示）", "只导入新增且没有错误和提示的 1 行"]
+                                    if with_error else ["导入新增的 2 行（含 1 行有提示）", "只导入新增且没有提示的 1 行"])
+    client.post(f"/imports/{batch.id}/confirm", data={"leave_warned": "1"}, headers=HX)
+    assert {c.id_number for c in Candidate.select()} == {sf.person(7)["id_number"], fine["id_number"]}
+
+
+def test_with_errors_and_no_hint_the_button_reads_import_only_the_correct_rows(client, staff):
+    body = upload(client, sf.xlsx([sf.person(1), sf.person(2), sf.person(5, phone="123")])).get_data(as_text=True)
+    assert import_buttons(body) == ["仅导入正确的 2 行"]
+
+
+def test_when_every_row_without_an_error_has_a_hint_one_button_says_so(client, staff):
+    body = upload(client, sf.xlsx(mixed_rows()[1:3] + [sf.person(5, phone="123")])).get_data(as_text=True)
+    assert import_buttons(body) == ["导入没有错误的 2 行（均有提示）"]
 
 
 def test_the_report_colours_warnings_apart_from_errors(client, staff):
@@ -129,7 +160,8 @@ def test_a_file_with_only_warnings_waits_and_the_user_may_import_the_rows_with_a
     body = upload(client, sf.xlsx(rows)).get_data(as_text=True)
     batch = last_batch()
     assert batch.status == REVIEW and Candidate.select().count() == 0
-    assert "导入全部 4 行" in body and "下载错误报告" in body
+    assert import_buttons(body) == ["导入全部 4 行（含 3 行有提示）", "只导入没有提示的 1 行"]
+    assert "下载错误报告" in body
     body = client.post(f"/imports/{batch.id}/confirm", headers=HX).get_data(as_text=True)
     assert "成功导入 4 条" in body and Candidate.select().count() == 4
     assert "提示（已导入，请对照证件核对" in body and set(warning_rows(body)) == {3, 4, 5}
@@ -188,7 +220,7 @@ def test_a_waiting_batch_is_offered_in_the_dialog_and_continue_checks_it_again(c
     body = client.post(f"/imports/{batch.id}/resume", headers=HX).get_data(as_text=True)
     batch = ImportBatch.get_by_id(batch.id)
     assert batch.status == REVIEW and (batch.valid, batch.existing, batch.errors) == (1, 1, 1)
-    assert 'class="dialog-head"' in body and "仅导入正确的 1 行" in body and "手机号「123」格式不正确" in body
+    assert 'class="dialog-head"' in body and "导入新增且没有错误的 1 行" in body and "手机号「123」格式不正确" in body
     assert f"批次 #{batch.id}「考生.xlsx」" in body  # no file is chosen above it: the result names its file
 
 

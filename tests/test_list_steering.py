@@ -12,6 +12,7 @@ from models.award import AwardRecord
 from models.candidate import ACCURATE, PENDING, REJECTED, SORT, VERIFIED, WALK, Candidate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.db import is_sqlite
+from models.import_batch import REVIEW, ImportBatch
 from models.user import REVIEWER
 from tests.test_identity import make_id
 from views import kept_answers
@@ -389,6 +390,24 @@ def test_jump_past_the_last_page_shows_the_last_and_says_so_without_the_browsers
     # The browser would refuse 9 with its own bubble (max="3"): the form leaves the check to the server.
     assert re.search(r'<form class="pager-form"[^>]* novalidate>', body)
     assert "没有第" not in client.get("/candidates/?page=3&per_page=100").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/candidates/?", "/awards/?", "/imports/?", "/admin/audit?", "/sites/?",
+                                 "/awards/roster/?", "readiness"])
+def test_a_page_past_the_end_is_said_above_the_list_not_in_the_pager_at_its_foot(client, login, issued_to_college,
+                                                                                 url):
+    """After 跳转 the eye is at the list's top (htmx scrolls it into view; a page loaded anew starts there)."""
+    ImportBatch.create(kind="candidates", file_name="考生.xlsx", status=REVIEW)
+    login("admin")
+    if url == "readiness":
+        url = f"/awards/readiness?pair={issued_to_college['cert'].id}|中级&"
+    for headers in ({}, HX):
+        body = client.get(url + "page=99", headers=headers).get_data(as_text=True)
+        note = "没有第 99 页，已显示最后一页（第 1 页）。"
+        assert body.count(note) == 1, (url, headers)
+        assert body.index(note) < body.index("<table"), (url, headers)
+        assert note not in re.search(r'<nav class="pager".*?</nav>', body, re.S).group(0)
+        assert "没有第" not in client.get(url + "page=1", headers=headers).get_data(as_text=True)
 
 
 def test_other_lists_offer_the_same_page_sizes_and_total(client, login):

@@ -1,6 +1,8 @@
 """上传学生照片: the photo checker, the ZIP job with every kind of bad archive, and who may see a photo."""
 import io
+import os
 import threading
+import time
 from datetime import timedelta
 import zipfile
 from pathlib import Path
@@ -13,8 +15,9 @@ from models.candidate import ACCURATE, VERIFIED, Candidate
 from models.demo.photos import seed_photos
 from models.db import now
 from models.job import FAILED, RUNNING, Job, JobError
+from app import create_app
 from models.photo import (PhotoRules, attach_photo, check_photo, delete_photo_file, demo_jpeg, photo_file,
-                          store_photo)
+                          store_photo, thumbnail_file)
 from models.photo_zip import process_zip
 
 ID_A = "11010120030105123X"
@@ -185,6 +188,24 @@ def test_a_photo_file_shared_by_two_candidates_is_kept_until_the_last_one_goes(d
     make_candidate(ID_A, photo=path)
     assert not delete_photo_file(data_dir, path)
     assert photo_file(data_dir, path) is not None
+
+
+def test_temporary_files_left_by_killed_photo_writes_are_removed_at_start_but_not_one_being_written(
+        app_config, data_dir):
+    stored = store_photo(data_dir, demo_jpeg())
+    photo, thumb = photo_file(data_dir, stored), thumbnail_file(data_dir, stored)
+    killed = [photo.parent / ".tmp-k1lled.jpg", thumb.parent / ".tmp-k1lled.jpg"]
+    writing = photo.parent / ".tmp-wr1ting.jpg"  # another server process is writing it now
+    for path in killed + [writing]:
+        path.write_bytes(b"\xff\xd8\xff half a photo")
+    two_hours_ago = time.time() - 2 * 3600
+    for path in killed + [photo, thumb]:  # the stored photo and thumbnail are old too, and stay
+        os.utime(path, (two_hours_ago, two_hours_ago))
+
+    create_app(app_config)  # the next start
+
+    assert [path for path in killed if path.exists()] == []
+    assert writing.exists() and photo.exists() and thumb.exists()
 
 
 # ---- the ZIP job ------------------------------------------------------------------------------------

@@ -255,7 +255,11 @@ def paged(query, size=50, **counted):
     `counted`: Page's total or count_limit, and its `plan`: a function of how many rows of the order the page
     is read through (from whichever end) that gives the query to read it with."""
     per_page = request.args.get("per_page", size, type=int)
-    return Page(query, page_arg(), per_page if per_page in PAGE_SIZES else size, size, **counted)
+    page = Page(query, page_arg(), per_page if per_page in PAGE_SIZES else size, size, **counted)
+    # For the note above the list (page_note() in templates/_widget.html), which every list's filter_notes()
+    # draws: a page past the end is said where the eye is after 跳转, not in the pager at the list's foot.
+    g.list_page = page
+    return page
 
 
 def count_rows(query, limit=None):

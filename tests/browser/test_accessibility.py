@@ -53,7 +53,7 @@ def test_reviewer_pages_have_no_wcag_violations(page, login_as, demo):
     login_as(REVIEWER, organisation=Organisation.get(Organisation.name == "工业和信息化部教育与考试中心"))
     found = check_pages(page, REVIEWER_PAGES)
     page.goto("/awards/?status=待审核")
-    page.locator("#award-results").get_by_role("button", name="颁证").first.click()
+    page.locator("#award-results").get_by_role("button", name="颁证", exact=True).first.click()
     expect(page.get_by_role("dialog")).to_be_visible()
     found += violations(page)
     page.goto("/awards/?status=待审核")

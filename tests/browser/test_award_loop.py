@@ -14,6 +14,7 @@ from models.candidate import Candidate
 from models.catalog import Organisation
 from models.user import REVIEWER, STAFF
 from tests.browser.conftest import log_in, open_from_nav, screenshot
+from tests.browser.test_awards import bulk_button
 from tests.conftest import other_candidates
 
 
@@ -110,7 +111,7 @@ def test_the_whole_loop_from_ready_candidates_to_the_roster(page, make_user, wor
     log_in(page, "shenhe")
     open_awards(page)
     li_row.get_by_role("checkbox").check()
-    page.get_by_role("button", name="为勾选的记录颁证").click()
+    bulk_button(page, "为勾选的记录颁证", "above").click()
     issue_in_dialog(page, f"为 1 条 Web前端开发 中级 记录颁证，证书编号 WEB2{year}000002")
     expect(li_row).to_contain_text(f"WEB2{year}000002")
     log_out(page)

@@ -10,6 +10,7 @@ from models.catalog import Organisation
 from models.photo import demo_jpeg, store_photo
 from models.user import REVIEWER
 from tests.browser.conftest import log_in, open_from_nav, screenshot
+from tests.browser.test_accessibility import violations
 from tests.conftest import other_candidates
 from tests.test_import_awards import filled_template, row
 from tests.test_import_counts import accurate_people, records, set_quota
@@ -37,7 +38,7 @@ def test_import_a_record_then_the_reviewer_issues_the_certificate(page, login_as
     open_from_nav(page, "待颁证记录")
     record_row = page.locator("#award-results").get_by_role("row").filter(has_text="张三")
     record_row.get_by_role("checkbox").check()
-    page.get_by_role("button", name="为勾选的记录颁证").click()
+    bulk_button(page, "为勾选的记录颁证", "below").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text(f"为 1 条 Web前端开发 中级 记录颁证，证书编号 WEB2{date.today().year}000001")
     dialog.get_by_role("button", name="颁证").click()
@@ -173,7 +174,7 @@ def test_reviewer_issues_one_row_and_returns_the_ticked_rows_from_the_list(page,
 
     for record in ticked_to_issue:
         results.locator(f"#award-{record.id}").get_by_role("checkbox").check()
-    page.get_by_role("button", name="为勾选的记录颁证").click()
+    bulk_button(page, "为勾选的记录颁证", "below").click()
     expect(dialog).to_contain_text(f"为 2 条 Web前端开发 中级 记录颁证，证书编号 WEB2{date.today().year}000002–003")
     screenshot(page, "awards-issue-dialog-ticked")
     dialog.get_by_role("button", name="颁证").click()
@@ -183,11 +184,81 @@ def test_reviewer_issues_one_row_and_returns_the_ticked_rows_from_the_list(page,
 
     for record in others:
         results.locator(f"#award-{record.id}").get_by_role("checkbox").check()
-    page.get_by_role("button", name="退回勾选的记录").click()
+    bulk_button(page, "退回勾选的记录", "below").click()
     expect(dialog).to_contain_text("退回 2 条记录")
     dialog.get_by_label("退回原因").fill("考核站点安排与记录不符")
     dialog.get_by_role("button", name="退回").click()
     expect(dialog).to_be_hidden()
     for record in others:
         expect(results.locator(f"#award-{record.id}")).to_contain_text("已退回")
+    assert page.js_errors == []
+
+
+def bulk_button(page, name, where):
+    """A button for the ticked rows of 待颁证记录: the one above the table or the one below it."""
+    bars = page.locator("#award-results .bulk-actions")
+    return (bars.first if where == "above" else bars.last).get_by_role("button", name=name)
+
+
+def test_with_a_page_of_50_the_buttons_for_the_ticked_rows_are_above_the_list_too(page, make_user, world):
+    first = _pending_record(world)
+    records = [first] + [AwardRecord.create(candidate=c, certificate=world["cert"], level="中级", site=world["site"],
+                                            exam_date="2026-06-01", theory_score=70, practical_score=75)
+                         for c in other_candidates(49)]
+    make_user(REVIEWER, username="shenhe")
+    log_in(page, "shenhe")
+    page.goto("/awards/")
+    results = page.locator("#award-results")
+    expect(results.locator(".row-check")).to_have_count(50)
+    # Reachable without scrolling through 50 rows: above the table, on the first screen; the ones below are not.
+    expect(bulk_button(page, "为勾选的记录颁证", "above")).to_be_in_viewport()
+    expect(bulk_button(page, "为勾选的记录颁证", "below")).not_to_be_in_viewport()
+    screenshot(page, "awards-bulk-above")
+
+    # The same question from either place: the dialog names the same rows, count and numbers.
+    ticked = records[1:3]
+    for record in ticked:
+        results.locator(f"#award-{record.id}").get_by_role("checkbox").check()
+    dialog = page.get_by_role("dialog")
+    bulk_button(page, "为勾选的记录颁证", "below").click()
+    expect(dialog).to_contain_text("为 2 条 Web前端开发 中级 记录颁证")
+    asked_below = dialog.inner_text()
+    dialog.get_by_role("button", name="取消").click()
+    expect(dialog).to_be_hidden()
+    bulk_button(page, "为勾选的记录颁证", "above").click()
+    expect(dialog).to_contain_text(f"为 2 条 Web前端开发 中级 记录颁证，证书编号 WEB2{date.today().year}000001–002")
+    assert dialog.inner_text() == asked_below
+    assert violations(page) == []
+    dialog.get_by_role("button", name="颁证").click()
+    expect(dialog).to_be_hidden()
+    for record in ticked:
+        expect(results.locator(f"#award-{record.id}")).to_contain_text("已颁证")
+    assert AwardRecord.select().where(AwardRecord.certificate_number.is_null(False)).count() == 2
+
+    # 退回 from above: the reason dialog, then the rows 已退回.
+    returned = records[3:5]
+    for record in returned:
+        results.locator(f"#award-{record.id}").get_by_role("checkbox").check()
+    bulk_button(page, "退回勾选的记录", "above").click()
+    expect(dialog).to_contain_text("退回 2 条记录")
+    dialog.get_by_label("退回原因").fill("考核站点安排与记录不符")
+    dialog.get_by_role("button", name="退回").click()
+    expect(dialog).to_be_hidden()
+    for record in returned:
+        expect(results.locator(f"#award-{record.id}")).to_contain_text("已退回")
+
+    # The row buttons inside the same form still open their own dialog for their own row only.
+    first_row = results.locator(f"#award-{first.id}")
+    first_row.get_by_role("button", name="颁证").click()
+    expect(dialog).to_contain_text(f"为 1 条 Web前端开发 中级 记录颁证，证书编号 WEB2{date.today().year}000003")
+    expect(dialog).to_contain_text("张三")
+    dialog.get_by_role("button", name="颁证").click()
+    expect(dialog).to_be_hidden()
+    expect(first_row).to_contain_text(f"WEB2{date.today().year}000003")
+    results.locator(f"#award-{records[5].id}").get_by_role("button", name="退回").click()
+    expect(dialog.get_by_role("heading")).to_have_text("退回待颁证记录")
+    expect(dialog).to_contain_text(records[5].candidate.id_number[-4:])
+    dialog.get_by_role("button", name="取消").click()
+    expect(dialog).to_be_hidden()
+    assert violations(page) == []
     assert page.js_errors == []

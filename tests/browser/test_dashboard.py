@@ -9,6 +9,7 @@ from models.award import AwardRecord
 from models.site import PENDING, Site
 from models.user import REVIEWER, STAFF, User
 from tests.browser.conftest import confirm_action, load_every_panel, log_in, screenshot
+from tests.browser.test_awards import bulk_button
 from tests.conftest import PASSWORD, other_candidates
 
 SIZES = [(1366, 768), (1024, 768), (400, 800)]
@@ -53,13 +54,13 @@ def test_reviewer_issues_a_record_on_the_list_and_the_badge_drops(page, login_as
     expect(nav_link(page, "待颁证记录")).to_contain_text("2 待审核")
     nav_link(page, "待颁证记录").click()
     page.locator("#award-results .row-check").first.check()
-    page.get_by_role("button", name="为勾选的记录颁证").click()
+    bulk_button(page, "为勾选的记录颁证", "above").click()
     page.get_by_role("dialog").get_by_role("button", name="颁证").click()
     expect(nav_link(page, "待颁证记录")).to_contain_text("1 待审核")
     # Tick only once the list has refreshed: a box ticked in the old table is replaced, unticked.
     expect(page.locator("#award-results .row-check")).to_have_count(1)
     page.locator("#award-results .row-check").first.check()
-    page.get_by_role("button", name="为勾选的记录颁证").click()
+    bulk_button(page, "为勾选的记录颁证", "above").click()
     page.get_by_role("dialog").get_by_role("button", name="颁证").click()
     expect(page.locator("#nav-badge-awards")).to_be_empty()
     expect(page.locator("#nav-badge-awards")).to_be_hidden()

@@ -46,7 +46,7 @@ def test_errors_and_warnings_then_the_valid_rows_then_the_fixed_report_imports_t
     warnings.scroll_into_view_if_needed()
     screenshot(page, "import-flow-warnings-table")
 
-    dialog.get_by_role("button", name="仅导入正确的 4 行").click()
+    dialog.get_by_role("button", name="导入没有错误的 4 行（含 3 行有提示）").click()
     expect(dialog.get_by_text("成功导入 4 条")).to_be_visible()
     expect(dialog.get_by_role("heading", name="未导入的行（错误明细）")).to_be_visible()
     expect(dialog.get_by_text("手机号「123」格式不正确")).to_be_visible()
@@ -158,6 +158,6 @@ def test_the_error_and_warning_tables_page_inside_the_dialog(page, login_as, tmp
     screenshot(page, "import-flow-paged-warnings")
     error_pages.get_by_role("button", name="上一页").click()
     expect(errors.locator("tbody tr").first.locator("td").first).to_have_text("2")
-    expect(dialog.get_by_role("button", name="仅导入正确的 60 行")).to_be_visible()
+    expect(dialog.get_by_role("button", name="导入没有错误的 60 行（均有提示）")).to_be_visible()
     assert violations(page) == []
     assert page.js_errors == []

@@ -1,0 +1,24 @@
+// A file input in Chinese words (file_input() in templates/_widget.html): beside its 选择文件 button, the name of
+// the file chosen, or 未选择文件, where a Chromium without its Chinese locale would say "No file chosen".
+(function () {
+  "use strict";
+  var INPUTS = "input[type=file][data-file-name]";
+
+  function showName(input) {
+    var shown = document.getElementById(input.getAttribute("data-file-name"));
+    if (!shown) { return; }
+    var names = Array.prototype.map.call(input.files || [], function (file) { return file.name; });
+    shown.textContent = names.length ? names.join("、") : "未选择文件";
+    shown.classList.toggle("chosen", names.length > 0);
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches(INPUTS)) { showName(event.target); }
+  });
+  // A form reset empties its file inputs after the event: their names are shown again once it has.
+  document.addEventListener("reset", function (event) {
+    window.setTimeout(function () { event.target.querySelectorAll(INPUTS).forEach(showName); });
+  });
+  // A page shown again from the back/forward cache keeps the files chosen: so does the name beside them.
+  window.addEventListener("pageshow", function () { document.querySelectorAll(INPUTS).forEach(showName); });
+})();
