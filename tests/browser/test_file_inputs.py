@@ -1,6 +1,6 @@
 """The browser's own file widget says "Choose File" / "No file chosen" in a Chromium without its Chinese locale:
-CertDesk's file inputs are a 选择文件 button with the chosen file's name (or 未选择文件) beside it, and a date
-field says its format (年-月-日) beside its label. Through the import dialog and the photo upload, in Chromium."""
+CertDesk's file inputs are a 选择文件 button with the chosen file's name (or 未选择文件) beside it. Through the
+import dialog and the photo upload, in Chromium."""
 import zipfile
 
 from playwright.sync_api import expect
@@ -89,14 +89,3 @@ def test_the_photo_upload_chooses_its_zip_through_the_chinese_button(page, login
     assert Candidate.get(Candidate.id_number == number).photo
     assert violations(page) == []
     assert page.js_errors == []
-
-
-def test_date_fields_say_their_format_in_chinese_beside_their_label(page, login_as):
-    login_as("staff")
-    page.goto("/awards/")
-    filters = page.locator("#award-filters")
-    for label in ("考核日期从", "颁证日期从"):
-        expect(filters.locator("label.date-label").filter(has_text=label)).to_contain_text(f"{label}（年-月-日）")
-    expect(filters.locator("label.date-label .date-format")).to_have_count(4)
-    expect(filters.locator("input[type=date]")).to_have_count(4)
-    assert violations(page) == []
