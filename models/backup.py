@@ -68,7 +68,7 @@ def restore(backup_dir, data_dir):
     if not sqlite_copy.is_file() and not dump.is_file():
         raise BackupError(f"{source} 不是颁证工作台的备份：其中没有 certdesk.db 或 certdesk.sql"
                           "（backup 命令把每次备份写在 DEST/certdesk-日期-时间/ 中，请指定这一层目录）")
-    if dump.is_file() and is_sqlite():
+    if dump.is_file() and not sqlite_copy.is_file() and is_sqlite():
         raise BackupError("这是 PostgreSQL 备份（certdesk.sql），只能恢复到 PostgreSQL："
                           "请先把 DATABASE_URL 设为一个空的 PostgreSQL 数据库")
     _refuse_newer(sqlite_copy if sqlite_copy.is_file() else dump)

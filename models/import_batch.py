@@ -31,7 +31,7 @@ from sheets.readers import SheetError
 from sheets.report import build_report
 from sheets.validate import ERROR, WARNING, Findings, check_rows
 
-from . import audit, setting
+from . import audit, normalise, setting
 from .db import BaseModel, TimestampField, db, is_sqlite, now
 from .importers import IMPORTERS
 from .job import FAILED, Job, runner, start, stored
@@ -259,7 +259,7 @@ class ImportBatch(BaseModel):
         A file over the size limit or of a refused type becomes a 未导入 batch with the message why.
         """
         max_bytes, _ = limits()
-        batch = cls.create(kind=kind, file_name=Path(filename or "未命名").name[:200],
+        batch = cls.create(kind=kind, file_name=normalise.file_name(filename),
                            update_existing=update_existing, created_by=by)
         try:
             readers.check_extension(batch.file_name, batch.spec)

@@ -25,6 +25,23 @@ def text(raw):
     return " ".join(unicodedata.normalize("NFKC", raw if type(raw) is str else str(raw)).split())
 
 
+NAME_CHARS = 200  # an uploaded file's name as it is stored and shown
+
+
+def file_name(raw, unnamed="未命名"):
+    """An uploaded file's name as it is stored and shown: the last part of its path, without control or
+    direction-changing characters (a NUL cannot be stored in PostgreSQL; U+202E shows what follows it
+    reversed, so an .exe can read as an .xlsx), at most NAME_CHARS characters with its extension kept."""
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1] if raw else ""
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Cs")).strip()
+    if not name.strip("."):
+        return unnamed
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) > 16:
+        return name[:NAME_CHARS]
+    return stem[:NAME_CHARS - len(extension) - 1] + "." + extension
+
+
 # The largest integer a database column holds (a PostgreSQL BIGINT, an SQLite INTEGER): a larger id or
 # number typed into a URL or a form names no row, and the SQLite driver refuses to send it (OverflowError).
 MAX_INTEGER = 2**63 - 1

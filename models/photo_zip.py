@@ -29,7 +29,7 @@ from . import audit
 from .candidate import Candidate
 from .db import db
 from .job import Job, JobError, runner, start
-from .normalise import FieldError, id_number
+from .normalise import FieldError, file_name, id_number
 from .photo import PhotoRules, check_photo, delete_photo_file, store_photo
 from .photo_fix import MAX_ORIGINAL_BYTES, accept, offer, offer_details, prune, propose_fix
 from .privacy import mask_id
@@ -90,7 +90,8 @@ def save_upload(data_dir, upload, rules):
 
 def start_zip_job(path, filename, by):
     """Create the job row for a saved ZIP and start it; returns the Job."""
-    job = Job.queue(KIND, {"filename": filename}, file_path=str(path), created_by=by, message=filename[:200])
+    filename = file_name(filename)
+    job = Job.queue(KIND, {"filename": filename}, file_path=str(path), created_by=by, message=filename)
     start(job)
     return Job.get_by_id(job.id)
 

@@ -347,6 +347,14 @@ def test_a_non_zip_file_renamed_zip_is_refused_at_once(client, login, data_dir):
     assert not list((data_dir / "uploads").iterdir())
 
 
+def test_a_zip_name_is_kept_without_control_or_direction_characters(client, login):
+    # A NUL cannot be stored in PostgreSQL, and U+202E shows what follows it reversed.
+    login("staff")
+    upload(client, build_zip([(f"{ID_A}.jpg", demo_jpeg())]), "2023级\x00\u202e照片.zip")
+    job = last_job()
+    assert job.arguments["filename"] == "2023级照片.zip" and "\x00" not in job.message
+
+
 def test_a_file_that_is_not_named_zip_is_refused(client, login):
     login("staff")
     response = upload(client, build_zip([(f"{ID_A}.jpg", demo_jpeg())]), "photos.rar")

@@ -58,6 +58,7 @@ def restored(config, backup):
 
 def test_backup_then_restore_on_sqlite_gives_back_the_same_college(app, app_config, tmp_path):
     backup, before = demo_backup(app, tmp_path)
+    (backup / "certdesk.sql").write_text("-- a dump left beside it: the SQLite copy is the one restored\n")
     again = restored(dict(app_config, DATA_DIR=str(tmp_path / "new-data"),
                           DATABASE_URL=f"sqlite:///{tmp_path / 'new-data' / 'certdesk.db'}"), backup)
     tables, files = college(again)

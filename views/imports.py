@@ -98,7 +98,7 @@ def recheck(batch_id):
 def confirm_batch(batch_id):
     """仅导入正确的 N 行 (or leaving the rows with a 提示 out too): write them in a job; the block polls again."""
     try:
-        batch = get_or_404(ImportBatch, batch_id).commit(me(), leave_warned=request.form.get("leave_warned") == "1")
+        batch = get_or_404(ImportBatch, batch_id).commit(me(), leave_warned="leave_warned" in request.form)
     except ImportRefused as exc:
         return refused(exc)
     return _status(batch)
