@@ -94,7 +94,9 @@ def test_a_delete_answered_after_the_list_was_drawn_again_still_reloads_it(page,
 
 def test_a_delete_confirmed_after_a_search_took_its_row_away_still_deletes_the_candidate_named(page, login_as, world):
     # A search typed just before 删除 draws the list again under the open question, without 张三: the user
-    # confirmed deleting 张三, so 张三 (by the id its row's button named) is deleted, not 「删除」未执行.
+    # confirmed deleting 张三, so 张三 (by the id its row's button named) is deleted, not 「删除」未执行. The
+    # question names 张三's 学号 and 班级 too, since the row it was asked from is gone.
+    Candidate.update(student_no="2023001", class_name="计应2301").where(Candidate.id == world["candidate"].id).execute()
     Candidate.create(name="李四", id_type="居民身份证", id_number=make_id(seq="51"), gender="男", phone="13812345678")
     login_as(STAFF)
     page.goto("/candidates/")
@@ -104,7 +106,7 @@ def test_a_delete_confirmed_after_a_search_took_its_row_away_still_deletes_the_c
     page.evaluate("(q => { q.value = '李四'; htmx.trigger(q, 'search'); })(document.querySelector('[name=q]'))")
     expect(page.locator("#pager-total")).to_have_text("共 1 名考生，第 1 / 1 页")
     expect(results.get_by_role("row").filter(has_text="张三")).to_have_count(0)
-    confirm_action(page, "删除", "确定删除考生「张三」吗？")
+    confirm_action(page, "删除", "确定删除考生「张三」（学号 2023001，计应2301）吗？")
     expect(page.locator("#notice")).to_have_text("已删除考生 张三")
     expect(results.get_by_role("row").filter(has_text="李四")).to_be_visible()
     assert [c.name for c in Candidate.select()] == ["李四"]
