@@ -229,7 +229,7 @@ def test_a_class_of_another_department_gets_a_hint_not_an_error(client, staff, m
     make_candidate(department="信息工程学院", major="软件技术", class_name="软件2301", id_number=valid_id("41010220030105124"))
     data = form(department="经济管理学院", class_name="软件2301")
     body = client.post("/candidates/validate/class_name", data=data, headers=HX).get_data(as_text=True)
-    assert '<p class="field-hint">提示：已有考生中，班级「软件2301」属于信息工程学院；如是经济管理学院的新班级，可忽略此提示</p>' in body
+    assert '<p class="field-warn">提示：已有考生中，班级「软件2301」属于信息工程学院；如是经济管理学院的新班级，可忽略此提示</p>' in body
     assert "field-error" not in body and 'aria-invalid' not in body
     # Changing the 院系 says it again, or no longer, in the 班级's message alone (the input is left as it is).
     body = client.post("/candidates/validate/department", data=data, headers=HX).get_data(as_text=True)

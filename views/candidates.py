@@ -341,7 +341,7 @@ def _check(raw, candidate):
         homes = Candidate.distinct_values(Candidate.department, class_name=class_name)
         if homes and department not in homes:
             # A hint, not an error: a class of the same name may be new in this 院系.
-            notes["class_name"] = [("hint", f"提示：已有考生中，班级「{class_name}」属于{'、'.join(homes[:3])}"
+            notes["class_name"] = [("warn", f"提示：已有考生中，班级「{class_name}」属于{'、'.join(homes[:3])}"
                                             f"{'等' if len(homes) > 3 else ''}；如是{department}的新班级，可忽略此提示")]
     return values, errors, notes
 
