@@ -118,7 +118,9 @@ class Tally:
                 return
             counted = (f"SELECT {self.key_of(self.source, is_sqlite())}, COUNT(*) FROM {self.source} "
                        f"GROUP BY {self._groups}")
-            if self._sums(f"SELECT {self._names}, SUM(n) FROM {self.table} GROUP BY {self._names}") != self._sums(counted):
+            # A new table is empty: comparing it with the source would group the source once more for nothing.
+            kept = f"SELECT {self._names}, SUM(n) FROM {self.table} GROUP BY {self._names}"
+            if not existed or self._sums(kept) != self._sums(counted):
                 db.execute_sql(f"DELETE FROM {self.table}")
                 db.execute_sql(f"INSERT INTO {self.table} ({self._names}, n) {counted}")
             if not is_sqlite():
