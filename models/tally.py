@@ -178,8 +178,10 @@ class Tally:
     def count_new(self, first_id):
         """Count the rows inserted from id `first_id` on (SQLite; PostgreSQL's insert trigger counts them)."""
         if is_sqlite():
+            # NOT INDEXED: the new rows by their ids. With its statistics SQLite grouped along an index that gives
+            # the key's order and tested the id of every row (1,000,000 audit events: 58 ms an audited write).
             db.execute_sql(f"INSERT INTO {self.table} ({self._names}, n) SELECT {self.key_of(self.source, True)}, "
-                           f"COUNT(*) FROM {self.source} WHERE id >= ? GROUP BY {self._groups} "
+                           f"COUNT(*) FROM {self.source} NOT INDEXED WHERE id >= ? GROUP BY {self._groups} "
                            f"ON CONFLICT ({self._names}) DO UPDATE SET n = n + excluded.n", [first_id])
 
     def drop(self):
