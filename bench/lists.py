@@ -188,7 +188,7 @@ def event(at, user, action, object_type, object_id):
 
 def filtered_log_pages(users):
     """审计日志 under each filter, at page 1, its middle page and its last page (the seed: the busiest action's
-    ~330,000 events, 李老师's ~600,000, a busy month's ~60,000, and their combinations)."""
+    ~330,000 events, 李老师's ~630,000, a month's ~42,000, their combinations, and a rare pair's ~900)."""
     month = (date.today() - timedelta(days=395)).replace(day=1)
     after = (month + timedelta(days=31)).replace(day=1)
     action, span = "candidate.create", f"date_from={month}&date_to={after - timedelta(days=1)}"
@@ -196,7 +196,10 @@ def filtered_log_pages(users):
     in_month = (AuditEvent.at >= month) & (AuditEvent.at < after)
     filters = (("action", f"action={action}", by_action), ("user", "user=李老师", by_user),
                ("month", span, in_month), ("action+user", f"action={action}&user=李老师", by_action & by_user),
-               ("action+month", f"action={action}&{span}", by_action & in_month))
+               ("action+month", f"action={action}&{span}", by_action & in_month),
+               # A pair that is rare among the action's events: the administrator's 修改考生信息.
+               ("rare action+user", "action=candidate.update&user=院校管理员",
+                (AuditEvent.action == "candidate.update") & (AuditEvent.user_id == users["admin"].id)))
     out = []
     with db.connection_context():
         for name, args, condition in filters:
