@@ -7,12 +7,14 @@ With --database-url the bench DROPS AND RECREATES every CertDesk table there: gi
 Without it a fresh SQLite file in a temporary directory is used.
 
 Seeds, through bulk inserts: 5 certificates of 5 organisations, 60 sites, 100,000 candidates (all four
-statuses, 6 院系, 240 班级) imported in 100 batches, one 待颁证记录 each (100,000, in another 100 batches),
-a few batches in other states, and 1,000,000 audit events over two years. Then times, in-process with
-Flask's test client (routing, session, queries, template: the server's share of a request), REQUESTS
-requests of each list — page 1, the last page, each filter, sort and search — for each role where
-what it sees differs (a reviewer sees only its organisation's sites and records), and prints p50 / p95 /
-max in milliseconds and the statements one request runs.
+statuses, 6 院系, 240 班级) imported in 100 batches, one 待颁证记录 each (100,000, in another 100 batches), a few
+batches in other states, and 1,000,000 audit events over two years as an office writes them (office_log:
+imports and the set-based work after them write thousands at one time, 人工确认 one at a time; 李老师 writes most).
+Then times, in-process with Flask's test client (routing, session, queries, template: the server's share of
+a request), REQUESTS requests of each list — page 1, the last page, each filter, sort and search — for each
+role where what it sees differs (a reviewer sees only its organisation's sites and records), 审计日志 under each
+filter at its first, middle and last page, and prints p50 / p95 / max in milliseconds and the statements one
+request runs.
 """
 import argparse
 import json
@@ -47,11 +49,32 @@ DEPARTMENTS = ["信息工程学院", "经济管理学院", "汽车工程学院",
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华"
 STATUSES = [s for s, weight in ((PENDING, 20), (REJECTED, 5), (VERIFIED, 25), (ACCURATE, 50)) for _ in range(weight)]
-ACTIONS = ["candidate.create", "candidate.authenticate", "candidate.confirm", "candidate.update", "candidate.photo",
-           "award.create", "award.issue", "award.return", "auth.login", "auth.logout", "site.create"]
 BATCH_SIZE = 1000
 CLASS = "信息2100"  # a class of DEPARTMENTS[0] holding issued records
-USERS = ((ADMIN, "admin", "院校管理员"), (STAFF, "staff", "李老师"), (STAFF, "staff2", "王老师"), (REVIEWER, "reviewer", "赵审核"))
+USERS = ((ADMIN, "admin", "院校管理员"), (STAFF, "staff", "李老师"), (STAFF, "staff2", "王老师"), (STAFF, "staff3", "陈老师"),
+         (REVIEWER, "reviewer", "赵审核"))
+LOG_DAYS = 730  # the audit log's span: two years of an office's work
+# What a certificate office's log is made of, as (share of the events, actions of one piece of work: its last one
+# written once per row of the work, the size's range, who does it {username: weight}). Imports and the set-based
+# work after them (批量认证, a photos ZIP, 颁证 of the ticked rows) write thousands of events at one time; 人工确认 one
+# at a time, seconds apart. Staff's 李老师 does most of it.
+STAFF_MIX = {"staff": 7, "staff2": 2, "staff3": 1}
+OFFICE_WORK = (
+    (0.32, ("import.check", "import.save", "candidate.create"), (50, 3000), STAFF_MIX),
+    (0.04, ("import.check", "import.save", "candidate.update"), (20, 500), STAFF_MIX),
+    (0.01, ("import.undo", "candidate.delete"), (50, 1000), STAFF_MIX),
+    (0.20, ("candidate.authenticate",), (50, 3000), STAFF_MIX),
+    (0.12, ("candidate.photo",), (50, 2000), STAFF_MIX),
+    (0.10, ("candidate.confirm",), (10, 300), {"staff": 5, "staff2": 3, "staff3": 2}),
+    (0.12, ("import.check", "import.save", "award.create"), (50, 2000), STAFF_MIX),
+    (0.07, ("award.issue",), (20, 1000), {"reviewer": 1}),
+    (0.005, ("award.return",), (1, 30), {"reviewer": 1}),
+    (0.01, ("candidate.update",), (1, 10), {"staff": 5, "staff2": 3, "staff3": 2, "admin": 1}),
+    (0.005, ("candidate.view_id",), (1, 3), {"staff": 3, "staff2": 2, "admin": 1}),
+    (0.002, ("candidate.export",), (1, 1), {"staff": 3, "admin": 1}),
+    (0.002, ("award.roster_export",), (1, 1), {"staff": 3, "admin": 1}),
+    (0.001, ("site.update",), (1, 1), {"staff": 1}),
+)
 
 
 def seed(n, records, events, rng):
@@ -112,19 +135,78 @@ def seed(n, records, events, rng):
                 "batch_id": batch_ids["awards"][number // BATCH_SIZE], "created_at": at, "updated_at": at}
     AwardRecord.bulk_add((record(number) for number in range(records)))
 
-    actors = list(users.values())
-    span = (datetime.now() - started).total_seconds()
-
-    def event(i):
-        user = actors[i % len(actors)]
-        action = ACTIONS[i % len(ACTIONS)]
-        return {"at": started + timedelta(seconds=int(span * i / events)), "user_id": user.id,
-                "username": user.username, "action": action,
-                "object_type": "awardrecord" if action.startswith("award") else "candidate",
-                "object_id": str(candidate_ids[i % len(candidate_ids)]), "object_label": "张三 410102********1234",
-                "changes": '{"状态": ["待认证", "认证通过"], "原因": [null, "批量认证"]}', "ip": "10.0.0.8"}
-    AuditEvent.bulk_add(event(i) for i in range(events))
+    AuditEvent.bulk_add(office_log(events, users, candidate_ids, rng))
     return users, certificates, sites
+
+
+def office_log(events, users, candidate_ids, rng):
+    """`events` audit events over LOG_DAYS, oldest first, as OFFICE_WORK makes them on working days (busier in
+    term time), and a login and logout of each user on most of them."""
+    today = date.today()
+    days = [today - timedelta(days=d) for d in range(LOG_DAYS, 0, -1)]
+    days = [d for d in days if d.weekday() < 5]
+    busy = [3 if d.month in (3, 4, 5, 6, 9, 10, 11, 12) else 1 for d in days]
+
+    def at(day):
+        return datetime.combine(day, datetime.min.time()) + timedelta(seconds=rng.randint(8 * 3600, 17 * 3600))
+    work = [(at(day).replace(hour=8, minute=rng.randint(0, 59)), ("auth.login",), 1, username)
+            for day in days for username in users if rng.random() < 0.8]
+    work += [(at(day).replace(hour=17, minute=rng.randint(30, 59)), ("auth.logout",), 1, username)
+             for day in days for username in users if rng.random() < 0.6]
+    weights = [share / sum(size) * 2 for share, _, size, _ in OFFICE_WORK]
+    written = len(work)
+    while written < events:
+        _, actions, (low, high), who = rng.choices(OFFICE_WORK, weights)[0]
+        size = rng.randint(low, high)
+        work.append((at(rng.choices(days, busy)[0]), actions, size, rng.choices(list(who), list(who.values()))[0]))
+        written += len(actions) - 1 + size
+    work.sort(key=lambda piece: piece[0])
+    rows = (row for started, actions, size, username in work for row in piece(started, actions, size, users[username],
+                                                                              candidate_ids, rng))
+    for _, row in zip(range(events), rows):
+        yield row
+
+
+def piece(started, actions, size, user, candidate_ids, rng):
+    """The events of one piece of work: its first actions once, its last one per row (at one time, or one at
+    a time, seconds apart)."""
+    for action in actions[:-1]:
+        yield event(started, user, action, "importbatch", rng.randint(1, 300))
+    action, when = actions[-1], started
+    kind = "awardrecord" if action.startswith("award") else "candidate"
+    for _ in range(size):
+        yield event(when, user, action, kind, candidate_ids[rng.randrange(len(candidate_ids))])
+        if action in ("candidate.confirm", "candidate.update"):
+            when += timedelta(seconds=rng.randint(4, 40))
+
+
+def event(at, user, action, object_type, object_id):
+    return {"at": at, "user_id": user.id, "username": user.username, "action": action, "object_type": object_type,
+            "object_id": str(object_id), "object_label": "张三 410102********1234",
+            "changes": '{"状态": ["待认证", "认证通过"], "原因": [null, "批量认证"]}', "ip": "10.0.0.8"}
+
+
+def filtered_log_pages(users):
+    """审计日志 under each filter, at page 1, its middle page and its last page (the seed: the busiest action's
+    ~330,000 events, 李老师's ~630,000, a month's ~42,000, their combinations, and a rare pair's ~900)."""
+    month = (date.today() - timedelta(days=395)).replace(day=1)
+    after = (month + timedelta(days=31)).replace(day=1)
+    action, span = "candidate.create", f"date_from={month}&date_to={after - timedelta(days=1)}"
+    by_action, by_user = AuditEvent.action == action, AuditEvent.user_id == users["staff"].id
+    in_month = (AuditEvent.at >= month) & (AuditEvent.at < after)
+    filters = (("action", f"action={action}", by_action), ("user", "user=李老师", by_user),
+               ("month", span, in_month), ("action+user", f"action={action}&user=李老师", by_action & by_user),
+               ("action+month", f"action={action}&{span}", by_action & in_month),
+               # A pair that is rare among the action's events: the administrator's 修改考生信息.
+               ("rare action+user", "action=candidate.update&user=院校管理员",
+                (AuditEvent.action == "candidate.update") & (AuditEvent.user_id == users["admin"].id)))
+    out = []
+    with db.connection_context():
+        for name, args, condition in filters:
+            pages = -(-AuditEvent.select().where(condition).count() // 50)
+            out += [("admin", f"审计日志 by {name} {where}", f"/admin/audit?{args}&page={page}", True)
+                    for where, page in (("page 1", 1), ("middle page", pages // 2), ("last page", pages))]
+    return out
 
 
 def urls(certificates, sites, users):
@@ -174,6 +256,7 @@ def urls(certificates, sites, users):
             ("admin", "审计日志 date", f"/admin/audit?date_from={date.today() - timedelta(days=7)}", True),
             ("admin", "审计日志 date+action", f"/admin/audit?date_from={date.today() - timedelta(days=30)}"
                                           "&action=candidate.confirm", True),
+        ] + filtered_log_pages(users) + [
             ("staff", "首页", "/", False),
             ("reviewer", "首页", "/", False),
             ("staff", "首页 navigation counts", "/home/waiting", True),

@@ -118,7 +118,9 @@ class Tally:
                 return
             counted = (f"SELECT {self.key_of(self.source, is_sqlite())}, COUNT(*) FROM {self.source} "
                        f"GROUP BY {self._groups}")
-            if self._sums(f"SELECT {self._names}, SUM(n) FROM {self.table} GROUP BY {self._names}") != self._sums(counted):
+            # A new table is empty: comparing it with the source would group the source once more for nothing.
+            kept = f"SELECT {self._names}, SUM(n) FROM {self.table} GROUP BY {self._names}"
+            if not existed or self._sums(kept) != self._sums(counted):
                 db.execute_sql(f"DELETE FROM {self.table}")
                 db.execute_sql(f"INSERT INTO {self.table} ({self._names}, n) {counted}")
             if not is_sqlite():
@@ -176,8 +178,10 @@ class Tally:
     def count_new(self, first_id):
         """Count the rows inserted from id `first_id` on (SQLite; PostgreSQL's insert trigger counts them)."""
         if is_sqlite():
+            # NOT INDEXED: the new rows by their ids. With its statistics SQLite grouped along an index that gives
+            # the key's order and tested the id of every row (1,000,000 audit events: 58 ms an audited write).
             db.execute_sql(f"INSERT INTO {self.table} ({self._names}, n) SELECT {self.key_of(self.source, True)}, "
-                           f"COUNT(*) FROM {self.source} WHERE id >= ? GROUP BY {self._groups} "
+                           f"COUNT(*) FROM {self.source} NOT INDEXED WHERE id >= ? GROUP BY {self._groups} "
                            f"ON CONFLICT ({self._names}) DO UPDATE SET n = n + excluded.n", [first_id])
 
     def drop(self):
