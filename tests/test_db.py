@@ -36,6 +36,27 @@ def test_bulk_insert_of_audit_rows_gives_each_the_same_default_time(app):
     assert len({e.at for e in events}) == 1 and isinstance(events[0].at, datetime)
 
 
+def test_a_row_that_fails_in_the_middle_of_a_bulk_insert_leaves_none_written(app):
+    # On PostgreSQL the rows stream through one COPY while later chunks are still being made: a failure
+    # there must end the COPY and roll back the chunks the server already took.
+    def people_then_a_bad_row():
+        yield from _people(25, datetime(2026, 1, 1))
+        raise ValueError("a row that cannot be converted")
+
+    with app.app_context(), db.connection_context():
+        try:
+            with db.atomic():
+                bulk_insert(Candidate, people_then_a_bad_row(), chunk=10)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("the failing row was not reported")
+        assert Candidate.select().count() == 0
+        with db.atomic():  # the connection is usable again
+            assert bulk_insert(Candidate, _people(3, datetime(2026, 1, 1))) == 3
+        assert Candidate.select().count() == 3
+
+
 def test_select_in_reads_chunked_in_queries(app):
     with app.app_context(), db.connection_context():
         with db.atomic():
