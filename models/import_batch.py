@@ -17,7 +17,7 @@ import hashlib
 import json
 import time
 import zlib
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -29,11 +29,11 @@ from peewee import (JOIN, BooleanField, CharField, DateTimeField, FloatField, Fo
 from sheets import readers
 from sheets.readers import SheetError
 from sheets.report import build_report
-from sheets.validate import ERROR, WARNING, Findings, check_rows
+from sheets.validate import ERROR, WARNING, Findings, checking
 
-from . import audit, normalise, setting
+from . import audit, normalise, setting, write_ahead
 from .db import BaseModel, TimestampField, db, is_sqlite, now
-from .importers import IMPORTERS
+from .importers import IMPORTERS, Plan
 from .job import FAILED, Job, runner, start, stored
 from .user import User
 
@@ -312,26 +312,32 @@ class ImportBatch(BaseModel):
                           message=f"此文件已于 {earlier.created_at.month}月{earlier.created_at.day}日 "
                                   f"{earlier.created_at:%H:%M} 导入，批次 #{earlier.id}")
                 return {"batch": self.id}
+        ahead = write_ahead.wanted(self, hold)
         with _paused_gc():
-            try:
-                table, good, found = self._check_file(job)
-            except SheetError as exc:
-                self._set(status=REFUSED, message=str(exc), duration=round(time.perf_counter() - started, 3))
-                self.discard_upload()
-                audit.record("import.check", self, {"结果": (None, str(exc))}, user=by)
-                return {"batch": self.id}
-            details = table.describe(self.spec)
-            self.total = table.count
-            # What is stored is compared, and an all-valid file written, in one transaction: the plan
-            # cannot go stale between the comparison and the write.
-            with db.atomic():
-                plan = self._plan(good, found)
-                warned = Findings(self.importer.warnings(plan))
-                details.update(groups=found.groups(), warned=len(warned))
-                self._count(plan, found)
-                self._set(details=json.dumps(details, ensure_ascii=False))
-                if not (found or plan.existing or warned or hold):
-                    self._save(plan, started, by)
+            # Writing ahead, the check is part of the transaction that saves (models/write_ahead.py).
+            with db.atomic() if ahead else nullcontext():
+                try:
+                    table, good, found, written = self._check_file(job, ahead=ahead)
+                except SheetError as exc:
+                    self._set(status=REFUSED, message=str(exc), duration=round(time.perf_counter() - started, 3))
+                    self.discard_upload()
+                    audit.record("import.check", self, {"结果": (None, str(exc))}, user=by)
+                    return {"batch": self.id}
+                details = table.describe(self.spec)
+                self.total = table.count
+                # What is stored is compared, and an all-valid file written, in one transaction: the plan
+                # cannot go stale between the comparison and the write.
+                with db.atomic():
+                    if written:  # every row passed, none with a 提示, and the unique index found none stored
+                        plan, warned = Plan(create=good), Findings()
+                    else:
+                        plan = self._plan(good, found)
+                        warned = Findings(self.importer.warnings(plan))
+                    details.update(groups=found.groups(), warned=len(warned))
+                    self._count(plan, found)
+                    self._set(details=json.dumps(details, ensure_ascii=False))
+                    if not (found or plan.existing or warned or hold):
+                        self._save(plan, started, by, inserted=written)
             if self.saved:
                 stored()  # the page shows the result while the upload is deleted and the rows are freed
                 self.discard_upload()
@@ -384,7 +390,7 @@ class ImportBatch(BaseModel):
         with _paused_gc():
             try:
                 # No row limit this time: the file passed the limit in force when it was checked.
-                _, good, found = self._check_file(job, limited=False, skip=refused)
+                _, good, found, _ = self._check_file(job, limited=False, skip=refused)
             except SheetError as exc:
                 # Final: the stored file is gone or damaged, so no later attempt can do better.
                 message = f"无法再次读取上传的文件（{exc}），未写入任何数据，请重新上传"
@@ -442,12 +448,14 @@ class ImportBatch(BaseModel):
         self.discard_files()
 
     # ---- the steps check and commit share ------------------------------------------------------
-    def _check_file(self, job, limited=True, skip=()):
+    def _check_file(self, job, limited=True, skip=(), ahead=False):
         """The stored upload read, and every row but those numbered in `skip` (the rows refused before
         仅导入正确的 N 行) validated through the sheet's columns as it arrives: the worker parsing an Excel
         file sends the next rows meanwhile. Returns (the Table, emptied of its rows; the good Checked rows;
-        the bad ones as Findings); SheetError when the file cannot be read. `limited`: refused over the
-        row limit setting. The job's progress counts the rows."""
+        the bad ones as Findings; whether the good rows are written already); SheetError when the file
+        cannot be read. `limited`: refused over the row limit setting. `ahead`: the rows are written as
+        they pass while they all do (models/write_ahead.py; inside the saving transaction). The job's
+        progress counts the rows, unless written ahead."""
         if not self.upload_path.exists():
             raise SheetError("上传的文件已不在服务器上")
         max_rows = limits()[1] if limited else None
@@ -456,22 +464,31 @@ class ImportBatch(BaseModel):
             job.report(0, total=table.expected)
             found = Findings()
             # A refused row lists its 提示 beside its errors: fixing the errors should not reveal new problems.
-            good = check_rows(self.spec, table, progress=job.report, skip=skip, found=found,
-                              notes=self.importer.row_warnings)
-        return table, good, found
+            checked = checking(self.spec, table, progress=None if ahead else job.report, skip=skip, found=found,
+                               notes=self.importer.row_warnings)
+            if ahead:
+                self._lock_kind()
+                rows, written = write_ahead.checked_and_written(self, checked, found)
+            else:
+                rows, written = list(checked), False
+        return table, [row for row in rows if row.ok], found, written
 
     def _plan(self, good, found):
         """The importer's own checks against the database (the rows they refuse join `found`), then the
         comparison with what is stored: the plan. Call inside the transaction that saves."""
-        if not is_sqlite():
-            # SQLite's BEGIN IMMEDIATE already runs one saving transaction at a time; PostgreSQL's READ
-            # COMMITTED would let two imports of one kind both count the same quota left and both write.
-            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(self.kind.encode())])
+        self._lock_kind()
         self.importer.vet(good)
         for row in good:
             if not row.ok:
                 found.add(row.as_error())
         return self.importer.plan([row for row in good if row.ok], self.update_existing)
+
+    def _lock_kind(self):
+        """Hold this kind's saving lock to the end of the transaction (PostgreSQL; taken again: held once)."""
+        if not is_sqlite():
+            # SQLite's BEGIN IMMEDIATE already runs one saving transaction at a time; PostgreSQL's READ
+            # COMMITTED would let two imports of one kind both count the same quota left and both write.
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(self.kind.encode())])
 
     def _count(self, plan, found, refused=0):
         """Set the row counts from a check, the one place they are counted: each checked row is in
@@ -481,10 +498,11 @@ class ImportBatch(BaseModel):
         self.valid, self.errors = plan.writes, refused + len(found)
         self.existing, self.unchanged = len(plan.existing), len(plan.unchanged)
 
-    def _save(self, plan, started, by, extra=0.0):
-        """Write a plan (as `by`) and mark the batch 已导入, all in one transaction."""
+    def _save(self, plan, started, by, extra=0.0, inserted=False):
+        """Write a plan (as `by`; its new rows `inserted` already) and mark the batch 已导入, all in one
+        transaction."""
         with db.atomic():
-            created, updated = self.importer.save(self, plan, by)
+            created, updated = self.importer.save(self, plan, by, inserted=inserted)
             self._set(status=IMPORTED, imported=created, updated=updated, saved_at=now(),
                       duration=round(extra + time.perf_counter() - started, 3))
             audit.record("import.save", self, {"新增": (None, created), "更新": (None, updated),

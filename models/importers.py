@@ -67,6 +67,7 @@ class CandidateImporter:
     title = "批量导入学生信息"
     area, area_endpoint = "考生管理", "candidates.index"  # where 导入记录 of this kind sits
     updates_existing = True  # the dialog offers 更新已有考生
+    writes_ahead = True  # its rows may be inserted while the rest of the file is checked (models/write_ahead.py)
     rule = ("证件号码已存在的考生默认不导入；勾选「更新已有考生」则按文件更新有变化的信息（空白单元格不会清除已有信息；"
             "修改姓名、证件、性别或出生日期的考生需重新认证）。")
     saved_note = "新导入的考生状态为“待认证”。"
@@ -126,11 +127,17 @@ class CandidateImporter:
         return [Issue(row.row, key, HEADERS[key], row.raw.get(key, ""), problem, fix, WARNING)
                 for key, problem, fix in found if key not in wrong]
 
-    def save(self, batch, plan, by):
-        """Insert the new candidates in chunks and update the changed ones; audited. Returns (created, updated)."""
+    def insert(self, batch, rows):
+        """Insert new candidates (dicts of their values, e.g. a generator) as `batch`'s, in 待认证."""
         at = now()
-        Candidate.bulk_add((row.values for row in plan.create), analyse=False,
+        Candidate.bulk_add(rows, analyse=False,
                            same={"status": PENDING, "batch_id": batch.id, "created_at": at, "updated_at": at})
+
+    def save(self, batch, plan, by, inserted=False):
+        """Insert the new candidates in chunks (unless `inserted` already, models/write_ahead.py) and
+        update the changed ones; audited. Returns (created, updated)."""
+        if not inserted:
+            self.insert(batch, (row.values for row in plan.create))
         count = audit.record_same("candidate.create", Candidate.select().where(Candidate.batch_id == batch.id),
                                   Candidate.label_sql(), {"状态": (None, PENDING), "导入批次": (None, f"#{batch.id}")},
                                   user=by)
@@ -216,6 +223,7 @@ class AwardImporter:
     title = "导入待颁证记录"
     area, area_endpoint = "待颁证记录", "awards.index"
     updates_existing = False
+    writes_ahead = False  # its vet needs every row of the file first (quotas, the whole file's checks)
     rule = ("每行逐项核对操作手册的注意事项：考生须为“信息准确”状态、证书须为本院校试点证书、考核站点须审核通过且已启用、"
             "考核结果须为通过、考核日期不能在未来、同一考生同一证书等级只能导入一次、不能超出当年省厅指标。")
     saved_note = "导入的记录状态为“待审核”，等待培训评价组织审核颁证。"
@@ -248,7 +256,8 @@ class AwardImporter:
     def after_save(self):
         """Nothing: AwardRecord.bulk_add leaves SQLite's statistics to the next start."""
 
-    def save(self, batch, plan, by):
+    def save(self, batch, plan, by, inserted=False):
+        """Insert the plan's records (never `inserted` ahead: writes_ahead is False); audited."""
         at = now()
 
         def records():

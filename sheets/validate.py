@@ -55,6 +55,15 @@ def check_rows(spec, table, progress=None, every=2000, skip=(), found=None, note
     the good rows are returned, so a file of mistakes holds no more than Findings keeps. `notes(row)`:
     further Issues (e.g. 提示) a bad row is kept with.
     """
+    checked = list(checking(spec, table, progress, every, skip, found, notes))
+    return checked if found is None else [row for row in checked if row.ok]
+
+
+def checking(spec, table, progress=None, every=2000, skip=(), found=None, notes=None):
+    """check_rows() a row at a time: yields each row as it is checked (with `found`, the good ones only),
+    so a caller can use them while the reader is still reading. A row duplicated further down the file
+    turns bad only once every row is checked: when the generator ends, such rows have issues (and are in
+    `found`), so a caller keeps only the rows still ok then."""
     def as_refused(row):
         return row.as_error(row.issues + notes(row)) if notes else row.as_error()
 
@@ -73,6 +82,7 @@ def check_rows(spec, table, progress=None, every=2000, skip=(), found=None, note
         row = Checked(number, raw, values, issues)
         if found is None or not issues:
             checked.append(row)
+            yield row
         else:
             found.add(as_refused(row))
             if key_column and key_column not in errors:
@@ -81,12 +91,10 @@ def check_rows(spec, table, progress=None, every=2000, skip=(), found=None, note
         if progress and done % every == 0:
             progress(done, total)
     _mark_duplicates(spec, checked + refused, found)
-    if found is None:
-        return checked
-    for row in checked:
-        if not row.ok:
-            found.add(as_refused(row))
-    return [row for row in checked if row.ok]
+    if found is not None:
+        for row in checked:
+            if not row.ok:
+                found.add(as_refused(row))
 
 
 @dataclass(slots=True)
