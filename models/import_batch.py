@@ -484,7 +484,7 @@ class ImportBatch(BaseModel):
         return self.importer.plan([row for row in good if row.ok], self.update_existing)
 
     def _lock_kind(self):
-        """Hold this kind's saving lock to the end of the transaction (PostgreSQL; taken again: held once)."""
+        """Hold this kind's saving lock to the end of the transaction (PostgreSQL; taken twice, held on)."""
         if not is_sqlite():
             # SQLite's BEGIN IMMEDIATE already runs one saving transaction at a time; PostgreSQL's READ
             # COMMITTED would let two imports of one kind both count the same quota left and both write.
