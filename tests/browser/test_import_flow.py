@@ -8,13 +8,13 @@ from playwright.sync_api import expect
 from models.candidate import Candidate
 from models.import_batch import ImportBatch
 from tests import sheetfiles as sf
-from tests.browser.conftest import cancel_action, confirm_action, screenshot
+from tests.browser.conftest import cancel_action, confirm_action, open_from_nav, screenshot
 from tests.browser.test_accessibility import violations
 from tests.test_import_flow import mixed_rows
 
 
 def open_import_dialog(page):
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="考生管理").click()
+    open_from_nav(page, "考生管理")  # loaded: htmx listens to the dialog's buttons
     page.get_by_text("批量导入", exact=True).click()
     page.get_by_role("button", name="批量导入学生信息").click()
     dialog = page.get_by_role("dialog")

@@ -37,6 +37,7 @@ def test_first_run_setup_creates_admin_who_sees_audit_log(page):
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="系统管理").click()
     page.get_by_role("link", name="审计日志").click()
     expect(page.get_by_role("cell", name="创建首个管理员")).to_be_visible()
+    page.wait_for_load_state()  # htmx listens to the filter from then on
     page.get_by_label("操作").select_option("user.create")
     expect(page.get_by_role("cell", name="创建首个管理员")).to_have_count(0)
     assert "action=user.create" in page.url

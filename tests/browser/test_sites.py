@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from models.catalog import Certificate, Organisation
 from models.pilot import PilotCertificate
 from models.site import Site
-from tests.browser.conftest import confirm_action, log_in, screenshot
+from tests.browser.conftest import confirm_action, log_in, open_from_nav, screenshot
 
 
 @pytest.fixture
@@ -31,7 +31,8 @@ def log_out(page):
 
 
 def open_sites(page):
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="考核站点").click()
+    # Until the page has loaded, htmx does not listen: a row button clicked at once did nothing under load.
+    open_from_nav(page, "考核站点")
     expect(page.get_by_role("heading", name="考核站点", exact=True)).to_be_visible()
 
 
