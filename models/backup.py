@@ -138,18 +138,31 @@ def _dump_version(path):
     """The schema version recorded in a backup's certdesk.sql, None when it has none. Read as bytes a line at
     a time: the rows of most tables come before it (pg_dump orders them by name), and may be gigabytes."""
     with open(path, "rb") as dump:
-        for line in dump:
+        lines = _line_starts(dump)
+        for line in lines:
             match = line.startswith(b"COPY ") and _COPY_SCHEMA_VERSION.fullmatch(line.rstrip(b"\r\n"))
             if match:
-                return _copied_version(dump, match.group(1), path)
+                return _copied_version(lines, match.group(1), path)
     return None
 
 
-def _copied_version(dump, columns, path):
+LINE_READ = 64 * 1024  # bytes of a line _dump_version reads; the lines it looks for are far shorter
+
+
+def _line_starts(dump, limit=LINE_READ):
+    """The first `limit` bytes of each line of `dump`, the rest skipped: a damaged or foreign file may have no
+    newline at all, and read a line at a time it would be held whole (a 50 MB file: 187 MB at the peak)."""
+    while line := dump.readline(limit):
+        yield line
+        while not line.endswith(b"\n") and (line := dump.readline(limit)):
+            pass
+
+
+def _copied_version(lines, columns, path):
     """The largest version among the rows of a COPY whose column list is `columns`, read up to its end (\\.)."""
     names = [column.strip().strip(b'"') for column in columns.split(b",")]
     versions = []
-    for line in dump:
+    for line in lines:
         row = line.rstrip(b"\r\n")
         if row == b"\\.":
             break

@@ -4,13 +4,14 @@ import re
 import sqlite3
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from app import StartRefused, create_app
 from models import ALL_MODELS
-from models.backup import BackupError, pg_tool, tool_major
+from models.backup import LINE_READ, BackupError, _dump_version, pg_tool, tool_major
 from models.db import db
 from models.migrations import CURRENT_VERSION, version_in
 from tests.conftest import TEST_DATABASE_URL
@@ -334,3 +335,19 @@ def test_a_start_removes_the_copies_of_a_restore_killed_outright_and_nothing_els
     create_app(app_config)
     assert not [path for path in left if path.exists()]
     assert all(path.read_bytes() == b"SQLite format 3\x00" for path in kept)
+
+
+def test_a_dump_read_for_its_version_holds_a_line_without_newlines_a_piece_at_a_time(tmp_path):
+    junk = tmp_path / "junk.sql"
+    junk.write_bytes(b"x" * (20 * 1024 * 1024))  # a damaged or foreign file: one 20 MB "line"
+    long_then_real = tmp_path / "certdesk.sql"
+    long_then_real.write_bytes(b"-- " + b"y" * (3 * LINE_READ) + b"\n"
+                               + b"COPY public.schema_version (id, version) FROM stdin;\n1\t7\n2\t9\n\\.\n")
+    tracemalloc.start()
+    try:
+        assert _dump_version(junk) is None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024  # not the 20 MB
+    assert _dump_version(long_then_real) == 9
