@@ -14,7 +14,6 @@ from models import ALL_MODELS
 from models.backup import LINE_READ, BackupError, _dump_version, pg_tool, tool_major
 from models.db import db
 from models.migrations import CURRENT_VERSION, version_in
-from tests.conftest import TEST_DATABASE_URL
 from tests.postgres import new_postgres_database  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
