@@ -67,14 +67,15 @@ def create_app(config=None):
         data_dir.chmod(0o700)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'certdesk.db'}"
+    if restore_lock.running(data_dir):
+        # Before the database is opened: a start's schema check would create tables in the database the
+        # restore is filling, and staff could write into a college half restored. Before the secret key is
+        # made too: nothing is written into the directory being restored.
+        raise StartRefused(f"颁证工作台未启动：restore 命令正在向数据目录 {data_dir} 恢复备份（它持有其中的 "
+                           f"{restore_lock.LOCK_NAME}）。请等恢复结束后再启动")
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _stored_secret_key(data_dir)
 
-    if restore_lock.running(data_dir):
-        # Before the database is opened: a start's schema check would create tables in the database the
-        # restore is filling, and staff could write into a college half restored.
-        raise StartRefused(f"颁证工作台未启动：restore 命令正在向数据目录 {data_dir} 恢复备份（它持有其中的 "
-                           f"{restore_lock.LOCK_NAME}）。请等恢复结束后再启动")
     open_database(app.config["DATABASE_URL"])
     with db.connection_context():
         try:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app import StartRefused, create_app
-from models import ALL_MODELS
+from models import ALL_MODELS, restore_lock
 from models.backup import LINE_READ, BackupError, _dump_version, pg_tool, tool_major
 from models.db import db
 from models.migrations import CURRENT_VERSION, version_in
@@ -350,3 +350,11 @@ def test_a_dump_read_for_its_version_holds_a_line_without_newlines_a_piece_at_a_
         tracemalloc.stop()
     assert peak < 1024 * 1024  # not the 20 MB
     assert _dump_version(long_then_real) == 9
+
+
+def test_a_start_refused_during_a_restore_writes_nothing_into_the_data_directory(app_config, tmp_path):
+    data_dir = tmp_path / "being-restored"
+    with restore_lock.held(data_dir):
+        with pytest.raises(StartRefused, match="restore 命令正在向数据目录"):
+            create_app(dict(app_config, DATA_DIR=str(data_dir), SECRET_KEY="", DATABASE_URL=""))
+        assert sorted(path.name for path in data_dir.iterdir()) == [restore_lock.LOCK_NAME]
