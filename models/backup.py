@@ -84,19 +84,38 @@ def _restore(source, data_dir):
     """The restore itself, under the data directory's restore lock (two at once would both find it empty)."""
     sqlite_copy, dump = source / "certdesk.db", source / "certdesk.sql"
     _refuse_live(data_dir)
-    if sqlite_copy.is_file() and is_sqlite():
-        _restore_sqlite(sqlite_copy)
-    elif sqlite_copy.is_file():
-        _restore_sqlite_into_postgres(sqlite_copy, data_dir)
-    else:
-        drop_all()  # the empty tables this start created; the dump creates its own
-        _run_pg_tool("psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1",
-                     "--file", str(dump))
+    # The files first, into work folders: a restore killed while copying them leaves the database empty and
+    # the work folders to the next restore or start to remove (models/restore_lock.py), not a college
+    # restored with half its photos. Each is put in place as soon as the database is.
+    copied = []
+    try:
+        for folder in KEPT_FOLDERS:
+            if (source / folder).is_dir():
+                copied.append((_work_copy(source / folder, data_dir), data_dir / folder))
+        if sqlite_copy.is_file() and is_sqlite():
+            _restore_sqlite(sqlite_copy)
+        elif sqlite_copy.is_file():
+            _restore_sqlite_into_postgres(sqlite_copy, data_dir)
+        else:
+            drop_all()  # the empty tables this start created; the dump creates its own
+            _run_pg_tool("psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1",
+                         "--file", str(dump))
+        for work, folder in copied:
+            if folder.is_dir():
+                folder.rmdir()  # empty (_refuse_live): a rename onto a folder fails on Windows
+            work.replace(folder)
+    finally:
+        for work, _ in copied:
+            shutil.rmtree(work, ignore_errors=True)  # a restore that failed: nothing of it is left
     init_schema()
-    for folder in KEPT_FOLDERS:
-        if (source / folder).is_dir():
-            shutil.copytree(source / folder, data_dir / folder, dirs_exist_ok=True)
     return [(model._meta.table_name, rows) for model, rows in row_counts(db.obj)]
+
+
+def _work_copy(folder, data_dir):
+    """A copy of the backup's `folder` in the data directory under the name of a restore's work folder."""
+    work = data_dir / restore_lock.WORK_FOLDER.format(folder.name)
+    shutil.copytree(folder, work)
+    return work
 
 
 def _refuse_newer(path):
@@ -175,7 +194,8 @@ def _copied_version(lines, columns, path):
 
 def _refuse_live(data_dir):
     filled = [f"{model._meta.table_name} {rows} 行" for model, rows in row_counts(db.obj) if rows]
-    files = [folder for folder in KEPT_FOLDERS if any((data_dir / folder).glob("*"))]
+    # iterdir, not glob: a hidden file counts too (the folder is put in place of an empty one).
+    files = [folder for folder in KEPT_FOLDERS if (data_dir / folder).is_dir() and any((data_dir / folder).iterdir())]
     if filled or files:
         found = "、".join(filled[:3] + [f"{folder}/ 中的文件" for folder in files])
         raise BackupError(f"当前数据库或数据目录已有数据（{found}），恢复不会覆盖正在使用的数据。"

@@ -3,11 +3,12 @@ and never the copy of a restore still running.
 
 A restore holds an exclusive lock on `restore.lock` in the data directory while it runs. The operating
 system drops the lock when the process ends, however it ends, so whoever can take the lock knows that no
-restore is running there, and that any `restore-*.db` is a leftover. The lock file itself stays: removing it
+restore is running there, and that any `restore-*.db` or `restore-*.partial` folder is a leftover. The lock file itself stays: removing it
 would let two restores each lock a different file of the same name.
 """
 import logging
 import os
+import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 LOCK_NAME = "restore.lock"
 # A restore's work copy, and the files SQLite keeps beside it (-wal, -shm, -journal).
 WORK_COPIES = "restore-*.db*"
+# A restore's copy of a backup's folder of files (photos, imports) until the database is restored.
+WORK_FOLDER = "restore-{}.partial"
 
 log = logging.getLogger("certdesk")
 
@@ -45,17 +48,25 @@ def running(data_dir):
 def remove_leftovers(data_dir):
     """Remove the work copies that restores killed outright left in `data_dir`, unless a restore is running
     there now (its copy is in use: it removes its own when it ends)."""
-    if not any(Path(data_dir).glob(WORK_COPIES)):
+    if not _leftovers(data_dir):
         return  # the usual start: no lock file made
     with _locked(data_dir) as taken:
         if taken:
             _remove_copies(data_dir)
 
 
+def _leftovers(data_dir):
+    data_dir = Path(data_dir)
+    return [*data_dir.glob(WORK_COPIES), *data_dir.glob(WORK_FOLDER.format("*"))]
+
+
 def _remove_copies(data_dir):
-    for path in Path(data_dir).glob(WORK_COPIES):
+    for path in _leftovers(data_dir):
         try:
-            path.unlink(missing_ok=True)
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
         except OSError as exc:  # never a reason not to start or restore; the next try removes it
             log.warning("无法删除上次中断的恢复留下的临时文件 %s：%s", path, exc)
         else:

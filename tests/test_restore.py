@@ -358,3 +358,45 @@ def test_a_start_refused_during_a_restore_writes_nothing_into_the_data_directory
         with pytest.raises(StartRefused, match="restore 命令正在向数据目录"):
             create_app(dict(app_config, DATA_DIR=str(data_dir), SECRET_KEY="", DATABASE_URL=""))
         assert sorted(path.name for path in data_dir.iterdir()) == [restore_lock.LOCK_NAME]
+
+
+def test_a_restore_that_fails_after_copying_the_files_leaves_neither_files_nor_work_folders(
+        app, app_config, tmp_path, monkeypatch):
+    backup, _ = demo_backup(app, tmp_path)
+    data_dir = tmp_path / "new-data"
+    target = create_app(dict(app_config, DATA_DIR=str(data_dir), DATABASE_URL=f"sqlite:///{data_dir / 'certdesk.db'}"))
+
+    def damaged(path):
+        assert (data_dir / "restore-photos.partial").is_dir()  # the files were copied first
+        raise BackupError("备份已损坏")
+
+    monkeypatch.setattr("models.backup._restore_sqlite", damaged)
+    result = target.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code != 0 and "备份已损坏" in result.output
+    assert not list(data_dir.glob("restore-*.partial"))
+    assert not [path for path in data_dir.rglob("*") if path.is_file() and path.parent.name in ("photos", "imports")]
+    assert empty_and_current(target)
+    monkeypatch.undo()
+    tables, files = college(restored(target.config, backup))  # and the next restore does it all
+    assert len(tables["candidate"]) == 500 and [name for name in files if name.startswith("photos/")]
+
+
+def test_the_work_folders_of_a_restore_killed_while_copying_files_are_removed_by_the_next_start(
+        app_config, tmp_path):
+    data_dir = Path(app_config["DATA_DIR"])
+    left = data_dir / "restore-photos.partial" / "ab"
+    left.mkdir(parents=True)
+    (left / "1.jpg").write_bytes(b"\xff\xd8")
+    create_app(app_config)
+    assert not (data_dir / "restore-photos.partial").exists()
+
+
+def test_a_restore_refuses_a_data_directory_whose_photos_folder_holds_only_a_hidden_file(app, app_config, tmp_path):
+    backup, _ = demo_backup(app, tmp_path)
+    data_dir = tmp_path / "new-data"
+    (data_dir / "photos").mkdir(parents=True)
+    (data_dir / "photos" / ".keep").write_text("")
+    target = create_app(dict(app_config, DATA_DIR=str(data_dir), DATABASE_URL=f"sqlite:///{data_dir / 'certdesk.db'}"))
+    result = target.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code != 0 and "photos/ 中的文件" in result.output
+    assert empty_and_current(target)
