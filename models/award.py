@@ -36,6 +36,7 @@ WALKED_PER_SORTED = 12
 HOLDING = (SUBMITTED, ISSUED)
 DATE_FILTERS = ("date_from", "date_to", "issued_from", "issued_to")  # 待颁证记录's filters by a day
 
+audit.DELETIONS["awardrecord"] = "award.delete"
 audit.ACTION_LABELS.update({
     "award.create": "导入待颁证记录",
     "award.issue": "颁证",

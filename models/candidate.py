@@ -23,6 +23,7 @@ STATUSES = (PENDING, VERIFIED, REJECTED, ACCURATE)
 STATUS_COLORS = {PENDING: "gray", VERIFIED: "blue", REJECTED: "red", ACCURATE: "green"}
 AUTHENTICABLE = (PENDING, REJECTED)
 
+audit.DELETIONS["candidate"] = "candidate.delete"
 audit.ACTION_LABELS.update({
     "candidate.create": "新增考生",
     "candidate.update": "修改考生信息",

@@ -120,3 +120,14 @@ def test_undo_an_award_import_while_nothing_was_reviewed(client, login, world):
     assert (created.object_type, created.object_id, created.object_label) == ("awardrecord", str(record.id), label)
     assert (deleted.object_id, deleted.object_label) == (str(record.id), label)
     assert ("状态", SUBMITTED, "") in deleted.change_list
+
+
+def test_a_record_given_the_id_of_one_undone_shows_only_its_own_history(client, login, world):
+    login(STAFF)
+    upload(client, filled_template([row(world["candidate"])]))
+    client.post(f"/imports/{ImportBatch.get().id}/undo", headers={"HX-Request": "true"})
+    upload(client, filled_template([row(world["candidate"], exam_date="2026/6/20")]))
+    record = AwardRecord.get()
+    assert AuditEvent.select().where(AuditEvent.object_id == str(record.id)).count() >= 1
+    page = client.get(f"/awards/{record.id}").get_data(as_text=True)
+    assert "导入待颁证记录" in page and "撤销导入的记录" not in page
