@@ -343,18 +343,18 @@ def test_authenticate_on_a_status_tab_it_leaves_removes_the_row_and_reads_the_li
     assert response.status_code == 200 and response.get_data(as_text=True) == ""
     events = json.loads(response.headers["HX-Trigger-After-Swap"])
     assert events["candidatesReload"] and "HX-Trigger" not in response.headers
-    assert events["notice"] == {"value": "王五：认证通过，已移出「待认证」列表", "kind": "ok"}
+    assert events["notice"] == {"value": "王五：认证通过，已移到「认证通过」", "kind": "ok"}
     response = client.post(f"/candidates/{failing.id}/authenticate", data={"status": PENDING}, headers=HX)
     assert notice_of(response).startswith("赵六：认证未通过（证件号码校验位不符") and \
-        notice_of(response).endswith("），已移出「待认证」列表")
+        notice_of(response).endswith("），已移到「认证未通过」")
     # On the tab it is on after all (认证未通过 again), and on 全部, the row stays and shows its new status.
     response = client.post(f"/candidates/{failing.id}/authenticate", data={"status": REJECTED}, headers=HX)
     assert response.get_data(as_text=True).strip().startswith(f'<tr id="candidate-{failing.id}"')
-    assert "已移出" not in notice_of(response)
+    assert "已移到" not in notice_of(response)
     other = make_candidate(name="孙八", id_number=valid_id("41130220010101234"))
     for tab in ("", "不是状态"):  # 全部, or a value no tab has (an old page): the row stays
         response = client.post(f"/candidates/{other.id}/authenticate", data={"status": tab}, headers=HX)
-        assert f'<tr id="candidate-{other.id}"' in response.get_data(as_text=True) and "已移出" not in notice_of(response)
+        assert f'<tr id="candidate-{other.id}"' in response.get_data(as_text=True) and "已移到" not in notice_of(response)
         Candidate.update(status=PENDING).where(Candidate.id == other.id).execute()
 
 
@@ -416,7 +416,7 @@ def test_an_edit_that_changes_the_status_says_so_and_whether_it_left_the_status_
     assert f'<input type="hidden" name="status" value="{VERIFIED}">' in body
     data = form(name="李思", id_number=candidate.id_number, phone="13900001111", status=VERIFIED)
     response = client.post(f"/candidates/{candidate.id}/edit", data=data, headers=HX)
-    assert notice_of(response, "HX-Trigger") == "已保存 李思 的信息，状态改为待认证，需重新认证，已移出「认证通过」列表"
+    assert notice_of(response, "HX-Trigger") == "已保存 李思 的信息，已移到「待认证」，需重新认证"
     data = form(name="李思", id_number=candidate.id_number, phone="13900002222", status="")
     response = client.post(f"/candidates/{candidate.id}/edit", data=data, headers=HX)
     assert notice_of(response, "HX-Trigger") == "已保存 李思 的信息"  # the status as it was
@@ -428,7 +428,7 @@ def test_an_edit_that_changes_the_status_says_so_and_whether_it_left_the_status_
                 photo=(BytesIO(demo_jpeg()), "photo.jpg"))
     response = client.post(f"/candidates/{confirmed.id}/edit", data=data, headers=HX, content_type="multipart/form-data")
     assert notice_of(response, "HX-Trigger") == \
-        "已保存 王五 的信息；照片已保存，状态改为认证通过，需重新人工确认，已移出「信息准确」列表"
+        "已保存 王五 的信息；照片已保存，已移到「认证通过」，需重新人工确认"
 
 
 # ---- 人工确认 ------------------------------------------------------------------------------------------
@@ -441,7 +441,7 @@ def test_confirm_dialog_shows_the_full_id_audited_and_save_marks_accurate(client
     assert response.status_code == 204
     assert "closeDialog" in response.headers["HX-Trigger"]
     # Confirmed from the 认证通过 tab, the candidate leaves it (the list is read again).
-    assert notice_of(response, "HX-Trigger") == "李四 已人工确认，状态为信息准确，已移出「认证通过」列表"
+    assert notice_of(response, "HX-Trigger") == "李四 已人工确认，已移到「信息准确」"
     candidate = Candidate.get_by_id(candidate.id)
     assert candidate.status == ACCURATE and candidate.confirmed_by.username == "staff-user"
 

@@ -173,7 +173,7 @@ def confirm(candidate_id):
         candidate.confirm(by=me())
     except TransitionError as exc:
         return refused(exc)
-    notice = f"{candidate.name} 已人工确认，状态为信息准确" + _left(candidate, _tab())
+    notice = f"{candidate.name} 已人工确认，" + (_moved(candidate, _tab()) or "状态为信息准确")
     if request.form.get("next"):
         following = ConfirmQueue(list_filters(QUEUE_FILTERS, request.form)).next_waiting(candidate)
         if following is not None:
@@ -259,10 +259,10 @@ def _tab():
     return list_filters(("status",), request.values, {"status": KNOWN["status"]})["status"]
 
 
-def _left(candidate, tab):
-    """What a notice adds when a row action took the candidate out of the status tab the list is on: its
-    row leaves the list (the list is read again), where on 全部 it stays and shows its new status."""
-    return f"，已移出「{tab}」列表" if tab and candidate.status != tab else ""
+def _moved(candidate, tab):
+    """Where a row action took the candidate when that took it out of the status tab the list is on (its row
+    leaves the list, which is read again), or "" when it stays (on 全部 it shows its new status)."""
+    return f"已移到「{candidate.status}」" if tab and candidate.status != tab else ""
 
 
 def _row(candidate, notice, tab):
@@ -272,8 +272,9 @@ def _row(candidate, notice, tab):
         return redirect(url_for(".index"), 303)
     # After the swap, as 删除's: the events then go from the page's body when the clicked button is gone.
     text, kind = notice
-    if _left(candidate, tab):
-        return "", 200, hx_events(after_swap=True, candidatesReload=True, notice=(text + _left(candidate, tab), kind))
+    moved = _moved(candidate, tab)
+    if moved:
+        return "", 200, hx_events(after_swap=True, candidatesReload=True, notice=(f"{text}，{moved}", kind))
     return render("candidates/_row.html", c=candidate,
                   headers=hx_events(after_swap=True, candidatesChanged=True, notice=notice))
 
@@ -388,10 +389,11 @@ NEXT_STEP = {PENDING: "，需重新认证", VERIFIED: "，需重新人工确认"
 
 def _new_status(candidate, before):
     """What 保存's notice adds when 修改 changed the candidate's status (a key field, a new photo of one
-    信息准确): the status and the step it needs again, and whether it left the status tab the list is on."""
+    信息准确): the status, or where it went when it left the status tab the list is on, and the step it
+    needs again."""
     if before is None or candidate.status == before:
         return ""
-    return f"，状态改为{candidate.status}{NEXT_STEP.get(candidate.status, '')}" + _left(candidate, _tab())
+    return "，" + (_moved(candidate, _tab()) or f"状态改为{candidate.status}") + NEXT_STEP.get(candidate.status, "")
 
 
 def _photo_pending(fix):

@@ -170,7 +170,7 @@ def test_the_pager_total_follows_a_row_action_on_a_status_tab(page, login_as):
     row.get_by_role("button", name="认证").click()
     # It has left 待认证: its row leaves the list, the notice says so, the tab and the total follow.
     expect(row).to_have_count(0)
-    expect(page.locator("#notice")).to_contain_text("赵一：认证通过，已移出「待认证」列表")
+    expect(page.locator("#notice")).to_contain_text("赵一：认证通过，已移到「认证通过」")
     expect(page.locator("#pager-total")).to_have_text("共 1 名考生，第 1 / 1 页")
     expect(page.locator("#counts")).to_contain_text("待认证 1")
     other = page.locator("#results").get_by_role("row").filter(has_text="钱二")
