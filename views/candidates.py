@@ -374,12 +374,12 @@ def _save(candidate):
         message = f"已保存 {candidate.name} 的信息"
     photo = _attach_photo(candidate)
     if photo and not photo[0]:
-        message += _photo_pending(photo[2]) + _new_status(candidate, before)
+        message += _photo_pending(photo[2]) + status_change(candidate, before)
         return _form(candidate, _display_values(candidate), {"photo": FieldError(photo[1])}, status=422,
                      headers=hx_events(candidatesReload=True, notice=(message, "error")), photo_fix=photo[2])
     if photo:
         message += "；" + photo[1]
-    message += _new_status(candidate, before)
+    message += status_change(candidate, before)
     return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=(message, "ok"))
 
 
@@ -387,7 +387,7 @@ def _save(candidate):
 NEXT_STEP = {PENDING: "，需重新认证", VERIFIED: "，需重新人工确认"}
 
 
-def _new_status(candidate, before):
+def status_change(candidate, before):
     """What 保存's notice adds when 修改 changed the candidate's status (a key field, a new photo of one
     信息准确): the status, or where it went when it left the status tab the list is on, and the step it
     needs again."""
