@@ -431,6 +431,16 @@ def test_an_edit_that_changes_the_status_says_so_and_whether_it_left_the_status_
         "已保存 王五 的信息；照片已保存，已移到「认证通过」，需重新人工确认"
 
 
+def test_a_new_candidate_added_from_another_status_tab_says_the_tab_does_not_show_it(client, staff):
+    body = client.get("/candidates/new", query_string={"status": ACCURATE}, headers=HX).get_data(as_text=True)
+    assert f'<input type="hidden" name="status" value="{ACCURATE}">' in body
+    response = client.post("/candidates/new", data=form(status=ACCURATE), headers=HX)
+    assert notice_of(response, "HX-Trigger") == "已新增考生 张三，状态为待认证，不在「信息准确」列表中"
+    for tab, number in ((PENDING, valid_id("41010520040203456")), ("", valid_id("41130220010101234"))):
+        response = client.post("/candidates/new", data=form(name="李四", id_number=number, status=tab), headers=HX)
+        assert notice_of(response, "HX-Trigger") == "已新增考生 李四，状态为待认证"
+
+
 # ---- 人工确认 ------------------------------------------------------------------------------------------
 def test_confirm_dialog_shows_the_full_id_audited_and_save_marks_accurate(client, staff, make_candidate):
     candidate = make_candidate(status=VERIFIED, photo="photos/x.jpg")

@@ -265,6 +265,12 @@ def _moved(candidate, tab):
     return f"已移到「{candidate.status}」" if tab and candidate.status != tab else ""
 
 
+def _not_listed(candidate, tab):
+    """What 新增's notice adds when the new candidate is not of the status tab the list is on: the list read
+    again does not show it."""
+    return f"，不在「{tab}」列表中" if tab and candidate.status != tab else ""
+
+
 def _row(candidate, notice, tab):
     """A row action's answer: the candidate's row, or, when it has left the status tab `tab`, nothing (the
     row goes) and the list read again."""
@@ -368,7 +374,7 @@ def _save(candidate):
     before = candidate.status if candidate else None
     if candidate is None:
         candidate = Candidate.register(values, by=me())
-        message = f"已新增考生 {candidate.name}，状态为待认证"
+        message = f"已新增考生 {candidate.name}，状态为待认证" + _not_listed(candidate, _tab())
     else:
         candidate.edit(values, by=me())
         message = f"已保存 {candidate.name} 的信息"

@@ -137,3 +137,20 @@ def test_an_edit_that_sends_the_candidate_back_leaves_its_status_tab(page, login
     expect(page.locator("#pager-total")).to_have_text("共 1 名考生，第 1 / 1 页")
     screenshot(page, "candidates-edited-on-the-accurate-tab")
     assert page.js_errors == []
+
+
+def test_a_candidate_added_on_another_status_tab_is_said_not_to_be_in_that_list(page, login_as):
+    add("赵一", "123", status=ACCURATE, photo="ab/x.jpg")
+    login_as("staff")
+    page.goto(f"/candidates/?status={ACCURATE}")
+    page.get_by_role("button", name="新增学生信息").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("姓名").fill("张三")
+    dialog.get_by_label("证件号码").fill(valid_id("41010220030105133"))
+    dialog.get_by_label("性别").select_option("男")
+    dialog.get_by_label("手机号").fill("13812345678")
+    dialog.get_by_role("button", name="保存").click()
+    expect(page.locator("#notice")).to_have_text("已新增考生 张三，状态为待认证，不在「信息准确」列表中")
+    expect(page.locator("#counts")).to_contain_text("待认证 1")
+    expect(page.locator("#results").get_by_role("row").filter(has_text="张三")).to_have_count(0)
+    assert page.js_errors == []
