@@ -297,25 +297,9 @@ def _form(candidate, raw, errors=None, notes=None, status=200, headers=None, pho
                   photo_fix=photo_fix, suggested=_suggested(raw))
 
 
-# How many values each of 院系, 专业 and 班级 suggests at most: all of a college's 5,000 classes made the
-# dialog 271 KB.
-SUGGESTED = 300
-
-
 def _suggested(raw):
-    """The 院系, 专业 and 班级 the form suggests as the user types: the 专业 of the 院系 typed, the 班级 of the
-    院系 and 专业 typed (of the 院系 alone when no class has both: a 专业 left from another 院系, or a new one;
-    those of the college when nothing is typed), at most SUGGESTED each. A value that could not be saved (too
-    long, a control character) is no one's: nothing after it is suggested."""
-    department, major = _typed(raw, "department"), _typed(raw, "major")
-    classes = [] if None in (department, major) else Candidate.distinct_values(
-        Candidate.class_name, department=department, major=major)
-    if not classes and major and department:
-        classes = Candidate.distinct_values(Candidate.class_name, department=department)
-    return {"department": Candidate.distinct_values(Candidate.department)[:SUGGESTED],
-            "major": [] if department is None else
-            Candidate.distinct_values(Candidate.major, department=department)[:SUGGESTED],
-            "class_name": classes[:SUGGESTED]}
+    """The 院系, 专业 and 班级 the form suggests for what is typed (Candidate.suggested_values)."""
+    return Candidate.suggested_values(_typed(raw, "department"), _typed(raw, "major"))
 
 
 def _typed(raw, key):
@@ -344,12 +328,11 @@ def _check(raw, candidate):
         notes["id_number"] = hints + [("warn", p + "（可以保存，但认证将不通过）")
                                       for p in problems if not p.startswith("姓名")]
     department, class_name = values.get("department"), values.get("class_name")
-    if department and class_name:
-        homes = Candidate.distinct_values(Candidate.department, class_name=class_name)
-        if homes and department not in homes:
-            # A hint, not an error: a class of the same name may be new in this 院系.
-            notes["class_name"] = [("warn", f"提示：已有考生中，班级「{class_name}」属于{'、'.join(homes[:3])}"
-                                            f"{'等' if len(homes) > 3 else ''}；如是{department}的新班级，可忽略此提示")]
+    homes = Candidate.departments_elsewhere("class_name", class_name, department) if department and class_name else []
+    if homes:
+        # A hint, not an error: a class of the same name may be new in this 院系.
+        notes["class_name"] = [("warn", f"提示：已有考生中，班级「{class_name}」属于{'、'.join(homes[:3])}"
+                                        f"{'等' if len(homes) > 3 else ''}；如是{department}的新班级，可忽略此提示")]
     return values, errors, notes
 
 
