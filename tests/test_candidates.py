@@ -242,6 +242,22 @@ def test_a_class_of_another_department_gets_a_hint_not_an_error(client, staff, m
     assert client.post("/candidates/new", data=data, headers=HX).status_code == 204
 
 
+def test_a_major_of_another_department_gets_a_hint_too(client, staff, make_candidate):
+    make_candidate(department="信息工程学院", major="软件技术", class_name="软件2301", id_number=valid_id("41010220030105124"))
+    data = form(department="经济管理学院", major="软件技术", class_name="")
+    body = client.post("/candidates/validate/major", data=data, headers=HX).get_data(as_text=True)
+    assert '<p class="field-warn">提示：已有考生中，专业「软件技术」属于信息工程学院；如是经济管理学院的新专业，可忽略此提示</p>' in body
+    assert "field-error" not in body and 'aria-invalid' not in body
+    # Changing the 院系 says it again, or no longer, in the 专业's message alone.
+    body = client.post("/candidates/validate/department", data=data, headers=HX).get_data(as_text=True)
+    assert '<div class="field-msg" id="msg-major" aria-live="polite" hx-swap-oob="true">' in body
+    assert "如是经济管理学院的新专业" in body and 'id="f-major"' not in body
+    body = client.post("/candidates/validate/department", data=dict(data, department="信息工程学院"),
+                       headers=HX).get_data(as_text=True)
+    assert 'id="msg-major"' in body and "提示" not in body
+    assert client.post("/candidates/new", data=data, headers=HX).status_code == 204
+
+
 def test_the_form_helps_with_the_card_and_the_template_with_excel(client, staff):
     body = client.get("/candidates/new", headers=HX).get_data(as_text=True)
     assert "请对照证件逐位填写" in body and "Excel" not in body and "此列" not in body

@@ -108,12 +108,12 @@ def validate(key):
     candidate = _get(raw["candidate_id"]) if raw.get("candidate_id") else None
     fills = _implied_fills(raw) if key in ("id_number", "id_type") else []
     _, errors, notes = _check(raw, candidate)
-    # A changed 院系 or 专业 narrows the suggestions of those after it, and may make the 班级 typed one of
-    # another 院系 (its 提示 is sent alone: the 班级 input may be being typed in).
+    # A changed 院系 or 专业 narrows the suggestions of those after it, and a changed 院系 may make the 专业 or
+    # 班级 typed one of another 院系 (their 提示 are sent alone: their inputs may be being typed in).
     after = CASCADE[CASCADE.index(key) + 1:] if key in CASCADE[:-1] else ()
+    hinted = [CANDIDATE_SHEET.resolved().column(k) for k, _ in ELSEWHERE_HINTED] if key == "department" else []
     return render("candidates/_validate.html", field=field, fills=fills, raw=raw, errors=errors, notes=notes,
-                  suggested={name: values for name, values in _suggested(raw).items() if name in after},
-                  class_field=CANDIDATE_SHEET.resolved().column("class_name") if key == "department" else None)
+                  suggested={name: values for name, values in _suggested(raw).items() if name in after}, hinted=hinted)
 
 
 # ---- 认证, 批量认证 and 人工确认 --------------------------------------------------------------------
@@ -327,13 +327,25 @@ def _check(raw, candidate):
         notes["name"] = [("warn", p) for p in problems if p.startswith("姓名")]
         notes["id_number"] = hints + [("warn", p + "（可以保存，但认证将不通过）")
                                       for p in problems if not p.startswith("姓名")]
-    department, class_name = values.get("department"), values.get("class_name")
-    homes = Candidate.departments_elsewhere("class_name", class_name, department) if department and class_name else []
-    if homes:
-        # A hint, not an error: a class of the same name may be new in this 院系.
-        notes["class_name"] = [("warn", f"提示：已有考生中，班级「{class_name}」属于{'、'.join(homes[:3])}"
-                                        f"{'等' if len(homes) > 3 else ''}；如是{department}的新班级，可忽略此提示")]
+    for key, label in ELSEWHERE_HINTED:
+        note = _elsewhere_note(key, label, values.get(key), values.get("department"))
+        if note:
+            notes[key] = [("warn", note)]
     return values, errors, notes
+
+
+# The fields whose value, when only other 院系 have it, gets a 提示 naming them.
+ELSEWHERE_HINTED = (("major", "专业"), ("class_name", "班级"))
+
+
+def _elsewhere_note(key, label, value, department):
+    """The 提示 for a 专业 or 班级 that stored candidates have only in other 院系, or None. A hint, not an
+    error: one of the same name may be new in this 院系."""
+    homes = Candidate.departments_elsewhere(key, value, department) if department and value else []
+    if not homes:
+        return None
+    return (f"提示：已有考生中，{label}「{value}」属于{'、'.join(homes[:3])}{'等' if len(homes) > 3 else ''}；"
+            f"如是{department}的新{label}，可忽略此提示")
 
 
 def _implied_fills(raw):

@@ -272,6 +272,12 @@ def test_the_major_and_class_suggestions_follow_the_department_and_major_typed(p
     dialog.get_by_label("院系").press("Tab")
     expect(hint).to_have_text("")
     expect(dialog.get_by_label("班级")).to_have_value("会计2301")
+    # The 专业 typed is now one of another 院系 too: the same kind of 提示 under it, in the warning colour.
+    major_hint = dialog.locator("#msg-major .field-warn")
+    expect(major_hint).to_have_text("提示：已有考生中，专业「软件技术」属于信息工程学院；如是经济管理学院的新专业，可忽略此提示")
+    expect(dialog.get_by_label("专业")).not_to_have_attribute("aria-invalid", "true")
+    screenshot(page, "candidates-new-dialog-major-of-another-department")
+    found += violations(page)
     offered("class_name", "会计2301")  # 专业 软件技术 is not one of 经济管理学院's: the 院系's classes
     assert not found, "\n".join(found)
     assert page.js_errors == []
