@@ -258,6 +258,19 @@ def test_a_major_of_another_department_gets_a_hint_too(client, staff, make_candi
     assert client.post("/candidates/new", data=data, headers=HX).status_code == 204
 
 
+def test_a_right_to_left_override_typed_into_a_field_is_not_stored_nor_turns_a_hint_around(client, staff, make_candidate):
+    make_candidate(department="信息工程学院", major="软件技术", class_name="软件2301", id_number=valid_id("41010220030105124"))
+    data = form(department="\u202e经济管理学院", major="软件技术", class_name="软件2301\u202e")
+    for key in ("major", "class_name"):
+        body = client.post(f"/candidates/validate/{key}", data=data, headers=HX).get_data(as_text=True)
+        hint = re.search(r'<p class="field-warn">(.*?)</p>', body).group(1)
+        assert hint.endswith("如是经济管理学院的新专业，可忽略此提示" if key == "major" else "如是经济管理学院的新班级，可忽略此提示")
+        assert "\u202e" not in hint
+    assert client.post("/candidates/new", data=data, headers=HX).status_code == 204
+    stored = Candidate.get(Candidate.department != "信息工程学院")
+    assert (stored.department, stored.class_name) == ("经济管理学院", "软件2301")
+
+
 def test_the_form_helps_with_the_card_and_the_template_with_excel(client, staff):
     body = client.get("/candidates/new", headers=HX).get_data(as_text=True)
     assert "请对照证件逐位填写" in body and "Excel" not in body and "此列" not in body
