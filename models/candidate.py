@@ -494,8 +494,8 @@ class Candidate(BaseModel):
             cls.class_name, department=department, major=major)
         if not classes and major and department:
             classes = cls.distinct_values(cls.class_name, department=department)
-        return {"department": cls.distinct_values(cls.department)[:SUGGESTED],
-                "major": [] if department is None else cls.distinct_values(cls.major, department=department)[:SUGGESTED],
+        majors = [] if department is None else cls.distinct_values(cls.major, department=department)
+        return {"department": cls.distinct_values(cls.department)[:SUGGESTED], "major": majors[:SUGGESTED],
                 "class_name": classes[:SUGGESTED]}
 
     @classmethod
