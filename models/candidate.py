@@ -55,6 +55,9 @@ LIST_FILTERS = ("q", "status", "department", "major", "class_name", "has_photo",
 # The cascade of its selects, 院系 → 专业 → 班级: each one's choices are narrowed by those chosen before it.
 # The index on these columns in this order gives every class quickly (Candidate.classes).
 CASCADE = ("department", "major", "class_name")
+# How many values each of 院系, 专业 and 班级 the candidate form suggests at most: all of a college's 5,000
+# classes made the dialog 271 KB.
+SUGGESTED = 300
 MAX_SOUGHT = 2000
 # PostgreSQL: each class after the last in the cascade index's order, one index seek each (Candidate.classes).
 SEEK_CLASSES = """
@@ -480,6 +483,28 @@ class Candidate(BaseModel):
         equal `chosen` (empty ones ignored)."""
         return unchanged.kept("distinct values", (field.name, *sorted(chosen.items())),
                               lambda: _values_among(cls.classes(), field.name, chosen))
+
+    @classmethod
+    def suggested_values(cls, department, major):
+        """The 院系, 专业 and 班级 the candidate form suggests as the user types: the 专业 of the 院系 typed,
+        the 班级 of the 院系 and 专业 typed (of the 院系 alone when no class has both: a 专业 left from another
+        院系, or a new one; those of the college when nothing is typed), at most SUGGESTED each. `department`
+        and `major` are as 保存 would store them ("" when empty), or None for a value it would refuse (too
+        long, a control character): that is no one's, and nothing after it is suggested."""
+        classes = [] if None in (department, major) else cls.distinct_values(
+            cls.class_name, department=department, major=major)
+        if not classes and major and department:
+            classes = cls.distinct_values(cls.class_name, department=department)
+        majors = [] if department is None else cls.distinct_values(cls.major, department=department)
+        return {"department": cls.distinct_values(cls.department)[:SUGGESTED], "major": majors[:SUGGESTED],
+                "class_name": classes[:SUGGESTED]}
+
+    @classmethod
+    def departments_elsewhere(cls, key, value, department):
+        """The 院系 of the stored candidates whose 专业 or 班级 (`key`) is `value`, when `department` is not
+        one of them (a value typed for a 院系 that has no one with it); [] when it is, or no one has it."""
+        homes = cls.distinct_values(cls.department, **{key: value})
+        return [] if department in homes else homes
 
     @classmethod
     def classes(cls):

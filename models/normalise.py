@@ -16,13 +16,25 @@ from sheets.spec import FieldError  # noqa: F401  (the engine's error; models im
 _SEPARATORS = re.compile(r"[\s\-]")
 
 
+# The characters that set the direction of the text around them (U+202E shows what follows it reversed, up
+# to the end of the line: a 院系 typed with one turned the rest of a 提示 around) and the marks that only steer
+# it. No name, 院系 or class holds one on purpose: text() drops them.
+DIRECTION_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                                            "\u2066\u2067\u2068\u2069"))
+
+
 def text(raw):
-    """Trim, turn full-width characters into half-width and collapse inner whitespace."""
+    """Trim, turn full-width characters into half-width, drop direction controls and collapse inner
+    whitespace."""
     if raw is None:
         return ""
+    value = unicodedata.normalize("NFKC", raw if type(raw) is str else str(raw))
+    # isprintable() is true for nearly every value, and false for every direction control (category Cf).
+    if not value.isprintable():
+        value = value.translate(DIRECTION_CONTROLS)
     # NFKC also makes the ideographic space U+3000 a plain space; split() with no argument splits on
     # every Unicode whitespace run (as \s+ does) and drops the ends, at a third of a regex's cost.
-    return " ".join(unicodedata.normalize("NFKC", raw if type(raw) is str else str(raw)).split())
+    return " ".join(value.split())
 
 
 NAME_CHARS = 200  # an uploaded file's name as it is stored and shown

@@ -227,6 +227,12 @@ def pending(data_dir, token, by):
     return dict(meta, token=token)
 
 
+def fix_candidate(data_dir, token, by):
+    """The candidate a waiting fix of this user is for, or None (no such fix, or the candidate is gone)."""
+    meta = pending(data_dir, token, by)
+    return Candidate.get_or_none(Candidate.id == meta["candidate_id"]) if meta and meta["candidate_id"] else None
+
+
 def image_file(data_dir, token, by, original=False):
     """The fixed picture (or the original's preview) of a waiting fix, for its own user only."""
     if pending(data_dir, token, by) is None:

@@ -4,15 +4,80 @@
 
   function dialog() { return document.getElementById("dialog"); }
 
+  // A notice stays until the user closes it or the next one replaces it (WCAG 2.2.1: no time limit on reading
+  // it). It sat in the bottom right corner, over the last visible row's 删除: it now takes the first spot of
+  // the window where it covers no control, and looks again as the page scrolls or changes under it.
+  var SPOTS = ["bottom-right", "bottom-center", "bottom-left", "top-right", "top-center", "top-left"];
+  var CONTROLS = "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex='-1'])";
+
   function notify(message, kind) {
-    var box = document.getElementById("notice");
+    var box = document.getElementById("notice-box");
     if (!box) { return; }
-    box.textContent = message;
-    box.className = "notice notice-" + (kind || "info");
+    var text = document.getElementById("notice");
+    box.classList.remove("notice-info", "notice-ok", "notice-error");
+    box.classList.add("notice-" + (kind || "info"));
+    // Shown empty first, the words a frame later: a live region that appears with its words already in it
+    // is not read out by every screen reader.
+    text.textContent = "";
     box.hidden = false;
-    clearTimeout(notify.timer);
-    notify.timer = setTimeout(function () { box.hidden = true; }, 6000);
+    notify.latest = message;
+    requestAnimationFrame(function () {
+      text.textContent = notify.latest;
+      placeNotice(true);
+    });
   }
+
+  function closeNotice() {
+    var box = document.getElementById("notice-box");
+    if (!box) { return; }
+    box.hidden = true;
+    document.getElementById("notice").textContent = "";
+  }
+
+  // How many controls of the page the notice covers where it is. Those of a dialog are above it.
+  function coveredControls(box) {
+    var r = box.getBoundingClientRect();
+    var count = 0;
+    document.querySelectorAll(CONTROLS).forEach(function (el) {
+      if (box.contains(el) || el.closest("dialog")) { return; }
+      var c = el.getBoundingClientRect();
+      if (c.width && c.height && c.left < r.right && c.right > r.left && c.top < r.bottom && c.bottom > r.top) { count++; }
+    });
+    return count;
+  }
+
+  // Keep the notice where it is while that covers nothing; else the first free spot, or the one covering least.
+  function placeNotice(fresh) {
+    var box = document.getElementById("notice-box");
+    if (!box || box.hidden) { return; }
+    var current = box.getAttribute("data-spot") || SPOTS[0];
+    var order = [current].concat(SPOTS.filter(function (s) { return s !== current; }));
+    if (fresh) { order = SPOTS.slice(); }
+    var best = null;
+    for (var i = 0; i < order.length; i++) {
+      setSpot(box, order[i]);
+      var covered = coveredControls(box);
+      if (covered === 0) { return; }
+      if (best === null || covered < best.covered) { best = {spot: order[i], covered: covered}; }
+    }
+    setSpot(box, best.spot);
+  }
+
+  function setSpot(box, spot) {
+    SPOTS.forEach(function (s) { box.classList.remove("notice-" + s); });
+    if (spot !== SPOTS[0]) { box.classList.add("notice-" + spot); }
+    box.setAttribute("data-spot", spot);
+  }
+
+  var placing = false;
+  function placeSoon() {
+    if (placing) { return; }
+    placing = true;
+    requestAnimationFrame(function () { placing = false; placeNotice(false); });
+  }
+  window.addEventListener("scroll", placeSoon, {passive: true});
+  window.addEventListener("resize", placeSoon);
+  document.addEventListener("htmx:afterSettle", placeSoon);
 
   // CertDesk's own confirmation (templates/_confirm.html), never the browser's confirm(): ask(texts, then)
   // shows the question and runs `then` only when the user chooses the action.
@@ -159,6 +224,7 @@
   });
 
   document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-notice-close]")) { closeNotice(); }
     var closer = event.target.closest("[data-close-dialog]");
     if (closer) {
       var d = closer.closest("dialog");

@@ -221,3 +221,41 @@ def test_set_photo_many_sends_back_a_candidate_confirmed_after_it_was_read(staff
         Candidate.set_photo_many({candidate.id: "ab/two.jpg"}, staff)
     assert Candidate.get_by_id(candidate.id).status == VERIFIED
 
+
+
+# ---- what the candidate form suggests and hints (院系, 专业, 班级) ---------------------------------------
+def add_classes(*classes):
+    Candidate.insert_many([dict(name="张三", id_type="居民身份证", id_number=f"X{index:05d}", gender="男",
+                                phone="13812345678", department=department, major=major, class_name=class_name)
+                           for index, (department, major, class_name) in enumerate(classes)]).execute()
+
+
+def test_the_form_suggests_the_majors_of_the_department_and_the_classes_of_both(app):
+    add_classes(("信息工程学院", "软件技术", "软件2301"), ("信息工程学院", "计算机应用技术", "计应2301"),
+                ("经济管理学院", "大数据与会计", "会计2301"))
+    assert Candidate.suggested_values("", "") == {
+        "department": ["经济管理学院", "信息工程学院"], "major": ["大数据与会计", "计算机应用技术", "软件技术"],
+        "class_name": ["计应2301", "会计2301", "软件2301"]}
+    suggested = Candidate.suggested_values("信息工程学院", "软件技术")
+    assert suggested["major"] == ["计算机应用技术", "软件技术"] and suggested["class_name"] == ["软件2301"]
+    # A 专业 no class of the 院系 has (another 院系's, or a new one): the 院系's classes.
+    assert Candidate.suggested_values("信息工程学院", "大数据与会计")["class_name"] == ["计应2301", "软件2301"]
+    # A value 保存 would refuse is no one's: nothing after it is suggested.
+    assert Candidate.suggested_values(None, "")["major"] == [] == Candidate.suggested_values(None, "")["class_name"]
+    assert Candidate.suggested_values("信息工程学院", None)["class_name"] == []
+
+
+def test_the_form_suggests_at_most_300_values_of_each(app):
+    add_classes(*((f"院系{index:03d}", "软件技术", f"软件{index:03d}") for index in range(301)))
+    suggested = Candidate.suggested_values("", "")
+    assert len(suggested["department"]) == 300 == len(suggested["class_name"])
+    assert candidate_module.SUGGESTED == 300
+
+
+def test_a_major_or_class_only_other_departments_have_names_them(app):
+    add_classes(("信息工程学院", "软件技术", "软件2301"), ("经济管理学院", "软件技术", "经管软件2301"))
+    assert Candidate.departments_elsewhere("major", "软件技术", "汽车工程学院") == ["经济管理学院", "信息工程学院"]
+    assert Candidate.departments_elsewhere("major", "软件技术", "信息工程学院") == []
+    assert Candidate.departments_elsewhere("class_name", "软件2301", "经济管理学院") == ["信息工程学院"]
+    assert Candidate.departments_elsewhere("class_name", "软件2301", "信息工程学院") == []
+    assert Candidate.departments_elsewhere("class_name", "新班级", "信息工程学院") == []

@@ -242,6 +242,35 @@ def test_a_class_of_another_department_gets_a_hint_not_an_error(client, staff, m
     assert client.post("/candidates/new", data=data, headers=HX).status_code == 204
 
 
+def test_a_major_of_another_department_gets_a_hint_too(client, staff, make_candidate):
+    make_candidate(department="信息工程学院", major="软件技术", class_name="软件2301", id_number=valid_id("41010220030105124"))
+    data = form(department="经济管理学院", major="软件技术", class_name="")
+    body = client.post("/candidates/validate/major", data=data, headers=HX).get_data(as_text=True)
+    assert '<p class="field-warn">提示：已有考生中，专业「软件技术」属于信息工程学院；如是经济管理学院的新专业，可忽略此提示</p>' in body
+    assert "field-error" not in body and 'aria-invalid' not in body
+    # Changing the 院系 says it again, or no longer, in the 专业's message alone.
+    body = client.post("/candidates/validate/department", data=data, headers=HX).get_data(as_text=True)
+    assert '<div class="field-msg" id="msg-major" aria-live="polite" hx-swap-oob="true">' in body
+    assert "如是经济管理学院的新专业" in body and 'id="f-major"' not in body
+    body = client.post("/candidates/validate/department", data=dict(data, department="信息工程学院"),
+                       headers=HX).get_data(as_text=True)
+    assert 'id="msg-major"' in body and "提示" not in body
+    assert client.post("/candidates/new", data=data, headers=HX).status_code == 204
+
+
+def test_a_right_to_left_override_typed_into_a_field_is_not_stored_nor_turns_a_hint_around(client, staff, make_candidate):
+    make_candidate(department="信息工程学院", major="软件技术", class_name="软件2301", id_number=valid_id("41010220030105124"))
+    data = form(department="\u202e经济管理学院", major="软件技术", class_name="软件2301\u202e")
+    for key in ("major", "class_name"):
+        body = client.post(f"/candidates/validate/{key}", data=data, headers=HX).get_data(as_text=True)
+        hint = re.search(r'<p class="field-warn">(.*?)</p>', body).group(1)
+        assert hint.endswith("如是经济管理学院的新专业，可忽略此提示" if key == "major" else "如是经济管理学院的新班级，可忽略此提示")
+        assert "\u202e" not in hint
+    assert client.post("/candidates/new", data=data, headers=HX).status_code == 204
+    stored = Candidate.get(Candidate.department != "信息工程学院")
+    assert (stored.department, stored.class_name) == ("经济管理学院", "软件2301")
+
+
 def test_the_form_helps_with_the_card_and_the_template_with_excel(client, staff):
     body = client.get("/candidates/new", headers=HX).get_data(as_text=True)
     assert "请对照证件逐位填写" in body and "Excel" not in body and "此列" not in body
@@ -343,18 +372,18 @@ def test_authenticate_on_a_status_tab_it_leaves_removes_the_row_and_reads_the_li
     assert response.status_code == 200 and response.get_data(as_text=True) == ""
     events = json.loads(response.headers["HX-Trigger-After-Swap"])
     assert events["candidatesReload"] and "HX-Trigger" not in response.headers
-    assert events["notice"] == {"value": "王五：认证通过，已移出「待认证」列表", "kind": "ok"}
+    assert events["notice"] == {"value": "王五：认证通过，已移到「认证通过」", "kind": "ok"}
     response = client.post(f"/candidates/{failing.id}/authenticate", data={"status": PENDING}, headers=HX)
     assert notice_of(response).startswith("赵六：认证未通过（证件号码校验位不符") and \
-        notice_of(response).endswith("），已移出「待认证」列表")
+        notice_of(response).endswith("），已移到「认证未通过」")
     # On the tab it is on after all (认证未通过 again), and on 全部, the row stays and shows its new status.
     response = client.post(f"/candidates/{failing.id}/authenticate", data={"status": REJECTED}, headers=HX)
     assert response.get_data(as_text=True).strip().startswith(f'<tr id="candidate-{failing.id}"')
-    assert "已移出" not in notice_of(response)
+    assert "已移到" not in notice_of(response)
     other = make_candidate(name="孙八", id_number=valid_id("41130220010101234"))
     for tab in ("", "不是状态"):  # 全部, or a value no tab has (an old page): the row stays
         response = client.post(f"/candidates/{other.id}/authenticate", data={"status": tab}, headers=HX)
-        assert f'<tr id="candidate-{other.id}"' in response.get_data(as_text=True) and "已移出" not in notice_of(response)
+        assert f'<tr id="candidate-{other.id}"' in response.get_data(as_text=True) and "已移到" not in notice_of(response)
         Candidate.update(status=PENDING).where(Candidate.id == other.id).execute()
 
 
@@ -416,7 +445,7 @@ def test_an_edit_that_changes_the_status_says_so_and_whether_it_left_the_status_
     assert f'<input type="hidden" name="status" value="{VERIFIED}">' in body
     data = form(name="李思", id_number=candidate.id_number, phone="13900001111", status=VERIFIED)
     response = client.post(f"/candidates/{candidate.id}/edit", data=data, headers=HX)
-    assert notice_of(response, "HX-Trigger") == "已保存 李思 的信息，状态改为待认证，需重新认证，已移出「认证通过」列表"
+    assert notice_of(response, "HX-Trigger") == "已保存 李思 的信息，已移到「待认证」，需重新认证"
     data = form(name="李思", id_number=candidate.id_number, phone="13900002222", status="")
     response = client.post(f"/candidates/{candidate.id}/edit", data=data, headers=HX)
     assert notice_of(response, "HX-Trigger") == "已保存 李思 的信息"  # the status as it was
@@ -428,7 +457,17 @@ def test_an_edit_that_changes_the_status_says_so_and_whether_it_left_the_status_
                 photo=(BytesIO(demo_jpeg()), "photo.jpg"))
     response = client.post(f"/candidates/{confirmed.id}/edit", data=data, headers=HX, content_type="multipart/form-data")
     assert notice_of(response, "HX-Trigger") == \
-        "已保存 王五 的信息；照片已保存，状态改为认证通过，需重新人工确认，已移出「信息准确」列表"
+        "已保存 王五 的信息；照片已保存，已移到「认证通过」，需重新人工确认"
+
+
+def test_a_new_candidate_added_from_another_status_tab_says_the_tab_does_not_show_it(client, staff):
+    body = client.get("/candidates/new", query_string={"status": ACCURATE}, headers=HX).get_data(as_text=True)
+    assert f'<input type="hidden" name="status" value="{ACCURATE}">' in body
+    response = client.post("/candidates/new", data=form(status=ACCURATE), headers=HX)
+    assert notice_of(response, "HX-Trigger") == "已新增考生 张三，状态为待认证，不在「信息准确」列表中"
+    for tab, number in ((PENDING, valid_id("41010520040203456")), ("", valid_id("41130220010101234"))):
+        response = client.post("/candidates/new", data=form(name="李四", id_number=number, status=tab), headers=HX)
+        assert notice_of(response, "HX-Trigger") == "已新增考生 李四，状态为待认证"
 
 
 # ---- 人工确认 ------------------------------------------------------------------------------------------
@@ -441,7 +480,7 @@ def test_confirm_dialog_shows_the_full_id_audited_and_save_marks_accurate(client
     assert response.status_code == 204
     assert "closeDialog" in response.headers["HX-Trigger"]
     # Confirmed from the 认证通过 tab, the candidate leaves it (the list is read again).
-    assert notice_of(response, "HX-Trigger") == "李四 已人工确认，状态为信息准确，已移出「认证通过」列表"
+    assert notice_of(response, "HX-Trigger") == "李四 已人工确认，已移到「信息准确」"
     candidate = Candidate.get_by_id(candidate.id)
     assert candidate.status == ACCURATE and candidate.confirmed_by.username == "staff-user"
 

@@ -107,6 +107,13 @@ def test_scientific_notation_id_is_refused():
     assert "Excel" in exc.value.problem
 
 
+@pytest.mark.parametrize("control", ["\u202e", "\u202d", "\u202a", "\u202b", "\u202c", "\u2066", "\u2067", "\u2068",
+                                     "\u2069", "\u200e", "\u200f", "\u061c"])
+def test_text_drops_the_characters_that_turn_what_follows_around(control):
+    assert normalise.text(f" 信息{control}工程学院{control} ") == "信息工程学院"
+    assert normalise.text("软件　技术\t2301") == "软件 技术 2301"  # whitespace as before
+
+
 def test_id_normalisation_fullwidth_spaces_and_lowercase_x():
     assert normalise.id_number(" ４１０１０２ 2003 0105 123x ") == "41010220030105123X"
 

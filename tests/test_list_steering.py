@@ -267,7 +267,8 @@ def test_export_and_bulk_authenticate_of_an_unknown_department_take_nobody(clien
     ("/awards/?level=特级", "筛选条件“等级：特级”无效"),
     ("/awards/roster/?level=特级", "筛选条件“等级：特级”无效"),
     ("/awards/roster/?sort=zzz", "筛选条件“排序：zzz”无效"),
-    ("/imports/?status=乱写", "筛选条件“状态：乱写”无效")])
+    ("/imports/?status=乱写", "筛选条件“状态：乱写”无效"),
+    ("/imports/?kind=x", "筛选条件“导入类型：x”无效，已改为“全部”")])
 def test_other_lists_say_when_a_status_or_level_is_not_one_they_have(client, login, url, notice):
     login("admin")
     for headers in ({}, HX):

@@ -271,6 +271,33 @@ def test_the_candidate_form_offers_a_fix_beside_the_original_and_stores_it_on_ac
     assert client.post(f"/photos/fixes/{token}/accept", headers={"HX-Request": "true"}).status_code == 409
 
 
+def test_accepting_the_fix_of_an_accurate_candidate_names_it_and_where_it_went(client, login, data_dir):
+    login("staff")
+    client.post("/candidates/new", data=candidate_form(demo_jpeg()), headers={"HX-Request": "true"},
+                content_type="multipart/form-data")
+    candidate = Candidate.get(Candidate.name == "张三")
+    Candidate.update(status="信息准确").where(Candidate.id == candidate.id).execute()
+    for tab, rule, words in (("信息准确", "too wide", "张三：已保存修正后的照片，已移到「认证通过」，需重新人工确认"),
+                             ("", "too tall", "张三：已保存修正后的照片，状态改为认证通过，需重新人工确认")):
+        data = dict(candidate_form(FIXABLE[rule]), candidate_id=str(candidate.id), status=tab)
+        response = client.post(f"/candidates/{candidate.id}/edit", data=data, headers={"HX-Request": "true"},
+                               content_type="multipart/form-data")
+        assert response.status_code == 422 and "照片可以自动修正" in response.get_data(as_text=True)
+        token = next(p.name[:32] for p in fixes_dir(data_dir).glob("*.json"))
+        response = client.post(f"/photos/fixes/{token}/accept", data={"status": tab}, headers={"HX-Request": "true"})
+        assert json.loads(response.headers["HX-Trigger"])["notice"] == {"value": words, "kind": "ok"}
+        assert Candidate.get_by_id(candidate.id).status == "认证通过"
+        Candidate.update(status="信息准确").where(Candidate.id == candidate.id).execute()
+    # Not 信息准确: the photo alone changed.
+    data = dict(candidate_form(FIXABLE["landscape"]), candidate_id=str(candidate.id), status="认证通过")
+    client.post(f"/candidates/{candidate.id}/edit", data=data, headers={"HX-Request": "true"},
+                content_type="multipart/form-data")
+    Candidate.update(status="认证通过").where(Candidate.id == candidate.id).execute()
+    token = next(p.name[:32] for p in fixes_dir(data_dir).glob("*.json"))
+    response = client.post(f"/photos/fixes/{token}/accept", data={"status": "认证通过"}, headers={"HX-Request": "true"})
+    assert json.loads(response.headers["HX-Trigger"])["notice"]["value"] == "张三：已保存修正后的照片"
+
+
 def test_the_candidate_form_still_refuses_a_photo_no_fix_can_mend(client, login, data_dir):
     login("staff")
     response = client.post("/candidates/new", data=candidate_form(demo_jpeg(240, 330, quality=98), "p.jpg"),

@@ -108,12 +108,12 @@ def validate(key):
     candidate = _get(raw["candidate_id"]) if raw.get("candidate_id") else None
     fills = _implied_fills(raw) if key in ("id_number", "id_type") else []
     _, errors, notes = _check(raw, candidate)
-    # A changed 院系 or 专业 narrows the suggestions of those after it, and may make the 班级 typed one of
-    # another 院系 (its 提示 is sent alone: the 班级 input may be being typed in).
+    # A changed 院系 or 专业 narrows the suggestions of those after it, and a changed 院系 may make the 专业 or
+    # 班级 typed one of another 院系 (their 提示 are sent alone: their inputs may be being typed in).
     after = CASCADE[CASCADE.index(key) + 1:] if key in CASCADE[:-1] else ()
+    hinted = [CANDIDATE_SHEET.resolved().column(k) for k, _ in ELSEWHERE_HINTED] if key == "department" else []
     return render("candidates/_validate.html", field=field, fills=fills, raw=raw, errors=errors, notes=notes,
-                  suggested={name: values for name, values in _suggested(raw).items() if name in after},
-                  class_field=CANDIDATE_SHEET.resolved().column("class_name") if key == "department" else None)
+                  suggested={name: values for name, values in _suggested(raw).items() if name in after}, hinted=hinted)
 
 
 # ---- 认证, 批量认证 and 人工确认 --------------------------------------------------------------------
@@ -173,7 +173,7 @@ def confirm(candidate_id):
         candidate.confirm(by=me())
     except TransitionError as exc:
         return refused(exc)
-    notice = f"{candidate.name} 已人工确认，状态为信息准确" + _left(candidate, _tab())
+    notice = f"{candidate.name} 已人工确认，" + (_moved(candidate, _tab()) or "状态为信息准确")
     if request.form.get("next"):
         following = ConfirmQueue(list_filters(QUEUE_FILTERS, request.form)).next_waiting(candidate)
         if following is not None:
@@ -259,10 +259,16 @@ def _tab():
     return list_filters(("status",), request.values, {"status": KNOWN["status"]})["status"]
 
 
-def _left(candidate, tab):
-    """What a notice adds when a row action took the candidate out of the status tab the list is on: its
-    row leaves the list (the list is read again), where on 全部 it stays and shows its new status."""
-    return f"，已移出「{tab}」列表" if tab and candidate.status != tab else ""
+def _moved(candidate, tab):
+    """Where a row action took the candidate when that took it out of the status tab the list is on (its row
+    leaves the list, which is read again), or "" when it stays (on 全部 it shows its new status)."""
+    return f"已移到「{candidate.status}」" if tab and candidate.status != tab else ""
+
+
+def _not_listed(candidate, tab):
+    """What 新增's notice adds when the new candidate is not of the status tab the list is on: the list read
+    again does not show it."""
+    return f"，不在「{tab}」列表中" if tab and candidate.status != tab else ""
 
 
 def _row(candidate, notice, tab):
@@ -272,8 +278,9 @@ def _row(candidate, notice, tab):
         return redirect(url_for(".index"), 303)
     # After the swap, as 删除's: the events then go from the page's body when the clicked button is gone.
     text, kind = notice
-    if _left(candidate, tab):
-        return "", 200, hx_events(after_swap=True, candidatesReload=True, notice=(text + _left(candidate, tab), kind))
+    moved = _moved(candidate, tab)
+    if moved:
+        return "", 200, hx_events(after_swap=True, candidatesReload=True, notice=(f"{text}，{moved}", kind))
     return render("candidates/_row.html", c=candidate,
                   headers=hx_events(after_swap=True, candidatesChanged=True, notice=notice))
 
@@ -290,25 +297,9 @@ def _form(candidate, raw, errors=None, notes=None, status=200, headers=None, pho
                   photo_fix=photo_fix, suggested=_suggested(raw))
 
 
-# How many values each of 院系, 专业 and 班级 suggests at most: all of a college's 5,000 classes made the
-# dialog 271 KB.
-SUGGESTED = 300
-
-
 def _suggested(raw):
-    """The 院系, 专业 and 班级 the form suggests as the user types: the 专业 of the 院系 typed, the 班级 of the
-    院系 and 专业 typed (of the 院系 alone when no class has both: a 专业 left from another 院系, or a new one;
-    those of the college when nothing is typed), at most SUGGESTED each. A value that could not be saved (too
-    long, a control character) is no one's: nothing after it is suggested."""
-    department, major = _typed(raw, "department"), _typed(raw, "major")
-    classes = [] if None in (department, major) else Candidate.distinct_values(
-        Candidate.class_name, department=department, major=major)
-    if not classes and major and department:
-        classes = Candidate.distinct_values(Candidate.class_name, department=department)
-    return {"department": Candidate.distinct_values(Candidate.department)[:SUGGESTED],
-            "major": [] if department is None else
-            Candidate.distinct_values(Candidate.major, department=department)[:SUGGESTED],
-            "class_name": classes[:SUGGESTED]}
+    """The 院系, 专业 and 班级 the form suggests for what is typed (Candidate.suggested_values)."""
+    return Candidate.suggested_values(_typed(raw, "department"), _typed(raw, "major"))
 
 
 def _typed(raw, key):
@@ -336,14 +327,25 @@ def _check(raw, candidate):
         notes["name"] = [("warn", p) for p in problems if p.startswith("姓名")]
         notes["id_number"] = hints + [("warn", p + "（可以保存，但认证将不通过）")
                                       for p in problems if not p.startswith("姓名")]
-    department, class_name = values.get("department"), values.get("class_name")
-    if department and class_name:
-        homes = Candidate.distinct_values(Candidate.department, class_name=class_name)
-        if homes and department not in homes:
-            # A hint, not an error: a class of the same name may be new in this 院系.
-            notes["class_name"] = [("warn", f"提示：已有考生中，班级「{class_name}」属于{'、'.join(homes[:3])}"
-                                            f"{'等' if len(homes) > 3 else ''}；如是{department}的新班级，可忽略此提示")]
+    for key, label in ELSEWHERE_HINTED:
+        note = _elsewhere_note(key, label, values.get(key), values.get("department"))
+        if note:
+            notes[key] = [("warn", note)]
     return values, errors, notes
+
+
+# The fields whose value, when only other 院系 have it, gets a 提示 naming them.
+ELSEWHERE_HINTED = (("major", "专业"), ("class_name", "班级"))
+
+
+def _elsewhere_note(key, label, value, department):
+    """The 提示 for a 专业 or 班级 that stored candidates have only in other 院系, or None. A hint, not an
+    error: one of the same name may be new in this 院系."""
+    homes = Candidate.departments_elsewhere(key, value, department) if department and value else []
+    if not homes:
+        return None
+    return (f"提示：已有考生中，{label}「{value}」属于{'、'.join(homes[:3])}{'等' if len(homes) > 3 else ''}；"
+            f"如是{department}的新{label}，可忽略此提示")
 
 
 def _implied_fills(raw):
@@ -367,18 +369,18 @@ def _save(candidate):
     before = candidate.status if candidate else None
     if candidate is None:
         candidate = Candidate.register(values, by=me())
-        message = f"已新增考生 {candidate.name}，状态为待认证"
+        message = f"已新增考生 {candidate.name}，状态为待认证" + _not_listed(candidate, _tab())
     else:
         candidate.edit(values, by=me())
         message = f"已保存 {candidate.name} 的信息"
     photo = _attach_photo(candidate)
     if photo and not photo[0]:
-        message += _photo_pending(photo[2]) + _new_status(candidate, before)
+        message += _photo_pending(photo[2]) + status_change(candidate, before)
         return _form(candidate, _display_values(candidate), {"photo": FieldError(photo[1])}, status=422,
                      headers=hx_events(candidatesReload=True, notice=(message, "error")), photo_fix=photo[2])
     if photo:
         message += "；" + photo[1]
-    message += _new_status(candidate, before)
+    message += status_change(candidate, before)
     return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=(message, "ok"))
 
 
@@ -386,12 +388,13 @@ def _save(candidate):
 NEXT_STEP = {PENDING: "，需重新认证", VERIFIED: "，需重新人工确认"}
 
 
-def _new_status(candidate, before):
+def status_change(candidate, before):
     """What 保存's notice adds when 修改 changed the candidate's status (a key field, a new photo of one
-    信息准确): the status and the step it needs again, and whether it left the status tab the list is on."""
+    信息准确): the status, or where it went when it left the status tab the list is on, and the step it
+    needs again."""
     if before is None or candidate.status == before:
         return ""
-    return f"，状态改为{candidate.status}{NEXT_STEP.get(candidate.status, '')}" + _left(candidate, _tab())
+    return "，" + (_moved(candidate, _tab()) or f"状态改为{candidate.status}") + NEXT_STEP.get(candidate.status, "")
 
 
 def _photo_pending(fix):

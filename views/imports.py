@@ -155,9 +155,9 @@ def history():
     """导入记录 (of one kind, or all): every batch with who, when, file, counts, duration, status, its report,
     继续 / 放弃 while it waits and 撤销本次导入."""
     ImportBatch.reconcile()
-    kind = request.args.get("kind") if request.args.get("kind") in IMPORTERS else None
-    filters = list_filters(("status",), known={"status": ("状态", STATUS_COLORS)})
-    state = filters["status"]
+    filters = list_filters(("kind", "status"), known={"kind": ("导入类型", tuple(IMPORTERS)),
+                                                      "status": ("状态", STATUS_COLORS)})
+    kind, state = filters["kind"] or None, filters["status"]
     page = paged(ImportBatch.history(kind, status=state), 30)
     ImportBatch.read_undo_blockers(page.items)
     args = {key: value for key, value in (("kind", kind), ("status", state)) if value}

@@ -6,13 +6,14 @@ from flask import Blueprint, abort, current_app, request, send_file
 from models.candidate import Candidate
 from models.job import Job
 from models.photo import PhotoRules, photo_file, thumbnail_file
-from models.photo_fix import accept, image_file
+from models.photo_fix import accept, fix_candidate, image_file
 from models.normalise import FieldError
 from models.photo_sheets import missing_workbook, result_workbook
 from models.photo_zip import (FIXABLE, KIND, PROBLEMS, RESULT_COLORS, RESULTS, accept_fixes, fixable_tokens,
                               ZIP_FIELD, save_upload, start_zip_job, still_without_photo, what_to_do)
 from models.user import ADMIN, STAFF
 
+from .candidates import status_change
 from . import xlsx_response, get_or_404, hx_events, me, polling, refused, render, roles, wait_for_job
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
@@ -123,10 +124,17 @@ def fix_image(token, which):
 @bp.route("/fixes/<token>/accept", methods=["POST"])
 @roles(ADMIN, STAFF)
 def accept_fix(token):
-    """自动修正 of one photo (the candidate form): the fixed picture becomes the candidate's photo."""
-    if not accept(current_app.config["DATA_DIR"], [token], me()):
+    """自动修正 of one photo (the candidate form, 批量人工确认): the fixed picture becomes the candidate's photo;
+    the notice names the candidate, and its new status when a new photo took it back from 信息准确."""
+    data_dir = current_app.config["DATA_DIR"]
+    candidate = fix_candidate(data_dir, token, me())
+    if not accept(data_dir, [token], me()):
         return refused("修正后的照片已过期或已保存，请重新选择照片")
-    return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=("已保存修正后的照片", "ok"))
+    notice = "已保存修正后的照片"
+    if candidate is not None:
+        before, candidate = candidate.status, Candidate.get_by_id(candidate.id)
+        notice = f"{candidate.name}：{notice}{status_change(candidate, before)}"
+    return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=(notice, "ok"))
 
 
 def _rows(job):

@@ -170,7 +170,7 @@ def test_the_pager_total_follows_a_row_action_on_a_status_tab(page, login_as):
     row.get_by_role("button", name="认证").click()
     # It has left 待认证: its row leaves the list, the notice says so, the tab and the total follow.
     expect(row).to_have_count(0)
-    expect(page.locator("#notice")).to_contain_text("赵一：认证通过，已移出「待认证」列表")
+    expect(page.locator("#notice")).to_contain_text("赵一：认证通过，已移到「认证通过」")
     expect(page.locator("#pager-total")).to_have_text("共 1 名考生，第 1 / 1 页")
     expect(page.locator("#counts")).to_contain_text("待认证 1")
     other = page.locator("#results").get_by_role("row").filter(has_text="钱二")
@@ -272,6 +272,12 @@ def test_the_major_and_class_suggestions_follow_the_department_and_major_typed(p
     dialog.get_by_label("院系").press("Tab")
     expect(hint).to_have_text("")
     expect(dialog.get_by_label("班级")).to_have_value("会计2301")
+    # The 专业 typed is now one of another 院系 too: the same kind of 提示 under it, in the warning colour.
+    major_hint = dialog.locator("#msg-major .field-warn")
+    expect(major_hint).to_have_text("提示：已有考生中，专业「软件技术」属于信息工程学院；如是经济管理学院的新专业，可忽略此提示")
+    expect(dialog.get_by_label("专业")).not_to_have_attribute("aria-invalid", "true")
+    screenshot(page, "candidates-new-dialog-major-of-another-department")
+    found += violations(page)
     offered("class_name", "会计2301")  # 专业 软件技术 is not one of 经济管理学院's: the 院系's classes
     assert not found, "\n".join(found)
     assert page.js_errors == []

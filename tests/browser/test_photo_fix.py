@@ -6,7 +6,7 @@ import zipfile
 from PIL import Image
 from playwright.sync_api import expect
 
-from models.candidate import VERIFIED, Candidate
+from models.candidate import ACCURATE, VERIFIED, Candidate
 from models.photo import demo_jpeg
 from tests.browser.conftest import screenshot
 from tests.browser.test_accessibility import violations
@@ -99,4 +99,26 @@ def test_one_photo_is_fixed_in_the_candidate_form(page, login_as):
     expect(page.locator("#notice")).to_contain_text("已保存修正后的照片")
     expect(page.get_by_role("row").filter(has_text="考生0").locator("img.thumb")).to_be_visible()
     assert Candidate.get_by_id(candidate.id).photo
+    assert page.js_errors == []
+
+
+def test_a_fixed_photo_takes_an_accurate_candidate_off_its_tab_and_says_where(page, login_as):
+    candidate = make_candidates()[0]
+    Candidate.update(status=ACCURATE, photo="ab/x.jpg", birth_date="2003-01-05").where(
+        Candidate.id == candidate.id).execute()
+    login_as("staff")
+    page.goto(f"/candidates/?status={ACCURATE}")
+    results = page.locator("#results")
+    results.get_by_role("row").filter(has_text="考生0").get_by_role("button", name="修改").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("照片").set_input_files(
+        {"name": "考生0.jpg", "mimeType": "image/jpeg", "buffer": demo_jpeg(500, 500, seed=2)})
+    dialog.get_by_role("button", name="保存").click()
+    expect(page.locator("#notice")).to_have_text("已保存 考生0 的信息，照片待确认自动修正")
+    dialog.get_by_role("button", name="自动修正").click()
+    expect(page.locator("#dialog")).not_to_be_visible()
+    expect(page.locator("#notice")).to_have_text("考生0：已保存修正后的照片，已移到「认证通过」，需重新人工确认")
+    expect(results.get_by_role("row").filter(has_text="考生0")).to_have_count(0)
+    expect(page.locator("#counts")).to_contain_text("认证通过 4")
+    assert Candidate.get_by_id(candidate.id).status == VERIFIED
     assert page.js_errors == []
