@@ -157,6 +157,29 @@ class ImportBatch(BaseModel):
         return self.waiting and self.duplicate_of is None and self.valid > 0
 
     @property
+    def import_buttons(self):
+        """The result's import buttons as [(words, leave_warned)], first the one that writes every row
+        without an error, then, when some of those rows carry a 提示, the one that leaves them out too;
+        empty when nothing can be imported. Each says exactly which rows it writes: a row with a 提示 has
+        no error, and 已存在 rows are written by neither. 仅导入正确的 N 行 only where that is all it means."""
+        if not self.can_commit:
+            return []
+        errors, warned, existing, valid = self.errors, self.warned, self.existing, self.valid
+        if errors and not (warned or existing):
+            return [(f"仅导入正确的 {valid} 行", False)]
+        if existing:
+            rows = "新增且没有错误的" if errors else "新增的"
+        else:
+            rows = "没有错误的" if errors else "全部"
+        first = f"导入{rows} {valid} 行"
+        if not warned:
+            return [(first, False)]
+        if warned >= valid:
+            return [(f"{first}（均有提示）", False)]
+        clean = ("新增且" if existing else "") + "没有" + ("错误和" if errors else "") + f"提示的 {valid - warned} 行"
+        return [(f"{first}（含 {warned} 行有提示）", False), (f"只导入{clean}", True)]
+
+    @property
     def can_undo(self):
         return self.saved and not self.undo_blockers()
 
