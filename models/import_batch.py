@@ -4,7 +4,8 @@ ImportBatch.receive() stores the upload and its fingerprint under <DATA_DIR>/imp
 reads it with the kind's sheet, cleans every row with the sheet's columns, lets the kind's importer vet
 the valid rows against the database and compare them with what is stored → all rows valid: saved at
 once, in the transaction that compared them; otherwise only the failing rows are kept (the error table
-and report) and the batch waits for review → commit() (仅导入正确的 N 行) reads the stored file again,
+and report) and the batch waits for review → commit() (the result's import buttons, import_buttons:
+导入没有错误的 N 行 …) reads the stored file again,
 checks it again and writes the rows that passed before and still pass, in one transaction. The upload
 is deleted once no step will read it again. undo() (撤销本次导入) removes what a saved batch created while
 none of it has been touched since.
@@ -118,7 +119,7 @@ class ImportBatch(BaseModel):
 
     @property
     def waiting(self):
-        """Checked, nothing written: waits for 仅导入正确的 N 行 (or 仍然检查此文件 when a duplicate)."""
+        """Checked, nothing written: waits for an import button (or 仍然检查此文件 when a duplicate)."""
         return self.status == REVIEW
 
     @property
@@ -233,8 +234,8 @@ class ImportBatch(BaseModel):
         return self._found[level]
 
     def issues(self, sort="row", group=None):
-        """The error table's rows (Issue dicts) of the rows refused and kept, before and after 仅导入正确的 N
-        行, sorted by row or column, optionally one problem group only."""
+        """The error table's rows (Issue dicts) of the rows refused and kept, before and after the import
+        buttons, sorted by row or column, optionally one problem group only."""
         if not self.errors or self.refused or self.busy:
             return []
         issues = [issue for row in self.findings().rows for issue in row["issues"]]
@@ -376,7 +377,7 @@ class ImportBatch(BaseModel):
 
     # ---- commit ---------------------------------------------------------------------------------
     def commit(self, by, leave_warned=False):
-        """仅导入正确的 N 行 (clicked by `by`): write the rows that passed the check, in a job (checked again
+        """An import button (导入没有错误的 N 行 …, clicked by `by`): write the rows that passed the check, in a job (checked again
         first). `leave_warned`: the rows with a 提示 are not imported either, to be fixed first."""
         claimed = (ImportBatch
                    .update(status=SAVING, message="")
@@ -393,7 +394,7 @@ class ImportBatch(BaseModel):
         return ImportBatch.get_by_id(self.id)
 
     def _run_commit(self, job, leave_warned, by):
-        """The job behind 仅导入正确的 N 行: the stored upload is read and checked again, and of the rows that
+        """The job behind the import buttons: the stored upload is read and checked again, and of the rows that
         passed before, those that still pass are written. A row that fails now (its ID stored meanwhile, a
         quota used up) joins the error report; a row that failed before is never written, even if it would
         pass now: the user confirmed the rows the table showed."""
@@ -467,7 +468,7 @@ class ImportBatch(BaseModel):
     # ---- the steps check and commit share ------------------------------------------------------
     def _check_file(self, job, limited=True, skip=()):
         """The stored upload read, and every row but those numbered in `skip` (the rows refused before
-        仅导入正确的 N 行) validated through the sheet's columns as it arrives: the worker parsing an Excel
+        an import button) validated through the sheet's columns as it arrives: the worker parsing an Excel
         file sends the next rows meanwhile. Returns (the Table, emptied of its rows; the good Checked rows;
         the bad ones as Findings); SheetError when the file cannot be read. `limited`: refused over the
         row limit setting. The job's progress counts the rows."""
@@ -635,7 +636,7 @@ def _check_job(job):
 
 
 def _commit_job(job):
-    """The job behind commit() (仅导入正确的 N 行)."""
+    """The job behind commit() (the import buttons)."""
     batch = ImportBatch.get_by_id(job.arguments["batch"])
     return batch._run_commit(job, job.arguments["leave_warned"], job.created_by or batch.created_by)
 

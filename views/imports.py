@@ -1,5 +1,6 @@
 """批量导入学生信息 and 导入待颁证记录 through the ImportBatch: the dialog, the template download, the upload and
-its polled status block, 仅导入正确的 N 行, the error report, 导入记录 with 撤销本次导入; and the candidate 导出."""
+its polled status block, its import buttons (导入没有错误的 N 行 …), the error report, 导入记录 with 撤销本次导入;
+and the candidate 导出."""
 from datetime import datetime
 
 from flask import Blueprint, abort, request, url_for
@@ -69,7 +70,7 @@ def awards_upload():
     return _upload("awards")
 
 
-# ---- one batch: its status block, 仍然检查此文件, 仅导入正确的 N 行, 下载错误报告 ----------------------------
+# ---- one batch: its status block, 仍然检查此文件, its import buttons, 下载错误报告 -------------------------
 @bp.route("/<int:batch_id>")
 @roles(ADMIN, STAFF)
 def status(batch_id):
@@ -96,7 +97,7 @@ def recheck(batch_id):
 @bp.route("/<int:batch_id>/confirm", methods=["POST"])
 @roles(ADMIN, STAFF)
 def confirm_batch(batch_id):
-    """仅导入正确的 N 行 (or leaving the rows with a 提示 out too): write them in a job; the block polls again."""
+    """An import button (导入没有错误的 N 行 …, or 只导入没有…提示的 M 行): write those rows in a job; the block polls."""
     try:
         batch = get_or_404(ImportBatch, batch_id).commit(me(), leave_warned="leave_warned" in request.form)
     except ImportRefused as exc:
