@@ -181,6 +181,12 @@ class ImportBatch(BaseModel):
         return [(f"{first}（含 {warned} 行有提示）", False), (f"只导入{clean}", True)]
 
     @property
+    def closed(self):
+        """Nothing is left to decide about the uploaded file: imported, refused, undone or discarded. The dialog
+        then empties its file field (a 待确认 result keeps it: the user acts on that very file)."""
+        return self.status in (IMPORTED, REFUSED, UNDONE, DISCARDED)
+
+    @property
     def can_undo(self):
         return self.saved and not self.undo_blockers()
 

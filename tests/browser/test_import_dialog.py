@@ -1,0 +1,52 @@
+"""The 批量导入 dialog after a result, in Chromium through 考生管理: the file field empties once nothing is left
+to decide about the file, an older 待确认 batch is told apart from the new result, and the result's actions
+are in view at 1366×768 without scrolling."""
+from playwright.sync_api import expect
+
+from models.candidate import Candidate
+from tests import sheetfiles as sf
+from tests.browser.conftest import screenshot
+from tests.browser.test_accessibility import violations
+from tests.browser.test_import_flow import choose_and_save, open_import_dialog
+from tests.test_import_flow import mixed_rows
+
+
+def write(tmp_path, name, rows):
+    path = tmp_path / name
+    path.write_bytes(sf.xlsx(rows) if name.endswith(".xlsx") else b"not a sheet")
+    return path
+
+
+def test_the_file_field_empties_after_an_import_or_a_refusal_and_stays_while_the_result_waits(page, login_as, tmp_path):
+    login_as("staff")
+    dialog = open_import_dialog(page)
+    shown = dialog.locator(".file-name")
+
+    # 待确认 with errors: the user decides about this very file, so its name stays.
+    choose_and_save(dialog, write(tmp_path, "考生名单.xlsx", [sf.person(1), sf.person(2, phone="123"), sf.person(3)]))
+    expect(dialog.get_by_role("button", name="仅导入正确的 2 行")).to_be_visible()
+    expect(shown).to_have_text("考生名单.xlsx")
+
+    # Imported: nothing is left to do with it, the field says so.
+    dialog.get_by_role("button", name="仅导入正确的 2 行").click()
+    expect(dialog.get_by_text("成功导入 2 条")).to_be_visible()
+    expect(shown).to_have_text("未选择文件")
+    assert dialog.locator("input[type=file]").evaluate("input => input.files.length") == 0
+    assert violations(page) == []
+    screenshot(page, "import-dialog-after-import")
+
+    # A file chosen next is not dropped when the same result's error table is sorted again.
+    dialog.locator("input[type=file]").set_input_files(str(write(tmp_path, "下一批.xlsx", [sf.person(4)])))
+    dialog.get_by_role("button", name="列 ↕").click()
+    expect(dialog.get_by_text("列 ▲")).to_be_visible()
+    expect(shown).to_have_text("下一批.xlsx")
+
+    # Saved at once, and refused: emptied as well.
+    dialog.get_by_role("button", name="保存").click()
+    expect(dialog.get_by_text("成功导入 1 条")).to_be_visible()
+    expect(shown).to_have_text("未选择文件")
+    choose_and_save(dialog, write(tmp_path, "名单.txt", []))
+    expect(dialog.get_by_text("文件未导入")).to_be_visible()
+    expect(shown).to_have_text("未选择文件")
+    assert Candidate.select().count() == 3
+    assert page.js_errors == []
