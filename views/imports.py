@@ -120,7 +120,8 @@ def resume(batch_id):
 @roles(ADMIN, STAFF)
 def discard(batch_id):
     """放弃 a 待确认 batch: it becomes 已放弃 and its stored files are deleted; 导入记录 (`show=row`) gets its
-    row again, the dialog (`show=dialog`) starts afresh (no file chosen), its list of waiting batches a line less."""
+    row again, the dialog (`show=dialog`) starts afresh (no file chosen), its list of the other waiting batches
+    (`show=waiting`, beside the result of batch `beside`) a line less."""
     batch = get_or_404(ImportBatch, batch_id)
     try:
         batch.discard(by=me())
@@ -133,6 +134,10 @@ def discard(batch_id):
     if show == "dialog":
         return render("imports/dialog.html", block="dialog", headers=headers,
                       update_existing=batch.update_existing, **_dialog_context(batch.kind))
+    if show == "waiting":
+        beside = ImportBatch.get_or_none(ImportBatch.id == request.form.get("beside", type=int))
+        return render("imports/dialog.html", block="waiting", batch=beside, headers=headers,
+                      **_dialog_context(batch.kind))
     return "", 200, headers
 
 

@@ -4,8 +4,9 @@ are in view at 1366×768 without scrolling."""
 from playwright.sync_api import expect
 
 from models.candidate import Candidate
+from models.import_batch import DISCARDED, REVIEW, ImportBatch
 from tests import sheetfiles as sf
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import confirm_action, screenshot
 from tests.browser.test_accessibility import violations
 from tests.browser.test_import_flow import choose_and_save, open_import_dialog
 from tests.test_import_flow import mixed_rows
@@ -49,4 +50,50 @@ def test_the_file_field_empties_after_an_import_or_a_refusal_and_stays_while_the
     expect(dialog.get_by_text("文件未导入")).to_be_visible()
     expect(shown).to_have_text("未选择文件")
     assert Candidate.select().count() == 3
+    assert page.js_errors == []
+
+
+def test_an_older_waiting_batch_folds_away_beside_a_new_result_and_each_button_names_its_batch(page, login_as, tmp_path):
+    login_as("staff")
+    dialog = open_import_dialog(page)
+    choose_and_save(dialog, write(tmp_path, "甲.xlsx", [sf.person(1), sf.person(2, phone="123")]))
+    expect(dialog.get_by_role("button", name="放弃批次 #1")).to_be_visible()
+    dialog.locator(".dialog-foot").get_by_role("button", name="关闭").click()
+
+    # Opened again with no result: the waiting batch is in view, its buttons naming it.
+    dialog = open_import_dialog(page)
+    older = dialog.locator("#import-waiting")
+    expect(older.get_by_role("button", name="继续批次 #1")).to_be_visible()
+    expect(older.get_by_role("button", name="放弃批次 #1")).to_be_visible()
+    assert violations(page) == []
+    screenshot(page, "import-dialog-waiting-batch")
+
+    # A new result: the older batch folds into one line naming its file; one 放弃 is in view, the new batch's.
+    choose_and_save(dialog, write(tmp_path, "乙.xlsx", [sf.person(3), sf.person(4, phone="123")]))
+    expect(dialog.get_by_role("button", name="仅导入正确的 1 行")).to_be_visible()
+    expect(older.locator("summary")).to_have_text("另有 1 个之前上传、尚未导入的批次：「甲.xlsx」（批次 #1）")
+    expect(dialog.get_by_role("button", name="放弃批次 #1")).to_be_hidden()
+    expect(dialog.get_by_role("button", name="放弃批次")).to_have_count(1)
+    expect(dialog.get_by_role("button", name="放弃批次 #2")).to_be_visible()
+    assert violations(page) == []
+    screenshot(page, "import-dialog-older-batch-folded")
+
+    # Still reachable: unfolded, the older batch is given up on its own; the new result stays.
+    older.locator("summary").click()
+    expect(older).to_contain_text("与下方批次 #2 的结果无关")
+    assert violations(page) == []
+    screenshot(page, "import-dialog-older-batch-unfolded")
+    older.get_by_role("button", name="放弃批次 #1").click()
+    confirm_action(page, "放弃批次 #1", "将删除上传的文件「甲.xlsx」")
+    expect(dialog.locator("#import-waiting")).to_have_count(0)
+    expect(dialog.get_by_role("button", name="仅导入正确的 1 行")).to_be_visible()
+    assert [b.status for b in ImportBatch.select().order_by(ImportBatch.id)] == [DISCARDED, REVIEW]
+
+    # 继续 from the fold shows that batch instead, the other one folded in its place.
+    choose_and_save(dialog, write(tmp_path, "丙.xlsx", [sf.person(5), sf.person(6, phone="123")]))
+    expect(dialog.get_by_role("button", name="放弃批次 #3")).to_be_visible()
+    dialog.locator("#import-waiting summary").click()
+    dialog.get_by_role("button", name="继续批次 #2").click()
+    expect(dialog.get_by_role("button", name="放弃批次 #2")).to_be_visible()
+    expect(dialog.locator("#import-waiting summary")).to_contain_text("「丙.xlsx」（批次 #3）")
     assert page.js_errors == []
