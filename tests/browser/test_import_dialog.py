@@ -97,3 +97,41 @@ def test_an_older_waiting_batch_folds_away_beside_a_new_result_and_each_button_n
     expect(dialog.get_by_role("button", name="放弃批次 #2")).to_be_visible()
     expect(dialog.locator("#import-waiting summary")).to_contain_text("「丙.xlsx」（批次 #3）")
     assert page.js_errors == []
+
+
+def expect_in_view(*buttons):
+    for button in buttons:
+        expect(button).to_be_in_viewport(ratio=1)
+
+
+def test_the_result_s_buttons_are_in_view_at_1366x768_without_scrolling(page, login_as, tmp_path):
+    assert page.viewport_size == {"width": 1366, "height": 768}
+    login_as("staff")
+    dialog = open_import_dialog(page)
+    choose_and_save(dialog, write(tmp_path, "甲.xlsx", [sf.person(11), sf.person(12, phone="123")]))
+    expect(dialog.get_by_role("button", name="放弃批次 #1")).to_be_in_viewport(ratio=1)
+    dialog.locator(".dialog-foot").get_by_role("button", name="关闭").click()
+
+    # The tallest result: an older batch folded above it, errors and 提示, three buttons and the report.
+    dialog = open_import_dialog(page)
+    choose_and_save(dialog, write(tmp_path, "乙.xlsx", mixed_rows()))
+    first = dialog.get_by_role("button", name="导入没有错误的 4 行（含 3 行有提示）")
+    expect_in_view(first, dialog.get_by_role("button", name="只导入没有错误和提示的 1 行"),
+                   dialog.get_by_role("link", name="下载错误报告"), dialog.get_by_role("button", name="放弃批次 #2"))
+    screenshot(page, "import-dialog-actions-in-view")
+
+    # Imported with a row left out: its next steps are in view too.
+    first.click()
+    expect(dialog.get_by_text("成功导入 4 条")).to_be_visible()
+    expect_in_view(dialog.get_by_role("link", name="下载错误报告"), dialog.get_by_role("button", name="重新上传修改后的文件"))
+
+    # 继续 an older batch, from the dialog's fold and from 导入记录: its result opens with its buttons in view.
+    dialog.locator("#import-waiting summary").click()
+    dialog.get_by_role("button", name="继续批次 #1").click()
+    expect_in_view(dialog.get_by_role("button", name="仅导入正确的 1 行"), dialog.get_by_role("button", name="放弃批次 #1"))
+    dialog.locator(".dialog-foot").get_by_role("button", name="关闭").click()
+    page.get_by_text("批量导入", exact=True).click()
+    page.get_by_role("link", name="导入记录").click()
+    page.get_by_role("row").filter(has_text="甲.xlsx").get_by_role("button", name="继续").click()
+    expect_in_view(dialog.get_by_role("button", name="仅导入正确的 1 行"), dialog.get_by_role("button", name="放弃批次 #1"))
+    assert page.js_errors == []
