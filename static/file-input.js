@@ -13,8 +13,16 @@
   }
 
   document.addEventListener("change", function (event) {
-    if (event.target.matches && event.target.matches(INPUTS)) { showName(event.target); }
+    if (event.target.matches && event.target.matches(INPUTS)) {
+      event.target.setCustomValidity("");
+      showName(event.target);
+    }
   });
+  // 保存 with no file chosen: the browser's own words would be its locale's ("Please select a file.").
+  document.addEventListener("invalid", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches(INPUTS) && input.validity.valueMissing) { input.setCustomValidity("请先选择文件"); }
+  }, true);
   // A form reset empties its file inputs after the event: their names are shown again once it has.
   document.addEventListener("reset", function (event) {
     window.setTimeout(function () { event.target.querySelectorAll(INPUTS).forEach(showName); });

@@ -33,6 +33,10 @@ def test_the_file_field_empties_after_an_import_or_a_refusal_and_stays_while_the
     expect(dialog.get_by_text("成功导入 2 条")).to_be_visible()
     expect(shown).to_have_text("未选择文件")
     assert dialog.locator("input[type=file]").evaluate("input => input.files.length") == 0
+    # 保存 pressed anyway asks for a file in Chinese (not the browser's "Please select a file.") and sends nothing.
+    dialog.get_by_role("button", name="保存").click()
+    assert dialog.locator("input[type=file]").evaluate("input => input.validationMessage") == "请先选择文件"
+    expect(dialog.get_by_text("成功导入 2 条")).to_be_visible()
     assert violations(page) == []
     screenshot(page, "import-dialog-after-import")
 
