@@ -35,7 +35,7 @@ def run(data_dir, dest):
     for folder in KEPT_FOLDERS:
         source = Path(data_dir) / folder
         if source.is_dir():
-            # Uploads waiting for 仅导入正确的 N 行 are not worth keeping (and are deleted soon).
+            # Uploads waiting for an import button (导入没有错误的 N 行 …) are not worth keeping (and are deleted soon).
             shutil.copytree(source, target / folder, ignore=shutil.ignore_patterns("*-upload.*", "*-rows.json"))
     return target
 

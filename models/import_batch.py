@@ -4,7 +4,8 @@ ImportBatch.receive() stores the upload and its fingerprint under <DATA_DIR>/imp
 reads it with the kind's sheet, cleans every row with the sheet's columns, lets the kind's importer vet
 the valid rows against the database and compare them with what is stored → all rows valid: saved at
 once, in the transaction that compared them; otherwise only the failing rows are kept (the error table
-and report) and the batch waits for review → commit() (仅导入正确的 N 行) reads the stored file again,
+and report) and the batch waits for review → commit() (the result's import buttons, import_buttons:
+导入没有错误的 N 行 …) reads the stored file again,
 checks it again and writes the rows that passed before and still pass, in one transaction. The upload
 is deleted once no step will read it again. undo() (撤销本次导入) removes what a saved batch created while
 none of it has been touched since.
@@ -118,7 +119,7 @@ class ImportBatch(BaseModel):
 
     @property
     def waiting(self):
-        """Checked, nothing written: waits for 仅导入正确的 N 行 (or 仍然检查此文件 when a duplicate)."""
+        """Checked, nothing written: waits for an import button (or 仍然检查此文件 when a duplicate)."""
         return self.status == REVIEW
 
     @property
@@ -155,6 +156,35 @@ class ImportBatch(BaseModel):
     @property
     def can_commit(self):
         return self.waiting and self.duplicate_of is None and self.valid > 0
+
+    @property
+    def import_buttons(self):
+        """The result's import buttons as [(words, leave_warned)], first the one that writes every row
+        without an error, then, when some of those rows carry a 提示, the one that leaves them out too;
+        empty when nothing can be imported. Each says exactly which rows it writes: a row with a 提示 has
+        no error, and 已存在 rows are written by neither. 仅导入正确的 N 行 only where that is all it means."""
+        if not self.can_commit:
+            return []
+        errors, warned, existing, valid = self.errors, self.warned, self.existing, self.valid
+        if errors and not (warned or existing):
+            return [(f"仅导入正确的 {valid} 行", False)]
+        if existing:
+            rows = "新增且没有错误的" if errors else "新增的"
+        else:
+            rows = "没有错误的" if errors else "全部"
+        first = f"导入{rows} {valid} 行"
+        if not warned:
+            return [(first, False)]
+        if warned >= valid:
+            return [(f"{first}（均有提示）", False)]
+        clean = ("新增且" if existing else "") + "没有" + ("错误和" if errors else "") + f"提示的 {valid - warned} 行"
+        return [(f"{first}（含 {warned} 行有提示）", False), (f"只导入{clean}", True)]
+
+    @property
+    def closed(self):
+        """Nothing is left to decide about the uploaded file: imported, refused, undone or discarded. The dialog
+        then empties its file field (a 待确认 result keeps it: the user acts on that very file)."""
+        return self.status in (IMPORTED, REFUSED, UNDONE, DISCARDED)
 
     @property
     def can_undo(self):
@@ -210,8 +240,8 @@ class ImportBatch(BaseModel):
         return self._found[level]
 
     def issues(self, sort="row", group=None):
-        """The error table's rows (Issue dicts) of the rows refused and kept, before and after 仅导入正确的 N
-        行, sorted by row or column, optionally one problem group only."""
+        """The error table's rows (Issue dicts) of the rows refused and kept, before and after the import
+        buttons, sorted by row or column, optionally one problem group only."""
         if not self.errors or self.refused or self.busy:
             return []
         issues = [issue for row in self.findings().rows for issue in row["issues"]]
@@ -359,7 +389,7 @@ class ImportBatch(BaseModel):
 
     # ---- commit ---------------------------------------------------------------------------------
     def commit(self, by, leave_warned=False):
-        """仅导入正确的 N 行 (clicked by `by`): write the rows that passed the check, in a job (checked again
+        """An import button (导入没有错误的 N 行 …, clicked by `by`): write the rows that passed the check, in a job (checked again
         first). `leave_warned`: the rows with a 提示 are not imported either, to be fixed first."""
         claimed = (ImportBatch
                    .update(status=SAVING, message="")
@@ -376,7 +406,7 @@ class ImportBatch(BaseModel):
         return ImportBatch.get_by_id(self.id)
 
     def _run_commit(self, job, leave_warned, by):
-        """The job behind 仅导入正确的 N 行: the stored upload is read and checked again, and of the rows that
+        """The job behind the import buttons: the stored upload is read and checked again, and of the rows that
         passed before, those that still pass are written. A row that fails now (its ID stored meanwhile, a
         quota used up) joins the error report; a row that failed before is never written, even if it would
         pass now: the user confirmed the rows the table showed."""
@@ -450,7 +480,7 @@ class ImportBatch(BaseModel):
     # ---- the steps check and commit share ------------------------------------------------------
     def _check_file(self, job, limited=True, skip=(), ahead=False):
         """The stored upload read, and every row but those numbered in `skip` (the rows refused before
-        仅导入正确的 N 行) validated through the sheet's columns as it arrives: the worker parsing an Excel
+        an import button) validated through the sheet's columns as it arrives: the worker parsing an Excel
         file sends the next rows meanwhile. Returns (the Table, emptied of its rows; the good Checked rows;
         the bad ones as Findings; whether the good rows are written already); SheetError when the file
         cannot be read. `limited`: refused over the row limit setting. `ahead`: the rows are written as
@@ -630,7 +660,7 @@ def _check_job(job):
 
 
 def _commit_job(job):
-    """The job behind commit() (仅导入正确的 N 行)."""
+    """The job behind commit() (the import buttons)."""
     batch = ImportBatch.get_by_id(job.arguments["batch"])
     return batch._run_commit(job, job.arguments["leave_warned"], job.created_by or batch.created_by)
 

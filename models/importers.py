@@ -216,7 +216,7 @@ class AwardImporter:
     """导入待颁证记录: every row passing the manual's eight checks becomes a 待审核 record.
 
     The rows are vetted against a context loaded once for the whole file (models/award_checks.py);
-    仅导入正确的 N 行 reads and checks the file again inside the saving transaction, so a quota used up
+    An import button (导入没有错误的 N 行 …) reads and checks the file again inside the saving transaction, so a quota used up
     in between is never exceeded.
     """
     spec = AWARD_SHEET

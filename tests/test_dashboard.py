@@ -199,6 +199,19 @@ def test_import_history_filters_by_state(client, login):
     assert "a.xlsx" in page and "b.xlsx" not in page
 
 
+def test_the_waiting_imports_hint_names_the_buttons_its_list_shows(client, login):
+    """Not 仅导入正确的行: that is one import button of several, and the list it links to shows 继续 and 放弃."""
+    login(STAFF)
+    ImportBatch.create(kind="candidates", file_name="a.xlsx", status=REVIEW, created_at=now())
+    home = client.get("/").get_data(as_text=True)
+    hint = re.search(r'待确认的导入记录</span></a>\s*<span class="todo-hint">([^<]+)</span>', home).group(1)
+    named = re.findall(r"「([^」]+)」", unescape(hint))
+    assert named == ["继续", "放弃"] and "仅导入正确的行" not in home
+    waiting = client.get("/imports/?status=待确认").get_data(as_text=True)
+    buttons = [" ".join(words.split()) for words in re.findall(r"<button[^>]*>([^<]+)</button>", waiting)]
+    assert set(named) <= set(buttons)
+
+
 # ---- the navigation's counts ---------------------------------------------------------------------
 def test_navigation_shows_what_waits_for_staff(client, login, demo):
     login(STAFF)

@@ -588,9 +588,9 @@ def test_a_busy_status_block_asks_again_without_htmx_settle_delay(app, client, s
                                job_id=Job.queue("import.candidates").id)
     app.config["JOBS_MAX_WAITERS"] = 0
     block = text(client.get(f"/imports/{batch.id}?wait=1&progress=0", headers={"HX-Request": "true"}))
-    assert 'hx-swap="outerHTML settle:0ms"' in re.search(r'<div id="import-status"[^>]*>', block).group(0)
+    assert 'hx-swap="outerHTML settle:0ms show:top"' in re.search(r'<div id="import-status"[^>]*>', block).group(0)
     dialog = text(client.get("/imports/candidates", headers={"HX-Request": "true"}))
-    assert 'hx-swap="outerHTML settle:0ms"' in re.search(r'<form class="import-form"[^>]*>', dialog).group(0)
+    assert 'hx-swap="outerHTML settle:0ms show:top"' in re.search(r'<form class="import-form"[^>]*>', dialog).group(0)
 
 
 def test_an_interrupted_job_leaves_a_failed_batch_and_writes_nothing(client, staff):

@@ -1,5 +1,6 @@
 """批量导入学生信息 and 导入待颁证记录 through the ImportBatch: the dialog, the template download, the upload and
-its polled status block, 仅导入正确的 N 行, the error report, 导入记录 with 撤销本次导入; and the candidate 导出."""
+its polled status block, its import buttons (导入没有错误的 N 行 …), the error report, 导入记录 with 撤销本次导入;
+and the candidate 导出."""
 from datetime import datetime
 
 from flask import Blueprint, abort, request, url_for
@@ -69,7 +70,7 @@ def awards_upload():
     return _upload("awards")
 
 
-# ---- one batch: its status block, 仍然检查此文件, 仅导入正确的 N 行, 下载错误报告 ----------------------------
+# ---- one batch: its status block, 仍然检查此文件, its import buttons, 下载错误报告 -------------------------
 @bp.route("/<int:batch_id>")
 @roles(ADMIN, STAFF)
 def status(batch_id):
@@ -96,7 +97,7 @@ def recheck(batch_id):
 @bp.route("/<int:batch_id>/confirm", methods=["POST"])
 @roles(ADMIN, STAFF)
 def confirm_batch(batch_id):
-    """仅导入正确的 N 行 (or leaving the rows with a 提示 out too): write them in a job; the block polls again."""
+    """An import button (导入没有错误的 N 行 …, or 只导入没有…提示的 M 行): write those rows in a job; the block polls."""
     try:
         batch = get_or_404(ImportBatch, batch_id).commit(me(), leave_warned="leave_warned" in request.form)
     except ImportRefused as exc:
@@ -119,7 +120,8 @@ def resume(batch_id):
 @roles(ADMIN, STAFF)
 def discard(batch_id):
     """放弃 a 待确认 batch: it becomes 已放弃 and its stored files are deleted; 导入记录 (`show=row`) gets its
-    row again, the dialog (`show=dialog`) starts afresh (no file chosen), its list of waiting batches a line less."""
+    row again, the dialog (`show=dialog`) starts afresh (no file chosen), its list of the other waiting batches
+    (`show=waiting`, beside the result of batch `beside`) a line less."""
     batch = get_or_404(ImportBatch, batch_id)
     try:
         batch.discard(by=me())
@@ -132,6 +134,10 @@ def discard(batch_id):
     if show == "dialog":
         return render("imports/dialog.html", block="dialog", headers=headers,
                       update_existing=batch.update_existing, **_dialog_context(batch.kind))
+    if show == "waiting":
+        beside = ImportBatch.get_or_none(ImportBatch.id == request.form.get("beside", type=int))
+        return render("imports/dialog.html", block="waiting", batch=beside, headers=headers,
+                      **_dialog_context(batch.kind))
     return "", 200, headers
 
 

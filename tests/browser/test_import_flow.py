@@ -99,7 +99,7 @@ def test_waiting_batches_are_continued_and_discarded_from_the_dialog_and_from_th
     screenshot(page, "import-flow-waiting-batches")
     waiting.get_by_role("listitem").filter(has_text="甲.xlsx").get_by_role("button", name="继续").click()
     expect(dialog.get_by_role("button", name="仅导入正确的 1 行")).to_be_visible()
-    expect(dialog.locator(".import-waiting").get_by_role("listitem")).to_have_count(1)
+    expect(dialog.locator("#import-waiting summary")).to_contain_text("「乙.xlsx」")  # folded beside 甲's result
     dialog.locator(".dialog-foot").get_by_role("button", name="关闭").click()
 
     # 导入记录 from the 批量导入 menu: 放弃 乙 in its row, 继续 甲 in the dialog and 放弃 it there.
@@ -116,7 +116,7 @@ def test_waiting_batches_are_continued_and_discarded_from_the_dialog_and_from_th
     page.get_by_role("row").filter(has_text="甲.xlsx").get_by_role("button", name="继续").click()
     expect(dialog.get_by_role("button", name="仅导入正确的 1 行")).to_be_visible()
     dialog.locator("#import-status").get_by_role("button", name="放弃").click()
-    confirm_action(page, "放弃", "将删除上传的文件「甲.xlsx」")
+    confirm_action(page, f"放弃批次 #{ImportBatch.get(ImportBatch.file_name == '甲.xlsx').id}", "将删除上传的文件「甲.xlsx」")
     expect(dialog.get_by_role("button", name="仅导入正确的 1 行")).to_have_count(0)
     assert ImportBatch.select().where(ImportBatch.status == "待确认").count() == 0
     assert ImportBatch.select().where(ImportBatch.status == "已放弃").count() == 2 and Candidate.select().count() == 0
