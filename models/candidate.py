@@ -152,13 +152,15 @@ class Candidate(BaseModel):
         return saved
 
     @classmethod
-    def bulk_add(cls, rows, analyse=True, same=None):
+    def bulk_add(cls, rows, analyse=True, same=None, streamed=False):
         """Insert many candidates (dicts of field values; `same`: the values every row shares) through
         bulk_insert, their search columns filled and the name index and counts told; inside the caller's
         transaction. Returns the number of rows. `analyse`: the planner learns the table's new size at once
-        (refresh_statistics); an import leaves that until its result is stored (CandidateImporter.after_save)."""
+        (refresh_statistics); an import leaves that until its result is stored (CandidateImporter.after_save).
+        `streamed`: as bulk_insert's."""
         first = (cls.select(fn.MAX(cls.id)).scalar() or 0) + 1
-        count = bulk_insert(cls, (dict(row, **search_keys(row["name"], row["id_number"])) for row in rows), same=same)
+        count = bulk_insert(cls, (dict(row, **search_keys(row["name"], row["id_number"])) for row in rows), same=same,
+                            streamed=streamed)
         name_index.index_new(first)
         status_tally.count_new(first)
         if analyse:

@@ -1,5 +1,6 @@
 """The database handle, the base model and connection setup."""
 
+import io
 import itertools
 import logging
 import math
@@ -257,15 +258,18 @@ def analyse_first_rows(models):
             db.execute_sql(f'ANALYZE "{table}"')
 
 
-def bulk_insert(model, rows, chunk=1000, same=None):
+def bulk_insert(model, rows, chunk=1000, same=None, streamed=False):
     """Insert many rows (dicts keyed by field name) fast: the driver's executemany, not peewee's SQL builder.
 
     Building a big INSERT through peewee costs ~0.1 ms a row; the driver's own batch path is several times
     cheaper. `rows` may be a generator: it is consumed a chunk at a time, so the caller need not hold
     every row. `same` ({field name: value}) holds what every row shares (a batch's status, its id, the
     time): written into the statement once instead of bound for each row, as are the defaults of fields
-    the rows do not give (evaluated once: every row of one call gets the same created_at). Call it
-    inside the caller's transaction. Returns the number of rows.
+    the rows do not give (evaluated once: every row of one call gets the same created_at). `streamed`
+    (PostgreSQL): one COPY takes every row, read while it runs, so the server indexes rows while the next
+    are made; only for rows whose making never uses the database (the connection is busy with the COPY: a
+    label read from a record's candidate failed the insert). Call it inside the caller's transaction.
+    Returns the number of rows.
     """
     rows = iter(rows)
     first = next(rows, None)
@@ -308,20 +312,25 @@ def bulk_insert(model, rows, chunk=1000, same=None):
                   + ", ".join(["?"] * (len(fields) + len(tail)) + literals) + ")")
     else:
         # COPY: PostgreSQL's bulk path is several times faster than a multi-row INSERT, whose values the
-        # driver renders one by one. One COPY for all the rows, read a chunk at a time: the server indexes
-        # the rows sent while the next chunk is rendered here (10,000 candidates: ~0.1 s less than a COPY
-        # per chunk, which left the server idle while each was rendered).
+        # driver renders one by one.
         suffix = "".join("\t" + _copy_text(value) for value in shared_values) + "\n"
-        counted = [0]
+        copy, counted = f'COPY "{meta.table_name}" ({columns}) FROM STDIN', [0]
 
         def lines():
             while batch := [convert(row) for row in itertools.islice(rows, chunk)]:
                 counted[0] += len(batch)
                 yield "".join(["\t".join([_copy_text(value) for value in values]) + suffix for values in batch])
 
+        if not streamed:
+            for piece in lines():
+                cursor.copy_expert(copy, io.StringIO(piece))
+            return counted[0]
+        # Streamed, the server indexes the rows sent while the next chunk is made here (10,000 candidates
+        # ~0.1 s less than a COPY per chunk, which left it idle meanwhile; written ahead, models/write_ahead.py,
+        # while the next rows are checked).
         stream = _Stream(lines())
         try:
-            cursor.copy_expert(f'COPY "{meta.table_name}" ({columns}) FROM STDIN', stream)
+            cursor.copy_expert(copy, stream)
         except QueryCanceled:
             if stream.failure is not None:
                 raise stream.failure from None  # what went wrong making a row, not the driver's summary of it

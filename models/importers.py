@@ -128,9 +128,10 @@ class CandidateImporter:
                 for key, problem, fix in found if key not in wrong]
 
     def insert(self, batch, rows):
-        """Insert new candidates (dicts of their values, e.g. a generator) as `batch`'s, in 待认证."""
+        """Insert new candidates (dicts of their values, e.g. a generator that never uses the database) as
+        `batch`'s, in 待认证."""
         at = now()
-        Candidate.bulk_add(rows, analyse=False,
+        Candidate.bulk_add(rows, analyse=False, streamed=True,
                            same={"status": PENDING, "batch_id": batch.id, "created_at": at, "updated_at": at})
 
     def save(self, batch, plan, by, inserted=False):
