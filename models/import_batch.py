@@ -373,7 +373,7 @@ class ImportBatch(BaseModel):
                 self.discard_upload()
                 self.importer.after_save()
                 return {"batch": self.id}
-        # Only the failing rows are kept (for the error table and report); 仅导入正确的 N 行 reads the
+        # Only the failing rows are kept (for the error table and report); the import buttons read the
         # stored upload again, so the valid rows' personal data is not copied anywhere else on disk.
         self._keep("-errors.json", found)
         if warned:
