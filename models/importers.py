@@ -216,9 +216,9 @@ def _records_of(batch):
 class AwardImporter:
     """导入待颁证记录: every row passing the manual's eight checks becomes a 待审核 record.
 
-    The rows are vetted against a context loaded once for the whole file (models/award_checks.py);
-    An import button (导入没有错误的 N 行 …) reads and checks the file again inside the saving transaction, so a quota used up
-    in between is never exceeded.
+    The rows are vetted against a context loaded once for the whole file (models/award_checks.py); an
+    import button (导入没有错误的 N 行 …) reads and checks the file again inside the saving transaction, so a
+    quota used up in between is never exceeded.
     """
     spec = AWARD_SHEET
     title = "导入待颁证记录"
