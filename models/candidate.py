@@ -3,6 +3,7 @@
 Every transition is a method here that checks the allowed source state, changes the row and writes the
 audit event in one transaction. Views never assign a status.
 """
+import difflib
 from functools import reduce
 from operator import or_
 
@@ -500,6 +501,15 @@ class Candidate(BaseModel):
         majors = [] if department is None else cls.distinct_values(cls.major, department=department)
         return {"department": cls.distinct_values(cls.department)[:SUGGESTED], "major": majors[:SUGGESTED],
                 "class_name": classes[:SUGGESTED]}
+
+    @classmethod
+    def department_unheard_of(cls, department):
+        """None when a stored candidate has this 院系 (or none is stored yet); else the stored 院系 it most
+        resembles, "" when none does: a 院系 typed wrong (信息工程学员) would otherwise quietly become a new one."""
+        known = cls.distinct_values(cls.department)
+        if not department or not known or department in known:
+            return None
+        return next(iter(difflib.get_close_matches(department, known, n=1, cutoff=0.75)), "")
 
     @classmethod
     def departments_elsewhere(cls, key, value, department):

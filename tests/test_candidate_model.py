@@ -259,3 +259,10 @@ def test_a_major_or_class_only_other_departments_have_names_them(app):
     assert Candidate.departments_elsewhere("class_name", "软件2301", "经济管理学院") == ["信息工程学院"]
     assert Candidate.departments_elsewhere("class_name", "软件2301", "信息工程学院") == []
     assert Candidate.departments_elsewhere("class_name", "新班级", "信息工程学院") == []
+
+
+def test_a_department_no_one_has_is_told_with_the_stored_one_it_resembles(app):
+    add_classes(("信息工程学院", "软件技术", "软件2301"), ("经济管理学院", "会计", "会计2301"))
+    assert Candidate.department_unheard_of("信息工程学员") == "信息工程学院"
+    assert Candidate.department_unheard_of("护理学院") == ""
+    assert Candidate.department_unheard_of("信息工程学院") is None and Candidate.department_unheard_of("") is None

@@ -615,3 +615,18 @@ def test_a_photo_that_breaks_the_rules_is_refused_with_the_reason(client, staff)
     candidate = Candidate.get(Candidate.name == "张三")  # the candidate itself was saved
     assert candidate.photo is None
     assert f"/candidates/{candidate.id}/edit" in body  # 保存 again edits it, never duplicates it
+
+
+def test_a_department_no_one_has_gets_a_hint_naming_the_one_it_resembles(client, staff, make_candidate):
+    make_candidate(department="信息工程学院", major="软件技术", class_name="软件2301", id_number=valid_id("41010220030105124"))
+    body = client.post("/candidates/validate/department", data=form(department="信息工程学员", major="", class_name=""),
+                       headers=HX).get_data(as_text=True)
+    assert ('<p class="field-warn">提示：已有考生中没有院系「信息工程学员」，是否为「信息工程学院」？如是新院系，可忽略此提示</p>'
+            in body)
+    assert "field-error" not in body
+    body = client.post("/candidates/validate/department", data=form(department="护理学院", major="", class_name=""),
+                       headers=HX).get_data(as_text=True)
+    assert "提示：已有考生中没有院系「护理学院」；如是新院系，可忽略此提示" in body
+    body = client.post("/candidates/validate/department", data=form(department="信息工程学院", major="", class_name=""),
+                       headers=HX).get_data(as_text=True)
+    assert "没有院系" not in body

@@ -331,6 +331,11 @@ def _check(raw, candidate):
         note = _elsewhere_note(key, label, values.get(key), values.get("department"))
         if note:
             notes[key] = [("warn", note)]
+    closest = Candidate.department_unheard_of(values.get("department"))
+    if closest is not None:
+        asked = f"，是否为「{closest}」？" if closest else "；"
+        notes["department"] = [("warn", f"提示：已有考生中没有院系「{values['department']}」{asked}"
+                                        "如是新院系，可忽略此提示")]
     return values, errors, notes
 
 

@@ -279,5 +279,13 @@ def test_the_major_and_class_suggestions_follow_the_department_and_major_typed(p
     screenshot(page, "candidates-new-dialog-major-of-another-department")
     found += violations(page)
     offered("class_name", "会计2301")  # 专业 软件技术 is not one of 经济管理学院's: the 院系's classes
+    # A 院系 typed wrong: a 提示 naming the one it resembles, not a new 院系 made quietly.
+    dialog.get_by_label("院系").fill("信息工程学员")
+    dialog.get_by_label("院系").press("Tab")
+    expect(dialog.locator("#msg-department .field-warn")).to_have_text(
+        "提示：已有考生中没有院系「信息工程学员」，是否为「信息工程学院」？如是新院系，可忽略此提示")
+    expect(dialog.get_by_label("院系")).not_to_have_attribute("aria-invalid", "true")
+    screenshot(page, "candidates-new-dialog-department-typed-wrong")
+    found += violations(page)
     assert not found, "\n".join(found)
     assert page.js_errors == []
