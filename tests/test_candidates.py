@@ -390,7 +390,8 @@ def test_authenticate_on_a_status_tab_it_leaves_removes_the_row_and_reads_the_li
 def test_the_row_sends_the_status_tab_with_authenticate_and_edit(client, staff, make_candidate):
     make_candidate()
     body = client.get("/candidates/", query_string={"status": PENDING}, headers=HX).get_data(as_text=True)
-    assert body.count('hx-include="#counts [name=status]:checked"') == 2  # 认证 and 修改
+    assert body.count('hx-include="#counts [name=status]:checked"') == 1  # 认证
+    assert body.count('hx-include="#counts [name=status]:checked, #filters [name=q]"') == 1  # 修改, and the search
 
 
 def test_authenticate_failure_shows_every_reason_in_the_row(client, staff, make_candidate):

@@ -294,6 +294,7 @@ def _display_values(candidate):
 def _form(candidate, raw, errors=None, notes=None, status=200, headers=None, photo_fix=None):
     return render("candidates/form.html", block="dialog", status=status, headers=headers, candidate=candidate,
                   raw=raw, errors=errors or {}, notes=notes or {}, photo_rules=photos.PhotoRules.load(), tab=_tab(),
+                  searched=_searched(),
                   photo_fix=photo_fix, suggested=_suggested(raw))
 
 
@@ -385,8 +386,23 @@ def _save(candidate):
                      headers=hx_events(candidatesReload=True, notice=(message, "error")), photo_fix=photo[2])
     if photo:
         message += "；" + photo[1]
-    message += status_change(candidate, before)
+    message += status_change(candidate, before) + _unsearched(candidate, before)
     return "", 204, hx_events(closeDialog=True, candidatesReload=True, notice=(message, "ok"))
+
+
+def _searched():
+    """The search the list that opened the form was showing (its 修改 sends it), "" for none."""
+    return list_filters(("q",), request.values)["q"]
+
+
+def _unsearched(candidate, before):
+    """What 保存's notice adds when the change took the candidate out of the list's search (a name changed
+    while searched for by it): the list read again no longer shows its row."""
+    q = _searched()
+    if not q or before is None or _moved(candidate, _tab()):
+        return ""
+    listed = Candidate.filtered(q=q).where(Candidate.id == candidate.id).exists()
+    return "" if listed else f"，不再符合搜索「{q}」，已不在列表中"
 
 
 # What a candidate whose saved change moved it back needs next.

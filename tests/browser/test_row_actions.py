@@ -139,6 +139,28 @@ def test_an_edit_that_sends_the_candidate_back_leaves_its_status_tab(page, login
     assert page.js_errors == []
 
 
+def test_an_edit_that_takes_the_candidate_out_of_the_search_says_so(page, login_as):
+    # On 全部, searched for by name, then renamed: the list read again no longer has the row (walkthrough).
+    add("赵丙二", "123")
+    add("钱二", "133")
+    login_as("staff")
+    page.goto("/candidates/?q=赵丙二")
+    results, dialog = page.locator("#results"), page.get_by_role("dialog")
+    expect(results.get_by_role("row").filter(has_text="钱二")).to_have_count(0)
+    results.get_by_role("row").filter(has_text="赵丙二").get_by_role("button", name="修改").click()
+    dialog.get_by_label("姓名").fill("赵丙贰")
+    dialog.get_by_role("button", name="保存").click()
+    expect(page.locator("#notice")).to_have_text("已保存 赵丙贰 的信息，不再符合搜索「赵丙二」，已不在列表中")
+    expect(results.get_by_role("row").filter(has_text="赵丙贰")).to_have_count(0)
+    # Still found by what it was searched for: nothing more said.
+    page.goto("/candidates/?q=赵丙")
+    results.get_by_role("row").filter(has_text="赵丙贰").get_by_role("button", name="修改").click()
+    dialog.get_by_label("手机号").fill("13900000000")
+    dialog.get_by_role("button", name="保存").click()
+    expect(page.locator("#notice")).to_have_text("已保存 赵丙贰 的信息")
+    assert page.js_errors == []
+
+
 def test_a_candidate_added_on_another_status_tab_is_said_not_to_be_in_that_list(page, login_as):
     add("赵一", "123", status=ACCURATE, photo="ab/x.jpg")
     login_as("staff")
