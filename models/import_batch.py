@@ -18,7 +18,7 @@ import hashlib
 import json
 import time
 import zlib
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -342,12 +342,13 @@ class ImportBatch(BaseModel):
                           message=f"此文件已于 {earlier.created_at.month}月{earlier.created_at.day}日 "
                                   f"{earlier.created_at:%H:%M} 导入，批次 #{earlier.id}")
                 return {"batch": self.id}
-        ahead = write_ahead.wanted(self, hold)
         with _paused_gc():
-            # Writing ahead, the check is part of the transaction that saves (models/write_ahead.py).
-            with db.atomic() if ahead else nullcontext():
+            # Writing ahead, the check is part of the transaction that saves (models/write_ahead.py): when the
+            # file turns out small enough, _check_file begins it on `saving`, which ends it after the save.
+            with ExitStack() as saving:
                 try:
-                    table, good, found, written = self._check_file(job, ahead=ahead)
+                    table, good, found, written = self._check_file(
+                        job, ahead=saving if write_ahead.wanted(self, hold) else None)
                 except SheetError as exc:
                     self._set(status=REFUSED, message=str(exc), duration=round(time.perf_counter() - started, 3))
                     self.discard_upload()
@@ -478,25 +479,27 @@ class ImportBatch(BaseModel):
         self.discard_files()
 
     # ---- the steps check and commit share ------------------------------------------------------
-    def _check_file(self, job, limited=True, skip=(), ahead=False):
+    def _check_file(self, job, limited=True, skip=(), ahead=None):
         """The stored upload read, and every row but those numbered in `skip` (the rows refused before
         an import button) validated through the sheet's columns as it arrives: the worker parsing an Excel
         file sends the next rows meanwhile. Returns (the Table, emptied of its rows; the good Checked rows;
         the bad ones as Findings; whether the good rows are written already); SheetError when the file
-        cannot be read. `limited`: refused over the row limit setting. `ahead`: the rows are written as
-        they pass while they all do (models/write_ahead.py; inside the saving transaction). The job's
-        progress counts the rows, unless written ahead."""
+        cannot be read. `limited`: refused over the row limit setting. `ahead` (an ExitStack): the rows are
+        written as they pass while they all do, in the saving transaction begun on it, when the file has few
+        enough rows (models/write_ahead.py). The job's progress counts the rows, unless written ahead."""
         if not self.upload_path.exists():
             raise SheetError("上传的文件已不在服务器上")
         max_rows = limits()[1] if limited else None
         with readers.opened(self.upload_path, self.spec, filename=self.file_name, max_rows=max_rows,
                             known=[importer.spec for importer in IMPORTERS.values()]) as table:
-            job.report(0, total=table.expected)
+            job.report(0, total=table.expected)  # before any transaction: it would hold the job's row
+            writing = ahead is not None and table.expected <= write_ahead.AHEAD_ROWS
             found = Findings()
             # A refused row lists its 提示 beside its errors: fixing the errors should not reveal new problems.
-            checked = checking(self.spec, table, progress=None if ahead else job.report, skip=skip, found=found,
+            checked = checking(self.spec, table, progress=None if writing else job.report, skip=skip, found=found,
                                notes=self.importer.row_warnings)
-            if ahead:
+            if writing:
+                ahead.enter_context(db.atomic())
                 self._lock_kind()
                 rows, written = write_ahead.checked_and_written(self, checked, found)
             else:
