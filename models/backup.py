@@ -101,9 +101,7 @@ def _restore(source, data_dir):
             _run_pg_tool("psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1",
                          "--file", str(dump))
         for work, folder in copied:
-            if folder.is_dir():
-                folder.rmdir()  # empty (_refuse_live): a rename onto a folder fails on Windows
-            work.replace(folder)
+            _put_in_place(work, folder)
     finally:
         for work, _ in copied:
             shutil.rmtree(work, ignore_errors=True)  # a restore that failed: nothing of it is left
@@ -112,10 +110,27 @@ def _restore(source, data_dir):
 
 
 def _work_copy(folder, data_dir):
-    """A copy of the backup's `folder` in the data directory under the name of a restore's work folder."""
+    """A copy of the backup's `folder` in the data directory under the name of a restore's work folder. A
+    link inside it is left out: `backup` copies what links point to, so a backup holds none, and followed it
+    would bring any file of the server into the photos."""
     work = data_dir / restore_lock.WORK_FOLDER.format(folder.name)
-    shutil.copytree(folder, work)
+    shutil.copytree(folder, work, ignore=_links)
     return work
+
+
+def _links(folder, names):
+    return [name for name in names if os.path.islink(os.path.join(folder, name))]
+
+
+def _put_in_place(work, folder):
+    """Move a work folder's contents to `folder`: renamed whole when there is none; else (an empty folder, or a
+    link to one kept on another disk) entry by entry, moved, copied when the link leads to another disk."""
+    if not folder.exists() and not folder.is_symlink():
+        work.replace(folder)
+        return
+    for entry in work.iterdir():
+        shutil.move(str(entry), str(folder / entry.name))
+    work.rmdir()
 
 
 def _refuse_newer(path):
@@ -194,8 +209,13 @@ def _copied_version(lines, columns, path):
 
 def _refuse_live(data_dir):
     filled = [f"{model._meta.table_name} {rows} 行" for model, rows in row_counts(db.obj) if rows]
-    # iterdir, not glob: a hidden file counts too (the folder is put in place of an empty one).
+    # iterdir, not glob: a hidden file counts too (the backup's are put beside none).
     files = [folder for folder in KEPT_FOLDERS if (data_dir / folder).is_dir() and any((data_dir / folder).iterdir())]
+    others = [folder for folder in KEPT_FOLDERS
+              if ((data_dir / folder).exists() or (data_dir / folder).is_symlink()) and not (data_dir / folder).is_dir()]
+    if others:
+        raise BackupError(f"数据目录中的 {'、'.join(others)} 不是文件夹（是文件，或指向不存在的位置的链接），"
+                          "恢复的照片和报告无处可放，未恢复任何数据。请删除或改正它后再恢复")
     if filled or files:
         found = "、".join(filled[:3] + [f"{folder}/ 中的文件" for folder in files])
         raise BackupError(f"当前数据库或数据目录已有数据（{found}），恢复不会覆盖正在使用的数据。"

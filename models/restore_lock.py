@@ -63,7 +63,7 @@ def _leftovers(data_dir):
 def _remove_copies(data_dir):
     for path in _leftovers(data_dir):
         try:
-            if path.is_dir():
+            if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
             else:
                 path.unlink(missing_ok=True)

@@ -400,3 +400,50 @@ def test_a_restore_refuses_a_data_directory_whose_photos_folder_holds_only_a_hid
     result = target.test_cli_runner().invoke(args=["restore", str(backup)])
     assert result.exit_code != 0 and "photos/ 中的文件" in result.output
     assert empty_and_current(target)
+
+
+def test_photos_kept_elsewhere_through_a_link_are_restored_there(app, app_config, tmp_path):
+    backup, before = demo_backup(app, tmp_path)
+    data_dir, elsewhere = tmp_path / "new-data", tmp_path / "other-disk" / "photos"
+    elsewhere.mkdir(parents=True)
+    data_dir.mkdir()
+    (data_dir / "photos").symlink_to(elsewhere, target_is_directory=True)
+    again = restored(dict(app_config, DATA_DIR=str(data_dir), DATABASE_URL=f"sqlite:///{data_dir / 'certdesk.db'}"),
+                     backup)
+    assert (data_dir / "photos").is_symlink() and college(again) == before
+    assert any(path.is_file() for path in elsewhere.rglob("*")) and not list(data_dir.glob("restore-*.partial"))
+
+
+@pytest.mark.parametrize("kept", ["photos", "imports"])
+def test_a_data_directory_whose_photos_or_imports_is_not_a_folder_is_refused_before_anything_is_written(
+        app, app_config, tmp_path, kept):
+    backup, _ = demo_backup(app, tmp_path)
+    data_dir = tmp_path / "new-data"
+    data_dir.mkdir()
+    (data_dir / kept).write_text("not a folder")
+    target = create_app(dict(app_config, DATA_DIR=str(data_dir), DATABASE_URL=f"sqlite:///{data_dir / 'certdesk.db'}"))
+    result = target.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert result.exit_code != 0 and f"{kept} 不是文件夹" in result.output and "未恢复任何数据" in result.output
+    assert empty_and_current(target) and not list(data_dir.glob("restore-*.partial"))
+
+
+def test_a_link_inside_a_backup_is_not_followed_into_the_data_directory(app, app_config, tmp_path):
+    backup, _ = demo_backup(app, tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET")
+    (backup / "photos" / "zz").mkdir()
+    (backup / "photos" / "zz" / "1.jpg").symlink_to(secret)
+    data_dir = tmp_path / "new-data"
+    restored(dict(app_config, DATA_DIR=str(data_dir), DATABASE_URL=f"sqlite:///{data_dir / 'certdesk.db'}"), backup)
+    assert not (data_dir / "photos" / "zz" / "1.jpg").exists()
+    assert not any(b"TOPSECRET" in path.read_bytes() for path in data_dir.rglob("*") if path.is_file())
+
+
+def test_a_leftover_work_folder_that_is_a_link_is_removed_and_what_it_points_to_kept(app_config, tmp_path):
+    data_dir, pointed = Path(app_config["DATA_DIR"]), tmp_path / "kept"
+    pointed.mkdir()
+    (pointed / "a.jpg").write_bytes(b"\xff\xd8")
+    data_dir.mkdir(parents=True)
+    (data_dir / "restore-photos.partial").symlink_to(pointed, target_is_directory=True)
+    create_app(app_config)
+    assert not (data_dir / "restore-photos.partial").is_symlink() and (pointed / "a.jpg").exists()
