@@ -34,10 +34,15 @@ def display_width(text):
     return len(text) + sum(ch >= "\u2e80" for ch in text)
 
 
+# And what sets the direction of the text around it (U+202E turns what follows around): stored text holds none
+# (models/normalise.py text), and a filter's value is said back in its notes.
+_SOUGHT_DROPPED = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def without_control(text):
-    """`text` with its control characters dropped: for what is searched, never stored (a NUL in a search
-    is refused by PostgreSQL's driver with an error)."""
-    return _CONTROL.sub("", text)
+    """`text` with its control and direction characters dropped: for what is searched, never stored (a NUL in
+    a search is refused by PostgreSQL's driver with an error; a list says an invalid filter back)."""
+    return _SOUGHT_DROPPED.sub("", text)
 
 
 class FieldError(ValueError):

@@ -57,3 +57,12 @@ def test_giving_up_an_older_batch_draws_the_others_again_beside_the_result(clien
     body = client.post(f"/imports/{second.id}/discard", data=form, headers=HX).get_data(as_text=True)
     assert body.strip() == ""  # none left: the fold goes
     assert ImportBatch.get_by_id(third.id).status == REVIEW
+
+
+@pytest.mark.parametrize("beside", ["99999999999999999999", "x", "-1", ""])
+def test_a_forged_beside_draws_the_older_batches_without_a_result(client, staff, beside):
+    for name in ("甲.xlsx", "乙.xlsx"):
+        upload(client, sf.xlsx([sf.person(1), sf.person(2, phone="123")]), name=name)
+    first, second = ImportBatch.select().order_by(ImportBatch.id)
+    response = client.post(f"/imports/{first.id}/discard", data={"show": "waiting", "beside": beside}, headers=HX)
+    assert response.status_code == 200 and "「乙.xlsx」" in response.get_data(as_text=True)

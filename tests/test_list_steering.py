@@ -268,7 +268,9 @@ def test_export_and_bulk_authenticate_of_an_unknown_department_take_nobody(clien
     ("/awards/roster/?level=特级", "筛选条件“等级：特级”无效"),
     ("/awards/roster/?sort=zzz", "筛选条件“排序：zzz”无效"),
     ("/imports/?status=乱写", "筛选条件“状态：乱写”无效"),
-    ("/imports/?kind=x", "筛选条件“导入类型：x”无效，已改为“全部”")])
+    ("/imports/?kind=x", "筛选条件“导入类型：x”无效，已改为“全部”"),
+    # A direction control would turn the rest of the note around: said back without it.
+    ("/imports/?status=%E2%80%AEevil", "筛选条件“状态：evil”无效")])
 def test_other_lists_say_when_a_status_or_level_is_not_one_they_have(client, login, url, notice):
     login("admin")
     for headers in ({}, HX):

@@ -10,6 +10,7 @@ from models.candidate import DEFAULT_SORT, LIST_FILTERS, Candidate
 from models.candidate_fields import CANDIDATE_SHEET
 from models.import_batch import STATUS_COLORS, ImportBatch, ImportRefused, limits
 from models.importers import IMPORTERS
+from models.normalise import whole_number
 from models.user import ADMIN, STAFF
 from sheets.export import build_export
 from sheets.template import build_template
@@ -135,7 +136,8 @@ def discard(batch_id):
         return render("imports/dialog.html", block="dialog", headers=headers,
                       update_existing=batch.update_existing, **_dialog_context(batch.kind))
     if show == "waiting":
-        beside = ImportBatch.get_or_none(ImportBatch.id == request.form.get("beside", type=int))
+        beside_id = whole_number(request.form.get("beside"))  # a forged one no column holds: none
+        beside = None if beside_id is None else ImportBatch.get_or_none(ImportBatch.id == beside_id)
         return render("imports/dialog.html", block="waiting", batch=beside, headers=headers,
                       **_dialog_context(batch.kind))
     return "", 200, headers
