@@ -119,6 +119,12 @@ def open_from_nav(page, label):
     page.wait_for_url(f"**{href}")
 
 
+def settled(page):
+    """Wait until htmx has settled what it swapped in (the .htmx-added and .htmx-settling classes gone): its
+    settle gives the focus to an [autofocus] element, and a key pressed before would go elsewhere."""
+    page.wait_for_function("() => !document.querySelector('.htmx-added, .htmx-settling, .htmx-request')")
+
+
 @pytest.fixture
 def login_as(page, make_user):
     """login_as(role, **kw) -> User: create a user and log in through the real form."""
