@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from flask import current_app
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, InterfaceError, OperationalError, TextField
 
 from .db import BaseModel, TimestampField, checkpoint_after, db, is_sqlite, now
 from .user import User
@@ -257,7 +257,14 @@ def _finish(job_id, status, message, result):
         fields[Job.result] = json.dumps(result, ensure_ascii=False, default=str)
     # Only while this process still holds the job; a job taken for dead during a long stall and then
     # finished after all records what really happened.
-    Job.update(fields).where((Job.id == job_id) & (Job.worker == worker_id())).execute()
+    query = Job.update(fields).where((Job.id == job_id) & (Job.worker == worker_id()))
+    try:
+        query.execute()
+    except (InterfaceError, OperationalError):
+        # The job's connection is gone (the server dropped it: maybe what the job failed of). A fresh one
+        # records the outcome now; else the job stayed 运行中 until taken for dead a minute later.
+        db.close()
+        query.execute()
 
 
 class JobError(RuntimeError):

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from peewee import InterfaceError, ModelUpdate
 
 from app import create_app
 from models.db import WAL_AUTOCHECKPOINT, db, is_sqlite, now
@@ -74,6 +75,27 @@ def test_unexpected_error_fails_without_leaking_details(app):
 def test_a_panic_from_a_rust_extension_fails_the_job_instead_of_leaving_it_running(app):
     job = run_inline(app, "test.panic")
     assert job.status == FAILED and "内部错误" in job.message
+
+
+@runner("test.connection_lost")
+def connection_lost(job):
+    raise InterfaceError("connection already closed")
+
+
+def test_a_job_whose_connection_was_dropped_is_recorded_failed_at_once(app, monkeypatch):
+    # The server dropped the job's connection (an administrator ended it, a restart): recording the outcome on
+    # it failed too, and the job stayed 运行中 until taken for dead a minute later (review).
+    real, calls = ModelUpdate.execute, []
+
+    def first_fails(query, *args, **kwargs):
+        if query.model is Job and Job.finished_at in query._update and not calls:
+            calls.append(query)
+            raise InterfaceError("connection already closed")
+        return real(query, *args, **kwargs)
+
+    monkeypatch.setattr(ModelUpdate, "execute", first_fails)
+    job = run_inline(app, "test.connection_lost")
+    assert calls and job.status == FAILED and "内部错误" in job.message
 
 
 def test_a_job_of_a_kind_this_version_does_not_know_fails_with_a_message(app):
