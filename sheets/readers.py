@@ -165,7 +165,9 @@ def _read_csv(path, spec, max_rows):
     content, encoding = decode(path.read_bytes())
     first_line = content.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first_line.count) if first_line else ","
-    rows = _csv_rows(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter))
+    # strict: a quote never closed is refused, naming its row; else it took every line after it into one cell,
+    # and those rows were silently not imported (review).
+    rows = _csv_rows(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True))
     # Lines, not records (a quoted cell may hold a line break): only what the progress is measured against.
     table = _table(rows, spec, "csv", max_rows, height=content.count("\n") + 1)
     table.encoding = encoding

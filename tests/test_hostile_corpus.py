@@ -242,7 +242,10 @@ SHEETS = [
      "专业含有不可见的控制字符（U+0000）"),
     ("csv-undecodable-bytes", lambda: csv_of(rows()) + b"\r\n\xff\xfe\xfa\x80\x81", "名单.csv", "无法识别文件编码"),
     ("csv-cell-over-field-limit", lambda: csv_of(rows(2, major="计" * 140_000)), "名单.csv", "个字符，超过 Excel 单元格"),
-    ("csv-unbalanced-quote", lambda: csv_of(rows()) + b'\r\n"' + b"x" * 200_000, "名单.csv", "超过 Excel 单元格"),
+    ("csv-unbalanced-quote", lambda: csv_of(rows()) + b'\r\n"' + b"x" * 200_000, "名单.csv", "第 4 行无法按 CSV 格式读取"),
+    # A quote never closed took every line after it into one cell: those rows were silently not imported.
+    ("csv-quote-never-closed", lambda: csv_of(rows()) + b'\r\n"unterminated,x\r\n' + csv_of(rows(1)).split(b"\r\n")[1],
+     "名单.csv", "第 4 行无法按 CSV 格式读取"),
     ("csv-bare-cr-lines", lambda: csv_of(rows()).replace(b"\r\n", b"\r"), "名单.csv", IMPORTED_2),
     ("csv-thousand-junk-columns", lambda: b",".join([",".join(sf.headers()).encode()] + [b"X%d" % n for n in range(1000)])
      + b"\r\n" + b"\r\n".join(line.encode() for line in (",".join(cells) for cells in grid(rows()))),
