@@ -225,36 +225,24 @@ def test_suggestions_are_bounded_and_hostile_values_narrow_to_nothing(client, st
     assert datalist(response.get_data(as_text=True), "class_name") == []
 
 
-def test_a_class_of_another_department_gets_a_hint_not_an_error(client, staff, make_candidate):
+@pytest.mark.parametrize("key, label, typed", [("class_name", "班级", dict(class_name="软件2301")),
+                                               ("major", "专业", dict(major="软件技术", class_name=""))])
+def test_a_major_or_class_of_another_department_gets_a_hint_not_an_error(client, staff, make_candidate,
+                                                                          key, label, typed):
     make_candidate(department="信息工程学院", major="软件技术", class_name="软件2301", id_number=valid_id("41010220030105124"))
-    data = form(department="经济管理学院", class_name="软件2301")
-    body = client.post("/candidates/validate/class_name", data=data, headers=HX).get_data(as_text=True)
-    assert '<p class="field-warn">提示：已有考生中，班级「软件2301」属于信息工程学院；如是经济管理学院的新班级，可忽略此提示</p>' in body
+    data = form(department="经济管理学院", **typed)
+    body = client.post(f"/candidates/validate/{key}", data=data, headers=HX).get_data(as_text=True)
+    assert (f'<p class="field-warn">提示：已有考生中，{label}「{typed[key]}」属于信息工程学院；'
+            f'如是经济管理学院的新{label}，可忽略此提示</p>') in body
     assert "field-error" not in body and 'aria-invalid' not in body
-    # Changing the 院系 says it again, or no longer, in the 班级's message alone (the input is left as it is).
+    # Changing the 院系 says it again, or no longer, in the field's message alone (the input is left as it is).
     body = client.post("/candidates/validate/department", data=data, headers=HX).get_data(as_text=True)
-    assert '<div class="field-msg" id="msg-class_name" aria-live="polite" hx-swap-oob="true">' in body
-    assert "如是经济管理学院的新班级" in body and 'id="f-class_name"' not in body
+    assert f'<div class="field-msg" id="msg-{key}" aria-live="polite" hx-swap-oob="true">' in body
+    assert f"如是经济管理学院的新{label}" in body and f'id="f-{key}"' not in body
     body = client.post("/candidates/validate/department", data=dict(data, department="信息工程学院"),
                        headers=HX).get_data(as_text=True)
-    assert 'id="msg-class_name"' in body and "提示" not in body
+    assert f'id="msg-{key}"' in body and "提示" not in body
     # 保存 is not held back by it.
-    assert client.post("/candidates/new", data=data, headers=HX).status_code == 204
-
-
-def test_a_major_of_another_department_gets_a_hint_too(client, staff, make_candidate):
-    make_candidate(department="信息工程学院", major="软件技术", class_name="软件2301", id_number=valid_id("41010220030105124"))
-    data = form(department="经济管理学院", major="软件技术", class_name="")
-    body = client.post("/candidates/validate/major", data=data, headers=HX).get_data(as_text=True)
-    assert '<p class="field-warn">提示：已有考生中，专业「软件技术」属于信息工程学院；如是经济管理学院的新专业，可忽略此提示</p>' in body
-    assert "field-error" not in body and 'aria-invalid' not in body
-    # Changing the 院系 says it again, or no longer, in the 专业's message alone.
-    body = client.post("/candidates/validate/department", data=data, headers=HX).get_data(as_text=True)
-    assert '<div class="field-msg" id="msg-major" aria-live="polite" hx-swap-oob="true">' in body
-    assert "如是经济管理学院的新专业" in body and 'id="f-major"' not in body
-    body = client.post("/candidates/validate/department", data=dict(data, department="信息工程学院"),
-                       headers=HX).get_data(as_text=True)
-    assert 'id="msg-major"' in body and "提示" not in body
     assert client.post("/candidates/new", data=data, headers=HX).status_code == 204
 
 
