@@ -492,7 +492,7 @@ def test_history_lists_every_batch_with_counts_status_and_report(client, staff):
 def test_the_dialog_states_rules_limits_and_offers_the_template(client, staff):
     body = text(client.get("/imports/candidates", headers={"HX-Request": "true"}))
     assert "<html" not in body and "批量导入学生信息" in body
-    assert "20 MB、100,000 行" in body and '下载"导入考生信息模板"' in body
+    assert "20 MB、100,000 行" in body and '下载“导入考生信息模板”' in body
     assert 'accept=".xlsx,.xls,.csv"' in body and "更新已有考生" in body and "保存" in body
 
 

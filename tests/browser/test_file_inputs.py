@@ -50,7 +50,7 @@ def test_the_file_button_opens_the_chooser_from_the_keyboard(page, login_as, tmp
     dialog = page.get_by_role("dialog")
     settled(page)  # the dialog's own first focus is given: ours comes after it (CI, under load)
     # The hidden input keeps the focus: Tab reaches it (named by its button and described by 未选择文件).
-    dialog.get_by_role("link", name='下载"导入考生信息模板"').focus()
+    dialog.get_by_role("link", name='下载“导入考生信息模板”').focus()
     page.keyboard.press("Tab")
     focused = dialog.get_by_role("button", name="选择文件")
     expect(focused).to_be_focused()

@@ -19,7 +19,7 @@ def test_upload_with_errors_then_import_only_the_valid_rows(page, login_as, tmp_
     page.get_by_role("button", name="批量导入学生信息").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", name="批量导入学生信息")).to_be_visible()
-    expect(dialog.get_by_role("link", name='下载"导入考生信息模板"')).to_be_visible()
+    expect(dialog.get_by_role("link", name='下载“导入考生信息模板”')).to_be_visible()
     screenshot(page, "import-dialog")
 
     rows = [sf.person(1, name="王小明"), sf.person(2, name="李小红", gender="未知"),
